@@ -79,6 +79,16 @@ extern const struct fl_tmpl_filter fl_tmpl_filters_builtin[];  /* pongo2 built-i
 extern const struct fl_tmpl_filter fl_tmpl_filters_flyte[];    /* Flyte's own filters */
 extern const struct fl_tmpl_function fl_tmpl_functions[];      /* static functions */
 
+/*
+ * Format an instant with a Go time layout ("2006-01-02T15:04:05Z07:00",
+ * "Mon Jan _2 15:04:05 2006", ...) in the given offset, appending to out.
+ * Used by the date/time filters, the `now` tag and the default rendering of
+ * time values (layout "2006-01-02 15:04:05.999999999 -0700 MST").  Defined
+ * with the filters.
+ */
+void fl_tmpl_format_go_layout(struct fl_buf *out, const char *layout, size_t layout_len, int64_t ns,
+			      int offset_sec);
+
 /* Render a nested template (the template() function); defined by the evaluator. */
 int fl_tmpl_render_nested(struct fl_tmpl_call *call, const char *src, size_t len, fl_val *ctx, struct fl_buf *out);
 
