@@ -1,0 +1,442 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * store.h - the durable store as seen by the engine: one vtable per driver.
+ *
+ * A struct fl_store is one connection to a database.  It is not thread-safe:
+ * the engine's writer thread owns the read-write handle, and each reader
+ * borrows a read-only handle from a pool.  Every driver fills a
+ * `const struct fl_store_ops` (name, abi_version, function pointers) and is
+ * listed in the registry of store.c; the engine calls only the static inline
+ * fl_store_*() wrappers below, so tracing or fault injection hook in here.
+ *
+ * Conventions of every operation:
+ *  - return FL_OK or a negative code from error.h with err set;
+ *  - `out` parameters come first; out structs are owned by the caller and
+ *    released with the matching fl_store_*_release();
+ *  - callbacks get borrowed rows valid during the call; a non-zero return
+ *    from a callback stops the iteration and is returned by the operation;
+ *  - times are int64 nanoseconds since the Unix epoch (UTC);
+ *  - JSON-valued fields (pack definitions, labels, inputs, contexts, events)
+ *    are passed as compact JSON text; the store keeps them verbatim.
+ *
+ * Writes happen only between begin() and commit(); the engine wraps every job
+ * in savepoint()/savepoint_release()/savepoint_rollback() so that one failing job does not
+ * undo the others of its batch.
+ */
+#ifndef FL_STORE_H
+#define FL_STORE_H
+
+#include "error.h"
+#include "fl-common.h"
+
+#define FL_STORE_ABI_VERSION 1
+
+/* Action states; the numbers are stored, the names are the wire values. */
+enum fl_action_state {
+	FL_ACTION_NEW = 0,
+	FL_ACTION_PENDING = 1,
+	FL_ACTION_SUCCESS = 2,
+	FL_ACTION_FATAL = 3,
+};
+
+/* "NEW", "PENDING", "SUCCESS", "FATAL"; "UNKNOWN" otherwise. */
+const char *fl_store_state_name(int state);
+/* Inverse of fl_store_state_name; -1 when unknown. */
+int fl_store_state_parse(const char *name);
+
+enum fl_store_open_flags {
+	FL_STORE_READONLY = (1 << 0), /* query-only connection; never migrates, never locks */
+};
+
+struct fl_store_ops;
+
+/* A connection.  Drivers embed this as the first member of their handle. */
+struct fl_store {
+	const struct fl_store_ops *ops;
+};
+
+/* ----------------------------------------------------------------- rows */
+
+struct fl_store_pack {
+	char *id;
+	char *name;
+	char *def;         /* JSON object: {"name","labels"?,"commands"?,"events"?,"links"?} */
+	int64_t last_seen; /* ns */
+};
+void fl_store_pack_release(struct fl_store_pack *p);
+
+struct fl_store_flow {
+	char *uuid;
+	char *name;
+	char *description; /* NULL when none */
+	char *def;         /* normalised flow definition (JSON object), NULL in name-only listings */
+	int64_t created;   /* ns */
+};
+void fl_store_flow_release(struct fl_store_flow *f);
+
+/* A new action, as inserted by the engine (all strings borrowed). */
+struct fl_store_action_new {
+	const char *id; /* 24-hex oid */
+	const char *correlation_id;
+	const char *step_id; /* "" when the step has no id */
+	const char *flow_name;
+	const char *flow_uuid;
+	const char *name;        /* command name */
+	const char *pack_name;   /* target pack name */
+	const char *pack_labels; /* JSON object or NULL */
+	const char *input;       /* JSON value, NULL means null */
+	const char *context;     /* JSON object or NULL */
+	const char *trigger;     /* JSON object (the event that caused it) */
+	int64_t created;         /* time of the NEW state */
+};
+
+/* An action row as read back (every string owned, freed by release). */
+struct fl_store_action {
+	int64_t seq; /* insertion order, increasing */
+	char *id;
+	char *correlation_id;
+	char *step_id;
+	char *flow_name;
+	char *flow_uuid;
+	char *name;
+	char *pack_name;
+	char *pack_labels; /* NULL when none */
+	char *input;       /* JSON text, "null" when none */
+	char *context;     /* NULL when none */
+	char *trigger;
+	char *result; /* NULL until finished */
+	int state;
+	int64_t state_time;
+	char *states; /* JSON array [{"value":"NEW","time":<ns>}, ...] */
+	int64_t attempt;
+	int64_t lease_until; /* 0 = no lease */
+	bool expired;        /* past the action TTL: kept for the audit only */
+};
+void fl_store_action_release(struct fl_store_action *a);
+
+/*
+ * Claim: move one NEW action to PENDING, attempt + 1, append the state.
+ * Either a given action id, or the oldest NEW action (by seq) of pack_name
+ * whose labels are a subset of pack_labels and whose name equals command.
+ */
+struct fl_store_claim {
+	const char *action_id;   /* NULL: search by the fields below */
+	const char *pack_name;   /* required when action_id is NULL */
+	const char *pack_labels; /* taker's labels (JSON object) or NULL for none */
+	const char *command;     /* NULL: any command */
+	int64_t now;
+	int64_t lease_until; /* stored as is; 0 = no lease */
+};
+
+struct fl_store_ds_item {
+	char *key;
+	char *content_type;
+	char *description; /* NULL when none */
+	char *value;       /* NUL-terminated for convenience; may contain NULs */
+	size_t value_len;
+};
+void fl_store_ds_item_release(struct fl_store_ds_item *it);
+
+/* Audit: which executions to list (NULL/0 members = no condition). */
+struct fl_store_audit_query {
+	const char *flow_name;
+	const char *step_id;
+	const char *action_name;
+	const char *action_pack_name;
+	const char *action_pack_labels; /* JSON object of required labels, or NULL */
+	int64_t start;                  /* executions to skip, >= 0 */
+	int64_t limit;                  /* max executions, > 0 */
+};
+
+typedef int (*fl_store_pack_fn)(const struct fl_store_pack *p, void *payload);
+typedef int (*fl_store_flow_fn)(const struct fl_store_flow *f, void *payload);
+typedef int (*fl_store_action_fn)(const struct fl_store_action *a, void *payload);
+typedef int (*fl_store_ds_fn)(const struct fl_store_ds_item *it, void *payload);
+/* One execution of an audit query, newest first; latest = its sort key. */
+typedef int (*fl_store_corr_fn)(const char *correlation_id, int64_t latest, void *payload);
+/* Step id and state of one action of an execution. */
+typedef int (*fl_store_step_fn)(const char *step_id, int state, void *payload);
+
+/* --------------------------------------------------------------- vtable */
+
+struct fl_store_ops {
+	const char *name;
+	int abi_version; /* FL_STORE_ABI_VERSION the driver was written for */
+
+	/*
+	 * Open a connection to `path`.  Read-write opens create the database,
+	 * take the exclusive process lock (FL_ECONFLICT "database '<path>' is in
+	 * use by another flyte process") and migrate the schema.
+	 */
+	int (*open)(struct fl_store **out, const char *path, unsigned flags, struct fl_error *err);
+	void (*close)(struct fl_store *st);
+	/* Bring the schema to the newest version (idempotent). */
+	int (*migrate)(struct fl_store *st, struct fl_error *err);
+	/* Schema version of the open database. */
+	int (*schema_version)(struct fl_store *st, int *out, struct fl_error *err);
+	/* A trivial read (health check). */
+	int (*ping)(struct fl_store *st, struct fl_error *err);
+
+	int (*begin)(struct fl_store *st, struct fl_error *err);
+	int (*commit)(struct fl_store *st, struct fl_error *err);
+	int (*rollback)(struct fl_store *st, struct fl_error *err);
+	/* One level of savepoint inside a transaction (the engine's per-job scope). */
+	int (*savepoint)(struct fl_store *st, struct fl_error *err);
+	int (*savepoint_release)(struct fl_store *st, struct fl_error *err);
+	int (*savepoint_rollback)(struct fl_store *st, struct fl_error *err);
+
+	/* ---- packs */
+	int (*pack_upsert)(struct fl_store *st, bool *created, const struct fl_store_pack *p, struct fl_error *err);
+	int (*pack_get)(struct fl_store *st, struct fl_store_pack *out, const char *id, struct fl_error *err);
+	/* All packs sorted by name, then id. */
+	int (*pack_list)(struct fl_store *st, fl_store_pack_fn cb, void *payload, struct fl_error *err);
+	int (*pack_delete)(struct fl_store *st, const char *id, struct fl_error *err);
+	int (*pack_touch)(struct fl_store *st, const char *id, int64_t last_seen, struct fl_error *err);
+
+	/* ---- flows */
+	/* Insert a version into the history and make it the latest of its name. */
+	int (*flow_put)(struct fl_store *st, bool *created, const struct fl_store_flow *f, struct fl_error *err);
+	/* Latest version by name. */
+	int (*flow_get)(struct fl_store *st, struct fl_store_flow *out, const char *name, struct fl_error *err);
+	/* Any version (history) by uuid. */
+	int (*flow_get_version)(struct fl_store *st, struct fl_store_flow *out, const char *uuid,
+				struct fl_error *err);
+	/* Latest versions sorted by name; def filled only when with_def. */
+	int (*flow_list)(struct fl_store *st, bool with_def, fl_store_flow_fn cb, void *payload,
+			 struct fl_error *err);
+	/* Remove the latest entry (history stays). */
+	int (*flow_delete)(struct fl_store *st, const char *name, struct fl_error *err);
+
+	/* ---- actions */
+	/* FL_EEXISTS when (correlation_id, step_id) already has an action. */
+	int (*action_insert)(struct fl_store *st, int64_t *seq, const struct fl_store_action_new *a,
+			     struct fl_error *err);
+	/* FL_ENOTFOUND when nothing matched / the action is not NEW (see fl_store_claim). */
+	int (*action_claim)(struct fl_store *st, struct fl_store_action *out, const struct fl_store_claim *q,
+			    struct fl_error *err);
+	/* Undelivered take: PENDING -> NEW when attempt matches; FL_ENOTFOUND, FL_ECONFLICT. */
+	int (*action_requeue)(struct fl_store *st, struct fl_store_action *out, const char *id, int64_t attempt,
+			      int64_t now, struct fl_error *err);
+	/*
+	 * PENDING -> SUCCESS|FATAL with the result event; attempt < 0 skips the
+	 * fence.  FL_ENOTFOUND (unknown or expired), FL_ECONFLICT (not PENDING or
+	 * stale attempt).
+	 */
+	int (*action_complete)(struct fl_store *st, const char *id, int64_t attempt, int state, int64_t now,
+			       const char *result, struct fl_error *err);
+	int (*action_get)(struct fl_store *st, struct fl_store_action *out, const char *id, struct fl_error *err);
+	/* Every NEW, unexpired action in seq order (to rebuild the take queues). */
+	int (*action_load_new)(struct fl_store *st, fl_store_action_fn cb, void *payload, struct fl_error *err);
+	/* Step id and state of every action of one execution. */
+	int (*execution_steps)(struct fl_store *st, const char *correlation_id, fl_store_step_fn cb, void *payload,
+			       struct fl_error *err);
+
+	/* ---- audit */
+	/* Executions with at least one matching action, newest matching state time first. */
+	int (*audit_query)(struct fl_store *st, const struct fl_store_audit_query *q, fl_store_corr_fn cb,
+			   void *payload, struct fl_error *err);
+	/* All actions of one execution in seq order; FL_ENOTFOUND when there is none. */
+	int (*audit_actions)(struct fl_store *st, const char *correlation_id, fl_store_action_fn cb, void *payload,
+			     struct fl_error *err);
+
+	/* ---- datastore */
+	int (*ds_put)(struct fl_store *st, bool *created, const struct fl_store_ds_item *it, struct fl_error *err);
+	int (*ds_get)(struct fl_store *st, struct fl_store_ds_item *out, const char *key, struct fl_error *err);
+	/* Items sorted by key, value not filled. */
+	int (*ds_list)(struct fl_store *st, fl_store_ds_fn cb, void *payload, struct fl_error *err);
+	int (*ds_delete)(struct fl_store *st, const char *key, struct fl_error *err);
+
+	/* ---- expiry, each bounded by limit rows; *n = rows affected */
+	/* Mark NEW/PENDING actions whose state time is before `before` as expired; cb gets each one. */
+	int (*expire_actions)(struct fl_store *st, size_t *n, int64_t before, size_t limit, fl_store_action_fn cb,
+			      void *payload, struct fl_error *err);
+	/* Delete actions and executions whose latest state time is before `before`. */
+	int (*expire_audit)(struct fl_store *st, size_t *n, int64_t before, size_t limit, struct fl_error *err);
+	/* Delete flow versions created before `before` that are neither latest nor used by an execution. */
+	int (*expire_flow_versions)(struct fl_store *st, size_t *n, int64_t before, size_t limit,
+				    struct fl_error *err);
+};
+
+/* ------------------------------------------------------------- registry */
+
+/* The driver registered under name ("sqlite"); NULL when unknown. */
+const struct fl_store_ops *fl_store_driver_find(const char *name);
+/*
+ * Open a connection with the named driver (NULL = "sqlite").  FL_EINVALID for
+ * an unknown driver or an ABI mismatch, else whatever the driver returns.
+ */
+int fl_store_open(struct fl_store **out, const char *driver, const char *path, unsigned flags,
+		  struct fl_error *err);
+/* NULL-tolerant. */
+void fl_store_close(struct fl_store *st);
+
+/* ------------------------------------------------------------- wrappers */
+
+static inline int fl_store_migrate(struct fl_store *st, struct fl_error *err)
+{
+	return st->ops->migrate(st, err);
+}
+static inline int fl_store_schema_version(struct fl_store *st, int *out, struct fl_error *err)
+{
+	return st->ops->schema_version(st, out, err);
+}
+static inline int fl_store_ping(struct fl_store *st, struct fl_error *err)
+{
+	return st->ops->ping(st, err);
+}
+static inline int fl_store_begin(struct fl_store *st, struct fl_error *err)
+{
+	return st->ops->begin(st, err);
+}
+static inline int fl_store_commit(struct fl_store *st, struct fl_error *err)
+{
+	return st->ops->commit(st, err);
+}
+static inline int fl_store_rollback(struct fl_store *st, struct fl_error *err)
+{
+	return st->ops->rollback(st, err);
+}
+static inline int fl_store_savepoint(struct fl_store *st, struct fl_error *err)
+{
+	return st->ops->savepoint(st, err);
+}
+static inline int fl_store_savepoint_release(struct fl_store *st, struct fl_error *err)
+{
+	return st->ops->savepoint_release(st, err);
+}
+static inline int fl_store_savepoint_rollback(struct fl_store *st, struct fl_error *err)
+{
+	return st->ops->savepoint_rollback(st, err);
+}
+
+static inline int fl_store_pack_upsert(struct fl_store *st, bool *created, const struct fl_store_pack *p,
+				       struct fl_error *err)
+{
+	return st->ops->pack_upsert(st, created, p, err);
+}
+static inline int fl_store_pack_get(struct fl_store *st, struct fl_store_pack *out, const char *id,
+				    struct fl_error *err)
+{
+	return st->ops->pack_get(st, out, id, err);
+}
+static inline int fl_store_pack_list(struct fl_store *st, fl_store_pack_fn cb, void *payload, struct fl_error *err)
+{
+	return st->ops->pack_list(st, cb, payload, err);
+}
+static inline int fl_store_pack_delete(struct fl_store *st, const char *id, struct fl_error *err)
+{
+	return st->ops->pack_delete(st, id, err);
+}
+static inline int fl_store_pack_touch(struct fl_store *st, const char *id, int64_t last_seen, struct fl_error *err)
+{
+	return st->ops->pack_touch(st, id, last_seen, err);
+}
+
+static inline int fl_store_flow_put(struct fl_store *st, bool *created, const struct fl_store_flow *f,
+				    struct fl_error *err)
+{
+	return st->ops->flow_put(st, created, f, err);
+}
+static inline int fl_store_flow_get(struct fl_store *st, struct fl_store_flow *out, const char *name,
+				    struct fl_error *err)
+{
+	return st->ops->flow_get(st, out, name, err);
+}
+static inline int fl_store_flow_get_version(struct fl_store *st, struct fl_store_flow *out, const char *uuid,
+					    struct fl_error *err)
+{
+	return st->ops->flow_get_version(st, out, uuid, err);
+}
+static inline int fl_store_flow_list(struct fl_store *st, bool with_def, fl_store_flow_fn cb, void *payload,
+				     struct fl_error *err)
+{
+	return st->ops->flow_list(st, with_def, cb, payload, err);
+}
+static inline int fl_store_flow_delete(struct fl_store *st, const char *name, struct fl_error *err)
+{
+	return st->ops->flow_delete(st, name, err);
+}
+
+static inline int fl_store_action_insert(struct fl_store *st, int64_t *seq, const struct fl_store_action_new *a,
+					 struct fl_error *err)
+{
+	return st->ops->action_insert(st, seq, a, err);
+}
+static inline int fl_store_action_claim(struct fl_store *st, struct fl_store_action *out,
+					const struct fl_store_claim *q, struct fl_error *err)
+{
+	return st->ops->action_claim(st, out, q, err);
+}
+static inline int fl_store_action_requeue(struct fl_store *st, struct fl_store_action *out, const char *id,
+					  int64_t attempt, int64_t now, struct fl_error *err)
+{
+	return st->ops->action_requeue(st, out, id, attempt, now, err);
+}
+static inline int fl_store_action_complete(struct fl_store *st, const char *id, int64_t attempt, int state,
+					   int64_t now, const char *result, struct fl_error *err)
+{
+	return st->ops->action_complete(st, id, attempt, state, now, result, err);
+}
+static inline int fl_store_action_get(struct fl_store *st, struct fl_store_action *out, const char *id,
+				      struct fl_error *err)
+{
+	return st->ops->action_get(st, out, id, err);
+}
+static inline int fl_store_action_load_new(struct fl_store *st, fl_store_action_fn cb, void *payload,
+					   struct fl_error *err)
+{
+	return st->ops->action_load_new(st, cb, payload, err);
+}
+static inline int fl_store_execution_steps(struct fl_store *st, const char *correlation_id, fl_store_step_fn cb,
+					   void *payload, struct fl_error *err)
+{
+	return st->ops->execution_steps(st, correlation_id, cb, payload, err);
+}
+
+static inline int fl_store_audit_query(struct fl_store *st, const struct fl_store_audit_query *q,
+				       fl_store_corr_fn cb, void *payload, struct fl_error *err)
+{
+	return st->ops->audit_query(st, q, cb, payload, err);
+}
+static inline int fl_store_audit_actions(struct fl_store *st, const char *correlation_id, fl_store_action_fn cb,
+					 void *payload, struct fl_error *err)
+{
+	return st->ops->audit_actions(st, correlation_id, cb, payload, err);
+}
+
+static inline int fl_store_ds_put(struct fl_store *st, bool *created, const struct fl_store_ds_item *it,
+				  struct fl_error *err)
+{
+	return st->ops->ds_put(st, created, it, err);
+}
+static inline int fl_store_ds_get(struct fl_store *st, struct fl_store_ds_item *out, const char *key,
+				  struct fl_error *err)
+{
+	return st->ops->ds_get(st, out, key, err);
+}
+static inline int fl_store_ds_list(struct fl_store *st, fl_store_ds_fn cb, void *payload, struct fl_error *err)
+{
+	return st->ops->ds_list(st, cb, payload, err);
+}
+static inline int fl_store_ds_delete(struct fl_store *st, const char *key, struct fl_error *err)
+{
+	return st->ops->ds_delete(st, key, err);
+}
+
+static inline int fl_store_expire_actions(struct fl_store *st, size_t *n, int64_t before, size_t limit,
+					  fl_store_action_fn cb, void *payload, struct fl_error *err)
+{
+	return st->ops->expire_actions(st, n, before, limit, cb, payload, err);
+}
+static inline int fl_store_expire_audit(struct fl_store *st, size_t *n, int64_t before, size_t limit,
+					struct fl_error *err)
+{
+	return st->ops->expire_audit(st, n, before, limit, err);
+}
+static inline int fl_store_expire_flow_versions(struct fl_store *st, size_t *n, int64_t before, size_t limit,
+						struct fl_error *err)
+{
+	return st->ops->expire_flow_versions(st, n, before, limit, err);
+}
+
+#endif
