@@ -1,0 +1,646 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * yaml.c - YAML <-> JSON for request and response bodies.
+ *
+ * Input: libfyaml's event parser feeds a small stack machine that builds
+ * jansson values directly.  Anchors are remembered with the number of values
+ * and the depth they contain; an alias is expanded by copying the anchored
+ * value only after its size has been charged to the element, depth and
+ * alias budgets.  Nothing is resolved by libfyaml itself, so the cost of a
+ * document is bounded by the limits, whatever its aliases.
+ *
+ * Output: a direct walk of the jansson value, writing block YAML.
+ */
+#include "fl-common.h"
+
+#include <libfyaml.h>
+#include <math.h>
+
+#include "alloc.h"
+#include "http/yaml.h"
+
+/* ------------------------------------------------------------- input */
+
+struct anchor {
+	char *name;
+	json_t *value;   /* reference held */
+	size_t elements; /* values inside, itself included */
+	size_t depth;    /* collection levels inside (0 for a scalar) */
+};
+
+struct frame {
+	json_t *node;       /* array or object */
+	bool is_map;
+	char *key;          /* pending key of a map, owned; NULL = a key comes next */
+	bool key_is_merge;  /* pending key is the plain "<<" */
+	char *anchor;       /* anchor of this collection, owned, or NULL */
+	size_t level;       /* absolute depth of this collection (root = 1) */
+	size_t max_level;   /* deepest level reached inside */
+	size_t elements_at_start;
+};
+
+struct conv {
+	const struct fl_body_limits *lim;
+	struct frame *stack;
+	size_t depth;
+	size_t elements, aliases;
+	struct anchor *anchors;
+	size_t nanchors;
+	json_t *root;
+	bool have_root;
+	struct fl_error *err;
+};
+
+static int fail(struct conv *c, int line, int col, const char *what)
+{
+	if (line > 0)
+		return fl_error_set(c->err, FL_EINVALID, "invalid YAML at line %d column %d: %s", line, col, what);
+	return fl_error_set(c->err, FL_EINVALID, "invalid YAML: %s", what);
+}
+
+static int count_element(struct conv *c, size_t n)
+{
+	c->elements += n;
+	if (c->elements > c->lim->max_elements)
+		return fl_error_set(c->err, FL_EINVALID, "request body has more than %zu values", c->lim->max_elements);
+	return FL_OK;
+}
+
+static bool all_digits(const char *s, size_t n, int base)
+{
+	if (n == 0)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char ch = s[i];
+		bool ok = base == 16 ? ((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F'))
+				     : (ch >= '0' && ch < (char)('0' + base));
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Numbers as JSON writes them, plus a leading '+', ".5" and "1." (YAML 1.2
+ * core).  A leading zero before another digit ("0755", "01234") is not a
+ * number: such values stay strings, as with libfyaml's own JSON output.
+ */
+static bool is_number(const char *s, size_t n, bool *integer)
+{
+	size_t i = 0, int_digits = 0, frac_digits = 0;
+
+	*integer = false;
+	if (i < n && (s[i] == '-' || s[i] == '+'))
+		i++;
+	if (i + 1 < n && s[i] == '0' && s[i + 1] >= '0' && s[i + 1] <= '9')
+		return false;
+	while (i < n && s[i] >= '0' && s[i] <= '9')
+		i++, int_digits++;
+	if (i == n && int_digits) {
+		*integer = true;
+		return true;
+	}
+	if (i < n && s[i] == '.') {
+		i++;
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++, frac_digits++;
+	}
+	if (!int_digits && !frac_digits)
+		return false;
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		size_t exp = 0;
+		i++;
+		if (i < n && (s[i] == '-' || s[i] == '+'))
+			i++;
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++, exp++;
+		if (!exp)
+			return false;
+	}
+	return i == n;
+}
+
+static bool text_in(const char *s, size_t n, const char *const *set, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		if (strlen(set[i]) == n && memcmp(set[i], s, n) == 0)
+			return true;
+	return false;
+}
+
+/* A plain scalar under the YAML 1.2 core schema. */
+static json_t *plain_scalar(const char *s, size_t n)
+{
+	static const char *const nulls[] = { "", "~", "null", "Null", "NULL" };
+	static const char *const trues[] = { "true", "True", "TRUE" };
+	static const char *const falses[] = { "false", "False", "FALSE" };
+	char tmp[64];
+	bool integer;
+
+	if (text_in(s, n, nulls, FL_ARRAY_LEN(nulls)))
+		return json_null();
+	if (text_in(s, n, trues, FL_ARRAY_LEN(trues)))
+		return json_true();
+	if (text_in(s, n, falses, FL_ARRAY_LEN(falses)))
+		return json_false();
+	if (n >= sizeof(tmp))
+		return json_stringn(s, n);
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	if (n > 2 && s[0] == '0' && (s[1] == 'o' || s[1] == 'x') && all_digits(s + 2, n - 2, s[1] == 'o' ? 8 : 16)) {
+		unsigned long long v;
+		errno = 0;
+		v = strtoull(tmp + 2, NULL, s[1] == 'o' ? 8 : 16);
+		if (!errno && v <= (unsigned long long)LLONG_MAX)
+			return json_integer((json_int_t)v);
+		return json_stringn(s, n);
+	}
+	if (is_number(s, n, &integer)) {
+		if (integer) {
+			long long v;
+			errno = 0;
+			v = strtoll(tmp, NULL, 10);
+			if (!errno)
+				return json_integer(v);
+		}
+		double d = strtod(tmp, NULL);
+		if (isfinite(d))
+			return json_real(d);
+	}
+	return json_stringn(s, n);
+}
+
+/* An explicit !!str tag (libfyaml gives the resolved form of the tag). */
+static bool tag_is_str(struct fy_token *tag)
+{
+	static const char str_tag[] = "tag:yaml.org,2002:str";
+	size_t len = 0;
+	const char *text = tag ? fy_token_get_text(tag, &len) : NULL;
+
+	return text && len == sizeof(str_tag) - 1 && memcmp(text, str_tag, len) == 0;
+}
+
+static char *token_dup(struct fy_token *t)
+{
+	size_t len = 0;
+	const char *s = t ? fy_token_get_text(t, &len) : NULL;
+
+	return s ? fl_xmemdup0(s, len) : NULL;
+}
+
+static int remember(struct conv *c, char *name, json_t *value, size_t elements, size_t depth)
+{
+	struct anchor *a;
+
+	if (!name)
+		return FL_OK;
+	c->anchors = fl_xrealloc(c->anchors, (c->nanchors + 1) * sizeof(*c->anchors));
+	a = &c->anchors[c->nanchors++];
+	a->name = name;
+	a->value = json_incref(value);
+	a->elements = elements;
+	a->depth = depth;
+	return FL_OK;
+}
+
+static const struct anchor *find_anchor(const struct conv *c, const char *s, size_t n)
+{
+	for (size_t i = c->nanchors; i-- > 0;)
+		if (strlen(c->anchors[i].name) == n && memcmp(c->anchors[i].name, s, n) == 0)
+			return &c->anchors[i];
+	return NULL;
+}
+
+static int merge_into(struct conv *c, json_t *target, json_t *src)
+{
+	const char *k;
+	json_t *v;
+
+	if (json_is_array(src)) {
+		size_t i;
+		json_t *item;
+		json_array_foreach(src, i, item) {
+			if (!json_is_object(item))
+				return fail(c, 0, 0, "a merge key '<<' needs a mapping or a list of mappings");
+			json_object_foreach(item, k, v) {
+				if (!json_object_get(target, k))
+					json_object_set(target, k, v);
+			}
+		}
+		return FL_OK;
+	}
+	if (!json_is_object(src))
+		return fail(c, 0, 0, "a merge key '<<' needs a mapping or a list of mappings");
+	json_object_foreach(src, k, v) {
+		if (!json_object_get(target, k))
+			json_object_set(target, k, v);
+	}
+	return FL_OK;
+}
+
+/* Place a finished value (reference stolen) into the open collection or as the root. */
+static int place(struct conv *c, json_t *v)
+{
+	struct frame *top;
+	int rc = FL_OK;
+
+	if (!v)
+		return fail(c, 0, 0, "a scalar is not valid UTF-8");
+	if (c->depth == 0) {
+		c->root = v;
+		c->have_root = true;
+		return FL_OK;
+	}
+	top = &c->stack[c->depth - 1];
+	if (!top->is_map) {
+		json_array_append_new(top->node, v);
+		return FL_OK;
+	}
+	if (!top->key) {
+		/* only scalar keys reach here through place_key() */
+		json_decref(v);
+		return fail(c, 0, 0, "mapping keys must be scalars");
+	}
+	if (top->key_is_merge)
+		rc = merge_into(c, top->node, v);
+	else
+		json_object_set_new(top->node, top->key, json_incref(v));
+	json_decref(v);
+	free(top->key);
+	top->key = NULL;
+	top->key_is_merge = false;
+	return rc;
+}
+
+static bool expecting_key(const struct conv *c)
+{
+	return c->depth > 0 && c->stack[c->depth - 1].is_map && !c->stack[c->depth - 1].key;
+}
+
+static int set_key(struct conv *c, const char *s, size_t n, bool merge)
+{
+	struct frame *top = &c->stack[c->depth - 1];
+	json_t *check;
+
+	if (memchr(s, '\0', n))
+		return fail(c, 0, 0, "a mapping key contains a NUL character");
+	check = json_stringn(s, n);
+	if (!check)
+		return fail(c, 0, 0, "a mapping key is not valid UTF-8");
+	json_decref(check);
+	top->key = fl_xmemdup0(s, n);
+	top->key_is_merge = merge;
+	return FL_OK;
+}
+
+static int on_scalar(struct conv *c, struct fy_event *ev)
+{
+	size_t n = 0;
+	const char *s = fy_token_get_text(ev->scalar.value, &n);
+	enum fy_scalar_style style = fy_token_scalar_style(ev->scalar.value);
+	char *anchor = token_dup(ev->scalar.anchor);
+	json_t *v;
+	int rc;
+
+	if (!s) {
+		s = "";
+		n = 0;
+	}
+	rc = count_element(c, 1);
+	if (rc)
+		goto fail;
+	if (memchr(s, '\0', n)) {
+		rc = fail(c, 0, 0, "a scalar contains a NUL character");
+		goto fail;
+	}
+	if (expecting_key(c)) {
+		rc = set_key(c, s, n, style == FYSS_PLAIN && n == 2 && memcmp(s, "<<", 2) == 0);
+		if (!rc && anchor) {
+			v = json_stringn(s, n);
+			remember(c, anchor, v, 1, 0);
+			json_decref(v);
+			anchor = NULL;
+		}
+		goto fail;
+	}
+	if (style == FYSS_PLAIN && !tag_is_str(ev->scalar.tag))
+		v = plain_scalar(s, n);
+	else
+		v = json_stringn(s, n);
+	if (v && anchor) {
+		remember(c, anchor, v, 1, 0);
+		anchor = NULL;
+	}
+	free(anchor);
+	return place(c, v);
+fail:
+	free(anchor);
+	return rc;
+}
+
+static int on_alias(struct conv *c, struct fy_event *ev)
+{
+	size_t n = 0;
+	const char *s = fy_token_get_text(ev->alias.anchor, &n);
+	const struct anchor *a = s ? find_anchor(c, s, n) : NULL;
+	size_t level = c->depth;
+	int rc;
+
+	if (!a)
+		return fail(c, 0, 0, "an alias refers to an unknown anchor");
+	if (++c->aliases > c->lim->max_aliases)
+		return fl_error_set(c->err, FL_EINVALID, "request body expands more than %zu YAML aliases",
+				    c->lim->max_aliases);
+	rc = count_element(c, a->elements);
+	if (rc)
+		return rc;
+	if (level + a->depth > c->lim->max_depth)
+		return fl_error_set(c->err, FL_EINVALID, "request body nests deeper than %zu levels",
+				    c->lim->max_depth);
+	if (c->depth > 0 && c->stack[c->depth - 1].max_level < level + a->depth)
+		c->stack[c->depth - 1].max_level = level + a->depth;
+	if (expecting_key(c)) {
+		if (!json_is_string(a->value))
+			return fail(c, 0, 0, "mapping keys must be scalars");
+		return set_key(c, json_string_value(a->value), json_string_length(a->value), false);
+	}
+	return place(c, json_deep_copy(a->value));
+}
+
+static int on_start(struct conv *c, struct fy_event *ev, bool is_map)
+{
+	struct fy_token *anchor_tok = is_map ? ev->mapping_start.anchor : ev->sequence_start.anchor;
+	struct frame *f;
+	int rc;
+
+	if (expecting_key(c))
+		return fail(c, 0, 0, "mapping keys must be scalars");
+	if (c->depth >= c->lim->max_depth)
+		return fl_error_set(c->err, FL_EINVALID, "request body nests deeper than %zu levels",
+				    c->lim->max_depth);
+	rc = count_element(c, 1);
+	if (rc)
+		return rc;
+	f = &c->stack[c->depth++];
+	memset(f, 0, sizeof(*f));
+	f->node = is_map ? json_object() : json_array();
+	f->is_map = is_map;
+	f->anchor = token_dup(anchor_tok);
+	f->level = c->depth;
+	f->max_level = c->depth;
+	f->elements_at_start = c->elements;
+	return FL_OK;
+}
+
+static int on_end(struct conv *c)
+{
+	struct frame f;
+
+	if (c->depth == 0)
+		return fail(c, 0, 0, "unbalanced collection");
+	f = c->stack[--c->depth];
+	free(f.key);
+	if (c->depth > 0 && c->stack[c->depth - 1].max_level < f.max_level)
+		c->stack[c->depth - 1].max_level = f.max_level;
+	if (f.anchor)
+		remember(c, f.anchor, f.node, c->elements - f.elements_at_start + 1, f.max_level - f.level + 1);
+	return place(c, f.node);
+}
+
+static void diag_silent(struct fy_diag *diag, void *user, const char *buf, size_t len)
+{
+	(void)diag;
+	(void)user;
+	(void)buf;
+	(void)len;
+}
+
+static int parse_error(struct conv *c, struct fy_diag *diag)
+{
+	void *iter = NULL;
+	struct fy_diag_error *e;
+
+	while ((e = fy_diag_errors_iterate(diag, &iter)) != NULL) {
+		if (e->type >= FYET_ERROR)
+			return fail(c, e->line, e->column, e->msg ? e->msg : "syntax error");
+	}
+	return fail(c, 0, 0, "syntax error");
+}
+
+int fl_yaml_to_json(json_t **out, const char *p, size_t n, const struct fl_body_limits *lim,
+		    struct fl_error *err)
+{
+	struct conv c = { 0 };
+	struct fy_diag_cfg dcfg;
+	struct fy_diag *diag = NULL;
+	struct fy_parse_cfg pcfg = { 0 };
+	struct fy_parser *fyp = NULL;
+	struct fy_event *ev;
+	size_t docs = 0;
+	int rc = FL_OK;
+
+	*out = NULL;
+	c.lim = lim;
+	c.err = err;
+	c.stack = fl_xcalloc(lim->max_depth + 1, sizeof(*c.stack));
+
+	fy_diag_cfg_default(&dcfg);
+	dcfg.fp = NULL;
+	dcfg.output_fn = diag_silent;
+	dcfg.colorize = false;
+	diag = fy_diag_create(&dcfg);
+	if (!diag) {
+		rc = fl_error_set(err, FL_ENOMEM, "cannot create the YAML parser");
+		goto done;
+	}
+	fy_diag_set_collect_errors(diag, true);
+	pcfg.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG | FYPCF_DEFAULT_VERSION_1_2;
+	pcfg.diag = diag;
+	fyp = fy_parser_create(&pcfg);
+	if (!fyp || fy_parser_set_string(fyp, p, n) != 0) {
+		rc = fl_error_set(err, FL_ENOMEM, "cannot create the YAML parser");
+		goto done;
+	}
+	for (;;) {
+		ev = fy_parser_parse(fyp);
+		if (!ev) {
+			if (fy_parser_get_stream_error(fyp))
+				rc = parse_error(&c, diag);
+			break;
+		}
+		switch (ev->type) {
+		case FYET_DOCUMENT_START:
+			if (++docs > 1)
+				rc = fail(&c, 0, 0, "only one document is accepted");
+			break;
+		case FYET_MAPPING_START:
+			rc = on_start(&c, ev, true);
+			break;
+		case FYET_SEQUENCE_START:
+			rc = on_start(&c, ev, false);
+			break;
+		case FYET_MAPPING_END:
+		case FYET_SEQUENCE_END:
+			rc = on_end(&c);
+			break;
+		case FYET_SCALAR:
+			rc = on_scalar(&c, ev);
+			break;
+		case FYET_ALIAS:
+			rc = on_alias(&c, ev);
+			break;
+		default:
+			break;
+		}
+		fy_parser_event_free(fyp, ev);
+		if (rc)
+			break;
+	}
+	if (!rc) {
+		*out = c.have_root ? c.root : json_null();
+		c.root = NULL;
+	}
+done:
+	while (c.depth > 0) {
+		struct frame *f = &c.stack[--c.depth];
+		json_decref(f->node);
+		free(f->key);
+		free(f->anchor);
+	}
+	json_decref(c.root);
+	for (size_t i = 0; i < c.nanchors; i++) {
+		free(c.anchors[i].name);
+		json_decref(c.anchors[i].value);
+	}
+	free(c.anchors);
+	free(c.stack);
+	if (fyp)
+		fy_parser_destroy(fyp);
+	if (diag) {
+		/* collected errors are only freed when collection is switched off */
+		fy_diag_set_collect_errors(diag, false);
+		fy_diag_unref(diag);
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------ output */
+
+static void indent(struct fl_buf *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fl_buf_addc(out, ' ');
+}
+
+static void scalar_out(struct fl_buf *out, const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		fl_buf_add_json_str(out, json_string_value(v), json_string_length(v));
+		break;
+	case JSON_INTEGER:
+		fl_buf_addf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		break;
+	case JSON_REAL:
+		fl_buf_addf(out, "%.17g", json_real_value(v));
+		break;
+	case JSON_TRUE:
+		fl_buf_adds(out, "true");
+		break;
+	case JSON_FALSE:
+		fl_buf_adds(out, "false");
+		break;
+	default:
+		fl_buf_adds(out, "null");
+		break;
+	}
+}
+
+static int cmp_keys(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static bool is_nonempty_collection(const json_t *v)
+{
+	return (json_is_object(v) && json_object_size(v) > 0) || (json_is_array(v) && json_array_size(v) > 0);
+}
+
+static void node_out(struct fl_buf *out, const json_t *v, size_t ind, bool inline_first);
+
+/*
+ * Write the entries of a non-empty collection at indentation ind.  When
+ * inline_first, the first line continues the current line (after "- ").
+ */
+static void node_out(struct fl_buf *out, const json_t *v, size_t ind, bool inline_first)
+{
+	if (json_is_object(v)) {
+		size_t n = json_object_size(v), i = 0;
+		const char **keys = fl_xcalloc(n ? n : 1, sizeof(*keys));
+		const char *k;
+		json_t *val;
+
+		json_object_foreach((json_t *)v, k, val)
+			keys[i++] = k;
+		qsort(keys, n, sizeof(*keys), cmp_keys);
+		for (i = 0; i < n; i++) {
+			const json_t *item = json_object_get(v, keys[i]);
+
+			if (i > 0 || !inline_first)
+				indent(out, ind);
+			fl_buf_add_json_str(out, keys[i], strlen(keys[i]));
+			fl_buf_addc(out, ':');
+			if (is_nonempty_collection(item)) {
+				fl_buf_addc(out, '\n');
+				node_out(out, item, ind + 2, false);
+			} else {
+				fl_buf_addc(out, ' ');
+				if (json_is_object(item))
+					fl_buf_adds(out, "{}");
+				else if (json_is_array(item))
+					fl_buf_adds(out, "[]");
+				else
+					scalar_out(out, item);
+				fl_buf_addc(out, '\n');
+			}
+		}
+		free(keys);
+		return;
+	}
+	if (json_is_array(v)) {
+		size_t i;
+		const json_t *item;
+
+		json_array_foreach(v, i, item) {
+			if (i > 0 || !inline_first)
+				indent(out, ind);
+			fl_buf_adds(out, "- ");
+			if (is_nonempty_collection(item)) {
+				node_out(out, item, ind + 2, true);
+			} else {
+				if (json_is_object(item))
+					fl_buf_adds(out, "{}");
+				else if (json_is_array(item))
+					fl_buf_adds(out, "[]");
+				else
+					scalar_out(out, item);
+				fl_buf_addc(out, '\n');
+			}
+		}
+	}
+}
+
+void fl_yaml_from_json(struct fl_buf *out, const json_t *v)
+{
+	if (is_nonempty_collection(v)) {
+		node_out(out, v, 0, false);
+		return;
+	}
+	if (json_is_object(v))
+		fl_buf_adds(out, "{}");
+	else if (json_is_array(v))
+		fl_buf_adds(out, "[]");
+	else
+		scalar_out(out, v);
+	fl_buf_addc(out, '\n');
+}
