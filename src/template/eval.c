@@ -410,7 +410,7 @@ static int access(struct fl_tmpl__rs *rs, const struct fl_tmpl__ex *e, const str
 	case ACC_CALL:
 		if (fl_val_type(cur) != FL_VAL_FUNC) {
 			rc = fl_tmpl__rerr(rs, a->line, a->col, FL_EINVALID, "'%.*s' is not a function (it is %s)",
-					   (int)e->u.var.text.len, e->u.var.text.ptr, go_kind(cur));
+					   (int)(a->at - e->u.var.text.ptr), e->u.var.text.ptr, go_kind(cur));
 			break;
 		}
 		rc = call_func(rs, e, cur, a, &next);

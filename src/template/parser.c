@@ -270,6 +270,7 @@ static int parse_operand(struct fl_tmpl__ps *ps, struct fl_tmpl__ex **out)
 		memset(acc, 0, sizeof(*acc));
 		acc->line = a->line;
 		acc->col = a->col;
+		acc->at = a->p;
 		ps->pos++;
 		if (a->p[0] == '.') {
 			const struct fl_tmpl__tok *p = fl_tmpl__peek(ps);
@@ -402,18 +403,18 @@ static int parse_factor(struct fl_tmpl__ps *ps, struct fl_tmpl__ex **out)
 static int parse_power(struct fl_tmpl__ps *ps, struct fl_tmpl__ex **out)
 {
 	const struct fl_tmpl__tok *op;
-	int rc = enter(ps);
+	int rc = parse_factor(ps, out);
 
-	if (rc)
-		return rc;
-	rc = parse_factor(ps, out);
 	if (!rc && (op = fl_tmpl__match(ps, TOK_SYMBOL, "^"))) {
 		struct fl_tmpl__ex *e = new_ex(ps, EX_POW, op);
 		e->u.bin.a = *out;
-		rc = parse_power(ps, &e->u.bin.b);
 		*out = e;
+		rc = enter(ps);
+		if (rc)
+			return rc;
+		rc = parse_power(ps, &e->u.bin.b);
+		ps->depth--;
 	}
-	ps->depth--;
 	return rc;
 }
 
@@ -489,20 +490,21 @@ static int parse_relational(struct fl_tmpl__ps *ps, struct fl_tmpl__ex **out)
 {
 	const struct fl_tmpl__tok *op = NULL;
 	size_t i;
-	int rc = enter(ps);
+	int rc = parse_simple(ps, out);
 
 	if (rc)
 		return rc;
-	rc = parse_simple(ps, out);
-	if (rc)
-		goto done;
 	for (i = 0; i < FL_ARRAY_LEN(rel_ops) && !op; i++)
 		op = fl_tmpl__match(ps, TOK_SYMBOL, rel_ops[i].sym);
 	if (op) {
 		struct fl_tmpl__ex *e = new_ex(ps, rel_ops[i - 1].kind, op);
 		e->u.bin.a = *out;
-		rc = parse_relational(ps, &e->u.bin.b);
 		*out = e;
+		rc = enter(ps);
+		if (rc)
+			return rc;
+		rc = parse_relational(ps, &e->u.bin.b);
+		ps->depth--;
 	} else if ((op = fl_tmpl__match(ps, TOK_KEYWORD, "in")) != NULL ||
 		   (peek_kw(ps, "not") && ps->pos + 1 < ps->end &&
 		    fl_tmpl__tok_is(&ps->tok[ps->pos + 1], TOK_KEYWORD, "in"))) {
@@ -517,8 +519,6 @@ static int parse_relational(struct fl_tmpl__ps *ps, struct fl_tmpl__ex **out)
 		rc = parse_simple(ps, &e->u.bin.b);
 		*out = e;
 	}
-done:
-	ps->depth--;
 	return rc;
 }
 
@@ -533,13 +533,21 @@ int fl_tmpl__parse_expr(struct fl_tmpl__ps *ps, struct fl_tmpl__ex **out)
 	rc = parse_relational(ps, out);
 	if (rc)
 		goto done;
-	if ((op = fl_tmpl__match(ps, TOK_SYMBOL, "&&")) || (op = fl_tmpl__match(ps, TOK_KEYWORD, "and")) ||
-	    ((op = fl_tmpl__match(ps, TOK_SYMBOL, "||")) && (kind = EX_OR)) ||
-	    ((op = fl_tmpl__match(ps, TOK_KEYWORD, "or")) && (kind = EX_OR))) {
+	op = fl_tmpl__match(ps, TOK_SYMBOL, "&&");
+	if (!op)
+		op = fl_tmpl__match(ps, TOK_KEYWORD, "and");
+	if (!op) {
+		kind = EX_OR;
+		op = fl_tmpl__match(ps, TOK_SYMBOL, "||");
+		if (!op)
+			op = fl_tmpl__match(ps, TOK_KEYWORD, "or");
+	}
+	if (op) {
+		/* right-recursive like pongo2, so each operator is one nesting level */
 		struct fl_tmpl__ex *e = new_ex(ps, kind, op);
 		e->u.bin.a = *out;
-		rc = fl_tmpl__parse_expr(ps, &e->u.bin.b);
 		*out = e;
+		rc = fl_tmpl__parse_expr(ps, &e->u.bin.b);
 	}
 done:
 	ps->depth--;

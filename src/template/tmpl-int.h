@@ -101,6 +101,7 @@ struct fl_tmpl__ex;
 struct fl_tmpl__acc {
 	uint8_t kind;
 	uint32_t line, col;
+	const char *at;     /* source position of the accessor */
 	struct fl_str name; /* ACC_ATTR */
 	int64_t index;      /* ACC_INDEX */
 	struct fl_tmpl__ex *sub;  /* ACC_SUBSCRIPT */
