@@ -148,8 +148,9 @@ static int decide(struct fl_auth_result *res, enum fl_auth_decision d, const cha
 /* The token inside an Authorization value: "Bearer " (any case) stripped, blanks trimmed. */
 static void extract_token(const char *value, size_t cap, const char **tok, size_t *len)
 {
-	size_t n = strnlen(value, cap + 1);
+	size_t n = strnlen(value, cap + 32);
 	const char *p = value;
+	bool huge = n == cap + 32; /* only a prefix was measured: certainly longer than cap */
 
 	if (n >= 7 && strncasecmp(p, "bearer ", 7) == 0) {
 		p += 7;
@@ -162,7 +163,7 @@ static void extract_token(const char *value, size_t cap, const char **tok, size_
 	while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
 		n--;
 	*tok = p;
-	*len = n;
+	*len = huge ? cap + 1 : n;
 }
 
 static int64_t clamp_time(double t)

@@ -148,9 +148,8 @@ enum fl_jwt_status fl_jwt_decode(struct fl_jwt *jwt, const char *token, size_t l
 		st = FL_JWT_SEGMENTS;
 		goto done;
 	}
-	if (decode_segment(&hb, token, (size_t)(dot1 - token)) != 0 ||
-	    decode_segment(&sb, dot2 + 1, (size_t)(token + len - dot2 - 1)) != 0 || dot2 == dot1 + 1) {
-		st = FL_JWT_ENCODING;
+	if (decode_segment(&hb, token, (size_t)(dot1 - token)) != 0) {
+		st = fl_buf_failed(&hb) ? FL_JWT_HEADER : FL_JWT_ENCODING; /* too large, or bad base64url */
 		goto done;
 	}
 	hdr = fl_jwt_parse_json_object(hb.ptr, hb.len);
@@ -161,6 +160,18 @@ enum fl_jwt_status fl_jwt_decode(struct fl_jwt *jwt, const char *token, size_t l
 	st = check_header(jwt, hdr);
 	if (st != FL_JWT_OK)
 		goto done;
+	if (dot2 == dot1 + 1) {
+		st = FL_JWT_PAYLOAD;
+		goto done;
+	}
+	if (dot2 + 1 == token + len) {
+		st = FL_JWT_NO_SIGNATURE;
+		goto done;
+	}
+	if (decode_segment(&sb, dot2 + 1, (size_t)(token + len - dot2 - 1)) != 0) {
+		st = FL_JWT_ENCODING;
+		goto done;
+	}
 	jwt->signing_input = fl_str_make(token, (size_t)(dot2 - token));
 	jwt->payload_b64 = fl_str_make(dot1 + 1, (size_t)(dot2 - dot1 - 1));
 	jwt->sig_len = sb.len;

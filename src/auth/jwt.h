@@ -40,6 +40,7 @@
 	X(UNKNOWN_KID, "unknown signing key")                                    \
 	X(KEY_MISMATCH, "signing key does not fit the algorithm")                \
 	X(NO_KEY, "no unique key for a token without key id")                    \
+	X(NO_SIGNATURE, "signature missing")                                     \
 	X(SIGNATURE, "signature verification failed")                            \
 	X(PAYLOAD, "malformed token payload")                                    \
 	X(EXP_MISSING, "exp claim missing or not a number")                      \

@@ -158,6 +158,17 @@ static bool is_http_url(const char *s)
 	return strncmp(s, "https://", 8) == 0 || strncmp(s, "http://", 7) == 0;
 }
 
+/* http://127.x.x.x, http://localhost or http://[::1] (tests and sidecars). */
+static bool is_loopback_url(const char *s)
+{
+	static const char *const prefixes[] = { "http://127.", "http://localhost:", "http://localhost/",
+						"http://[::1]" };
+	for (size_t i = 0; i < FL_ARRAY_LEN(prefixes); i++)
+		if (strncmp(s, prefixes[i], strlen(prefixes[i])) == 0)
+			return true;
+	return strcmp(s, "http://localhost") == 0;
+}
+
 static int discover(struct fl_oidc *o, struct fl_error *err)
 {
 	struct fetch f = { FL_BUF_INIT(0), -1 };
@@ -328,7 +339,7 @@ int fl_oidc_open(struct fl_oidc **out, const struct fl_oidc_config *cfg, struct 
 	pthread_condattr_destroy(&ca);
 	atomic_init(&o->generation, 0);
 	atomic_init(&o->fetch_count, 0);
-	if (strncmp(o->issuer, "http://", 7) == 0)
+	if (strncmp(o->issuer, "http://", 7) == 0 && !is_loopback_url(o->issuer))
 		FL_LOG_W(NULL, "oidc: issuer '%s' is plain http; keys are fetched without TLS", o->issuer);
 
 	rc = discover(o, err);

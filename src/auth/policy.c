@@ -484,9 +484,10 @@ static int yaml_error(struct loader *ld, struct fy_diag *diag)
 	void *it = NULL;
 	struct fy_diag_error *e = diag ? fy_diag_errors_iterate(diag, &it) : NULL;
 
-	if (!e)
-		return fail(ld, 0, "invalid YAML");
-	return fail(ld, e->line + 1, "invalid YAML: %s", e->msg ? e->msg : "syntax error");
+	if (!e) /* no document at all: an empty file */
+		return fail(ld, 0, "policy must be a list of entries");
+	/* libfyaml reports collected errors with 1-based lines (node marks are 0-based) */
+	return fail(ld, e->line, "invalid YAML: %s", e->msg ? e->msg : "syntax error");
 }
 
 int fl_policy_parse(struct fl_policy **out, const char *text, size_t len, const char *name, struct fl_error *err)
@@ -541,8 +542,7 @@ int fl_policy_parse(struct fl_policy **out, const char *text, size_t len, const 
 done:
 	fl_policy_free(ld.policy);
 	fy_document_destroy(doc);
-	if (diag)
-		fy_diag_unref(diag);
+	fy_diag_destroy(diag); /* also frees the collected errors */
 	return rc;
 }
 
