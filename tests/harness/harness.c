@@ -287,11 +287,11 @@ static bool strv_has_name(char *const *v, const char *name)
 	return false;
 }
 
-/* The test's environment without FLYTE_* entries. */
+/* The test's environment without FLYTE_* entries and LOGFILE. */
 static void base_env(struct strvec *sv)
 {
 	for (char **e = environ; e && *e; e++) {
-		if (strncmp(*e, "FLYTE_", 6) == 0)
+		if (strncmp(*e, "FLYTE_", 6) == 0 || strncmp(*e, "LOGFILE=", 8) == 0)
 			continue;
 		sv_push(sv, xstrdup(*e));
 	}

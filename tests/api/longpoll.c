@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * longpoll.c - black-box tests of long-polling takes (FLYTE_TAKE_WAIT_MS).
+ *
+ * A take parked before any action exists is answered 200 with the action
+ * as soon as an event creates one (wake-up, not a re-check at the end of
+ * the wait: the wait is set to the 9 s maximum and the take must still be
+ * parked when the event is posted); with nothing to take the answer is 204
+ * after the wait; an unknown pack is 404; when many takes are parked, one
+ * event's action goes to exactly one of them; a parked take filtered on
+ * another command is not handed the action.
+ *
+ * Takes run in threads.  A take is known to have reached the server when
+ * the pack's lastSeen changes (every take refreshes it, spec §g); no test
+ * asserts how long anything took.
+ */
+#include "fl-common.h"
+
+#include "api-util.h"
+#include "fltest.h"
+#include "harness.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#define LONG_WAIT_MS 9000
+#define MID_WAIT_MS 5000
+#define PARKED 8
+
+static struct flh_server *g_long, *g_mid, *g_short;
+static bool g_long_failed, g_mid_failed, g_short_failed;
+
+static struct flh_server *get(struct flh_server **s, bool *failed, int wait_ms)
+{
+	if (!*s && !*failed) {
+		*s = api_start(wait_ms, NULL);
+		*failed = *s == NULL;
+	}
+	FLH_ASSERT_MSG(*s, "the server did not start");
+	return *s;
+}
+
+struct taker {
+	pthread_t th;
+	struct flh_pack *pack;
+	const char *query;
+	struct flh_action a;
+	long status;
+	atomic_int done;
+};
+
+static void *take_main(void *arg)
+{
+	struct taker *t = arg;
+	t->status = flh_pack_take(t->pack, t->query, &t->a);
+	atomic_store(&t->done, 1);
+	return NULL;
+}
+
+static void start_taker(struct taker *t, struct flh_pack *p, const char *query)
+{
+	memset(t, 0, sizeof(*t));
+	t->pack = p;
+	t->query = query;
+	atomic_init(&t->done, 0);
+	FLH_ASSERT(pthread_create(&t->th, NULL, take_main, t) == 0);
+}
+
+/* Wait until the pack's lastSeen differs from `before` (a take arrived). */
+static void wait_take_arrived(struct flh_pack *p, const char *before)
+{
+	bool ok;
+	char *now = NULL;
+	FLH_WAIT_FOR(ok, 3000, (free(now), now = flh_pack_last_seen(p), now && strcmp(now, before) != 0));
+	if (!ok)
+		printf("# lastSeen of %s did not change after a take (still %s)\n", p->id, now ? now : "(none)");
+	free(now);
+}
+
+static void setup_flow(struct flh_server *s, const char *flow, struct flh_pack *src, const char *src_def,
+		       struct flh_pack *worker, const char *worker_def)
+{
+	FLH_EQ_INT(flh_pack_register(src, s, src_def), 201);
+	FLH_EQ_INT(flh_pack_register(worker, s, worker_def), 201);
+	FLH_EQ_INT(api_post_flow(s, flow), 201);
+}
+
+FLT_TEST(parked_take_is_woken_by_event)
+{
+	static const char flow[] =
+		"{\"name\":\"lp_flow\",\"steps\":[{\"id\":\"s\",\"event\":{\"packName\":\"LpSrc\",\"name\":\"Go\"},"
+		"\"command\":{\"packName\":\"LpWorker\",\"name\":\"Job\",\"input\":\"{{ Event.Payload.id }}\"}}]}";
+	struct flh_server *s = get(&g_long, &g_long_failed, LONG_WAIT_MS);
+	struct flh_pack src, worker;
+	struct taker t;
+	char *seen0;
+
+	setup_flow(s, flow, &src, "{\"name\":\"LpSrc\"}", &worker,
+		   "{\"name\":\"LpWorker\",\"commands\":[{\"name\":\"Job\"}]}");
+	seen0 = flh_pack_last_seen(&worker);
+	FLH_ASSERT(seen0 != NULL);
+	start_taker(&t, &worker, NULL);
+	wait_take_arrived(&worker, seen0);
+	free(seen0);
+	FLH_ASSERT_MSG(!atomic_load(&t.done), "the take returned %ld before any event was posted", t.status);
+	FLH_EQ_INT(flh_pack_event(&src, "Go", "{\"id\":\"wake-1\"}"), 202);
+	pthread_join(t.th, NULL);
+	FLH_EQ_INT(t.status, 200);
+	FLH_EQ_STR(t.a.command, "Job");
+	FLH_EQ_STR(json_string_value(t.a.input), "wake-1");
+	FLH_ASSERT(t.a.result_href != NULL);
+	FLH_EQ_INT(flh_action_result(s, &t.a, "Done", NULL), 202);
+	flh_action_release(&t.a);
+	flh_pack_release(&src);
+	flh_pack_release(&worker);
+}
+
+FLT_TEST(take_with_nothing_is_204_after_wait)
+{
+	struct flh_server *s = get(&g_short, &g_short_failed, 300);
+	struct flh_pack p;
+	struct flh_resp *r;
+	FLH_EQ_INT(flh_pack_register(&p, s, "{\"name\":\"LpIdle\",\"commands\":[{\"name\":\"Job\"}]}"), 201);
+	r = flh_post_json(s, p.take_href, "null");
+	FLH_STATUS(r, 204);
+	FLH_EQ_INT(r->body_len, 0);
+	flh_resp_free(r);
+	/* Empty body (Python client) and a commandName filter behave the same. */
+	r = flh_send(s, "POST", p.take_href, NULL, NULL);
+	FLH_STATUS(r, 204);
+	flh_resp_free(r);
+	r = flh_post_json(s, flh_path("%s?commandName=Job", p.take_href), "null");
+	FLH_STATUS(r, 204);
+	flh_resp_free(r);
+	flh_pack_release(&p);
+}
+
+FLT_TEST(take_for_unknown_pack_is_404)
+{
+	struct flh_server *s = get(&g_short, &g_short_failed, 300);
+	struct flh_resp *r = flh_post_json(s, "/v1/packs/NoSuchPack.env.x/actions/take", "null");
+	FLH_ERROR(r, 404);
+	flh_resp_free(r);
+}
+
+FLT_TEST(one_event_goes_to_exactly_one_parked_take)
+{
+	static const char flow[] =
+		"{\"name\":\"lp_many\",\"steps\":[{\"id\":\"s\",\"event\":{\"packName\":\"LpSrc2\",\"name\":\"Go\"},"
+		"\"command\":{\"packName\":\"LpMany\",\"name\":\"Job\",\"input\":\"only-one\"}}]}";
+	struct flh_server *s = get(&g_mid, &g_mid_failed, MID_WAIT_MS);
+	struct flh_pack src, worker;
+	struct taker t[PARKED];
+	char *seen0;
+	int ok = 0, empty = 0;
+
+	setup_flow(s, flow, &src, "{\"name\":\"LpSrc2\"}", &worker, "{\"name\":\"LpMany\"}");
+	seen0 = flh_pack_last_seen(&worker);
+	FLH_ASSERT(seen0 != NULL);
+	for (int i = 0; i < PARKED; i++)
+		start_taker(&t[i], &worker, NULL);
+	wait_take_arrived(&worker, seen0);
+	free(seen0);
+	FLH_EQ_INT(flh_pack_event(&src, "Go", NULL), 202);
+	for (int i = 0; i < PARKED; i++)
+		pthread_join(t[i].th, NULL);
+	for (int i = 0; i < PARKED; i++) {
+		if (t[i].status == 200) {
+			ok++;
+			FLH_EQ_STR(t[i].a.command, "Job");
+			FLH_EQ_STR(json_string_value(t[i].a.input), "only-one");
+		} else if (t[i].status == 204) {
+			empty++;
+		} else {
+			printf("# take %d answered %ld\n", i, t[i].status);
+		}
+	}
+	for (int i = 0; i < PARKED; i++)
+		flh_action_release(&t[i].a);
+	FLH_EQ_INT(ok, 1);
+	FLH_EQ_INT(empty, PARKED - 1);
+	flh_pack_release(&src);
+	flh_pack_release(&worker);
+}
+
+FLT_TEST(parked_take_filtered_on_other_command_is_not_served)
+{
+	static const char flow[] =
+		"{\"name\":\"lp_filter\",\"steps\":[{\"id\":\"s\",\"event\":{\"packName\":\"LpSrc3\",\"name\":\"Go\"},"
+		"\"command\":{\"packName\":\"LpFilter\",\"name\":\"Job\"}}]}";
+	struct flh_server *s = get(&g_mid, &g_mid_failed, MID_WAIT_MS);
+	struct flh_pack src, worker;
+	struct flh_action a;
+	struct taker t;
+	char *seen0;
+
+	setup_flow(s, flow, &src, "{\"name\":\"LpSrc3\"}", &worker,
+		   "{\"name\":\"LpFilter\",\"commands\":[{\"name\":\"Job\"},{\"name\":\"Other\"}]}");
+	seen0 = flh_pack_last_seen(&worker);
+	FLH_ASSERT(seen0 != NULL);
+	start_taker(&t, &worker, "commandName=Other");
+	wait_take_arrived(&worker, seen0);
+	free(seen0);
+	FLH_EQ_INT(flh_pack_event(&src, "Go", NULL), 202);
+	pthread_join(t.th, NULL);
+	if (t.status == 200)
+		printf("# the take filtered on Other got %s\n", t.a.command ? t.a.command : "-");
+	FLH_EQ_INT(t.status, 204);
+	flh_action_release(&t.a);
+	FLH_EQ_INT(flh_pack_take_wait(&worker, "commandName=Job", &a, FLH_WAIT_MS), 200);
+	FLH_EQ_STR(a.command, "Job");
+	flh_action_release(&a);
+	flh_pack_release(&src);
+	flh_pack_release(&worker);
+}
+
+FLT_MAIN(parked_take_is_woken_by_event, take_with_nothing_is_204_after_wait, take_for_unknown_pack_is_404,
+	 one_event_goes_to_exactly_one_parked_take, parked_take_filtered_on_other_command_is_not_served)

@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * yaml.c - black-box tests of the YAML request and response forms (spec
+ * §a.1 "Request media types" and "Response media types").
+ *
+ * Bodies with Content-Type exactly application/x-yaml are read as YAML
+ * (flows, packs, events, results); other types, including
+ * application/yaml, are parsed as JSON, so YAML text sent with them is a
+ * 400.  With Accept exactly application/x-yaml, resources are answered in
+ * YAML; the tests parse that YAML with libfyaml, convert it to JSON and
+ * compare it with the JSON form of the same resource.
+ */
+#include "fl-common.h"
+
+#include "api-util.h"
+#include "fltest.h"
+#include "harness.h"
+
+#include <libfyaml.h>
+
+static struct flh_server *g_srv;
+static bool g_start_failed;
+
+static struct flh_server *srv(void)
+{
+	if (!g_srv && !g_start_failed) {
+		g_srv = api_start(300, NULL);
+		g_start_failed = g_srv == NULL;
+	}
+	FLH_ASSERT_MSG(g_srv, "the server did not start");
+	return g_srv;
+}
+
+/* YAML text -> JSON value (new reference) or NULL. */
+static json_t *yaml_to_json(const char *yaml, size_t len)
+{
+	struct fy_document *doc = fy_document_build_from_string(NULL, yaml, len);
+	char *text;
+	json_t *j;
+	if (!doc)
+		return NULL;
+	text = fy_emit_document_to_string(doc, FYECF_MODE_JSON_ONELINE);
+	fy_document_destroy(doc);
+	if (!text)
+		return NULL;
+	j = flh_json(text);
+	free(text);
+	return j;
+}
+
+/* GET path as JSON and as YAML; the YAML must describe the same value. */
+static void check_yaml_matches_json(const char *path)
+{
+	struct flh_req yreq = { .url = path, .accept = "application/x-yaml" };
+	struct flh_resp *rj = flh_get(srv(), path);
+	struct flh_resp *ry = flh_http(srv(), &yreq);
+	json_t *fromyaml;
+	FLH_STATUS(rj, 200);
+	FLH_STATUS(ry, 200);
+	FLH_ASSERT_MSG(flh_resp_ctype_is(ry, "application/x-yaml"), "%s: Content-Type %s", path,
+		       flh_resp_header(ry, "Content-Type") ? flh_resp_header(ry, "Content-Type") : "(none)");
+	FLH_ASSERT_MSG(flh_resp_json(ry) == NULL || !json_is_object(flh_resp_json(ry)),
+		       "%s: YAML answer is a JSON document", path);
+	fromyaml = yaml_to_json(ry->body, ry->body_len);
+	if (!fromyaml)
+		flh_resp_print(ry);
+	FLH_ASSERT_MSG(fromyaml != NULL, "%s: answer is not valid YAML", path);
+	FLH_JSON_SAME(fromyaml, flh_resp_json(rj), false);
+	json_decref(fromyaml);
+	flh_resp_free(rj);
+	flh_resp_free(ry);
+}
+
+static const char FLOW_YAML[] =
+	"name: yaml_flow\n"
+	"description: a flow written in YAML\n"
+	"steps:\n"
+	"  - id: first\n"
+	"    event:\n"
+	"      packName: YamlSrc\n"
+	"      name: Go\n"
+	"    context:\n"
+	"      Tag: \"{{ Event.Payload.tag }}\"\n"
+	"    criteria: \"{{ Event.Payload.n|integer == 3 }}\"\n"
+	"    command:\n"
+	"      packName: YamlSink\n"
+	"      name: Work\n"
+	"      input:\n"
+	"        count: 3\n"
+	"        flag: true\n"
+	"        text: \"{{ Context.Tag }}\"\n"
+	"        list: [a, b]\n"
+	"  - id: second\n"
+	"    dependsOn: [first]\n"
+	"    event:\n"
+	"      packName: YamlSink\n"
+	"      name: Worked\n"
+	"    command:\n"
+	"      packName: YamlSink\n"
+	"      name: Finish\n";
+
+static const char FLOW_JSON[] =
+	"{\"name\":\"yaml_flow\",\"description\":\"a flow written in YAML\",\"steps\":["
+	"{\"id\":\"first\",\"event\":{\"packName\":\"YamlSrc\",\"name\":\"Go\"},"
+	"\"context\":{\"Tag\":\"{{ Event.Payload.tag }}\"},"
+	"\"criteria\":\"{{ Event.Payload.n|integer == 3 }}\","
+	"\"command\":{\"packName\":\"YamlSink\",\"name\":\"Work\","
+	"\"input\":{\"count\":3,\"flag\":true,\"text\":\"{{ Context.Tag }}\",\"list\":[\"a\",\"b\"]}}},"
+	"{\"id\":\"second\",\"dependsOn\":[\"first\"],\"event\":{\"packName\":\"YamlSink\",\"name\":\"Worked\"},"
+	"\"command\":{\"packName\":\"YamlSink\",\"name\":\"Finish\",\"input\":null}}]}";
+
+FLT_TEST(flow_posted_as_yaml)
+{
+	struct flh_resp *r;
+	json_t *got, *want = flh_json(FLOW_JSON);
+	FLH_EQ_INT(api_post_status(srv(), "/v1/flows", "application/x-yaml", FLOW_YAML), 201);
+	r = flh_get(srv(), "/v1/flows/yaml_flow");
+	FLH_STATUS(r, 200);
+	got = json_deep_copy(flh_resp_json(r));
+	FLH_ASSERT(json_is_array(json_object_get(got, "links")));
+	json_object_del(got, "links");
+	FLH_JSON_SAME(got, want, false);
+	json_decref(got);
+	json_decref(want);
+	flh_resp_free(r);
+}
+
+FLT_TEST(pack_posted_as_yaml)
+{
+	static const char def[] = "name: YamlPack\n"
+				  "labels:\n"
+				  "  env: dev\n"
+				  "commands:\n"
+				  "  - name: Work\n"
+				  "    events: [Worked, Failed]\n"
+				  "events:\n"
+				  "  - name: Go\n";
+	struct flh_resp *r = flh_send(srv(), "POST", "/v1/packs", "application/x-yaml", def);
+	json_t *j;
+	FLH_STATUS(r, 201);
+	j = flh_resp_json(r);
+	FLH_ASSERT_MSG(j != NULL, "registration answer (no Accept) must be JSON");
+	FLH_EQ_STR(flh_json_str(j, "id"), "YamlPack.env.dev");
+	FLH_EQ_STR(flh_json_str(j, "commands.0.events.1"), "Failed");
+	FLH_EQ_STR(flh_json_str(j, "events.0.name"), "Go");
+	flh_resp_free(r);
+}
+
+FLT_TEST(resources_answered_in_yaml)
+{
+	FLH_EQ_INT(api_post_status(srv(), "/v1/packs", "application/json",
+				   "{\"name\":\"YamlSrc\",\"labels\":{\"env\":\"dev\"},\"events\":[{\"name\":\"Go\"}]}"),
+		   201);
+	FLH_EQ_INT(api_post_status(srv(), "/v1/flows", "application/x-yaml", FLOW_YAML), 201);
+	check_yaml_matches_json("/");
+	check_yaml_matches_json("/v1");
+	check_yaml_matches_json("/v1/packs");
+	check_yaml_matches_json("/v1/packs/YamlSrc.env.dev");
+	check_yaml_matches_json("/v1/flows");
+	check_yaml_matches_json("/v1/flows/yaml_flow");
+	check_yaml_matches_json("/v1/datastore");
+	check_yaml_matches_json("/v1/audit/flows");
+}
+
+FLT_TEST(registration_answer_in_yaml)
+{
+	struct flh_req req = { .method = "POST", .url = "/v1/packs", .content_type = "application/json",
+			       .accept = "application/x-yaml",
+			       .body = "{\"name\":\"YamlAnswer\",\"commands\":[{\"name\":\"C\"}]}" };
+	struct flh_resp *r = flh_http(srv(), &req);
+	json_t *j;
+	FLH_STATUS(r, 201);
+	FLH_ASSERT(flh_resp_ctype_is(r, "application/x-yaml"));
+	j = yaml_to_json(r->body, r->body_len);
+	FLH_ASSERT_MSG(j != NULL, "answer is not YAML");
+	FLH_EQ_STR(flh_json_str(j, "id"), "YamlAnswer");
+	FLH_ASSERT(flh_link_href(json_object_get(j, "links"), "takeAction") != NULL);
+	FLH_ASSERT(flh_link_href(json_object_get(j, "links"), "event") != NULL);
+	json_decref(j);
+	flh_resp_free(r);
+}
+
+FLT_TEST(other_accept_values_get_json)
+{
+	static const char *const accepts[] = { "application/yaml", "text/yaml", "*/*", "application/json",
+					       "application/hal+json" };
+	for (size_t i = 0; i < FL_ARRAY_LEN(accepts); i++) {
+		struct flh_req req = { .url = "/v1", .accept = accepts[i] };
+		struct flh_resp *r = flh_http(srv(), &req);
+		FLH_STATUS(r, 200);
+		FLH_ASSERT_MSG(flh_resp_ctype_is(r, "application/json"), "Accept %s: Content-Type %s", accepts[i],
+			       flh_resp_header(r, "Content-Type") ? flh_resp_header(r, "Content-Type") : "(none)");
+		FLH_ASSERT(json_is_object(flh_resp_json(r)));
+		flh_resp_free(r);
+	}
+}
+
+FLT_TEST(application_yaml_body_is_parsed_as_json)
+{
+	struct flh_resp *r = flh_send(srv(), "POST", "/v1/flows", "application/yaml",
+				      "name: not_json_flow\nsteps: []\n");
+	FLH_ERROR(r, 400);
+	flh_resp_free(r);
+	r = flh_get(srv(), "/v1/flows/not_json_flow");
+	FLH_ERROR(r, 404);
+	flh_resp_free(r);
+	/* The same type with JSON text is fine. */
+	r = flh_send(srv(), "POST", "/v1/flows", "application/yaml", "{\"name\":\"json_flow\",\"steps\":[]}");
+	FLH_STATUS(r, 201);
+	flh_resp_free(r);
+}
+
+FLT_TEST(invalid_yaml_is_400)
+{
+	struct flh_resp *r = flh_send(srv(), "POST", "/v1/flows", "application/x-yaml",
+				      "name: [unclosed\nsteps: {\n");
+	FLH_ERROR(r, 400);
+	flh_resp_free(r);
+	r = flh_send(srv(), "POST", "/v1/packs", "application/x-yaml", "name: \"unterminated\n");
+	FLH_ERROR(r, 400);
+	flh_resp_free(r);
+}
+
+FLT_TEST(events_and_results_posted_as_yaml)
+{
+	struct flh_pack src, sink;
+	struct flh_action a, b;
+	struct flh_resp *r;
+	json_t *want;
+	FLH_EQ_INT(flh_pack_register(&src, srv(), "{\"name\":\"YamlSrc\",\"labels\":{\"env\":\"dev\"}}"), 201);
+	FLH_EQ_INT(flh_pack_register(&sink, srv(), "{\"name\":\"YamlSink\"}"), 201);
+	FLH_EQ_INT(api_post_status(srv(), "/v1/flows", "application/x-yaml", FLOW_YAML), 201);
+
+	r = flh_send(srv(), "POST", src.event_href, "application/x-yaml", "event: Go\npayload:\n  n: 3\n  tag: blue\n");
+	FLH_STATUS(r, 202);
+	flh_resp_free(r);
+	FLH_EQ_INT(flh_pack_take_wait(&sink, NULL, &a, FLH_WAIT_MS), 200);
+	FLH_EQ_STR(a.command, "Work");
+	want = flh_json("{\"count\":3,\"flag\":true,\"text\":\"blue\",\"list\":[\"a\",\"b\"]}");
+	FLH_JSON_SAME(a.input, want, false);
+	json_decref(want);
+
+	r = flh_send(srv(), "POST", a.result_href, "application/x-yaml", "event: Worked\npayload:\n  ok: yes-really\n");
+	FLH_STATUS(r, 202);
+	flh_resp_free(r);
+	FLH_EQ_INT(flh_pack_take_wait(&sink, NULL, &b, FLH_WAIT_MS), 200);
+	FLH_EQ_STR(b.command, "Finish");
+	flh_action_release(&a);
+	flh_action_release(&b);
+	flh_pack_release(&src);
+	flh_pack_release(&sink);
+}
+
+FLT_MAIN(flow_posted_as_yaml, pack_posted_as_yaml, resources_answered_in_yaml, registration_answer_in_yaml,
+	 other_accept_values_get_json, application_yaml_body_is_parsed_as_json, invalid_yaml_is_400,
+	 events_and_results_posted_as_yaml)
