@@ -656,8 +656,8 @@ int fl_tmpl__parse_body(struct fl_tmpl__ps *ps, const char *const *ends, struct 
 	ps->end = ps->ntok;
 	while (ps->pos < ps->ntok) {
 		const struct fl_tmpl__tok *t = &ps->tok[ps->pos];
-		const struct fl_tmpl__tok *name;
-		struct fl_tmpl__node *n;
+		const struct fl_tmpl__tok *name = NULL;
+		struct fl_tmpl__node *n = NULL;
 
 		if (t->type == TOK_HTML) {
 			n = new_node(ps, fl_tmpl__exec_text, t);
@@ -727,7 +727,7 @@ int fl_tmpl__skip_until(struct fl_tmpl__ps *ps, const char *name, const struct f
 		const struct fl_tmpl__tok *t = &ps->tok[ps->pos];
 		if (t->type == TOK_TAG_OPEN && ps->pos + 1 < ps->ntok &&
 		    fl_tmpl__tok_is(&ps->tok[ps->pos + 1], TOK_IDENT, name)) {
-			const struct fl_tmpl__tok *n;
+			const struct fl_tmpl__tok *n = NULL;
 			return tag_range(ps, &n);
 		}
 		ps->pos++;

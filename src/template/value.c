@@ -524,7 +524,7 @@ static bool equal_depth(const fl_val *a, const fl_val *b, int depth)
 
 	if (ta != tb)
 		return false;
-	if (a == b)
+	if (a == b && ta != FL_VAL_FLOAT) /* NaN is not equal to itself */
 		return true;
 	if (depth > RENDER_DEPTH_MAX)
 		return false;
