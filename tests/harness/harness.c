@@ -56,6 +56,7 @@ struct flh_server {
 	char url[64];
 	char **args;      /* extra argv, NULL-terminated */
 	char **extra_env; /* caller's env, NULL-terminated */
+	size_t log_reported; /* log bytes already shown by flh_on_failure */
 };
 
 /* ---- registry (also read by the signal handler) ------------------------ */
@@ -731,7 +732,9 @@ char *flh_server_log(const struct flh_server *s)
 	return read_file(s->log_path, 0, NULL);
 }
 
-void flh_server_log_tail(const struct flh_server *s, int lines)
+/* Print the last `lines` lines of the log after byte `from`.  Returns the
+ * log size, or 0 when there was nothing after `from`. */
+static size_t print_tail(const struct flh_server *s, int lines, size_t from)
 {
 	size_t len = 0, pos;
 	char *log = read_file(s->log_path, 0, &len);
@@ -739,17 +742,22 @@ void flh_server_log_tail(const struct flh_server *s, int lines)
 	int seen = 0;
 	if (!log) {
 		printf("# flh: no log at %s\n", s->log_path);
-		return;
+		return 0;
+	}
+	if (len <= from) {
+		free(log);
+		return 0;
 	}
 	pos = len;
-	if (pos && log[pos - 1] == '\n')
+	if (log[pos - 1] == '\n')
 		pos--;
-	while (pos > 0) {
+	while (pos > from) {
 		if (log[pos - 1] == '\n' && ++seen >= lines)
 			break;
 		pos--;
 	}
-	printf("# --- last lines of %s (server on port %d) ---\n", s->log_path, s->port);
+	printf("# --- %s of %s (server on port %d) ---\n", from ? "new lines" : "last lines", s->log_path,
+	       s->port);
 	p = log + pos;
 	while (*p) {
 		const char *nl = strchr(p, '\n');
@@ -758,6 +766,12 @@ void flh_server_log_tail(const struct flh_server *s, int lines)
 		p += n + (nl ? 1 : 0);
 	}
 	free(log);
+	return len;
+}
+
+void flh_server_log_tail(const struct flh_server *s, int lines)
+{
+	print_tail(s, lines, 0);
 }
 
 /* ---- running the binary as a command --------------------------------------- */
@@ -1516,11 +1530,16 @@ void flh_on_failure(void)
 {
 	for (int i = 0; i < MAX_SERVERS; i++) {
 		struct flh_server *s;
+		size_t shown;
 		pthread_mutex_lock(&reg_lock);
 		s = reg_servers[i];
 		pthread_mutex_unlock(&reg_lock);
-		if (s)
-			flh_server_log_tail(s, 25);
+		if (!s)
+			continue;
+		/* Only what was logged since the previous failure report. */
+		shown = print_tail(s, 30, s->log_reported);
+		if (shown)
+			s->log_reported = shown;
 	}
 	flh_release_all();
 	fflush(stdout);

@@ -23,8 +23,8 @@
  *    does (rel suffix), posts events, takes actions and posts results;
  *  - assertion macros (FLH_*) for tests written with tests/fltest.h.  On a
  *    failure they print the message, then the tail of every registered
- *    server's log as TAP "#" lines, release every response still tracked,
- *    and end the test case.
+ *    server's log as TAP "#" lines (only lines not shown by an earlier
+ *    failure), release every response still tracked, and end the test case.
  *
  * Ownership: responses returned by the harness are owned by the caller and
  * freed with flh_resp_free; responses that are still alive when an FLH_
