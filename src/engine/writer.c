@@ -1,0 +1,1225 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * writer.c - the engine's single writer thread: job queue, group commit,
+ * take queues and parked takes, in-memory state, periodic maintenance.
+ *
+ * Every mutation is a job.  The writer takes everything queued (up to
+ * cfg.max_batch), opens one transaction, runs each job inside its own
+ * savepoint (a failing job rolls back only itself), flushes coalesced
+ * lastSeen updates, commits, and only then calls the completion callbacks:
+ * a callback with FL_OK means "durably stored".  There is no batching delay;
+ * the next batch starts as soon as the previous commit returned.
+ *
+ * In-memory state (packs, flows, trigger index, take queues) changes only
+ * when a job succeeded.  If a savepoint or COMMIT fails, every job of the
+ * batch reports the error and the state is rebuilt from the store.
+ *
+ * Takes that find nothing park here with a deadline; an action created by a
+ * later job is claimed for the oldest matching parked take inside the same
+ * transaction and delivered after COMMIT.  The condition variable wait is
+ * bounded by the nearest deadline (parked take, lastSeen flush, expiry,
+ * dead-pack sweep) on CLOCK_MONOTONIC, so no thread ever polls.
+ */
+#include "fl-common.h"
+
+#include <jansson.h>
+#include <pthread.h>
+
+#include "alloc.h"
+#include "buf.h"
+#include "engine-int.h"
+#include "log.h"
+#include "timeutil.h"
+
+#define MAX_QUEUE_SCAN 100000    /* queue entries a take examines */
+#define FLUSH_INTERVAL_NS FL_NS_PER_SEC
+#define EXPIRE_INTERVAL_NS (INT64_C(60) * FL_NS_PER_SEC)
+#define EXPIRE_FIRST_NS (INT64_C(5) * FL_NS_PER_SEC)
+#define EXPIRE_CHUNK 1000        /* rows per expiry job */
+#define EXPIRE_AUDIT_CHUNK 200   /* executions per audit expiry job */
+#define DEAD_CHUNK 1000          /* packs per dead-pack job */
+#define MAX_TTL_SEC (INT64_C(100) * 366 * 86400)
+#define AUDIT_MIN_TTL_SEC (INT64_C(183) * 86400)
+
+/* ------------------------------------------------------------- jobs */
+
+struct fl_engine_job *fl_engine__job_new(enum fl_engine_job_kind kind, fl_engine_done_fn cb, void *payload)
+{
+	struct fl_engine_job *j = fl_xcalloc(1, sizeof(*j));
+
+	j->kind = kind;
+	j->cb = cb;
+	j->payload = payload;
+	j->attempt = -1;
+	return j;
+}
+
+static void ids_free(struct fl_engine_idlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+void fl_engine__job_free(struct fl_engine_job *job)
+{
+	if (!job)
+		return;
+	free(job->key);
+	free(job->action);
+	free(job->command);
+	fl_packdef_release(&job->packdef);
+	fl_flowdef_unref(job->flow);
+	fl_engine__event_in_release(&job->ev);
+	fl_store_ds_item_release(&job->item);
+	json_decref(job->res.body);
+	json_decref(job->wlabels);
+	free(job);
+}
+
+int fl_engine__submit(struct fl_engine *eng, struct fl_engine_job *job)
+{
+	pthread_mutex_lock(&eng->mu);
+	if (eng->stopping) {
+		pthread_mutex_unlock(&eng->mu);
+		fl_engine__job_free(job);
+		return FL_ECANCELLED;
+	}
+	job->next = NULL;
+	if (eng->qtail)
+		eng->qtail->next = job;
+	else
+		eng->qhead = job;
+	eng->qtail = job;
+	pthread_cond_signal(&eng->cond);
+	pthread_mutex_unlock(&eng->mu);
+	return FL_OK;
+}
+
+static void push_done(struct fl_engine *eng, struct fl_engine_job *job)
+{
+	job->next = NULL;
+	if (eng->done_tail)
+		eng->done_tail->next = job;
+	else
+		eng->done_head = job;
+	eng->done_tail = job;
+}
+
+/* Call the callbacks of finished jobs and free them. */
+static void deliver(struct fl_engine *eng)
+{
+	struct fl_engine_job *j = eng->done_head, *nx;
+
+	eng->done_head = eng->done_tail = NULL;
+	for (; j; j = nx) {
+		nx = j->next;
+		if (j->cb)
+			j->cb(&j->res, j->payload);
+		fl_engine__job_free(j);
+	}
+}
+
+/* ------------------------------------------------------------ packs */
+
+static void pack_free(void *p)
+{
+	struct fl_engine_pack *pk = p;
+
+	if (!pk)
+		return;
+	free(pk->id);
+	free(pk->name);
+	json_decref(pk->labels);
+	free(pk);
+}
+
+/* The pack by id with its lastSeen refreshed (the exact value lives here). */
+static struct fl_engine_pack *pack_seen(struct fl_engine *eng, const char *id, struct fl_error *err)
+{
+	struct fl_engine_pack *p = fl_strmap_gets(eng->packs, id);
+	int64_t now = fl_time_now_ns();
+
+	if (!p) {
+		fl_error_set(err, FL_ENOTFOUND, "pack '%s' not found", id);
+		return NULL;
+	}
+	pthread_mutex_lock(&eng->packs_mu);
+	if (now > p->last_seen)
+		p->last_seen = now;
+	pthread_mutex_unlock(&eng->packs_mu);
+	if (!eng->flush_due)
+		eng->flush_due = fl_time_mono_ns() + FLUSH_INTERVAL_NS;
+	return p;
+}
+
+struct flush_ctx {
+	struct fl_engine *eng;
+	bool force;
+	bool pending;
+	int rc;
+	struct fl_error err;
+};
+
+static int flush_one(const char *key, size_t keylen, void *val, void *payload)
+{
+	struct flush_ctx *c = payload;
+	struct fl_engine_pack *p = val;
+	int64_t seen = p->last_seen;
+
+	(void)key;
+	(void)keylen;
+	if (seen <= p->flushed)
+		return 0;
+	if (!c->force && seen - p->flushed < FLUSH_INTERVAL_NS) {
+		c->pending = true;
+		return 0;
+	}
+	c->rc = fl_store_pack_touch(c->eng->wst, p->id, seen, &c->err);
+	if (c->rc)
+		return c->rc;
+	p->flushed = seen;
+	return 0;
+}
+
+/* Write lastSeen values that changed (at most once a second per pack unless forced). */
+static int flush_last_seen(struct fl_engine *eng, bool force, struct fl_error *err)
+{
+	struct flush_ctx c = { eng, force, false, 0, FL_ERROR_INIT };
+
+	fl_strmap_each(eng->packs, flush_one, &c);
+	if (c.rc) {
+		*err = c.err;
+		return c.rc;
+	}
+	eng->flush_due = c.pending ? fl_time_mono_ns() + FLUSH_INTERVAL_NS : 0;
+	return FL_OK;
+}
+
+/* ------------------------------------------------------ take queues */
+
+static struct fl_engine_pqueue *queue_get(struct fl_engine *eng, const char *pack_name)
+{
+	struct fl_engine_pqueue *q = fl_strmap_gets(eng->queues, pack_name);
+
+	if (!q) {
+		q = fl_xcalloc(1, sizeof(*q));
+		fl_strmap_set(eng->queues, pack_name, strlen(pack_name), q);
+	}
+	return q;
+}
+
+static void qent_free(struct fl_engine_qent *e)
+{
+	if (!e)
+		return;
+	free(e->id);
+	free(e->name);
+	free(e->pack_name);
+	json_decref(e->labels);
+	free(e);
+}
+
+/* Insert in seq order (new actions go to the tail). */
+static void qent_insert(struct fl_engine *eng, struct fl_engine_pqueue *q, struct fl_engine_qent *e)
+{
+	struct fl_engine_qent *after = q->tail;
+
+	while (after && after->seq > e->seq)
+		after = after->prev;
+	e->q = q;
+	e->prev = after;
+	e->next = after ? after->next : q->head;
+	if (e->next)
+		e->next->prev = e;
+	else
+		q->tail = e;
+	if (after)
+		after->next = e;
+	else
+		q->head = e;
+	q->n++;
+	fl_strmap_set(eng->qents, e->id, strlen(e->id), e);
+}
+
+static void qent_remove(struct fl_engine *eng, struct fl_engine_qent *e)
+{
+	struct fl_engine_pqueue *q = e->q;
+
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		q->head = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	else
+		q->tail = e->prev;
+	q->n--;
+	fl_strmap_remove(eng->qents, e->id, strlen(e->id));
+	qent_free(e);
+}
+
+static struct fl_engine_qent *qent_from_row(const struct fl_store_action *a)
+{
+	struct fl_engine_qent *e = fl_xcalloc(1, sizeof(*e));
+	json_t *labels = a->pack_labels ? json_loads(a->pack_labels, 0, NULL) : NULL;
+
+	e->seq = a->seq;
+	e->id = fl_xstrdup(a->id);
+	e->name = fl_xstrdup(a->name);
+	e->pack_name = fl_xstrdup(a->pack_name);
+	if (json_is_object(labels) && json_object_size(labels))
+		e->labels = labels;
+	else
+		json_decref(labels);
+	return e;
+}
+
+/* {"id","command","input","attempt"} of a claimed action. */
+static json_t *take_body(const struct fl_store_action *a)
+{
+	json_t *o = json_object(), *in = json_loads(a->input ? a->input : "null", JSON_DECODE_ANY, NULL);
+
+	json_object_set_new(o, "id", json_string(a->id));
+	json_object_set_new(o, "command", json_string(a->name));
+	json_object_set_new(o, "input", in ? in : json_null());
+	json_object_set_new(o, "attempt", json_integer(a->attempt));
+	return o;
+}
+
+static void unpark(struct fl_engine *eng, struct fl_engine_job *w)
+{
+	struct fl_engine_pqueue *q = w->wq;
+
+	if (w->wprev)
+		w->wprev->wnext = w->wnext;
+	else
+		q->whead = w->wnext;
+	if (w->wnext)
+		w->wnext->wprev = w->wprev;
+	else
+		q->wtail = w->wprev;
+	if (w->dprev)
+		w->dprev->dnext = w->dnext;
+	else
+		eng->dhead = w->dnext;
+	if (w->dnext)
+		w->dnext->dprev = w->dprev;
+	else
+		eng->dtail = w->dprev;
+	w->wq = NULL;
+	w->wprev = w->wnext = w->dprev = w->dnext = NULL;
+	eng->nparked--;
+	atomic_store_explicit(&eng->st_parked, eng->nparked, memory_order_relaxed);
+}
+
+static void park(struct fl_engine *eng, struct fl_engine_job *w, const struct fl_engine_pack *p)
+{
+	struct fl_engine_pqueue *q = queue_get(eng, p->name);
+	struct fl_engine_job *after = eng->dtail;
+	int64_t wait = FL_MIN(w->wait_ms, (int64_t)eng->cfg.take_wait_ms_max);
+
+	w->wq = q;
+	w->wlabels = json_incref(p->labels);
+	w->wnext = NULL;
+	w->wprev = q->wtail;
+	if (q->wtail)
+		q->wtail->wnext = w;
+	else
+		q->whead = w;
+	q->wtail = w;
+	w->deadline = fl_time_mono_ns() + wait * FL_NS_PER_MS;
+	/* deadline list sorted ascending; most takes share one wait, so walk from the tail */
+	while (after && after->deadline > w->deadline)
+		after = after->dprev;
+	w->dprev = after;
+	w->dnext = after ? after->dnext : eng->dhead;
+	if (w->dnext)
+		w->dnext->dprev = w;
+	else
+		eng->dtail = w;
+	if (after)
+		after->dnext = w;
+	else
+		eng->dhead = w;
+	eng->nparked++;
+	atomic_store_explicit(&eng->st_parked, eng->nparked, memory_order_relaxed);
+}
+
+/* Answer parked takes whose wait is over (all of them when `all`) with "no action". */
+static void answer_waiters(struct fl_engine *eng, bool all)
+{
+	int64_t now = fl_time_mono_ns();
+
+	while (eng->dhead && (all || eng->dhead->deadline <= now)) {
+		struct fl_engine_job *w = eng->dhead;
+		unpark(eng, w);
+		w->res.code = FL_OK;
+		w->res.body = NULL;
+		w->in_tx = false;
+		push_done(eng, w);
+	}
+}
+
+static bool waiter_wants(const struct fl_engine_job *w, const struct fl_engine_qent *e)
+{
+	return fl_packdef_labels_subset(e->labels, w->wlabels) && (!w->command || strcmp(w->command, e->name) == 0);
+}
+
+/* A NEW action became available: hand it to the oldest matching parked take, or queue it. */
+static void dispatch(struct fl_engine *eng, struct fl_engine_qent *e)
+{
+	struct fl_engine_pqueue *q = queue_get(eng, e->pack_name);
+	struct fl_engine_job *w;
+
+	for (w = q->whead; w; w = w->wnext) {
+		struct fl_store_claim c = { .action_id = e->id, .now = fl_time_now_ns() };
+		struct fl_store_action a;
+		struct fl_error err = FL_ERROR_INIT;
+		int rc;
+
+		if (!waiter_wants(w, e))
+			continue;
+		rc = fl_store_action_claim(eng->wst, &a, &c, &err);
+		if (rc == FL_ENOTFOUND) {
+			qent_free(e);
+			return;
+		}
+		if (rc) {
+			FL_LOG_E(NULL, "cannot claim action '%s' for a parked take: %s", e->id, err.msg);
+			break;
+		}
+		unpark(eng, w);
+		w->res.code = FL_OK;
+		w->res.body = take_body(&a);
+		w->in_tx = true;
+		push_done(eng, w);
+		fl_store_action_release(&a);
+		atomic_fetch_add_explicit(&eng->st_taken, 1, memory_order_relaxed);
+		qent_free(e);
+		return;
+	}
+	qent_insert(eng, q, e);
+}
+
+static void dispatch_fresh(struct fl_engine *eng)
+{
+	struct fl_engine_qent *e = eng->fresh_head, *nx;
+
+	eng->fresh_head = eng->fresh_tail = NULL;
+	for (; e; e = nx) {
+		nx = e->next;
+		e->next = e->prev = NULL;
+		dispatch(eng, e);
+	}
+}
+
+static void discard_fresh(struct fl_engine *eng)
+{
+	struct fl_engine_qent *e = eng->fresh_head, *nx;
+
+	eng->fresh_head = eng->fresh_tail = NULL;
+	for (; e; e = nx) {
+		nx = e->next;
+		qent_free(e);
+	}
+}
+
+/* ----------------------------------------------------- flows index */
+
+static void trig_free(void *p)
+{
+	struct fl_engine_trig *t = p;
+
+	if (t) {
+		free(t->flows);
+		free(t);
+	}
+}
+
+static int index_flow(const char *key, size_t keylen, void *val, void *payload)
+{
+	struct fl_engine *eng = payload;
+	struct fl_flowdef *f = val;
+	struct fl_buf k = FL_BUF_INIT(0);
+
+	(void)key;
+	(void)keylen;
+	for (size_t i = 0; i < f->nsteps; i++) {
+		const struct fl_flowdef_step *st = &f->steps[i];
+		struct fl_engine_trig *t;
+		if (st->ndepends)
+			continue;
+		fl_buf_reset(&k);
+		fl_buf_adds(&k, st->event_pack);
+		fl_buf_addc(&k, '\0');
+		fl_buf_adds(&k, st->event_name);
+		t = fl_strmap_get(eng->triggers, k.ptr, k.len);
+		if (!t) {
+			t = fl_xcalloc(1, sizeof(*t));
+			fl_strmap_set(eng->triggers, k.ptr, k.len, t);
+		}
+		if (t->n && t->flows[t->n - 1] == f)
+			continue; /* one execution per flow and event */
+		if (t->n == t->cap) {
+			t->cap = t->cap ? t->cap * 2 : 4;
+			t->flows = fl_xrealloc(t->flows, t->cap * sizeof(*t->flows));
+		}
+		t->flows[t->n++] = f;
+	}
+	fl_buf_release(&k);
+	return 0;
+}
+
+/* Rebuild the (pack name, event name) -> flows index from the latest flows. */
+static void rebuild_triggers(struct fl_engine *eng)
+{
+	fl_strmap_clear(eng->triggers, trig_free);
+	fl_strmap_each(eng->flows, index_flow, eng);
+}
+
+static void flow_unref_cb(void *p)
+{
+	fl_flowdef_unref(p);
+}
+
+/* -------------------------------------------------------- job kinds */
+
+static int run_failed(struct fl_engine *eng, struct fl_engine_job *job)
+{
+	(void)eng;
+	return job->res.err.code ? job->res.err.code : FL_ERROR;
+}
+
+static int run_pack_register(struct fl_engine *eng, struct fl_engine_job *job)
+{
+	struct fl_packdef *pd = &job->packdef;
+	int64_t now = fl_time_now_ns();
+	char *def = json_dumps(pd->def, JSON_COMPACT);
+	struct fl_store_pack sp = { pd->id, pd->name, def, now };
+	struct fl_engine_pack *p, *old;
+	bool created = false;
+	int rc;
+
+	rc = fl_store_pack_upsert(eng->wst, &created, &sp, &job->res.err);
+	free(def);
+	if (rc)
+		return rc;
+	p = fl_xcalloc(1, sizeof(*p));
+	p->id = fl_xstrdup(pd->id);
+	p->name = fl_xstrdup(pd->name);
+	p->labels = json_incref(pd->labels);
+	p->last_seen = p->flushed = now;
+	pthread_mutex_lock(&eng->packs_mu);
+	old = fl_strmap_set(eng->packs, p->id, strlen(p->id), p);
+	pthread_mutex_unlock(&eng->packs_mu);
+	pack_free(old);
+	job->res.created = created;
+	job->res.body = fl_packdef_to_json(pd->id, pd->def, now, now);
+	return FL_OK;
+}
+
+static int run_pack_delete(struct fl_engine *eng, struct fl_engine_job *job)
+{
+	struct fl_engine_pack *p;
+	int rc = fl_store_pack_delete(eng->wst, job->key, &job->res.err);
+
+	if (rc == FL_ENOTFOUND)
+		fl_error_set(&job->res.err, FL_ENOTFOUND, "pack '%s' not found", job->key);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&eng->packs_mu);
+	p = fl_strmap_remove(eng->packs, job->key, strlen(job->key));
+	pthread_mutex_unlock(&eng->packs_mu);
+	pack_free(p);
+	return FL_OK;
+}
+
+static int run_event(struct fl_engine *eng, struct fl_engine_job *job)
+{
+	struct fl_engine_pack *p = pack_seen(eng, job->key, &job->res.err);
+	struct fl_engine_event ev = { 0 };
+	int rc;
+
+	if (!p)
+		return FL_ENOTFOUND;
+	if (job->ev.parse_err.code) {
+		job->res.err = job->ev.parse_err;
+		return job->ev.parse_err.code;
+	}
+	atomic_fetch_add_explicit(&eng->st_events, 1, memory_order_relaxed);
+	ev.in = &job->ev;
+	ev.pack = p;
+	rc = fl_engine__trigger(eng, &ev, &job->res.err);
+	fl_engine__event_release(&ev);
+	return rc;
+}
+
+static int run_take(struct fl_engine *eng, struct fl_engine_job *job)
+{
+	struct fl_engine_pack *p = pack_seen(eng, job->key, &job->res.err);
+	struct fl_engine_pqueue *q;
+	struct fl_engine_qent *e, *nx;
+	size_t scanned = 0;
+
+	if (!p)
+		return FL_ENOTFOUND;
+	q = fl_strmap_gets(eng->queues, p->name);
+	for (e = q ? q->head : NULL; e && scanned < MAX_QUEUE_SCAN; e = nx, scanned++) {
+		struct fl_store_claim c = { .action_id = e->id, .now = fl_time_now_ns() };
+		struct fl_store_action a;
+		int rc;
+
+		nx = e->next;
+		if (!fl_packdef_labels_subset(e->labels, p->labels) || (job->command && strcmp(job->command, e->name)))
+			continue;
+		rc = fl_store_action_claim(eng->wst, &a, &c, &job->res.err);
+		if (rc == FL_ENOTFOUND) {
+			/* expired or otherwise gone: drop it and look further */
+			qent_remove(eng, e);
+			fl_error_clear(&job->res.err);
+			continue;
+		}
+		if (rc)
+			return rc;
+		qent_remove(eng, e);
+		job->res.body = take_body(&a);
+		fl_store_action_release(&a);
+		atomic_fetch_add_explicit(&eng->st_taken, 1, memory_order_relaxed);
+		return FL_OK;
+	}
+	if (job->wait_ms > 0 && !eng->draining && eng->nparked < (size_t)FL_MAX(eng->cfg.max_parked_takes, 0)) {
+		park(eng, job, p);
+		return FL_ENGINE_PARKED;
+	}
+	return FL_OK;
+}
+
+static int run_release(struct fl_engine *eng, struct fl_engine_job *job)
+{
+	struct fl_store_action a;
+	struct fl_engine_qent *e;
+	int rc = fl_store_action_requeue(eng->wst, &a, job->action, job->attempt, fl_time_now_ns(), &job->res.err);
+
+	if (rc) {
+		FL_LOG_D(NULL, "action '%s' not released: %s", job->action, job->res.err.msg);
+		return rc;
+	}
+	e = qent_from_row(&a);
+	fl_store_action_release(&a);
+	if (eng->fresh_tail)
+		eng->fresh_tail->next = e;
+	else
+		eng->fresh_head = e;
+	eng->fresh_tail = e;
+	return FL_OK;
+}
+
+static int run_result(struct fl_engine *eng, struct fl_engine_job *job)
+{
+	struct fl_engine_pack *p = pack_seen(eng, job->key, &job->res.err);
+	struct fl_store_action a = { 0 };
+	struct fl_engine_event ev = { 0 };
+	json_t *labels = NULL;
+	int rc, state;
+
+	if (!p)
+		return FL_ENOTFOUND;
+	if (job->ev.parse_err.code) {
+		job->res.err = job->ev.parse_err;
+		return job->ev.parse_err.code;
+	}
+	rc = fl_store_action_get(eng->wst, &a, job->action, &job->res.err);
+	if (!rc && a.expired)
+		rc = fl_error_set(&job->res.err, FL_ENOTFOUND, "action '%s' not found", job->action);
+	if (rc)
+		goto out;
+	labels = a.pack_labels ? json_loads(a.pack_labels, 0, NULL) : NULL;
+	if (strcmp(p->name, a.pack_name) != 0 || !fl_packdef_labels_subset(labels, p->labels)) {
+		rc = fl_error_set(&job->res.err, FL_EFORBIDDEN, "pack '%s' may not complete action '%s' of pack '%s'",
+				  p->id, a.id, a.pack_name);
+		goto out;
+	}
+	if (a.state != FL_ACTION_PENDING) {
+		rc = fl_error_set(&job->res.err, FL_ECONFLICT, "action '%s' is not in PENDING state (it is %s)", a.id,
+				  fl_store_state_name(a.state));
+		goto out;
+	}
+	if (job->attempt >= 0 && job->attempt != a.attempt) {
+		rc = fl_error_set(&job->res.err, FL_ECONFLICT,
+				  "attempt %" PRId64 " of action '%s' is stale (current %" PRId64 ")", job->attempt,
+				  a.id, a.attempt);
+		goto out;
+	}
+	state = strcmp(job->ev.name, "FATAL") == 0 ? FL_ACTION_FATAL : FL_ACTION_SUCCESS;
+	ev.in = &job->ev;
+	ev.pack = p;
+	rc = fl_store_action_complete(eng->wst, a.id, a.attempt, state, fl_time_now_ns(), fl_engine__event_json(&ev),
+				      &job->res.err);
+	if (rc)
+		goto out;
+	atomic_fetch_add_explicit(&eng->st_completed, 1, memory_order_relaxed);
+	/* the result is a new event for every flow (§c.2a), then continues its own execution (§c.2b) */
+	rc = fl_engine__trigger(eng, &ev, &job->res.err);
+	if (!rc)
+		rc = fl_engine__continue(eng, &a, &ev, &job->res.err);
+out:
+	json_decref(labels);
+	fl_engine__event_release(&ev);
+	fl_store_action_release(&a);
+	return rc;
+}
+
+static int run_flow_put(struct fl_engine *eng, struct fl_engine_job *job)
+{
+	struct fl_flowdef *f = job->flow, *old;
+	char *def;
+	struct fl_store_flow sf;
+	bool created = false;
+	int rc;
+
+	fl_oid_new(f->uuid);
+	def = json_dumps(f->def, JSON_COMPACT);
+	sf = (struct fl_store_flow){ f->uuid, f->name, f->description, def, fl_time_now_ns() };
+	rc = fl_store_flow_put(eng->wst, &created, &sf, &job->res.err);
+	free(def);
+	if (rc)
+		return rc;
+	old = fl_strmap_set(eng->flows, f->name, strlen(f->name), fl_flowdef_ref(f));
+	fl_strmap_set(eng->versions, f->uuid, strlen(f->uuid), fl_flowdef_ref(f));
+	fl_flowdef_unref(old);
+	rebuild_triggers(eng);
+	job->res.created = created;
+	return FL_OK;
+}
+
+static int run_flow_delete(struct fl_engine *eng, struct fl_engine_job *job)
+{
+	int rc = fl_store_flow_delete(eng->wst, job->key, &job->res.err);
+
+	if (rc == FL_ENOTFOUND)
+		fl_error_set(&job->res.err, FL_ENOTFOUND, "flow '%s' not found", job->key);
+	if (rc)
+		return rc;
+	fl_flowdef_unref(fl_strmap_remove(eng->flows, job->key, strlen(job->key)));
+	rebuild_triggers(eng);
+	return FL_OK;
+}
+
+static int run_ds_put(struct fl_engine *eng, struct fl_engine_job *job)
+{
+	bool created = false;
+	int rc = fl_store_ds_put(eng->wst, &created, &job->item, &job->res.err);
+
+	job->res.created = created;
+	return rc;
+}
+
+static int run_ds_delete(struct fl_engine *eng, struct fl_engine_job *job)
+{
+	int rc = fl_store_ds_delete(eng->wst, job->key, &job->res.err);
+
+	if (rc == FL_ENOTFOUND)
+		fl_error_set(&job->res.err, FL_ENOTFOUND, "datastore item '%s' not found", job->key);
+	return rc;
+}
+
+/* ------------------------------------------------------ maintenance */
+
+static int64_t ttl_ns(int64_t sec)
+{
+	if (sec <= 0 || sec > MAX_TTL_SEC)
+		sec = MAX_TTL_SEC;
+	return sec * FL_NS_PER_SEC;
+}
+
+/* Retention of executions: the larger of the audit and the action TTL. */
+static int64_t audit_ttl_ns(const struct fl_engine_config *cfg)
+{
+	int64_t audit = cfg->audit_ttl_sec > 0 ? cfg->audit_ttl_sec : AUDIT_MIN_TTL_SEC;
+	return ttl_ns(FL_MAX(audit, cfg->action_ttl_sec));
+}
+
+static void ids_add(struct fl_engine_idlist *l, const char *id, size_t len)
+{
+	l->v = fl_xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+	l->v[l->n++] = fl_xmemdup0(id, len);
+}
+
+static int note_expired_id(const struct fl_store_action *a, void *payload)
+{
+	struct fl_engine *eng = payload;
+	ids_add(&eng->expired_ids, a->id, strlen(a->id));
+	return 0;
+}
+
+static int run_expire(struct fl_engine *eng, struct fl_engine_job *job)
+{
+	int64_t now = fl_time_now_ns();
+	size_t n = 0;
+	int rc = FL_OK;
+
+	ids_free(&eng->expired_ids);
+	switch (eng->expire_phase) {
+	case 0:
+		rc = fl_store_expire_actions(eng->wst, &n, now - ttl_ns(eng->cfg.action_ttl_sec), EXPIRE_CHUNK,
+					     note_expired_id, eng, &job->res.err);
+		break;
+	case 1:
+		rc = fl_store_expire_audit(eng->wst, &n, now - audit_ttl_ns(&eng->cfg), EXPIRE_AUDIT_CHUNK,
+					   &job->res.err);
+		break;
+	default:
+		rc = fl_store_expire_flow_versions(eng->wst, &n, now - audit_ttl_ns(&eng->cfg), EXPIRE_CHUNK,
+						   &job->res.err);
+		break;
+	}
+	if (rc) {
+		FL_LOG_E(NULL, "expiry failed: %s", job->res.err.msg);
+		eng->expire_phase = 0;
+		eng->expire_due = fl_time_mono_ns() + EXPIRE_INTERVAL_NS;
+		return rc;
+	}
+	if (n)
+		FL_LOG_D(NULL, "expiry phase %d removed %zu rows", eng->expire_phase, n);
+	if (n == 0 && ++eng->expire_phase > 2) {
+		eng->expire_phase = 0;
+		eng->expire_due = fl_time_mono_ns() + EXPIRE_INTERVAL_NS;
+	} else {
+		eng->expire_due = fl_time_mono_ns(); /* next chunk right after this batch */
+	}
+	return FL_OK;
+}
+
+static void apply_expire(struct fl_engine *eng, struct fl_engine_job *job)
+{
+	(void)job;
+	for (size_t i = 0; i < eng->expired_ids.n; i++) {
+		struct fl_engine_qent *e = fl_strmap_gets(eng->qents, eng->expired_ids.v[i]);
+		if (e)
+			qent_remove(eng, e);
+	}
+	ids_free(&eng->expired_ids);
+}
+
+/* Wall-clock ns of the next local HH:MM after now. */
+static int64_t next_local_time(int hour, int min, int64_t now_ns)
+{
+	time_t now = (time_t)(now_ns / FL_NS_PER_SEC), t;
+	struct tm tm;
+
+	localtime_r(&now, &tm);
+	tm.tm_hour = hour;
+	tm.tm_min = min;
+	tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	t = mktime(&tm);
+	if (t <= now) {
+		tm.tm_mday += 1;
+		tm.tm_hour = hour;
+		tm.tm_min = min;
+		tm.tm_sec = 0;
+		tm.tm_isdst = -1;
+		t = mktime(&tm);
+	}
+	return (int64_t)t * FL_NS_PER_SEC;
+}
+
+struct dead_ctx {
+	int64_t cutoff;
+	struct fl_engine_idlist ids;
+};
+
+static int pick_dead(const char *key, size_t keylen, void *val, void *payload)
+{
+	struct dead_ctx *d = payload;
+	struct fl_engine_pack *p = val;
+
+	if (p->last_seen >= d->cutoff || d->ids.n >= DEAD_CHUNK)
+		return 0;
+	ids_add(&d->ids, key, keylen);
+	return 0;
+}
+
+static int run_dead_packs(struct fl_engine *eng, struct fl_engine_job *job)
+{
+	struct dead_ctx d = { fl_time_now_ns() - ttl_ns(eng->cfg.pack_grace_sec), { NULL, 0 } };
+	int rc = FL_OK;
+
+	ids_free(&eng->dead_ids);
+	/* lastSeen is exact in memory, so a pack that polled a moment ago is never picked */
+	fl_strmap_each(eng->packs, pick_dead, &d);
+	for (size_t i = 0; i < d.ids.n && !rc; i++) {
+		rc = fl_store_pack_delete(eng->wst, d.ids.v[i], &job->res.err);
+		if (rc == FL_ENOTFOUND)
+			rc = FL_OK;
+	}
+	if (rc) {
+		ids_free(&d.ids);
+		FL_LOG_E(NULL, "dead pack sweep failed: %s", job->res.err.msg);
+		eng->dead_due_wall = next_local_time(eng->cfg.dead_pack_hour, eng->cfg.dead_pack_min, fl_time_now_ns());
+		return rc;
+	}
+	FL_LOG_I(NULL, "deleted %zu dead packs", d.ids.n);
+	if (d.ids.n < DEAD_CHUNK)
+		eng->dead_due_wall = next_local_time(eng->cfg.dead_pack_hour, eng->cfg.dead_pack_min, fl_time_now_ns());
+	eng->dead_ids = d.ids;
+	return FL_OK;
+}
+
+static void apply_dead_packs(struct fl_engine *eng, struct fl_engine_job *job)
+{
+	(void)job;
+	pthread_mutex_lock(&eng->packs_mu);
+	for (size_t i = 0; i < eng->dead_ids.n; i++)
+		pack_free(fl_strmap_remove(eng->packs, eng->dead_ids.v[i], strlen(eng->dead_ids.v[i])));
+	pthread_mutex_unlock(&eng->packs_mu);
+	ids_free(&eng->dead_ids);
+}
+
+struct job_type {
+	const char *name;
+	int (*run)(struct fl_engine *eng, struct fl_engine_job *job);
+	/* after the job's savepoint was released (may be NULL) */
+	void (*apply)(struct fl_engine *eng, struct fl_engine_job *job);
+	bool no_tx; /* touches neither the store nor the state */
+};
+
+static const struct job_type job_types[FL_JOB__COUNT] = {
+	[FL_JOB_FAILED] = { "failed", run_failed, NULL, true },
+	[FL_JOB_PACK_REGISTER] = { "pack register", run_pack_register, NULL, false },
+	[FL_JOB_PACK_DELETE] = { "pack delete", run_pack_delete, NULL, false },
+	[FL_JOB_EVENT] = { "event", run_event, NULL, false },
+	[FL_JOB_TAKE] = { "take", run_take, NULL, false },
+	[FL_JOB_RELEASE] = { "release", run_release, NULL, false },
+	[FL_JOB_RESULT] = { "result", run_result, NULL, false },
+	[FL_JOB_FLOW_PUT] = { "flow put", run_flow_put, NULL, false },
+	[FL_JOB_FLOW_DELETE] = { "flow delete", run_flow_delete, NULL, false },
+	[FL_JOB_DS_PUT] = { "datastore put", run_ds_put, NULL, false },
+	[FL_JOB_DS_DELETE] = { "datastore delete", run_ds_delete, NULL, false },
+	[FL_JOB_EXPIRE] = { "expire", run_expire, apply_expire, false },
+	[FL_JOB_DEAD_PACKS] = { "dead packs", run_dead_packs, apply_dead_packs, false },
+};
+
+/* ----------------------------------------------------------- reload */
+
+static void pqueue_clear(struct fl_engine_pqueue *q)
+{
+	struct fl_engine_qent *e = q->head, *nx;
+
+	for (; e; e = nx) {
+		nx = e->next;
+		qent_free(e);
+	}
+	q->head = q->tail = NULL;
+	q->n = 0;
+}
+
+static int clear_queue_cb(const char *key, size_t keylen, void *val, void *payload)
+{
+	(void)key;
+	(void)keylen;
+	(void)payload;
+	pqueue_clear(val);
+	return 0;
+}
+
+static int load_pack_cb(const struct fl_store_pack *sp, void *payload)
+{
+	struct fl_strmap *m = payload;
+	struct fl_engine_pack *p = fl_xcalloc(1, sizeof(*p));
+	json_t *def = json_loads(sp->def, 0, NULL), *labels = json_object_get(def, "labels");
+
+	p->id = fl_xstrdup(sp->id);
+	p->name = fl_xstrdup(sp->name);
+	p->labels = json_is_object(labels) ? json_incref(labels) : json_object();
+	p->last_seen = p->flushed = sp->last_seen;
+	json_decref(def);
+	pack_free(fl_strmap_set(m, p->id, strlen(p->id), p));
+	return 0;
+}
+
+static int load_flow_cb(const struct fl_store_flow *sf, void *payload)
+{
+	struct fl_engine *eng = payload;
+	struct fl_error err = FL_ERROR_INIT;
+	struct fl_flowdef *f = NULL;
+	json_t *def = json_loads(sf->def ? sf->def : "", 0, NULL);
+
+	if (!def || fl_flowdef_compile(&f, def, &eng->cfg.tmpl_limits, &err) != FL_OK) {
+		FL_LOG_E(NULL, "flow '%s' (version '%s') cannot be loaded: %s", sf->name, sf->uuid,
+			 def ? err.msg : "stored definition is not JSON");
+		json_decref(def);
+		return 0;
+	}
+	json_decref(def);
+	snprintf(f->uuid, sizeof(f->uuid), "%s", sf->uuid);
+	fl_flowdef_unref(fl_strmap_set(eng->flows, f->name, strlen(f->name), f));
+	fl_flowdef_unref(fl_strmap_set(eng->versions, f->uuid, strlen(f->uuid), fl_flowdef_ref(f)));
+	return 0;
+}
+
+static int load_new_cb(const struct fl_store_action *a, void *payload)
+{
+	struct fl_engine *eng = payload;
+	struct fl_engine_qent *e = qent_from_row(a);
+
+	qent_insert(eng, queue_get(eng, e->pack_name), e);
+	return 0;
+}
+
+int fl_engine__reload(struct fl_engine *eng, struct fl_error *err)
+{
+	struct fl_strmap *packs = fl_strmap_new(), *old;
+	int rc;
+
+	rc = fl_store_pack_list(eng->wst, load_pack_cb, packs, err);
+	if (rc) {
+		fl_strmap_free(packs, pack_free);
+		return rc;
+	}
+	pthread_mutex_lock(&eng->packs_mu);
+	old = eng->packs;
+	eng->packs = packs;
+	pthread_mutex_unlock(&eng->packs_mu);
+	fl_strmap_free(old, pack_free);
+
+	fl_strmap_clear(eng->triggers, trig_free);
+	fl_strmap_clear(eng->flows, flow_unref_cb);
+	fl_strmap_clear(eng->versions, flow_unref_cb);
+	rc = fl_store_flow_list(eng->wst, true, load_flow_cb, eng, err);
+	rebuild_triggers(eng);
+	if (rc)
+		return rc;
+
+	fl_strmap_each(eng->queues, clear_queue_cb, NULL);
+	fl_strmap_clear(eng->qents, NULL);
+	return fl_store_action_load_new(eng->wst, load_new_cb, eng, err);
+}
+
+void fl_engine__state_release(struct fl_engine *eng)
+{
+	fl_strmap_each(eng->queues, clear_queue_cb, NULL);
+	fl_strmap_free(eng->queues, free);
+	fl_strmap_free(eng->qents, NULL);
+	fl_strmap_free(eng->triggers, trig_free);
+	fl_strmap_free(eng->flows, flow_unref_cb);
+	fl_strmap_free(eng->versions, flow_unref_cb);
+	fl_strmap_free(eng->packs, pack_free);
+	eng->queues = eng->qents = eng->triggers = eng->flows = eng->versions = eng->packs = NULL;
+	ids_free(&eng->expired_ids);
+	ids_free(&eng->dead_ids);
+}
+
+/* ------------------------------------------------------------ batch */
+
+static void fail_job(struct fl_engine_job *j, const struct fl_error *err)
+{
+	json_decref(j->res.body);
+	j->res.body = NULL;
+	j->res.created = false;
+	j->res.err = *err;
+	j->res.code = err->code ? err->code : FL_EIO;
+}
+
+/* Add the maintenance jobs that are due to the batch. */
+static struct fl_engine_job *add_maintenance(struct fl_engine *eng, struct fl_engine_job *list)
+{
+	struct fl_engine_job *j;
+
+	if (eng->expire_due && fl_time_mono_ns() >= eng->expire_due) {
+		eng->expire_due = 0; /* re-armed by the job */
+		j = fl_engine__job_new(FL_JOB_EXPIRE, NULL, NULL);
+		j->next = list;
+		list = j;
+	}
+	if (eng->dead_due_wall && fl_time_now_ns() >= eng->dead_due_wall) {
+		eng->dead_due_wall = 0; /* re-armed by the job */
+		j = fl_engine__job_new(FL_JOB_DEAD_PACKS, NULL, NULL);
+		j->next = list;
+		list = j;
+	}
+	return list;
+}
+
+static void run_batch(struct fl_engine *eng, struct fl_engine_job *list, bool draining)
+{
+	struct fl_error err = FL_ERROR_INIT, broken = FL_ERROR_INIT;
+	struct fl_engine_job *j, *nx;
+	bool need_tx = eng->flush_due && fl_time_mono_ns() >= eng->flush_due;
+	int rc;
+
+	answer_waiters(eng, draining);
+	list = add_maintenance(eng, list);
+	for (j = list; j; j = j->next)
+		need_tx |= !job_types[j->kind].no_tx;
+	if (need_tx && (rc = fl_store_begin(eng->wst, &err)) != FL_OK) {
+		FL_LOG_E(NULL, "cannot begin a transaction: %s", err.msg);
+		broken = err;
+	}
+	for (j = list; j; j = nx) {
+		const struct job_type *t = &job_types[j->kind];
+		nx = j->next;
+		j->next = NULL;
+		atomic_fetch_add_explicit(&eng->st_jobs, 1, memory_order_relaxed);
+		if (t->no_tx) {
+			j->res.code = t->run(eng, j);
+			push_done(eng, j);
+			continue;
+		}
+		if (broken.code) {
+			fail_job(j, &broken);
+			push_done(eng, j);
+			continue;
+		}
+		if ((rc = fl_store_savepoint(eng->wst, &err)) != FL_OK) {
+			broken = err;
+			fail_job(j, &broken);
+			push_done(eng, j);
+			continue;
+		}
+		rc = t->run(eng, j);
+		if (rc == FL_OK || rc == FL_ENGINE_PARKED) {
+			if (fl_store_savepoint_release(eng->wst, &err) != FL_OK) {
+				broken = err;
+				discard_fresh(eng);
+				if (rc == FL_ENGINE_PARKED)
+					unpark(eng, j);
+				fail_job(j, &broken);
+				push_done(eng, j);
+				continue;
+			}
+			if (t->apply)
+				t->apply(eng, j);
+			dispatch_fresh(eng);
+			if (rc == FL_ENGINE_PARKED)
+				continue; /* answered later */
+			j->res.code = FL_OK;
+			j->in_tx = true;
+		} else {
+			j->res.code = rc;
+			if (!j->res.err.code)
+				fl_error_set(&j->res.err, rc, "%s failed", t->name);
+			discard_fresh(eng);
+			json_decref(j->res.body);
+			j->res.body = NULL;
+			if (fl_store_savepoint_rollback(eng->wst, &err) != FL_OK)
+				broken = err;
+		}
+		push_done(eng, j);
+	}
+	if (need_tx && !broken.code && (eng->flush_due || draining)) {
+		if (eng->flush_due && fl_time_mono_ns() >= eng->flush_due)
+			rc = flush_last_seen(eng, draining, &err);
+		else
+			rc = draining ? flush_last_seen(eng, true, &err) : FL_OK;
+		if (rc)
+			broken = err;
+	}
+	if (need_tx && !broken.code) {
+		rc = fl_store_commit(eng->wst, &err);
+		if (rc)
+			broken = err;
+		else
+			atomic_fetch_add_explicit(&eng->st_commits, 1, memory_order_relaxed);
+	}
+	if (need_tx && broken.code) {
+		struct fl_error rerr = FL_ERROR_INIT;
+		FL_LOG_E(NULL, "batch transaction failed, state reloaded from the store: %s", broken.msg);
+		fl_store_rollback(eng->wst, NULL);
+		for (j = eng->done_head; j; j = j->next)
+			if (j->in_tx)
+				fail_job(j, &broken);
+		if (fl_engine__reload(eng, &rerr) != FL_OK)
+			FL_LOG_E(NULL, "cannot reload the engine state: %s", rerr.msg);
+	}
+	deliver(eng);
+}
+
+/* Final flush of lastSeen values at shutdown. */
+static void final_flush(struct fl_engine *eng)
+{
+	struct fl_error err = FL_ERROR_INIT;
+
+	if (fl_store_begin(eng->wst, &err) != FL_OK || flush_last_seen(eng, true, &err) != FL_OK ||
+	    fl_store_commit(eng->wst, &err) != FL_OK) {
+		FL_LOG_E(NULL, "cannot save lastSeen of packs at shutdown: %s", err.msg);
+		fl_store_rollback(eng->wst, NULL);
+	}
+}
+
+/* ----------------------------------------------------------- thread */
+
+static int64_t next_deadline(struct fl_engine *eng, int64_t now)
+{
+	int64_t dl = now + EXPIRE_INTERVAL_NS;
+
+	if (eng->dhead)
+		dl = FL_MIN(dl, eng->dhead->deadline);
+	if (eng->flush_due)
+		dl = FL_MIN(dl, eng->flush_due);
+	if (eng->expire_due)
+		dl = FL_MIN(dl, eng->expire_due);
+	if (eng->dead_due_wall) {
+		int64_t wall = fl_time_now_ns();
+		dl = FL_MIN(dl, now + FL_MAX(eng->dead_due_wall - wall, 0));
+	}
+	return dl;
+}
+
+static void *writer_main(void *arg)
+{
+	struct fl_engine *eng = arg;
+	bool stopping = false, more;
+
+	do {
+		struct fl_engine_job *batch, *last;
+		size_t n = 0;
+
+		pthread_mutex_lock(&eng->mu);
+		while (!eng->qhead && !eng->stopping) {
+			int64_t now = fl_time_mono_ns(), dl = next_deadline(eng, now);
+			struct timespec ts;
+			if (dl <= now)
+				break;
+			ts.tv_sec = (time_t)(dl / FL_NS_PER_SEC);
+			ts.tv_nsec = (long)(dl % FL_NS_PER_SEC);
+			pthread_cond_timedwait(&eng->cond, &eng->mu, &ts);
+		}
+		batch = eng->qhead;
+		last = NULL;
+		for (struct fl_engine_job *j = batch; j && n < eng->cfg.max_batch; j = j->next, n++)
+			last = j;
+		if (last) {
+			eng->qhead = last->next;
+			if (!eng->qhead)
+				eng->qtail = NULL;
+			last->next = NULL;
+		}
+		stopping = eng->stopping;
+		more = eng->qhead != NULL;
+		pthread_mutex_unlock(&eng->mu);
+		eng->draining = stopping; /* no new parked takes while draining */
+		run_batch(eng, last ? batch : NULL, stopping);
+	} while (!stopping || more);
+	answer_waiters(eng, true);
+	deliver(eng);
+	final_flush(eng);
+	return NULL;
+}
+
+int fl_engine__writer_start(struct fl_engine *eng, struct fl_error *err)
+{
+	int rc;
+
+	eng->expire_due = fl_time_mono_ns() + EXPIRE_FIRST_NS;
+	if (eng->cfg.delete_dead_packs)
+		eng->dead_due_wall = next_local_time(eng->cfg.dead_pack_hour, eng->cfg.dead_pack_min, fl_time_now_ns());
+	rc = pthread_create(&eng->writer, NULL, writer_main, eng);
+	if (rc)
+		return fl_error_set(err, FL_ERROR, "cannot start the writer thread: %s", strerror(rc));
+	eng->started = true;
+	return FL_OK;
+}

@@ -1,0 +1,979 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Unit tests for the engine (engine.c, writer.c, steps.c, audit.c) against a
+ * real SQLite file in a temporary directory.  Asynchronous calls are turned
+ * into synchronous ones by waiting on the completion callback.
+ */
+#include "fl-common.h"
+
+#include <jansson.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#include "engine/engine.h"
+#include "error.h"
+#include "fltest.h"
+#include "log.h"
+
+static char tmpdir[64];
+static char dbpath[128];
+
+static void tmp_setup(void)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/fl-engine-XXXXXX");
+	if (!mkdtemp(tmpdir))
+		FLT_FAIL("mkdtemp failed");
+	snprintf(dbpath, sizeof(dbpath), "%s/e.db", tmpdir);
+}
+
+static void tmp_cleanup(void)
+{
+	static const char *const suffixes[] = { "", "-wal", "-shm", ".lock", "-journal" };
+	char p[160];
+
+	for (size_t i = 0; i < FL_ARRAY_LEN(suffixes); i++) {
+		snprintf(p, sizeof(p), "%s%s", dbpath, suffixes[i]);
+		unlink(p);
+	}
+	rmdir(tmpdir);
+}
+
+static struct fl_engine *open_engine(void)
+{
+	struct fl_engine_config cfg;
+	struct fl_engine *eng = NULL;
+	struct fl_error err = FL_ERROR_INIT;
+
+	fl_log_set_level(FL_LOG_ERROR);
+	fl_engine_config_default(&cfg);
+	cfg.db_path = dbpath;
+	if (fl_engine_open(&eng, &cfg, &err) != FL_OK)
+		FLT_FAIL("engine open: %s", err.msg);
+	return eng;
+}
+
+/* ------------------------------------------------- sync call helpers */
+
+struct res {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool done;
+	int code;
+	char msg[FL_ERROR_MSG_MAX];
+	json_t *body;
+	bool created;
+	int calls;
+};
+
+static void res_init(struct res *r)
+{
+	memset(r, 0, sizeof(*r));
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->cv, NULL);
+}
+
+static void res_release(struct res *r)
+{
+	json_decref(r->body);
+	pthread_mutex_destroy(&r->mu);
+	pthread_cond_destroy(&r->cv);
+}
+
+static void on_done(const struct fl_engine_result *er, void *payload)
+{
+	struct res *r = payload;
+
+	pthread_mutex_lock(&r->mu);
+	r->code = er->code;
+	snprintf(r->msg, sizeof(r->msg), "%s", er->code ? er->err.msg : "");
+	r->body = er->body ? json_deep_copy(er->body) : NULL;
+	r->created = er->created;
+	r->calls++;
+	r->done = true;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+}
+
+static bool is_done(struct res *r)
+{
+	bool d;
+	pthread_mutex_lock(&r->mu);
+	d = r->done;
+	pthread_mutex_unlock(&r->mu);
+	return d;
+}
+
+/* Wait for the callback; a generous guard turns a hang into a failure. */
+static void wait_res(struct res *r)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 30;
+	pthread_mutex_lock(&r->mu);
+	while (!r->done)
+		if (pthread_cond_timedwait(&r->cv, &r->mu, &ts) != 0)
+			break;
+	pthread_mutex_unlock(&r->mu);
+	if (!r->done)
+		FLT_FAIL("callback never came");
+}
+
+static json_t *parse(const char *text)
+{
+	json_error_t je;
+	json_t *j = json_loads(text, JSON_DECODE_ANY, &je);
+	if (!j)
+		FLT_FAIL("bad test JSON: %s: %s", je.text, text);
+	return j;
+}
+
+enum call_kind { C_REGISTER, C_FLOW, C_EVENT };
+
+/* Run one async call with a JSON body and wait; returns the code. */
+static int call(struct fl_engine *eng, enum call_kind k, const char *id, const char *text, struct res *r)
+{
+	json_t *j = parse(text);
+	int rc;
+
+	res_init(r);
+	switch (k) {
+	case C_REGISTER:
+		rc = fl_engine_pack_register(eng, j, on_done, r);
+		break;
+	case C_FLOW:
+		rc = fl_engine_flow_put(eng, j, on_done, r);
+		break;
+	default:
+		rc = fl_engine_event_post(eng, id, j, on_done, r);
+		break;
+	}
+	json_decref(j);
+	if (rc != FL_OK)
+		FLT_FAIL("call returned %d", rc);
+	wait_res(r);
+	return r->code;
+}
+
+static void must(struct fl_engine *eng, enum call_kind k, const char *id, const char *text)
+{
+	struct res r;
+	int rc = call(eng, k, id, text, &r);
+	if (rc != FL_OK)
+		FLT_FAIL("call failed: %d %s (%s)", rc, r.msg, text);
+	res_release(&r);
+}
+
+/* Take with wait_ms and wait for the answer; *out gets the body (NULL = none). */
+static int take(struct fl_engine *eng, const char *pack, const char *cmd, int wait_ms, json_t **out)
+{
+	struct res r;
+	int rc;
+
+	res_init(&r);
+	rc = fl_engine_action_take(eng, pack, cmd, wait_ms, on_done, &r);
+	if (rc != FL_OK)
+		FLT_FAIL("take returned %d", rc);
+	wait_res(&r);
+	rc = r.code;
+	*out = r.body;
+	r.body = NULL;
+	res_release(&r);
+	return rc;
+}
+
+static int result(struct fl_engine *eng, const char *pack, const char *action, int64_t attempt, const char *text,
+		  char *msg, size_t msglen)
+{
+	struct res r;
+	json_t *j = parse(text);
+	int rc;
+
+	res_init(&r);
+	rc = fl_engine_action_result(eng, pack, action, attempt, j, on_done, &r);
+	json_decref(j);
+	if (rc != FL_OK)
+		FLT_FAIL("result returned %d", rc);
+	wait_res(&r);
+	rc = r.code;
+	if (msg)
+		snprintf(msg, msglen, "%s", r.msg);
+	res_release(&r);
+	return rc;
+}
+
+/* A writer round trip: every job queued before it has been processed. */
+static void barrier(struct fl_engine *eng)
+{
+	struct res r;
+	call(eng, C_EVENT, "no-such-pack", "{\"event\":\"x\"}", &r);
+	res_release(&r);
+}
+
+static const char *sval(json_t *o, const char *path)
+{
+	/* dotted path lookup of a string */
+	char buf[256], *p, *save = NULL;
+	json_t *cur = o;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (p = strtok_r(buf, ".", &save); p && cur; p = strtok_r(NULL, ".", &save))
+		cur = json_object_get(cur, p);
+	return json_string_value(cur);
+}
+
+#define SLACK "{\"name\":\"Slack\",\"labels\":{\"env\":\"dev\"}," \
+	      "\"commands\":[{\"name\":\"SendMessage\",\"events\":[\"MessageSent\"]}]," \
+	      "\"events\":[{\"name\":\"ReceivedMessage\"}],\"links\":[{\"href\":\"http://h/r\",\"rel\":\"help\"}]}"
+
+/* ------------------------------------------------------------- tests */
+
+FLT_TEST(register_pack)
+{
+	struct fl_engine *eng;
+	struct fl_error err = FL_ERROR_INIT;
+	struct res r;
+	json_t *got = NULL, *list = NULL;
+
+	tmp_setup();
+	eng = open_engine();
+	FLT_EQ_INT(call(eng, C_REGISTER, NULL, SLACK, &r), FL_OK);
+	FLT_ASSERT(r.created);
+	FLT_EQ_STR(sval(r.body, "id"), "Slack.env.dev");
+	FLT_EQ_STR(sval(r.body, "status"), "live");
+	FLT_EQ_STR(sval(r.body, "labels.env"), "dev");
+	FLT_ASSERT(json_is_null(json_object_get(json_array_get(json_object_get(r.body, "events"), 0), "links")) ||
+		   !json_object_get(json_array_get(json_object_get(r.body, "events"), 0), "links"));
+	FLT_EQ_STR(sval(json_array_get(json_object_get(r.body, "links"), 0), "rel"), "help");
+	res_release(&r);
+	FLT_EQ_INT(call(eng, C_REGISTER, NULL, SLACK, &r), FL_OK);
+	FLT_ASSERT(!r.created);
+	res_release(&r);
+
+	FLT_EQ_INT(fl_engine_pack_get(eng, "Slack.env.dev", &got, &err), FL_OK);
+	FLT_EQ_STR(sval(got, "name"), "Slack");
+	FLT_EQ_STR(sval(json_array_get(json_object_get(got, "commands"), 0), "name"), "SendMessage");
+	json_decref(got);
+	FLT_EQ_INT(fl_engine_pack_get(eng, "Nope", &got, &err), FL_ENOTFOUND);
+
+	must(eng, C_REGISTER, NULL, "{\"name\":\"Alpha\",\"links\":[{\"href\":\"x\",\"rel\":\"support\"}]}");
+	FLT_EQ_INT(fl_engine_pack_list(eng, &list, &err), FL_OK);
+	FLT_EQ_INT(json_array_size(list), 2);
+	FLT_EQ_STR(sval(json_array_get(list, 0), "id"), "Alpha");
+	FLT_ASSERT(json_object_get(json_array_get(list, 0), "commands") == NULL);
+	json_decref(list);
+
+	/* shapes and reserved rels */
+	FLT_EQ_INT(call(eng, C_REGISTER, NULL, "{\"name\":\"B\",\"links\":[{\"href\":\"x\",\"rel\":\"self\"}]}", &r),
+		   FL_EINVALID);
+	res_release(&r);
+	FLT_EQ_INT(call(eng, C_REGISTER, NULL,
+			"{\"name\":\"B\",\"links\":[{\"href\":\"x\",\"rel\":\"http://h/swagger#/event\"}]}", &r),
+		   FL_EINVALID);
+	res_release(&r);
+	FLT_EQ_INT(call(eng, C_REGISTER, NULL, "{\"name\":\"B\",\"labels\":{\"a\":1}}", &r), FL_EINVALID);
+	FLT_ASSERT(strstr(r.msg, "labels.a") != NULL);
+	res_release(&r);
+	FLT_EQ_INT(call(eng, C_REGISTER, NULL, "{\"name\":\"B\",\"commands\":[{\"name\":\"c\",\"events\":[1]}]}", &r),
+		   FL_EINVALID);
+	FLT_ASSERT(strstr(r.msg, "commands[0].events[0]") != NULL);
+	res_release(&r);
+
+	/* delete */
+	{
+		struct res d;
+		res_init(&d);
+		FLT_EQ_INT(fl_engine_pack_delete(eng, "Alpha", on_done, &d), FL_OK);
+		wait_res(&d);
+		FLT_EQ_INT(d.code, FL_OK);
+		res_release(&d);
+		res_init(&d);
+		FLT_EQ_INT(fl_engine_pack_delete(eng, "Alpha", on_done, &d), FL_OK);
+		wait_res(&d);
+		FLT_EQ_INT(d.code, FL_ENOTFOUND);
+		res_release(&d);
+	}
+	FLT_EQ_INT(fl_engine_health(eng, &err), FL_OK);
+	fl_engine_free(eng);
+	tmp_cleanup();
+}
+
+FLT_TEST(flow_validation_and_shapes)
+{
+	struct fl_engine *eng;
+	struct fl_error err = FL_ERROR_INIT;
+	struct res r;
+	json_t *got = NULL, *list = NULL, *step;
+
+	tmp_setup();
+	eng = open_engine();
+	FLT_EQ_INT(call(eng, C_FLOW, NULL, "{\"name\":\"f\"}", &r), FL_EINVALID);
+	FLT_EQ_STR(r.msg, "field 'steps' is required");
+	res_release(&r);
+	FLT_EQ_INT(call(eng, C_FLOW, NULL, "{\"name\":\"a/b\",\"steps\":[]}", &r), FL_EINVALID);
+	res_release(&r);
+	FLT_EQ_INT(call(eng, C_FLOW, NULL,
+			"{\"name\":\"f\",\"steps\":[{\"event\":{\"name\":\"E\"},\"command\":{\"name\":\"C\","
+			"\"packName\":\"P\"}}]}",
+			&r),
+		   FL_EINVALID);
+	FLT_EQ_STR(r.msg, "field 'steps[0].event.packName' is required");
+	res_release(&r);
+	FLT_EQ_INT(call(eng, C_FLOW, NULL,
+			"{\"name\":\"f\",\"steps\":[{\"id\":\"s1\",\"event\":{\"name\":\"E\",\"packName\":\"P\"},"
+			"\"command\":{\"name\":\"C\",\"packName\":\"P\",\"input\":{\"m\":\"{{ x|uper }}\"}}}]}",
+			&r),
+		   FL_EINVALID);
+	FLT_ASSERT(strstr(r.msg, "step 's1'") && strstr(r.msg, "command.input.m") && strstr(r.msg, "line 1"));
+	res_release(&r);
+	FLT_EQ_INT(call(eng, C_FLOW, NULL,
+			"{\"name\":\"f\",\"steps\":[{\"event\":{\"name\":\"E\",\"packName\":\"P\"},"
+			"\"context\":{\"k\":2},\"command\":{\"name\":\"C\",\"packName\":\"P\"}}]}",
+			&r),
+		   FL_EINVALID);
+	FLT_EQ_STR(r.msg, "field 'steps[0].context.k' must be a string");
+	res_release(&r);
+
+	FLT_EQ_INT(call(eng, C_FLOW, NULL,
+			"{\"name\":\"zeta\",\"description\":\"d\",\"steps\":[{\"id\":\"\",\"dependsOn\":[],"
+			"\"event\":{\"name\":\"E\",\"packName\":\"P\",\"packLabels\":{}},\"criteria\":\"\","
+			"\"command\":{\"name\":\"C\",\"packName\":\"P\"}}]}",
+			&r),
+		   FL_OK);
+	FLT_ASSERT(r.created);
+	res_release(&r);
+	FLT_EQ_INT(call(eng, C_FLOW, NULL, "{\"name\":\"alpha\",\"steps\":[]}", &r), FL_OK);
+	res_release(&r);
+	FLT_EQ_INT(call(eng, C_FLOW, NULL, "{\"name\":\"alpha\",\"steps\":[]}", &r), FL_OK);
+	FLT_ASSERT(!r.created);
+	res_release(&r);
+
+	FLT_EQ_INT(fl_engine_flow_get(eng, "zeta", &got, &err), FL_OK);
+	step = json_array_get(json_object_get(got, "steps"), 0);
+	/* empty fields omitted, input always present */
+	FLT_ASSERT(!json_object_get(step, "id") && !json_object_get(step, "dependsOn") &&
+		   !json_object_get(step, "criteria") && !json_object_get(json_object_get(step, "event"), "packLabels"));
+	FLT_ASSERT(json_is_null(json_object_get(json_object_get(step, "command"), "input")));
+	FLT_ASSERT(!json_object_get(got, "uuid"));
+	json_decref(got);
+	FLT_EQ_INT(fl_engine_flow_list(eng, &list, &err), FL_OK);
+	FLT_EQ_INT(json_array_size(list), 2);
+	FLT_EQ_STR(sval(json_array_get(list, 0), "name"), "alpha");
+	FLT_EQ_STR(sval(json_array_get(list, 1), "description"), "d");
+	json_decref(list);
+	FLT_EQ_INT(fl_engine_flow_get(eng, "nope", &got, &err), FL_ENOTFOUND);
+	fl_engine_free(eng);
+	tmp_cleanup();
+}
+
+#define WORKER_FLOW                                                                                          \
+	"{\"name\":\"wf\",\"steps\":["                                                                      \
+	"{\"id\":\"s1\",\"event\":{\"name\":\"Go\",\"packName\":\"Src\"},"                                   \
+	"\"context\":{\"who\":\"{{ Event.Payload.who }}\"},"                                                \
+	"\"command\":{\"name\":\"Run\",\"packName\":\"Worker\",\"input\":{\"text\":\"hi {{ "                \
+	"Event.Payload.who }}\",\"n\":5,\"arr\":[null,\"{{ Event.Name }}\"],\"drop\":null}}},"              \
+	"{\"id\":\"s2\",\"dependsOn\":[\"s1\"],\"event\":{\"name\":\"Done\",\"packName\":\"Worker\"},"       \
+	"\"criteria\":\"{{ Event.Payload.ok }}\","                                                          \
+	"\"command\":{\"name\":\"Report\",\"packName\":\"Worker\",\"input\":\"{{ Context.who }} done\"}},"   \
+	"{\"id\":\"s3\",\"dependsOn\":[\"s1\"],\"event\":{\"name\":\"FATAL\",\"packName\":\"Worker\"},"      \
+	"\"command\":{\"name\":\"Alarm\",\"packName\":\"Worker\",\"input\":\"{{ Context.who }} failed\"}}"   \
+	"]}"
+
+static struct fl_engine *worker_setup(void)
+{
+	struct fl_engine *eng;
+
+	tmp_setup();
+	eng = open_engine();
+	must(eng, C_REGISTER, NULL, "{\"name\":\"Src\"}");
+	must(eng, C_REGISTER, NULL, "{\"name\":\"Worker\"}");
+	must(eng, C_FLOW, NULL, WORKER_FLOW);
+	return eng;
+}
+
+FLT_TEST(event_creates_takeable_action)
+{
+	struct fl_engine *eng = worker_setup();
+	json_t *a = NULL, *want;
+	struct fl_engine_stats st;
+
+	must(eng, C_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"who\":\"ann\"}}");
+	FLT_EQ_INT(take(eng, "Worker", NULL, 0, &a), FL_OK);
+	FLT_ASSERT(a != NULL);
+	FLT_EQ_STR(sval(a, "command"), "Run");
+	FLT_EQ_INT(json_integer_value(json_object_get(a, "attempt")), 1);
+	FLT_ASSERT(sval(a, "id") && strlen(sval(a, "id")) == 24);
+	/* strings are templates, other values pass through, null properties drop, null elements stay */
+	want = parse("{\"text\":\"hi ann\",\"n\":5,\"arr\":[null,\"Go\"]}");
+	FLT_ASSERT(json_equal(json_object_get(a, "input"), want));
+	json_decref(want);
+	json_decref(a);
+	FLT_EQ_INT(take(eng, "Worker", NULL, 0, &a), FL_OK);
+	FLT_ASSERT(a == NULL);
+	/* unknown pack */
+	FLT_EQ_INT(take(eng, "Nobody", NULL, 0, &a), FL_ENOTFOUND);
+	fl_engine_stats(eng, &st);
+	FLT_EQ_INT(st.actions_created, 1);
+	FLT_EQ_INT(st.actions_taken, 1);
+	FLT_ASSERT(st.commits > 0);
+	fl_engine_free(eng);
+	tmp_cleanup();
+}
+
+FLT_TEST(event_body_validation)
+{
+	struct fl_engine *eng = worker_setup();
+	struct res r;
+	json_t *a = NULL, *exe = NULL, *list = NULL;
+	struct fl_error err = FL_ERROR_INIT;
+	struct fl_audit_filter f = { .limit = 10 };
+
+	FLT_EQ_INT(call(eng, C_EVENT, "Src", "{\"payload\":{}}", &r), FL_EINVALID);
+	FLT_EQ_STR(r.msg, "field 'event' must be a string");
+	res_release(&r);
+	FLT_EQ_INT(call(eng, C_EVENT, "Src", "{\"event\":\"Go\",\"createdAt\":\"yesterday\"}", &r), FL_EINVALID);
+	res_release(&r);
+	/* an unknown pack wins over a bad body */
+	FLT_EQ_INT(call(eng, C_EVENT, "Ghost", "{\"nope\":1}", &r), FL_ENOTFOUND);
+	res_release(&r);
+	/* a pack property in the body is ignored; createdAt is kept */
+	must(eng, C_EVENT, "Src",
+	     "{\"event\":\"Go\",\"payload\":{\"who\":\"x\"},\"createdAt\":\"2022-01-02T15:04:05+01:00\","
+	     "\"pack\":{\"id\":\"Worker\",\"name\":\"Worker\"}}");
+	FLT_EQ_INT(take(eng, "Worker", NULL, 0, &a), FL_OK);
+	FLT_ASSERT(a);
+	json_decref(a);
+	FLT_EQ_INT(fl_engine_audit_list(eng, &f, &list, &err), FL_OK);
+	FLT_EQ_INT(json_array_size(list), 1);
+	exe = json_object_get(json_object_get(json_array_get(list, 0), "actions"), "s1");
+	FLT_EQ_STR(sval(exe, "trigger.pack.name"), "Src");
+	FLT_EQ_STR(sval(exe, "trigger.createdAt"), "2022-01-02T14:04:05.000Z");
+	json_decref(list);
+	fl_engine_free(eng);
+	tmp_cleanup();
+}
+
+FLT_TEST(take_parks_and_is_woken)
+{
+	struct fl_engine *eng = worker_setup();
+	struct fl_engine_stats st;
+	struct res r;
+
+	res_init(&r);
+	FLT_EQ_INT(fl_engine_action_take(eng, "Worker", NULL, 9000, on_done, &r), FL_OK);
+	barrier(eng);
+	fl_engine_stats(eng, &st);
+	FLT_EQ_INT(st.parked_takes, 1);
+	FLT_ASSERT(!is_done(&r));
+	must(eng, C_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"who\":\"bo\"}}");
+	wait_res(&r);
+	FLT_EQ_INT(r.code, FL_OK);
+	FLT_ASSERT(r.body != NULL);
+	FLT_EQ_STR(sval(r.body, "command"), "Run");
+	FLT_EQ_INT(r.calls, 1);
+	fl_engine_stats(eng, &st);
+	FLT_EQ_INT(st.parked_takes, 0);
+	res_release(&r);
+
+	/* a parked take with a command filter ignores other commands */
+	res_init(&r);
+	FLT_EQ_INT(fl_engine_action_take(eng, "Worker", "Other", 9000, on_done, &r), FL_OK);
+	must(eng, C_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"who\":\"cy\"}}");
+	barrier(eng);
+	FLT_ASSERT(!is_done(&r));
+	fl_engine_shutdown(eng);
+	FLT_ASSERT(is_done(&r));
+	FLT_ASSERT(r.body == NULL);
+	res_release(&r);
+	fl_engine_free(eng);
+	tmp_cleanup();
+}
+
+FLT_TEST(take_timeout_answers_no_action)
+{
+	struct fl_engine *eng = worker_setup();
+	json_t *a = (json_t *)1;
+
+	FLT_EQ_INT(take(eng, "Worker", NULL, 30, &a), FL_OK);
+	FLT_ASSERT(a == NULL);
+	fl_engine_free(eng);
+	tmp_cleanup();
+}
+
+/* Take one action and return its id and attempt (copied into id). */
+static void take_one(struct fl_engine *eng, const char *pack, const char *cmd, char *id, int64_t *attempt,
+		     json_t **input)
+{
+	json_t *a = NULL;
+
+	FLT_EQ_INT(take(eng, pack, cmd, 0, &a), FL_OK);
+	if (!a)
+		FLT_FAIL("no action for %s/%s", pack, cmd ? cmd : "*");
+	snprintf(id, 25, "%s", sval(a, "id"));
+	if (attempt)
+		*attempt = json_integer_value(json_object_get(a, "attempt"));
+	if (input)
+		*input = json_incref(json_object_get(a, "input"));
+	json_decref(a);
+}
+
+FLT_TEST(result_continues_with_context)
+{
+	struct fl_engine *eng = worker_setup();
+	struct fl_error err = FL_ERROR_INIT;
+	char id[32], id2[32];
+	int64_t att;
+	json_t *in = NULL, *list = NULL, *exe, *acts;
+	struct fl_audit_filter f = { .limit = 10 };
+
+	must(eng, C_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"who\":\"dee\"}}");
+	take_one(eng, "Worker", NULL, id, &att, NULL);
+	FLT_EQ_INT(result(eng, "Worker", id, att, "{\"event\":\"Done\",\"payload\":{\"ok\":true}}", NULL, 0), FL_OK);
+	take_one(eng, "Worker", NULL, id2, NULL, &in);
+	FLT_EQ_STR(json_string_value(in), "dee done");
+	json_decref(in);
+
+	FLT_EQ_INT(fl_engine_audit_list(eng, &f, &list, &err), FL_OK);
+	FLT_EQ_INT(json_array_size(list), 1);
+	exe = json_array_get(list, 0);
+	FLT_EQ_STR(sval(exe, "name"), "wf");
+	FLT_EQ_INT(json_array_size(json_object_get(exe, "steps")), 3);
+	acts = json_object_get(exe, "actions");
+	FLT_EQ_STR(sval(acts, "s1.state.value"), "SUCCESS");
+	FLT_EQ_INT(json_array_size(json_object_get(json_object_get(acts, "s1"), "states")), 3);
+	FLT_EQ_STR(sval(acts, "s1.context.who"), "dee");
+	FLT_EQ_STR(sval(acts, "s1.result.event"), "Done");
+	FLT_EQ_STR(sval(acts, "s2.state.value"), "PENDING");
+	FLT_EQ_STR(sval(acts, "s2.result.createdAt"), "0001-01-01T00:00:00Z");
+	FLT_EQ_STR(sval(acts, "s2.result.event"), "");
+	FLT_ASSERT(strlen(sval(acts, "s2.state.time")) == 24); /* 2022-06-23T10:42:29.001Z */
+	{
+		json_t *one = NULL;
+		FLT_EQ_INT(fl_engine_audit_get(eng, sval(exe, "correlationId"), &one, &err), FL_OK);
+		FLT_ASSERT(json_equal(one, exe));
+		json_decref(one);
+		FLT_EQ_INT(fl_engine_audit_get(eng, "000000000000000000000000", &one, &err), FL_ENOTFOUND);
+	}
+	json_decref(list);
+	fl_engine_free(eng);
+	tmp_cleanup();
+}
+
+FLT_TEST(fatal_result_and_false_criteria)
+{
+	struct fl_engine *eng = worker_setup();
+	char id[32], id2[32];
+	int64_t att;
+	json_t *in = NULL, *a = NULL;
+
+	/* criteria false: no Report; FATAL satisfies dependsOn of s3 */
+	must(eng, C_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"who\":\"eve\"}}");
+	take_one(eng, "Worker", NULL, id, &att, NULL);
+	FLT_EQ_INT(result(eng, "Worker", id, att, "{\"event\":\"Done\",\"payload\":{\"ok\":false}}", NULL, 0), FL_OK);
+	FLT_EQ_INT(take(eng, "Worker", NULL, 0, &a), FL_OK);
+	FLT_ASSERT(a == NULL);
+
+	must(eng, C_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"who\":\"fay\"}}");
+	take_one(eng, "Worker", NULL, id, &att, NULL);
+	FLT_EQ_INT(result(eng, "Worker", id, att, "{\"event\":\"FATAL\",\"payload\":\"boom\"}", NULL, 0), FL_OK);
+	take_one(eng, "Worker", NULL, id2, NULL, &in);
+	FLT_EQ_STR(json_string_value(in), "fay failed");
+	json_decref(in);
+	fl_engine_free(eng);
+	tmp_cleanup();
+}
+
+FLT_TEST(result_starts_other_executions)
+{
+	struct fl_engine *eng = worker_setup();
+	struct fl_error err = FL_ERROR_INIT;
+	char id[32], id2[32];
+	int64_t att;
+	json_t *in = NULL, *list = NULL;
+	struct fl_audit_filter f = { .flow_name = "listener", .limit = 10 };
+
+	must(eng, C_FLOW, NULL,
+	     "{\"name\":\"listener\",\"steps\":[{\"id\":\"l\",\"event\":{\"name\":\"Done\",\"packName\":\"Worker\"},"
+	     "\"command\":{\"name\":\"Log\",\"packName\":\"Src\",\"input\":\"{{ Event.Pack.Name }}\"}}]}");
+	must(eng, C_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"who\":\"gus\"}}");
+	take_one(eng, "Worker", NULL, id, &att, NULL);
+	FLT_EQ_INT(result(eng, "Worker", id, att, "{\"event\":\"Done\",\"payload\":{\"ok\":false}}", NULL, 0), FL_OK);
+	take_one(eng, "Src", "Log", id2, NULL, &in);
+	FLT_EQ_STR(json_string_value(in), "Worker");
+	json_decref(in);
+	FLT_EQ_INT(fl_engine_audit_list(eng, &f, &list, &err), FL_OK);
+	FLT_EQ_INT(json_array_size(list), 1);
+	json_decref(list);
+	f.flow_name = NULL;
+	FLT_EQ_INT(fl_engine_audit_list(eng, &f, &list, &err), FL_OK);
+	FLT_EQ_INT(json_array_size(list), 2); /* two executions: wf and listener */
+	json_decref(list);
+	fl_engine_free(eng);
+	tmp_cleanup();
+}
+
+FLT_TEST(result_errors)
+{
+	struct fl_engine *eng = worker_setup();
+	char id[32], msg[256];
+	int64_t att;
+	json_t *a = NULL;
+
+	must(eng, C_REGISTER, NULL, "{\"name\":\"Worker\",\"labels\":{\"env\":\"prod\"}}");
+	must(eng, C_REGISTER, NULL, "{\"name\":\"Other\"}");
+	must(eng, C_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"who\":\"hal\"}}");
+	/* a NEW action cannot be completed */
+	FLT_EQ_INT(take(eng, "Worker.env.prod", NULL, 0, &a), FL_OK); /* a labelled instance may take it */
+	snprintf(id, sizeof(id), "%s", sval(a, "id"));
+	att = json_integer_value(json_object_get(a, "attempt"));
+	json_decref(a);
+
+	FLT_EQ_INT(result(eng, "Other", id, -1, "{\"event\":\"Done\"}", msg, sizeof(msg)), FL_EFORBIDDEN);
+	FLT_EQ_INT(result(eng, "Ghost", id, -1, "{\"event\":\"Done\"}", NULL, 0), FL_ENOTFOUND);
+	FLT_EQ_INT(result(eng, "Worker", "0123456789abcdef01234567", -1, "{\"event\":\"Done\"}", NULL, 0),
+		   FL_ENOTFOUND);
+	FLT_EQ_INT(result(eng, "Worker", id, -1, "{\"payload\":1}", NULL, 0), FL_EINVALID);
+	FLT_EQ_INT(result(eng, "Worker", id, att + 1, "{\"event\":\"Done\"}", msg, sizeof(msg)), FL_ECONFLICT);
+	FLT_ASSERT(strstr(msg, "stale"));
+	FLT_EQ_INT(result(eng, "Worker", id, att, "{\"event\":\"Done\"}", NULL, 0), FL_OK);
+	FLT_EQ_INT(result(eng, "Worker", id, -1, "{\"event\":\"Done\"}", msg, sizeof(msg)), FL_ECONFLICT);
+	FLT_ASSERT(strstr(msg, "PENDING"));
+
+	/* an untaken action */
+	must(eng, C_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"who\":\"ida\"}}");
+	{
+		struct fl_error err = FL_ERROR_INIT;
+		struct fl_audit_filter f = { .limit = 1 };
+		json_t *list = NULL;
+		FLT_EQ_INT(fl_engine_audit_list(eng, &f, &list, &err), FL_OK);
+		snprintf(id, sizeof(id), "%s", sval(json_object_get(json_array_get(list, 0), "actions"), "s1.id"));
+		json_decref(list);
+	}
+	FLT_EQ_INT(result(eng, "Worker", id, -1, "{\"event\":\"Done\"}", msg, sizeof(msg)), FL_ECONFLICT);
+	fl_engine_free(eng);
+	tmp_cleanup();
+}
+
+FLT_TEST(release_puts_action_back)
+{
+	struct fl_engine *eng = worker_setup();
+	char id[32], id2[32];
+	int64_t att, att2;
+
+	must(eng, C_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"who\":\"jo\"}}");
+	take_one(eng, "Worker", NULL, id, &att, NULL);
+	FLT_EQ_INT(fl_engine_action_release(eng, id, att + 5), FL_OK); /* stale: ignored */
+	FLT_EQ_INT(fl_engine_action_release(eng, id, att), FL_OK);
+	barrier(eng);
+	take_one(eng, "Worker", NULL, id2, &att2, NULL);
+	FLT_EQ_STR(id2, id);
+	FLT_EQ_INT(att2, att + 1);
+	FLT_EQ_INT(result(eng, "Worker", id, att, "{\"event\":\"Done\"}", NULL, 0), FL_ECONFLICT);
+	FLT_EQ_INT(result(eng, "Worker", id, att2, "{\"event\":\"Done\"}", NULL, 0), FL_OK);
+	fl_engine_free(eng);
+	tmp_cleanup();
+}
+
+FLT_TEST(concurrent_results_fire_a_step_once)
+{
+	struct fl_engine *eng;
+	struct fl_error err = FL_ERROR_INIT;
+	char a1[32], a2[32], c[32];
+	int64_t t1, t2;
+	struct res r1, r2;
+	json_t *e1 = parse("{\"event\":\"Done\"}"), *a = NULL, *list = NULL;
+	struct fl_audit_filter f = { .limit = 10 };
+
+	tmp_setup();
+	eng = open_engine();
+	must(eng, C_REGISTER, NULL, "{\"name\":\"P\"}");
+	must(eng, C_FLOW, NULL,
+	     "{\"name\":\"fan\",\"steps\":["
+	     "{\"id\":\"a\",\"event\":{\"name\":\"Start\",\"packName\":\"P\"},\"command\":{\"name\":\"A\",\"packName\":\"P\"}},"
+	     "{\"id\":\"b\",\"event\":{\"name\":\"Start\",\"packName\":\"P\"},\"command\":{\"name\":\"B\",\"packName\":\"P\"}},"
+	     "{\"id\":\"join\",\"dependsOn\":[\"a\",\"b\"],\"event\":{\"name\":\"Done\",\"packName\":\"P\"},"
+	     "\"command\":{\"name\":\"C\",\"packName\":\"P\"}}]}");
+	must(eng, C_EVENT, "P", "{\"event\":\"Start\"}");
+	take_one(eng, "P", "A", a1, &t1, NULL);
+	take_one(eng, "P", "B", a2, &t2, NULL);
+	/* both results in flight at once */
+	res_init(&r1);
+	res_init(&r2);
+	FLT_EQ_INT(fl_engine_action_result(eng, "P", a1, t1, e1, on_done, &r1), FL_OK);
+	FLT_EQ_INT(fl_engine_action_result(eng, "P", a2, t2, e1, on_done, &r2), FL_OK);
+	wait_res(&r1);
+	wait_res(&r2);
+	FLT_EQ_INT(r1.code, FL_OK);
+	FLT_EQ_INT(r2.code, FL_OK);
+	res_release(&r1);
+	res_release(&r2);
+	json_decref(e1);
+	take_one(eng, "P", "C", c, NULL, NULL);
+	FLT_EQ_INT(take(eng, "P", NULL, 0, &a), FL_OK);
+	FLT_ASSERT(a == NULL);
+	FLT_EQ_INT(fl_engine_audit_list(eng, &f, &list, &err), FL_OK);
+	FLT_EQ_INT(json_array_size(list), 1);
+	FLT_EQ_INT(json_object_size(json_object_get(json_array_get(list, 0), "actions")), 3);
+	json_decref(list);
+	fl_engine_free(eng);
+	tmp_cleanup();
+}
+
+FLT_TEST(continuation_uses_the_version_that_started)
+{
+	struct fl_engine *eng = worker_setup();
+	struct res r;
+	char id[32], id2[32];
+	int64_t att;
+	json_t *in = NULL, *a = NULL;
+
+	must(eng, C_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"who\":\"kim\"}}");
+	take_one(eng, "Worker", NULL, id, &att, NULL);
+	/* replace the flow: step s2 now says something else */
+	must(eng, C_FLOW, NULL,
+	     "{\"name\":\"wf\",\"steps\":[{\"id\":\"s2\",\"dependsOn\":[\"s1\"],\"event\":{\"name\":\"Done\","
+	     "\"packName\":\"Worker\"},\"command\":{\"name\":\"Report\",\"packName\":\"Worker\",\"input\":\"v2\"}}]}");
+	FLT_EQ_INT(result(eng, "Worker", id, att, "{\"event\":\"Done\",\"payload\":{\"ok\":true}}", NULL, 0), FL_OK);
+	take_one(eng, "Worker", NULL, id2, NULL, &in);
+	FLT_EQ_STR(json_string_value(in), "kim done");
+	json_decref(in);
+
+	/* put v1 back, start an execution, then delete the flow */
+	must(eng, C_FLOW, NULL, WORKER_FLOW);
+	must(eng, C_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"who\":\"lee\"}}");
+	take_one(eng, "Worker", NULL, id, &att, NULL);
+	res_init(&r);
+	FLT_EQ_INT(fl_engine_flow_delete(eng, "wf", on_done, &r), FL_OK);
+	wait_res(&r);
+	FLT_EQ_INT(r.code, FL_OK);
+	res_release(&r);
+	/* deleted: no new executions */
+	must(eng, C_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"who\":\"nobody\"}}");
+	FLT_EQ_INT(result(eng, "Worker", id, att, "{\"event\":\"Done\",\"payload\":{\"ok\":true}}", NULL, 0), FL_OK);
+	take_one(eng, "Worker", NULL, id2, NULL, &in);
+	FLT_EQ_STR(json_string_value(in), "lee done");
+	json_decref(in);
+	FLT_EQ_INT(take(eng, "Worker", NULL, 0, &a), FL_OK);
+	FLT_ASSERT(a == NULL);
+	fl_engine_free(eng);
+	tmp_cleanup();
+}
+
+static int ds_put(struct fl_engine *eng, const char *key, const char *ct, const char *value, bool *created)
+{
+	struct fl_datastore_item it = { (char *)key, (char *)ct, NULL, (char *)value, strlen(value) };
+	struct res r;
+	int rc;
+
+	res_init(&r);
+	rc = fl_engine_datastore_put(eng, &it, on_done, &r);
+	if (rc)
+		FLT_FAIL("datastore put returned %d", rc);
+	wait_res(&r);
+	rc = r.code;
+	if (created)
+		*created = r.created;
+	res_release(&r);
+	return rc;
+}
+
+FLT_TEST(datastore_crud_and_templates)
+{
+	struct fl_engine *eng;
+	struct fl_error err = FL_ERROR_INIT;
+	struct fl_datastore_item *it = NULL;
+	bool created = false;
+	json_t *list = NULL, *in = NULL, *a = NULL;
+	char id[32];
+	struct res r;
+
+	tmp_setup();
+	eng = open_engine();
+	FLT_EQ_INT(ds_put(eng, "teams", "application/json", "{\"a\":{\"email\":\"x@y\"},\"n\":5}", &created), FL_OK);
+	FLT_ASSERT(created);
+	FLT_EQ_INT(ds_put(eng, "teams", "application/json", "{\"a\":{\"email\":\"x@y\"},\"n\":5}", &created), FL_OK);
+	FLT_ASSERT(!created);
+	FLT_EQ_INT(ds_put(eng, "plain", "text/plain", "hello", &created), FL_OK);
+	FLT_EQ_INT(fl_engine_datastore_get(eng, "plain", &it, &err), FL_OK);
+	FLT_EQ_MEM(it->value, it->value_len, "hello", (size_t)5);
+	FLT_EQ_STR(it->content_type, "text/plain");
+	fl_datastore_item_free(it);
+	FLT_EQ_INT(fl_engine_datastore_list(eng, &list, &err), FL_OK);
+	FLT_EQ_INT(json_array_size(list), 2);
+	FLT_EQ_STR(sval(json_array_get(list, 0), "key"), "plain");
+	json_decref(list);
+
+	must(eng, C_REGISTER, NULL, "{\"name\":\"P\"}");
+	must(eng, C_FLOW, NULL,
+	     "{\"name\":\"ds\",\"steps\":["
+	     "{\"id\":\"ok\",\"event\":{\"name\":\"E\",\"packName\":\"P\"},\"command\":{\"name\":\"Good\",\"packName\":\"P\","
+	     "\"input\":\"{{ datastore('teams').a.email }} {{ datastore('plain') }} {{ datastore('teams').n }}\"}},"
+	     "{\"id\":\"bad\",\"event\":{\"name\":\"E\",\"packName\":\"P\"},\"command\":{\"name\":\"Bad\",\"packName\":\"P\","
+	     "\"input\":\"{{ datastore('missing') }}\"}},"
+	     "{\"id\":\"crit\",\"event\":{\"name\":\"E\",\"packName\":\"P\"},\"criteria\":\"maybe\","
+	     "\"command\":{\"name\":\"Crit\",\"packName\":\"P\"}}]}");
+	fl_log_set_level(FL_LOG_OFF); /* the two skipped steps log errors */
+	must(eng, C_EVENT, "P", "{\"event\":\"E\"}");
+	fl_log_set_level(FL_LOG_ERROR);
+	take_one(eng, "P", NULL, id, NULL, &in);
+	FLT_EQ_STR(json_string_value(in), "x@y hello 5.000000");
+	json_decref(in);
+	/* template errors skipped only their own steps */
+	FLT_EQ_INT(take(eng, "P", NULL, 0, &a), FL_OK);
+	FLT_ASSERT(a == NULL);
+
+	res_init(&r);
+	FLT_EQ_INT(fl_engine_datastore_delete(eng, "plain", on_done, &r), FL_OK);
+	wait_res(&r);
+	FLT_EQ_INT(r.code, FL_OK);
+	res_release(&r);
+	res_init(&r);
+	FLT_EQ_INT(fl_engine_datastore_delete(eng, "plain", on_done, &r), FL_OK);
+	wait_res(&r);
+	FLT_EQ_INT(r.code, FL_ENOTFOUND);
+	res_release(&r);
+	FLT_EQ_INT(fl_engine_datastore_get(eng, "plain", &it, &err), FL_ENOTFOUND);
+	fl_engine_free(eng);
+	tmp_cleanup();
+}
+
+FLT_TEST(labels_match_events_and_takers)
+{
+	struct fl_engine *eng;
+	json_t *a = NULL;
+	char id[32];
+
+	tmp_setup();
+	eng = open_engine();
+	must(eng, C_REGISTER, NULL, "{\"name\":\"Mon\",\"labels\":{\"env\":\"prod\"}}");
+	must(eng, C_REGISTER, NULL, "{\"name\":\"Mon\",\"labels\":{\"env\":\"dev\"}}");
+	must(eng, C_REGISTER, NULL, "{\"name\":\"Run\",\"labels\":{\"env\":\"dev\"}}");
+	must(eng, C_REGISTER, NULL, "{\"name\":\"Run\",\"labels\":{\"env\":\"prod\",\"zone\":\"eu\"}}");
+	must(eng, C_FLOW, NULL,
+	     "{\"name\":\"lab\",\"steps\":[{\"id\":\"s\",\"event\":{\"name\":\"Alert\",\"packName\":\"Mon\","
+	     "\"packLabels\":{\"env\":\"prod\"}},\"command\":{\"name\":\"Fix\",\"packName\":\"Run\","
+	     "\"packLabels\":{\"env\":\"{{ Event.Pack.Labels.env }}\"}}}]}");
+	must(eng, C_EVENT, "Mon.env.dev", "{\"event\":\"Alert\"}"); /* label mismatch: skipped */
+	FLT_EQ_INT(take(eng, "Run.env.prod.zone.eu", NULL, 0, &a), FL_OK);
+	FLT_ASSERT(a == NULL);
+	must(eng, C_EVENT, "Mon.env.prod", "{\"event\":\"Alert\"}");
+	FLT_EQ_INT(take(eng, "Run.env.dev", NULL, 0, &a), FL_OK); /* wrong labels */
+	FLT_ASSERT(a == NULL);
+	take_one(eng, "Run.env.prod.zone.eu", NULL, id, NULL, NULL);
+	fl_engine_free(eng);
+	tmp_cleanup();
+}
+
+FLT_TEST(restart_keeps_state)
+{
+	struct fl_engine *eng = worker_setup(), *eng2 = NULL;
+	struct fl_error err = FL_ERROR_INIT;
+	struct fl_engine_config cfg;
+	char id[32];
+	int64_t att;
+	json_t *got = NULL, *list = NULL, *in = NULL;
+	struct fl_audit_filter f = { .limit = 10 };
+
+	must(eng, C_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"who\":\"max\"}}");
+	must(eng, C_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"who\":\"ned\"}}");
+	take_one(eng, "Worker", NULL, id, &att, NULL); /* max's action is PENDING, ned's NEW */
+	/* a second server on the same database is refused */
+	fl_engine_config_default(&cfg);
+	cfg.db_path = dbpath;
+	FLT_EQ_INT(fl_engine_open(&eng2, &cfg, &err), FL_ECONFLICT);
+	FLT_ASSERT(strstr(err.msg, "in use by another flyte process"));
+	fl_engine_free(eng);
+
+	eng = open_engine();
+	FLT_EQ_INT(fl_engine_pack_get(eng, "Worker", &got, &err), FL_OK);
+	json_decref(got);
+	FLT_EQ_INT(fl_engine_flow_get(eng, "wf", &got, &err), FL_OK);
+	json_decref(got);
+	FLT_EQ_INT(fl_engine_audit_list(eng, &f, &list, &err), FL_OK);
+	FLT_EQ_INT(json_array_size(list), 2);
+	json_decref(list);
+	{
+		char id2[32];
+		take_one(eng, "Worker", NULL, id2, NULL, &in);
+		FLT_EQ_STR(json_string_value(json_object_get(in, "text")), "hi ned");
+		json_decref(in);
+	}
+	/* the PENDING action survives and completes; the flow continues */
+	FLT_EQ_INT(result(eng, "Worker", id, att, "{\"event\":\"Done\",\"payload\":{\"ok\":true}}", NULL, 0), FL_OK);
+	{
+		char id3[32];
+		take_one(eng, "Worker", NULL, id3, NULL, &in);
+		FLT_EQ_STR(json_string_value(in), "max done");
+		json_decref(in);
+	}
+	fl_engine_free(eng);
+	tmp_cleanup();
+}
+
+FLT_TEST(shutdown_refuses_new_jobs)
+{
+	struct fl_engine *eng = worker_setup();
+	struct res r;
+	json_t *j = parse("{\"event\":\"Go\"}");
+
+	fl_engine_shutdown(eng);
+	fl_engine_shutdown(eng); /* idempotent */
+	res_init(&r);
+	FLT_EQ_INT(fl_engine_event_post(eng, "Src", j, on_done, &r), FL_ECANCELLED);
+	FLT_EQ_INT(fl_engine_action_take(eng, "Worker", NULL, 100, on_done, &r), FL_ECANCELLED);
+	FLT_ASSERT(!is_done(&r));
+	res_release(&r);
+	json_decref(j);
+	fl_engine_free(eng);
+	tmp_cleanup();
+}
+
+FLT_TEST(audit_paging_and_filters)
+{
+	struct fl_engine *eng = worker_setup();
+	struct fl_error err = FL_ERROR_INIT;
+	struct fl_audit_filter f = { .limit = 2 };
+	json_t *list = NULL, *labels;
+
+	for (int i = 0; i < 3; i++)
+		must(eng, C_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"who\":\"p\"}}");
+	FLT_EQ_INT(fl_engine_audit_list(eng, &f, &list, &err), FL_OK);
+	FLT_EQ_INT(json_array_size(list), 2);
+	json_decref(list);
+	f.start = 2;
+	FLT_EQ_INT(fl_engine_audit_list(eng, &f, &list, &err), FL_OK);
+	FLT_EQ_INT(json_array_size(list), 1);
+	json_decref(list);
+	f.start = 0;
+	f.step_id = "s2";
+	FLT_EQ_INT(fl_engine_audit_list(eng, &f, &list, &err), FL_OK);
+	FLT_EQ_INT(json_array_size(list), 0);
+	json_decref(list);
+	f.step_id = NULL;
+	f.action_name = "Run";
+	f.action_pack_name = "Worker";
+	labels = parse("{\"env\":\"x\"}");
+	f.action_pack_labels = labels;
+	FLT_EQ_INT(fl_engine_audit_list(eng, &f, &list, &err), FL_OK);
+	FLT_EQ_INT(json_array_size(list), 0);
+	json_decref(list);
+	f.action_pack_labels = NULL;
+	FLT_EQ_INT(fl_engine_audit_list(eng, &f, &list, &err), FL_OK);
+	FLT_EQ_INT(json_array_size(list), 2);
+	json_decref(list);
+	json_decref(labels);
+	f.start = -1;
+	FLT_EQ_INT(fl_engine_audit_list(eng, &f, &list, &err), FL_EINVALID);
+	f.start = 0;
+	f.limit = 0;
+	FLT_EQ_INT(fl_engine_audit_list(eng, &f, &list, &err), FL_EINVALID);
+	fl_engine_free(eng);
+	tmp_cleanup();
+}
+
+FLT_MAIN(register_pack, flow_validation_and_shapes, event_creates_takeable_action, event_body_validation,
+	 take_parks_and_is_woken, take_timeout_answers_no_action, result_continues_with_context,
+	 fatal_result_and_false_criteria, result_starts_other_executions, result_errors, release_puts_action_back,
+	 concurrent_results_fire_a_step_once, continuation_uses_the_version_that_started,
+	 datastore_crud_and_templates, labels_match_events_and_takers, restart_keeps_state,
+	 shutdown_refuses_new_jobs, audit_paging_and_filters)
