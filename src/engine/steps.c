@@ -45,7 +45,7 @@ void fl_engine__event_parse(struct fl_engine_event_in *out, const json_t *body)
 	}
 	out->name = fl_xmemdup0(json_string_value(name), json_string_length(name));
 	if (json_object_get(body, "payload"))
-		out->payload = json_incref(json_object_get(body, "payload"));
+		out->payload = json_deep_copy(json_object_get(body, "payload")); /* no sharing with the caller */
 	created = json_object_get(body, "createdAt");
 	if (created && !json_is_null(created)) {
 		const char *s = json_string_value(created);

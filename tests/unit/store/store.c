@@ -505,7 +505,7 @@ static const char *audit(struct fl_store *st, struct fl_store_audit_query *q, st
 	struct fl_error err = FL_ERROR_INIT;
 	n->buf[0] = 0;
 	if (fl_store_audit_query(st, q, corr_cb, n, &err) != FL_OK)
-		snprintf(n->buf, sizeof(n->buf), "error: %s", err.msg);
+		snprintf(n->buf, sizeof(n->buf), "error: %.200s", err.msg);
 	return n->buf;
 }
 
