@@ -15,8 +15,10 @@
 
 #include <libfyaml.h>
 #include <math.h>
+#include <strings.h>
 
 #include "alloc.h"
+#include "http/json.h"
 #include "http/yaml.h"
 
 /* ------------------------------------------------------------- input */
@@ -541,9 +543,12 @@ static void scalar_out(struct fl_buf *out, const json_t *v)
 	case JSON_INTEGER:
 		fl_buf_addf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 		break;
-	case JSON_REAL:
-		fl_buf_addf(out, "%.17g", json_real_value(v));
+	case JSON_REAL: {
+		char num[40];
+		fl_json_format_real(num, sizeof(num), json_real_value(v));
+		fl_buf_adds(out, num);
 		break;
+	}
 	case JSON_TRUE:
 		fl_buf_adds(out, "true");
 		break;
@@ -554,6 +559,33 @@ static void scalar_out(struct fl_buf *out, const json_t *v)
 		fl_buf_adds(out, "null");
 		break;
 	}
+}
+
+/* A key that reads back as the same string when written plain. */
+static bool plain_key(const char *k)
+{
+	static const char *const reserved[] = { "y", "n", "yes", "no", "on", "off", "true", "false", "null" };
+	size_t n = strlen(k);
+
+	if (n == 0 || !((k[0] >= 'a' && k[0] <= 'z') || (k[0] >= 'A' && k[0] <= 'Z') || k[0] == '_'))
+		return false;
+	for (size_t i = 1; i < n; i++) {
+		char c = k[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
+			return false;
+	}
+	for (size_t i = 0; i < FL_ARRAY_LEN(reserved); i++)
+		if (strcasecmp(k, reserved[i]) == 0)
+			return false;
+	return true;
+}
+
+static void key_out(struct fl_buf *out, const char *k)
+{
+	if (plain_key(k))
+		fl_buf_adds(out, k);
+	else
+		fl_buf_add_json_str(out, k, strlen(k));
 }
 
 static int cmp_keys(const void *a, const void *b)
@@ -588,7 +620,7 @@ static void node_out(struct fl_buf *out, const json_t *v, size_t ind, bool inlin
 
 			if (i > 0 || !inline_first)
 				indent(out, ind);
-			fl_buf_add_json_str(out, keys[i], strlen(keys[i]));
+			key_out(out, keys[i]);
 			fl_buf_addc(out, ':');
 			if (is_nonempty_collection(item)) {
 				fl_buf_addc(out, '\n');

@@ -139,10 +139,12 @@ static const char *j2y(const char *json)
 FLT_TEST(test_to_yaml)
 {
 	FLT_EQ_STR(j2y("{\"links\":[{\"href\":\"http://h/v1\",\"rel\":\"self\"}],\"b\":{},\"a\":[]}"),
-		   "\"a\": []\n\"b\": {}\n\"links\":\n  - \"href\": \"http://h/v1\"\n    \"rel\": \"self\"\n");
+		   "a: []\nb: {}\nlinks:\n  - href: \"http://h/v1\"\n    rel: \"self\"\n");
 	FLT_EQ_STR(j2y("{\"n\":1,\"t\":\"true\",\"x\":null,\"f\":1.5,\"q\":\"a\\\"b\\nc\"}"),
-		   "\"f\": 1.5\n\"n\": 1\n\"q\": \"a\\\"b\\nc\"\n\"t\": \"true\"\n\"x\": null\n");
-	FLT_EQ_STR(j2y("[[1,2],{\"k\":[3]}]"), "- - 1\n  - 2\n- \"k\":\n    - 3\n");
+		   "f: 1.5\n\"n\": 1\nq: \"a\\\"b\\nc\"\nt: \"true\"\nx: null\n");
+	FLT_EQ_STR(j2y("[[1,2],{\"k\":[3]}]"), "- - 1\n  - 2\n- k:\n    - 3\n");
+	FLT_EQ_STR(j2y("{\"on\":1,\"a b\":2,\"1x\":3,\"Null\":4}"),
+		   "\"1x\": 3\n\"Null\": 4\n\"a b\": 2\n\"on\": 1\n");
 	FLT_EQ_STR(j2y("\"s\""), "\"s\"\n");
 }
 
@@ -151,7 +153,7 @@ FLT_TEST(test_round_trip)
 {
 	const char *docs[] = {
 		"{\"links\":[{\"href\":\"http://h/v1\",\"rel\":\"self\"}],\"packs\":[]}",
-		"{\"a\":{\"b\":{\"c\":[1,\"2\",true,null,{}]}},\"z\":\"yes\",\"k\":\"0755\"}",
+		"{\"a\":{\"b\":{\"c\":[1,\"2\",true,null,{}]}},\"z\":\"yes\",\"k\":\"0755\",\"yes\":1,\"~\":2}",
 		"[[[]],[{}],\"\\u00e9\\t\"]",
 	};
 

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * response.c - builds HTTP responses independently of the server library,
+ * including the single function that turns an error into the JSON error
+ * body every failing request gets.
+ */
+#include "fl-common.h"
+
+#include <strings.h>
+
+#include "alloc.h"
+#include "http/response.h"
+
+void fl_response_init(struct fl_response *r)
+{
+	memset(r, 0, sizeof(*r));
+	fl_buf_init(&r->body, 0);
+}
+
+void fl_response_release(struct fl_response *r)
+{
+	if (!r)
+		return;
+	free(r->content_type);
+	fl_buf_release(&r->body);
+	for (size_t i = 0; i < r->nheaders; i++) {
+		free(r->headers[i].name);
+		free(r->headers[i].value);
+	}
+	fl_response_init(r);
+}
+
+void fl_response_set(struct fl_response *r, int status, const char *content_type, const void *body, size_t len)
+{
+	r->status = status;
+	free(r->content_type);
+	r->content_type = content_type ? fl_xstrdup(content_type) : NULL;
+	fl_buf_reset(&r->body);
+	if (len)
+		fl_buf_add(&r->body, body, len);
+}
+
+void fl_response_add_header(struct fl_response *r, const char *name, const char *value)
+{
+	if (r->nheaders == FL_RESPONSE_MAX_HEADERS || !value)
+		return;
+	r->headers[r->nheaders].name = fl_xstrdup(name);
+	r->headers[r->nheaders].value = fl_xstrdup(value);
+	r->nheaders++;
+}
+
+const char *fl_response_header(const struct fl_response *r, const char *name)
+{
+	for (size_t i = 0; i < r->nheaders; i++)
+		if (strcasecmp(r->headers[i].name, name) == 0)
+			return r->headers[i].value;
+	return NULL;
+}
+
+struct reason {
+	int status;
+	const char *text;
+};
+
+static const struct reason reasons[] = {
+	{ 200, "OK" },
+	{ 201, "Created" },
+	{ 202, "Accepted" },
+	{ 204, "No Content" },
+	{ 400, "Bad Request" },
+	{ 401, "Unauthorized" },
+	{ 403, "Forbidden" },
+	{ 404, "Not Found" },
+	{ 405, "Method Not Allowed" },
+	{ 409, "Conflict" },
+	{ 413, "Content Too Large" },
+	{ 415, "Unsupported Media Type" },
+	{ 422, "Unprocessable Content" },
+	{ 431, "Request Header Fields Too Large" },
+	{ 500, "Internal Server Error" },
+	{ 503, "Service Unavailable" },
+	{ 504, "Gateway Timeout" },
+};
+
+const char *fl_response_reason(int status)
+{
+	for (size_t i = 0; i < FL_ARRAY_LEN(reasons); i++)
+		if (reasons[i].status == status)
+			return reasons[i].text;
+	return "Unknown";
+}
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	size_t len;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0)
+		len = 2, cp = s[0] & 0x1f;
+	else if ((s[0] & 0xf0) == 0xe0)
+		len = 3, cp = s[0] & 0x0f;
+	else if ((s[0] & 0xf8) == 0xf0)
+		len = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+/* Messages may quote request bytes: replace invalid UTF-8 so the body stays valid JSON. */
+static void add_message(struct fl_buf *b, const char *msg)
+{
+	struct fl_buf clean = FL_BUF_INIT(0);
+	const unsigned char *s = (const unsigned char *)msg;
+	size_t n = strlen(msg);
+
+	for (size_t i = 0; i < n;) {
+		size_t k = utf8_seq(s + i, n - i);
+		if (k == 0) {
+			fl_buf_addc(&clean, '?');
+			i++;
+		} else {
+			fl_buf_add(&clean, s + i, k);
+			i += k;
+		}
+	}
+	fl_buf_add_json_str(b, clean.ptr, clean.len);
+	fl_buf_release(&clean);
+}
+
+void fl_response_error(struct fl_response *r, int status, const char *msg)
+{
+	struct fl_buf b = FL_BUF_INIT(4096);
+
+	if (!msg || !*msg)
+		msg = fl_response_reason(status);
+	fl_buf_adds(&b, "{\"error\":");
+	add_message(&b, msg);
+	fl_buf_addf(&b, ",\"status\":%d}", status);
+	if (fl_buf_failed(&b)) {
+		fl_buf_reset(&b);
+		fl_buf_addf(&b, "{\"error\":\"%s\",\"status\":%d}", fl_response_reason(status), status);
+	}
+	fl_response_set(r, status, "application/json", b.ptr, b.len);
+	fl_buf_release(&b);
+}
+
+void fl_response_from_error(struct fl_response *r, const struct fl_error *err)
+{
+	int code = err && err->code ? err->code : FL_ERROR;
+
+	fl_response_error(r, fl_err_http_status(code), err && err->msg[0] ? err->msg : fl_err_str(code));
+}
