@@ -1,0 +1,345 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * json.c - the small JSON scanner of libflyte.
+ *
+ * Payloads travel through the library as JSON text.  Rather than parse them
+ * into a tree and print them again (which would reformat numbers and cost an
+ * allocation per node), the library validates them with the scanner below
+ * and copies the raw text into request bodies; the take response's `input`
+ * is likewise handed to handlers as the exact bytes the server sent.  The
+ * scanner follows RFC 8259 strictly (no comments, no trailing commas, no
+ * NaN), checks UTF-8 inside strings, and limits nesting depth.
+ */
+#include "fl-common.h"
+
+#include "internal.h"
+
+struct scan {
+	const char *p, *end, *start;
+	int depth;
+};
+
+static void skip_ws(struct scan *s)
+{
+	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+		s->p++;
+}
+
+/* Length of the valid UTF-8 sequence at p (1..4), or 0 if invalid. */
+static size_t utf8_len(const unsigned char *p, const unsigned char *end)
+{
+	unsigned c = p[0];
+	size_t n;
+	unsigned cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if ((size_t)(end - p) < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static int scan_string(struct scan *s)
+{
+	s->p++; /* opening quote */
+	while (s->p < s->end) {
+		unsigned char c = (unsigned char)*s->p;
+		if (c == '"') {
+			s->p++;
+			return 0;
+		}
+		if (c < 0x20)
+			return -1;
+		if (c == '\\') {
+			if (++s->p >= s->end)
+				return -1;
+			switch (*s->p) {
+			case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+				s->p++;
+				break;
+			case 'u':
+				if (s->end - s->p < 5)
+					return -1;
+				for (int i = 1; i <= 4; i++)
+					if (hexval(s->p[i]) < 0)
+						return -1;
+				s->p += 5;
+				break;
+			default:
+				return -1;
+			}
+			continue;
+		}
+		size_t n = utf8_len((const unsigned char *)s->p, (const unsigned char *)s->end);
+		if (!n)
+			return -1;
+		s->p += n;
+	}
+	return -1;
+}
+
+static int scan_digits(struct scan *s)
+{
+	const char *b = s->p;
+	while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
+		s->p++;
+	return s->p > b ? 0 : -1;
+}
+
+static int scan_number(struct scan *s)
+{
+	if (*s->p == '-')
+		s->p++;
+	if (s->p >= s->end)
+		return -1;
+	if (*s->p == '0')
+		s->p++;
+	else if (scan_digits(s))
+		return -1;
+	if (s->p < s->end && *s->p == '.') {
+		s->p++;
+		if (scan_digits(s))
+			return -1;
+	}
+	if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
+		s->p++;
+		if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
+			s->p++;
+		if (scan_digits(s))
+			return -1;
+	}
+	return 0;
+}
+
+static int scan_literal(struct scan *s, const char *lit)
+{
+	size_t n = strlen(lit);
+	if ((size_t)(s->end - s->p) < n || memcmp(s->p, lit, n) != 0)
+		return -1;
+	s->p += n;
+	return 0;
+}
+
+static int scan_value(struct scan *s);
+
+static int scan_container(struct scan *s, char close, bool object)
+{
+	if (++s->depth > FLYTE__JSON_MAX_DEPTH)
+		return -1;
+	s->p++;
+	skip_ws(s);
+	if (s->p < s->end && *s->p == close) {
+		s->p++;
+		s->depth--;
+		return 0;
+	}
+	for (;;) {
+		if (object) {
+			skip_ws(s);
+			if (s->p >= s->end || *s->p != '"' || scan_string(s))
+				return -1;
+			skip_ws(s);
+			if (s->p >= s->end || *s->p != ':')
+				return -1;
+			s->p++;
+		}
+		if (scan_value(s))
+			return -1;
+		skip_ws(s);
+		if (s->p >= s->end)
+			return -1;
+		if (*s->p == ',') {
+			s->p++;
+			continue;
+		}
+		if (*s->p != close)
+			return -1;
+		s->p++;
+		s->depth--;
+		return 0;
+	}
+}
+
+static int scan_value(struct scan *s)
+{
+	skip_ws(s);
+	if (s->p >= s->end)
+		return -1;
+	switch (*s->p) {
+	case '{':
+		return scan_container(s, '}', true);
+	case '[':
+		return scan_container(s, ']', false);
+	case '"':
+		return scan_string(s);
+	case 't':
+		return scan_literal(s, "true");
+	case 'f':
+		return scan_literal(s, "false");
+	case 'n':
+		return scan_literal(s, "null");
+	default:
+		if (*s->p == '-' || (*s->p >= '0' && *s->p <= '9'))
+			return scan_number(s);
+		return -1;
+	}
+}
+
+int flyte__json_check(const char *str, size_t len, size_t *err_off)
+{
+	struct scan s = { str, str + len, str, 0 };
+
+	if (scan_value(&s) == 0) {
+		skip_ws(&s);
+		if (s.p == s.end)
+			return 0;
+	}
+	if (err_off)
+		*err_off = (size_t)(s.p - s.start);
+	return -1;
+}
+
+int flyte__json_member(const char *str, size_t len, const char *key, struct flyte__span *out)
+{
+	struct scan s = { str, str + len, str, 0 };
+	size_t klen = strlen(key);
+
+	skip_ws(&s);
+	if (s.p >= s.end || *s.p != '{')
+		return -1;
+	s.p++;
+	s.depth = 1;
+	skip_ws(&s);
+	if (s.p < s.end && *s.p == '}')
+		return -1;
+	for (;;) {
+		const char *kb, *vb;
+		skip_ws(&s);
+		if (s.p >= s.end || *s.p != '"')
+			return -1;
+		kb = s.p + 1;
+		if (scan_string(&s))
+			return -1;
+		/* Keys are compared raw: escaped key spellings are not matched. */
+		bool match = (size_t)(s.p - 1 - kb) == klen && memcmp(kb, key, klen) == 0;
+		skip_ws(&s);
+		if (s.p >= s.end || *s.p != ':')
+			return -1;
+		s.p++;
+		skip_ws(&s);
+		vb = s.p;
+		if (scan_value(&s))
+			return -1;
+		if (match) {
+			out->ptr = vb;
+			out->len = (size_t)(s.p - vb);
+			return 0;
+		}
+		skip_ws(&s);
+		if (s.p >= s.end || *s.p != ',')
+			return -1;
+		s.p++;
+	}
+}
+
+void flyte__buf_add_json_string(struct fl_buf *b, const char *str, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)str, *end = p + n, *run = p;
+
+	fl_buf_addc(b, '"');
+	while (p < end) {
+		unsigned char c = *p;
+		const char *esc = NULL;
+		char u[8];
+		size_t k;
+
+		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+			p++;
+			continue;
+		}
+		if (c >= 0x80) {
+			k = utf8_len(p, end);
+			if (k) {
+				p += k;
+				continue;
+			}
+			esc = "\xef\xbf\xbd"; /* U+FFFD REPLACEMENT CHARACTER */
+		} else {
+			switch (c) {
+			case '"': esc = "\\\""; break;
+			case '\\': esc = "\\\\"; break;
+			case '\n': esc = "\\n"; break;
+			case '\r': esc = "\\r"; break;
+			case '\t': esc = "\\t"; break;
+			case '\b': esc = "\\b"; break;
+			case '\f': esc = "\\f"; break;
+			default:
+				snprintf(u, sizeof(u), "\\u%04x", c);
+				esc = u;
+			}
+		}
+		fl_buf_add(b, run, (size_t)(p - run));
+		fl_buf_adds(b, esc);
+		p++;
+		run = p;
+	}
+	fl_buf_add(b, run, (size_t)(p - run));
+	fl_buf_addc(b, '"');
+}
+
+FLYTE_API int flyte_json_validate(const char *json, size_t len)
+{
+	size_t off = 0;
+
+	if (!json)
+		return flyte__error(NULL, FLYTE_EINVALID, "invalid JSON: no text");
+	if (flyte__json_check(json, len, &off))
+		return flyte__error(NULL, FLYTE_EINVALID, "invalid JSON at offset %zu", off);
+	return FLYTE_OK;
+}
+
+FLYTE_API int flyte_json_quote(char **out, const char *text, size_t len)
+{
+	struct fl_buf b = FL_BUF_INIT(0);
+
+	*out = NULL;
+	flyte__buf_add_json_string(&b, text ? text : "", text ? len : 0);
+	if (fl_buf_failed(&b)) {
+		int rc = flyte__error_buf(NULL, &b);
+		fl_buf_release(&b);
+		return rc;
+	}
+	*out = fl_buf_detach(&b, NULL);
+	return *out ? FLYTE_OK : flyte__error_oom(NULL);
+}

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * minifly.h - a scripted stand-in for the Flyte server, built on fakesrv,
+ * for testing libflyte's protocol handling and failure paths.
+ *
+ * It speaks the pack protocol (discovery, registration, events, long-poll
+ * take, results) with an in-memory queue of actions, and can be told to
+ * misbehave: fail the next N registrations / events / results with 5xx,
+ * drop connections, or forget every pack (so takes answer 404).
+ */
+#ifndef MINIFLY_H
+#define MINIFLY_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "fakesrv.h"
+
+#define MF_MAX 256
+
+struct mf_result {
+	int action;
+	char *body; /* the posted JSON */
+};
+
+struct mf_event {
+	char pack[128];
+	char *body;
+};
+
+struct minifly {
+	struct fake_srv *srv;
+	pthread_mutex_t mu;
+	pthread_cond_t cond;
+
+	/* packs currently known (ids) */
+	char packs[16][128];
+	int n_packs;
+	int registrations;
+	char last_registration[4096];
+	char last_auth[1024];
+
+	/* actions: command + input JSON; taken flags */
+	char *commands[MF_MAX];
+	char *inputs[MF_MAX];
+	bool taken[MF_MAX];
+	int n_actions;
+
+	struct mf_result results[MF_MAX];
+	int n_results;
+	struct mf_event events[MF_MAX];
+	int n_events;
+	int takes, take_404s, result_posts, event_posts;
+
+	/* fault injection: counts of upcoming requests to fail */
+	int fail_discovery;    /* 503 */
+	int fail_registration; /* 500 */
+	int fail_events;       /* 503 */
+	int fail_results;      /* 500 */
+	int drop_results;      /* close the connection without answering */
+	int refuse_results;    /* 409 */
+	bool links_only_at_location; /* registration answers 201 without links */
+	int take_wait_ms;      /* long-poll duration, default 100 */
+};
+
+/* Start on port (0 = any).  Returns 0 or -1. */
+int mf_start(struct minifly *m, int port);
+void mf_stop(struct minifly *m);
+/* Queue an action for command with the given input JSON; returns its index. */
+int mf_add_action(struct minifly *m, const char *command, const char *input_json);
+/* Forget every registered pack: takes answer 404 until the pack registers again. */
+void mf_forget_packs(struct minifly *m);
+/* Wait until at least n results are recorded (up to timeout_ms); returns the count. */
+int mf_wait_results(struct minifly *m, int n, int timeout_ms);
+/* Wait until at least n registrations happened; returns the count. */
+int mf_wait_registrations(struct minifly *m, int n, int timeout_ms);
+/* Body of the result posted for action i, or NULL (borrowed). */
+const char *mf_result_for(struct minifly *m, int action);
+
+#endif

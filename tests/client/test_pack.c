@@ -1,0 +1,486 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * test_pack.c - libflyte's pack behaviour against a scripted server
+ * (minifly): the action round trip, FATAL results, re-registration after a
+ * 404, retried result posts, a server that is down at start or restarts
+ * mid-run, bounded event retries, attach mode, graceful stop.
+ */
+#include "fl-common.h"
+
+#include <pthread.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "fltest.h"
+#include "internal.h"
+#include "minifly.h"
+
+#define WAIT_MS 15000
+
+static struct minifly mf;
+static struct flyte_client *client;
+static struct flyte_pack *pack;
+static atomic_int active, max_active;
+static atomic_bool gate_open;
+
+static void fast_options(struct flyte_pack_options *po)
+{
+	flyte_pack_options_init(po);
+	po->retry_initial_ms = 10;
+	po->retry_max_ms = 100;
+	po->stop_timeout_ms = 10000;
+}
+
+static void make_client(const char *url, const char *jwt)
+{
+	struct flyte_client_options o;
+
+	flyte_client_options_init(&o);
+	o.api_url = url;
+	o.jwt = jwt;
+	o.timeout_ms = 5000;
+	if (getenv("FLYTE_TEST_LOG"))
+		o.log_fn = flyte_log_stderr, o.log_level = FLYTE_LOG_DEBUG;
+	if (flyte_client_new(&client, &o))
+		FLT_FAIL("client: %s", flyte_last_error());
+}
+
+static int echo(const char *in, size_t len, struct flyte_result *out, void *payload)
+{
+	(void)len;
+	(void)payload;
+	return flyte_result_set(out, "Done", in);
+}
+
+static int fail_with_message(const char *in, size_t len, struct flyte_result *out, void *payload)
+{
+	return flyte_result_fatal(out, "boom: %s", in);
+}
+
+static int fail_silently(const char *in, size_t len, struct flyte_result *out, void *payload)
+{
+	flyte_result_set(out, "Done", "1"); /* ignored: the handler failed */
+	return 3;
+}
+
+static int no_result(const char *in, size_t len, struct flyte_result *out, void *payload)
+{
+	return 0;
+}
+
+static int slow(const char *in, size_t len, struct flyte_result *out, void *payload)
+{
+	int now = atomic_fetch_add(&active, 1) + 1;
+	int m = atomic_load(&max_active);
+	while (now > m && !atomic_compare_exchange_weak(&max_active, &m, now))
+		;
+	usleep(30000);
+	atomic_fetch_sub(&active, 1);
+	return flyte_result_set(out, "Done", in);
+}
+
+static int gated(const char *in, size_t len, struct flyte_result *out, void *payload)
+{
+	atomic_fetch_add(&active, 1);
+	while (!atomic_load(&gate_open))
+		usleep(2000);
+	return flyte_result_set(out, "Done", in);
+}
+
+static const char *const done_events[] = { "Done" };
+
+static void start_pack(const struct flyte_pack_options *po)
+{
+	static const struct flyte_command_def cmds[] = {
+		{ "Echo", done_events, 1, echo, NULL, NULL },
+		{ "FailMsg", NULL, 0, fail_with_message, NULL, NULL },
+		{ "FailQuiet", NULL, 0, fail_silently, NULL, NULL },
+		{ "NoResult", NULL, 0, no_result, NULL, NULL },
+		{ "Slow", done_events, 1, slow, NULL, NULL },
+		{ "Gated", done_events, 1, gated, NULL, NULL },
+	};
+	struct flyte_pack_def def = { 0 };
+	struct flyte_pack_options defaults;
+
+	def.name = "Test";
+	def.commands = cmds;
+	def.n_commands = FL_ARRAY_LEN(cmds);
+	if (!po) {
+		fast_options(&defaults);
+		po = &defaults;
+	}
+	if (flyte_pack_new(&pack, client, &def, po))
+		FLT_FAIL("pack: %s", flyte_last_error());
+	if (flyte_pack_start(pack))
+		FLT_FAIL("start: %s", flyte_last_error());
+}
+
+static void teardown(void);
+
+static void setup(void)
+{
+	teardown(); /* leftovers of a test that failed half-way */
+	atomic_store(&active, 0);
+	atomic_store(&max_active, 0);
+	atomic_store(&gate_open, false);
+	if (mf_start(&mf, 0))
+		FLT_FAIL("cannot start the fake server");
+	make_client(fake_url(mf.srv), NULL);
+}
+
+static void teardown(void)
+{
+	atomic_store(&gate_open, true);
+	flyte_pack_free(pack);
+	pack = NULL;
+	flyte_client_free(client);
+	client = NULL;
+	if (mf.srv)
+		mf_stop(&mf);
+}
+
+/* Event name and payload text of the result of action i. */
+static void result_of(int i, char *event, size_t elen, char *payload, size_t plen)
+{
+	const char *body = mf_result_for(&mf, i);
+	json_t *j = body ? json_loads(body, 0, NULL) : NULL;
+	char *p;
+
+	if (!j)
+		FLT_FAIL("no result for action %d", i);
+	snprintf(event, elen, "%s", json_string_value(json_object_get(j, "event")));
+	p = json_dumps(json_object_get(j, "payload"), JSON_ENCODE_ANY | JSON_COMPACT);
+	snprintf(payload, plen, "%s", p ? p : "");
+	free(p);
+	json_decref(j);
+}
+
+FLT_TEST(action_round_trip)
+{
+	char ev[64], pl[256];
+	struct flyte_pack_stats st;
+	int a;
+
+	setup();
+	start_pack(NULL);
+	FLT_EQ_INT(mf_wait_registrations(&mf, 1, WAIT_MS), 1);
+	FLT_ASSERT(strstr(mf.last_registration, "\"name\":\"Test\""));
+	/* The input reaches the handler byte for byte (no re-encoding of 1.50). */
+	a = mf_add_action(&mf, "Echo", "{\"n\":1.50,\"s\":\"h\\u00e9\"}");
+	FLT_EQ_INT(mf_wait_results(&mf, 1, WAIT_MS), 1);
+	result_of(a, ev, sizeof(ev), pl, sizeof(pl));
+	FLT_EQ_STR(ev, "Done");
+	FLT_ASSERT(strstr(mf_result_for(&mf, a), "\"payload\":{\"n\":1.50,\"s\":\"h\\u00e9\"}"));
+	FLT_EQ_INT(flyte_pack_stop(pack), FLYTE_OK);
+	flyte_pack_get_stats(pack, &st);
+	FLT_EQ_INT(st.actions_taken, 1);
+	FLT_EQ_INT(st.results_posted, 1);
+	FLT_EQ_INT(st.results_dropped, 0);
+	teardown();
+}
+
+FLT_TEST(failures_complete_as_fatal)
+{
+	char ev[64], pl[256];
+	int a1, a2, a3, a4;
+
+	setup();
+	start_pack(NULL);
+	a1 = mf_add_action(&mf, "Nope", "null");
+	a2 = mf_add_action(&mf, "FailMsg", "\"x\"");
+	a3 = mf_add_action(&mf, "FailQuiet", "1");
+	a4 = mf_add_action(&mf, "NoResult", "1");
+	FLT_EQ_INT(mf_wait_results(&mf, 4, WAIT_MS), 4);
+	result_of(a1, ev, sizeof(ev), pl, sizeof(pl));
+	FLT_EQ_STR(ev, "FATAL");
+	FLT_EQ_STR(pl, "\"no handler for command \\\"Nope\\\"\"");
+	result_of(a2, ev, sizeof(ev), pl, sizeof(pl));
+	FLT_EQ_STR(ev, "FATAL");
+	FLT_EQ_STR(pl, "\"boom: \\\"x\\\"\"");
+	result_of(a3, ev, sizeof(ev), pl, sizeof(pl));
+	FLT_EQ_STR(ev, "FATAL");
+	FLT_EQ_STR(pl, "\"handler for command 'FailQuiet' failed\"");
+	result_of(a4, ev, sizeof(ev), pl, sizeof(pl));
+	FLT_EQ_STR(ev, "FATAL");
+	FLT_EQ_STR(pl, "\"handler for command 'NoResult' set no result\"");
+	teardown();
+}
+
+FLT_TEST(take_404_registers_again)
+{
+	struct flyte_pack_stats st;
+
+	setup();
+	start_pack(NULL);
+	mf_add_action(&mf, "Echo", "1");
+	FLT_EQ_INT(mf_wait_results(&mf, 1, WAIT_MS), 1);
+	mf_forget_packs(&mf);
+	FLT_ASSERT(mf_wait_registrations(&mf, 2, WAIT_MS) >= 2);
+	mf_add_action(&mf, "Echo", "2");
+	FLT_EQ_INT(mf_wait_results(&mf, 2, WAIT_MS), 2);
+	FLT_ASSERT(mf.take_404s >= 1);
+	flyte_pack_get_stats(pack, &st);
+	FLT_ASSERT(st.registrations >= 2);
+	teardown();
+}
+
+FLT_TEST(failed_result_posts_are_retried)
+{
+	struct flyte_pack_stats st;
+	char ev[64], pl[64];
+
+	setup();
+	mf.fail_results = 2;
+	mf.drop_results = 1;
+	start_pack(NULL);
+	int a = mf_add_action(&mf, "Echo", "\"keep me\"");
+	FLT_EQ_INT(mf_wait_results(&mf, 1, WAIT_MS), 1);
+	result_of(a, ev, sizeof(ev), pl, sizeof(pl));
+	FLT_EQ_STR(pl, "\"keep me\"");
+	FLT_EQ_INT(flyte_pack_stop(pack), FLYTE_OK);
+	flyte_pack_get_stats(pack, &st);
+	/* curl itself may resend once on a reused connection that died, so the
+	 * library sees 2 or 3 failures; the server saw all 4 posts either way. */
+	FLT_ASSERT(st.result_retries >= 2);
+	FLT_EQ_INT(st.results_posted, 1);
+	FLT_EQ_INT(st.results_dropped, 0);
+	FLT_EQ_INT(mf.result_posts, 4);
+	teardown();
+}
+
+FLT_TEST(refused_result_is_not_retried)
+{
+	struct flyte_pack_stats st;
+
+	setup();
+	mf.refuse_results = 1;
+	start_pack(NULL);
+	mf_add_action(&mf, "Echo", "1");
+	mf_add_action(&mf, "Echo", "2");
+	FLT_EQ_INT(mf_wait_results(&mf, 1, WAIT_MS), 1);
+	FLT_EQ_INT(flyte_pack_stop(pack), FLYTE_OK);
+	flyte_pack_get_stats(pack, &st);
+	FLT_EQ_INT(st.results_dropped, 1);
+	FLT_EQ_INT(st.results_posted, 1);
+	FLT_EQ_INT(mf.result_posts, 2);
+	teardown();
+}
+
+FLT_TEST(server_down_at_start)
+{
+	char url[64];
+	int port;
+
+	teardown();
+	port = fake_free_port();
+	FLT_ASSERT(port > 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
+	make_client(url, NULL);
+	start_pack(NULL);
+	/* the pack keeps trying while nothing listens */
+	usleep(300000);
+	FLT_EQ_INT(flyte_pack_send_event(pack, "E", NULL), FLYTE_EAGAIN);
+	if (mf_start(&mf, port))
+		FLT_FAIL("cannot start the fake server on port %d", port);
+	FLT_EQ_INT(mf_wait_registrations(&mf, 1, WAIT_MS), 1);
+	mf_add_action(&mf, "Echo", "1");
+	FLT_EQ_INT(mf_wait_results(&mf, 1, WAIT_MS), 1);
+	teardown();
+}
+
+FLT_TEST(server_restart_loses_no_result)
+{
+	char ev[64], pl[64];
+	int port;
+
+	setup();
+	port = fake_port(mf.srv);
+	start_pack(NULL);
+	mf_add_action(&mf, "Gated", "\"survivor\"");
+	while (atomic_load(&active) == 0)
+		usleep(2000);
+	/* The server goes away while the handler runs... */
+	mf_stop(&mf);
+	atomic_store(&gate_open, true);
+	usleep(200000); /* ...so the result post fails and is kept for retry */
+	/* A new server with an empty store: the pack must register again and post. */
+	if (mf_start(&mf, port))
+		FLT_FAIL("cannot restart the fake server on port %d", port);
+	FLT_EQ_INT(mf_wait_results(&mf, 1, WAIT_MS), 1);
+	result_of(0, ev, sizeof(ev), pl, sizeof(pl));
+	FLT_EQ_STR(ev, "Done");
+	FLT_EQ_STR(pl, "\"survivor\"");
+	FLT_ASSERT(mf.registrations >= 1);
+	/* and it keeps taking work afterwards */
+	mf_add_action(&mf, "Echo", "2");
+	FLT_EQ_INT(mf_wait_results(&mf, 2, WAIT_MS), 2);
+	teardown();
+}
+
+FLT_TEST(events_retry_a_bounded_number_of_times)
+{
+	struct flyte_pack_options po;
+	struct flyte_pack_def def = { 0 };
+	struct flyte_event_def evs[] = { { "Ping", NULL } };
+
+	setup();
+	fast_options(&po);
+	po.event_attempts = 3;
+	def.name = "Sender";
+	def.events = evs;
+	def.n_events = 1;
+	FLT_EQ_INT(flyte_pack_new(&pack, client, &def, &po), FLYTE_OK);
+	FLT_EQ_INT(flyte_pack_send_event(pack, "Ping", NULL), FLYTE_EAGAIN);
+	FLT_ASSERT(strstr(flyte_pack_last_error(pack), "not registered"));
+	FLT_EQ_INT(flyte_pack_register(pack), FLYTE_OK);
+
+	mf.fail_events = 2;
+	FLT_EQ_INT(flyte_pack_send_event(pack, "Ping", "{\"n\":1}"), FLYTE_OK);
+	FLT_EQ_INT(mf.event_posts, 3);
+	FLT_EQ_INT(mf.n_events, 1);
+	FLT_ASSERT(strstr(mf.events[0].body, "\"event\":\"Ping\",\"payload\":{\"n\":1}"));
+
+	mf.fail_events = 5;
+	FLT_EQ_INT(flyte_pack_send_event(pack, "Ping", "2"), FLYTE_ESERVER);
+	FLT_ASSERT(strstr(flyte_pack_last_error(pack), "HTTP 503"));
+	FLT_EQ_INT(mf.event_posts, 6);
+
+	FLT_EQ_INT(flyte_pack_send_event(pack, "Ping", "{bad"), FLYTE_EINVALID);
+	FLT_EQ_INT(mf.event_posts, 6);
+
+	/* the server forgot the pack: one re-registration, then the event goes through */
+	mf_forget_packs(&mf);
+	mf.fail_events = 0;
+	FLT_EQ_INT(flyte_pack_send_event(pack, "Ping", "3"), FLYTE_OK);
+	FLT_EQ_INT(mf.registrations, 2);
+	teardown();
+}
+
+FLT_TEST(attach_uses_an_existing_pack)
+{
+	struct flyte_pack_options po;
+	struct flyte_pack_def def = { 0 };
+	struct flyte_pack *other = NULL;
+
+	setup();
+	start_pack(NULL);
+	FLT_EQ_INT(mf_wait_registrations(&mf, 1, WAIT_MS), 1);
+	fast_options(&po);
+	po.flags = FLYTE_PACK_ATTACH;
+	po.register_attempts = 1;
+	def.name = "Test";
+	FLT_EQ_INT(flyte_pack_new(&other, client, &def, &po), FLYTE_OK);
+	FLT_EQ_INT(flyte_pack_register(other), FLYTE_OK);
+	FLT_EQ_INT(mf.registrations, 1); /* the real pack's definition was not replaced */
+	FLT_EQ_INT(flyte_pack_send_event(other, "Hello", "\"hi\""), FLYTE_OK);
+	FLT_EQ_STR(mf.events[0].pack, "Test");
+	flyte_pack_free(other);
+
+	/* an identity nobody registered is created */
+	def.name = "Fresh";
+	FLT_EQ_INT(flyte_pack_new(&other, client, &def, &po), FLYTE_OK);
+	FLT_EQ_INT(flyte_pack_register(other), FLYTE_OK);
+	FLT_EQ_INT(mf.registrations, 2);
+	flyte_pack_free(other);
+	teardown();
+}
+
+FLT_TEST(links_from_location_and_bearer_token)
+{
+	setup();
+	flyte_client_free(client);
+	make_client(fake_url(mf.srv), "secret-token");
+	mf.links_only_at_location = true;
+	start_pack(NULL);
+	mf_add_action(&mf, "Echo", "1");
+	FLT_EQ_INT(mf_wait_results(&mf, 1, WAIT_MS), 1);
+	FLT_EQ_STR(mf.last_auth, "Bearer secret-token");
+	teardown();
+}
+
+FLT_TEST(register_attempts_are_bounded_when_asked)
+{
+	struct flyte_pack_options po;
+	struct flyte_pack_def def = { 0 };
+
+	setup();
+	mf.fail_registration = 10;
+	fast_options(&po);
+	po.register_attempts = 2;
+	def.name = "Bounded";
+	FLT_EQ_INT(flyte_pack_new(&pack, client, &def, &po), FLYTE_OK);
+	FLT_EQ_INT(flyte_pack_register(pack), FLYTE_ESERVER);
+	FLT_ASSERT(strstr(flyte_pack_last_error(pack), "HTTP 500"));
+	FLT_EQ_INT(mf.fail_registration, 8);
+	teardown();
+}
+
+FLT_TEST(concurrency_is_bounded_and_all_results_arrive)
+{
+	struct flyte_pack_options po;
+	struct flyte_pack_stats st;
+
+	setup();
+	fast_options(&po);
+	po.concurrency = 2;
+	start_pack(&po);
+	for (int i = 0; i < 8; i++)
+		mf_add_action(&mf, "Slow", "1");
+	FLT_EQ_INT(mf_wait_results(&mf, 8, WAIT_MS), 8);
+	FLT_ASSERT(atomic_load(&max_active) <= 2);
+	FLT_ASSERT(atomic_load(&max_active) >= 1);
+	flyte_pack_get_stats(pack, &st);
+	FLT_EQ_INT(st.actions_taken, 8);
+	teardown();
+}
+
+static void *opener(void *arg)
+{
+	(void)arg;
+	usleep(100000);
+	atomic_store(&gate_open, true);
+	return NULL;
+}
+
+FLT_TEST(stop_finishes_running_handlers)
+{
+	setup();
+	start_pack(NULL);
+	mf_add_action(&mf, "Gated", "\"late\"");
+	while (atomic_load(&active) == 0)
+		usleep(2000);
+	/* the gate opens while flyte_pack_stop() is already waiting */
+	pthread_t t;
+	pthread_create(&t, NULL, opener, NULL);
+	FLT_EQ_INT(flyte_pack_stop(pack), FLYTE_OK);
+	pthread_join(t, NULL);
+	FLT_EQ_INT(mf.n_results, 1);
+	FLT_EQ_INT(flyte_pack_start(pack), FLYTE_EMISUSE);
+	teardown();
+}
+
+static void *stopper(void *arg)
+{
+	usleep(100000);
+	flyte_pack_request_stop(arg);
+	return NULL;
+}
+
+FLT_TEST(run_returns_after_request_stop)
+{
+	pthread_t t;
+
+	setup();
+	start_pack(NULL);
+	pthread_create(&t, NULL, stopper, pack);
+	FLT_EQ_INT(flyte_pack_run(pack), FLYTE_OK);
+	pthread_join(t, NULL);
+	teardown();
+}
+
+FLT_MAIN(action_round_trip, failures_complete_as_fatal, take_404_registers_again, failed_result_posts_are_retried,
+	 refused_result_is_not_retried, server_down_at_start, server_restart_loses_no_result,
+	 events_retry_a_bounded_number_of_times, attach_uses_an_existing_pack, links_from_location_and_bearer_token,
+	 register_attempts_are_bounded_when_asked, concurrency_is_bounded_and_all_results_arrive,
+	 stop_finishes_running_handlers, run_returns_after_request_stop)
