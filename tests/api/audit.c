@@ -341,6 +341,44 @@ FLT_TEST(fatal_result_marks_action_fatal)
 	flh_pack_release(&worker);
 }
 
+FLT_TEST(event_body_cannot_spoof_pack)
+{
+	static const char spoofed[] =
+		"{\"name\":\"aud_spoof_evil\",\"steps\":[{\"id\":\"x\",\"event\":{\"packName\":\"Evil\",\"name\":\"EvS\"},"
+		"\"command\":{\"packName\":\"AudSpoof\",\"name\":\"Never\"}}]}";
+	static const char real[] =
+		"{\"name\":\"aud_spoof_real\",\"steps\":[{\"id\":\"r\",\"event\":{\"packName\":\"AudSrc\",\"name\":\"EvS\"},"
+		"\"command\":{\"packName\":\"AudSpoof\",\"name\":\"Real\","
+		"\"input\":\"{{ Event.Pack.Name }}/{{ Event.Pack.Id }}\"}}]}";
+	struct flh_pack w;
+	struct flh_action a, none;
+	struct flh_resp *r;
+	json_t *audit;
+	setup();
+	FLH_EQ_INT(flh_pack_register(&w, srv(), "{\"name\":\"AudSpoof\"}"), 201);
+	FLH_EQ_INT(api_post_flow(srv(), spoofed), 201);
+	FLH_EQ_INT(api_post_flow(srv(), real), 201);
+	r = flh_post_json(srv(), g_src.event_href,
+			  "{\"event\":\"EvS\",\"pack\":{\"id\":\"Evil\",\"name\":\"Evil\",\"labels\":{\"a\":\"b\"}},"
+			  "\"payload\":{}}");
+	FLH_STATUS(r, 202);
+	flh_resp_free(r);
+	FLH_EQ_INT(flh_pack_take_wait(&w, NULL, &a, FLH_WAIT_MS), 200);
+	FLH_EQ_STR(a.command, "Real");
+	FLH_EQ_STR(json_string_value(a.input), "AudSrc/AudSrc");
+	FLH_EQ_INT(flh_pack_take(&w, NULL, &none), 204);
+	flh_action_release(&none);
+	audit = api_audit_wait(srv(), "flowName=aud_spoof_real", 1, NULL, NULL, FLH_WAIT_MS);
+	FLH_EQ_STR(flh_json_str(audit, "flows.0.actions.r.trigger.pack.name"), "AudSrc");
+	FLH_ASSERT(flh_json_get(audit, "flows.0.actions.r.trigger.pack.labels.a") == NULL);
+	json_decref(audit);
+	audit = api_audit_wait(srv(), "flowName=aud_spoof_evil", 0, NULL, NULL, FLH_WAIT_MS);
+	FLH_EQ_INT(json_array_size(json_object_get(audit, "flows")), 0);
+	json_decref(audit);
+	flh_action_release(&a);
+	flh_pack_release(&w);
+}
+
 static const char VFLOW[] =
 	"{\"name\":\"%s\",\"steps\":["
 	"{\"id\":\"s1\",\"event\":{\"packName\":\"AudSrc\",\"name\":\"%s\"},"
@@ -453,5 +491,5 @@ FLT_TEST(flow_deleted_mid_execution_continues)
 
 FLT_MAIN(empty_audit_is_empty_array, list_newest_first, filters, paging_start_and_limit, bad_paging_is_400,
 	 unknown_correlation_id_is_404, execution_shape, take_result_states_and_reordering,
-	 fatal_result_marks_action_fatal, flow_replaced_mid_execution_uses_old_definition,
+	 fatal_result_marks_action_fatal, event_body_cannot_spoof_pack, flow_replaced_mid_execution_uses_old_definition,
 	 flow_deleted_mid_execution_continues)

@@ -19,6 +19,8 @@
 #include "fltest.h"
 #include "harness.h"
 
+#include "timeutil.h"
+
 static struct flh_server *g_srv;
 static bool g_start_failed;
 
@@ -362,8 +364,56 @@ FLT_TEST(different_labels_are_different_instances)
 	r = flh_get(srv(), "/v1/packs/Twin.env.prod");
 	FLH_STATUS(r, 200);
 	flh_resp_free(r);
+	/* A query parameter cannot override the path parameter (original bug). */
+	r = flh_get(srv(), "/v1/packs/Twin.env.dev?:packId=Twin.env.prod&packId=Twin.env.prod");
+	FLH_STATUS(r, 200);
+	FLH_EQ_STR(flh_json_str(flh_resp_json(r), "id"), "Twin.env.dev");
+	flh_resp_free(r);
 	flh_pack_release(&a);
 	flh_pack_release(&b);
+}
+
+static int64_t last_seen_ns(struct flh_pack *p)
+{
+	char *ls = flh_pack_last_seen(p);
+	int64_t ns = 0;
+	if (ls && fl_time_parse_rfc3339(ls, strlen(ls), &ns, NULL) != 0)
+		ns = 0;
+	free(ls);
+	return ns;
+}
+
+FLT_TEST(last_seen_refreshed_by_event_take_and_result_not_by_get)
+{
+	static const char flow[] =
+		"{\"name\":\"ls_flow\",\"steps\":[{\"event\":{\"packName\":\"LsPack\",\"name\":\"Go\"},"
+		"\"command\":{\"packName\":\"LsPack\",\"name\":\"Job\"}}]}";
+	struct flh_pack p;
+	struct flh_action a, none;
+	int64_t t0, t1, t2;
+	bool moved;
+	FLH_EQ_INT(flh_pack_register(&p, srv(), "{\"name\":\"LsPack\",\"commands\":[{\"name\":\"Job\"}]}"), 201);
+	FLH_EQ_INT(api_post_flow(srv(), flow), 201);
+	t0 = last_seen_ns(&p);
+	FLH_ASSERT(t0 > 0);
+	/* Reads do not count. */
+	FLH_EQ_INT(last_seen_ns(&p), t0);
+	/* An event refreshes it (repeat in case the clock has not moved yet). */
+	FLH_WAIT_FOR(moved, 10000, flh_pack_event(&p, "Other", NULL) == 202 && last_seen_ns(&p) > t0);
+	FLH_ASSERT_MSG(moved, "lastSeen not refreshed by events");
+	t1 = last_seen_ns(&p);
+	FLH_WAIT_FOR(moved, 10000, (flh_pack_take(&p, "commandName=Nothing", &none), flh_action_release(&none),
+				    last_seen_ns(&p) > t1));
+	FLH_ASSERT_MSG(moved, "lastSeen not refreshed by takes");
+	FLH_EQ_INT(flh_pack_event(&p, "Go", NULL), 202);
+	FLH_EQ_INT(flh_pack_take_wait(&p, NULL, &a, FLH_WAIT_MS), 200);
+	t2 = last_seen_ns(&p);
+	/* Let the wall clock pass t2 so a refresh is visible, then complete. */
+	FLH_WAIT_FOR(moved, 5000, fl_time_now_ns() > t2 + 2 * FL_NS_PER_MS);
+	FLH_EQ_INT(flh_action_result(srv(), &a, "Done", NULL), 202);
+	FLH_ASSERT_MSG(last_seen_ns(&p) > t2, "lastSeen not refreshed by results");
+	flh_action_release(&a);
+	flh_pack_release(&p);
 }
 
 FLT_MAIN(empty_list_is_empty_array, register_exact_document, no_labels_means_no_labels_key,
@@ -371,4 +421,4 @@ FLT_MAIN(empty_list_is_empty_array, register_exact_document, no_labels_means_no_
 	 reregistration_replaces_definition, list_sorted_by_name_with_summary_fields, get_unknown_is_404,
 	 delete_then_404, reserved_rels_rejected, support_and_setup_rels_accepted,
 	 command_and_event_links_not_validated, client_shapes_accepted, percent_encoded_id_in_path,
-	 different_labels_are_different_instances)
+	 different_labels_are_different_instances, last_seen_refreshed_by_event_take_and_result_not_by_get)

@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * flows.c - black-box tests of the flow resource (spec §a.6, §h).
+ *
+ * The list is "flows":[] when empty and otherwise sorted by name with only
+ * name, description (omitted when empty) and a self link per flow; GET
+ * returns the definition as posted (empty optional fields omitted, a
+ * command's input always present, null when absent) plus self/up/help
+ * links and never the internal uuid; re-posting replaces the definition;
+ * DELETE answers 204, then 404.
+ */
+#include "fl-common.h"
+
+#include "api-util.h"
+#include "fltest.h"
+#include "harness.h"
+
+static struct flh_server *g_srv;
+static bool g_start_failed;
+
+static struct flh_server *srv(void)
+{
+	if (!g_srv && !g_start_failed) {
+		g_srv = api_start(300, NULL);
+		g_start_failed = g_srv == NULL;
+	}
+	FLH_ASSERT_MSG(g_srv, "the server did not start");
+	return g_srv;
+}
+
+static const char *base(void)
+{
+	return flh_server_url(srv());
+}
+
+FLT_TEST(empty_list_is_empty_array)
+{
+	static const char want_tmpl[] = "{\"flows\":[],\"links\":[{\"href\":\"{B}/v1/flows\",\"rel\":\"self\"},"
+					"{\"href\":\"{B}/v1\",\"rel\":\"up\"},"
+					"{\"href\":\"{B}/swagger#/flow\",\"rel\":\"help\"}]}";
+	struct flh_resp *r = flh_get(srv(), "/v1/flows");
+	json_t *want = api_expect_json(want_tmpl, base());
+	FLH_STATUS(r, 200);
+	FLH_ASSERT(flh_resp_ctype_is(r, "application/json"));
+	FLH_JSON_SAME(flh_resp_json(r), want, true);
+	json_decref(want);
+	flh_resp_free(r);
+}
+
+static const char FULL_FLOW[] =
+	"{\"name\":\"full_flow\",\"description\":\"every field\",\"steps\":["
+	"{\"id\":\"receive\","
+	"\"event\":{\"packName\":\"Slack\",\"name\":\"ReceivedMessage\",\"packLabels\":{\"env\":\"prod\"}},"
+	"\"context\":{\"ChannelID\":\"{{ Event.Payload.channelId }}\"},"
+	"\"criteria\":\"{{ Event.Payload.message|match:'^flyte' }}\","
+	"\"command\":{\"packName\":\"Shell\",\"name\":\"Shell\",\"packLabels\":{\"env\":\"{{ Event.Pack.Labels.env }}\"},"
+	"\"input\":\"echo hi\"}},"
+	"{\"id\":\"reply\",\"dependsOn\":[\"receive\"],"
+	"\"event\":{\"packName\":\"Shell\",\"name\":\"Output\"},"
+	"\"command\":{\"packName\":\"Slack\",\"name\":\"SendMessage\","
+	"\"input\":{\"channelId\":\"{{ Context.ChannelID }}\",\"n\":5,\"ok\":true,\"list\":[1,\"two\"]}}},"
+	"{\"event\":{\"packName\":\"Slack\",\"name\":\"MessageSent\"},"
+	"\"command\":{\"packName\":\"Slack\",\"name\":\"Noop\"}}]}";
+
+FLT_TEST(get_returns_definition_and_links)
+{
+	static const char links[] = "[{\"href\":\"{B}/v1/flows/full_flow\",\"rel\":\"self\"},"
+				    "{\"href\":\"{B}/v1/flows\",\"rel\":\"up\"},"
+				    "{\"href\":\"{B}/swagger#/flow\",\"rel\":\"help\"}]";
+	struct flh_resp *r;
+	json_t *got, *want, *want_links;
+	FLH_EQ_INT(api_post_flow(srv(), FULL_FLOW), 201);
+	r = flh_get(srv(), "/v1/flows/full_flow");
+	FLH_STATUS(r, 200);
+	FLH_ASSERT(flh_resp_ctype_is(r, "application/json"));
+	got = json_deep_copy(flh_resp_json(r));
+	FLH_ASSERT_MSG(json_object_get(got, "uuid") == NULL, "the internal uuid must not be returned");
+	want_links = api_expect_json(links, base());
+	FLH_JSON_SAME(json_object_get(got, "links"), want_links, true);
+	json_decref(want_links);
+	json_object_del(got, "links");
+	/* As posted, plus "input": null on the command that had none. */
+	want = flh_json(FULL_FLOW);
+	json_object_set_new(flh_json_get(want, "steps.2.command"), "input", json_null());
+	FLH_JSON_SAME(got, want, false);
+	FLH_ASSERT_MSG(json_object_get(flh_json_get(got, "steps.2"), "id") == NULL, "empty id must be omitted");
+	FLH_ASSERT(json_object_get(flh_json_get(got, "steps.1"), "context") == NULL);
+	json_decref(want);
+	json_decref(got);
+	flh_resp_free(r);
+}
+
+FLT_TEST(list_sorted_with_summaries)
+{
+	static const char *const names[] = { "zz_flow", "aa_flow", "mm_flow" };
+	struct flh_resp *r;
+	json_t *flows, *f;
+	size_t i;
+	const char *prev = "";
+	int found = 0;
+	for (i = 0; i < FL_ARRAY_LEN(names); i++) {
+		char def[512];
+		snprintf(def, sizeof(def),
+			 "{\"name\":\"%s\",%s\"steps\":[{\"event\":{\"packName\":\"P\",\"name\":\"E\"},"
+			 "\"command\":{\"packName\":\"P\",\"name\":\"C\"}}]}",
+			 names[i], i == 1 ? "\"description\":\"first one\"," : "");
+		FLH_EQ_INT(api_post_flow(srv(), def), 201);
+	}
+	r = flh_get(srv(), "/v1/flows");
+	FLH_STATUS(r, 200);
+	flows = json_object_get(flh_resp_json(r), "flows");
+	json_array_foreach(flows, i, f) {
+		const char *name = flh_json_str(f, "name");
+		char self[256];
+		const char *key;
+		json_t *v;
+		FLH_ASSERT(name != NULL);
+		FLH_ASSERT_MSG(strcmp(prev, name) < 0, "list not sorted: '%s' after '%s'", name, prev);
+		prev = name;
+		json_object_foreach(f, key, v)
+			FLH_ASSERT_MSG(strcmp(key, "name") == 0 || strcmp(key, "description") == 0 ||
+					       strcmp(key, "links") == 0,
+				       "unexpected member '%s' in a flow summary", key);
+		snprintf(self, sizeof(self), "%s/v1/flows/%s", base(), name);
+		FLH_EQ_INT(json_array_size(json_object_get(f, "links")), 1);
+		FLH_EQ_STR(flh_json_str(f, "links.0.href"), self);
+		FLH_EQ_STR(flh_json_str(f, "links.0.rel"), "self");
+		if (strcmp(name, "aa_flow") == 0) {
+			FLH_EQ_STR(flh_json_str(f, "description"), "first one");
+			found++;
+		}
+		if (strcmp(name, "zz_flow") == 0 || strcmp(name, "mm_flow") == 0) {
+			FLH_ASSERT_MSG(json_object_get(f, "description") == NULL, "empty description must be omitted");
+			found++;
+		}
+	}
+	FLH_EQ_INT(found, 3);
+	flh_resp_free(r);
+}
+
+FLT_TEST(repost_replaces_definition)
+{
+	struct flh_resp *r;
+	FLH_EQ_INT(api_post_flow(srv(), "{\"name\":\"replaced\",\"description\":\"v1\",\"steps\":[]}"), 201);
+	FLH_EQ_INT(api_post_flow(srv(),
+				 "{\"name\":\"replaced\",\"steps\":[{\"id\":\"x\",\"event\":{\"packName\":\"P\","
+				 "\"name\":\"E\"},\"command\":{\"packName\":\"P\",\"name\":\"C\",\"input\":\"v2\"}}]}"),
+		   201);
+	r = flh_get(srv(), "/v1/flows/replaced");
+	FLH_STATUS(r, 200);
+	FLH_ASSERT_MSG(json_object_get(flh_resp_json(r), "description") == NULL, "old description survived");
+	FLH_EQ_STR(flh_json_str(flh_resp_json(r), "steps.0.command.input"), "v2");
+	flh_resp_free(r);
+}
+
+FLT_TEST(empty_steps_accepted)
+{
+	struct flh_resp *r;
+	FLH_EQ_INT(api_post_flow(srv(), "{\"name\":\"no_steps\",\"steps\":[]}"), 201);
+	r = flh_get(srv(), "/v1/flows/no_steps");
+	FLH_STATUS(r, 200);
+	FLH_EQ_STR(flh_json_str(flh_resp_json(r), "name"), "no_steps");
+	flh_resp_free(r);
+}
+
+FLT_TEST(unknown_fields_ignored)
+{
+	struct flh_resp *r;
+	FLH_EQ_INT(api_post_flow(srv(), "{\"name\":\"extra_fields\",\"owner\":\"me\",\"steps\":[{\"labels\":{\"a\":\"b\"},"
+					"\"event\":{\"packName\":\"P\",\"name\":\"E\"},"
+					"\"command\":{\"packName\":\"P\",\"name\":\"C\"}}]}"),
+		   201);
+	r = flh_get(srv(), "/v1/flows/extra_fields");
+	FLH_STATUS(r, 200);
+	FLH_ASSERT(json_object_get(flh_resp_json(r), "owner") == NULL);
+	FLH_ASSERT(flh_json_get(flh_resp_json(r), "steps.0.labels") == NULL);
+	flh_resp_free(r);
+}
+
+FLT_TEST(delete_204_then_404)
+{
+	struct flh_resp *r;
+	size_t before;
+	FLH_EQ_INT(api_post_flow(srv(), "{\"name\":\"doomed_flow\",\"steps\":[]}"), 201);
+	r = flh_get(srv(), "/v1/flows");
+	before = json_array_size(json_object_get(flh_resp_json(r), "flows"));
+	flh_resp_free(r);
+	r = flh_delete(srv(), "/v1/flows/doomed_flow");
+	FLH_STATUS(r, 204);
+	FLH_EQ_INT(r->body_len, 0);
+	flh_resp_free(r);
+	r = flh_get(srv(), "/v1/flows/doomed_flow");
+	FLH_ERROR(r, 404);
+	flh_resp_free(r);
+	r = flh_delete(srv(), "/v1/flows/doomed_flow");
+	FLH_ERROR(r, 404);
+	flh_resp_free(r);
+	r = flh_get(srv(), "/v1/flows");
+	FLH_EQ_INT(json_array_size(json_object_get(flh_resp_json(r), "flows")), before - 1);
+	flh_resp_free(r);
+}
+
+FLT_MAIN(empty_list_is_empty_array, get_returns_definition_and_links, list_sorted_with_summaries,
+	 repost_replaces_definition, empty_steps_accepted, unknown_fields_ignored, delete_204_then_404)
