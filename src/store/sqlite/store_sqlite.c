@@ -10,11 +10,18 @@
  * `sql` table and reused.  Schema versions live in `migrations` (one entry
  * per PRAGMA user_version step).  This is the only file that includes
  * <sqlite3.h>; every SQL text of the project is here.
+ *
+ * Checkpoints never run inside a commit of the writer: the read-write
+ * connection disables auto-checkpointing and its WAL hook wakes a small
+ * checkpointer thread (own connection, PASSIVE mode) once the WAL holds
+ * CKPT_FRAMES frames, so copying pages back into the database and its
+ * fsync happen beside the writer instead of in front of it.
  */
 #include "fl-common.h"
 
 #include <fcntl.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -242,6 +249,16 @@ static const char *const sql[S__COUNT] = {
 
 /* ------------------------------------------------------- connection */
 
+#define CKPT_FRAMES 1000 /* WAL frames that wake the checkpointer */
+
+struct ckpt {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool want, stop, running;
+	sqlite3 *db;
+};
+
 struct sq {
 	struct fl_store base;
 	sqlite3 *db;
@@ -249,6 +266,7 @@ struct sq {
 	char *path;
 	int lock_fd;
 	bool readonly;
+	struct ckpt ck;
 };
 
 static struct sq *sq_of(struct fl_store *st)
@@ -462,6 +480,95 @@ static int exec_sql(struct sq *s, const char *text, struct fl_error *err)
 	return FL_OK;
 }
 
+/* ------------------------------------------------------ checkpoints */
+
+static void *ckpt_main(void *arg)
+{
+	struct ckpt *ck = arg;
+	int nlog = 0, nckpt = 0;
+
+	pthread_mutex_lock(&ck->mu);
+	for (;;) {
+		while (!ck->want && !ck->stop)
+			pthread_cond_wait(&ck->cv, &ck->mu);
+		if (ck->stop)
+			break;
+		ck->want = false;
+		pthread_mutex_unlock(&ck->mu);
+		/* PASSIVE: never waits for the writer or readers */
+		sqlite3_wal_checkpoint_v2(ck->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &nlog, &nckpt);
+		pthread_mutex_lock(&ck->mu);
+	}
+	pthread_mutex_unlock(&ck->mu);
+	return NULL;
+}
+
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int nframes)
+{
+	struct ckpt *ck = arg;
+
+	(void)db;
+	(void)name;
+	if (nframes >= CKPT_FRAMES) {
+		pthread_mutex_lock(&ck->mu);
+		ck->want = true;
+		pthread_cond_signal(&ck->cv);
+		pthread_mutex_unlock(&ck->mu);
+	}
+	return SQLITE_OK;
+}
+
+/* Start the checkpointer of a file database (no-op for :memory:). */
+static int ckpt_start(struct sq *s, struct fl_error *err)
+{
+	struct ckpt *ck = &s->ck;
+	int rc;
+
+	if (strcmp(s->path, ":memory:") == 0 || s->path[0] == '\0')
+		return FL_OK;
+	rc = sqlite3_open_v2(s->path, &ck->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		sqlite3_close_v2(ck->db);
+		ck->db = NULL;
+		return fl_error_set(err, FL_EIO, "cannot open checkpoint connection to '%s': %s", s->path,
+				    sqlite3_errstr(rc));
+	}
+	sqlite3_busy_timeout(ck->db, 5000);
+	pthread_mutex_init(&ck->mu, NULL);
+	pthread_cond_init(&ck->cv, NULL);
+	rc = pthread_create(&ck->thread, NULL, ckpt_main, ck);
+	if (rc) {
+		pthread_mutex_destroy(&ck->mu);
+		pthread_cond_destroy(&ck->cv);
+		sqlite3_close_v2(ck->db);
+		ck->db = NULL;
+		return fl_error_set(err, FL_ERROR, "cannot start the checkpoint thread: %s", strerror(rc));
+	}
+	ck->running = true;
+	sqlite3_wal_autocheckpoint(s->db, 0);
+	sqlite3_wal_hook(s->db, wal_hook, ck);
+	return FL_OK;
+}
+
+static void ckpt_stop(struct sq *s)
+{
+	struct ckpt *ck = &s->ck;
+
+	if (!ck->running)
+		return;
+	sqlite3_wal_hook(s->db, NULL, NULL);
+	pthread_mutex_lock(&ck->mu);
+	ck->stop = true;
+	pthread_cond_signal(&ck->cv);
+	pthread_mutex_unlock(&ck->mu);
+	pthread_join(ck->thread, NULL);
+	sqlite3_close_v2(ck->db);
+	pthread_mutex_destroy(&ck->mu);
+	pthread_cond_destroy(&ck->cv);
+	ck->db = NULL;
+	ck->running = false;
+}
+
 static int sq_schema_version(struct fl_store *st, int *out, struct fl_error *err)
 {
 	struct sq *s = sq_of(st);
@@ -520,6 +627,7 @@ static void sq_close(struct fl_store *st)
 
 	if (!s)
 		return;
+	ckpt_stop(s);
 	for (size_t i = 0; i < S__COUNT; i++)
 		sqlite3_finalize(s->stmts[i]);
 	if (s->db)
@@ -567,6 +675,8 @@ static int sq_open(struct fl_store **out, const char *path, unsigned flags, stru
 			      err);
 		if (!rc)
 			rc = sq_migrate(&s->base, err);
+		if (!rc)
+			rc = ckpt_start(s, err);
 	}
 	if (rc)
 		goto fail;
