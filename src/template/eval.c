@@ -542,14 +542,17 @@ int fl_tmpl__apply_filter(struct fl_tmpl__rs *rs, const struct fl_tmpl__fcall *f
 
 static int eval_filter(struct fl_tmpl__rs *rs, const struct fl_tmpl__ex *e, fl_val **out)
 {
-	struct fl_tmpl__fcall fc = { e->u.filt.f, e->u.filt.arg, e->u.filt.state, e->line, e->col };
-	fl_val *in;
-	int rc = fl_tmpl__eval(rs, e->u.filt.in, &in);
+	fl_val *v, *r;
+	int rc = fl_tmpl__eval(rs, e->u.filt.in, &v);
 
-	if (rc)
-		return rc;
-	rc = fl_tmpl__apply_filter(rs, &fc, in, out);
-	fl_val_unref(in);
+	for (size_t i = 0; !rc && i < e->u.filt.nfc; i++) {
+		rc = fl_tmpl__step(rs);
+		if (!rc)
+			rc = fl_tmpl__apply_filter(rs, &e->u.filt.fc[i], v, &r);
+		fl_val_unref(v);
+		v = rc ? NULL : r;
+	}
+	*out = v;
 	return rc;
 }
 
@@ -624,18 +627,16 @@ static bool is_float(const fl_val *v)
 	return fl_val_type(v) == FL_VAL_FLOAT;
 }
 
-static int eval_arith(struct fl_tmpl__rs *rs, const struct fl_tmpl__ex *e, fl_val **out)
+/* a <op> b for the arithmetic operators; a and b borrowed. */
+static int arith(struct fl_tmpl__rs *rs, const struct fl_tmpl__ex *e, enum fl_tmpl__ex_kind op, fl_val *a, fl_val *b,
+		 fl_val **out)
 {
-	fl_val *a, *b;
-	int rc = eval_pair(rs, e, &a, &b);
-
-	if (rc)
-		return rc;
+	int rc = FL_OK;
 	bool fl = is_float(a) || is_float(b);
 	uint64_t ia = (uint64_t)fl_tmpl__to_int(a), ib = (uint64_t)fl_tmpl__to_int(b);
 	double fa = fl_tmpl__to_float(a), fb = fl_tmpl__to_float(b);
 
-	switch ((enum fl_tmpl__ex_kind)e->kind) {
+	switch (op) {
 	case EX_ADD:
 		if (fl_val_type(a) == FL_VAL_STR || fl_val_type(b) == FL_VAL_STR) {
 			struct fl_buf s = FL_BUF_INIT(rs->call.limits->max_output);
@@ -685,8 +686,40 @@ static int eval_arith(struct fl_tmpl__rs *rs, const struct fl_tmpl__ex *e, fl_va
 	default:
 		FL_BUG("not an arithmetic operator");
 	}
+	return rc;
+}
+
+static int eval_arith(struct fl_tmpl__rs *rs, const struct fl_tmpl__ex *e, fl_val **out)
+{
+	fl_val *a, *b;
+	int rc = eval_pair(rs, e, &a, &b);
+
+	if (rc)
+		return rc;
+	rc = arith(rs, e, (enum fl_tmpl__ex_kind)e->kind, a, b, out);
 	fl_val_unref(a);
 	fl_val_unref(b);
+	return rc;
+}
+
+/* A left-associative chain `x0 op1 x1 op2 x2 ...`, folded left to right. */
+static int eval_chain(struct fl_tmpl__rs *rs, const struct fl_tmpl__ex *e, fl_val **out)
+{
+	fl_val *acc, *b, *r = NULL;
+	int rc = fl_tmpl__eval(rs, e->u.chain.items[0], &acc);
+
+	for (size_t i = 1; !rc && i < e->u.chain.n; i++) {
+		rc = fl_tmpl__eval(rs, e->u.chain.items[i], &b);
+		if (rc)
+			break;
+		rc = arith(rs, e, (enum fl_tmpl__ex_kind)e->u.chain.ops[i - 1], acc, b, &r);
+		fl_val_unref(b);
+		fl_val_unref(acc);
+		acc = rc ? NULL : r;
+	}
+	*out = rc ? NULL : acc;
+	if (rc)
+		fl_val_unref(acc);
 	return rc;
 }
 
@@ -800,7 +833,7 @@ static const eval_fn evaluators[EX__COUNT] = {
 	[EX_DIV] = eval_arith,   [EX_MOD] = eval_arith,   [EX_POW] = eval_arith,     [EX_EQ] = eval_cmp,
 	[EX_NE] = eval_cmp,      [EX_LT] = eval_cmp,      [EX_LE] = eval_cmp,        [EX_GT] = eval_cmp,
 	[EX_GE] = eval_cmp,      [EX_IN] = eval_cmp,      [EX_NOTIN] = eval_cmp,     [EX_AND] = eval_logic,
-	[EX_OR] = eval_logic,
+	[EX_OR] = eval_logic,    [EX_CHAIN] = eval_chain,
 };
 
 int fl_tmpl__eval(struct fl_tmpl__rs *rs, const struct fl_tmpl__ex *e, fl_val **out)

@@ -378,20 +378,29 @@ static int parse_factor(struct fl_tmpl__ps *ps, struct fl_tmpl__ex **out)
 					     "closing bracket expected after expression");
 		return FL_OK;
 	}
+	struct fl_tmpl__fcall fc[64];
+	size_t nfc = 0;
+	const struct fl_tmpl__tok *at = NULL;
+
 	rc = parse_operand(ps, &e);
 	if (rc)
 		return rc;
 	while (fl_tmpl__match(ps, TOK_SYMBOL, "|")) {
-		struct fl_tmpl__fcall fc;
-		const struct fl_tmpl__tok *at = fl_tmpl__peek(ps);
-		rc = fl_tmpl__parse_fcall(ps, &fc);
+		if (!at)
+			at = fl_tmpl__peek(ps);
+		if (nfc == FL_ARRAY_LEN(fc))
+			return fl_tmpl__perr(ps, fl_tmpl__peek(ps), FL_ELIMIT, "too many filters in a chain");
+		rc = fl_tmpl__parse_fcall(ps, &fc[nfc]);
 		if (rc)
 			return rc;
+		nfc++;
+	}
+	if (nfc) {
 		struct fl_tmpl__ex *f = new_ex(ps, EX_FILTER, at);
 		f->u.filt.in = e;
-		f->u.filt.f = fc.f;
-		f->u.filt.arg = fc.arg;
-		f->u.filt.state = fc.state;
+		f->u.filt.nfc = nfc;
+		f->u.filt.fc = fl_tmpl__alloc(ps->t, nfc * sizeof(*fc));
+		memcpy(f->u.filt.fc, fc, nfc * sizeof(*fc));
 		e = f;
 	}
 	*out = e;
@@ -426,10 +435,57 @@ static const struct {
   rel_ops[] = { { "==", EX_EQ }, { "<=", EX_LE }, { ">=", EX_GE }, { "!=", EX_NE },
 		{ "<>", EX_NE }, { ">", EX_GT },  { "<", EX_LT } };
 
+/*
+ * Operands and operators of one left-associative level, collected into a
+ * flat chain that the evaluator folds iteratively (so a long `a + b + c ...`
+ * does not turn into deep recursion).
+ */
+struct chain {
+	struct fl_tmpl__ex *items[256];
+	uint8_t ops[256];
+	size_t n;
+	const struct fl_tmpl__tok *first_op;
+};
+
+static int chain_add(struct fl_tmpl__ps *ps, struct chain *c, const struct fl_tmpl__tok *op, enum fl_tmpl__ex_kind kind)
+{
+	if (c->n == FL_ARRAY_LEN(c->items))
+		return fl_tmpl__perr(ps, op, FL_ELIMIT, "expression has too many operands");
+	if (!c->first_op)
+		c->first_op = op;
+	c->ops[c->n - 1] = (uint8_t)kind;
+	return FL_OK;
+}
+
+static struct fl_tmpl__ex *chain_build(struct fl_tmpl__ps *ps, struct chain *c)
+{
+	struct fl_tmpl__ex *e;
+
+	if (c->n == 1)
+		return c->items[0];
+	if (c->n == 2) {
+		e = new_ex(ps, (enum fl_tmpl__ex_kind)c->ops[0], c->first_op);
+		e->u.bin.a = c->items[0];
+		e->u.bin.b = c->items[1];
+		return e;
+	}
+	e = new_ex(ps, EX_CHAIN, c->first_op);
+	e->u.chain.n = c->n;
+	e->u.chain.items = fl_tmpl__alloc(ps->t, c->n * sizeof(*c->items));
+	memcpy(e->u.chain.items, c->items, c->n * sizeof(*c->items));
+	e->u.chain.ops = fl_tmpl__alloc(ps->t, c->n - 1);
+	memcpy(e->u.chain.ops, c->ops, c->n - 1);
+	return e;
+}
+
 static int parse_term(struct fl_tmpl__ps *ps, struct fl_tmpl__ex **out)
 {
-	int rc = parse_power(ps, out);
+	struct chain c;
+	int rc;
 
+	c.n = 1;
+	c.first_op = NULL;
+	rc = parse_power(ps, &c.items[0]);
 	while (!rc) {
 		const struct fl_tmpl__tok *op = NULL;
 		size_t i;
@@ -437,11 +493,12 @@ static int parse_term(struct fl_tmpl__ps *ps, struct fl_tmpl__ex **out)
 			op = fl_tmpl__match(ps, TOK_SYMBOL, term_ops[i].sym);
 		if (!op)
 			break;
-		struct fl_tmpl__ex *e = new_ex(ps, term_ops[i - 1].kind, op);
-		e->u.bin.a = *out;
-		rc = parse_power(ps, &e->u.bin.b);
-		*out = e;
+		rc = chain_add(ps, &c, op, term_ops[i - 1].kind);
+		if (!rc)
+			rc = parse_power(ps, &c.items[c.n++]);
 	}
+	if (!rc)
+		*out = chain_build(ps, &c);
 	return rc;
 }
 
@@ -471,6 +528,10 @@ static int parse_simple(struct fl_tmpl__ps *ps, struct fl_tmpl__ex **out)
 		e->u.un = *out;
 		*out = e;
 	}
+	struct chain chain, *c = &chain;
+	c->n = 1;
+	c->first_op = NULL;
+	c->items[0] = *out;
 	while (!rc) {
 		const struct fl_tmpl__tok *op = NULL;
 		size_t i;
@@ -478,11 +539,12 @@ static int parse_simple(struct fl_tmpl__ps *ps, struct fl_tmpl__ex **out)
 			op = fl_tmpl__match(ps, TOK_SYMBOL, simple_ops[i].sym);
 		if (!op)
 			break;
-		struct fl_tmpl__ex *e = new_ex(ps, simple_ops[i - 1].kind, op);
-		e->u.bin.a = *out;
-		rc = parse_term(ps, &e->u.bin.b);
-		*out = e;
+		rc = chain_add(ps, c, op, simple_ops[i - 1].kind);
+		if (!rc)
+			rc = parse_term(ps, &c->items[c->n++]);
 	}
+	if (!rc)
+		*out = chain_build(ps, c);
 	return rc;
 }
 

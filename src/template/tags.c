@@ -718,26 +718,32 @@ static bool ws(char c)
  * Drop each whitespace run that separates two HTML tags: the run follows a
  * '>' that closes a '<' on the same line and precedes a '<' closed by a '>'
  * on the same line (pongo2's `(<.*>)\s+(<.*>)` with `.` not matching a
- * newline, applied until nothing changes).
+ * newline, applied until nothing changes).  Linear: the last '<' and the
+ * last newline are tracked while scanning, and each forward search for '>'
+ * ends before the '>' that any later run needs.
  */
 static void spaceless(struct fl_buf *out, const char *s, size_t n)
 {
-	size_t i = 0;
+	size_t i = 0, last_lt = SIZE_MAX, last_nl = SIZE_MAX;
 
 	while (i < n) {
 		if (!ws(s[i]) || i == 0 || s[i - 1] != '>') {
+			if (s[i] == '<')
+				last_lt = i;
+			else if (s[i] == '\n')
+				last_nl = i;
 			fl_buf_addc(out, s[i++]);
 			continue;
 		}
+		/* a '<' on the line of the '>' at i - 1, before it */
+		bool before = last_lt != SIZE_MAX && (last_nl == SIZE_MAX || last_nl < last_lt);
+		bool after = false;
 		size_t j = i;
-		while (j < n && ws(s[j]))
+		while (j < n && ws(s[j])) {
+			if (s[j] == '\n')
+				last_nl = j;
 			j++;
-		bool before = false, after = false;
-		for (size_t k = i - 1; k-- > 0 && s[k] != '\n';)
-			if (s[k] == '<') {
-				before = true;
-				break;
-			}
+		}
 		if (j < n && s[j] == '<')
 			for (size_t k = j + 1; k < n && s[k] != '\n'; k++)
 				if (s[k] == '>') {

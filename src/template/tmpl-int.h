@@ -86,6 +86,7 @@ enum fl_tmpl__ex_kind {
 	EX_NOTIN,
 	EX_AND,
 	EX_OR,
+	EX_CHAIN, /* a op b op c ... of one left-associative level, folded left */
 	EX__COUNT
 };
 
@@ -97,6 +98,14 @@ enum fl_tmpl__acc_kind {
 };
 
 struct fl_tmpl__ex;
+
+/* A filter call `name[:arg]` (in a chain or the filter tag). */
+struct fl_tmpl__fcall {
+	const struct fl_tmpl_filter *f;
+	struct fl_tmpl__ex *arg; /* NULL when absent */
+	void *state;             /* from prepare() */
+	uint32_t line, col;
+};
 
 struct fl_tmpl__acc {
 	uint8_t kind;
@@ -123,10 +132,14 @@ struct fl_tmpl__ex {
 		} var;
 		struct {
 			struct fl_tmpl__ex *in;
-			const struct fl_tmpl_filter *f;
-			struct fl_tmpl__ex *arg; /* NULL when absent */
-			void *state;             /* from prepare() */
+			struct fl_tmpl__fcall *fc; /* the chain, applied in order */
+			size_t nfc;
 		} filt;
+		struct {
+			struct fl_tmpl__ex **items; /* n operands */
+			uint8_t *ops;               /* n - 1 operators (EX_ADD ... EX_MOD) */
+			size_t n;
+		} chain;
 		struct {
 			struct fl_tmpl__ex *a, *b;
 		} bin;
@@ -140,14 +153,6 @@ struct fl_tmpl__rs;
 struct fl_tmpl__node;
 
 typedef int (*fl_tmpl__exec_fn)(struct fl_tmpl__rs *rs, const struct fl_tmpl__node *n);
-
-/* A filter in a chain (the filter tag). */
-struct fl_tmpl__fcall {
-	const struct fl_tmpl_filter *f;
-	struct fl_tmpl__ex *arg;
-	void *state;
-	uint32_t line, col;
-};
 
 struct fl_tmpl__node {
 	fl_tmpl__exec_fn exec;
