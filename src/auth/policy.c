@@ -479,6 +479,61 @@ static int load_entry(struct loader *ld, struct fy_node *entry)
 	return FL_OK;
 }
 
+/*
+ * Offset of the first byte that is not valid UTF-8 or is a control
+ * character other than tab, CR and LF; len when the text is clean.
+ * Checked before libfyaml sees the text: libfyaml 0.7.12 loops forever on
+ * some invalid bytes (a directive '%' followed by 0xf3), and a policy file
+ * has no business containing either.
+ */
+static size_t first_bad_byte(const unsigned char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = s[i];
+		size_t n;
+		uint32_t cp;
+		if (c < 0x80) {
+			if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
+				return i;
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3;
+			cp = c & 0x07;
+		} else {
+			return i;
+		}
+		if (len - i <= n)
+			return i;
+		for (size_t k = 1; k <= n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return i;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return i;
+		i += n + 1;
+	}
+	return len;
+}
+
+static int line_of(const char *text, size_t off)
+{
+	int line = 1;
+	for (size_t i = 0; i < off; i++)
+		line += text[i] == '\n';
+	return line;
+}
+
 static int yaml_error(struct loader *ld, struct fy_diag *diag)
 {
 	void *it = NULL;
@@ -499,11 +554,17 @@ int fl_policy_parse(struct fl_policy **out, const char *text, size_t len, const 
 	struct fy_document *doc = NULL;
 	struct fy_node *root, *entry;
 	void *it = NULL;
+	size_t bad;
 	int rc;
 
 	*out = NULL;
 	if (len > FL_POLICY_MAX_FILE) {
 		rc = fail(&ld, 0, "file larger than %d bytes", FL_POLICY_MAX_FILE);
+		goto done;
+	}
+	bad = first_bad_byte((const unsigned char *)text, len);
+	if (bad < len) {
+		rc = fail(&ld, line_of(text, bad), "not UTF-8 text (byte 0x%02x)", (unsigned char)text[bad]);
 		goto done;
 	}
 	fy_diag_cfg_default(&dcfg);

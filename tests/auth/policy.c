@@ -242,6 +242,16 @@ FLT_TEST(malformed_bad_yaml)
 	parse_fails("- path: /x\n  methods: [GET\n", "policy '/x.yaml' line ");
 	parse_fails("- path: /x\n\t- bad\n", "policy '/x.yaml' line ");
 	parse_fails("- path: [unterminated\n", "invalid YAML");
+	/* bytes that hang libfyaml 0.7.12 never reach it */
+	parse_fails("%\xf3", "line 1: not UTF-8 text (byte 0xf3)");
+	parse_fails("- path: /x\n- path: /\xc0\xaf\n", "line 2: not UTF-8 text (byte 0xc0)");
+	parse_fails("- path: /x\n\n- path: /y\x01\n", "line 3: not UTF-8 text (byte 0x01)");
+	parse_fails("- path: /\xed\xa0\x80\n", "not UTF-8"); /* a surrogate */
+	{
+		struct fl_policy *p = parse_ok("- path: /caf\xc3\xa9\r\n  claims: {g: [\"\xf0\x9f\x98\x80\"]}\n");
+		FLT_EQ_INT(route(p, "GET", "/caf\xc3\xa9").outcome, FL_POLICY_MATCH);
+		fl_policy_free(p);
+	}
 }
 
 FLT_TEST(malformed_unknown_method_names_the_line)
