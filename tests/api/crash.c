@@ -7,8 +7,10 @@
  * SIGKILL and restarted on the same database, have produced their actions:
  * none lost, none duplicated.  This is checked once with events posted one
  * after the other (kill right after the last 202) and once with several
- * threads posting while the kill happens (only the acknowledged events are
- * required).  A taken action can still be completed after a crash, state
+ * threads posting while the kill happens, three times in a row (only the
+ * acknowledged events are required).  Results, pack registrations, flows,
+ * datastore items and deletions that were acknowledged also survive a
+ * kill -9.  A taken action can still be completed after a crash, state
  * survives a clean restart, and a second server on the same database file
  * is refused with a clear message and a non-zero exit status.
  */
@@ -27,6 +29,7 @@
 #define SEQ_EVENTS 40
 #define THREADS 4
 #define MAX_IDS 100000
+#define KILL_CYCLES 3
 
 static const char FLOW[] = "{\"name\":\"cr_flow\",\"steps\":[{\"id\":\"s\","
 			   "\"event\":{\"packName\":\"CrSrc\",\"name\":\"Go\"},"
@@ -181,31 +184,34 @@ FLT_TEST(concurrent_posts_killed_midway)
 	bool enough;
 
 	FLH_ASSERT(ps && want && seen);
-	atomic_init(&stop, 0);
-	atomic_init(&total, 0);
 	setup(s, &src, &worker);
-	for (int t = 0; t < THREADS; t++) {
-		ps[t].src = &src;
-		ps[t].base = t * 10000;
-		ps[t].stop = &stop;
-		ps[t].total = &total;
-		FLH_ASSERT(pthread_create(&ps[t].th, NULL, poster_main, &ps[t]) == 0);
+	for (int cycle = 0; cycle < KILL_CYCLES; cycle++) {
+		size_t before = nwant;
+		atomic_init(&stop, 0);
+		atomic_init(&total, 0);
+		memset(ps, 0, THREADS * sizeof(*ps));
+		for (int t = 0; t < THREADS; t++) {
+			ps[t].src = &src;
+			ps[t].base = cycle * THREADS * 5000 + t * 5000;
+			ps[t].stop = &stop;
+			ps[t].total = &total;
+			FLH_ASSERT(pthread_create(&ps[t].th, NULL, poster_main, &ps[t]) == 0);
+		}
+		FLH_WAIT_FOR(enough, 60000, atomic_load(&total) >= 60);
+		/* Kill while requests are in flight. */
+		flh_server_kill(s);
+		atomic_store(&stop, 1);
+		for (int t = 0; t < THREADS; t++)
+			pthread_join(ps[t].th, NULL);
+		FLH_ASSERT_MSG(enough, "only %d events were acknowledged before the deadline", atomic_load(&total));
+		for (int t = 0; t < THREADS; t++) {
+			for (int i = 0; i < ps[t].nacked; i++)
+				want[ps[t].acked[i]] = true;
+			nwant += (size_t)ps[t].nacked;
+		}
+		printf("# cycle %d: %zu events acknowledged before the kill\n", cycle, nwant - before);
+		restart(s, &src, &worker);
 	}
-	FLH_WAIT_FOR(enough, 60000, atomic_load(&total) >= 80);
-	/* Kill while requests are in flight. */
-	flh_server_kill(s);
-	atomic_store(&stop, 1);
-	for (int t = 0; t < THREADS; t++)
-		pthread_join(ps[t].th, NULL);
-	FLH_ASSERT_MSG(enough, "only %d events were acknowledged before the deadline", atomic_load(&total));
-	for (int t = 0; t < THREADS; t++) {
-		for (int i = 0; i < ps[t].nacked; i++)
-			want[ps[t].acked[i]] = true;
-		nwant += (size_t)ps[t].nacked;
-	}
-	printf("# %zu events acknowledged before the kill\n", nwant);
-
-	restart(s, &src, &worker);
 	take_all(&worker, want, seen, nwant);
 	check_all_once(want, seen);
 	free(ps);
@@ -213,6 +219,123 @@ FLT_TEST(concurrent_posts_killed_midway)
 	free(seen);
 	flh_pack_release(&src);
 	flh_pack_release(&worker);
+	flh_server_free(s);
+}
+
+struct resulter {
+	pthread_t th;
+	struct flh_server *srv;
+	struct flh_action *acts;
+	size_t from, to;
+	bool *acked; /* by action index */
+	atomic_int *total;
+};
+
+static void *resulter_main(void *arg)
+{
+	struct resulter *r = arg;
+	for (size_t i = r->from; i < r->to; i++) {
+		if (flh_action_result(r->srv, &r->acts[i], "Done", "{\"r\":1}") != 202)
+			break;
+		r->acked[i] = true;
+		atomic_fetch_add(r->total, 1);
+	}
+	return NULL;
+}
+
+FLT_TEST(acknowledged_results_survive_kill9)
+{
+	enum { N = 30, RT = 3 };
+	struct flh_server *s = start();
+	struct flh_pack src, worker;
+	struct flh_action *acts = calloc(N, sizeof(*acts));
+	bool acked[N] = { false };
+	struct resulter rs[RT];
+	atomic_int total;
+	json_t *audit, *ex;
+	size_t i, nacked = 0, checked = 0;
+	bool some;
+
+	FLH_ASSERT(acts != NULL);
+	setup(s, &src, &worker);
+	for (i = 0; i < N; i++) {
+		char payload[64];
+		snprintf(payload, sizeof(payload), "{\"i\":\"%zu\"}", i);
+		FLH_EQ_INT(flh_pack_event(&src, "Go", payload), 202);
+	}
+	for (i = 0; i < N; i++)
+		FLH_EQ_INT(flh_pack_take_wait(&worker, NULL, &acts[i], FLH_WAIT_MS), 200);
+	atomic_init(&total, 0);
+	for (int t = 0; t < RT; t++) {
+		rs[t] = (struct resulter){ .srv = s, .acts = acts, .from = (size_t)t * N / RT,
+					   .to = (size_t)(t + 1) * N / RT, .acked = acked, .total = &total };
+		FLH_ASSERT(pthread_create(&rs[t].th, NULL, resulter_main, &rs[t]) == 0);
+	}
+	FLH_WAIT_FOR(some, 60000, atomic_load(&total) >= N / 2);
+	flh_server_kill(s);
+	for (int t = 0; t < RT; t++)
+		pthread_join(rs[t].th, NULL);
+	FLH_ASSERT(some);
+	restart(s, &src, &worker);
+
+	audit = api_audit_wait(s, "flowName=cr_flow&limit=1000", N, NULL, NULL, FLH_WAIT_MS);
+	FLH_EQ_INT(json_array_size(json_object_get(audit, "flows")), N);
+	json_array_foreach(json_object_get(audit, "flows"), i, ex) {
+		const char *in = flh_json_str(ex, "actions.s.input");
+		const char *st = flh_json_str(ex, "actions.s.state.value");
+		long idx = in ? strtol(in, NULL, 10) : -1;
+		FLH_ASSERT_MSG(idx >= 0 && idx < N, "unexpected action input %s", in ? in : "(none)");
+		if (acked[idx]) {
+			nacked++;
+			FLH_ASSERT_MSG(st && strcmp(st, "SUCCESS") == 0,
+				       "action %ld: result acknowledged before the kill, state now %s", idx,
+				       st ? st : "(none)");
+			FLH_EQ_STR(flh_json_str(ex, "actions.s.result.event"), "Done");
+		}
+		checked++;
+	}
+	printf("# %zu results acknowledged before the kill\n", nacked);
+	FLH_EQ_INT(checked, N);
+	json_decref(audit);
+	for (i = 0; i < N; i++)
+		flh_action_release(&acts[i]);
+	free(acts);
+	flh_pack_release(&src);
+	flh_pack_release(&worker);
+	flh_server_free(s);
+}
+
+FLT_TEST(acknowledged_writes_survive_kill9)
+{
+	struct flh_server *s = start();
+	struct flh_resp *r;
+	FLH_EQ_INT(api_post_flow(s, "{\"name\":\"cr_gone\",\"steps\":[]}"), 201);
+	FLH_EQ_INT(api_post_status(s, "/v1/packs", "application/json",
+				   "{\"name\":\"CrKeep\",\"labels\":{\"env\":\"x\"},\"commands\":[{\"name\":\"C\"}]}"),
+		   201);
+	FLH_EQ_INT(api_post_flow(s, FLOW), 201);
+	FLH_EQ_INT(api_put_item(s, "cr-keep", "durable", 7, "text/plain", "kept", NULL), 201);
+	r = flh_delete(s, "/v1/flows/cr_gone");
+	FLH_STATUS(r, 204);
+	flh_resp_free(r);
+	FLH_EQ_INT(flh_server_kill(s), 0);
+	FLH_ASSERT_MSG(flh_server_restart(s) == 0, "the server did not come back after the crash");
+
+	r = flh_get(s, "/v1/packs/CrKeep.env.x");
+	FLH_STATUS(r, 200);
+	FLH_EQ_STR(flh_json_str(flh_resp_json(r), "commands.0.name"), "C");
+	flh_resp_free(r);
+	r = flh_get(s, "/v1/flows/cr_flow");
+	FLH_STATUS(r, 200);
+	flh_resp_free(r);
+	r = flh_get(s, "/v1/flows/cr_gone");
+	FLH_ERROR(r, 404);
+	flh_resp_free(r);
+	r = flh_get(s, "/v1/datastore/cr-keep");
+	FLH_STATUS(r, 200);
+	FLH_EQ_INT(r->body_len, 7);
+	FLH_ASSERT(memcmp(r->body, "durable", 7) == 0);
+	flh_resp_free(r);
 	flh_server_free(s);
 }
 
@@ -322,5 +445,6 @@ FLT_TEST(second_server_on_same_db_is_refused)
 	flh_server_free(s);
 }
 
-FLT_MAIN(acknowledged_events_survive_kill9, concurrent_posts_killed_midway, taken_action_can_be_completed_after_kill9,
+FLT_MAIN(acknowledged_events_survive_kill9, concurrent_posts_killed_midway, acknowledged_results_survive_kill9,
+	 acknowledged_writes_survive_kill9, taken_action_can_be_completed_after_kill9,
 	 state_survives_clean_restart, second_server_on_same_db_is_refused)

@@ -8,7 +8,8 @@
  * parked when the event is posted); with nothing to take the answer is 204
  * after the wait; an unknown pack is 404; when many takes are parked, one
  * event's action goes to exactly one of them; a parked take filtered on
- * another command is not handed the action.
+ * another command is not handed the action; a parked take whose client
+ * gave up does not swallow the next action.
  *
  * Takes run in threads.  A take is known to have reached the server when
  * the pack's lastSeen changes (every take refreshes it, spec §g); no test
@@ -214,5 +215,34 @@ FLT_TEST(parked_take_filtered_on_other_command_is_not_served)
 	flh_pack_release(&worker);
 }
 
+FLT_TEST(abandoned_parked_take_does_not_swallow_action)
+{
+	static const char flow[] =
+		"{\"name\":\"lp_abandon\",\"steps\":[{\"id\":\"s\",\"event\":{\"packName\":\"LpSrc4\",\"name\":\"Go\"},"
+		"\"command\":{\"packName\":\"LpAbandon\",\"name\":\"Job\",\"input\":\"kept\"}}]}";
+	struct flh_server *s = get(&g_long, &g_long_failed, LONG_WAIT_MS);
+	struct flh_pack src, worker;
+	struct flh_req req = { .method = "POST", .body = "null", .content_type = "application/json",
+			       .timeout_ms = 1500 };
+	struct flh_resp *r;
+	struct flh_action a;
+
+	setup_flow(s, flow, &src, "{\"name\":\"LpSrc4\"}", &worker, "{\"name\":\"LpAbandon\"}");
+	/* A client that gives up on its parked take and goes away. */
+	req.url = worker.take_href;
+	r = flh_http(s, &req);
+	FLH_ASSERT_MSG(r->status == 0, "the take answered %ld before the client gave up", r->status);
+	flh_resp_free(r);
+	/* The action created now must reach a live taker. */
+	FLH_EQ_INT(flh_pack_event(&src, "Go", NULL), 202);
+	FLH_EQ_INT(flh_pack_take_wait(&worker, NULL, &a, FLH_WAIT_MS), 200);
+	FLH_EQ_STR(a.command, "Job");
+	FLH_EQ_STR(json_string_value(a.input), "kept");
+	flh_action_release(&a);
+	flh_pack_release(&src);
+	flh_pack_release(&worker);
+}
+
 FLT_MAIN(parked_take_is_woken_by_event, take_with_nothing_is_204_after_wait, take_for_unknown_pack_is_404,
-	 one_event_goes_to_exactly_one_parked_take, parked_take_filtered_on_other_command_is_not_served)
+	 one_event_goes_to_exactly_one_parked_take, parked_take_filtered_on_other_command_is_not_served,
+	 abandoned_parked_take_does_not_swallow_action)

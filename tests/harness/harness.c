@@ -31,6 +31,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -1198,6 +1199,96 @@ void flh_resp_print(const struct flh_resp *r)
 		}
 		printf("%s\n", n < r->body_len ? "..." : "");
 	}
+}
+
+/* ---- raw HTTP ---------------------------------------------------------------- */
+
+static int connect_server(const struct flh_server *s)
+{
+	struct sockaddr_in sa;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons((uint16_t)s->port);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static bool send_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	while (len > 0) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		p += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+int flh_raw_open(struct flh_server *s, const void *req, size_t len)
+{
+	int fd = connect_server(s);
+	if (fd < 0)
+		return -1;
+	if (len && !send_all(fd, req, len)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+long flh_raw(struct flh_server *s, const void *req, size_t len, bool shut_wr, int timeout_ms, char **out)
+{
+	struct fl_buf b = FL_BUF_INIT((size_t)16 << 20);
+	int64_t dl = flh_deadline(timeout_ms);
+	char chunk[8192];
+	int fd = connect_server(s);
+	long n;
+	*out = NULL;
+	if (fd < 0)
+		return -1;
+	send_all(fd, req, len); /* the server may close early; read what it said */
+	if (shut_wr)
+		shutdown(fd, SHUT_WR);
+	for (;;) {
+		struct timeval tv;
+		int64_t left = dl - flh_now_ms();
+		ssize_t got;
+		if (left <= 0)
+			break;
+		tv.tv_sec = (time_t)(left / 1000);
+		tv.tv_usec = (suseconds_t)((left % 1000) * 1000);
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		got = recv(fd, chunk, sizeof(chunk), 0);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		fl_buf_add(&b, chunk, (size_t)got);
+	}
+	close(fd);
+	n = (long)b.len;
+	*out = fl_buf_detach(&b, NULL);
+	if (!*out)
+		*out = xstrdup("");
+	return n;
+}
+
+int flh_raw_status(const char *raw)
+{
+	if (!raw || strncmp(raw, "HTTP/1.", 7) != 0 || !raw[7] || raw[8] != ' ')
+		return 0;
+	return (int)strtol(raw + 9, NULL, 10);
 }
 
 /* ---- JSON helpers ---------------------------------------------------------- */

@@ -242,6 +242,21 @@ void flh_resp_free(struct flh_resp *r);
 /* Free every response not yet freed (called by the FLH_ failure path). */
 void flh_release_all(void);
 
+/*
+ * Raw HTTP: connect to the server, send `len` bytes exactly as given, then
+ * (with shut_wr) shut down the sending side, and read until the server
+ * closes the connection or timeout_ms passes.  Stores what was received in
+ * *out (NUL-terminated, caller frees) and returns its length, or -1 when
+ * the connection could not be made.  For protocol-level tests that libcurl
+ * would not produce (bad Content-Length, truncated chunks, garbage).
+ */
+long flh_raw(struct flh_server *s, const void *req, size_t len, bool shut_wr, int timeout_ms, char **out);
+/* Status code of the first "HTTP/1.x NNN" line of a raw answer, or 0. */
+int flh_raw_status(const char *raw);
+/* Open a connection and send `len` bytes, leaving it open; returns the
+ * socket (close it with close(2)) or -1. */
+int flh_raw_open(struct flh_server *s, const void *req, size_t len);
+
 /* ---- JSON helpers ---------------------------------------------------- */
 
 /* Parse text (any top-level value); new reference or NULL. */

@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * rawhttp.c - protocol-level abuse over raw sockets (reliability plan
+ * §4.3: Content-Length mismatch, negative Content-Length, chunked bodies
+ * without terminator, garbage, oversized headers, slow clients).
+ *
+ * libcurl never sends these, so the requests are written byte for byte.
+ * Each case checks that nothing is stored from a broken request, that the
+ * answer (if any) is not a success, and that the server still answers
+ * /health.  Positive controls make sure the raw path itself works
+ * (HTTP/1.0, pipelining, a correct chunked body).
+ */
+#include "fl-common.h"
+
+#include "api-util.h"
+#include "fltest.h"
+#include "harness.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+/*
+ * How long to read the answer to a broken request.  The server may keep a
+ * half-closed connection until its idle timeout instead of closing it, so
+ * "no answer within this time" counts as a refusal, like a closed
+ * connection; the checks that matter are "nothing stored" and "alive".
+ */
+#define REFUSE_WAIT_MS 5000
+
+static struct flh_server *g_srv;
+static bool g_start_failed;
+
+static struct flh_server *srv(void)
+{
+	if (!g_srv && !g_start_failed) {
+		g_srv = api_start(300, NULL);
+		g_start_failed = g_srv == NULL;
+	}
+	FLH_ASSERT_MSG(g_srv, "the server did not start");
+	return g_srv;
+}
+
+/* Send `req` (then EOF when shut_wr), return the status of the answer
+ * (0 when the server closed without answering). */
+static int raw_status(const char *req, size_t len, bool shut_wr, int timeout_ms, char **answer)
+{
+	char *out = NULL;
+	long n = flh_raw(srv(), req, len ? len : strlen(req), shut_wr, timeout_ms, &out);
+	int st;
+	FLH_ASSERT_MSG(n >= 0, "cannot connect to the server");
+	st = flh_raw_status(out);
+	if (answer)
+		*answer = out;
+	else
+		free(out);
+	return st;
+}
+
+static void expect_not_stored(const char *pack_id)
+{
+	struct flh_resp *r = flh_get(srv(), flh_path("/v1/packs/%s", pack_id));
+	FLH_ERROR(r, 404);
+	flh_resp_free(r);
+}
+
+static void expect_alive(void)
+{
+	FLH_ASSERT_MSG(api_alive(srv()), "the server is not healthy");
+}
+
+/* 4xx, or no answer at all (connection closed). */
+static void expect_refused(int st, const char *what)
+{
+	FLH_ASSERT_MSG(st == 0 || (st >= 400 && st < 500), "%s: answered %d", what, st);
+}
+
+FLT_TEST(http10_request)
+{
+	FLH_EQ_INT(raw_status("GET /health HTTP/1.0\r\n\r\n", 0, false, 20000, NULL), 200);
+}
+
+FLT_TEST(pipelined_requests)
+{
+	static const char req[] = "GET /health HTTP/1.1\r\nHost: a\r\n\r\n"
+				  "GET /v1 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+	char *out = NULL;
+	const char *second;
+	FLH_EQ_INT(raw_status(req, 0, false, 20000, &out), 200);
+	second = strstr(out + 1, "HTTP/1.1 200");
+	FLH_ASSERT_MSG(second != NULL, "no second answer: %.300s", out);
+	FLH_ASSERT(strstr(second, "\"links\"") != NULL);
+	free(out);
+}
+
+FLT_TEST(valid_chunked_body_accepted)
+{
+	static const char req[] = "POST /v1/packs HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n"
+				  "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+				  "9\r\n{\"name\":\"\r\n"
+				  "9\r\nChunkOk\"}\r\n"
+				  "0\r\n\r\n";
+	struct flh_resp *r;
+	FLH_EQ_INT(raw_status(req, 0, false, 20000, NULL), 201);
+	r = flh_get(srv(), "/v1/packs/ChunkOk");
+	FLH_STATUS(r, 200);
+	flh_resp_free(r);
+}
+
+FLT_TEST(garbage_request_line)
+{
+	expect_refused(raw_status("HELLO WORLD\r\n\r\n", 0, true, REFUSE_WAIT_MS, NULL), "garbage");
+	expect_refused(raw_status("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11, true, REFUSE_WAIT_MS, NULL),
+		       "TLS hello on plain HTTP");
+	expect_alive();
+}
+
+FLT_TEST(content_length_longer_than_body)
+{
+	static const char req[] = "POST /v1/packs HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n"
+				  "Content-Length: 100\r\n\r\n{\"name\":\"ShortBody\"}";
+	expect_refused(raw_status(req, 0, true, REFUSE_WAIT_MS, NULL), "short body");
+	expect_not_stored("ShortBody");
+	expect_alive();
+}
+
+FLT_TEST(negative_content_length)
+{
+	static const char req[] = "POST /v1/packs HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n"
+				  "Content-Length: -5\r\nConnection: close\r\n\r\n{\"name\":\"Negative\"}";
+	int st = raw_status(req, 0, true, REFUSE_WAIT_MS, NULL);
+	expect_refused(st, "negative Content-Length");
+	expect_not_stored("Negative");
+	expect_alive();
+}
+
+FLT_TEST(non_numeric_content_length)
+{
+	static const char req[] = "POST /v1/packs HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n"
+				  "Content-Length: 1x\r\nConnection: close\r\n\r\n{\"name\":\"NotNum\"}";
+	expect_refused(raw_status(req, 0, true, REFUSE_WAIT_MS, NULL), "non-numeric Content-Length");
+	expect_not_stored("NotNum");
+	expect_alive();
+}
+
+FLT_TEST(chunked_without_terminator)
+{
+	static const char req[] = "POST /v1/packs HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n"
+				  "Transfer-Encoding: chunked\r\n\r\n"
+				  "17\r\n{\"name\":\"NoTerminator\"}\r\n";
+	expect_refused(raw_status(req, 0, true, REFUSE_WAIT_MS, NULL), "unterminated chunked body");
+	expect_not_stored("NoTerminator");
+	expect_alive();
+}
+
+FLT_TEST(bad_chunk_size)
+{
+	static const char req[] = "POST /v1/packs HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n"
+				  "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+				  "zz\r\n{\"name\":\"BadChunk\"}\r\n0\r\n\r\n";
+	expect_refused(raw_status(req, 0, true, REFUSE_WAIT_MS, NULL), "bad chunk size");
+	expect_not_stored("BadChunk");
+	expect_alive();
+}
+
+FLT_TEST(oversized_content_length_refused_before_body)
+{
+	static const char req[] = "POST /v1/packs HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n"
+				  "Content-Length: 1000000000\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n";
+	char *out = NULL;
+	const char *body;
+	FLH_EQ_INT(raw_status(req, 0, false, 20000, &out), 413);
+	body = strstr(out, "\r\n\r\n");
+	FLH_ASSERT_MSG(body && strstr(body, "\"error\""), "413 without a JSON error: %.300s", out);
+	free(out);
+	expect_alive();
+}
+
+FLT_TEST(oversized_headers)
+{
+	size_t n = 64 * 1024;
+	char *req = malloc(n + 256);
+	size_t len;
+	int st;
+	FLH_ASSERT(req != NULL);
+	len = (size_t)snprintf(req, 256, "GET /health HTTP/1.1\r\nHost: a\r\nX-Big: ");
+	memset(req + len, 'h', n);
+	len += n;
+	memcpy(req + len, "\r\n\r\n", 4);
+	len += 4;
+	st = raw_status(req, len, true, REFUSE_WAIT_MS, NULL);
+	free(req);
+	FLH_ASSERT_MSG(st == 431 || st == 413 || st == 400 || st == 0, "64 KiB header answered %d", st);
+	expect_alive();
+}
+
+FLT_TEST(connection_reset_mid_body)
+{
+	static const char req[] = "POST /v1/packs HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n"
+				  "Content-Length: 1000\r\n\r\n{\"name\":\"Reset";
+	struct linger lg = { 1, 0 };
+	int fd = flh_raw_open(srv(), req, strlen(req));
+	FLH_ASSERT(fd >= 0);
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd); /* RST */
+	expect_alive();
+}
+
+FLT_TEST(partial_requests_do_not_block_others)
+{
+	enum { N = 50 };
+	static const char partial[] = "POST /v1/packs HTTP/1.1\r\nHost: a\r\nContent-Len";
+	int fds[N];
+	struct flh_req req = { .url = "/v1", .timeout_ms = 20000 };
+	struct flh_resp *r;
+	for (int i = 0; i < N; i++)
+		fds[i] = flh_raw_open(srv(), partial, strlen(partial));
+	/* Well below the server's idle timeout: a blocked server fails here. */
+	r = flh_http(srv(), &req);
+	for (int i = 0; i < N; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	FLH_STATUS(r, 200);
+	flh_resp_free(r);
+	expect_alive();
+}
+
+FLT_MAIN(http10_request, pipelined_requests, valid_chunked_body_accepted, garbage_request_line,
+	 content_length_longer_than_body, negative_content_length, non_numeric_content_length,
+	 chunked_without_terminator, bad_chunk_size, oversized_content_length_refused_before_body, oversized_headers,
+	 connection_reset_mid_body, partial_requests_do_not_block_others)
