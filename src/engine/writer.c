@@ -1152,6 +1152,15 @@ static void final_flush(struct fl_engine *eng)
 
 /* ----------------------------------------------------------- thread */
 
+/* Store housekeeping (WAL checkpoint) after the callbacks of a batch went out. */
+static void maintain_store(struct fl_engine *eng)
+{
+	struct fl_error err = FL_ERROR_INIT;
+
+	if (fl_store_maintain(eng->wst, &err) != FL_OK)
+		FL_LOG_W(NULL, "store maintenance failed: %s", err.msg);
+}
+
 static int64_t next_deadline(struct fl_engine *eng, int64_t now)
 {
 	int64_t dl = now + EXPIRE_INTERVAL_NS;
@@ -1203,6 +1212,7 @@ static void *writer_main(void *arg)
 		pthread_mutex_unlock(&eng->mu);
 		eng->draining = stopping; /* no new parked takes while draining */
 		run_batch(eng, last ? batch : NULL, stopping);
+		maintain_store(eng);
 	} while (!stopping || more);
 	answer_waiters(eng, true);
 	deliver(eng);

@@ -176,6 +176,12 @@ struct fl_store_ops {
 	int (*schema_version)(struct fl_store *st, int *out, struct fl_error *err);
 	/* A trivial read (health check). */
 	int (*ping)(struct fl_store *st, struct fl_error *err);
+	/*
+	 * Deferred housekeeping of the connection (SQLite: checkpoint a grown
+	 * WAL), called by the engine outside transactions when nobody waits on
+	 * the result.  Cheap when there is nothing to do.
+	 */
+	int (*maintain)(struct fl_store *st, struct fl_error *err);
 
 	int (*begin)(struct fl_store *st, struct fl_error *err);
 	int (*commit)(struct fl_store *st, struct fl_error *err);
@@ -283,6 +289,10 @@ static inline int fl_store_schema_version(struct fl_store *st, int *out, struct 
 static inline int fl_store_ping(struct fl_store *st, struct fl_error *err)
 {
 	return st->ops->ping(st, err);
+}
+static inline int fl_store_maintain(struct fl_store *st, struct fl_error *err)
+{
+	return st->ops->maintain(st, err);
 }
 static inline int fl_store_begin(struct fl_store *st, struct fl_error *err)
 {

@@ -11,17 +11,16 @@
  * per PRAGMA user_version step).  This is the only file that includes
  * <sqlite3.h>; every SQL text of the project is here.
  *
- * Checkpoints never run inside a commit of the writer: the read-write
- * connection disables auto-checkpointing and its WAL hook wakes a small
- * checkpointer thread (own connection, PASSIVE mode) once the WAL holds
- * CKPT_FRAMES frames, so copying pages back into the database and its
- * fsync happen beside the writer instead of in front of it.
+ * Checkpoints never run inside a commit: the read-write connection disables
+ * auto-checkpointing, its WAL hook notes when the WAL holds CKPT_FRAMES
+ * frames, and the engine calls maintain() after it delivered the callbacks
+ * of a batch, so the copy back into the database and its fsync delay the
+ * next batch at most, never the answers of a committed one.
  */
 #include "fl-common.h"
 
 #include <fcntl.h>
 #include <jansson.h>
-#include <pthread.h>
 #include <sqlite3.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -249,15 +248,7 @@ static const char *const sql[S__COUNT] = {
 
 /* ------------------------------------------------------- connection */
 
-#define CKPT_FRAMES 1000 /* WAL frames that wake the checkpointer */
-
-struct ckpt {
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool want, stop, running;
-	sqlite3 *db;
-};
+#define CKPT_FRAMES 1000 /* WAL frames after which maintain() checkpoints */
 
 struct sq {
 	struct fl_store base;
@@ -266,7 +257,7 @@ struct sq {
 	char *path;
 	int lock_fd;
 	bool readonly;
-	struct ckpt ck;
+	bool ckpt_due; /* the WAL passed CKPT_FRAMES */
 };
 
 static struct sq *sq_of(struct fl_store *st)
@@ -482,91 +473,37 @@ static int exec_sql(struct sq *s, const char *text, struct fl_error *err)
 
 /* ------------------------------------------------------ checkpoints */
 
-static void *ckpt_main(void *arg)
-{
-	struct ckpt *ck = arg;
-	int nlog = 0, nckpt = 0;
-
-	pthread_mutex_lock(&ck->mu);
-	for (;;) {
-		while (!ck->want && !ck->stop)
-			pthread_cond_wait(&ck->cv, &ck->mu);
-		if (ck->stop)
-			break;
-		ck->want = false;
-		pthread_mutex_unlock(&ck->mu);
-		/* PASSIVE: never waits for the writer or readers */
-		sqlite3_wal_checkpoint_v2(ck->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &nlog, &nckpt);
-		pthread_mutex_lock(&ck->mu);
-	}
-	pthread_mutex_unlock(&ck->mu);
-	return NULL;
-}
-
+/* Note that the WAL has grown; the checkpoint itself waits for maintain(). */
 static int wal_hook(void *arg, sqlite3 *db, const char *name, int nframes)
 {
-	struct ckpt *ck = arg;
+	struct sq *s = arg;
 
 	(void)db;
 	(void)name;
-	if (nframes >= CKPT_FRAMES) {
-		pthread_mutex_lock(&ck->mu);
-		ck->want = true;
-		pthread_cond_signal(&ck->cv);
-		pthread_mutex_unlock(&ck->mu);
-	}
+	if (nframes >= CKPT_FRAMES)
+		s->ckpt_due = true;
 	return SQLITE_OK;
 }
 
-/* Start the checkpointer of a file database (no-op for :memory:). */
-static int ckpt_start(struct sq *s, struct fl_error *err)
+static void ckpt_setup(struct sq *s)
 {
-	struct ckpt *ck = &s->ck;
-	int rc;
-
-	if (strcmp(s->path, ":memory:") == 0 || s->path[0] == '\0')
-		return FL_OK;
-	rc = sqlite3_open_v2(s->path, &ck->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
-	if (rc != SQLITE_OK) {
-		sqlite3_close_v2(ck->db);
-		ck->db = NULL;
-		return fl_error_set(err, FL_EIO, "cannot open checkpoint connection to '%s': %s", s->path,
-				    sqlite3_errstr(rc));
-	}
-	sqlite3_busy_timeout(ck->db, 5000);
-	pthread_mutex_init(&ck->mu, NULL);
-	pthread_cond_init(&ck->cv, NULL);
-	rc = pthread_create(&ck->thread, NULL, ckpt_main, ck);
-	if (rc) {
-		pthread_mutex_destroy(&ck->mu);
-		pthread_cond_destroy(&ck->cv);
-		sqlite3_close_v2(ck->db);
-		ck->db = NULL;
-		return fl_error_set(err, FL_ERROR, "cannot start the checkpoint thread: %s", strerror(rc));
-	}
-	ck->running = true;
 	sqlite3_wal_autocheckpoint(s->db, 0);
-	sqlite3_wal_hook(s->db, wal_hook, ck);
-	return FL_OK;
+	sqlite3_wal_hook(s->db, wal_hook, s);
 }
 
-static void ckpt_stop(struct sq *s)
+static int sq_maintain(struct fl_store *st, struct fl_error *err)
 {
-	struct ckpt *ck = &s->ck;
+	struct sq *s = sq_of(st);
+	int nlog = 0, nckpt = 0, rc;
 
-	if (!ck->running)
-		return;
-	sqlite3_wal_hook(s->db, NULL, NULL);
-	pthread_mutex_lock(&ck->mu);
-	ck->stop = true;
-	pthread_cond_signal(&ck->cv);
-	pthread_mutex_unlock(&ck->mu);
-	pthread_join(ck->thread, NULL);
-	sqlite3_close_v2(ck->db);
-	pthread_mutex_destroy(&ck->mu);
-	pthread_cond_destroy(&ck->cv);
-	ck->db = NULL;
-	ck->running = false;
+	if (!s->ckpt_due || s->readonly || !sqlite3_get_autocommit(s->db))
+		return FL_OK;
+	s->ckpt_due = false;
+	/* no other writer exists, so this copies the whole WAL and the next write restarts it */
+	rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &nlog, &nckpt);
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+		return sq_fail(s, err, rc, "checkpoint");
+	return FL_OK;
 }
 
 static int sq_schema_version(struct fl_store *st, int *out, struct fl_error *err)
@@ -627,7 +564,6 @@ static void sq_close(struct fl_store *st)
 
 	if (!s)
 		return;
-	ckpt_stop(s);
 	for (size_t i = 0; i < S__COUNT; i++)
 		sqlite3_finalize(s->stmts[i]);
 	if (s->db)
@@ -676,7 +612,7 @@ static int sq_open(struct fl_store **out, const char *path, unsigned flags, stru
 		if (!rc)
 			rc = sq_migrate(&s->base, err);
 		if (!rc)
-			rc = ckpt_start(s, err);
+			ckpt_setup(s);
 	}
 	if (rc)
 		goto fail;
@@ -1592,6 +1528,7 @@ const struct fl_store_ops fl_store_sqlite_ops = {
 	.migrate = sq_migrate,
 	.schema_version = sq_schema_version,
 	.ping = sq_ping,
+	.maintain = sq_maintain,
 	.begin = sq_begin,
 	.commit = sq_commit,
 	.rollback = sq_rollback,

@@ -744,6 +744,50 @@ FLT_TEST(readers_see_committed_snapshot)
 	tmp_cleanup();
 }
 
+static long file_size(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	long n;
+
+	if (!f)
+		return -1;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fclose(f);
+	return n;
+}
+
+FLT_TEST(maintain_checkpoints_a_grown_wal)
+{
+	struct fl_error err = FL_ERROR_INIT;
+	struct fl_store *st;
+	struct fl_store_ds_item it = { 0 };
+	static char value[4096];
+	char key[32];
+	long before;
+
+	tmp_setup();
+	st = open_rw();
+	OK(fl_store_maintain(st, &err)); /* nothing to do */
+	memset(value, 'v', sizeof(value));
+	it.value = value;
+	it.value_len = sizeof(value);
+	OK(fl_store_begin(st, &err));
+	for (int i = 0; i < 1200; i++) {
+		snprintf(key, sizeof(key), "k%04d", i);
+		it.key = key;
+		OK(fl_store_ds_put(st, NULL, &it, &err));
+	}
+	OK(fl_store_commit(st, &err));
+	/* commits never checkpoint by themselves: the pages are still only in the WAL */
+	before = file_size(dbpath);
+	FLT_ASSERT(before < 1200L * 4096);
+	OK(fl_store_maintain(st, &err));
+	FLT_ASSERT(file_size(dbpath) >= 1200L * 4096);
+	fl_store_close(st);
+	tmp_cleanup();
+}
+
 FLT_TEST(state_names)
 {
 	FLT_EQ_STR(fl_store_state_name(FL_ACTION_SUCCESS), "SUCCESS");
@@ -755,4 +799,5 @@ FLT_TEST(state_names)
 FLT_MAIN(migrate_fresh_and_reopen, lock_refuses_second_open, packs_crud, flows_versions,
 	 claim_oldest_first_and_states, claim_label_subset_and_command_filter, complete_and_requeue_are_fenced,
 	 once_per_execution_step_and_savepoints, load_new_and_execution_steps, audit_filters_and_paging,
-	 datastore_created_updated, expiry_in_chunks, readers_see_committed_snapshot, state_names)
+	 datastore_created_updated, expiry_in_chunks, readers_see_committed_snapshot, maintain_checkpoints_a_grown_wal,
+	 state_names)
