@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * api.c - flytectl's requests: the client built from the global options,
+ * and the mapping of answers to messages and exit codes.
+ *
+ * The server reports errors as {"error": "..."} (the original sent empty
+ * bodies); both are handled: the message shown is the server's when there
+ * is one, else the HTTP status.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+
+struct flyte_client *ctl_client(struct ctl *ctl)
+{
+	struct flyte_client_options o;
+
+	if (ctl->client)
+		return ctl->client;
+	flyte_client_options_init(&o);
+	o.api_url = ctl->server;
+	o.jwt = ctl->token;
+	o.timeout_ms = ctl->timeout_ms;
+	o.user_agent = "flytectl/" FLYTE_VERSION;
+	if (flyte_client_new(&ctl->client, &o)) {
+		ctl_fail(CTL_USAGE, "%s", flyte_last_error());
+		return NULL;
+	}
+	return ctl->client;
+}
+
+int ctl_request(struct ctl *ctl, struct flyte_response *r, const char *method, const char *path,
+		const char *content_type, const void *body, size_t len)
+{
+	struct flyte_client *c = ctl_client(ctl);
+
+	flyte_response_init(r);
+	if (!c)
+		return CTL_USAGE;
+	if (flyte_client_request(r, c, method, path, content_type, body, len))
+		return ctl_fail(CTL_ERROR, "%s", flyte_client_last_error(c));
+	return CTL_OK;
+}
+
+int ctl_expect(const struct flyte_response *r, int expected, const char *what)
+{
+	json_t *j;
+	const char *msg = NULL;
+	int code;
+
+	if (r->status == expected || (expected == 0 && r->status >= 200 && r->status < 300))
+		return CTL_OK;
+	code = r->status == 404 ? CTL_NOTFOUND : CTL_ERROR;
+	j = r->body_len ? json_loadb(r->body, r->body_len, 0, NULL) : NULL;
+	msg = json_string_value(json_object_get(j, "error"));
+	if (msg)
+		ctl_fail(code, "%s: %s (HTTP %d)", what, msg, r->status);
+	else if (r->status == 404)
+		ctl_fail(code, "%s: not found", what);
+	else
+		ctl_fail(code, "%s: server answered HTTP %d%s%.200s", what, r->status,
+			 r->body_len && !j ? ": " : "", r->body_len && !j ? r->body : "");
+	json_decref(j);
+	return code;
+}
+
+int ctl_get_json(struct ctl *ctl, const char *path, const char *what, json_t **out)
+{
+	struct flyte_response r;
+	json_error_t err;
+	int rc;
+
+	*out = NULL;
+	rc = ctl_request(ctl, &r, "GET", path, NULL, NULL, 0);
+	if (!rc)
+		rc = ctl_expect(&r, 200, what);
+	if (!rc) {
+		*out = json_loadb(r.body, r.body_len, 0, &err);
+		if (!*out)
+			rc = ctl_fail(CTL_ERROR, "%s: the server's answer is not JSON: %s", what, err.text);
+	}
+	flyte_response_release(&r);
+	return rc;
+}
+
+char *ctl_path(const char *collection, const char *id)
+{
+	char *esc = NULL, *out;
+	size_t n;
+
+	if (flyte_url_escape(&esc, id))
+		return NULL;
+	n = strlen(collection) + strlen(esc) + 6;
+	out = malloc(n);
+	if (out)
+		snprintf(out, n, "/v1/%s/%s", collection, esc);
+	flyte_string_free(esc);
+	return out;
+}
