@@ -144,6 +144,7 @@ struct fl_engine {
 	struct fl_engine_job *qhead, *qtail;
 	bool stopping;
 	bool started;
+	bool kick; /* run expiry and the dead-pack sweep now (tests) */
 	pthread_t writer;
 
 	pthread_mutex_t packs_mu;
@@ -175,6 +176,11 @@ struct fl_engine {
 
 /* ---- writer.c */
 int fl_engine__writer_start(struct fl_engine *eng, struct fl_error *err);
+/*
+ * Make expiry and (when enabled) the dead-pack sweep due now; they run with
+ * the next batch, before the jobs queued after this call.  For tests.
+ */
+void fl_engine__kick_maintenance(struct fl_engine *eng);
 /* Queue a job; FL_ECANCELLED after shutdown (the job is then freed). */
 int fl_engine__submit(struct fl_engine *eng, struct fl_engine_job *job);
 struct fl_engine_job *fl_engine__job_new(enum fl_engine_job_kind kind, fl_engine_done_fn cb, void *payload);

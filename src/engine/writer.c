@@ -98,6 +98,14 @@ int fl_engine__submit(struct fl_engine *eng, struct fl_engine_job *job)
 	return FL_OK;
 }
 
+void fl_engine__kick_maintenance(struct fl_engine *eng)
+{
+	pthread_mutex_lock(&eng->mu);
+	eng->kick = true;
+	pthread_cond_signal(&eng->cond);
+	pthread_mutex_unlock(&eng->mu);
+}
+
 static void push_done(struct fl_engine *eng, struct fl_engine_job *job)
 {
 	job->next = NULL;
@@ -1181,14 +1189,14 @@ static int64_t next_deadline(struct fl_engine *eng, int64_t now)
 static void *writer_main(void *arg)
 {
 	struct fl_engine *eng = arg;
-	bool stopping = false, more;
+	bool stopping = false, more, kick;
 
 	do {
 		struct fl_engine_job *batch, *last;
 		size_t n = 0;
 
 		pthread_mutex_lock(&eng->mu);
-		while (!eng->qhead && !eng->stopping) {
+		while (!eng->qhead && !eng->stopping && !eng->kick) {
 			int64_t now = fl_time_mono_ns(), dl = next_deadline(eng, now);
 			struct timespec ts;
 			if (dl <= now)
@@ -1209,7 +1217,15 @@ static void *writer_main(void *arg)
 		}
 		stopping = eng->stopping;
 		more = eng->qhead != NULL;
+		kick = eng->kick;
+		eng->kick = false;
 		pthread_mutex_unlock(&eng->mu);
+		if (kick) {
+			eng->expire_phase = 0;
+			eng->expire_due = fl_time_mono_ns();
+			if (eng->cfg.delete_dead_packs)
+				eng->dead_due_wall = fl_time_now_ns();
+		}
 		eng->draining = stopping; /* no new parked takes while draining */
 		run_batch(eng, last ? batch : NULL, stopping);
 		maintain_store(eng);

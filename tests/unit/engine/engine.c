@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include "engine/engine-int.h"
 #include "engine/engine.h"
 #include "error.h"
 #include "fltest.h"
@@ -971,9 +972,63 @@ FLT_TEST(audit_paging_and_filters)
 	tmp_cleanup();
 }
 
+FLT_TEST(expiry_and_dead_packs)
+{
+	struct fl_engine *eng = NULL;
+	struct fl_engine_config cfg;
+	struct fl_error err = FL_ERROR_INIT;
+	struct fl_audit_filter f = { .limit = 10 };
+	json_t *list = NULL, *got = NULL, *in = NULL, *a = NULL;
+	char id[32], old_id[32];
+
+	tmp_setup();
+	fl_log_set_level(FL_LOG_ERROR);
+	fl_engine_config_default(&cfg);
+	cfg.db_path = dbpath;
+	cfg.action_ttl_sec = 2;
+	cfg.delete_dead_packs = true;
+	cfg.pack_grace_sec = 2;
+	FLT_EQ_INT(fl_engine_open(&eng, &cfg, &err), FL_OK);
+	must(eng, C_REGISTER, NULL, "{\"name\":\"Src\"}");
+	must(eng, C_REGISTER, NULL, "{\"name\":\"Worker\"}");
+	must(eng, C_REGISTER, NULL, "{\"name\":\"Gone\"}");
+	must(eng, C_FLOW, NULL, WORKER_FLOW);
+	must(eng, C_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"who\":\"old\"}}");
+	FLT_EQ_INT(fl_engine_audit_list(eng, &f, &list, &err), FL_OK);
+	snprintf(old_id, sizeof(old_id), "%s",
+		 sval(json_object_get(json_array_get(list, 0), "actions"), "s1.id"));
+	json_decref(list);
+	/* let the action and the packs age past their 2 s limits (the margin absorbs a slow machine) */
+	usleep(2200 * 1000);
+	must(eng, C_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"who\":\"new\"}}");
+	must(eng, C_EVENT, "Worker", "{\"event\":\"Ping\"}"); /* a sign of life */
+	fl_engine__kick_maintenance(eng);
+	barrier(eng);
+
+	/* the old NEW action expired: only the new one can be taken */
+	take_one(eng, "Worker", NULL, id, NULL, &in);
+	FLT_EQ_STR(json_string_value(json_object_get(in, "text")), "hi new");
+	json_decref(in);
+	FLT_EQ_INT(take(eng, "Worker", NULL, 0, &a), FL_OK);
+	FLT_ASSERT(a == NULL);
+	FLT_EQ_INT(result(eng, "Worker", old_id, -1, "{\"event\":\"Done\"}", NULL, 0), FL_ENOTFOUND);
+	/* ...but it stays in the audit, which is kept longer */
+	FLT_EQ_INT(fl_engine_audit_list(eng, &f, &list, &err), FL_OK);
+	FLT_EQ_INT(json_array_size(list), 2);
+	json_decref(list);
+	/* the silent pack was swept, the living ones stay */
+	FLT_EQ_INT(fl_engine_pack_get(eng, "Gone", &got, &err), FL_ENOTFOUND);
+	FLT_EQ_INT(fl_engine_pack_get(eng, "Src", &got, &err), FL_OK);
+	json_decref(got);
+	FLT_EQ_INT(fl_engine_pack_get(eng, "Worker", &got, &err), FL_OK);
+	json_decref(got);
+	fl_engine_free(eng);
+	tmp_cleanup();
+}
+
 FLT_MAIN(register_pack, flow_validation_and_shapes, event_creates_takeable_action, event_body_validation,
 	 take_parks_and_is_woken, take_timeout_answers_no_action, result_continues_with_context,
 	 fatal_result_and_false_criteria, result_starts_other_executions, result_errors, release_puts_action_back,
 	 concurrent_results_fire_a_step_once, continuation_uses_the_version_that_started,
 	 datastore_crud_and_templates, labels_match_events_and_takers, restart_keeps_state,
-	 shutdown_refuses_new_jobs, audit_paging_and_filters)
+	 shutdown_refuses_new_jobs, audit_paging_and_filters, expiry_and_dead_packs)
