@@ -278,6 +278,24 @@ static void cron_state_free(void *state)
 	fl_cron_free(state);
 }
 
+/*
+ * Instants are int64 nanoseconds, which span the years 1678 to 2261; a
+ * timestamp outside them is reported as an invalid date.
+ */
+static bool year_in_range(const char *s, size_t n)
+{
+	int y = 0;
+
+	if (n < 4)
+		return false;
+	for (size_t i = 0; i < 4; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		y = y * 10 + (s[i] - '0');
+	}
+	return y >= 1678 && y <= 2261;
+}
+
 static int f_matches_cron(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void *state, fl_val **out)
 {
 	struct fl_error ignored = FL_ERROR_INIT;
@@ -288,7 +306,7 @@ static int f_matches_cron(struct fl_tmpl_call *call, fl_val *in, fl_val *param, 
 	int off;
 
 	string_of(&s, in);
-	if (fl_time_parse_rfc3339(s.ptr, s.len, &ns, &off) != 0) {
+	if (!year_in_range(s.ptr, s.len) || fl_time_parse_rfc3339(s.ptr, s.len, &ns, &off) != 0) {
 		int rc = fl_error_set(call->err, FL_EINVALID, "invalid date: '%.*s'", (int)FL_MIN(s.len, (size_t)100),
 				      s.ptr);
 		fl_buf_release(&s);
