@@ -157,6 +157,8 @@ int fl_time_parse_rfc3339(const char *s, size_t len, int64_t *ns, int *offset_se
 		return -1;
 	int64_t days = fl_time_days_from_civil(y, (unsigned)mo, (unsigned)d);
 	int64_t secs = days * 86400 + h * 3600 + mi * 60 + se - off;
+	if (secs >= INT64_MAX / FL_NS_PER_SEC || secs <= INT64_MIN / FL_NS_PER_SEC)
+		return -1; /* beyond what int64 nanoseconds can hold (years before 1678 or after 2262) */
 	*ns = secs * FL_NS_PER_SEC + frac;
 	if (offset_sec)
 		*offset_sec = off;
