@@ -8,6 +8,9 @@
  * evaluations per second and the time per evaluation.
  *
  * usage: tmpl-bench [SECONDS_PER_TEMPLATE]   (default 2)
+ *        tmpl-bench -n COUNT                (exactly COUNT evaluations each, for
+ *                                            instruction counts under callgrind)
+ * TMPL_BENCH_ONLY=<name> runs a single template.
  */
 #include "fl-common.h"
 
@@ -36,7 +39,7 @@ static const struct {
 	{ "criteria compare", "{{ Event.Payload.RoomId == 'deployRoom' && Event.Payload.user.name != '' }}", true },
 	{ "command input",
 	  "{\"channelId\": \"{{ Context.ChannelID }}\", \"message\": \"Hey <@{{ Event.Payload.user.id }}>! "
-	  "{{ Event.Payload.stdout|trim }}\"}",
+	  "{{ Event.Payload.stdout|default:'(no output)' }}\"}",
 	  false },
 	{ "command no filter",
 	  "{\"channelId\": \"{{ Context.ChannelID }}\", \"message\": \"Hey <@{{ Event.Payload.user.id }}>! "
@@ -46,7 +49,7 @@ static const struct {
 	{ "loop", "{% for c in Event.Payload.commits %}{{ forloop.Counter }}:{{ c.id }} {% endfor %}", false },
 };
 
-static int run_one(size_t i, fl_val *ctx, double seconds)
+static int run_one(size_t i, fl_val *ctx, double seconds, uint64_t count)
 {
 	struct fl_error err = FL_ERROR_INIT;
 	struct fl_tmpl *t = NULL;
@@ -71,7 +74,7 @@ static int run_one(size_t i, fl_val *ctx, double seconds)
 	start = fl_time_mono_ns();
 	deadline = start + (int64_t)(seconds * 1e9);
 	do {
-		for (int k = 0; k < 1000; k++) {
+		for (uint64_t k = 0; k < (count ? count : 1000); k++) {
 			if (cases[i].criteria) {
 				rc = fl_tmpl_render_bool(t, ctx, NULL, &b, &err);
 			} else {
@@ -81,9 +84,9 @@ static int run_one(size_t i, fl_val *ctx, double seconds)
 			if (rc)
 				break;
 		}
-		n += 1000;
+		n += count ? count : 1000;
 		now = fl_time_mono_ns();
-	} while (!rc && now < deadline);
+	} while (!rc && !count && now < deadline);
 	double secs = (double)(now - start) / 1e9;
 	printf("%-18s  %10.0f evaluations/s  %7.3f us/evaluation  (%" PRIu64 " in %.2f s)\n", cases[i].name,
 	       (double)n / secs, secs * 1e6 / (double)n, n, secs);
@@ -95,7 +98,8 @@ static int run_one(size_t i, fl_val *ctx, double seconds)
 int main(int argc, char **argv)
 {
 	struct fl_error err = FL_ERROR_INIT;
-	double seconds = argc > 1 ? strtod(argv[1], NULL) : 2.0;
+	double seconds = 2.0;
+	uint64_t count = 0;
 	fl_val *ctx = fl_val_parse_json(context_json, strlen(context_json), FL_VAL_JSON_NUMBERS_AS_FLOAT, &err);
 	int bad = 0;
 
@@ -103,11 +107,20 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bad context: %s\n", err.msg);
 		return 1;
 	}
+	if (argc > 2 && !strcmp(argv[1], "-n"))
+		count = strtoull(argv[2], NULL, 10);
+	else if (argc > 1)
+		seconds = strtod(argv[1], NULL);
 	if (seconds <= 0)
 		seconds = 2.0;
-	printf("template evaluations, one thread, compiled once (%.1f s each)\n", seconds);
+	if (count)
+		printf("template evaluations, one thread, compiled once (%" PRIu64 " each)\n", count);
+	else
+		printf("template evaluations, one thread, compiled once (%.1f s each)\n", seconds);
+	const char *only = getenv("TMPL_BENCH_ONLY"); /* run one template, by name */
 	for (size_t i = 0; i < FL_ARRAY_LEN(cases); i++)
-		bad += run_one(i, ctx, seconds);
+		if (!only || !strcmp(only, cases[i].name))
+			bad += run_one(i, ctx, seconds, count);
 	fl_val_unref(ctx);
 	return bad ? 1 : 0;
 }

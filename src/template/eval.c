@@ -353,7 +353,7 @@ static int access(struct fl_tmpl__rs *rs, const struct fl_tmpl__ex *e, const str
 	case ACC_ATTR:
 		switch (fl_val_type(cur)) {
 		case FL_VAL_OBJECT:
-			next = fl_val_ref(fl_val_object_get(cur, a->name.ptr, a->name.len));
+			next = fl_val_ref(fl_val_object_get_hashed(cur, a->name.ptr, a->name.len, a->hash));
 			break;
 		case FL_VAL_TIME:
 			next = time_method(cur, a->name);
@@ -454,7 +454,7 @@ static int eval_var(struct fl_tmpl__rs *rs, const struct fl_tmpl__ex *e, fl_val 
 	} else if (e->u.var.func) {
 		cur = fl_val_ref(e->u.var.func);
 	} else {
-		cur = fl_val_ref(fl_val_object_get(rs->ctx, e->u.var.name.ptr, e->u.var.name.len));
+		cur = fl_val_ref(fl_val_object_get_hashed(rs->ctx, e->u.var.name.ptr, e->u.var.name.len, e->u.var.hash));
 		if (!cur)
 			cur = fl_val_nil();
 	}

@@ -256,6 +256,7 @@ static int parse_operand(struct fl_tmpl__ps *ps, struct fl_tmpl__ex **out)
 	ps->pos++;
 	e = new_ex(ps, EX_VAR, t);
 	e->u.var.name = fl_str_make(t->p, t->len);
+	e->u.var.hash = fl_val_key_hash(t->p, t->len);
 	const struct fl_tmpl_function *fn = fl_tmpl_function_find(t->p, t->len);
 	if (fn)
 		e->u.var.func = fl_tmpl__keep(ps->t, fl_val_func(fn->name, fn->fn));
@@ -277,6 +278,7 @@ static int parse_operand(struct fl_tmpl__ps *ps, struct fl_tmpl__ex **out)
 			if (p->type == TOK_IDENT) {
 				acc->kind = ACC_ATTR;
 				acc->name = fl_str_make(p->p, p->len);
+				acc->hash = fl_val_key_hash(p->p, p->len);
 			} else if (p->type == TOK_NUMBER) {
 				char buf[24];
 				if (p->len >= sizeof(buf))

@@ -155,45 +155,74 @@ bool fl_tmpl_is_literal(const struct fl_tmpl *t)
 
 /* --------------------------------------------------------------- render */
 
-static int render_call(const struct fl_tmpl *t, fl_val *ctx, const struct fl_tmpl_call *call, struct fl_buf *out)
-{
+/* The state of one render, set up and torn down around the tree's execution. */
+struct render {
 	struct fl_tmpl__rs rs;
 	struct fl_tmpl__scope root;
 	struct fl_tmpl__slot small[4];
-	size_t saved_max = out->max;
+	size_t saved_max;
+};
+
+static void render_begin(struct render *r, const struct fl_tmpl *t, fl_val *ctx, const struct fl_tmpl_call *call,
+			 struct fl_buf *out)
+{
 	size_t cur_max = out->max ? out->max : FL_BUF_DEFAULT_MAX;
 	size_t budget = call->limits->max_output;
-	int rc;
 
-	memset(&rs, 0, sizeof(rs));
-	rs.t = t;
-	rs.call = *call;
-	rs.err = call->err;
-	rs.ctx = ctx;
-	rs.out = out;
-	rs.out_base = out->len;
-	rs.slots = small;
-	if (t->nslots > FL_ARRAY_LEN(small))
-		rs.slots = fl_xcalloc(t->nslots, sizeof(*rs.slots));
-	else
-		memset(small, 0, sizeof(small));
+	memset(&r->rs, 0, sizeof(r->rs));
+	r->rs.t = t;
+	r->rs.call = *call;
+	r->rs.err = call->err;
+	r->rs.ctx = ctx;
+	r->rs.out = out;
+	r->rs.out_base = out->len;
+	r->rs.slots = r->small;
+	if (t->nslots > FL_ARRAY_LEN(r->small))
+		r->rs.slots = fl_xcalloc(t->nslots, sizeof(*r->rs.slots));
+	else if (t->nslots)
+		memset(r->small, 0, t->nslots * sizeof(r->small[0]));
+	r->saved_max = out->max;
 	if (out->len <= SIZE_MAX - budget && out->len + budget < cur_max)
 		out->max = out->len + budget;
-	fl_tmpl__scope_push(&rs, &root);
+	fl_tmpl__scope_push(&r->rs, &r->root);
+}
 
-	rc = fl_tmpl__exec_list(&rs, t->root);
+static void render_end(struct render *r, const struct fl_tmpl *t)
+{
+	struct fl_tmpl__rs *rs = &r->rs;
 
-	fl_tmpl__scope_pop(&rs);
-	out->max = saved_max;
+	fl_tmpl__scope_pop(rs);
+	rs->out->max = r->saved_max;
 	for (size_t i = 0; i < t->nslots; i++) {
-		for (size_t k = 0; k < rs.slots[i].nlast; k++)
-			fl_val_unref(rs.slots[i].last[k]);
-		free(rs.slots[i].last);
-		free(rs.slots[i].content);
+		for (size_t k = 0; k < rs->slots[i].nlast; k++)
+			fl_val_unref(rs->slots[i].last[k]);
+		free(rs->slots[i].last);
+		free(rs->slots[i].content);
 	}
-	if (rs.slots != small)
-		free(rs.slots);
+	if (rs->slots != r->small)
+		free(rs->slots);
+}
+
+static int render_call(const struct fl_tmpl *t, fl_val *ctx, const struct fl_tmpl_call *call, struct fl_buf *out)
+{
+	struct render r;
+	int rc;
+
+	render_begin(&r, t, ctx, call, out);
+	rc = fl_tmpl__exec_list(&r.rs, t->root);
+	render_end(&r, t);
 	return rc;
+}
+
+static void call_init(struct fl_tmpl_call *call, const struct fl_tmpl *t, const struct fl_tmpl_env *env,
+		      struct fl_error *err, uint64_t *steps, uint64_t *rng)
+{
+	memset(call, 0, sizeof(*call));
+	call->err = err;
+	call->env = env;
+	call->limits = env && env->limits ? env->limits : &t->lim;
+	call->steps = steps;
+	call->rng = rng;
 }
 
 int fl_tmpl_render(const struct fl_tmpl *t, fl_val *ctx, const struct fl_tmpl_env *env, struct fl_buf *out,
@@ -203,14 +232,8 @@ int fl_tmpl_render(const struct fl_tmpl *t, fl_val *ctx, const struct fl_tmpl_en
 	struct fl_tmpl_call call;
 	uint64_t steps = 0, rng = 0;
 
-	memset(&call, 0, sizeof(call));
-	call.err = err ? err : &local;
-	call.env = env;
-	call.limits = env && env->limits ? env->limits : &t->lim;
-	call.steps = &steps;
-	call.rng = &rng;
-	call.depth = 0;
-	call.autoescape = false;
+	fl_error_clear(err);
+	call_init(&call, t, env, err ? err : &local, &steps, &rng);
 	return render_call(t, ctx, &call, out);
 }
 
@@ -232,13 +255,66 @@ int fl_tmpl_parse_bool(const char *s, size_t len, bool *out)
 	return -1;
 }
 
+/*
+ * A criteria that is a single `{{ expression }}` is evaluated without
+ * rendering: a boolean result is the answer (True/False parse back to it),
+ * any other value is rendered into b exactly as {{ }} would.  Returns
+ * FAST_DECIDED, FAST_RENDERED, FAST_NO (another shape of template) or an error.
+ */
+enum { FAST_NO = 0, FAST_RENDERED = 1, FAST_DECIDED = 2 };
+
+static int bool_fast_path(const struct fl_tmpl *t, fl_val *ctx, const struct fl_tmpl_env *env, bool *out,
+			  struct fl_buf *b, struct fl_error *err)
+{
+	struct fl_tmpl_call call;
+	struct fl_buf none = FL_BUF_INIT(1);
+	struct render r;
+	uint64_t steps = 0, rng = 0;
+	fl_val *v = NULL;
+	int rc;
+
+	if (!t->root || t->root->next || t->root->exec != fl_tmpl__exec_output)
+		return FAST_NO;
+	call_init(&call, t, env, err, &steps, &rng);
+	render_begin(&r, t, ctx, &call, &none);
+	rc = fl_tmpl__step(&r.rs);
+	if (!rc)
+		rc = fl_tmpl__eval(&r.rs, t->root->ex[0], &v);
+	render_end(&r, t);
+	if (rc)
+		return rc;
+	rc = FAST_RENDERED;
+	if (fl_val_type(v) == FL_VAL_BOOL) {
+		*out = fl_val_get_bool(v);
+		rc = FAST_DECIDED;
+	} else {
+		fl_val_render(v, b);
+	}
+	fl_val_unref(v);
+	if (b->failed)
+		return fl_error_set(err, FL_ELIMIT, "output exceeds %zu bytes", call.limits->max_output);
+	return rc;
+}
+
 int fl_tmpl_render_bool(const struct fl_tmpl *t, fl_val *ctx, const struct fl_tmpl_env *env, bool *out,
 			struct fl_error *err)
 {
+	struct fl_error local = FL_ERROR_INIT;
 	struct fl_buf b = FL_BUF_INIT(0);
-	int rc = fl_tmpl_render(t, ctx, env, &b, err);
+	int rc;
 
 	*out = false;
+	fl_error_clear(err);
+	fl_buf_init(&b, env && env->limits ? env->limits->max_output : t->lim.max_output);
+	rc = bool_fast_path(t, ctx, env, out, &b, err ? err : &local);
+	if (rc == FAST_DECIDED) {
+		fl_buf_release(&b);
+		return FL_OK;
+	}
+	if (rc == FAST_NO)
+		rc = fl_tmpl_render(t, ctx, env, &b, err);
+	else if (rc == FAST_RENDERED)
+		rc = FL_OK;
 	if (!rc && fl_tmpl_parse_bool(b.ptr, b.len, out) != 0) {
 		size_t show = b.len > 64 ? 64 : b.len;
 		rc = fl_error_set(err, FL_EINVALID, "criteria output '%.*s%s' is not a boolean", (int)show, b.ptr,

@@ -112,6 +112,7 @@ struct fl_tmpl__acc {
 	uint32_t line, col;
 	const char *at;     /* source position of the accessor */
 	struct fl_str name; /* ACC_ATTR */
+	uint32_t hash;      /* ACC_ATTR: fl_val_key_hash(name) */
 	int64_t index;      /* ACC_INDEX */
 	struct fl_tmpl__ex *sub;  /* ACC_SUBSCRIPT */
 	struct fl_tmpl__ex **args; /* ACC_CALL */
@@ -125,6 +126,7 @@ struct fl_tmpl__ex {
 		fl_val *lit; /* EX_LIT (owned by the template) */
 		struct {
 			struct fl_str name; /* root identifier */
+			uint32_t hash;      /* fl_val_key_hash(name) */
 			struct fl_str text; /* whole variable, for messages */
 			fl_val *func;       /* static function of that name, or NULL */
 			struct fl_tmpl__acc *acc;

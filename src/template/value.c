@@ -463,6 +463,21 @@ fl_val *fl_val_object_get(const fl_val *obj, const char *key, size_t keylen)
 	return at < 0 ? NULL : obj->u.o.e[at].val;
 }
 
+uint32_t fl_val_key_hash(const char *key, size_t keylen)
+{
+	return key_hash(key, keylen);
+}
+
+fl_val *fl_val_object_get_hashed(const fl_val *obj, const char *key, size_t keylen, uint32_t hash)
+{
+	long at;
+
+	if (!obj || obj->type != FL_VAL_OBJECT || !obj->u.o.n)
+		return NULL;
+	at = object_find(obj, key, keylen, hash);
+	return at < 0 ? NULL : obj->u.o.e[at].val;
+}
+
 bool fl_val_object_entry(const fl_val *obj, size_t i, const char **key, size_t *keylen, fl_val **val)
 {
 	if (!obj || obj->type != FL_VAL_OBJECT || i >= obj->u.o.n)

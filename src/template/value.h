@@ -91,6 +91,10 @@ size_t fl_val_len(const fl_val *v); /* array/object element count, string byte l
 fl_val *fl_val_array_get(const fl_val *arr, size_t i);
 /* Borrowed value for key; NULL when missing or not an object. */
 fl_val *fl_val_object_get(const fl_val *obj, const char *key, size_t keylen);
+/* The hash objects use for key, so that a fixed key can be hashed once. */
+uint32_t fl_val_key_hash(const char *key, size_t keylen);
+/* fl_val_object_get with hash == fl_val_key_hash(key, keylen). */
+fl_val *fl_val_object_get_hashed(const fl_val *obj, const char *key, size_t keylen, uint32_t hash);
 /* i-th entry in insertion order; key and value borrowed. false when out of range. */
 bool fl_val_object_entry(const fl_val *obj, size_t i, const char **key, size_t *keylen, fl_val **val);
 
