@@ -95,6 +95,8 @@ struct flh_server_opts {
  * Start a server in a fresh temporary directory.  The child gets the test's
  * environment minus every FLYTE_* variable, plus FLYTE_PORT (free port),
  * FLYTE_BIND_ADDRESS=127.0.0.1, FLYTE_DB_PATH=<dir>/flyte.db, plus opts->env.
+ * When opts->env sets FLYTE_TLS_CERT_PATH the server URL is https (the
+ * harness does not verify certificates).
  * Its stdout and stderr go to <dir>/server.log.  Returns 0 and stores the
  * server (caller owns, flh_server_free) in *out once /health answers 200;
  * returns -1 after printing TAP diagnostics (and the log tail) otherwise.
@@ -132,7 +134,7 @@ bool flh_server_running(struct flh_server *s);
 void flh_server_free(struct flh_server *s);
 
 /* Borrowed accessors. */
-const char *flh_server_url(const struct flh_server *s); /* "http://127.0.0.1:PORT" */
+const char *flh_server_url(const struct flh_server *s); /* "http[s]://127.0.0.1:PORT" */
 int flh_server_port(const struct flh_server *s);
 const char *flh_server_dir(const struct flh_server *s);
 const char *flh_server_db_path(const struct flh_server *s);
