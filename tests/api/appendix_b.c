@@ -12,7 +12,10 @@
  * NEW, PENDING, SUCCESS.  Criteria that do not hold create nothing.  The
  * acceptance scenario registers a pack without commands, runs a flow on
  * its own MessageSent event and checks that the action's result starts a
- * new execution of the same flow.
+ * new execution of the same flow.  Further end-to-end checks: how payload
+ * values render in templates (§d.2), that a step fires at most once per
+ * execution (§c.3), and that a FATAL result satisfies dependsOn so a
+ * failure step runs with the chain's context (§b.4, §c.5).
  */
 #include "fl-common.h"
 
@@ -286,5 +289,114 @@ FLT_TEST(acceptance_result_retriggers_same_flow)
 	flh_server_free(s);
 }
 
+FLT_TEST(template_rendering_of_payload_values)
+{
+	/* §d.2: payload numbers are doubles (six decimals), booleans render
+	 * True/False, missing values render empty, non-string input values
+	 * pass through, null object members are dropped. */
+	static const char flow[] =
+		"{\"name\":\"render_flow\",\"steps\":[{\"id\":\"s\","
+		"\"event\":{\"packName\":\"RenderSrc\",\"name\":\"Go\"},"
+		"\"criteria\":\"{{ Event.Payload.exit_code|integer == 0 }}\","
+		"\"command\":{\"packName\":\"RenderSink\",\"name\":\"Show\",\"input\":{"
+		"\"n\":\"{{ Event.Payload.n }}\",\"i\":\"{{ Event.Payload.n|integer }}\","
+		"\"b\":\"{{ Event.Payload.ok }}\",\"missing\":\"[{{ Event.Payload.nope }}]\","
+		"\"name\":\"{{ Event.Name }}/{{ Event.Pack.Name }}\","
+		"\"keep\":3,\"flag\":false,\"gone\":null,\"nested\":[\"{{ Event.Payload.s|upper }}\",7]}}}]}";
+	struct flh_server *s = start();
+	struct flh_pack src, sink;
+	struct flh_action a;
+	json_t *want;
+	FLH_EQ_INT(flh_pack_register(&src, s, "{\"name\":\"RenderSrc\"}"), 201);
+	FLH_EQ_INT(flh_pack_register(&sink, s, "{\"name\":\"RenderSink\"}"), 201);
+	FLH_EQ_INT(api_post_flow(s, flow), 201);
+	FLH_EQ_INT(flh_pack_event(&src, "Go", "{\"n\":5,\"ok\":true,\"s\":\"abc\",\"exit_code\":0}"), 202);
+	FLH_EQ_INT(flh_pack_take_wait(&sink, NULL, &a, FLH_WAIT_MS), 200);
+	want = flh_json("{\"n\":\"5.000000\",\"i\":\"5\",\"b\":\"True\",\"missing\":\"[]\",\"name\":\"Go/RenderSrc\","
+			"\"keep\":3,\"flag\":false,\"nested\":[\"ABC\",7]}");
+	FLH_JSON_SAME(a.input, want, false);
+	json_decref(want);
+	flh_action_release(&a);
+	flh_pack_release(&src);
+	flh_pack_release(&sink);
+	flh_server_free(s);
+}
+
+static const char CHAIN_FLOW[] =
+	"{\"name\":\"chain_flow\",\"steps\":["
+	"{\"id\":\"start\",\"event\":{\"packName\":\"ChainSrc\",\"name\":\"Go\"},"
+	"\"context\":{\"Who\":\"{{ Event.Payload.who }}\"},"
+	"\"command\":{\"packName\":\"ChainW\",\"name\":\"First\"}},"
+	"{\"id\":\"next\",\"dependsOn\":[\"start\"],\"event\":{\"packName\":\"ChainW\",\"name\":\"Done\"},"
+	"\"command\":{\"packName\":\"ChainW\",\"name\":\"Second\",\"input\":\"{{ Context.Who }}\"}},"
+	"{\"id\":\"onfail\",\"dependsOn\":[\"start\"],\"event\":{\"packName\":\"ChainW\",\"name\":\"FATAL\"},"
+	"\"command\":{\"packName\":\"ChainW\",\"name\":\"Cleanup\",\"input\":\"{{ Context.Who }}\"}}]}";
+
+FLT_TEST(each_step_fires_once_per_execution)
+{
+	struct flh_server *s = start();
+	struct flh_pack src, w;
+	struct flh_action a, b, none;
+	json_t *audit;
+	FLH_EQ_INT(flh_pack_register(&src, s, "{\"name\":\"ChainSrc\"}"), 201);
+	FLH_EQ_INT(flh_pack_register(&w, s, "{\"name\":\"ChainW\"}"), 201);
+	FLH_EQ_INT(api_post_flow(s, CHAIN_FLOW), 201);
+	FLH_EQ_INT(flh_pack_event(&src, "Go", "{\"who\":\"ann\"}"), 202);
+	FLH_EQ_INT(flh_pack_take_wait(&w, NULL, &a, FLH_WAIT_MS), 200);
+	FLH_EQ_STR(a.command, "First");
+	FLH_EQ_INT(flh_action_result(s, &a, "Done", NULL), 202);
+	FLH_EQ_INT(flh_pack_take_wait(&w, NULL, &b, FLH_WAIT_MS), 200);
+	FLH_EQ_STR(b.command, "Second");
+	FLH_EQ_STR(json_string_value(b.input), "ann");
+	/* Second's own "Done" matches step "next" again: it already ran. */
+	FLH_EQ_INT(flh_action_result(s, &b, "Done", NULL), 202);
+	audit = api_audit_wait(s, "flowName=chain_flow", 1, NULL, NULL, FLH_WAIT_MS);
+	FLH_EQ_INT(json_array_size(json_object_get(audit, "flows")), 1);
+	json_decref(audit);
+	FLH_EQ_INT(flh_pack_take(&w, NULL, &none), 204);
+	flh_action_release(&none);
+	audit = api_audit_wait(s, "flowName=chain_flow", 1, NULL, NULL, FLH_WAIT_MS);
+	FLH_EQ_INT(api_audit_action_count(audit), 2);
+	FLH_EQ_STR(flh_json_str(audit, "flows.0.actions.next.state.value"), "SUCCESS");
+	json_decref(audit);
+	flh_action_release(&a);
+	flh_action_release(&b);
+	flh_pack_release(&src);
+	flh_pack_release(&w);
+	flh_server_free(s);
+}
+
+FLT_TEST(fatal_result_runs_failure_step)
+{
+	/* §b.4: FATAL is a finished state and satisfies dependsOn, so a step
+	 * listening for FATAL handles the failure, with the chain's context. */
+	struct flh_server *s = start();
+	struct flh_pack src, w;
+	struct flh_action a, b, none;
+	json_t *audit;
+	FLH_EQ_INT(flh_pack_register(&src, s, "{\"name\":\"ChainSrc\"}"), 201);
+	FLH_EQ_INT(flh_pack_register(&w, s, "{\"name\":\"ChainW\"}"), 201);
+	FLH_EQ_INT(api_post_flow(s, CHAIN_FLOW), 201);
+	FLH_EQ_INT(flh_pack_event(&src, "Go", "{\"who\":\"bob\"}"), 202);
+	FLH_EQ_INT(flh_pack_take_wait(&w, NULL, &a, FLH_WAIT_MS), 200);
+	FLH_EQ_STR(a.command, "First");
+	FLH_EQ_INT(flh_action_result(s, &a, "FATAL", "\"boom\""), 202);
+	FLH_EQ_INT(flh_pack_take_wait(&w, NULL, &b, FLH_WAIT_MS), 200);
+	FLH_EQ_STR(b.command, "Cleanup");
+	FLH_EQ_STR(json_string_value(b.input), "bob");
+	FLH_EQ_INT(flh_pack_take(&w, NULL, &none), 204);
+	flh_action_release(&none);
+	audit = api_audit_wait(s, "flowName=chain_flow", 1, NULL, NULL, FLH_WAIT_MS);
+	FLH_EQ_STR(flh_json_str(audit, "flows.0.actions.start.state.value"), "FATAL");
+	FLH_ASSERT(flh_json_get(audit, "flows.0.actions.next") == NULL);
+	json_decref(audit);
+	flh_action_release(&a);
+	flh_action_release(&b);
+	flh_pack_release(&src);
+	flh_pack_release(&w);
+	flh_server_free(s);
+}
+
 FLT_MAIN(bank_holiday_flow_end_to_end, criteria_that_do_not_hold_create_nothing,
-	 acceptance_result_retriggers_same_flow)
+	 acceptance_result_retriggers_same_flow, template_rendering_of_payload_values,
+	 each_step_fires_once_per_execution, fatal_result_runs_failure_step)

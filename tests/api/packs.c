@@ -373,6 +373,54 @@ FLT_TEST(different_labels_are_different_instances)
 	flh_pack_release(&b);
 }
 
+FLT_TEST(deleted_pack_gets_404_on_take_and_event)
+{
+	struct flh_pack p;
+	struct flh_action a;
+	struct flh_resp *r;
+	FLH_EQ_INT(flh_pack_register(&p, srv(), "{\"name\":\"Vanishing\",\"commands\":[{\"name\":\"C\"}]}"), 201);
+	r = flh_delete(srv(), "/v1/packs/Vanishing");
+	FLH_STATUS(r, 204);
+	flh_resp_free(r);
+	/* Go packs exit on this 404; it must mean "pack unknown". */
+	FLH_EQ_INT(flh_pack_take(&p, NULL, &a), 404);
+	flh_action_release(&a);
+	r = flh_post_json(srv(), p.event_href, "{\"event\":\"E\"}");
+	FLH_ERROR(r, 404);
+	flh_resp_free(r);
+	/* Re-registering brings it back. */
+	flh_pack_release(&p);
+	FLH_EQ_INT(flh_pack_register(&p, srv(), "{\"name\":\"Vanishing\",\"commands\":[{\"name\":\"C\"}]}"), 201);
+	FLH_EQ_INT(flh_pack_take(&p, NULL, &a), 204);
+	flh_action_release(&a);
+	flh_pack_release(&p);
+}
+
+FLT_TEST(event_bodies_accepted)
+{
+	static const char *const bodies[] = {
+		"{}",
+		"{\"event\":\"E\"}",
+		"{\"event\":\"E\",\"payload\":null}",
+		"{\"event\":\"E\",\"payload\":\"text\"}",
+		"{\"event\":\"E\",\"payload\":[1,2.5,true,null]}",
+		"{\"event\":\"E\",\"payload\":42}",
+		"{\"event\":\"E\",\"payload\":{},\"createdAt\":\"2018-02-14T17:14:37.765525+01:00\"}",
+		"{\"event\":\"E\",\"payload\":{},\"unknownField\":1}",
+	};
+	struct flh_pack p;
+	FLH_EQ_INT(flh_pack_register(&p, srv(), "{\"name\":\"Eventful\"}"), 201);
+	for (size_t i = 0; i < FL_ARRAY_LEN(bodies); i++) {
+		struct flh_resp *r = flh_post_json(srv(), p.event_href, bodies[i]);
+		if (r->status != 202)
+			printf("# body %s\n", bodies[i]);
+		FLH_STATUS(r, 202);
+		FLH_EQ_INT(r->body_len, 0);
+		flh_resp_free(r);
+	}
+	flh_pack_release(&p);
+}
+
 static int64_t last_seen_ns(struct flh_pack *p)
 {
 	char *ls = flh_pack_last_seen(p);
@@ -421,4 +469,5 @@ FLT_MAIN(empty_list_is_empty_array, register_exact_document, no_labels_means_no_
 	 reregistration_replaces_definition, list_sorted_by_name_with_summary_fields, get_unknown_is_404,
 	 delete_then_404, reserved_rels_rejected, support_and_setup_rels_accepted,
 	 command_and_event_links_not_validated, client_shapes_accepted, percent_encoded_id_in_path,
-	 different_labels_are_different_instances, last_seen_refreshed_by_event_take_and_result_not_by_get)
+	 different_labels_are_different_instances, last_seen_refreshed_by_event_take_and_result_not_by_get,
+	 deleted_pack_gets_404_on_take_and_event, event_bodies_accepted)
