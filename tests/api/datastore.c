@@ -161,6 +161,25 @@ FLT_TEST(delete_204_then_404)
 	flh_resp_free(r);
 }
 
+FLT_TEST(keys_with_dots_and_slashes)
+{
+	struct flh_resp *r;
+	struct flh_part part = { .name = "value", .data = "x", .filename = "v", .type = "text/plain" };
+	struct flh_req req = { .method = "PUT", .url = "/v1/datastore/a/b", .parts = &part, .nparts = 1 };
+	FLH_EQ_INT(api_put_item(srv(), "teams.json", "[]", 2, "application/json", NULL, NULL), 201);
+	r = flh_get(srv(), "/v1/datastore/teams.json");
+	FLH_STATUS(r, 200);
+	FLH_EQ_INT(r->body_len, 2);
+	flh_resp_free(r);
+	/* A key is one path segment. */
+	r = flh_http(srv(), &req);
+	FLH_ERROR(r, 404);
+	flh_resp_free(r);
+	r = flh_get(srv(), "/v1/datastore/a/b");
+	FLH_ERROR(r, 404);
+	flh_resp_free(r);
+}
+
 FLT_TEST(templates_read_json_and_text_items)
 {
 	static const char flow[] =
@@ -213,4 +232,4 @@ FLT_TEST(templates_read_json_and_text_items)
 
 FLT_MAIN(put_new_201_again_204_get_raw, identical_put_is_204, default_content_type, binary_value_round_trip,
 	 description_field_and_query_precedence, list_sorted_with_item_shape, delete_204_then_404,
-	 templates_read_json_and_text_items)
+	 keys_with_dots_and_slashes, templates_read_json_and_text_items)

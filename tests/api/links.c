@@ -333,6 +333,26 @@ FLT_TEST(datastore_put_201_then_204_and_item_link)
 	flh_resp_free(r);
 }
 
+FLT_TEST(every_advertised_link_answers)
+{
+	/* Clients navigate from /v1: every href it advertises must work. */
+	struct flh_resp *r = flh_get(srv(), "/v1");
+	json_t *links, *l;
+	size_t i;
+	FLH_STATUS(r, 200);
+	links = json_object_get(flh_resp_json(r), "links");
+	FLH_ASSERT(json_array_size(links) > 0);
+	json_array_foreach(links, i, l) {
+		const char *href = json_string_value(json_object_get(l, "href"));
+		struct flh_resp *t;
+		FLH_ASSERT(href != NULL);
+		t = flh_get(srv(), href);
+		FLH_STATUS(t, 200);
+		flh_resp_free(t);
+	}
+	flh_resp_free(r);
+}
+
 FLT_MAIN(root_links_exact, v1_links_exact_order, links_follow_x_forwarded_proto,
 	 x_flyte_host_wins_over_forwarded_host_and_host, x_forwarded_host_wins_over_host,
 	 host_header_with_port_is_used, list_resources_have_self_up_help,
@@ -340,4 +360,4 @@ FLT_MAIN(root_links_exact, v1_links_exact_order, links_follow_x_forwarded_proto,
 	 per_command_take_links_use_command_name, registration_links_follow_forwarded_headers,
 	 pack_links_before_server_links_do_not_capture_suffixes, discovered_links_work,
 	 action_result_link_and_audit_self_link, flow_post_201_location_and_flow_links,
-	 datastore_put_201_then_204_and_item_link)
+	 datastore_put_201_then_204_and_item_link, every_advertised_link_answers)
