@@ -14,6 +14,7 @@
 #include "api/api.h"
 #include "fltest.h"
 #include "http/router.h"
+#include "http/yaml.h"
 #include "log.h"
 
 static struct fl_engine *engine;
@@ -490,6 +491,34 @@ FLT_TEST(test_audit)
 	done(c, true);
 }
 
+/* The embedded OpenAPI document parses and describes every route of the table. */
+FLT_TEST(test_openapi_covers_routes)
+{
+	struct fl_body_limits lim = { 64, 100000, 1000 };
+	struct fl_error err = FL_ERROR_INIT;
+	json_t *doc = NULL, *paths;
+
+	FLT_EQ_INT(fl_yaml_to_json(&doc, fl_api_openapi_yaml, fl_api_openapi_yaml_len, &lim, &err), FL_OK);
+	paths = json_object_get(doc, "paths");
+	FLT_ASSERT(json_is_object(paths));
+	for (size_t i = 0; i < api.nroutes; i++) {
+		const struct fl_route *r = &api.routes[i];
+		char method[16];
+		json_t *p = json_object_get(paths, r->pattern);
+
+		if (strcmp(r->pattern, "/swagger-config/{file}") == 0)
+			continue; /* an alias of /v1/swagger */
+		for (size_t k = 0; k < sizeof(method); k++) {
+			method[k] = (char)(r->method[k] >= 'A' && r->method[k] <= 'Z' ? r->method[k] + 32 : r->method[k]);
+			if (!method[k])
+				break;
+		}
+		if (!p || !json_object_get(p, method))
+			FLT_FAIL("docs/api/openapi.yaml does not describe %s %s", r->method, r->pattern);
+	}
+	json_decref(doc);
+}
+
 FLT_TEST(test_teardown)
 {
 	char cmd[160];
@@ -503,4 +532,4 @@ FLT_TEST(test_teardown)
 
 FLT_MAIN(test_setup, test_root_and_v1, test_health_and_swagger, test_register_pack, test_register_pack_errors,
 	 test_pack_ids_are_escaped, test_flow_event_take_result, test_undelivered_take_is_released, test_flows,
-	 test_datastore, test_audit, test_teardown)
+	 test_datastore, test_audit, test_openapi_covers_routes, test_teardown)
