@@ -74,10 +74,10 @@ int flt_run(const struct flt_case *cases, size_t n);
 	int flt__failed;                                                                \
 	int flt_run(const struct flt_case *cases, size_t n)                             \
 	{                                                                               \
-		int bad = 0;                                                            \
+		volatile int bad = 0;                                                   \
 		setvbuf(stdout, NULL, _IOLBF, 0);                                       \
 		printf("1..%zu\n", n);                                                  \
-		for (size_t i = 0; i < n; i++) {                                        \
+		for (volatile size_t i = 0; i < n; i++) {                               \
 			flt__failed = 0;                                                \
 			if (setjmp(flt__jmp) == 0)                                      \
 				cases[i].fn();                                          \
