@@ -34,6 +34,7 @@ struct fl_oidc {
 	char *jwks_uri;
 	char *ca_file;
 	int timeout_ms;
+	int min_refresh_sec;
 	int64_t cooldown_ns;
 
 	pthread_mutex_t lock;
@@ -243,7 +244,7 @@ static int fetch_jwks(struct fl_oidc *o, struct fl_jwk_set **out, unsigned char 
 	SHA256((const unsigned char *)f.body.ptr, f.body.len, digest);
 	*refresh_sec = FL_OIDC_REFRESH_DEFAULT_SEC;
 	if (f.max_age >= 0)
-		*refresh_sec = (int)FL_MIN(FL_MAX(f.max_age, FL_OIDC_REFRESH_MIN_SEC), FL_OIDC_REFRESH_MAX_SEC);
+		*refresh_sec = (int)FL_MIN(FL_MAX(f.max_age, (long)o->min_refresh_sec), FL_OIDC_REFRESH_MAX_SEC);
 done:
 	fl_buf_release(&f.body);
 	return rc;
@@ -281,7 +282,7 @@ static void *refresh_main(void *arg)
 		struct fl_jwk_set *set = NULL;
 		unsigned char digest[SHA256_DIGEST_LENGTH];
 		struct fl_error err = FL_ERROR_INIT;
-		int refresh = FL_OIDC_REFRESH_MIN_SEC, rc;
+		int refresh = o->min_refresh_sec, rc;
 
 		if (!o->requested && fl_time_mono_ns() < o->next_refresh_ns) {
 			struct timespec ts;
@@ -301,7 +302,7 @@ static void *refresh_main(void *arg)
 		if (rc == FL_OK)
 			install(o, set, digest);
 		else
-			refresh = FL_OIDC_REFRESH_MIN_SEC;
+			refresh = o->min_refresh_sec;
 		o->next_refresh_ns = fl_time_mono_ns() + (int64_t)refresh * FL_NS_PER_SEC;
 		o->fetching = false;
 		o->fetch_done++;
@@ -331,6 +332,7 @@ int fl_oidc_open(struct fl_oidc **out, const struct fl_oidc_config *cfg, struct 
 	o->ca_file = cfg->ca_file ? fl_xstrdup(cfg->ca_file) : NULL;
 	o->timeout_ms = cfg->http_timeout_ms > 0 ? cfg->http_timeout_ms : 10000;
 	o->cooldown_ns = (int64_t)FL_MAX(cfg->refetch_cooldown_sec, 0) * FL_NS_PER_SEC;
+	o->min_refresh_sec = cfg->min_refresh_sec > 0 ? cfg->min_refresh_sec : FL_OIDC_REFRESH_MIN_SEC;
 	pthread_mutex_init(&o->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);

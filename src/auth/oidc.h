@@ -37,6 +37,7 @@ struct fl_oidc_config {
 	int http_timeout_ms;
 	const char *ca_file;            /* NULL: system default */
 	int refetch_cooldown_sec;       /* between on-demand refetches */
+	int min_refresh_sec;            /* floor of the periodic refresh; 0 = FL_OIDC_REFRESH_MIN_SEC */
 };
 
 int fl_oidc_open(struct fl_oidc **out, const struct fl_oidc_config *cfg, struct fl_error *err);

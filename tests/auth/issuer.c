@@ -24,16 +24,22 @@ struct ti_issuer {
 	char *jwks;
 	char *discovery; /* NULL: built from url */
 	unsigned status;
+	int max_age;
 	unsigned jwks_hits, discovery_hits;
 };
 
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *body)
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *body, int max_age)
 {
 	struct MHD_Response *r =
 		MHD_create_response_from_buffer(strlen(body), (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
 	enum MHD_Result rc;
 
 	MHD_add_response_header(r, "Content-Type", "application/json");
+	if (max_age >= 0) {
+		char cc[64];
+		snprintf(cc, sizeof(cc), "public, max-age=%d, must-revalidate", max_age);
+		MHD_add_response_header(r, "Cache-Control", cc);
+	}
 	rc = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return rc;
@@ -45,6 +51,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	struct ti_issuer *iss = cls;
 	char *body, disc[512];
 	unsigned status = MHD_HTTP_OK;
+	int max_age = -1;
 	enum MHD_Result rc;
 
 	(void)version;
@@ -55,7 +62,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return MHD_YES;
 	}
 	if (strcmp(method, "GET") != 0)
-		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "{}");
+		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "{}", -1);
 	pthread_mutex_lock(&iss->lock);
 	if (strcmp(url, "/.well-known/openid-configuration") == 0) {
 		iss->discovery_hits++;
@@ -66,6 +73,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		body = strdup(iss->discovery ? iss->discovery : disc);
 	} else if (strcmp(url, "/jwks") == 0) {
 		iss->jwks_hits++;
+		max_age = iss->max_age;
 		body = strdup(iss->jwks ? iss->jwks : "{\"keys\":[]}");
 	} else {
 		status = MHD_HTTP_NOT_FOUND;
@@ -74,7 +82,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	if (iss->status)
 		status = iss->status;
 	pthread_mutex_unlock(&iss->lock);
-	rc = reply(c, status, body);
+	rc = reply(c, status, body, max_age);
 	free(body);
 	return rc;
 }
@@ -90,6 +98,7 @@ struct ti_issuer *ti_issuer_start(void)
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	sin.sin_port = 0;
 	pthread_mutex_init(&iss->lock, NULL);
+	iss->max_age = -1;
 	iss->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, handle, iss, MHD_OPTION_SOCK_ADDR,
 				  (struct sockaddr *)&sin, MHD_OPTION_END);
 	if (!iss->d)
@@ -128,6 +137,13 @@ void ti_issuer_set_discovery(struct ti_issuer *iss, const char *json)
 	pthread_mutex_lock(&iss->lock);
 	free(iss->discovery);
 	iss->discovery = json ? strdup(json) : NULL;
+	pthread_mutex_unlock(&iss->lock);
+}
+
+void ti_issuer_set_max_age(struct ti_issuer *iss, int sec)
+{
+	pthread_mutex_lock(&iss->lock);
+	iss->max_age = sec;
 	pthread_mutex_unlock(&iss->lock);
 }
 

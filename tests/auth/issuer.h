@@ -24,6 +24,8 @@ const char *ti_issuer_url(const struct ti_issuer *iss);
 void ti_issuer_set_jwks(struct ti_issuer *iss, const char *json);
 /* Override the discovery body (copied); NULL restores the default document. */
 void ti_issuer_set_discovery(struct ti_issuer *iss, const char *json);
+/* Send "Cache-Control: max-age=<sec>" with the JWKS (negative = no header). */
+void ti_issuer_set_max_age(struct ti_issuer *iss, int sec);
 /* Answer every request with this status (0 = normal). */
 void ti_issuer_set_status(struct ti_issuer *iss, unsigned status);
 

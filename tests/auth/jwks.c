@@ -375,6 +375,69 @@ FLT_TEST(concurrent_verification_during_rotation)
 	fl_auth_free(a);
 }
 
+/* Wait up to 10 s for cond, polling every 50 ms. */
+#define WAIT_FOR(cond)                                            \
+	do {                                                      \
+		for (int w_ = 0; w_ < 200 && !(cond); w_++)       \
+			usleep(50 * 1000);                        \
+	} while (0)
+
+FLT_TEST(periodic_refresh_follows_cache_control)
+{
+	struct tf *f = tf_get();
+	struct ti_issuer *iss = ti_issuer_start();
+	EVP_PKEY *k1 = ti_key_rsa(2048), *k2 = ti_key_rsa(2048);
+	struct fl_oidc_config cfg = { ti_issuer_url(iss), 3000, NULL, 3600, 1 };
+	struct fl_oidc *o = NULL;
+	struct fl_error err = FL_ERROR_INIT;
+	struct fl_jwk_set *set;
+	const struct fl_jwk *k;
+	json_t *keys[2];
+	char *text;
+	uint64_t gen;
+	unsigned hits;
+
+	(void)f;
+	keys[0] = ti_jwk(k1, "k1", NULL, NULL);
+	text = ti_jwks_text(keys, 1);
+	ti_issuer_set_jwks(iss, text);
+	free(text);
+	ti_issuer_set_max_age(iss, 1); /* refresh every second (floor lowered to 1 s for the test) */
+	FLT_EQ_INT(fl_oidc_open(&o, &cfg, &err), FL_OK);
+	gen = fl_oidc_generation(o);
+
+	/* unchanged documents are refetched but do not change the generation */
+	WAIT_FOR(ti_issuer_jwks_hits(iss) >= 3);
+	FLT_ASSERT(ti_issuer_jwks_hits(iss) >= 3);
+	FLT_EQ_INT(fl_oidc_generation(o), gen);
+
+	/* a rotation is picked up without any token asking */
+	keys[0] = ti_jwk(k1, "k1", NULL, NULL);
+	keys[1] = ti_jwk(k2, "k2", NULL, NULL);
+	text = ti_jwks_text(keys, 2);
+	ti_issuer_set_jwks(iss, text);
+	free(text);
+	WAIT_FOR(fl_oidc_generation(o) != gen);
+	FLT_ASSERT(fl_oidc_generation(o) == gen + 1);
+	set = fl_oidc_keys(o, NULL);
+	FLT_EQ_INT(fl_jwk_set_find(set, "k2", 2, FL_JWK_RS256, &k), FL_JWK_FOUND);
+	fl_jwk_set_unref(set);
+
+	/* a failing issuer keeps the current keys */
+	ti_issuer_set_status(iss, 503);
+	hits = ti_issuer_jwks_hits(iss);
+	WAIT_FOR(ti_issuer_jwks_hits(iss) > hits + 1);
+	FLT_ASSERT(ti_issuer_jwks_hits(iss) > hits);
+	set = fl_oidc_keys(o, NULL);
+	FLT_EQ_INT(fl_jwk_set_count(set), 2);
+	fl_jwk_set_unref(set);
+
+	fl_oidc_free(o);
+	ti_issuer_stop(iss);
+	EVP_PKEY_free(k1);
+	EVP_PKEY_free(k2);
+}
+
 FLT_MAIN(jwk_import_rules, jwks_document_errors, key_choice, discovery_refusals, policy_error_stops_open,
 	 rotation_refetches_once_and_flood_is_rate_limited, flood_of_random_kids_causes_at_most_one_fetch,
-	 concurrent_verification_during_rotation)
+	 concurrent_verification_during_rotation, periodic_refresh_follows_cache_control)
