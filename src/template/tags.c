@@ -541,6 +541,8 @@ static int parse_cycle(struct fl_tmpl__ps *ps, const struct fl_tmpl__tok *name, 
 	rc = parse_expr_list(ps, n, MAX_BRANCHES, "cycle");
 	if (rc)
 		return rc;
+	if (!n->nex)
+		return fl_tmpl__perr(ps, name, FL_EINVALID, "'cycle' requires at least one value");
 	if (fl_tmpl__match(ps, TOK_KEYWORD, "as")) {
 		const struct fl_tmpl__tok *as = fl_tmpl__match_type(ps, TOK_IDENT);
 		if (!as)
