@@ -594,6 +594,8 @@ int fl_engine_audit_list(struct fl_engine *eng, const struct fl_audit_filter *f,
 	int rc;
 
 	*out = NULL;
+	if (!eng || !f)
+		return fl_error_set(err, FL_EMISUSE, "audit list needs an engine and a filter");
 	if (f->start < 0)
 		return fl_error_set(err, FL_EINVALID, "start must not be negative");
 	if (f->limit <= 0)

@@ -57,7 +57,8 @@ void fl_engine_config_default(struct fl_engine_config *cfg);
 int fl_engine_open(struct fl_engine **out, const struct fl_engine_config *cfg, struct fl_error *err);
 /*
  * Stop: refuse new jobs (FL_ECANCELLED), answer parked takes with "no
- * action", finish queued writes, stop threads.  Idempotent.
+ * action", finish queued writes, stop threads.  Idempotent.  Joins the
+ * writer thread, so it must not be called from a completion callback.
  */
 void fl_engine_shutdown(struct fl_engine *eng);
 /* Shutdown if needed, close the store, free everything.  NULL-tolerant. */
