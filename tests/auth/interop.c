@@ -96,4 +96,24 @@ FLT_TEST(independently_minted_tokens)
 	fl_buf_release(&tok);
 }
 
-FLT_MAIN(independently_minted_tokens)
+FLT_TEST(independently_made_jwks)
+{
+	struct fl_buf jwks = FL_BUF_INIT(0);
+	struct fl_jwk_set *set = NULL;
+	struct fl_error err = FL_ERROR_INIT;
+	const struct fl_jwk *k;
+
+	FLT_ASSERT(read_file(FL_AUTH_CORPUS "/auth-jwks/fixed.json", &jwks));
+	FLT_EQ_INT(fl_jwk_set_parse(&set, jwks.ptr, jwks.len, &err), FL_OK);
+	FLT_EQ_INT(fl_jwk_set_skipped(set), 0);
+	FLT_EQ_INT(fl_jwk_set_find(set, "rsa1", 4, FL_JWK_PS512, &k), FL_JWK_FOUND);
+	FLT_EQ_INT(fl_jwk_set_find(set, "rsa-rs256", 9, FL_JWK_PS256, &k), FL_JWK_INCOMPATIBLE);
+	FLT_EQ_INT(fl_jwk_set_find(set, "ec256", 5, FL_JWK_ES256, &k), FL_JWK_FOUND);
+	FLT_EQ_STR(k->curve, "P-256");
+	FLT_EQ_INT(fl_jwk_set_find(set, "ec384", 5, FL_JWK_ES384, &k), FL_JWK_FOUND);
+	FLT_EQ_INT(k->coord_len, 48);
+	fl_jwk_set_unref(set);
+	fl_buf_release(&jwks);
+}
+
+FLT_MAIN(independently_minted_tokens, independently_made_jwks)
