@@ -62,4 +62,15 @@ FLT_TEST(layout_table)
 	}
 }
 
-FLT_MAIN(layout_table)
+/* Offsets are written as Go writes them, with the sign and the seconds kept. */
+FLT_TEST(negative_offsets_keep_their_seconds)
+{
+	struct fl_buf out = FL_BUF_INIT(0);
+	static const char layout[] = "-07:00:00 Z070000 -07 MST";
+
+	fl_tmpl_format_go_layout(&out, layout, sizeof(layout) - 1, 0, -(3 * 3600 + 30 * 60 + 15));
+	FLT_EQ_STR(out.ptr, "-03:30:15 -033015 -03 -0330");
+	fl_buf_release(&out);
+}
+
+FLT_MAIN(layout_table, negative_offsets_keep_their_seconds)
