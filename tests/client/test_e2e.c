@@ -1,0 +1,498 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * test_e2e.c - flytectl, flyte-shell and libflyte against the real flyte
+ * server (started through tests/harness).
+ *
+ *  - try_it_in_a_minute runs the sequence of docs/packs.md: the flow YAML is
+ *    read from that file, applied with `flytectl flow apply`, an event is
+ *    sent with `flytectl event send`, the real Shell pack runs both steps
+ *    (its Output continues the flow), and `flytectl execution get` shows
+ *    the states;
+ *  - the library cases: the server is down when a pack starts, the server
+ *    restarts while a handler runs (its result still lands), the pack
+ *    record is deleted (a take answers 404 and the pack registers again).
+ *
+ * Child processes (packs) are killed at the end of each case and by an
+ * atexit handler if a case fails half-way; the harness removes the
+ * server's temporary directory.
+ */
+#include "fl-common.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdatomic.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <flyte.h>
+
+#include "fltest.h"
+#include "harness.h"
+
+extern char **environ;
+
+#define MAX_CHILDREN 8
+
+static pid_t children[MAX_CHILDREN];
+static char tmpdir[64];
+
+static void kill_children(void)
+{
+	for (int i = 0; i < MAX_CHILDREN; i++) {
+		if (children[i] > 0) {
+			kill(children[i], SIGKILL);
+			waitpid(children[i], NULL, 0);
+			children[i] = 0;
+		}
+	}
+}
+
+static void cleanup_tmp(void)
+{
+	char cmd[128];
+	if (tmpdir[0]) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "cannot remove %s\n", tmpdir);
+		tmpdir[0] = '\0';
+	}
+}
+
+static void at_exit(void)
+{
+	kill_children();
+	cleanup_tmp();
+}
+
+/* Environment of a child: ours plus extra "K=V" entries (extra wins). */
+static char **child_env(const char *const *extra)
+{
+	size_t n = 0, k = 0;
+	char **env;
+
+	while (environ[n])
+		n++;
+	for (size_t i = 0; extra && extra[i]; i++)
+		k++;
+	env = calloc(n + k + 1, sizeof(*env));
+	if (!env)
+		abort();
+	k = 0;
+	for (size_t i = 0; environ[i]; i++) {
+		bool overridden = false;
+		size_t len = strcspn(environ[i], "=");
+		for (size_t j = 0; extra && extra[j]; j++)
+			overridden = overridden || (!strncmp(extra[j], environ[i], len) && extra[j][len] == '=');
+		if (!overridden && strncmp(environ[i], "FLYTE_", 6))
+			env[k++] = environ[i];
+	}
+	for (size_t j = 0; extra && extra[j]; j++)
+		env[k++] = (char *)extra[j];
+	return env;
+}
+
+/* Start a long-running child with output to <tmpdir>/<logname>; returns its pid. */
+static pid_t start_child(const char *bin, const char *const *extra_env, const char *logname)
+{
+	posix_spawn_file_actions_t fa;
+	char log[128], **env = child_env(extra_env);
+	char *argv[] = { (char *)bin, NULL };
+	pid_t pid = -1;
+
+	snprintf(log, sizeof(log), "%s/%s", tmpdir, logname);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	posix_spawn_file_actions_adddup2(&fa, 1, 2);
+	if (posix_spawn(&pid, bin, &fa, NULL, argv, env))
+		pid = -1;
+	posix_spawn_file_actions_destroy(&fa);
+	free(env);
+	for (int i = 0; pid > 0 && i < MAX_CHILDREN; i++)
+		if (!children[i]) {
+			children[i] = pid;
+			break;
+		}
+	return pid;
+}
+
+/* SIGTERM a child and return its exit code (-1 if it had to be killed). */
+static int stop_child(pid_t pid)
+{
+	int status = 0;
+
+	kill(pid, SIGTERM);
+	for (int i = 0; i < 1000; i++) {
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			for (int k = 0; k < MAX_CHILDREN; k++)
+				if (children[k] == pid)
+					children[k] = 0;
+			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		}
+		usleep(10000);
+	}
+	kill_children();
+	return -1;
+}
+
+struct run {
+	int code;
+	char out[65536];
+};
+
+/* Run flytectl with args against server url; output (stdout+stderr) in r->out. */
+static void flytectl(struct run *r, const char *url, const char *const *args)
+{
+	posix_spawn_file_actions_t fa;
+	char api[128], *argv[24], **env;
+	const char *extra[] = { api, NULL };
+	int p[2], status = 0;
+	size_t n = 0, argc = 0;
+	pid_t pid;
+
+	snprintf(api, sizeof(api), "FLYTE_API=%s", url);
+	argv[argc++] = getenv("FLYTECTL_BIN");
+	for (size_t i = 0; args[i] && argc < 23; i++)
+		argv[argc++] = (char *)args[i];
+	argv[argc] = NULL;
+	env = child_env(extra);
+	if (pipe(p))
+		abort();
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, p[1], 2);
+	posix_spawn_file_actions_addclose(&fa, p[0]);
+	if (posix_spawn(&pid, argv[0], &fa, NULL, argv, env))
+		abort();
+	posix_spawn_file_actions_destroy(&fa);
+	free(env);
+	close(p[1]);
+	for (;;) {
+		ssize_t k = read(p[0], r->out + n, sizeof(r->out) - 1 - n);
+		if (k <= 0)
+			break;
+		n += (size_t)k;
+	}
+	r->out[n] = '\0';
+	close(p[0]);
+	waitpid(pid, &status, 0);
+	r->code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+#define CTL_OK(r, url, ...)                                                                       \
+	do {                                                                                      \
+		const char *a_[] = { __VA_ARGS__, NULL };                                         \
+		flytectl((r), (url), a_);                                                         \
+		FLH_ASSERT_MSG((r)->code == 0, "flytectl %s exited %d: %s", a_[0], (r)->code, (r)->out); \
+	} while (0)
+
+static const char *nz(const char *s)
+{
+	return s ? s : "";
+}
+
+/* The flow YAML of the try-it sequence, from docs/packs.md. */
+static char *doc_flow_yaml(void)
+{
+	const char *path = getenv("FLYTE_DOC_PACKS");
+	FILE *f = path ? fopen(path, "r") : NULL;
+	static char doc[65536];
+	char *b, *e;
+	size_t n;
+
+	if (!f)
+		return NULL;
+	n = fread(doc, 1, sizeof(doc) - 1, f);
+	fclose(f);
+	doc[n] = '\0';
+	b = strstr(doc, "<!-- try-it: hello.yaml -->");
+	b = b ? strstr(b, "```yaml\n") : NULL;
+	e = b ? strstr(b + 8, "```") : NULL;
+	return b && e ? strndup(b + 8, (size_t)(e - b - 8)) : NULL;
+}
+
+FLT_TEST(try_it_in_a_minute)
+{
+	struct flh_server *srv = NULL;
+	struct run r;
+	char flowfile[128], api[128], id[64] = "";
+	char *yaml = doc_flow_yaml();
+	const char *url;
+	json_t *j, *execs, *acts;
+	bool ok = false;
+	FILE *f;
+	pid_t shell;
+
+	FLH_ASSERT_MSG(yaml != NULL, "no '<!-- try-it: hello.yaml -->' block in docs/packs.md");
+	snprintf(flowfile, sizeof(flowfile), "%s/hello.yaml", tmpdir);
+	f = fopen(flowfile, "w");
+	FLH_ASSERT(f != NULL);
+	fputs(yaml, f);
+	fclose(f);
+	free(yaml);
+
+	/* 1. the server */
+	FLH_ASSERT(flh_server_start(&srv, NULL) == 0);
+	url = flh_server_url(srv);
+	snprintf(api, sizeof(api), "FLYTE_API=%s", url);
+	/* 2. the Shell pack */
+	const char *shell_env[] = { api, NULL };
+	shell = start_child(getenv("FLYTE_SHELL_BIN"), shell_env, "shell.log");
+	FLH_ASSERT(shell > 0);
+	/* 3. the flow */
+	CTL_OK(&r, url, "flow", "apply", "-f", flowfile);
+	FLH_ASSERT(strstr(r.out, "flow hello applied"));
+	/* the pack is up once it appears in the pack list */
+	for (int i = 0; i < 500 && !strstr(r.out, "Shell"); i++) {
+		usleep(20000);
+		CTL_OK(&r, url, "pack", "list");
+	}
+	FLH_ASSERT_MSG(strstr(r.out, "Shell"), "the Shell pack did not register: %s", r.out);
+	/* 4. the event */
+	CTL_OK(&r, url, "event", "send", "--pack", "Cli", "Hello", "-d", "{\"who\": \"world\"}");
+	FLH_ASSERT(strstr(r.out, "event Hello sent as pack Cli"));
+	/* 5. the execution: both Shell actions run, the second one fed by the first's Output */
+	for (int i = 0; i < 1500 && !ok; i++) {
+		CTL_OK(&r, url, "execution", "list", "--flow", "hello", "-o", "json");
+		j = json_loads(r.out, 0, NULL);
+		execs = json_array_get(j, 0);
+		acts = json_object_get(execs, "actions");
+		ok = json_object_size(acts) == 2 && !strcmp(nz(flh_json_str(acts, "second.state.value")), "SUCCESS");
+		if (execs)
+			snprintf(id, sizeof(id), "%s", nz(flh_json_str(execs, "correlationId")));
+		json_decref(j);
+		if (!ok)
+			usleep(20000);
+	}
+	FLH_ASSERT_MSG(ok, "the execution did not finish: %s", r.out);
+	CTL_OK(&r, url, "execution", "get", id);
+	FLH_ASSERT(strstr(r.out, "state: SUCCEEDED"));
+	FLH_ASSERT(strstr(r.out, "first "));
+	CTL_OK(&r, url, "execution", "get", id, "-o", "json");
+	j = json_loads(r.out, 0, NULL);
+	FLH_ASSERT(j != NULL);
+	acts = json_object_get(j, "actions");
+	FLH_EQ_STR(flh_json_str(acts, "first.state.value"), "SUCCESS");
+	FLH_EQ_STR(flh_json_str(acts, "first.input"), "echo hello world");
+	FLH_EQ_STR(flh_json_str(acts, "first.result.event"), "Output");
+	FLH_EQ_STR(flh_json_str(acts, "first.result.payload.stdout"), "hello world\n");
+	FLH_EQ_STR(flh_json_str(acts, "second.state.value"), "SUCCESS");
+	FLH_EQ_STR(flh_json_str(acts, "second.result.payload.stdout"), "got: hello world\n");
+	FLH_EQ_INT(json_integer_value(flh_json_get(acts, "second.result.payload.exit_code")), 0);
+	json_decref(j);
+
+	/* a missing execution is exit code 3 */
+	const char *missing[] = { "execution", "get", "000000000000000000000000", NULL };
+	flytectl(&r, url, missing);
+	FLH_EQ_INT(r.code, 3);
+	/* the pack stops cleanly on SIGTERM */
+	FLH_EQ_INT(stop_child(shell), 0);
+	flh_server_free(srv);
+}
+
+/* ------------------------------------------------------------- library */
+
+static atomic_int handled;
+static atomic_bool hold;
+
+static int echo(const char *in, size_t len, struct flyte_result *out, void *payload)
+{
+	while (atomic_load(&hold))
+		usleep(5000);
+	atomic_fetch_add(&handled, 1);
+	return flyte_result_set(out, "Echoed", in);
+}
+
+static const char echo_flow[] =
+	"{\"name\":\"echo\",\"steps\":[{\"id\":\"echo\",\"event\":{\"packName\":\"Src\",\"name\":\"Go\"},"
+	"\"command\":{\"packName\":\"E2E\",\"name\":\"Echo\",\"input\":\"{{ Event.Payload.n }}\"}}]}";
+
+static struct flyte_client *lib_client(const char *url)
+{
+	struct flyte_client_options o;
+	struct flyte_client *c = NULL;
+
+	flyte_client_options_init(&o);
+	o.api_url = url;
+	o.timeout_ms = 5000;
+	if (getenv("FLYTE_TEST_LOG"))
+		o.log_fn = flyte_log_stderr, o.log_level = FLYTE_LOG_DEBUG;
+	if (flyte_client_new(&c, &o))
+		FLH_FAIL("client: %s", flyte_last_error());
+	return c;
+}
+
+static struct flyte_pack *lib_pack(struct flyte_client *c)
+{
+	static const char *const outs[] = { "Echoed" };
+	static const struct flyte_command_def cmd = { "Echo", outs, 1, echo, NULL, NULL };
+	struct flyte_pack_def def = { 0 };
+	struct flyte_pack_options po;
+	struct flyte_pack *p = NULL;
+
+	def.name = "E2E";
+	def.commands = &cmd;
+	def.n_commands = 1;
+	flyte_pack_options_init(&po);
+	po.retry_initial_ms = 50;
+	po.retry_max_ms = 500;
+	if (flyte_pack_new(&p, c, &def, &po) || flyte_pack_start(p))
+		FLH_FAIL("pack: %s", flyte_last_error());
+	return p;
+}
+
+/* Post event Go {n} from pack Src; wait until the execution's action is SUCCESS with payload n. */
+static void roundtrip(struct flh_server *srv, struct flh_pack *src, int n)
+{
+	char payload[64], path[128];
+	bool ok = false;
+
+	snprintf(payload, sizeof(payload), "{\"n\":\"%d\"}", n);
+	FLH_EQ_INT(flh_pack_event(src, "Go", payload), 202);
+	for (int i = 0; i < 1500 && !ok; i++) {
+		struct flh_resp *r = flh_get(srv, "/v1/audit/flows?flowName=echo&limit=100");
+		json_t *flows = json_object_get(flh_resp_json(r), "flows"), *e;
+		size_t k;
+		json_array_foreach(flows, k, e) {
+			const char *st = flh_json_str(e, "actions.echo.state.value");
+			snprintf(path, sizeof(path), "%d", n);
+			if (st && !strcmp(st, "SUCCESS") && flh_json_str(e, "actions.echo.result.payload") &&
+			    !strcmp(flh_json_str(e, "actions.echo.result.payload"), path))
+				ok = true;
+		}
+		flh_resp_free(r);
+		if (!ok)
+			flh_sleep_ms(20);
+	}
+	FLH_ASSERT_MSG(ok, "action for event %d did not complete", n);
+}
+
+static void setup_flow(struct flh_server *srv, struct flh_pack *src)
+{
+	struct flh_resp *r = flh_post_json(srv, "/v1/flows", echo_flow);
+	FLH_STATUS(r, 201);
+	flh_resp_free(r);
+	FLH_EQ_INT(flh_pack_register(src, srv, "{\"name\":\"Src\"}"), 201);
+}
+
+FLT_TEST(server_down_at_start_then_up)
+{
+	struct flh_server *srv = NULL;
+	struct flh_pack src = { 0 };
+	struct flyte_client *c;
+	struct flyte_pack *p;
+	struct flyte_pack_stats st;
+
+	/* prepare a server (flow, event source), then take it down */
+	FLH_ASSERT(flh_server_start(&srv, NULL) == 0);
+	setup_flow(srv, &src);
+	FLH_ASSERT(flh_server_stop(srv, 0, NULL) == 0);
+	/* the pack starts while nothing listens on the server's port */
+	c = lib_client(flh_server_url(srv));
+	p = lib_pack(c);
+	flh_sleep_ms(400); /* discovery fails and is retried meanwhile */
+	flyte_pack_get_stats(p, &st);
+	FLH_EQ_INT(st.registrations, 0);
+	/* the server comes up on the same port: the pack registers and works */
+	FLH_ASSERT(flh_server_restart(srv) == 0);
+	roundtrip(srv, &src, 1);
+	flyte_pack_get_stats(p, &st);
+	FLH_EQ_INT(st.registrations, 1);
+	flyte_pack_free(p);
+	flyte_client_free(c);
+	flh_pack_release(&src);
+	flh_server_free(srv);
+}
+
+FLT_TEST(server_restart_keeps_results)
+{
+	struct flh_server *srv = NULL;
+	struct flh_pack src = { 0 };
+	struct flyte_client *c;
+	struct flyte_pack *p;
+	struct flyte_pack_stats st;
+
+	FLH_ASSERT(flh_server_start(&srv, NULL) == 0);
+	setup_flow(srv, &src);
+	c = lib_client(flh_server_url(srv));
+	p = lib_pack(c);
+	roundtrip(srv, &src, 1);
+
+	/* a handler is busy while the server goes down and comes back */
+	atomic_store(&hold, true);
+	int before = atomic_load(&handled);
+	FLH_EQ_INT(flh_pack_event(&src, "Go", "{\"n\":\"2\"}"), 202);
+	bool taken = false;
+	for (int i = 0; i < 1500 && !taken; i++) {
+		flyte_pack_get_stats(p, &st);
+		taken = st.actions_taken >= 2;
+		if (!taken)
+			flh_sleep_ms(20);
+	}
+	FLH_ASSERT(taken);
+	FLH_ASSERT(flh_server_stop(srv, 0, NULL) == 0);
+	atomic_store(&hold, false); /* its result post now fails and is kept */
+	for (int i = 0; i < 500 && atomic_load(&handled) == before; i++)
+		flh_sleep_ms(10);
+	flh_sleep_ms(300);
+	FLH_ASSERT(flh_server_restart(srv) == 0);
+	/* the result lands after the restart and the pack keeps working */
+	bool done = false;
+	for (int i = 0; i < 1500 && !done; i++) {
+		flyte_pack_get_stats(p, &st);
+		done = st.results_posted >= 2;
+		if (!done)
+			flh_sleep_ms(20);
+	}
+	FLH_ASSERT_MSG(done, "the result held across the restart was not posted");
+	FLH_EQ_INT(st.results_dropped, 0);
+	FLH_ASSERT(st.result_retries >= 1);
+	roundtrip(srv, &src, 3);
+	flyte_pack_free(p);
+	flyte_client_free(c);
+	flh_pack_release(&src);
+	flh_server_free(srv);
+}
+
+FLT_TEST(deleted_pack_registers_again)
+{
+	struct flh_server *srv = NULL;
+	struct flh_pack src = { 0 };
+	struct flyte_client *c;
+	struct flyte_pack *p;
+	struct flyte_pack_stats st;
+	struct run r;
+
+	FLH_ASSERT(flh_server_start(&srv, NULL) == 0);
+	setup_flow(srv, &src);
+	c = lib_client(flh_server_url(srv));
+	p = lib_pack(c);
+	roundtrip(srv, &src, 1);
+	CTL_OK(&r, flh_server_url(srv), "pack", "delete", "E2E");
+	/* the next take answers 404: the pack registers again and keeps working */
+	bool again = false;
+	for (int i = 0; i < 1500 && !again; i++) {
+		flyte_pack_get_stats(p, &st);
+		again = st.registrations >= 2;
+		if (!again)
+			flh_sleep_ms(20);
+	}
+	FLH_ASSERT_MSG(again, "the pack did not register again after its record was deleted");
+	roundtrip(srv, &src, 2);
+	flyte_pack_free(p);
+	flyte_client_free(c);
+	flh_pack_release(&src);
+	flh_server_free(srv);
+}
+
+/* Runs first: temp dir and cleanup handler. */
+FLT_TEST(prepare)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/flyte-e2e.XXXXXX");
+	FLT_ASSERT(mkdtemp(tmpdir) != NULL);
+	atexit(at_exit);
+	FLT_ASSERT(getenv("FLYTECTL_BIN") && getenv("FLYTE_SHELL_BIN") && getenv("FLYTE_BIN"));
+}
+
+FLT_MAIN(prepare, try_it_in_a_minute, server_down_at_start_then_up, server_restart_keeps_results,
+	 deleted_pack_registers_again)
