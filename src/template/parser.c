@@ -174,7 +174,7 @@ static const struct {
 
 static int parse_args(struct fl_tmpl__ps *ps, struct fl_tmpl__acc *acc)
 {
-	struct fl_tmpl__ex *args[64];
+	struct fl_tmpl__ex *args[32];
 	size_t n = 0;
 	int rc;
 
@@ -206,7 +206,7 @@ static int parse_args(struct fl_tmpl__ps *ps, struct fl_tmpl__acc *acc)
 static int parse_operand(struct fl_tmpl__ps *ps, struct fl_tmpl__ex **out)
 {
 	const struct fl_tmpl__tok *t = fl_tmpl__peek(ps);
-	struct fl_tmpl__acc accs[64];
+	struct fl_tmpl__acc accs[32];
 	size_t nacc = 0;
 	struct fl_tmpl__ex *e;
 	fl_val *v = NULL;
@@ -380,7 +380,7 @@ static int parse_factor(struct fl_tmpl__ps *ps, struct fl_tmpl__ex **out)
 					     "closing bracket expected after expression");
 		return FL_OK;
 	}
-	struct fl_tmpl__fcall fc[64];
+	struct fl_tmpl__fcall fc[32];
 	size_t nfc = 0;
 	const struct fl_tmpl__tok *at = NULL;
 
@@ -443,8 +443,8 @@ static const struct {
  * does not turn into deep recursion).
  */
 struct chain {
-	struct fl_tmpl__ex *items[256];
-	uint8_t ops[256];
+	struct fl_tmpl__ex *items[128];
+	uint8_t ops[128];
 	size_t n;
 	const struct fl_tmpl__tok *first_op;
 };

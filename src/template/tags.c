@@ -53,7 +53,7 @@ enum {
 	LOREM_RANDOM = 1 << 2,
 };
 
-#define MAX_BRANCHES 256
+#define MAX_BRANCHES 64
 #define LOREM_MAX_COUNT 100000
 
 /* -------------------------------------------------------------- helpers */
@@ -648,7 +648,7 @@ static int parse_comment(struct fl_tmpl__ps *ps, const struct fl_tmpl__tok *name
 
 static int parse_filter(struct fl_tmpl__ps *ps, const struct fl_tmpl__tok *name, struct fl_tmpl__node *n)
 {
-	struct fl_tmpl__fcall fc[64];
+	struct fl_tmpl__fcall fc[32];
 	struct fl_tmpl__node *body;
 	size_t k = 0;
 	int rc;

@@ -22,7 +22,9 @@
 #include "timeutil.h"
 #include "tmpl-int.h"
 
-#define ARENA_CHUNK 8192
+/* Arena chunks start small (most flow templates are a few nodes) and double. */
+#define ARENA_FIRST 512
+#define ARENA_MAX 65536
 
 struct fl_tmpl__chunk {
 	struct fl_tmpl__chunk *next;
@@ -51,7 +53,9 @@ void *fl_tmpl__alloc(struct fl_tmpl *t, size_t size)
 
 	size = (size + align - 1) & ~(align - 1);
 	if (!c || c->size - c->used < size) {
-		size_t cap = size > ARENA_CHUNK ? size : ARENA_CHUNK;
+		size_t cap = c ? FL_MIN(c->size * 2, (size_t)ARENA_MAX) : ARENA_FIRST;
+		if (cap < size)
+			cap = size;
 		c = fl_xmalloc(sizeof(*c) + cap);
 		c->size = cap;
 		c->used = 0;
