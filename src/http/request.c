@@ -255,7 +255,7 @@ void fl_request_end(struct fl_request *req, bool delivered)
 	if (!delivered)
 		fl_request_undelivered(req);
 	FL_LOG_I(&req->log, "%s %s %d %.3fms%s", req->method ? req->method : "-", req->path ? req->path : "-",
-		 req->resp.status, ms, delivered ? "" : " (not delivered)");
+		 req->resp.status, ms, delivered && !req->undelivered_called ? "" : " (not delivered)");
 }
 
 bool fl_request_wants_yaml(const struct fl_request *req)
