@@ -84,18 +84,28 @@ void fl_error_clear(struct fl_error *err)
 
 int fl_error_prefix(struct fl_error *err, const char *fmt, ...)
 {
-	char prefix[FL_ERROR_MSG_MAX];
 	char old[FL_ERROR_MSG_MAX];
+	size_t n, oldlen;
 	va_list ap;
+	int w;
 
 	if (!err)
 		return FL_ERROR;
-	va_start(ap, fmt);
-	if (vsnprintf(prefix, sizeof(prefix), fmt, ap) < 0)
-		prefix[0] = '\0';
-	va_end(ap);
 	memcpy(old, err->msg, sizeof(old));
-	snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old);
+	old[sizeof(old) - 1] = '\0';
+	va_start(ap, fmt);
+	w = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	n = w < 0 ? 0 : FL_MIN((size_t)w, sizeof(err->msg) - 1);
+	err->msg[n] = '\0';
+	oldlen = strlen(old);
+	if (oldlen && n + 2 < sizeof(err->msg)) {
+		memcpy(err->msg + n, ": ", 2);
+		n += 2;
+		oldlen = FL_MIN(oldlen, sizeof(err->msg) - 1 - n);
+		memcpy(err->msg + n, old, oldlen);
+		err->msg[n + oldlen] = '\0';
+	}
 	return err->code;
 }
 

@@ -64,8 +64,8 @@ int fl_time_format_rfc3339(char *out, size_t outlen, int64_t ns, int offset_sec,
 	int64_t rem = secs - days * 86400;
 	int64_t y;
 	unsigned mo, d;
-	char fracbuf[16] = "";
-	char zone[8];
+	char fracbuf[32] = "";
+	char zone[16];
 	int n;
 
 	fl_time_civil_from_days(days, &y, &mo, &d);
