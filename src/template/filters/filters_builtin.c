@@ -77,9 +77,11 @@ static fl_val *ref_or_nil(fl_val *v)
 /* Append n spaces, failing the buffer when n is beyond its cap. */
 static void add_spaces(struct fl_buf *b, int64_t n)
 {
+	size_t max = b->max ? b->max : FL_BUF_DEFAULT_MAX;
+
 	if (n <= 0)
 		return;
-	if ((uint64_t)n > b->max - b->len) {
+	if ((uint64_t)n > max - FL_MIN(b->len, max)) {
 		b->failed = true;
 		b->error = FL_ETOOBIG;
 		return;
@@ -938,7 +940,10 @@ static int f_removetags(struct fl_tmpl_call *call, fl_val *in, fl_val *param, vo
 						pat.ptr);
 			break;
 		}
-		rc = fl_regex_replace_all(&next, re, cur.ptr, cur.len, &lim, replace_with_nothing, NULL, call->err);
+		rc = fl_tmpl_call_step(call, fl_regex_cost(re) * (uint64_t)cur.len / 1024 + 1);
+		if (!rc)
+			rc = fl_regex_replace_all(&next, re, cur.ptr, cur.len, &lim, replace_with_nothing, NULL,
+						  call->err);
 		fl_regex_free(re);
 		fl_buf_release(&cur);
 		cur = next;
@@ -1338,6 +1343,8 @@ static int urlize_run(struct fl_tmpl_call *call, fl_val *in, struct urlize *u, f
 	rc = fl_regex_compile(&re_url, urlize_url_re, sizeof(urlize_url_re) - 1, 0, call->err);
 	if (!rc)
 		rc = fl_regex_compile(&re_mail, urlize_mail_re, sizeof(urlize_mail_re) - 1, 0, call->err);
+	if (!rc)
+		rc = fl_tmpl_call_step(call, (fl_regex_cost(re_url) + fl_regex_cost(re_mail)) * (uint64_t)t.n / 1024 + 1);
 	if (!rc)
 		rc = fl_regex_replace_all(&mid, re_url, t.p, t.n, &lim, urlize_url, u, call->err);
 	if (!rc)

@@ -193,6 +193,16 @@ static int get_regex(struct fl_tmpl_call *call, fl_val *param, void *state, cons
 	return rc;
 }
 
+/*
+ * Charge a search to the render's step budget: about size x length simple
+ * steps, which the PCRE2 match limit does not count (a long fixed repeat
+ * does not backtrack, it is just long).
+ */
+static int charge(struct fl_tmpl_call *call, const struct fl_regex *re, size_t len)
+{
+	return fl_tmpl_call_step(call, fl_regex_cost(re) * (uint64_t)len / 1024 + 1);
+}
+
 static void limits_of(const struct fl_tmpl_call *call, struct fl_regex_limits *lim)
 {
 	lim->match_limit = call->limits->regex_match_limit;
@@ -217,7 +227,9 @@ static int f_match(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void *s
 		return rc;
 	limits_of(call, &lim);
 	string_of(&s, in);
-	rc = fl_regex_match(re, s.ptr, s.len, &lim, call->err);
+	rc = charge(call, re, s.len);
+	if (rc == FL_OK)
+		rc = fl_regex_match(re, s.ptr, s.len, &lim, call->err);
 	fl_buf_release(&s);
 	fl_regex_free(owned);
 	if (rc < 0)
@@ -239,7 +251,9 @@ static int f_extract_match(struct fl_tmpl_call *call, fl_val *in, fl_val *param,
 		return rc;
 	limits_of(call, &lim);
 	string_of(&s, in);
-	rc = fl_regex_groups(re) >= 1 ? fl_regex_search(re, s.ptr, s.len, 0, &lim, ov, 2, call->err) : 0;
+	rc = charge(call, re, s.len);
+	if (rc == FL_OK)
+		rc = fl_regex_groups(re) >= 1 ? fl_regex_search(re, s.ptr, s.len, 0, &lim, ov, 2, call->err) : 0;
 	fl_regex_free(owned);
 	if (rc < 0) {
 		fl_buf_release(&s);

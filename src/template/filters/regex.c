@@ -43,6 +43,22 @@
 struct fl_regex {
 	pcre2_code *code;
 	unsigned groups;
+	uint64_t cost;
+};
+
+/* Go refuses programs above 128 MiB / 40-byte instructions. */
+#define GO_MAX_SIZE (((uint64_t)128 << 20) / 40)
+#define SIZE_CAP ((uint64_t)1 << 50)
+
+/*
+ * The size of one nesting level of the expression, as Go counts program
+ * instructions: the finished alternatives, the current one, and the last
+ * atom (which a quantifier multiplies).
+ */
+struct frame {
+	uint64_t total;
+	uint64_t alt;
+	uint64_t last;
 };
 
 enum last_item {
@@ -60,11 +76,36 @@ struct gate {
 	struct fl_buf *out;
 	struct fl_error *err;
 	size_t *open;        /* out offset where each open group starts */
+	struct frame *frames; /* sizes per nesting level, [0] is the top level */
 	unsigned depth;
 	size_t atom_start;   /* out offset where the last atom starts */
 	size_t repeat_start; /* pattern offset of the last quantifier */
 	enum last_item last;
 };
+
+/* --- size accounting --- */
+
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	return a + b > SIZE_CAP ? SIZE_CAP : a + b;
+}
+
+static uint64_t sat_mul(uint64_t a, uint64_t b)
+{
+	if (a != 0 && b > SIZE_CAP / a)
+		return SIZE_CAP;
+	return a * b;
+}
+
+/* An atom of `size` instructions was emitted; it is what a quantifier would apply to. */
+static void atom(struct gate *g, enum last_item kind, uint64_t size)
+{
+	struct frame *f = &g->frames[g->depth];
+
+	f->last = size;
+	f->alt = sat_add(f->alt, size);
+	g->last = kind;
+}
 
 /* --- errors in Go's wording --- */
 
@@ -534,8 +575,9 @@ static void buf_insert(struct fl_buf *b, size_t at, const char *text)
 }
 
 /* A quantifier of `qlen` pattern bytes at g->i, emitted as `emit`. */
-static int quantifier(struct gate *g, size_t qlen, const char *emit)
+static int quantifier(struct gate *g, size_t qlen, const char *emit, uint64_t factor)
 {
+	struct frame *f = &g->frames[g->depth];
 	size_t qstart = g->i;
 	bool lazy = false;
 
@@ -556,6 +598,9 @@ static int quantifier(struct gate *g, size_t qlen, const char *emit)
 	fl_buf_adds(g->out, emit);
 	if (lazy)
 		fl_buf_addc(g->out, '?');
+	f->alt -= FL_MIN(f->last, f->alt);
+	f->last = sat_add(sat_mul(f->last, factor), 1);
+	f->alt = sat_add(f->alt, f->last);
 	g->repeat_start = qstart;
 	g->last = LAST_REPEAT;
 	return 0;
@@ -571,6 +616,7 @@ static int open_group(struct gate *g)
 	if (g->depth >= MAX_NEST)
 		return fl_error_set(g->err, FL_EINVALID, "error parsing regexp: expression nests too deeply");
 	g->open[g->depth++] = g->out->len;
+	g->frames[g->depth] = (struct frame){ 0, 0, 0 };
 	g->last = LAST_NONE;
 	return 0;
 }
@@ -662,7 +708,7 @@ static int parse_backslash(struct gate *g)
 			g->atom_start = g->out->len;
 			fl_buf_add(g->out, s, 2);
 			g->i += 2;
-			g->last = LAST_ANCHOR;
+			atom(g, LAST_ANCHOR, 1);
 			return 0;
 		case 'Q': {
 			/* literal text up to \E or the end */
@@ -678,7 +724,7 @@ static int parse_backslash(struct gate *g)
 					return gate_error(g, "invalid UTF-8", s + k, rest - k);
 				g->atom_start = g->out->len;
 				emit_char(g->out, r);
-				g->last = LAST_ATOM;
+				atom(g, LAST_ATOM, 1);
 				k += l;
 			}
 			g->i += k;
@@ -691,14 +737,14 @@ static int parse_backslash(struct gate *g)
 			if (rc < 0)
 				return rc;
 			if (rc > 0) {
-				g->last = LAST_ATOM;
+				atom(g, LAST_ATOM, 1);
 				return 0;
 			}
 			break;
 		default:
 			g->atom_start = g->out->len;
 			if (perl_class(g, false)) {
-				g->last = LAST_ATOM;
+				atom(g, LAST_ATOM, 1);
 				return 0;
 			}
 			break;
@@ -709,7 +755,7 @@ static int parse_backslash(struct gate *g)
 		return rc;
 	g->atom_start = g->out->len;
 	emit_char(g->out, r);
-	g->last = LAST_ATOM;
+	atom(g, LAST_ATOM, 1);
 	return 0;
 }
 
@@ -738,23 +784,33 @@ static int translate(struct gate *g)
 			if (g->depth == 0)
 				return gate_error(g, "unexpected )", g->p, g->n);
 			fl_buf_addc(g->out, ')');
-			g->atom_start = g->open[--g->depth];
+			{
+				const struct frame *child = &g->frames[g->depth];
+				uint64_t size = sat_add(sat_add(child->total, child->alt), 1);
+				g->atom_start = g->open[--g->depth];
+				atom(g, LAST_ATOM, size);
+			}
 			g->i++;
-			g->last = LAST_ATOM;
 			break;
 		case '|':
 			fl_buf_addc(g->out, '|');
 			g->i++;
 			g->last = LAST_NONE;
+			{
+				struct frame *f = &g->frames[g->depth];
+				f->total = sat_add(f->total, f->alt);
+				f->alt = 0;
+				f->last = 0;
+			}
 			break;
 		case '*':
-			rc = quantifier(g, 1, "*");
+			rc = quantifier(g, 1, "*", 1);
 			break;
 		case '+':
-			rc = quantifier(g, 1, "+");
+			rc = quantifier(g, 1, "+", 1);
 			break;
 		case '?':
-			rc = quantifier(g, 1, "?");
+			rc = quantifier(g, 1, "?", 1);
 			break;
 		case '{':
 			if (parse_braces(g->p + g->i, g->n - g->i, &min, &max, &blen)) {
@@ -767,12 +823,12 @@ static int translate(struct gate *g)
 					snprintf(q, sizeof(q), "{%ld}", min);
 				else
 					snprintf(q, sizeof(q), "{%ld,%ld}", min, max);
-				rc = quantifier(g, blen, q);
+				rc = quantifier(g, blen, q, max == -2 ? (uint64_t)min + 1 : (uint64_t)(max >= 0 ? max : min));
 			} else {
 				g->atom_start = g->out->len;
 				fl_buf_adds(g->out, "\\{");
 				g->i++;
-				g->last = LAST_ATOM;
+				atom(g, LAST_ATOM, 1);
 			}
 			break;
 		case '^':
@@ -780,18 +836,18 @@ static int translate(struct gate *g)
 			g->atom_start = g->out->len;
 			fl_buf_addc(g->out, c);
 			g->i++;
-			g->last = LAST_ANCHOR;
+			atom(g, LAST_ANCHOR, 1);
 			break;
 		case '.':
 			g->atom_start = g->out->len;
 			fl_buf_addc(g->out, '.');
 			g->i++;
-			g->last = LAST_ATOM;
+			atom(g, LAST_ATOM, 1);
 			break;
 		case '[':
 			g->atom_start = g->out->len;
 			rc = parse_class(g);
-			g->last = LAST_ATOM;
+			atom(g, LAST_ATOM, 1);
 			break;
 		case '\\':
 			rc = parse_backslash(g);
@@ -806,7 +862,7 @@ static int translate(struct gate *g)
 			else
 				emit_char(g->out, r);
 			g->i += l;
-			g->last = LAST_ATOM;
+			atom(g, LAST_ATOM, 1);
 			break;
 		}
 		}
@@ -826,6 +882,7 @@ int fl_regex_compile(struct fl_regex **out, const char *pat, size_t len, size_t 
 	pcre2_code *code = NULL;
 	struct fl_regex *re = NULL;
 	uint32_t groups = 0;
+	uint64_t cost = 0;
 	int errcode, rc;
 	PCRE2_SIZE erroff;
 
@@ -841,11 +898,18 @@ int fl_regex_compile(struct fl_regex **out, const char *pat, size_t len, size_t 
 	g.out = &pcre;
 	g.err = err;
 	g.open = fl_xmalloc(sizeof(size_t) * (MAX_NEST + 1));
+	g.frames = fl_xcalloc(MAX_NEST + 1, sizeof(struct frame));
 	g.last = LAST_NONE;
 	rc = translate(&g);
+	cost = sat_add(g.frames[0].total, g.frames[0].alt);
 	free(g.open);
+	free(g.frames);
 	if (rc < 0)
 		goto done;
+	if (cost > GO_MAX_SIZE) {
+		rc = fl_error_set(err, FL_EINVALID, "error parsing regexp: expression too large");
+		goto done;
+	}
 	if (fl_buf_failed(&pcre)) {
 		rc = fl_error_set(err, FL_ELIMIT, "regular expression too large");
 		goto done;
@@ -875,6 +939,7 @@ int fl_regex_compile(struct fl_regex **out, const char *pat, size_t len, size_t 
 	re = fl_xmalloc(sizeof(*re));
 	re->code = code;
 	re->groups = groups;
+	re->cost = cost ? cost : 1;
 	code = NULL;
 	*out = re;
 	rc = FL_OK;
@@ -896,6 +961,11 @@ void fl_regex_free(struct fl_regex *re)
 unsigned fl_regex_groups(const struct fl_regex *re)
 {
 	return re->groups;
+}
+
+uint64_t fl_regex_cost(const struct fl_regex *re)
+{
+	return re->cost;
 }
 
 /* One pcre2_match with the budget applied; fills ovec like fl_regex_search. */

@@ -44,6 +44,15 @@ void fl_regex_free(struct fl_regex *re);
 unsigned fl_regex_groups(const struct fl_regex *re);
 
 /*
+ * Size of the expression in Go program instructions (repeats expanded).  A
+ * search costs up to about size x subject length simple steps even without
+ * backtracking, which the match limit does not see; callers charge it to
+ * their own budget.  Patterns above Go's limit (about 3.3 million) are
+ * rejected at compile time ("expression too large").
+ */
+uint64_t fl_regex_cost(const struct fl_regex *re);
+
+/*
  * Search s[start..len) (context before start is visible to ^, \b).  On a
  * match returns 1 and fills ovec with up to `pairs` (start, end) pairs;
  * returns 0 when there is no match, or FL_ELIMIT / FL_ERROR with err set.

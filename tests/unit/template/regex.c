@@ -371,6 +371,26 @@ FLT_TEST(catastrophic_pattern_hits_the_budget)
 	fl_regex_free(re);
 }
 
+FLT_TEST(size_is_counted_like_go)
+{
+	struct fl_error err = FL_ERROR_INIT;
+	struct fl_regex *re = NULL;
+	const char *big = "((a{1000}){1000}){10}";
+	const char *heavy = "(a{1000}){1000}";
+
+	FLT_EQ_INT(fl_regex_compile(&re, "abc", 3, 0, &err), 0);
+	FLT_EQ_INT(fl_regex_cost(re), 3);
+	fl_regex_free(re);
+	FLT_EQ_INT(fl_regex_compile(&re, "a{5}|bc", 7, 0, &err), 0);
+	FLT_EQ_INT(fl_regex_cost(re), 6 + 2);
+	fl_regex_free(re);
+	FLT_EQ_INT(fl_regex_compile(&re, heavy, strlen(heavy), 0, &err), 0);
+	FLT_ASSERT(fl_regex_cost(re) > 1000000);
+	fl_regex_free(re);
+	FLT_EQ_INT(fl_regex_compile(&re, big, strlen(big), 0, &err), FL_EINVALID);
+	FLT_EQ_STR(err.msg, "error parsing regexp: expression too large");
+}
+
 FLT_TEST(invalid_utf8_subject_does_not_fail)
 {
 	struct fl_error err = FL_ERROR_INIT;
@@ -384,5 +404,5 @@ FLT_TEST(invalid_utf8_subject_does_not_fail)
 
 FLT_MAIN(gate_accepts_go_syntax, gate_rejects_what_go_rejects, error_messages_use_go_wording, length_cap_is_a_limit,
 	 nesting_depth_is_bounded, accepted_patterns_mean_what_they_mean_in_go, ungreedy_flag_swaps_greediness,
-	 first_match_groups, replace_all_follows_go, catastrophic_pattern_hits_the_budget,
+	 first_match_groups, replace_all_follows_go, catastrophic_pattern_hits_the_budget, size_is_counted_like_go,
 	 invalid_utf8_subject_does_not_fail)
