@@ -434,6 +434,25 @@ FLT_TEST(event_body_validation)
 	res_release(&r);
 	FLT_EQ_INT(call(eng, C_EVENT, "Src", "{\"event\":\"Go\",\"createdAt\":\"yesterday\"}", &r), FL_EINVALID);
 	res_release(&r);
+	FLT_EQ_INT(call(eng, C_EVENT, "Src", "{\"event\":\"Go\",\"createdAt\":\"9999-12-31T23:59:59Z\"}", &r),
+		   FL_EINVALID);
+	res_release(&r);
+	FLT_EQ_INT(call(eng, C_EVENT, "Src", "[\"event\"]", &r), FL_EINVALID);
+	res_release(&r);
+	/* a deeply nested payload is carried through templates and storage */
+	{
+		static char deep[4200];
+		size_t n = (size_t)snprintf(deep, sizeof(deep), "{\"event\":\"Go\",\"payload\":{\"who\":\"deep\",\"x\":");
+		for (int i = 0; i < 1500; i++)
+			deep[n++] = '[';
+		for (int i = 0; i < 1500; i++)
+			deep[n++] = ']';
+		snprintf(deep + n, sizeof(deep) - n, "}}");
+		must(eng, C_EVENT, "Src", deep);
+		FLT_EQ_INT(take(eng, "Worker", NULL, 0, &a), FL_OK);
+		FLT_ASSERT(a && strcmp(sval(a, "input.text"), "hi deep") == 0);
+		json_decref(a);
+	}
 	/* an unknown pack wins over a bad body */
 	FLT_EQ_INT(call(eng, C_EVENT, "Ghost", "{\"nope\":1}", &r), FL_ENOTFOUND);
 	res_release(&r);
@@ -444,6 +463,7 @@ FLT_TEST(event_body_validation)
 	FLT_EQ_INT(take(eng, "Worker", NULL, 0, &a), FL_OK);
 	FLT_ASSERT(a);
 	json_decref(a);
+	f.limit = 1; /* the newest execution */
 	FLT_EQ_INT(fl_engine_audit_list(eng, &f, &list, &err), FL_OK);
 	FLT_EQ_INT(json_array_size(list), 1);
 	exe = json_object_get(json_object_get(json_array_get(list, 0), "actions"), "s1");
