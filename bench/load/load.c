@@ -40,11 +40,12 @@ struct opts {
 	const char *server;
 	const char *scenario;
 	double duration;
-	unsigned packs, pack_concurrency, window, senders, concurrency;
+	unsigned packs, pack_concurrency, window, senders, concurrency, pollers;
 	double rate;
 };
 
 static struct flyte_client *client;
+static unsigned pollers = 1;
 
 static int64_t mono_ns(void)
 {
@@ -115,6 +116,7 @@ static struct flyte_pack *command_pack(const char *name, int instance, const str
 	def.n_commands = n;
 	flyte_pack_options_init(&po);
 	po.concurrency = concurrency;
+	po.pollers = pollers;
 	if (flyte_pack_new(&p, client, &def, &po) || flyte_pack_register(p) || flyte_pack_start(p)) {
 		die("start pack");
 		flyte_pack_free(p);
@@ -265,9 +267,9 @@ static int scenario_loop(const struct opts *o)
 		sleep_until(mono_ns() + 10000000);
 	{
 		double secs = (double)(t1 - t0) / 1e9;
-		printf("loop:    packs=%u window=%u senders=%u duration=%.1fs  full loops=%lu  loops/s=%.0f  "
+		printf("loop:    packs=%u pollers=%u window=%u senders=%u duration=%.1fs  full loops=%lu  loops/s=%.0f  "
 		       "results/s=%.0f  send errors=%lu  unfinished after drain=%ld\n",
-		       o->packs, o->window, o->senders, secs, f1 - f0, (double)(f1 - f0) / secs,
+		       o->packs, o->pollers, o->window, o->senders, secs, f1 - f0, (double)(f1 - f0) / secs,
 		       (double)(p1 - p0) / secs, atomic_load(&L.errors) - e0,
 		       (long)(atomic_load(&L.sent) - atomic_load(&L.finished) - atomic_load(&L.errors)));
 	}
@@ -461,7 +463,7 @@ out:
 static const char usage[] =
 	"usage: flyte-load [--server URL] [--scenario loop|ingest|latency|all] [--duration SEC]\n"
 	"                  [--packs N] [--pack-concurrency N] [--window N] [--senders N]\n"
-	"                  [--concurrency N] [--rate PER_SEC]\n"
+	"                  [--pollers N] [--concurrency N] [--rate PER_SEC]\n"
 	"  --server URL           flyte server (default $FLYTE_API or http://127.0.0.1:8080)\n"
 	"  --scenario S           loop, ingest, latency or all (default all)\n"
 	"  --duration SEC         measured time per scenario (default 10)\n"
@@ -469,6 +471,7 @@ static const char usage[] =
 	"  --pack-concurrency N   loop: handlers per pack instance (default 8)\n"
 	"  --window N             loop: loops in flight (default 256)\n"
 	"  --senders N            loop: threads posting Start events (default 8)\n"
+	"  --pollers N            loop and latency: take requests open per pack (default 1)\n"
 	"  --concurrency N        ingest: sending threads (default 16)\n"
 	"  --rate PER_SEC         latency: events per second (default 500)\n";
 
@@ -497,6 +500,8 @@ static int parse(struct opts *o, int argc, char **argv)
 			o->window = (unsigned)strtoul(v, NULL, 10);
 		else if (!strcmp(a, "--senders"))
 			o->senders = (unsigned)strtoul(v, NULL, 10);
+		else if (!strcmp(a, "--pollers"))
+			o->pollers = (unsigned)strtoul(v, NULL, 10);
 		else if (!strcmp(a, "--concurrency"))
 			o->concurrency = (unsigned)strtoul(v, NULL, 10);
 		else if (!strcmp(a, "--rate"))
@@ -504,7 +509,7 @@ static int parse(struct opts *o, int argc, char **argv)
 		else
 			return -1;
 	}
-	return o->duration > 0 && o->packs && o->pack_concurrency && o->window && o->senders && o->concurrency &&
+	return o->duration > 0 && o->packs && o->pack_concurrency && o->window && o->senders && o->concurrency && o->pollers &&
 			       o->rate > 0
 		       ? 0
 		       : -1;
@@ -512,7 +517,7 @@ static int parse(struct opts *o, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	struct opts o = { getenv("FLYTE_API"), "all", 10, 8, 8, 256, 8, 16, 500 };
+	struct opts o = { getenv("FLYTE_API"), "all", 10, 8, 8, 256, 8, 16, 1, 500 };
 	struct flyte_client_options co;
 	bool all;
 	int rc = 0;
@@ -525,6 +530,7 @@ int main(int argc, char **argv)
 	co.api_url = o.server ? o.server : "http://127.0.0.1:8080";
 	if (flyte_client_new(&client, &co))
 		return die("client");
+	pollers = o.pollers;
 	all = !strcmp(o.scenario, "all");
 	if (!rc && (all || !strcmp(o.scenario, "loop")))
 		rc = scenario_loop(&o);

@@ -124,6 +124,10 @@ struct flyte_pack_options {
 	/** Timeout of one long-poll take request in ms; default 70000.  A take
 	 *  that times out is simply repeated. */
 	long poll_timeout_ms;
+	/** Take requests kept open at once; default 1 (like the Go client).
+	 *  More pollers hand actions to idle workers sooner when each take
+	 *  round trip is slow; capped at concurrency. */
+	unsigned pollers;
 	/** First retry delay in ms; default 200.  Doubles per failure, with jitter. */
 	long retry_initial_ms;
 	/** Largest retry delay in ms; default 5000. */

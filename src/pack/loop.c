@@ -50,15 +50,29 @@ static const struct flyte__cmd *find_cmd(const struct flyte_pack *p, const char 
 	return NULL;
 }
 
+/* Href of the first link in a JSON links array whose rel ends with suffix (borrowed). */
+static const char *find_link(json_t *links, const char *suffix)
+{
+	size_t sl = strlen(suffix), i;
+	json_t *l;
+
+	json_array_foreach(links, i, l) {
+		const char *rel = json_string_value(json_object_get(l, "rel"));
+		const char *href = json_string_value(json_object_get(l, "href"));
+		size_t rl = rel ? strlen(rel) : 0;
+		if (href && rl >= sl && !strcmp(rel + rl - sl, suffix))
+			return href;
+	}
+	return NULL;
+}
+
 /* Turn a 200 take answer into a job. */
 static int parse_action(struct flyte_pack *p, const struct flyte_response *resp, struct flyte__job **out)
 {
 	struct flyte__job *j = NULL;
-	struct flyte__link *links = NULL;
 	struct flyte__span input = { "null", 4 };
 	json_t *root = NULL;
 	const char *command, *href;
-	size_t n = 0;
 	int rc;
 
 	*out = NULL;
@@ -68,13 +82,13 @@ static int parse_action(struct flyte_pack *p, const struct flyte_response *resp,
 		rc = flyte__error(p, FLYTE_EPROTOCOL, "take answered an action without a command name");
 		goto out;
 	}
-	rc = flyte__parse_links(resp->body, resp->body_len, &links, &n);
-	href = rc ? NULL : flyte__links_find(links, n, "actionResult");
+	href = find_link(json_object_get(root, "links"), "actionResult");
 	if (!href) {
 		rc = flyte__error(p, FLYTE_EPROTOCOL, "take answered action '%s' without an '*actionResult' link",
 				  command);
 		goto out;
 	}
+	/* The input goes to the handler as the exact bytes the server sent. */
 	flyte__json_member(resp->body, resp->body_len, "input", &input);
 	j = calloc(1, sizeof(*j));
 	if (!j) {
@@ -95,7 +109,6 @@ static int parse_action(struct flyte_pack *p, const struct flyte_response *resp,
 	rc = FLYTE_OK;
 out:
 	job_free(j);
-	flyte__links_free(links, n);
 	json_decref(root);
 	return rc;
 }
@@ -193,6 +206,29 @@ static void run_job(struct flyte_pack *p, const struct flyte__job *j)
 	flyte__result_release(&r);
 }
 
+/* Wait until a worker slot is free and reserve it; false when stopping. */
+static bool reserve_slot(struct flyte_pack *p)
+{
+	bool ok;
+
+	pthread_mutex_lock(&p->qmu);
+	while (p->busy >= p->opts.concurrency && !flyte__cancel_fired(&p->stop_take))
+		pthread_cond_wait(&p->q_slot, &p->qmu);
+	ok = !flyte__cancel_fired(&p->stop_take);
+	if (ok)
+		p->busy++;
+	pthread_mutex_unlock(&p->qmu);
+	return ok;
+}
+
+static void release_slot(struct flyte_pack *p)
+{
+	pthread_mutex_lock(&p->qmu);
+	p->busy--;
+	pthread_cond_signal(&p->q_slot);
+	pthread_mutex_unlock(&p->qmu);
+}
+
 static void *worker_main(void *arg)
 {
 	struct flyte_pack *p = arg;
@@ -225,28 +261,13 @@ static void *worker_main(void *arg)
 			run_job(p, j);
 		}
 		job_free(j);
-
-		pthread_mutex_lock(&p->qmu);
-		p->busy--;
-		pthread_cond_signal(&p->q_slot);
-		pthread_mutex_unlock(&p->qmu);
+		release_slot(p);
 	}
 }
 
 /* ------------------------------------------------------------- take loop */
 
-static bool wait_for_slot(struct flyte_pack *p)
-{
-	bool ok;
-
-	pthread_mutex_lock(&p->qmu);
-	while (p->busy >= p->opts.concurrency && !flyte__cancel_fired(&p->stop_take))
-		pthread_cond_wait(&p->q_slot, &p->qmu);
-	ok = !flyte__cancel_fired(&p->stop_take);
-	pthread_mutex_unlock(&p->qmu);
-	return ok;
-}
-
+/* Queue a job into the slot reserved for it. */
 static void enqueue(struct flyte_pack *p, struct flyte__job *j)
 {
 	pthread_mutex_lock(&p->qmu);
@@ -256,7 +277,6 @@ static void enqueue(struct flyte_pack *p, struct flyte__job *j)
 	else
 		p->qhead = j;
 	p->qtail = j;
-	p->busy++;
 	pthread_cond_signal(&p->q_work);
 	pthread_mutex_unlock(&p->qmu);
 }
@@ -265,7 +285,7 @@ static void take_loop(struct flyte_pack *p)
 {
 	unsigned fails = 0, quick_204 = 0;
 
-	while (wait_for_slot(p)) {
+	while (reserve_slot(p)) {
 		struct flyte_response resp;
 		struct flyte__job *j = NULL;
 		unsigned long gen = flyte__pack_generation(p);
@@ -274,12 +294,15 @@ static void take_loop(struct flyte_pack *p)
 		int rc;
 
 		if (!url) {
+			release_slot(p);
 			rc = flyte__error_oom(p);
 			goto fail;
 		}
 		rc = flyte__request(&resp, p->client, p, &p->stop_take, p->opts.poll_timeout_ms, "POST", url,
 				    "application/json", "null", 4);
 		free(url);
+		if (rc != FLYTE_OK || resp.status != 200)
+			release_slot(p); /* only a taken action keeps its slot */
 		if (rc == FLYTE_ECANCELLED)
 			break;
 		if (rc == FLYTE_ETIMEOUT) {
@@ -293,8 +316,10 @@ static void take_loop(struct flyte_pack *p)
 		case 200:
 			rc = parse_action(p, &resp, &j);
 			flyte_response_release(&resp);
-			if (rc)
+			if (rc) {
+				release_slot(p);
 				goto fail;
+			}
 			atomic_fetch_add(&p->st_taken, 1);
 			enqueue(p, j);
 			fails = quick_204 = 0;
@@ -337,14 +362,28 @@ fail:
 	}
 }
 
+static void *poller_main(void *arg)
+{
+	take_loop(arg);
+	return NULL;
+}
+
 static void *loop_main(void *arg)
 {
 	struct flyte_pack *p = arg;
+	pthread_t extra[64];
+	unsigned n_extra = 0;
 
 	if (flyte__pack_generation(p) == 0 && flyte__pack_register(p, &p->stop_take, 0, 0))
 		return NULL; /* stopped before registration succeeded */
-	if (p->n_cmds)
-		take_loop(p);
+	if (!p->n_cmds)
+		return NULL;
+	while (n_extra + 1 < p->opts.pollers && n_extra < FL_ARRAY_LEN(extra) &&
+	       pthread_create(&extra[n_extra], NULL, poller_main, p) == 0)
+		n_extra++;
+	take_loop(p);
+	for (unsigned i = 0; i < n_extra; i++)
+		pthread_join(extra[i], NULL);
 	return NULL;
 }
 

@@ -25,6 +25,7 @@ FLYTE_API void flyte_pack_options_init(struct flyte_pack_options *o)
 	memset(o, 0, sizeof(*o));
 	o->concurrency = 8;
 	o->poll_timeout_ms = 70000;
+	o->pollers = 1;
 	o->retry_initial_ms = 200;
 	o->retry_max_ms = 5000;
 	o->event_attempts = 5;
@@ -269,6 +270,10 @@ FLYTE_API int flyte_pack_new(struct flyte_pack **out, struct flyte_client *clien
 		flyte_pack_options_init(&p->opts);
 	if (!p->opts.concurrency)
 		p->opts.concurrency = 1;
+	if (!p->opts.pollers)
+		p->opts.pollers = 1;
+	if (p->opts.pollers > p->opts.concurrency)
+		p->opts.pollers = p->opts.concurrency;
 	if (!p->opts.event_attempts)
 		p->opts.event_attempts = 1;
 	if (init_sync(p)) {

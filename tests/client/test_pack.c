@@ -435,6 +435,27 @@ FLT_TEST(concurrency_is_bounded_and_all_results_arrive)
 	teardown();
 }
 
+FLT_TEST(several_pollers_share_the_slots)
+{
+	struct flyte_pack_options po;
+	struct flyte_pack_stats st;
+
+	setup();
+	fast_options(&po);
+	po.concurrency = 3;
+	po.pollers = 5; /* capped at the concurrency */
+	start_pack(&po);
+	for (int i = 0; i < 12; i++)
+		mf_add_action(&mf, "Slow", "1");
+	FLT_EQ_INT(mf_wait_results(&mf, 12, WAIT_MS), 12);
+	FLT_ASSERT(atomic_load(&max_active) <= 3);
+	FLT_EQ_INT(flyte_pack_stop(pack), FLYTE_OK);
+	flyte_pack_get_stats(pack, &st);
+	FLT_EQ_INT(st.actions_taken, 12);
+	FLT_EQ_INT(st.results_posted, 12);
+	teardown();
+}
+
 static void *opener(void *arg)
 {
 	(void)arg;
@@ -483,4 +504,4 @@ FLT_MAIN(action_round_trip, failures_complete_as_fatal, take_404_registers_again
 	 refused_result_is_not_retried, server_down_at_start, server_restart_loses_no_result,
 	 events_retry_a_bounded_number_of_times, attach_uses_an_existing_pack, links_from_location_and_bearer_token,
 	 register_attempts_are_bounded_when_asked, concurrency_is_bounded_and_all_results_arrive,
-	 stop_finishes_running_handlers, run_returns_after_request_stop)
+	 several_pollers_share_the_slots, stop_finishes_running_handlers, run_returns_after_request_stop)
