@@ -60,7 +60,7 @@ void flyte__cancel_fire(struct flyte__cancel *c)
 
 bool flyte__cancel_fired(struct flyte__cancel *c)
 {
-	return c && atomic_load(&c->fired);
+	return c && (atomic_load(&c->fired) || (c->linked && atomic_load(c->linked)));
 }
 
 int flyte__cancel_watch(struct flyte__cancel *c, CURLM *m)
@@ -124,11 +124,25 @@ bool flyte__cancel_sleep(struct flyte__cancel *c, long ms)
 		deadline.tv_nsec -= 1000000000L;
 	}
 	pthread_mutex_lock(&c->mu);
-	while (!atomic_load(&c->fired)) {
-		if (pthread_cond_timedwait(&c->cond, &c->mu, &deadline) == ETIMEDOUT)
+	while (!flyte__cancel_fired(c)) {
+		struct timespec slice = deadline;
+		if (c->linked) {
+			/* wake up now and then to notice the linked flag */
+			clock_gettime(CLOCK_MONOTONIC, &slice);
+			slice.tv_nsec += FLYTE__CANCEL_CHECK_MS * 1000000L;
+			if (slice.tv_nsec >= 1000000000L) {
+				slice.tv_sec++;
+				slice.tv_nsec -= 1000000000L;
+			}
+			if (slice.tv_sec > deadline.tv_sec ||
+			    (slice.tv_sec == deadline.tv_sec && slice.tv_nsec > deadline.tv_nsec))
+				slice = deadline;
+		}
+		if (pthread_cond_timedwait(&c->cond, &c->mu, &slice) == ETIMEDOUT &&
+		    slice.tv_sec == deadline.tv_sec && slice.tv_nsec == deadline.tv_nsec)
 			break;
 	}
-	fired = atomic_load(&c->fired);
+	fired = flyte__cancel_fired(c);
 	pthread_mutex_unlock(&c->mu);
 	return fired;
 }

@@ -486,7 +486,7 @@ int flyte__request(struct flyte_response *out, struct flyte_client *c, const voi
 			cancelled = true;
 			break;
 		}
-		mc = curl_multi_poll(k->multi, NULL, 0, 1000, NULL);
+		mc = curl_multi_poll(k->multi, NULL, 0, FLYTE__CANCEL_CHECK_MS, NULL);
 		if (mc != CURLM_OK) {
 			cc = CURLE_FAILED_INIT;
 			break;

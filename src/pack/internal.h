@@ -77,9 +77,15 @@ struct flyte__cancel {
 	pthread_mutex_t mu;
 	pthread_cond_t cond;
 	atomic_bool fired;
+	/* Optional flag that also counts as fired.  It may be set from a signal
+	 * handler, so nobody is woken: transfers and sleeps notice it within
+	 * FLYTE__CANCEL_CHECK_MS. */
+	const atomic_bool *linked;
 	CURLM **waiting;
 	size_t n_waiting, cap_waiting;
 };
+
+#define FLYTE__CANCEL_CHECK_MS 200
 
 int flyte__cancel_init(struct flyte__cancel *c);
 void flyte__cancel_release(struct flyte__cancel *c);

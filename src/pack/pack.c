@@ -242,6 +242,8 @@ static int init_sync(struct flyte_pack *p)
 	pthread_condattr_destroy(&attr);
 	if (flyte__cancel_init(&p->stop_take) || flyte__cancel_init(&p->stop_results))
 		rc = 1;
+	/* a stop requested from a signal handler also interrupts taking and registering */
+	p->stop_take.linked = &p->stop_requested;
 	if (pipe2(p->wake, O_CLOEXEC | O_NONBLOCK))
 		rc = 1;
 	return rc ? FLYTE_ERROR : FLYTE_OK;

@@ -485,6 +485,53 @@ FLT_TEST(deleted_pack_registers_again)
 	flh_server_free(srv);
 }
 
+FLT_TEST(docs_example_pack)
+{
+	static const char flow[] =
+		"{\"name\":\"echo-doc\",\"steps\":[{\"id\":\"say\",\"event\":{\"packName\":\"Echo\",\"name\":\"Started\"},"
+		"\"command\":{\"packName\":\"Echo\",\"name\":\"Say\",\"input\":{\"x\":1}}}]}";
+	struct flh_server *srv = NULL;
+	struct flh_resp *r;
+	char api[128];
+	const char *bin = getenv("FLYTE_ECHO_PACK_BIN");
+	bool ok = false;
+	pid_t pid;
+
+	FLH_ASSERT(bin != NULL);
+	/* Ctrl-C while the server is unreachable: registration is abandoned, exit 0 */
+	const char *dead_env[] = { "FLYTE_API=http://127.0.0.1:1", NULL };
+	pid = start_child(bin, dead_env, "echo-dead.log");
+	FLH_ASSERT(pid > 0);
+	flh_sleep_ms(300);
+	FLH_EQ_INT(stop_child(pid), 0);
+
+	/* against a server: the Started event runs a flow whose action the pack answers */
+	FLH_ASSERT(flh_server_start(&srv, NULL) == 0);
+	r = flh_post_json(srv, "/v1/flows", flow);
+	FLH_STATUS(r, 201);
+	flh_resp_free(r);
+	snprintf(api, sizeof(api), "FLYTE_API=%s", flh_server_url(srv));
+	const char *env[] = { api, "FLYTE_LABELS=env=dev", NULL };
+	pid = start_child(bin, env, "echo.log");
+	FLH_ASSERT(pid > 0);
+	for (int i = 0; i < 1500 && !ok; i++) {
+		r = flh_get(srv, "/v1/audit/flows?flowName=echo-doc");
+		json_t *e = json_array_get(json_object_get(flh_resp_json(r), "flows"), 0);
+		ok = e && !strcmp(nz(flh_json_str(e, "actions.say.state.value")), "SUCCESS");
+		if (ok) {
+			FLH_EQ_STR(flh_json_str(e, "actions.say.result.event"), "Said");
+			FLH_EQ_INT(json_integer_value(flh_json_get(e, "actions.say.result.payload.you said.x")), 1);
+			FLH_EQ_STR(flh_json_str(e, "actions.say.trigger.pack.id"), "Echo.env.dev");
+		}
+		flh_resp_free(r);
+		if (!ok)
+			flh_sleep_ms(20);
+	}
+	FLH_ASSERT_MSG(ok, "the example pack did not complete its action");
+	FLH_EQ_INT(stop_child(pid), 0);
+	flh_server_free(srv);
+}
+
 /* Runs first: temp dir and cleanup handler. */
 FLT_TEST(prepare)
 {
@@ -495,4 +542,4 @@ FLT_TEST(prepare)
 }
 
 FLT_MAIN(prepare, try_it_in_a_minute, server_down_at_start_then_up, server_restart_keeps_results,
-	 deleted_pack_registers_again)
+	 deleted_pack_registers_again, docs_example_pack)
