@@ -532,6 +532,152 @@ FLT_TEST(docs_example_pack)
 	flh_server_free(srv);
 }
 
+/* Run one shell line in tmpdir with flytectl on PATH; returns the exit code (-1: killed at 30 s). */
+static int run_line(const char *line, const char *url, char *out, size_t outlen)
+{
+	posix_spawn_file_actions_t fa;
+	char api[128], path[4096], dir[1024], *slash;
+	const char *extra[] = { api, path, NULL };
+	char *argv[] = { (char *)"/bin/sh", (char *)"-c", (char *)line, NULL }, **env;
+	int p[2], status = 0;
+	size_t n = 0;
+	pid_t pid;
+
+	snprintf(dir, sizeof(dir), "%s", getenv("FLYTECTL_BIN"));
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	snprintf(api, sizeof(api), "FLYTE_API=%s", url);
+	snprintf(path, sizeof(path), "PATH=%s:%s", dir, getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+	env = child_env(extra);
+	if (pipe(p))
+		abort();
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, p[1], 2);
+	posix_spawn_file_actions_addclose(&fa, p[0]);
+	posix_spawn_file_actions_addchdir_np(&fa, tmpdir);
+	if (posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, env))
+		abort();
+	posix_spawn_file_actions_destroy(&fa);
+	free(env);
+	close(p[1]);
+	for (int i = 0; i < 3000; i++) {
+		ssize_t k = read(p[0], out + n, outlen - 1 - n);
+		if (k > 0)
+			n += (size_t)k;
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			while ((k = read(p[0], out + n, outlen - 1 - n)) > 0)
+				n += (size_t)k;
+			out[n] = '\0';
+			close(p[0]);
+			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		}
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	out[n] = '\0';
+	close(p[0]);
+	return -1;
+}
+
+/* The lines of the EXAMPLES section of docs/flytectl.1, unescaped. */
+static int man_examples(char lines[][512], int max, char *man, size_t manlen)
+{
+	const char *path = getenv("FLYTE_DOC_MAN");
+	FILE *f = path ? fopen(path, "r") : NULL;
+	char buf[1024];
+	int n = 0, state = 0;
+	size_t mlen = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(buf, sizeof(buf), f)) {
+		size_t l = strlen(buf);
+		if (mlen + l < manlen) {
+			memcpy(man + mlen, buf, l + 1);
+			mlen += l;
+		}
+		buf[strcspn(buf, "\n")] = '\0';
+		if (!strcmp(buf, ".SH EXAMPLES"))
+			state = 1;
+		else if (state == 1 && !strcmp(buf, ".nf"))
+			state = 2;
+		else if (state == 2 && !strcmp(buf, ".fi"))
+			state = 3;
+		else if (state == 2 && n < max) {
+			size_t k = 0;
+			for (const char *c = buf; *c && k < 511; c++) {
+				if (c[0] == '\\' && c[1] == '-')
+					continue; /* "\-" is a plain minus */
+				lines[n][k++] = *c;
+			}
+			lines[n++][k] = '\0';
+		}
+	}
+	fclose(f);
+	return n;
+}
+
+FLT_TEST(man_page_examples_run)
+{
+	static char lines[64][512], man[65536], out[65536];
+	struct flh_server *srv = NULL;
+	char api[128], flowfile[128], *yaml = doc_flow_yaml();
+	struct run r;
+	FILE *f;
+	int n;
+	pid_t shell;
+
+	n = man_examples(lines, 64, man, sizeof(man));
+	FLH_ASSERT_MSG(n > 5, "no EXAMPLES in docs/flytectl.1 (FLYTE_DOC_MAN)");
+	FLH_ASSERT(yaml != NULL);
+	snprintf(flowfile, sizeof(flowfile), "%s/hello.yaml", tmpdir);
+	f = fopen(flowfile, "w");
+	FLH_ASSERT(f != NULL);
+	fputs(yaml, f);
+	fclose(f);
+	free(yaml);
+	FLH_ASSERT(flh_server_start(&srv, NULL) == 0);
+	snprintf(api, sizeof(api), "FLYTE_API=%s", flh_server_url(srv));
+	const char *shell_env[] = { api, NULL };
+	shell = start_child(getenv("FLYTE_SHELL_BIN"), shell_env, "shell-man.log");
+	FLH_ASSERT(shell > 0);
+	for (int i = 0; i < 500; i++) { /* the Shell pack is registered */
+		CTL_OK(&r, flh_server_url(srv), "pack", "list");
+		if (strstr(r.out, "Shell"))
+			break;
+		usleep(20000);
+	}
+	for (int i = 0; i < n; i++) {
+		if (!strncmp(lines[i], "export FLYTE_API=", 17))
+			continue; /* the test's server is in FLYTE_API already */
+		int code = run_line(lines[i], flh_server_url(srv), out, sizeof(out));
+		FLH_ASSERT_MSG(code == 0, "man page example '%s' exited %d:\n%s", lines[i], code, out);
+		if (strstr(lines[i], "execution list --flow hello"))
+			FLH_ASSERT_MSG(strstr(out, "hello"), "'%s' listed no execution: %s", lines[i], out);
+	}
+	/* every command of the table is documented */
+	const char *help[] = { "--help", NULL };
+	flytectl(&r, flh_server_url(srv), help);
+	FLH_EQ_INT(r.code, 0);
+	for (char *l = strstr(r.out, "commands:\n"); l && (l = strchr(l, '\n')) && l[1] == ' ';) {
+		char g[32] = "", c[32] = "", want[80];
+		l++;
+		if (sscanf(l, " %31s %31s", g, c) < 1)
+			break;
+		if (c[0] >= 'a' && c[0] <= 'z')
+			snprintf(want, sizeof(want), ".SS %s %s", g, c);
+		else
+			snprintf(want, sizeof(want), ".SS %s", g);
+		FLH_ASSERT_MSG(strstr(man, want), "docs/flytectl.1 does not document '%s'", want + 4);
+	}
+	FLH_EQ_INT(stop_child(shell), 0);
+	flh_server_free(srv);
+}
+
 /* Runs first: temp dir and cleanup handler. */
 FLT_TEST(prepare)
 {
@@ -542,4 +688,4 @@ FLT_TEST(prepare)
 }
 
 FLT_MAIN(prepare, try_it_in_a_minute, server_down_at_start_then_up, server_restart_keeps_results,
-	 deleted_pack_registers_again, docs_example_pack)
+	 deleted_pack_registers_again, docs_example_pack, man_page_examples_run)
