@@ -11,10 +11,10 @@
  * engine bounds every wait (a take waits at most FLYTE_TAKE_WAIT_MS) and an
  * undelivered take answer is released back to the queue.
  *
- * Per request: the URI log callback (first to see a request) allocates a
- * struct conn_req holding the raw request target; on_request() then runs
- * the phases BEGIN (headers) -> BODY (chunks) -> PARKED (suspended) ->
- * DONE (response queued); on_completed() logs and frees it.
+ * Per request: the URI log callback keeps the raw request target in the
+ * connection's context; the first handler call allocates a struct conn_req
+ * and runs the phases NEW (headers) -> BODY (chunks) -> PARKED (suspended)
+ * -> RESUMED -> DONE (response queued); on_completed() logs and frees it.
  */
 #include "fl-common.h"
 
@@ -29,10 +29,17 @@
 #include "http/mhd.h"
 #include "log.h"
 
+/* Smallest connection memory pool: above libmicrohttpd's 32 KiB mmap threshold. */
+#define POOL_MIN ((size_t)36 << 10)
+
+/* Bytes of an oversized body read and dropped before the connection is closed. */
+#define DISCARD_LIMIT ((size_t)16 << 20)
+
 enum phase {
-	PH_NEW = 0, /* allocated by the URI callback, headers not seen */
+	PH_NEW = 0, /* first handler call: headers complete */
 	PH_BODY,    /* routed, collecting the body */
 	PH_PARKED,  /* suspended, waiting for the engine */
+	PH_RESUMED, /* resumed, answer being built */
 	PH_DONE,    /* response queued */
 };
 
@@ -41,18 +48,28 @@ struct fl_mhd {
 	const struct fl_http_ctx *ctx;
 	uint16_t port;
 	MHD_socket listen_fd;
-	atomic_size_t active;  /* requests between URI callback and completion */
+	atomic_size_t active;  /* requests between the first handler call and completion */
 	atomic_size_t parked;  /* requests suspended right now */
 	atomic_bool closing;   /* quiesced: answer with Connection: close */
+};
+
+/*
+ * Per connection: the raw request target of the request being read.  The
+ * URI callback sees every request, but libmicrohttpd reports completion only
+ * for requests that reached the handler, so nothing per request is
+ * allocated before that; the target waits here.
+ */
+struct conn_ctx {
+	char *target;
 };
 
 struct conn_req {
 	struct fl_mhd *m;
 	struct MHD_Connection *conn;
-	char *target;
 	enum phase phase;
 	bool too_big;
 	bool queued;
+	size_t discarded; /* body bytes read after the limit was passed */
 	struct fl_request req;
 };
 
@@ -162,6 +179,13 @@ static void read_headers(struct conn_req *cr)
 	MHD_get_connection_values(c, MHD_HEADER_KIND, add_header_size, &cr->req.header_bytes);
 }
 
+static struct conn_ctx *conn_ctx_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 				  const char *version, const char *upload_data, size_t *upload_size, void **con_cls)
 {
@@ -169,16 +193,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct conn_req *cr = *con_cls;
 
 	(void)version;
-	if (!cr) /* the URI callback always runs first; be safe anyway */
-		return MHD_NO;
-	switch (cr->phase) {
-	case PH_NEW:
+	if (!cr) {
+		struct conn_ctx *cc = conn_ctx_of(conn);
+
+		/* first call: from here on libmicrohttpd reports the completion */
+		cr = fl_xcalloc(1, sizeof(*cr));
+		cr->m = m;
 		cr->conn = conn;
-		fl_request_init(&cr->req, m->ctx, method, cr->target ? cr->target : url);
-		free(cr->target);
-		cr->target = NULL;
+		fl_request_init(&cr->req, m->ctx, method, cc && cc->target ? cc->target : url);
+		if (cc) {
+			free(cc->target);
+			cc->target = NULL;
+		}
 		cr->req.ops = &mhd_ops;
 		cr->req.transport = cr;
+		atomic_fetch_add(&m->active, 1);
+		*con_cls = cr;
+	}
+	switch (cr->phase) {
+	case PH_NEW:
 		read_headers(cr);
 		cr->phase = PH_BODY;
 		if (fl_request_begin(&cr->req))
@@ -186,12 +219,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	case PH_BODY:
 		if (*upload_size) {
-			if (!cr->too_big && !fl_request_body_add(&cr->req, upload_data, *upload_size)) {
-				cr->too_big = true;
+			if (cr->too_big) {
+				/*
+				 * libmicrohttpd accepts no answer before the whole body
+				 * is read (chunked uploads): discard it without buffering,
+				 * but give up on a client that keeps sending.
+				 */
+				cr->discarded += *upload_size;
 				*upload_size = 0;
-				/* answer 413 now if MHD lets us; otherwise after the body */
-				if (respond(cr) == MHD_YES)
-					return MHD_YES;
+				return cr->discarded > m->ctx->max_body + DISCARD_LIMIT ? MHD_NO : MHD_YES;
+			}
+			if (!fl_request_body_add(&cr->req, upload_data, *upload_size)) {
+				cr->too_big = true;
+				cr->discarded = cr->req.body.len + *upload_size;
 			}
 			*upload_size = 0;
 			return MHD_YES;
@@ -204,11 +244,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		}
 		return respond(cr);
 	case PH_PARKED:
+		cr->phase = PH_RESUMED;
 		atomic_fetch_sub(&m->parked, 1);
 		fl_request_resumed(&cr->req);
 		if (cr->req.on_undelivered && peer_closed(conn))
 			fl_request_undelivered(&cr->req);
 		return respond(cr);
+	case PH_RESUMED:
+		return MHD_NO; /* the answer could not be queued */
 	case PH_DONE:
 		*upload_size = 0; /* body after an early answer: discard */
 		return MHD_YES;
@@ -218,14 +261,32 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-	struct fl_mhd *m = cls;
-	struct conn_req *cr = fl_xcalloc(1, sizeof(*cr));
+	struct conn_ctx *cc = conn_ctx_of(conn);
 
+	(void)cls;
+	if (cc) {
+		free(cc->target);
+		cc->target = fl_xstrdup(uri ? uri : "");
+	}
+	return NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	struct conn_ctx *cc = *socket_context;
+
+	(void)cls;
 	(void)conn;
-	cr->m = m;
-	cr->target = fl_xstrdup(uri ? uri : "");
-	atomic_fetch_add(&m->active, 1);
-	return cr;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		*socket_context = fl_xcalloc(1, sizeof(struct conn_ctx));
+		return;
+	}
+	if (cc) {
+		free(cc->target);
+		free(cc);
+	}
+	*socket_context = NULL;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
@@ -237,11 +298,18 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (!cr)
 		return;
 	*con_cls = NULL;
-	if (cr->phase != PH_NEW) {
-		fl_request_end(&cr->req, cr->queued && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
-		fl_request_release(&cr->req);
+	if (cr->phase == PH_PARKED) {
+		/*
+		 * Resumed, but the connection failed (client gone) before the
+		 * handler ran again: build the answer anyway so that what it
+		 * holds (a taken action) is released as undelivered.
+		 */
+		atomic_fetch_sub(&m->parked, 1);
+		if (atomic_load(&cr->req.async) == FL_REQUEST_DONE)
+			fl_request_resumed(&cr->req);
 	}
-	free(cr->target);
+	fl_request_end(&cr->req, cr->queued && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
+	fl_request_release(&cr->req);
 	free(cr);
 	atomic_fetch_sub(&m->active, 1);
 }
@@ -310,14 +378,20 @@ int fl_mhd_start(struct fl_mhd **out, const struct fl_mhd_config *cfg, struct fl
 	/*
 	 * The connection memory pool holds the request line, the headers and
 	 * the response headers; the request body streams through it in
-	 * chunks.  Sizing it from the header limit makes libmicrohttpd answer
-	 * over-long headers itself (431) and keeps idle memory low.
+	 * chunks.  It is sized from the header limit (our own check answers
+	 * 431 precisely; headers that do not fit at all get libmicrohttpd's
+	 * own 431), but never below POOL_MIN: libmicrohttpd mallocs pools of
+	 * 32 KiB or less and mmaps larger ones, and malloc'ed pools left the
+	 * heap fragmented after bursts of connections (RSS stayed high) while
+	 * mmap'ed pools go back to the kernel when a connection closes and
+	 * cost only the pages actually touched.
 	 */
 	m->d = MHD_start_daemon(flags, cfg->port, NULL, NULL, on_request, m, MHD_OPTION_SOCK_ADDR, sa,
 				MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
 				cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_sec,
-				MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->max_header_bytes + (size_t)8192,
-				MHD_OPTION_NOTIFY_COMPLETED, on_completed, m, MHD_OPTION_URI_LOG_CALLBACK, on_uri, m,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, FL_MAX(cfg->max_header_bytes + (size_t)8192, POOL_MIN),
+				MHD_OPTION_NOTIFY_COMPLETED, on_completed, m, MHD_OPTION_NOTIFY_CONNECTION, on_connection, m,
+				MHD_OPTION_URI_LOG_CALLBACK, on_uri, m,
 				MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, m, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (!m->d) {
 		int e = errno;
