@@ -28,13 +28,16 @@ static const char *lookup(const char *name, void *payload)
 	return NULL;
 }
 
-#define LOAD(cfg, err, ...)                                                        \
-	({                                                                         \
-		static const struct kv kvs_[] = { __VA_ARGS__ };                   \
-		struct env env_ = { kvs_, FL_ARRAY_LEN(kvs_) };                    \
-		fl_config_init(cfg);                                               \
-		fl_config_load((cfg), lookup, &env_, (err));                       \
-	})
+static int load_kv(struct fl_config *cfg, struct fl_error *err, const struct kv *kvs, size_t n)
+{
+	struct env e = { kvs, n };
+
+	fl_config_init(cfg);
+	return fl_config_load(cfg, lookup, &e, err);
+}
+
+#define KVS(...) ((const struct kv[]){ __VA_ARGS__ })
+#define LOAD(cfg, err, ...) load_kv((cfg), (err), KVS(__VA_ARGS__), sizeof(KVS(__VA_ARGS__)) / sizeof(struct kv))
 
 FLT_TEST(test_defaults)
 {
