@@ -55,7 +55,13 @@ void fl_api_engine_done(const struct fl_engine_result *res, void *payload)
 	req->result.err = res->err;
 	if (res->code && !req->result.err.code)
 		req->result.err.code = res->code;
-	req->result.body = res->body ? json_incref(res->body) : NULL;
+	/*
+	 * A private copy, made here on the completing thread: the request is
+	 * finished on a server thread, and sharing jansson values between
+	 * threads relies on their reference counts, whose final decrement has
+	 * no acquire barrier (ThreadSanitizer reports it).
+	 */
+	req->result.body = res->body ? json_deep_copy(res->body) : NULL;
 	req->result.created = res->created;
 	fl_request_complete(req);
 }

@@ -61,7 +61,8 @@ static inline struct fl_api *fl_api_of(const struct fl_request *req)
 
 /*
  * The engine completion callback of every asynchronous call: stores the
- * result in the request (payload) and resumes it.
+ * result in the request (payload; the body is deep-copied so that no
+ * jansson value is shared between threads) and resumes it.
  */
 void fl_api_engine_done(const struct fl_engine_result *res, void *payload);
 

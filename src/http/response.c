@@ -35,7 +35,7 @@ void fl_response_set(struct fl_response *r, int status, const char *content_type
 	r->status = status;
 	free(r->content_type);
 	r->content_type = content_type ? fl_xstrdup(content_type) : NULL;
-	fl_buf_reset(&r->body);
+	fl_buf_release(&r->body); /* not _reset: it writes to the shared empty string */
 	if (len)
 		fl_buf_add(&r->body, body, len);
 }
@@ -150,7 +150,7 @@ void fl_response_error(struct fl_response *r, int status, const char *msg)
 	add_message(&b, msg);
 	fl_buf_addf(&b, ",\"status\":%d}", status);
 	if (fl_buf_failed(&b)) {
-		fl_buf_reset(&b);
+		fl_buf_release(&b);
 		fl_buf_addf(&b, "{\"error\":\"%s\",\"status\":%d}", fl_response_reason(status), status);
 	}
 	fl_response_set(r, status, "application/json", b.ptr, b.len);
