@@ -171,6 +171,6 @@ int flt_run(const struct flt_case *cases, size_t n);
 		 FLT__M29, FLT__M28, FLT__M27, FLT__M26, FLT__M25, FLT__M24, FLT__M23, FLT__M22, FLT__M21,    \
 		 FLT__M20, FLT__M19, FLT__M18, FLT__M17, FLT__M16, FLT__M15, FLT__M14, FLT__M13, FLT__M12,    \
 		 FLT__M11, FLT__M10, FLT__M9, FLT__M8, FLT__M7, FLT__M6, FLT__M5, FLT__M4, FLT__M3, FLT__M2,  \
-		 FLT__M1)(__VA_ARGS__)
+		 FLT__M1, 0)(__VA_ARGS__)
 
 #endif
