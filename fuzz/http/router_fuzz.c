@@ -50,10 +50,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 		}
 	}
-	fl_route_match_release(&m);
+	fl_router_match_release(&m);
 	if (qmark)
-		fl_query_parse(&q, qmark + 1, s.len - (size_t)(qmark + 1 - s.ptr));
-	fl_query_release(&q);
+		fl_url_query_parse(&q, qmark + 1, s.len - (size_t)(qmark + 1 - s.ptr));
+	fl_url_query_release(&q);
 	h.x_forwarded_proto = s.ptr;
 	h.x_flyte_host = (data[0] & 0x80) ? s.ptr : NULL;
 	h.x_forwarded_host = s.ptr;

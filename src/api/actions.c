@@ -115,10 +115,10 @@ static const char *command_filter(struct fl_request *req, struct fl_query *form)
 		name = fl_request_query(req, "commandName");
 	if (!name && req->h.content_type &&
 	    strncasecmp(req->h.content_type, "application/x-www-form-urlencoded", 33) == 0) {
-		fl_query_parse(form, req->body.ptr, req->body.len);
-		name = fl_query_get(form, "actionName");
+		fl_url_query_parse(form, req->body.ptr, req->body.len);
+		name = fl_url_query_get(form, "actionName");
 		if (!name)
-			name = fl_query_get(form, "commandName");
+			name = fl_url_query_get(form, "commandName");
 	}
 	return name && *name ? name : NULL;
 }
@@ -130,7 +130,7 @@ static int take_action(struct fl_request *req)
 	int rc = fl_engine_action_take(api->engine, fl_request_param(req, "packId"), command_filter(req, &form),
 				       api->take_wait_ms, fl_api_engine_done, req);
 
-	fl_query_release(&form);
+	fl_url_query_release(&form);
 	return fl_api_started(req, rc, taken);
 }
 

@@ -46,7 +46,7 @@ void fl_request_init(struct fl_request *req, const struct fl_http_ctx *ctx, cons
 	req->path = fl_xmemdup0(p, plen);
 	q = p[plen] == '?' ? p + plen + 1 : NULL;
 	if (q)
-		fl_query_parse(&req->query, q, strcspn(q, "#"));
+		fl_url_query_parse(&req->query, q, strcspn(q, "#"));
 	fl_buf_init(&req->body, ctx->max_body);
 	fl_response_init(&req->resp);
 	atomic_init(&req->async, FL_REQUEST_RUNNING);
@@ -58,8 +58,8 @@ void fl_request_release(struct fl_request *req)
 		return;
 	free(req->target);
 	free(req->path);
-	fl_query_release(&req->query);
-	fl_route_match_release(&req->match);
+	fl_url_query_release(&req->query);
+	fl_router_match_release(&req->match);
 	fl_buf_release(&req->body);
 	fl_response_release(&req->resp);
 	json_decref(req->result.body);
@@ -294,10 +294,10 @@ void fl_request_reply_empty(struct fl_request *req, int status)
 
 const char *fl_request_param(const struct fl_request *req, const char *name)
 {
-	return fl_route_match_param(&req->match, name);
+	return fl_router_param(&req->match, name);
 }
 
 const char *fl_request_query(const struct fl_request *req, const char *name)
 {
-	return fl_query_get(&req->query, name);
+	return fl_url_query_get(&req->query, name);
 }

@@ -237,7 +237,7 @@ int fl_router_match(const struct fl_router *r, const char *method, const char *p
 			continue;
 		if (fl_url_decode(&b, sp.seg[i].p, sp.seg[i].len, 0) != FL_OK) {
 			fl_buf_release(&b);
-			fl_route_match_release(m);
+			fl_router_match_release(m);
 			return fl_error_set(err, FL_EINVALID, "malformed percent-encoding in path segment '%.*s'",
 					    (int)FL_MIN(sp.seg[i].len, 200), sp.seg[i].p);
 		}
@@ -252,7 +252,7 @@ notfound:
 	return fl_error_set(err, FL_ENOTFOUND, "path '%.*s' not found", (int)FL_MIN(len, 200), path);
 }
 
-const char *fl_route_match_param(const struct fl_route_match *m, const char *name)
+const char *fl_router_param(const struct fl_route_match *m, const char *name)
 {
 	for (size_t i = 0; i < m->nparams; i++)
 		if (strcmp(m->params[i].name, name) == 0)
@@ -260,7 +260,7 @@ const char *fl_route_match_param(const struct fl_route_match *m, const char *nam
 	return NULL;
 }
 
-void fl_route_match_release(struct fl_route_match *m)
+void fl_router_match_release(struct fl_route_match *m)
 {
 	if (!m)
 		return;

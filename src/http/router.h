@@ -67,12 +67,12 @@ void fl_router_free(struct fl_router *r);
  *    the methods that do (plus OPTIONS);
  *  - FL_EINVALID: a parameter segment has a malformed escape or a NUL.
  * err gets a message naming the method and path.  m is always released
- * with fl_route_match_release().
+ * with fl_router_match_release().
  */
 int fl_router_match(const struct fl_router *r, const char *method, const char *path, size_t len,
 		    struct fl_route_match *m, struct fl_error *err);
 /* Value of a path parameter, or NULL.  Borrowed from m. */
-const char *fl_route_match_param(const struct fl_route_match *m, const char *name);
-void fl_route_match_release(struct fl_route_match *m);
+const char *fl_router_param(const struct fl_route_match *m, const char *name);
+void fl_router_match_release(struct fl_route_match *m);
 
 #endif

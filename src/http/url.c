@@ -110,7 +110,7 @@ static char *decode_dup(const char *s, size_t len)
 	return r;
 }
 
-void fl_query_parse(struct fl_query *q, const char *s, size_t len)
+void fl_url_query_parse(struct fl_query *q, const char *s, size_t len)
 {
 	size_t i = 0;
 
@@ -137,7 +137,7 @@ void fl_query_parse(struct fl_query *q, const char *s, size_t len)
 	}
 }
 
-const char *fl_query_get(const struct fl_query *q, const char *name)
+const char *fl_url_query_get(const struct fl_query *q, const char *name)
 {
 	for (size_t i = 0; i < q->n; i++)
 		if (strcmp(q->v[i].name, name) == 0)
@@ -145,7 +145,7 @@ const char *fl_query_get(const struct fl_query *q, const char *name)
 	return NULL;
 }
 
-void fl_query_release(struct fl_query *q)
+void fl_url_query_release(struct fl_query *q)
 {
 	if (!q)
 		return;

@@ -53,9 +53,9 @@ struct fl_query {
  * means space.  Like Go's url.ParseQuery, pairs with malformed escapes are
  * skipped; parameters beyond FL_QUERY_MAX_PARAMS are ignored.
  */
-void fl_query_parse(struct fl_query *q, const char *s, size_t len);
+void fl_url_query_parse(struct fl_query *q, const char *s, size_t len);
 /* First value of name, or NULL.  Borrowed from q. */
-const char *fl_query_get(const struct fl_query *q, const char *name);
-void fl_query_release(struct fl_query *q);
+const char *fl_url_query_get(const struct fl_query *q, const char *name);
+void fl_url_query_release(struct fl_query *q);
 
 #endif

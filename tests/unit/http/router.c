@@ -75,23 +75,23 @@ FLT_TEST(test_params)
 	struct fl_route_match m;
 
 	FLT_EQ_INT(match(r, "GET", "/v1/packs/Shell.env.dev", &m), FL_OK);
-	FLT_EQ_STR(fl_route_match_param(&m, "packId"), "Shell.env.dev");
-	fl_route_match_release(&m);
+	FLT_EQ_STR(fl_router_param(&m, "packId"), "Shell.env.dev");
+	fl_router_match_release(&m);
 	FLT_EQ_INT(match(r, "GET", "/v1/packs/My%20Pack", &m), FL_OK);
-	FLT_EQ_STR(fl_route_match_param(&m, "packId"), "My Pack");
-	fl_route_match_release(&m);
+	FLT_EQ_STR(fl_router_param(&m, "packId"), "My Pack");
+	fl_router_match_release(&m);
 	/* %2F stays inside the segment; %2e%2e is just a name, never path traversal */
 	FLT_EQ_INT(match(r, "GET", "/v1/packs/a%2Fb", &m), FL_OK);
-	FLT_EQ_STR(fl_route_match_param(&m, "packId"), "a/b");
-	fl_route_match_release(&m);
+	FLT_EQ_STR(fl_router_param(&m, "packId"), "a/b");
+	fl_router_match_release(&m);
 	FLT_EQ_INT(match(r, "GET", "/v1/packs/%2e%2e", &m), FL_OK);
-	FLT_EQ_STR(fl_route_match_param(&m, "packId"), "..");
-	fl_route_match_release(&m);
+	FLT_EQ_STR(fl_router_param(&m, "packId"), "..");
+	fl_router_match_release(&m);
 	FLT_EQ_INT(match(r, "POST", "/v1/packs/P/actions/5a1d/result", &m), FL_OK);
-	FLT_EQ_STR(fl_route_match_param(&m, "packId"), "P");
-	FLT_EQ_STR(fl_route_match_param(&m, "actionId"), "5a1d");
-	FLT_ASSERT(fl_route_match_param(&m, "nope") == NULL);
-	fl_route_match_release(&m);
+	FLT_EQ_STR(fl_router_param(&m, "packId"), "P");
+	FLT_EQ_STR(fl_router_param(&m, "actionId"), "5a1d");
+	FLT_ASSERT(fl_router_param(&m, "nope") == NULL);
+	fl_router_match_release(&m);
 	FLT_EQ_INT(match(r, "GET", "/v1/packs/%zz", &m), FL_EINVALID);
 	FLT_EQ_INT(match(r, "GET", "/v1/packs/a%00", &m), FL_EINVALID);
 	fl_router_free(r);
@@ -104,8 +104,8 @@ FLT_TEST(test_query_cannot_override)
 	struct fl_route_match m;
 
 	FLT_EQ_INT(match(r, "GET", "/v1/packs/Real?:packId=Other", &m), FL_OK);
-	FLT_EQ_STR(fl_route_match_param(&m, "packId"), "Real?:packId=Other");
-	fl_route_match_release(&m);
+	FLT_EQ_STR(fl_router_param(&m, "packId"), "Real?:packId=Other");
+	fl_router_match_release(&m);
 	fl_router_free(r);
 }
 
@@ -116,17 +116,17 @@ FLT_TEST(test_take_vs_result)
 
 	FLT_EQ_INT(match(r, "POST", "/v1/packs/P/actions/take", &m), FL_OK);
 	FLT_EQ_STR(m.route->help, "take");
-	fl_route_match_release(&m);
+	fl_router_match_release(&m);
 	FLT_EQ_INT(match(r, "POST", "/v1/packs/P/actions/take/result", &m), FL_OK);
 	FLT_EQ_STR(m.route->help, "result");
-	FLT_EQ_STR(fl_route_match_param(&m, "actionId"), "take");
-	fl_route_match_release(&m);
+	FLT_EQ_STR(fl_router_param(&m, "actionId"), "take");
+	fl_router_match_release(&m);
 	FLT_EQ_INT(match(r, "GET", "/v1/datastore/special", &m), FL_OK);
 	FLT_EQ_STR(m.route->help, "literal wins");
-	fl_route_match_release(&m);
+	fl_router_match_release(&m);
 	FLT_EQ_INT(match(r, "GET", "/v1/datastore/other", &m), FL_OK);
 	FLT_EQ_STR(m.route->help, "get item");
-	fl_route_match_release(&m);
+	fl_router_match_release(&m);
 	fl_router_free(r);
 }
 

@@ -83,14 +83,14 @@ FLT_TEST(test_query)
 	struct fl_query q = FL_QUERY_INIT;
 	const char *s = "actionName=Send%20It&x&&flowName=a+b&bad=%zz&actionName=second&=v";
 
-	fl_query_parse(&q, s, strlen(s));
-	FLT_EQ_STR(fl_query_get(&q, "actionName"), "Send It");
-	FLT_EQ_STR(fl_query_get(&q, "x"), "");
-	FLT_EQ_STR(fl_query_get(&q, "flowName"), "a b");
-	FLT_ASSERT(fl_query_get(&q, "bad") == NULL);
-	FLT_ASSERT(fl_query_get(&q, "missing") == NULL);
-	FLT_EQ_STR(fl_query_get(&q, ""), "v");
-	fl_query_release(&q);
+	fl_url_query_parse(&q, s, strlen(s));
+	FLT_EQ_STR(fl_url_query_get(&q, "actionName"), "Send It");
+	FLT_EQ_STR(fl_url_query_get(&q, "x"), "");
+	FLT_EQ_STR(fl_url_query_get(&q, "flowName"), "a b");
+	FLT_ASSERT(fl_url_query_get(&q, "bad") == NULL);
+	FLT_ASSERT(fl_url_query_get(&q, "missing") == NULL);
+	FLT_EQ_STR(fl_url_query_get(&q, ""), "v");
+	fl_url_query_release(&q);
 	FLT_EQ_INT(q.n, 0);
 }
 
@@ -101,11 +101,11 @@ FLT_TEST(test_query_bounded)
 
 	for (int i = 0; i < 1000; i++)
 		fl_buf_addf(&s, "p%d=%d&", i, i);
-	fl_query_parse(&q, s.ptr, s.len);
+	fl_url_query_parse(&q, s.ptr, s.len);
 	FLT_EQ_INT(q.n, FL_QUERY_MAX_PARAMS);
-	FLT_EQ_STR(fl_query_get(&q, "p0"), "0");
-	FLT_ASSERT(fl_query_get(&q, "p999") == NULL);
-	fl_query_release(&q);
+	FLT_EQ_STR(fl_url_query_get(&q, "p0"), "0");
+	FLT_ASSERT(fl_url_query_get(&q, "p999") == NULL);
+	fl_url_query_release(&q);
 	fl_buf_release(&s);
 }
 
