@@ -14,6 +14,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include "api/api.h"
 #include "auth/auth.h"
@@ -199,6 +200,20 @@ static void stop(struct server *s)
 	fl_tls_free_pem(s->key_pem);
 }
 
+/* Each connection is a file descriptor: raise the soft limit to what FLYTE_MAX_CONNECTIONS needs. */
+static void raise_fd_limit(const struct fl_config *cfg)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)cfg->max_connections + 128;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want)
+		FL_LOG_W(NULL, "open file limit %ju is below FLYTE_MAX_CONNECTIONS %" PRId64 " + 128",
+			 (uintmax_t)rl.rlim_cur, cfg->max_connections);
+}
+
 static int wait_for_signal(const sigset_t *set)
 {
 	int sig = 0;
@@ -227,6 +242,7 @@ int fl_server_run(const struct fl_config *cfg)
 	rc = setup_logging(cfg, &err);
 	if (rc)
 		return 1;
+	raise_fd_limit(cfg);
 	if (fl_config_tls_enabled(cfg)) {
 		rc = fl_tls_load(cfg->tls_cert_path, cfg->tls_key_path, &s.cert_pem, &s.key_pem, &err);
 		if (rc)
