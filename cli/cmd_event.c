@@ -40,7 +40,7 @@ int cmd_event_send(struct ctl *ctl, struct ctl_args *a)
 	struct flyte_pack_def def = { 0 };
 	char *payload = NULL;
 	size_t len = 0;
-	int rc;
+	int rc = CTL_ERROR;
 
 	if (!pack_name)
 		return ctl_fail(CTL_USAGE, "event send needs --pack NAME");

@@ -87,7 +87,7 @@ static void group_usage(FILE *f, const char *group)
 {
 	fprintf(f, "usage: flytectl %s COMMAND ...\n\ncommands:\n", group);
 	for (size_t i = 0; i < ctl_n_commands; i++)
-		if (!strcmp(ctl_commands[i].group, group))
+		if (!strcmp(ctl_commands[i].group, group) && ctl_commands[i].name)
 			fprintf(f, "  %-10s %s\n", ctl_commands[i].name, ctl_commands[i].help);
 }
 

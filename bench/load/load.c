@@ -428,7 +428,7 @@ static int scenario_latency(const struct opts *o)
 	T.lat = calloc(T.total ? T.total : 1, sizeof(*T.lat));
 	sorted = calloc(T.total ? T.total : 1, sizeof(*sorted));
 	if (!T.lat || !sorted || apply_flow(flow) || !(T.src = event_source()) ||
-	    !(lat = command_pack("Lat", 0, &cmd, 1, 16)))
+	    !(lat = command_pack("Lat", 0, &cmd, 1, o->pack_concurrency)))
 		goto out;
 	sleep_until(mono_ns() + 500000000); /* let the take loop park */
 	T.t0 = mono_ns() + 10000000;
@@ -468,10 +468,11 @@ static const char usage[] =
 	"  --scenario S           loop, ingest, latency or all (default all)\n"
 	"  --duration SEC         measured time per scenario (default 10)\n"
 	"  --packs N              loop: pack instances (default 8)\n"
-	"  --pack-concurrency N   loop: handlers per pack instance (default 8)\n"
+	"  --pack-concurrency N   loop and latency: handlers per pack instance (default 8)\n"
 	"  --window N             loop: loops in flight (default 256)\n"
 	"  --senders N            loop: threads posting Start events (default 8)\n"
-	"  --pollers N            loop and latency: take requests open per pack (default 1)\n"
+	"  --pollers N            loop and latency: take requests open per pack (default 8:\n"
+	"                         as many as handlers, so each poller runs its own actions)\n"
 	"  --concurrency N        ingest: sending threads (default 16)\n"
 	"  --rate PER_SEC         latency: events per second (default 500)\n";
 
@@ -517,7 +518,7 @@ static int parse(struct opts *o, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	struct opts o = { getenv("FLYTE_API"), "all", 10, 8, 8, 256, 8, 16, 1, 500 };
+	struct opts o = { getenv("FLYTE_API"), "all", 10, 8, 8, 256, 8, 16, 8, 500 };
 	struct flyte_client_options co;
 	bool all;
 	int rc = 0;

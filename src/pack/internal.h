@@ -212,6 +212,8 @@ struct flyte_pack {
 	unsigned busy; /* jobs queued or running */
 	unsigned workers_alive;
 	bool draining; /* no more jobs will come: workers exit when idle */
+	bool inline_jobs; /* pollers run the handlers themselves (pollers == concurrency) */
+	bool loop_done;   /* the loop thread (and its pollers) finished */
 	bool abandon;  /* stop deadline passed: drop queued jobs */
 
 	pthread_mutex_t life_mu; /* start and stop */

@@ -238,7 +238,8 @@ static void *worker_main(void *arg)
 		bool abandon;
 
 		pthread_mutex_lock(&p->qmu);
-		while (!p->qhead && !p->draining)
+		/* exit only when no poller can queue anything any more */
+		while (!p->qhead && !(p->draining && p->loop_done))
 			pthread_cond_wait(&p->q_work, &p->qmu);
 		j = p->qhead;
 		if (!j) {
@@ -321,8 +322,14 @@ static void take_loop(struct flyte_pack *p)
 				goto fail;
 			}
 			atomic_fetch_add(&p->st_taken, 1);
-			enqueue(p, j);
 			fails = quick_204 = 0;
+			if (p->inline_jobs) {
+				run_job(p, j);
+				job_free(j);
+				release_slot(p);
+			} else {
+				enqueue(p, j);
+			}
 			continue;
 		case 204:
 			flyte_response_release(&resp);
@@ -368,22 +375,33 @@ static void *poller_main(void *arg)
 	return NULL;
 }
 
-static void *loop_main(void *arg)
+static void loop_body(struct flyte_pack *p)
 {
-	struct flyte_pack *p = arg;
-	pthread_t extra[64];
+	pthread_t extra[256];
 	unsigned n_extra = 0;
 
 	if (flyte__pack_generation(p) == 0 && flyte__pack_register(p, &p->stop_take, 0, 0))
-		return NULL; /* stopped before registration succeeded */
+		return; /* stopped before registration succeeded */
 	if (!p->n_cmds)
-		return NULL;
+		return;
 	while (n_extra + 1 < p->opts.pollers && n_extra < FL_ARRAY_LEN(extra) &&
 	       pthread_create(&extra[n_extra], NULL, poller_main, p) == 0)
 		n_extra++;
 	take_loop(p);
 	for (unsigned i = 0; i < n_extra; i++)
 		pthread_join(extra[i], NULL);
+}
+
+static void *loop_main(void *arg)
+{
+	struct flyte_pack *p = arg;
+
+	loop_body(p);
+	pthread_mutex_lock(&p->qmu);
+	p->loop_done = true;
+	pthread_cond_broadcast(&p->q_done);
+	pthread_cond_broadcast(&p->q_work);
+	pthread_mutex_unlock(&p->qmu);
 	return NULL;
 }
 
@@ -412,7 +430,7 @@ FLYTE_API int flyte_pack_start(struct flyte_pack *p)
 				  p->stopped ? "stopped" : "started");
 		goto out;
 	}
-	if (p->n_cmds) {
+	if (p->n_cmds && !p->inline_jobs) {
 		p->workers = calloc(p->opts.concurrency, sizeof(*p->workers));
 		if (!p->workers) {
 			rc = flyte__error_oom(p);
@@ -461,13 +479,6 @@ FLYTE_API int flyte_pack_stop(struct flyte_pack *p)
 		goto out;
 	p->stopped = true;
 	wake_runner(p);
-	flyte__cancel_fire(&p->stop_take);
-	pthread_mutex_lock(&p->qmu);
-	pthread_cond_broadcast(&p->q_slot);
-	pthread_mutex_unlock(&p->qmu);
-	if (p->loop_started)
-		pthread_join(p->loop_thread, NULL);
-
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += p->opts.stop_timeout_ms / 1000;
 	deadline.tv_nsec += (p->opts.stop_timeout_ms % 1000) * 1000000L;
@@ -475,10 +486,15 @@ FLYTE_API int flyte_pack_stop(struct flyte_pack *p)
 		deadline.tv_sec++;
 		deadline.tv_nsec -= 1000000000L;
 	}
+	flyte__cancel_fire(&p->stop_take);
 	pthread_mutex_lock(&p->qmu);
+	pthread_cond_broadcast(&p->q_slot);
 	p->draining = true;
+	if (!p->loop_started)
+		p->loop_done = true;
 	pthread_cond_broadcast(&p->q_work);
-	while (p->workers_alive > 0) {
+	/* pollers finish their inline actions, workers their queued and running ones */
+	while ((p->loop_started && !p->loop_done) || p->workers_alive > 0) {
 		if (pthread_cond_timedwait(&p->q_done, &p->qmu, &deadline) == ETIMEDOUT) {
 			p->abandon = true;
 			rc = flyte__error(p, FLYTE_ETIMEOUT,
@@ -489,6 +505,8 @@ FLYTE_API int flyte_pack_stop(struct flyte_pack *p)
 	pthread_mutex_unlock(&p->qmu);
 	if (rc)
 		flyte__cancel_fire(&p->stop_results);
+	if (p->loop_started)
+		pthread_join(p->loop_thread, NULL);
 	for (unsigned i = 0; i < p->n_workers; i++)
 		pthread_join(p->workers[i], NULL);
 	flyte__log(p->client, FLYTE_LOG_INFO, "pack '%s' stopped", p->name);

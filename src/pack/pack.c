@@ -276,6 +276,8 @@ FLYTE_API int flyte_pack_new(struct flyte_pack **out, struct flyte_client *clien
 		p->opts.pollers = 1;
 	if (p->opts.pollers > p->opts.concurrency)
 		p->opts.pollers = p->opts.concurrency;
+	/* As many pollers as slots: each poller runs its own actions, no hand-off. */
+	p->inline_jobs = p->opts.pollers == p->opts.concurrency;
 	if (!p->opts.event_attempts)
 		p->opts.event_attempts = 1;
 	if (init_sync(p)) {

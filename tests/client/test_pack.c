@@ -435,33 +435,58 @@ FLT_TEST(concurrency_is_bounded_and_all_results_arrive)
 	teardown();
 }
 
-FLT_TEST(several_pollers_share_the_slots)
-{
-	struct flyte_pack_options po;
-	struct flyte_pack_stats st;
-
-	setup();
-	fast_options(&po);
-	po.concurrency = 3;
-	po.pollers = 5; /* capped at the concurrency */
-	start_pack(&po);
-	for (int i = 0; i < 12; i++)
-		mf_add_action(&mf, "Slow", "1");
-	FLT_EQ_INT(mf_wait_results(&mf, 12, WAIT_MS), 12);
-	FLT_ASSERT(atomic_load(&max_active) <= 3);
-	FLT_EQ_INT(flyte_pack_stop(pack), FLYTE_OK);
-	flyte_pack_get_stats(pack, &st);
-	FLT_EQ_INT(st.actions_taken, 12);
-	FLT_EQ_INT(st.results_posted, 12);
-	teardown();
-}
-
 static void *opener(void *arg)
 {
 	(void)arg;
 	usleep(100000);
 	atomic_store(&gate_open, true);
 	return NULL;
+}
+
+FLT_TEST(several_pollers_share_the_slots)
+{
+	/* 2 pollers feeding 4 workers, then 5 pollers capped at 3 running their actions inline */
+	static const unsigned conc[] = { 4, 3 }, pollers[] = { 2, 5 };
+	struct flyte_pack_options po;
+	struct flyte_pack_stats st;
+
+	for (int k = 0; k < 2; k++) {
+		setup();
+		fast_options(&po);
+		po.concurrency = conc[k];
+		po.pollers = pollers[k];
+		start_pack(&po);
+		FLT_EQ_INT(pack->inline_jobs, k == 1);
+		for (int i = 0; i < 12; i++)
+			mf_add_action(&mf, "Slow", "1");
+		FLT_EQ_INT(mf_wait_results(&mf, 12, WAIT_MS), 12);
+		FLT_ASSERT(atomic_load(&max_active) <= (int)conc[k]);
+		FLT_EQ_INT(flyte_pack_stop(pack), FLYTE_OK);
+		flyte_pack_get_stats(pack, &st);
+		FLT_EQ_INT(st.actions_taken, 12);
+		FLT_EQ_INT(st.results_posted, 12);
+		teardown();
+	}
+}
+
+FLT_TEST(inline_stop_finishes_the_running_handler)
+{
+	struct flyte_pack_options po;
+	pthread_t t;
+
+	setup();
+	fast_options(&po);
+	po.concurrency = 2;
+	po.pollers = 2;
+	start_pack(&po);
+	mf_add_action(&mf, "Gated", "\"late\"");
+	while (atomic_load(&active) == 0)
+		usleep(2000);
+	pthread_create(&t, NULL, opener, NULL);
+	FLT_EQ_INT(flyte_pack_stop(pack), FLYTE_OK);
+	pthread_join(t, NULL);
+	FLT_EQ_INT(mf.n_results, 1);
+	teardown();
 }
 
 FLT_TEST(stop_finishes_running_handlers)
@@ -478,6 +503,27 @@ FLT_TEST(stop_finishes_running_handlers)
 	pthread_join(t, NULL);
 	FLT_EQ_INT(mf.n_results, 1);
 	FLT_EQ_INT(flyte_pack_start(pack), FLYTE_EMISUSE);
+	teardown();
+}
+
+FLT_TEST(stop_deadline_drops_unpostable_results)
+{
+	struct flyte_pack_options po;
+	struct flyte_pack_stats st;
+
+	setup();
+	mf.fail_results = 1 << 30; /* the server never accepts the result */
+	fast_options(&po);
+	po.stop_timeout_ms = 300;
+	start_pack(&po);
+	mf_add_action(&mf, "Echo", "1");
+	while (mf.result_posts < 2) /* it is being retried */
+		usleep(5000);
+	FLT_EQ_INT(flyte_pack_stop(pack), FLYTE_ETIMEOUT);
+	flyte_pack_get_stats(pack, &st);
+	FLT_EQ_INT(st.results_dropped, 1);
+	FLT_EQ_INT(st.results_posted, 0);
+	FLT_ASSERT(st.result_retries >= 1);
 	teardown();
 }
 
@@ -504,4 +550,5 @@ FLT_MAIN(action_round_trip, failures_complete_as_fatal, take_404_registers_again
 	 refused_result_is_not_retried, server_down_at_start, server_restart_loses_no_result,
 	 events_retry_a_bounded_number_of_times, attach_uses_an_existing_pack, links_from_location_and_bearer_token,
 	 register_attempts_are_bounded_when_asked, concurrency_is_bounded_and_all_results_arrive,
-	 several_pollers_share_the_slots, stop_finishes_running_handlers, run_returns_after_request_stop)
+	 several_pollers_share_the_slots, inline_stop_finishes_the_running_handler,
+	 stop_finishes_running_handlers, stop_deadline_drops_unpostable_results, run_returns_after_request_stop)
