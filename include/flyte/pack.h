@@ -126,7 +126,9 @@ struct flyte_pack_options {
 	long poll_timeout_ms;
 	/** Take requests kept open at once; default 1 (like the Go client).
 	 *  More pollers hand actions to idle workers sooner when each take
-	 *  round trip is slow; capped at concurrency. */
+	 *  round trip is slow; capped at concurrency.  When equal to
+	 *  concurrency, each polling thread runs the actions it takes itself
+	 *  (no worker threads, no hand-off). */
 	unsigned pollers;
 	/** First retry delay in ms; default 200.  Doubles per failure, with jitter. */
 	long retry_initial_ms;

@@ -284,3 +284,36 @@ const char *mf_result_for(struct minifly *m, int action)
 	pthread_mutex_unlock(&m->mu);
 	return b;
 }
+
+int mf_int(struct minifly *m, const int *field)
+{
+	int v;
+
+	pthread_mutex_lock(&m->mu);
+	v = *field;
+	pthread_mutex_unlock(&m->mu);
+	return v;
+}
+
+void mf_set(struct minifly *m, int *field, int value)
+{
+	pthread_mutex_lock(&m->mu);
+	*field = value;
+	pthread_mutex_unlock(&m->mu);
+}
+
+const char *mf_str(struct minifly *m, const char *field, char *buf, size_t len)
+{
+	pthread_mutex_lock(&m->mu);
+	snprintf(buf, len, "%s", field);
+	pthread_mutex_unlock(&m->mu);
+	return buf;
+}
+
+const char *mf_event(struct minifly *m, int i, int what, char *buf, size_t len)
+{
+	pthread_mutex_lock(&m->mu);
+	snprintf(buf, len, "%s", i < m->n_events ? (what ? m->events[i].pack : m->events[i].body) : "");
+	pthread_mutex_unlock(&m->mu);
+	return buf;
+}

@@ -13,6 +13,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "fakesrv.h"
 
@@ -74,6 +75,14 @@ void mf_forget_packs(struct minifly *m);
 int mf_wait_results(struct minifly *m, int n, int timeout_ms);
 /* Wait until at least n registrations happened; returns the count. */
 int mf_wait_registrations(struct minifly *m, int n, int timeout_ms);
+/* Read an int field of m under its lock (the server threads write them). */
+int mf_int(struct minifly *m, const int *field);
+/* Set an int field (fault injection) under the lock. */
+void mf_set(struct minifly *m, int *field, int value);
+/* Copy a string field under the lock into buf; returns buf. */
+const char *mf_str(struct minifly *m, const char *field, char *buf, size_t len);
+/* Copy event i's body (what=0) or pack id (what=1) into buf; "" if absent. */
+const char *mf_event(struct minifly *m, int i, int what, char *buf, size_t len);
 /* Body of the result posted for action i, or NULL (borrowed). */
 const char *mf_result_for(struct minifly *m, int action);
 

@@ -19,6 +19,7 @@
 #define WAIT_MS 15000
 
 static struct minifly mf;
+static char sbuf[4096];
 static struct flyte_client *client;
 static struct flyte_pack *pack;
 static atomic_int active, max_active;
@@ -165,7 +166,7 @@ FLT_TEST(action_round_trip)
 	setup();
 	start_pack(NULL);
 	FLT_EQ_INT(mf_wait_registrations(&mf, 1, WAIT_MS), 1);
-	FLT_ASSERT(strstr(mf.last_registration, "\"name\":\"Test\""));
+	FLT_ASSERT(strstr(mf_str(&mf, mf.last_registration, sbuf, sizeof(sbuf)), "\"name\":\"Test\""));
 	/* The input reaches the handler byte for byte (no re-encoding of 1.50). */
 	a = mf_add_action(&mf, "Echo", "{\"n\":1.50,\"s\":\"h\\u00e9\"}");
 	FLT_EQ_INT(mf_wait_results(&mf, 1, WAIT_MS), 1);
@@ -219,7 +220,7 @@ FLT_TEST(take_404_registers_again)
 	FLT_ASSERT(mf_wait_registrations(&mf, 2, WAIT_MS) >= 2);
 	mf_add_action(&mf, "Echo", "2");
 	FLT_EQ_INT(mf_wait_results(&mf, 2, WAIT_MS), 2);
-	FLT_ASSERT(mf.take_404s >= 1);
+	FLT_ASSERT(mf_int(&mf, &mf.take_404s) >= 1);
 	flyte_pack_get_stats(pack, &st);
 	FLT_ASSERT(st.registrations >= 2);
 	teardown();
@@ -231,8 +232,8 @@ FLT_TEST(failed_result_posts_are_retried)
 	char ev[64], pl[64];
 
 	setup();
-	mf.fail_results = 2;
-	mf.drop_results = 1;
+	mf_set(&mf, &mf.fail_results, 2);
+	mf_set(&mf, &mf.drop_results, 1);
 	start_pack(NULL);
 	int a = mf_add_action(&mf, "Echo", "\"keep me\"");
 	FLT_EQ_INT(mf_wait_results(&mf, 1, WAIT_MS), 1);
@@ -245,7 +246,7 @@ FLT_TEST(failed_result_posts_are_retried)
 	FLT_ASSERT(st.result_retries >= 2);
 	FLT_EQ_INT(st.results_posted, 1);
 	FLT_EQ_INT(st.results_dropped, 0);
-	FLT_EQ_INT(mf.result_posts, 4);
+	FLT_EQ_INT(mf_int(&mf, &mf.result_posts), 4);
 	teardown();
 }
 
@@ -254,7 +255,7 @@ FLT_TEST(refused_result_is_not_retried)
 	struct flyte_pack_stats st;
 
 	setup();
-	mf.refuse_results = 1;
+	mf_set(&mf, &mf.refuse_results, 1);
 	start_pack(NULL);
 	mf_add_action(&mf, "Echo", "1");
 	mf_add_action(&mf, "Echo", "2");
@@ -263,7 +264,7 @@ FLT_TEST(refused_result_is_not_retried)
 	flyte_pack_get_stats(pack, &st);
 	FLT_EQ_INT(st.results_dropped, 1);
 	FLT_EQ_INT(st.results_posted, 1);
-	FLT_EQ_INT(mf.result_posts, 2);
+	FLT_EQ_INT(mf_int(&mf, &mf.result_posts), 2);
 	teardown();
 }
 
@@ -311,7 +312,7 @@ FLT_TEST(server_restart_loses_no_result)
 	result_of(0, ev, sizeof(ev), pl, sizeof(pl));
 	FLT_EQ_STR(ev, "Done");
 	FLT_EQ_STR(pl, "\"survivor\"");
-	FLT_ASSERT(mf.registrations >= 1);
+	FLT_ASSERT(mf_int(&mf, &mf.registrations) >= 1);
 	/* and it keeps taking work afterwards */
 	mf_add_action(&mf, "Echo", "2");
 	FLT_EQ_INT(mf_wait_results(&mf, 2, WAIT_MS), 2);
@@ -335,25 +336,25 @@ FLT_TEST(events_retry_a_bounded_number_of_times)
 	FLT_ASSERT(strstr(flyte_pack_last_error(pack), "not registered"));
 	FLT_EQ_INT(flyte_pack_register(pack), FLYTE_OK);
 
-	mf.fail_events = 2;
+	mf_set(&mf, &mf.fail_events, 2);
 	FLT_EQ_INT(flyte_pack_send_event(pack, "Ping", "{\"n\":1}"), FLYTE_OK);
-	FLT_EQ_INT(mf.event_posts, 3);
-	FLT_EQ_INT(mf.n_events, 1);
-	FLT_ASSERT(strstr(mf.events[0].body, "\"event\":\"Ping\",\"payload\":{\"n\":1}"));
+	FLT_EQ_INT(mf_int(&mf, &mf.event_posts), 3);
+	FLT_EQ_INT(mf_int(&mf, &mf.n_events), 1);
+	FLT_ASSERT(strstr(mf_event(&mf, 0, 0, sbuf, sizeof(sbuf)), "\"event\":\"Ping\",\"payload\":{\"n\":1}"));
 
-	mf.fail_events = 5;
+	mf_set(&mf, &mf.fail_events, 5);
 	FLT_EQ_INT(flyte_pack_send_event(pack, "Ping", "2"), FLYTE_ESERVER);
 	FLT_ASSERT(strstr(flyte_pack_last_error(pack), "HTTP 503"));
-	FLT_EQ_INT(mf.event_posts, 6);
+	FLT_EQ_INT(mf_int(&mf, &mf.event_posts), 6);
 
 	FLT_EQ_INT(flyte_pack_send_event(pack, "Ping", "{bad"), FLYTE_EINVALID);
-	FLT_EQ_INT(mf.event_posts, 6);
+	FLT_EQ_INT(mf_int(&mf, &mf.event_posts), 6);
 
 	/* the server forgot the pack: one re-registration, then the event goes through */
 	mf_forget_packs(&mf);
-	mf.fail_events = 0;
+	mf_set(&mf, &mf.fail_events, 0);
 	FLT_EQ_INT(flyte_pack_send_event(pack, "Ping", "3"), FLYTE_OK);
-	FLT_EQ_INT(mf.registrations, 2);
+	FLT_EQ_INT(mf_int(&mf, &mf.registrations), 2);
 	teardown();
 }
 
@@ -372,16 +373,16 @@ FLT_TEST(attach_uses_an_existing_pack)
 	def.name = "Test";
 	FLT_EQ_INT(flyte_pack_new(&other, client, &def, &po), FLYTE_OK);
 	FLT_EQ_INT(flyte_pack_register(other), FLYTE_OK);
-	FLT_EQ_INT(mf.registrations, 1); /* the real pack's definition was not replaced */
+	FLT_EQ_INT(mf_int(&mf, &mf.registrations), 1); /* the real pack's definition was not replaced */
 	FLT_EQ_INT(flyte_pack_send_event(other, "Hello", "\"hi\""), FLYTE_OK);
-	FLT_EQ_STR(mf.events[0].pack, "Test");
+	FLT_EQ_STR(mf_event(&mf, 0, 1, sbuf, sizeof(sbuf)), "Test");
 	flyte_pack_free(other);
 
 	/* an identity nobody registered is created */
 	def.name = "Fresh";
 	FLT_EQ_INT(flyte_pack_new(&other, client, &def, &po), FLYTE_OK);
 	FLT_EQ_INT(flyte_pack_register(other), FLYTE_OK);
-	FLT_EQ_INT(mf.registrations, 2);
+	FLT_EQ_INT(mf_int(&mf, &mf.registrations), 2);
 	flyte_pack_free(other);
 	teardown();
 }
@@ -391,11 +392,11 @@ FLT_TEST(links_from_location_and_bearer_token)
 	setup();
 	flyte_client_free(client);
 	make_client(fake_url(mf.srv), "secret-token");
-	mf.links_only_at_location = true;
+	mf.links_only_at_location = true; /* set before the pack starts */
 	start_pack(NULL);
 	mf_add_action(&mf, "Echo", "1");
 	FLT_EQ_INT(mf_wait_results(&mf, 1, WAIT_MS), 1);
-	FLT_EQ_STR(mf.last_auth, "Bearer secret-token");
+	FLT_EQ_STR(mf_str(&mf, mf.last_auth, sbuf, sizeof(sbuf)), "Bearer secret-token");
 	teardown();
 }
 
@@ -405,14 +406,14 @@ FLT_TEST(register_attempts_are_bounded_when_asked)
 	struct flyte_pack_def def = { 0 };
 
 	setup();
-	mf.fail_registration = 10;
+	mf_set(&mf, &mf.fail_registration, 10);
 	fast_options(&po);
 	po.register_attempts = 2;
 	def.name = "Bounded";
 	FLT_EQ_INT(flyte_pack_new(&pack, client, &def, &po), FLYTE_OK);
 	FLT_EQ_INT(flyte_pack_register(pack), FLYTE_ESERVER);
 	FLT_ASSERT(strstr(flyte_pack_last_error(pack), "HTTP 500"));
-	FLT_EQ_INT(mf.fail_registration, 8);
+	FLT_EQ_INT(mf_int(&mf, &mf.fail_registration), 8);
 	teardown();
 }
 
@@ -485,7 +486,7 @@ FLT_TEST(inline_stop_finishes_the_running_handler)
 	pthread_create(&t, NULL, opener, NULL);
 	FLT_EQ_INT(flyte_pack_stop(pack), FLYTE_OK);
 	pthread_join(t, NULL);
-	FLT_EQ_INT(mf.n_results, 1);
+	FLT_EQ_INT(mf_int(&mf, &mf.n_results), 1);
 	teardown();
 }
 
@@ -501,7 +502,7 @@ FLT_TEST(stop_finishes_running_handlers)
 	pthread_create(&t, NULL, opener, NULL);
 	FLT_EQ_INT(flyte_pack_stop(pack), FLYTE_OK);
 	pthread_join(t, NULL);
-	FLT_EQ_INT(mf.n_results, 1);
+	FLT_EQ_INT(mf_int(&mf, &mf.n_results), 1);
 	FLT_EQ_INT(flyte_pack_start(pack), FLYTE_EMISUSE);
 	teardown();
 }
@@ -512,12 +513,12 @@ FLT_TEST(stop_deadline_drops_unpostable_results)
 	struct flyte_pack_stats st;
 
 	setup();
-	mf.fail_results = 1 << 30; /* the server never accepts the result */
+	mf_set(&mf, &mf.fail_results, 1 << 30); /* the server never accepts the result */
 	fast_options(&po);
 	po.stop_timeout_ms = 300;
 	start_pack(&po);
 	mf_add_action(&mf, "Echo", "1");
-	while (mf.result_posts < 2) /* it is being retried */
+	while (mf_int(&mf, &mf.result_posts) < 2) /* it is being retried */
 		usleep(5000);
 	FLT_EQ_INT(flyte_pack_stop(pack), FLYTE_ETIMEOUT);
 	flyte_pack_get_stats(pack, &st);
