@@ -21,6 +21,7 @@
 #include "alloc.h"
 #include "buf.h"
 #include "policy.h"
+#include "utf8.h"
 
 /* HTTP methods a policy may name, in the order used for Allow headers. */
 static const char *const method_names[] = { "CONNECT", "DELETE", "GET",   "HEAD", "OPTIONS",
@@ -486,46 +487,6 @@ static int load_entry(struct loader *ld, struct fy_node *entry)
  * some invalid bytes (a directive '%' followed by 0xf3), and a policy file
  * has no business containing either.
  */
-static size_t first_bad_byte(const unsigned char *s, size_t len)
-{
-	size_t i = 0;
-
-	while (i < len) {
-		unsigned char c = s[i];
-		size_t n;
-		uint32_t cp;
-		if (c < 0x80) {
-			if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
-				return i;
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			cp = c & 0x07;
-		} else {
-			return i;
-		}
-		if (len - i <= n)
-			return i;
-		for (size_t k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return i;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return i;
-		i += n + 1;
-	}
-	return len;
-}
-
 static int line_of(const char *text, size_t off)
 {
 	int line = 1;
@@ -562,7 +523,7 @@ int fl_policy_parse(struct fl_policy **out, const char *text, size_t len, const 
 		rc = fail(&ld, 0, "file larger than %d bytes", FL_POLICY_MAX_FILE);
 		goto done;
 	}
-	bad = first_bad_byte((const unsigned char *)text, len);
+	bad = fl_utf8_first_invalid(text, len, true);
 	if (bad < len) {
 		rc = fail(&ld, line_of(text, bad), "not UTF-8 text (byte 0x%02x)", (unsigned char)text[bad]);
 		goto done;

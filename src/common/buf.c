@@ -36,7 +36,8 @@ void fl_buf_release(struct fl_buf *b)
 void fl_buf_reset(struct fl_buf *b)
 {
 	b->len = 0;
-	b->ptr[0] = '\0';
+	if (b->cap) /* never write to the shared empty string */
+		b->ptr[0] = '\0';
 	b->failed = false;
 	b->error = 0;
 }

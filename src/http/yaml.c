@@ -20,6 +20,7 @@
 #include "alloc.h"
 #include "http/json.h"
 #include "http/yaml.h"
+#include "utf8.h"
 
 /* ------------------------------------------------------------- input */
 
@@ -445,6 +446,15 @@ int fl_yaml_to_json(json_t **out, const char *p, size_t n, const struct fl_body_
 	c.lim = lim;
 	c.err = err;
 	c.stack = fl_xcalloc(lim->max_depth + 1, sizeof(*c.stack));
+
+	/* libfyaml 0.7.12 can loop forever on malformed bytes (e.g. "%\xf3"):
+	 * only well-formed UTF-8 text reaches it. */
+	size_t bad = fl_utf8_first_invalid(p, n, true);
+	if (bad < n) {
+		rc = fl_error_set(err, FL_EINVALID, "invalid YAML: byte 0x%02x at offset %zu is not UTF-8 text",
+				  (unsigned char)p[bad], bad);
+		goto done;
+	}
 
 	fy_diag_cfg_default(&dcfg);
 	dcfg.fp = NULL;
