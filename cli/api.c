@@ -21,6 +21,12 @@ struct flyte_client *ctl_client(struct ctl *ctl)
 	flyte_client_options_init(&o);
 	o.api_url = ctl->server;
 	o.jwt = ctl->token;
+	/* TLS settings come from the same variables packs use */
+	o.ca_file = getenv("FLYTE_API_CA_FILE") && *getenv("FLYTE_API_CA_FILE") ? getenv("FLYTE_API_CA_FILE") : NULL;
+	o.cert_file = getenv("FLYTE_API_CERT_FILE") && *getenv("FLYTE_API_CERT_FILE") ? getenv("FLYTE_API_CERT_FILE") : NULL;
+	o.key_file = getenv("FLYTE_API_KEY_FILE") && *getenv("FLYTE_API_KEY_FILE") ? getenv("FLYTE_API_KEY_FILE") : NULL;
+	o.insecure = getenv("FLYTE_API_INSECURE") && (!strcmp(getenv("FLYTE_API_INSECURE"), "true") ||
+						      !strcmp(getenv("FLYTE_API_INSECURE"), "1"));
 	o.timeout_ms = ctl->timeout_ms;
 	o.user_agent = "flytectl/" FLYTE_VERSION;
 	if (flyte_client_new(&ctl->client, &o)) {

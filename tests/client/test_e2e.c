@@ -140,12 +140,15 @@ struct run {
 	char out[65536];
 };
 
+/* One more "K=V" for flytectl's environment (the tests' own FLYTE_* are not passed on). */
+static const char *ctl_extra_env;
+
 /* Run flytectl with args against server url; output (stdout+stderr) in r->out. */
 static void flytectl(struct run *r, const char *url, const char *const *args)
 {
 	posix_spawn_file_actions_t fa;
 	char api[128], *argv[24], **env;
-	const char *extra[] = { api, NULL };
+	const char *extra[] = { api, ctl_extra_env, NULL };
 	int p[2], status = 0;
 	size_t n = 0, argc = 0;
 	pid_t pid;
@@ -678,6 +681,128 @@ FLT_TEST(man_page_examples_run)
 	flh_server_free(srv);
 }
 
+FLT_TEST(tls_options_reach_curl)
+{
+	char cert[128], key[128], cmd[512], certenv[160], keyenv[160], caenv[160];
+	struct flyte_client_options o;
+	struct flyte_client *c = NULL;
+	struct flh_server *srv = NULL;
+	struct run r;
+
+	snprintf(cert, sizeof(cert), "%s/cert.pem", tmpdir);
+	snprintf(key, sizeof(key), "%s/key.pem", tmpdir);
+	snprintf(cmd, sizeof(cmd),
+		 "openssl req -x509 -newkey rsa:2048 -nodes -keyout %s -out %s -days 2 -subj /CN=127.0.0.1 "
+		 "-addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1",
+		 key, cert);
+	if (system(cmd) != 0) {
+		printf("# SKIP openssl cannot make a test certificate\n");
+		return;
+	}
+	snprintf(certenv, sizeof(certenv), "FLYTE_TLS_CERT_PATH=%s", cert);
+	snprintf(keyenv, sizeof(keyenv), "FLYTE_TLS_KEY_PATH=%s", key);
+	const char *env[] = { certenv, keyenv, NULL };
+	struct flh_server_opts so = { env, NULL, 0 };
+	FLH_ASSERT(flh_server_start(&srv, &so) == 0);
+	FLH_ASSERT(!strncmp(flh_server_url(srv), "https://", 8));
+
+	flyte_client_options_init(&o);
+	o.api_url = flh_server_url(srv);
+	/* the system store does not trust a self-signed certificate */
+	FLH_EQ_INT(flyte_client_new(&c, &o), FLYTE_OK);
+	FLH_EQ_INT(flyte_client_discover(c), FLYTE_ENETWORK);
+	FLH_ASSERT(strstr(flyte_client_last_error(c), "certificate"));
+	flyte_client_free(c);
+	/* ca_file trusts it */
+	o.ca_file = cert;
+	FLH_EQ_INT(flyte_client_new(&c, &o), FLYTE_OK);
+	FLH_EQ_INT(flyte_client_discover(c), FLYTE_OK);
+	flyte_client_free(c);
+	/* insecure skips verification */
+	o.ca_file = NULL;
+	o.insecure = 1;
+	FLH_EQ_INT(flyte_client_new(&c, &o), FLYTE_OK);
+	FLH_EQ_INT(flyte_client_discover(c), FLYTE_OK);
+	flyte_client_free(c);
+	/* flytectl takes the CA from FLYTE_API_CA_FILE */
+	snprintf(caenv, sizeof(caenv), "FLYTE_API_CA_FILE=%s", cert);
+	ctl_extra_env = caenv;
+	CTL_OK(&r, flh_server_url(srv), "health");
+	ctl_extra_env = NULL;
+	const char *health[] = { "health", NULL };
+	flytectl(&r, flh_server_url(srv), health);
+	FLH_EQ_INT(r.code, 1); /* without the CA: refused */
+	flh_server_free(srv);
+}
+
+static atomic_int ticks;
+static char tick_times[8][64];
+
+static int tick_seen(const char *in, size_t len, struct flyte_result *out, void *payload)
+{
+	int i = atomic_fetch_add(&ticks, 1);
+	if (i < 8)
+		snprintf(tick_times[i], sizeof(tick_times[i]), "%.*s", (int)len, in);
+	return flyte_result_set(out, "Seen", in);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+FLT_TEST(ticker_ticks_on_aligned_seconds)
+{
+	static const char flow[] =
+		"{\"name\":\"ticks\",\"steps\":[{\"id\":\"see\",\"event\":{\"packName\":\"Ticker\",\"name\":\"Tick\"},"
+		"\"command\":{\"packName\":\"TickWatch\",\"name\":\"See\",\"input\":\"{{ Event.Payload.time }}\"}}]}";
+	static const char *const outs[] = { "Seen" };
+	static const struct flyte_command_def cmd = { "See", outs, 1, tick_seen, NULL, NULL };
+	struct flh_server *srv = NULL;
+	struct flyte_pack_def def = { 0 };
+	struct flyte_client *c;
+	struct flyte_pack *p = NULL;
+	struct flh_resp *r;
+	char api[128];
+	pid_t ticker;
+
+	FLH_ASSERT(flh_server_start(&srv, NULL) == 0);
+	r = flh_post_json(srv, "/v1/flows", flow);
+	FLH_STATUS(r, 201);
+	flh_resp_free(r);
+	c = lib_client(flh_server_url(srv));
+	def.name = "TickWatch";
+	def.commands = &cmd;
+	def.n_commands = 1;
+	FLH_EQ_INT(flyte_pack_new(&p, c, &def, NULL), FLYTE_OK);
+	FLH_EQ_INT(flyte_pack_start(p), FLYTE_OK);
+	snprintf(api, sizeof(api), "FLYTE_API=%s", flh_server_url(srv));
+	const char *env[] = { api, "FLYTE_TICKER_INTERVAL_SEC=1", "FLYTE_LABELS=zone=test", NULL };
+	ticker = start_child(getenv("FLYTE_TICKER_BIN"), env, "ticker.log");
+	FLH_ASSERT(ticker > 0);
+	for (int i = 0; i < 1000 && atomic_load(&ticks) < 3; i++)
+		flh_sleep_ms(10);
+	FLH_ASSERT_MSG(atomic_load(&ticks) >= 3, "fewer than 3 ticks arrived");
+	FLH_EQ_INT(stop_child(ticker), 0);
+	/* handlers may run in parallel: order the first three by time */
+	qsort(tick_times, 3, sizeof(tick_times[0]), cmp_str);
+	/* whole seconds, consecutive, none skipped */
+	for (int i = 0; i < 3; i++)
+		FLH_ASSERT_MSG(strstr(tick_times[i], ".000000000Z\""), "tick %d not aligned: %s", i, tick_times[i]);
+	for (int i = 1; i < 3; i++) {
+		int s0 = (int)strtol(tick_times[i - 1] + 18, NULL, 10), s1 = (int)strtol(tick_times[i] + 18, NULL, 10);
+		FLH_ASSERT_MSG((s0 + 1) % 60 == s1, "ticks %s and %s are not one second apart", tick_times[i - 1],
+			       tick_times[i]);
+	}
+	/* the labels of FLYTE_LABELS were applied */
+	r = flh_get(srv, "/v1/packs/Ticker.zone.test");
+	FLH_STATUS(r, 200);
+	flh_resp_free(r);
+	flyte_pack_free(p);
+	flyte_client_free(c);
+	flh_server_free(srv);
+}
+
 /* Runs first: temp dir and cleanup handler. */
 FLT_TEST(prepare)
 {
@@ -688,4 +813,5 @@ FLT_TEST(prepare)
 }
 
 FLT_MAIN(prepare, try_it_in_a_minute, server_down_at_start_then_up, server_restart_keeps_results,
-	 deleted_pack_registers_again, docs_example_pack, man_page_examples_run)
+	 deleted_pack_registers_again, docs_example_pack, man_page_examples_run, tls_options_reach_curl,
+	 ticker_ticks_on_aligned_seconds)
