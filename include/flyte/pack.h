@@ -139,8 +139,9 @@ struct flyte_pack_options {
 	/** Attempts of a registration (discovery + POST) by flyte_pack_register();
 	 *  0 (default) = until it succeeds or the pack is stopped. */
 	unsigned register_attempts;
-	/** How long flyte_pack_stop() waits for running handlers and their result
-	 *  posts, in ms; default 30000; then unposted results are logged and lost. */
+	/** Once a stop has begun, how long a result that cannot be posted is
+	 *  still retried, in ms; default 30000; then it is logged and dropped.
+	 *  (Handlers themselves are never interrupted; a stop waits for them.) */
 	long stop_timeout_ms;
 	/** enum flyte_pack_flags. */
 	unsigned flags;
@@ -225,13 +226,16 @@ FLYTE_API int flyte_pack_run(struct flyte_pack *pack);
 FLYTE_API void flyte_pack_request_stop(struct flyte_pack *pack);
 
 /**
- * Stop gracefully and wait: stop taking actions, let running handlers
- * finish, post their results (waiting up to stop_timeout_ms), join the
- * threads.  Idempotent; safe to call on a pack that never started.  Must not
- * be called from a handler.
+ * Stop gracefully and wait: stop taking actions (an open long-poll is
+ * interrupted), let queued and running handlers finish, post their results,
+ * join the threads.  Handlers are not interrupted, so the call lasts as long
+ * as the slowest of them; a result the server does not accept is retried
+ * for stop_timeout_ms after the stop began and then dropped.  Idempotent;
+ * safe to call on a pack that never started.  Must not be called from a
+ * handler.
  *
- * @return FLYTE_OK; FLYTE_ETIMEOUT if results were still unposted at the
- *         deadline (they are logged and dropped).
+ * @return FLYTE_OK; FLYTE_ETIMEOUT if results had to be dropped (they are
+ *         logged).
  */
 FLYTE_API int flyte_pack_stop(struct flyte_pack *pack);
 

@@ -203,18 +203,16 @@ struct flyte_pack {
 	unsigned long generation; /* number of successful registrations */
 	pthread_mutex_t reg_mu;   /* one registration at a time */
 
-	struct flyte__cancel stop_take;    /* fired when a stop starts */
-	struct flyte__cancel stop_results; /* fired at the stop deadline */
+	struct flyte__cancel stop_take; /* fired when a stop starts */
 
 	pthread_mutex_t qmu; /* the job queue and worker bookkeeping */
-	pthread_cond_t q_work, q_slot, q_done;
+	pthread_cond_t q_work, q_slot;
 	struct flyte__job *qhead, *qtail;
 	unsigned busy; /* jobs queued or running */
 	unsigned workers_alive;
 	bool draining; /* no more jobs will come: workers exit when idle */
 	bool inline_jobs; /* pollers run the handlers themselves (pollers == concurrency) */
 	bool loop_done;   /* the loop thread (and its pollers) finished */
-	bool abandon;  /* stop deadline passed: drop queued jobs */
 
 	pthread_mutex_t life_mu; /* start and stop */
 	bool started, stopped;

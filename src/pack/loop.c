@@ -120,19 +120,25 @@ static bool retryable_status(int status)
 	return status >= 500 || status == 408 || status == 429;
 }
 
-/* Post a result until accepted, refused for good, or the stop deadline. */
+/*
+ * Post a result until the server accepts it or refuses it for good.  While
+ * the pack runs, failures are retried without limit; once a stop has begun,
+ * a result that still cannot be posted is retried for stop_timeout_ms more
+ * and then dropped (logged as an error).
+ */
 static void post_result(struct flyte_pack *p, const struct flyte__job *j, const struct fl_buf *body)
 {
 	bool reregistered = false;
 	unsigned attempt = 0;
+	int64_t give_up_at = 0;
 
 	for (;;) {
 		struct flyte_response resp;
 		int rc;
 		unsigned long gen = flyte__pack_generation(p);
 
-		rc = flyte__request(&resp, p->client, p, &p->stop_results, -1, "POST", j->result_url,
-				    "application/json", body->ptr, body->len);
+		rc = flyte__request(&resp, p->client, p, NULL, -1, "POST", j->result_url, "application/json",
+				    body->ptr, body->len);
 		if (!rc) {
 			int st = resp.status;
 			flyte_response_release(&resp);
@@ -147,7 +153,7 @@ static void post_result(struct flyte_pack *p, const struct flyte__job *j, const 
 				flyte__log(p->client, FLYTE_LOG_WARN,
 					   "result for command '%s' to '%s' answered HTTP 404; registering pack '%s' again",
 					   j->command, j->result_url, p->name);
-				if (flyte__pack_register(p, &p->stop_results, 0, gen) == FLYTE_OK)
+				if (flyte__pack_register(p, &p->stop_take, 0, gen) == FLYTE_OK)
 					continue;
 			} else if (!retryable_status(st)) {
 				atomic_fetch_add(&p->st_dropped, 1);
@@ -155,22 +161,28 @@ static void post_result(struct flyte_pack *p, const struct flyte__job *j, const 
 					   "result for command '%s' refused by '%s' with HTTP %d; dropping it",
 					   j->command, j->result_url, st);
 				return;
-			} else {
-				flyte__error(p, flyte_err_from_status(st), "HTTP %d", st);
 			}
-		}
-		if (flyte__cancel_fired(&p->stop_results)) {
-			atomic_fetch_add(&p->st_dropped, 1);
-			flyte__log(p->client, FLYTE_LOG_ERROR,
-				   "result for command '%s' to '%s' not posted before the stop deadline; it is lost",
-				   j->command, j->result_url);
-			return;
+			flyte__error(p, flyte_err_from_status(st), "HTTP %d", st);
 		}
 		long wait = flyte__backoff_ms(attempt++, p->opts.retry_initial_ms, p->opts.retry_max_ms);
+		if (flyte__cancel_fired(&p->stop_take)) {
+			int64_t now = flyte__mono_ms();
+			if (!give_up_at)
+				give_up_at = now + p->opts.stop_timeout_ms;
+			if (now >= give_up_at) {
+				atomic_fetch_add(&p->st_dropped, 1);
+				flyte__log(p->client, FLYTE_LOG_ERROR,
+					   "result for command '%s' to '%s' not posted within %ld ms of the stop; it is lost",
+					   j->command, j->result_url, p->opts.stop_timeout_ms);
+				return;
+			}
+			if (wait > give_up_at - now)
+				wait = (long)(give_up_at - now);
+		}
 		atomic_fetch_add(&p->st_result_retries, 1);
 		flyte__log(p->client, FLYTE_LOG_WARN, "posting result for command '%s' failed (%s); retrying in %ld ms",
 			   j->command, flyte_last_error(), wait);
-		flyte__cancel_sleep(&p->stop_results, wait);
+		flyte__cancel_sleep(NULL, wait);
 	}
 }
 
@@ -235,7 +247,6 @@ static void *worker_main(void *arg)
 
 	for (;;) {
 		struct flyte__job *j;
-		bool abandon;
 
 		pthread_mutex_lock(&p->qmu);
 		/* exit only when no poller can queue anything any more */
@@ -244,23 +255,15 @@ static void *worker_main(void *arg)
 		j = p->qhead;
 		if (!j) {
 			p->workers_alive--;
-			pthread_cond_broadcast(&p->q_done);
 			pthread_mutex_unlock(&p->qmu);
 			return NULL;
 		}
 		p->qhead = j->next;
 		if (!p->qhead)
 			p->qtail = NULL;
-		abandon = p->abandon;
 		pthread_mutex_unlock(&p->qmu);
 
-		if (abandon) {
-			atomic_fetch_add(&p->st_dropped, 1);
-			flyte__log(p->client, FLYTE_LOG_ERROR,
-				   "action for command '%s' not run: pack '%s' stopped", j->command, p->name);
-		} else {
-			run_job(p, j);
-		}
+		run_job(p, j);
 		job_free(j);
 		release_slot(p);
 	}
@@ -399,7 +402,6 @@ static void *loop_main(void *arg)
 	loop_body(p);
 	pthread_mutex_lock(&p->qmu);
 	p->loop_done = true;
-	pthread_cond_broadcast(&p->q_done);
 	pthread_cond_broadcast(&p->q_work);
 	pthread_mutex_unlock(&p->qmu);
 	return NULL;
@@ -469,7 +471,7 @@ FLYTE_API void flyte_pack_request_stop(struct flyte_pack *p)
 
 FLYTE_API int flyte_pack_stop(struct flyte_pack *p)
 {
-	struct timespec deadline;
+	unsigned long dropped;
 	int rc = FLYTE_OK;
 
 	if (!p)
@@ -478,14 +480,8 @@ FLYTE_API int flyte_pack_stop(struct flyte_pack *p)
 	if (p->stopped)
 		goto out;
 	p->stopped = true;
+	dropped = atomic_load(&p->st_dropped);
 	wake_runner(p);
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += p->opts.stop_timeout_ms / 1000;
-	deadline.tv_nsec += (p->opts.stop_timeout_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
 	flyte__cancel_fire(&p->stop_take);
 	pthread_mutex_lock(&p->qmu);
 	pthread_cond_broadcast(&p->q_slot);
@@ -493,22 +489,16 @@ FLYTE_API int flyte_pack_stop(struct flyte_pack *p)
 	if (!p->loop_started)
 		p->loop_done = true;
 	pthread_cond_broadcast(&p->q_work);
-	/* pollers finish their inline actions, workers their queued and running ones */
-	while ((p->loop_started && !p->loop_done) || p->workers_alive > 0) {
-		if (pthread_cond_timedwait(&p->q_done, &p->qmu, &deadline) == ETIMEDOUT) {
-			p->abandon = true;
-			rc = flyte__error(p, FLYTE_ETIMEOUT,
-					  "pack '%s' stopped with actions unfinished or results unposted", p->name);
-			break;
-		}
-	}
 	pthread_mutex_unlock(&p->qmu);
-	if (rc)
-		flyte__cancel_fire(&p->stop_results);
+	/* Pollers finish their inline actions, workers their queued and running
+	 * ones; each posts its result (post_result bounds retries after a stop). */
 	if (p->loop_started)
 		pthread_join(p->loop_thread, NULL);
 	for (unsigned i = 0; i < p->n_workers; i++)
 		pthread_join(p->workers[i], NULL);
+	if (atomic_load(&p->st_dropped) != dropped)
+		rc = flyte__error(p, FLYTE_ETIMEOUT, "pack '%s' stopped with %lu result(s) not posted", p->name,
+				  atomic_load(&p->st_dropped) - dropped);
 	flyte__log(p->client, FLYTE_LOG_INFO, "pack '%s' stopped", p->name);
 out:
 	pthread_mutex_unlock(&p->life_mu);

@@ -238,9 +238,8 @@ static int init_sync(struct flyte_pack *p)
 	rc |= pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	rc |= pthread_cond_init(&p->q_work, &attr);
 	rc |= pthread_cond_init(&p->q_slot, &attr);
-	rc |= pthread_cond_init(&p->q_done, &attr);
 	pthread_condattr_destroy(&attr);
-	if (flyte__cancel_init(&p->stop_take) || flyte__cancel_init(&p->stop_results))
+	if (flyte__cancel_init(&p->stop_take))
 		rc = 1;
 	/* a stop requested from a signal handler also interrupts taking and registering */
 	p->stop_take.linked = &p->stop_requested;
@@ -314,10 +313,8 @@ void flyte__pack_destroy(struct flyte_pack *p)
 	free(p->events_url);
 	free(p->take_url);
 	flyte__cancel_release(&p->stop_take);
-	flyte__cancel_release(&p->stop_results);
 	pthread_cond_destroy(&p->q_work);
 	pthread_cond_destroy(&p->q_slot);
-	pthread_cond_destroy(&p->q_done);
 	pthread_mutex_destroy(&p->mu);
 	pthread_mutex_destroy(&p->reg_mu);
 	pthread_mutex_destroy(&p->qmu);
