@@ -147,7 +147,7 @@ void fl_buf_add_json_str(struct fl_buf *b, const char *s, size_t n)
 		case '\b': esc = "\\b"; break;
 		case '\f': esc = "\\f"; break;
 		default:
-			if (c >= 0x20)
+			if (c >= 0x20 && c != 0x7f) /* DEL escaped too: the text is valid YAML as well */
 				continue;
 			u[0] = '\\'; u[1] = 'u'; u[2] = '0'; u[3] = '0';
 			u[4] = hex[c >> 4]; u[5] = hex[c & 15];

@@ -52,6 +52,9 @@ struct conv {
 	json_t *root;
 	bool have_root;
 	struct fl_error *err;
+	const char *src; /* the document text, for single-quoted scalars */
+	size_t srclen;
+	char *unquoted;  /* scratch for a decoded single-quoted scalar */
 };
 
 static int fail(struct conv *c, int line, int col, const char *what)
@@ -296,11 +299,55 @@ static int set_key(struct conv *c, const char *s, size_t n, bool merge)
 	return FL_OK;
 }
 
+/*
+ * libfyaml 0.7.12 leaks the buffer it builds for a single-quoted scalar
+ * containing '' escapes (hundreds of bytes per scalar, reachable from any
+ * request body).  Such scalars are decoded here from the source text
+ * instead; a multi-line one (which would also need line folding) is refused.
+ * Returns 1 when s and n were set from c->unquoted, 0 to use libfyaml's text,
+ * or a negative error code.
+ */
+static int single_quoted(struct conv *c, struct fy_token *t, const char **s, size_t *n)
+{
+	const struct fy_mark *a = fy_token_start_mark(t), *b = fy_token_end_mark(t);
+	const char *raw;
+	size_t len, o = 0;
+
+	/* The marks span the content, between the quotes. */
+	if (!a || !b || a->input_pos == 0 || b->input_pos >= c->srclen || a->input_pos > b->input_pos ||
+	    c->src[a->input_pos - 1] != '\'' || c->src[b->input_pos] != '\'')
+		return 0;
+	raw = c->src + a->input_pos;
+	len = b->input_pos - a->input_pos;
+	if (!memmem(raw, len, "''", 2))
+		return 0;
+	if (memchr(raw, '\n', len) || memchr(raw, '\r', len))
+		return fail(c, a->line + 1, a->column + 1,
+			    "multi-line single-quoted scalars with '' escapes are not supported; use double quotes");
+	free(c->unquoted);
+	c->unquoted = fl_xmalloc(len + 1);
+	for (size_t i = 0; i < len; i++) {
+		c->unquoted[o++] = raw[i];
+		if (raw[i] == '\'' && i + 1 < len && raw[i + 1] == '\'')
+			i++;
+	}
+	c->unquoted[o] = '\0';
+	*s = c->unquoted;
+	*n = o;
+	return 1;
+}
+
 static int on_scalar(struct conv *c, struct fy_event *ev)
 {
 	size_t n = 0;
-	const char *s = fy_token_get_text(ev->scalar.value, &n);
+	const char *s = NULL;
 	enum fy_scalar_style style = fy_token_scalar_style(ev->scalar.value);
+	int q = style == FYSS_SINGLE_QUOTED ? single_quoted(c, ev->scalar.value, &s, &n) : 0;
+
+	if (q < 0)
+		return q;
+	if (q == 0)
+		s = fy_token_get_text(ev->scalar.value, &n);
 	char *anchor = token_dup(ev->scalar.anchor);
 	json_t *v;
 	int rc;
@@ -445,6 +492,8 @@ int fl_yaml_to_json(json_t **out, const char *p, size_t n, const struct fl_body_
 	*out = NULL;
 	c.lim = lim;
 	c.err = err;
+	c.src = p;
+	c.srclen = n;
 	c.stack = fl_xcalloc(lim->max_depth + 1, sizeof(*c.stack));
 
 	/* libfyaml 0.7.12 can loop forever on malformed bytes (e.g. "%\xf3"):
@@ -508,6 +557,10 @@ int fl_yaml_to_json(json_t **out, const char *p, size_t n, const struct fl_body_
 		if (rc)
 			break;
 	}
+	/* libfyaml leaks internal buffers when a parser is destroyed in the middle
+	 * of a stream: drain the remaining events (linear in the body size). */
+	while (rc && fyp && (ev = fy_parser_parse(fyp)) != NULL)
+		fy_parser_event_free(fyp, ev);
 	if (!rc) {
 		*out = c.have_root ? c.root : json_null();
 		c.root = NULL;
@@ -526,6 +579,7 @@ done:
 	}
 	free(c.anchors);
 	free(c.stack);
+	free(c.unquoted);
 	if (fyp)
 		fy_parser_destroy(fyp);
 	if (diag) {

@@ -123,6 +123,19 @@ FLT_TEST(test_malformed)
 	FLT_ASSERT(strncmp(r, "ERR: ", 5) == 0);
 }
 
+FLT_TEST(test_single_quoted_escapes)
+{
+	const char *r;
+
+	FLT_EQ_STR(y2j("a: 'it''s'\nb: ['x''''y', '''', 'plain']\n", NULL),
+		   "{\"a\":\"it's\",\"b\":[\"x''y\",\"'\",\"plain\"]}");
+	FLT_EQ_STR(y2j("''''''''''''", NULL), "\"'''''\"");
+	FLT_EQ_STR(y2j("k: 'folded\n  line'\n", NULL), "{\"k\":\"folded line\"}");
+	r = y2j("k: 'it''s\n  folded'\n", NULL);
+	FLT_ASSERT(strstr(r, "use double quotes") != NULL);
+	FLT_EQ_STR(y2j("%\xf3", NULL), "ERR: invalid YAML: byte 0xf3 at offset 1 is not UTF-8 text");
+}
+
 static const char *j2y(const char *json)
 {
 	static char out[4096];
@@ -172,4 +185,4 @@ FLT_TEST(test_round_trip)
 }
 
 FLT_MAIN(test_scalars, test_flow_yaml, test_anchors_and_merge, test_alias_bomb, test_alias_depth_bomb, test_malformed,
-	 test_to_yaml, test_round_trip)
+	 test_single_quoted_escapes, test_to_yaml, test_round_trip)
