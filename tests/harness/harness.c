@@ -281,13 +281,19 @@ static void strv_free(char **v)
 	free(v);
 }
 
-static bool strv_has_name(char *const *v, const char *name)
+/* The value of NAME=value in v, or NULL. */
+static const char *strv_value(char *const *v, const char *name)
 {
 	size_t n = strlen(name);
 	for (size_t i = 0; v && v[i]; i++)
 		if (strncmp(v[i], name, n) == 0 && v[i][n] == '=')
-			return true;
-	return false;
+			return v[i] + n + 1;
+	return NULL;
+}
+
+static bool strv_has_name(char *const *v, const char *name)
+{
+	return strv_value(v, name) != NULL;
 }
 
 /* The test's environment without FLYTE_* entries and LOGFILE. */
@@ -620,7 +626,9 @@ int flh_server_start(struct flh_server **out, const struct flh_server_opts *opts
 		flh_server_free(s);
 		return -1;
 	}
-	if (launch_retrying(s, 0) != 0) {
+	/* A caller-chosen FLYTE_PORT is the port the harness talks to. */
+	if (launch_retrying(s, s->port_fixed ? (int)strtol(strv_value(s->extra_env, "FLYTE_PORT"), NULL, 10) : 0) !=
+	    0) {
 		flh_server_free(s);
 		return -1;
 	}
