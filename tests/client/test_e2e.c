@@ -3,7 +3,7 @@
  * test_e2e.c - flytectl, flyte-shell and libflyte against the real flyte
  * server (started through tests/harness).
  *
- *  - try_it_in_a_minute runs the sequence of docs/packs.md: the flow YAML is
+ *  - try_it_in_a_minute runs the sequence of README.md: the flow YAML is
  *    read from that file, applied with `flytectl flow apply`, an event is
  *    sent with `flytectl event send`, the real Shell pack runs both steps
  *    (its Output continues the flow), and `flytectl execution get` shows
@@ -194,10 +194,10 @@ static const char *nz(const char *s)
 	return s ? s : "";
 }
 
-/* The flow YAML of the try-it sequence, from docs/packs.md. */
+/* The flow YAML of the try-it sequence, from README.md. */
 static char *doc_flow_yaml(void)
 {
-	const char *path = getenv("FLYTE_DOC_PACKS");
+	const char *path = getenv("FLYTE_DOC_TRYIT");
 	FILE *f = path ? fopen(path, "r") : NULL;
 	static char doc[65536];
 	char *b, *e;
@@ -226,7 +226,7 @@ FLT_TEST(try_it_in_a_minute)
 	FILE *f;
 	pid_t shell;
 
-	FLH_ASSERT_MSG(yaml != NULL, "no '<!-- try-it: hello.yaml -->' block in docs/packs.md");
+	FLH_ASSERT_MSG(yaml != NULL, "no '<!-- try-it: hello.yaml -->' block in README.md");
 	snprintf(flowfile, sizeof(flowfile), "%s/hello.yaml", tmpdir);
 	f = fopen(flowfile, "w");
 	FLH_ASSERT(f != NULL);
