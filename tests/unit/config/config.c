@@ -263,10 +263,9 @@ FLT_TEST(test_args)
 	FLT_EQ_INT(fl_config_parse_args(2, v6, &err), FL_CONFIG_CLI_MARKDOWN);
 }
 
-/* docs/configuration.md carries the generated table verbatim. */
-FLT_TEST(test_docs_match_table)
+/* docs/configuration.md and README.md carry the generated table verbatim. */
+static void check_doc(const char *path)
 {
-	const char *path = getenv("FL_CONFIG_DOC");
 	const char *begin_mark = "<!-- BEGIN CONFIG TABLE -->\n", *end_mark = "<!-- END CONFIG TABLE -->";
 	struct fl_buf doc = FL_BUF_INIT(0), want = FL_BUF_INIT(0);
 	char chunk[4096];
@@ -287,13 +286,23 @@ FLT_TEST(test_docs_match_table)
 	FLT_ASSERT(e != NULL);
 	fl_config_write_markdown(&want);
 	if ((size_t)(e - b) != want.len || memcmp(b, want.ptr, want.len) != 0) {
-		printf("# docs/configuration.md is out of date; regenerate with `flyte --config-reference`:\n");
+		printf("# %s is out of date; regenerate with `flyte --config-reference`:\n", path);
 		FLT_FAIL("configuration table differs from the documentation");
 	}
 	fl_buf_release(&doc);
 	fl_buf_release(&want);
 }
 
+FLT_TEST(test_docs_match_table)
+{
+	check_doc(getenv("FL_CONFIG_DOC"));
+}
+
+FLT_TEST(test_readme_matches_table)
+{
+	check_doc(getenv("FL_CONFIG_README"));
+}
+
 FLT_MAIN(test_defaults, test_tls_port_default, test_invalid_port_is_fatal, test_lenient_fallbacks, test_typed_values,
 	 test_strict_bounds, test_table_is_complete, test_round_trip, test_secret_redaction, test_help_lists_everything,
-	 test_args, test_docs_match_table)
+	 test_args, test_docs_match_table, test_readme_matches_table)
