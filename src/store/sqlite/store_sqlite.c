@@ -718,6 +718,36 @@ static int sq_pack_upsert(struct fl_store *st, bool *created, const struct fl_st
 	return rc;
 }
 
+/*
+ * Step a statement keyed by `key` (parameter 1) once: on a row, `read` fills
+ * `out` (zeroed first) and FL_OK is returned; no row is FL_ENOTFOUND naming
+ * `what`.  The one-row getters of every table go through here.
+ */
+static int get_one(struct sq *s, enum stmt_id id, const char *key, void (*read)(sqlite3_stmt *q, void *out),
+		   void *out, size_t out_size, const char *what, struct fl_error *err)
+{
+	sqlite3_stmt *q;
+	char op[64];
+	int rc = stmt_get(s, id, &q, err);
+
+	memset(out, 0, out_size);
+	if (rc)
+		return rc;
+	bind_text(q, 1, key);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		read(q, out);
+		rc = FL_OK;
+	} else if (rc == SQLITE_DONE) {
+		rc = fl_error_set(err, FL_ENOTFOUND, "%s '%s' not found", what, key);
+	} else {
+		snprintf(op, sizeof(op), "get %s", what);
+		rc = sq_fail(s, err, rc, op);
+	}
+	stmt_done(q);
+	return rc;
+}
+
 static void read_pack(sqlite3_stmt *q, struct fl_store_pack *p)
 {
 	p->id = col_text_nn(q, 0);
@@ -726,27 +756,14 @@ static void read_pack(sqlite3_stmt *q, struct fl_store_pack *p)
 	p->last_seen = sqlite3_column_int64(q, 3);
 }
 
+static void read_pack_row(sqlite3_stmt *q, void *out)
+{
+	read_pack(q, out);
+}
+
 static int sq_pack_get(struct fl_store *st, struct fl_store_pack *out, const char *id, struct fl_error *err)
 {
-	struct sq *s = sq_of(st);
-	sqlite3_stmt *q;
-	int rc = stmt_get(s, S_PACK_GET, &q, err);
-
-	memset(out, 0, sizeof(*out));
-	if (rc)
-		return rc;
-	bind_text(q, 1, id);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
-		read_pack(q, out);
-		rc = FL_OK;
-	} else if (rc == SQLITE_DONE) {
-		rc = fl_error_set(err, FL_ENOTFOUND, "pack '%s' not found", id);
-	} else {
-		rc = sq_fail(s, err, rc, "get pack");
-	}
-	stmt_done(q);
-	return rc;
+	return get_one(sq_of(st), S_PACK_GET, id, read_pack_row, out, sizeof(*out), "pack", err);
 }
 
 static int sq_pack_list(struct fl_store *st, fl_store_pack_fn cb, void *payload, struct fl_error *err)
@@ -849,27 +866,15 @@ static int sq_flow_put(struct fl_store *st, bool *created, const struct fl_store
 	return rc;
 }
 
+static void read_flow_row(sqlite3_stmt *q, void *out)
+{
+	read_flow(q, out);
+}
+
 static int flow_get_one(struct sq *s, enum stmt_id id, struct fl_store_flow *out, const char *key,
 			struct fl_error *err)
 {
-	sqlite3_stmt *q;
-	int rc = stmt_get(s, id, &q, err);
-
-	memset(out, 0, sizeof(*out));
-	if (rc)
-		return rc;
-	bind_text(q, 1, key);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
-		read_flow(q, out);
-		rc = FL_OK;
-	} else if (rc == SQLITE_DONE) {
-		rc = fl_error_set(err, FL_ENOTFOUND, "flow '%s' not found", key);
-	} else {
-		rc = sq_fail(s, err, rc, "get flow");
-	}
-	stmt_done(q);
-	return rc;
+	return get_one(s, id, key, read_flow_row, out, sizeof(*out), "flow", err);
 }
 
 static int sq_flow_get(struct fl_store *st, struct fl_store_flow *out, const char *name, struct fl_error *err)
@@ -1146,27 +1151,14 @@ static int sq_action_complete(struct fl_store *st, const char *id, int64_t attem
 	return rc;
 }
 
+static void read_action_row(sqlite3_stmt *q, void *out)
+{
+	read_action(q, out);
+}
+
 static int sq_action_get(struct fl_store *st, struct fl_store_action *out, const char *id, struct fl_error *err)
 {
-	struct sq *s = sq_of(st);
-	sqlite3_stmt *q;
-	int rc = stmt_get(s, S_ACTION_GET, &q, err);
-
-	memset(out, 0, sizeof(*out));
-	if (rc)
-		return rc;
-	bind_text(q, 1, id);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
-		read_action(q, out);
-		rc = FL_OK;
-	} else if (rc == SQLITE_DONE) {
-		rc = fl_error_set(err, FL_ENOTFOUND, "action '%s' not found", id);
-	} else {
-		rc = sq_fail(s, err, rc, "get action");
-	}
-	stmt_done(q);
-	return rc;
+	return get_one(sq_of(st), S_ACTION_GET, id, read_action_row, out, sizeof(*out), "action", err);
 }
 
 /* Iterate the action rows of a bound statement. */
@@ -1354,27 +1346,14 @@ static int sq_ds_put(struct fl_store *st, bool *created, const struct fl_store_d
 	return rc;
 }
 
+static void read_ds_row(sqlite3_stmt *q, void *out)
+{
+	read_ds(q, out);
+}
+
 static int sq_ds_get(struct fl_store *st, struct fl_store_ds_item *out, const char *key, struct fl_error *err)
 {
-	struct sq *s = sq_of(st);
-	sqlite3_stmt *q;
-	int rc = stmt_get(s, S_DS_GET, &q, err);
-
-	memset(out, 0, sizeof(*out));
-	if (rc)
-		return rc;
-	bind_text(q, 1, key);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
-		read_ds(q, out);
-		rc = FL_OK;
-	} else if (rc == SQLITE_DONE) {
-		rc = fl_error_set(err, FL_ENOTFOUND, "datastore item '%s' not found", key);
-	} else {
-		rc = sq_fail(s, err, rc, "get datastore item");
-	}
-	stmt_done(q);
-	return rc;
+	return get_one(sq_of(st), S_DS_GET, key, read_ds_row, out, sizeof(*out), "datastore item", err);
 }
 
 static int sq_ds_list(struct fl_store *st, fl_store_ds_fn cb, void *payload, struct fl_error *err)
