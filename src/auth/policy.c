@@ -528,6 +528,12 @@ int fl_policy_parse(struct fl_policy **out, const char *text, size_t len, const 
 		rc = fail(&ld, line_of(text, bad), "not UTF-8 text (byte 0x%02x)", (unsigned char)text[bad]);
 		goto done;
 	}
+	/* libfyaml 0.7.12 crashes on some nested block collections containing a tab. */
+	const char *tab = memchr(text, '\t', len);
+	if (tab) {
+		rc = fail(&ld, line_of(text, (size_t)(tab - text)), "tab character (indent with spaces)");
+		goto done;
+	}
 	fy_diag_cfg_default(&dcfg);
 	dcfg.fp = NULL;
 	dcfg.output_fn = NULL;

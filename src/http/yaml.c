@@ -504,6 +504,17 @@ int fl_yaml_to_json(json_t **out, const char *p, size_t n, const struct fl_body_
 				  (unsigned char)p[bad], bad);
 		goto done;
 	}
+	/* It also crashes (NULL dereference while unwinding its indentation
+	 * stack) on some nested block collections containing a tab, e.g.
+	 * "- ? - - s: <TAB> -": tab characters are refused in YAML bodies. */
+	const char *tab = memchr(p, '\t', n);
+	if (tab) {
+		rc = fl_error_set(err, FL_EINVALID,
+				  "invalid YAML: tab character at offset %zu (indent with spaces; write \\t inside "
+				  "double-quoted strings)",
+				  (size_t)(tab - p));
+		goto done;
+	}
 
 	fy_diag_cfg_default(&dcfg);
 	dcfg.fp = NULL;

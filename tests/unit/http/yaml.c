@@ -134,6 +134,8 @@ FLT_TEST(test_single_quoted_escapes)
 	r = y2j("k: 'it''s\n  folded'\n", NULL);
 	FLT_ASSERT(strstr(r, "use double quotes") != NULL);
 	FLT_EQ_STR(y2j("%\xf3", NULL), "ERR: invalid YAML: byte 0xf3 at offset 1 is not UTF-8 text");
+	r = y2j(" - ? - - s: \t - ", NULL);
+	FLT_ASSERT(strstr(r, "tab character at offset 12") != NULL);
 }
 
 static const char *j2y(const char *json)
