@@ -254,8 +254,11 @@ void fl_request_end(struct fl_request *req, bool delivered)
 
 	if (!delivered)
 		fl_request_undelivered(req);
-	FL_LOG_I(&req->log, "%s %s %d %.3fms%s", req->method ? req->method : "-", req->path ? req->path : "-",
-		 req->resp.status, ms, delivered && !req->undelivered_called ? "" : " (not delivered)");
+	/* Answered requests are the hot path of every pack (takes, events, results):
+	 * their access line is debug; refusals, errors and lost answers stay info. */
+	int level = req->resp.status >= 400 || !delivered || req->undelivered_called ? FL_LOG_INFO : FL_LOG_DEBUG;
+	FL_LOG(level, &req->log, "%s %s %d %.3fms%s", req->method ? req->method : "-", req->path ? req->path : "-",
+	       req->resp.status, ms, delivered && !req->undelivered_called ? "" : " (not delivered)");
 }
 
 bool fl_request_wants_yaml(const struct fl_request *req)
