@@ -147,6 +147,32 @@ void fl_buf_add_json_str(struct fl_buf *b, const char *s, size_t n)
 		case '\b': esc = "\\b"; break;
 		case '\f': esc = "\\f"; break;
 		default:
+			/* C1 controls, LS, PS, U+FFFE and U+FFFF are escaped so that the text
+			 * is valid YAML too (YAML forbids or folds them raw; LS/PS also break
+			 * JavaScript). */
+			if (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] <= 0x9f &&
+			    (unsigned char)s[i + 1] >= 0x80) {
+				unsigned char d = (unsigned char)s[i + 1];
+				u[0] = '\\'; u[1] = 'u'; u[2] = '0'; u[3] = '0';
+				u[4] = hex[d >> 4]; u[5] = hex[d & 15];
+				fl_buf_add(b, s + run, i - run);
+				fl_buf_add(b, u, 6);
+				i += 1;
+				run = i + 1;
+				continue;
+			}
+			if (i + 2 < n && ((c == 0xe2 && (unsigned char)s[i + 1] == 0x80 &&
+					   ((unsigned char)s[i + 2] == 0xa8 || (unsigned char)s[i + 2] == 0xa9)) ||
+					  (c == 0xef && (unsigned char)s[i + 1] == 0xbf &&
+					   (unsigned char)s[i + 2] >= 0xbe))) {
+				static const char *const names[] = { "\\u2028", "\\u2029", "\\ufffe", "\\uffff" };
+				unsigned char d = (unsigned char)s[i + 2];
+				fl_buf_add(b, s + run, i - run);
+				fl_buf_adds(b, names[(c == 0xef ? 2 : 0) + (d & 1)]);
+				i += 2;
+				run = i + 1;
+				continue;
+			}
 			if (c >= 0x20 && c != 0x7f) /* DEL escaped too: the text is valid YAML as well */
 				continue;
 			u[0] = '\\'; u[1] = 'u'; u[2] = '0'; u[3] = '0';

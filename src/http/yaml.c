@@ -2,18 +2,21 @@
 /*
  * yaml.c - YAML <-> JSON for request and response bodies.
  *
- * Input: libfyaml's event parser feeds a small stack machine that builds
- * jansson values directly.  Anchors are remembered with the number of values
+ * Input: libyaml's event parser feeds a small stack machine that builds
+ * jansson values directly (the YAML 1.2 core schema for plain scalars is
+ * applied here, so `yes`/`on`/`0755` stay strings).  libyaml replaced
+ * libfyaml 0.7.12 here, which hung, crashed or leaked on some malformed
+ * request bodies.  Anchors are remembered with the number of values
  * and the depth they contain; an alias is expanded by copying the anchored
  * value only after its size has been charged to the element, depth and
- * alias budgets.  Nothing is resolved by libfyaml itself, so the cost of a
+ * alias budgets.  Nothing is resolved by the parser itself, so the cost of a
  * document is bounded by the limits, whatever its aliases.
  *
  * Output: a direct walk of the jansson value, writing block YAML.
  */
 #include "fl-common.h"
 
-#include <libfyaml.h>
+#include <yaml.h>
 #include <math.h>
 #include <strings.h>
 
@@ -52,9 +55,6 @@ struct conv {
 	json_t *root;
 	bool have_root;
 	struct fl_error *err;
-	const char *src; /* the document text, for single-quoted scalars */
-	size_t srclen;
-	char *unquoted;  /* scratch for a decoded single-quoted scalar */
 };
 
 static int fail(struct conv *c, int line, int col, const char *what)
@@ -89,7 +89,7 @@ static bool all_digits(const char *s, size_t n, int base)
 /*
  * Numbers as JSON writes them, plus a leading '+', ".5" and "1." (YAML 1.2
  * core).  A leading zero before another digit ("0755", "01234") is not a
- * number: such values stay strings, as with libfyaml's own JSON output.
+ * number: such values stay strings (YAML 1.2 core schema).
  */
 static bool is_number(const char *s, size_t n, bool *integer)
 {
@@ -176,22 +176,15 @@ static json_t *plain_scalar(const char *s, size_t n)
 	return json_stringn(s, n);
 }
 
-/* An explicit !!str tag (libfyaml gives the resolved form of the tag). */
-static bool tag_is_str(struct fy_token *tag)
+/* An explicit !!str tag (the parser gives the resolved form of the tag). */
+static bool tag_is_str(const yaml_char_t *tag)
 {
-	static const char str_tag[] = "tag:yaml.org,2002:str";
-	size_t len = 0;
-	const char *text = tag ? fy_token_get_text(tag, &len) : NULL;
-
-	return text && len == sizeof(str_tag) - 1 && memcmp(text, str_tag, len) == 0;
+	return tag && strcmp((const char *)tag, "tag:yaml.org,2002:str") == 0;
 }
 
-static char *token_dup(struct fy_token *t)
+static char *anchor_dup(const yaml_char_t *anchor)
 {
-	size_t len = 0;
-	const char *s = t ? fy_token_get_text(t, &len) : NULL;
-
-	return s ? fl_xmemdup0(s, len) : NULL;
+	return anchor ? fl_xstrdup((const char *)anchor) : NULL;
 }
 
 static int remember(struct conv *c, char *name, json_t *value, size_t elements, size_t depth)
@@ -299,56 +292,12 @@ static int set_key(struct conv *c, const char *s, size_t n, bool merge)
 	return FL_OK;
 }
 
-/*
- * libfyaml 0.7.12 leaks the buffer it builds for a single-quoted scalar
- * containing '' escapes (hundreds of bytes per scalar, reachable from any
- * request body).  Such scalars are decoded here from the source text
- * instead; a multi-line one (which would also need line folding) is refused.
- * Returns 1 when s and n were set from c->unquoted, 0 to use libfyaml's text,
- * or a negative error code.
- */
-static int single_quoted(struct conv *c, struct fy_token *t, const char **s, size_t *n)
+static int on_scalar(struct conv *c, yaml_event_t *ev)
 {
-	const struct fy_mark *a = fy_token_start_mark(t), *b = fy_token_end_mark(t);
-	const char *raw;
-	size_t len, o = 0;
-
-	/* The marks span the content, between the quotes. */
-	if (!a || !b || a->input_pos == 0 || b->input_pos >= c->srclen || a->input_pos > b->input_pos ||
-	    c->src[a->input_pos - 1] != '\'' || c->src[b->input_pos] != '\'')
-		return 0;
-	raw = c->src + a->input_pos;
-	len = b->input_pos - a->input_pos;
-	if (!memmem(raw, len, "''", 2))
-		return 0;
-	if (memchr(raw, '\n', len) || memchr(raw, '\r', len))
-		return fail(c, a->line + 1, a->column + 1,
-			    "multi-line single-quoted scalars with '' escapes are not supported; use double quotes");
-	free(c->unquoted);
-	c->unquoted = fl_xmalloc(len + 1);
-	for (size_t i = 0; i < len; i++) {
-		c->unquoted[o++] = raw[i];
-		if (raw[i] == '\'' && i + 1 < len && raw[i + 1] == '\'')
-			i++;
-	}
-	c->unquoted[o] = '\0';
-	*s = c->unquoted;
-	*n = o;
-	return 1;
-}
-
-static int on_scalar(struct conv *c, struct fy_event *ev)
-{
-	size_t n = 0;
-	const char *s = NULL;
-	enum fy_scalar_style style = fy_token_scalar_style(ev->scalar.value);
-	int q = style == FYSS_SINGLE_QUOTED ? single_quoted(c, ev->scalar.value, &s, &n) : 0;
-
-	if (q < 0)
-		return q;
-	if (q == 0)
-		s = fy_token_get_text(ev->scalar.value, &n);
-	char *anchor = token_dup(ev->scalar.anchor);
+	const char *s = (const char *)ev->data.scalar.value;
+	size_t n = ev->data.scalar.length;
+	bool plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+	char *anchor = anchor_dup(ev->data.scalar.anchor);
 	json_t *v;
 	int rc;
 
@@ -364,7 +313,7 @@ static int on_scalar(struct conv *c, struct fy_event *ev)
 		goto fail;
 	}
 	if (expecting_key(c)) {
-		rc = set_key(c, s, n, style == FYSS_PLAIN && n == 2 && memcmp(s, "<<", 2) == 0);
+		rc = set_key(c, s, n, plain && n == 2 && memcmp(s, "<<", 2) == 0);
 		if (!rc && anchor) {
 			v = json_stringn(s, n);
 			remember(c, anchor, v, 1, 0);
@@ -373,7 +322,7 @@ static int on_scalar(struct conv *c, struct fy_event *ev)
 		}
 		goto fail;
 	}
-	if (style == FYSS_PLAIN && !tag_is_str(ev->scalar.tag))
+	if (plain && !tag_is_str(ev->data.scalar.tag))
 		v = plain_scalar(s, n);
 	else
 		v = json_stringn(s, n);
@@ -388,11 +337,10 @@ fail:
 	return rc;
 }
 
-static int on_alias(struct conv *c, struct fy_event *ev)
+static int on_alias(struct conv *c, yaml_event_t *ev)
 {
-	size_t n = 0;
-	const char *s = fy_token_get_text(ev->alias.anchor, &n);
-	const struct anchor *a = s ? find_anchor(c, s, n) : NULL;
+	const char *s = (const char *)ev->data.alias.anchor;
+	const struct anchor *a = s ? find_anchor(c, s, strlen(s)) : NULL;
 	size_t level = c->depth;
 	int rc;
 
@@ -417,9 +365,9 @@ static int on_alias(struct conv *c, struct fy_event *ev)
 	return place(c, json_deep_copy(a->value));
 }
 
-static int on_start(struct conv *c, struct fy_event *ev, bool is_map)
+static int on_start(struct conv *c, yaml_event_t *ev, bool is_map)
 {
-	struct fy_token *anchor_tok = is_map ? ev->mapping_start.anchor : ev->sequence_start.anchor;
+	const yaml_char_t *anchor = is_map ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor;
 	struct frame *f;
 	int rc;
 
@@ -435,7 +383,7 @@ static int on_start(struct conv *c, struct fy_event *ev, bool is_map)
 	memset(f, 0, sizeof(*f));
 	f->node = is_map ? json_object() : json_array();
 	f->is_map = is_map;
-	f->anchor = token_dup(anchor_tok);
+	f->anchor = anchor_dup(anchor);
 	f->level = c->depth;
 	f->max_level = c->depth;
 	f->elements_at_start = c->elements;
@@ -457,126 +405,86 @@ static int on_end(struct conv *c)
 	return place(c, f.node);
 }
 
-static void diag_silent(struct fy_diag *diag, void *user, const char *buf, size_t len)
+static int parse_error(struct conv *c, const yaml_parser_t *yp)
 {
-	(void)diag;
-	(void)user;
-	(void)buf;
-	(void)len;
-}
+	char what[160];
 
-static int parse_error(struct conv *c, struct fy_diag *diag)
-{
-	void *iter = NULL;
-	struct fy_diag_error *e;
-
-	while ((e = fy_diag_errors_iterate(diag, &iter)) != NULL) {
-		if (e->type >= FYET_ERROR)
-			return fail(c, e->line, e->column, e->msg ? e->msg : "syntax error");
-	}
-	return fail(c, 0, 0, "syntax error");
+	if (yp->error == YAML_MEMORY_ERROR)
+		return fl_error_set(c->err, FL_ENOMEM, "out of memory reading YAML");
+	snprintf(what, sizeof(what), "%s%s%s", yp->context ? yp->context : "", yp->context ? ": " : "",
+		 yp->problem ? yp->problem : "syntax error");
+	return fail(c, (int)yp->problem_mark.line + 1, (int)yp->problem_mark.column + 1, what);
 }
 
 int fl_yaml_to_json(json_t **out, const char *p, size_t n, const struct fl_body_limits *lim,
 		    struct fl_error *err)
 {
 	struct conv c = { 0 };
-	struct fy_diag_cfg dcfg;
-	struct fy_diag *diag = NULL;
-	struct fy_parse_cfg pcfg = { 0 };
-	struct fy_parser *fyp = NULL;
-	struct fy_event *ev;
+	yaml_parser_t yp;
+	yaml_event_t ev;
+	bool parser_ready = false, done = false;
 	size_t docs = 0;
 	int rc = FL_OK;
 
 	*out = NULL;
 	c.lim = lim;
 	c.err = err;
-	c.src = p;
-	c.srclen = n;
 	c.stack = fl_xcalloc(lim->max_depth + 1, sizeof(*c.stack));
 
-	/* libfyaml 0.7.12 can loop forever on malformed bytes (e.g. "%\xf3"):
-	 * only well-formed UTF-8 text reaches it. */
+	/* libyaml reads UTF-8 only; a clear message beats its generic one. */
 	size_t bad = fl_utf8_first_invalid(p, n, true);
 	if (bad < n) {
 		rc = fl_error_set(err, FL_EINVALID, "invalid YAML: byte 0x%02x at offset %zu is not UTF-8 text",
 				  (unsigned char)p[bad], bad);
-		goto done;
+		goto out;
 	}
-	/* It also crashes (NULL dereference while unwinding its indentation
-	 * stack) on some nested block collections containing a tab, e.g.
-	 * "- ? - - s: <TAB> -": tab characters are refused in YAML bodies. */
-	const char *tab = memchr(p, '\t', n);
-	if (tab) {
-		rc = fl_error_set(err, FL_EINVALID,
-				  "invalid YAML: tab character at offset %zu (indent with spaces; write \\t inside "
-				  "double-quoted strings)",
-				  (size_t)(tab - p));
-		goto done;
-	}
-
-	fy_diag_cfg_default(&dcfg);
-	dcfg.fp = NULL;
-	dcfg.output_fn = diag_silent;
-	dcfg.colorize = false;
-	diag = fy_diag_create(&dcfg);
-	if (!diag) {
+	if (!yaml_parser_initialize(&yp)) {
 		rc = fl_error_set(err, FL_ENOMEM, "cannot create the YAML parser");
-		goto done;
+		goto out;
 	}
-	fy_diag_set_collect_errors(diag, true);
-	pcfg.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG | FYPCF_DEFAULT_VERSION_1_2;
-	pcfg.diag = diag;
-	fyp = fy_parser_create(&pcfg);
-	if (!fyp || fy_parser_set_string(fyp, p, n) != 0) {
-		rc = fl_error_set(err, FL_ENOMEM, "cannot create the YAML parser");
-		goto done;
-	}
-	for (;;) {
-		ev = fy_parser_parse(fyp);
-		if (!ev) {
-			if (fy_parser_get_stream_error(fyp))
-				rc = parse_error(&c, diag);
+	parser_ready = true;
+	yaml_parser_set_input_string(&yp, (const unsigned char *)p, n);
+	yaml_parser_set_encoding(&yp, YAML_UTF8_ENCODING);
+	while (!done && !rc) {
+		if (!yaml_parser_parse(&yp, &ev)) {
+			rc = parse_error(&c, &yp);
 			break;
 		}
-		switch (ev->type) {
-		case FYET_DOCUMENT_START:
+		switch (ev.type) {
+		case YAML_DOCUMENT_START_EVENT:
 			if (++docs > 1)
 				rc = fail(&c, 0, 0, "only one document is accepted");
 			break;
-		case FYET_MAPPING_START:
-			rc = on_start(&c, ev, true);
+		case YAML_MAPPING_START_EVENT:
+			rc = on_start(&c, &ev, true);
 			break;
-		case FYET_SEQUENCE_START:
-			rc = on_start(&c, ev, false);
+		case YAML_SEQUENCE_START_EVENT:
+			rc = on_start(&c, &ev, false);
 			break;
-		case FYET_MAPPING_END:
-		case FYET_SEQUENCE_END:
+		case YAML_MAPPING_END_EVENT:
+		case YAML_SEQUENCE_END_EVENT:
 			rc = on_end(&c);
 			break;
-		case FYET_SCALAR:
-			rc = on_scalar(&c, ev);
+		case YAML_SCALAR_EVENT:
+			rc = on_scalar(&c, &ev);
 			break;
-		case FYET_ALIAS:
-			rc = on_alias(&c, ev);
+		case YAML_ALIAS_EVENT:
+			rc = on_alias(&c, &ev);
+			break;
+		case YAML_STREAM_END_EVENT:
+		case YAML_NO_EVENT: /* never loop on a parser that has stopped */
+			done = true;
 			break;
 		default:
 			break;
 		}
-		fy_parser_event_free(fyp, ev);
-		if (rc)
-			break;
+		yaml_event_delete(&ev);
 	}
-	/* libfyaml leaks internal buffers when a parser is destroyed in the middle
-	 * of a stream: drain the remaining events (linear in the body size). */
-	while (rc && fyp && (ev = fy_parser_parse(fyp)) != NULL)
-		fy_parser_event_free(fyp, ev);
 	if (!rc) {
 		*out = c.have_root ? c.root : json_null();
 		c.root = NULL;
 	}
-done:
+out:
 	while (c.depth > 0) {
 		struct frame *f = &c.stack[--c.depth];
 		json_decref(f->node);
@@ -590,14 +498,8 @@ done:
 	}
 	free(c.anchors);
 	free(c.stack);
-	free(c.unquoted);
-	if (fyp)
-		fy_parser_destroy(fyp);
-	if (diag) {
-		/* collected errors are only freed when collection is switched off */
-		fy_diag_set_collect_errors(diag, false);
-		fy_diag_unref(diag);
-	}
+	if (parser_ready)
+		yaml_parser_delete(&yp);
 	return rc;
 }
 
@@ -693,9 +595,20 @@ static void node_out(struct fl_buf *out, const json_t *v, size_t ind, bool inlin
 		for (i = 0; i < n; i++) {
 			const json_t *item = json_object_get(v, keys[i]);
 
+			size_t start;
+
 			if (i > 0 || !inline_first)
 				indent(out, ind);
+			start = out->len;
 			key_out(out, keys[i]);
+			if (out->len - start > 1000) {
+				/* YAML limits implicit keys to 1024 characters: use an explicit key */
+				fl_buf_truncate(out, start);
+				fl_buf_adds(out, "? ");
+				key_out(out, keys[i]);
+				fl_buf_addc(out, '\n');
+				indent(out, ind);
+			}
 			fl_buf_addc(out, ':');
 			if (is_nonempty_collection(item)) {
 				fl_buf_addc(out, '\n');

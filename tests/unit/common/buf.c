@@ -66,6 +66,9 @@ FLT_TEST(json_string_escapes)
 	struct fl_buf b = FL_BUF_INIT(0);
 	fl_buf_add_json_str(&b, "a\"b\\c\n\x01", 7);
 	FLT_EQ_STR(b.ptr, "\"a\\\"b\\\\c\\n\\u0001\"");
+	fl_buf_reset(&b);
+	fl_buf_add_json_str(&b, "x\xc2\x85y\xe2\x80\xa8z\xe2\x80\xa9\x7f\xc3\xa9\xc2\x90\xef\xbf\xbf\xc2\xa0", 21);
+	FLT_EQ_STR(b.ptr, "\"x\\u0085y\\u2028z\\u2029\\u007f\xc3\xa9\\u0090\\uffff\xc2\xa0\"");
 	fl_buf_release(&b);
 }
 

@@ -125,17 +125,24 @@ FLT_TEST(test_malformed)
 
 FLT_TEST(test_single_quoted_escapes)
 {
-	const char *r;
-
 	FLT_EQ_STR(y2j("a: 'it''s'\nb: ['x''''y', '''', 'plain']\n", NULL),
 		   "{\"a\":\"it's\",\"b\":[\"x''y\",\"'\",\"plain\"]}");
 	FLT_EQ_STR(y2j("''''''''''''", NULL), "\"'''''\"");
 	FLT_EQ_STR(y2j("k: 'folded\n  line'\n", NULL), "{\"k\":\"folded line\"}");
-	r = y2j("k: 'it''s\n  folded'\n", NULL);
-	FLT_ASSERT(strstr(r, "use double quotes") != NULL);
+	FLT_EQ_STR(y2j("k: 'it''s\n  folded'\n", NULL), "{\"k\":\"it's folded\"}");
 	FLT_EQ_STR(y2j("%\xf3", NULL), "ERR: invalid YAML: byte 0xf3 at offset 1 is not UTF-8 text");
+}
+
+/* Inputs that made an earlier YAML library hang, crash or leak are plain errors or values. */
+FLT_TEST(test_hostile_inputs)
+{
+	const char *r;
+
 	r = y2j(" - ? - - s: \t - ", NULL);
-	FLT_ASSERT(strstr(r, "tab character at offset 12") != NULL);
+	FLT_ASSERT(strncmp(r, "ERR: invalid YAML", 17) == 0);
+	FLT_EQ_STR(y2j("text: \"a\tb\"\nblock: |\n  x\ty\n", NULL), "{\"text\":\"a\\tb\",\"block\":\"x\\ty\\n\"}");
+	r = y2j("%YAML 1.2 x\n---\na: 1", NULL);
+	FLT_ASSERT(strncmp(r, "ERR: ", 5) == 0 || strcmp(r, "{\"a\":1}") == 0);
 }
 
 static const char *j2y(const char *json)
@@ -187,4 +194,4 @@ FLT_TEST(test_round_trip)
 }
 
 FLT_MAIN(test_scalars, test_flow_yaml, test_anchors_and_merge, test_alias_bomb, test_alias_depth_bomb, test_malformed,
-	 test_single_quoted_escapes, test_to_yaml, test_round_trip)
+	 test_single_quoted_escapes, test_hostile_inputs, test_to_yaml, test_round_trip)
