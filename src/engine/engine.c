@@ -398,18 +398,9 @@ struct list_ctx {
 	int64_t now;
 };
 
-static int pack_summary_cb(const struct fl_store_pack *p, void *payload)
-{
-	struct list_ctx *c = payload;
-	json_t *def = json_loads(p->def, 0, NULL);
-
-	json_array_append_new(c->arr, fl_packdef_summary_json(p->id, p->name, json_object_get(def, "labels"),
-							       last_seen(c->eng, p->id, p->last_seen), c->now));
-	json_decref(def);
-	return 0;
-}
-
-int fl_engine_pack_list(struct fl_engine *eng, json_t **out, struct fl_error *err)
+/* Run one store listing on a reader connection, collecting a JSON array. */
+static int read_list(struct fl_engine *eng, int (*list)(struct fl_store *st, struct list_ctx *c, struct fl_error *err),
+		     json_t **out, struct fl_error *err)
 {
 	struct list_ctx c = { eng, json_array(), fl_time_now_ns() };
 	struct fl_store *st;
@@ -422,7 +413,7 @@ int fl_engine_pack_list(struct fl_engine *eng, json_t **out, struct fl_error *er
 		json_decref(c.arr);
 		return err ? err->code : FL_EIO;
 	}
-	rc = fl_store_pack_list(st, pack_summary_cb, &c, err);
+	rc = list(st, &c, err);
 	reader_put(eng, slot);
 	if (rc) {
 		json_decref(c.arr);
@@ -430,6 +421,27 @@ int fl_engine_pack_list(struct fl_engine *eng, json_t **out, struct fl_error *er
 	}
 	*out = c.arr;
 	return FL_OK;
+}
+
+static int pack_summary_cb(const struct fl_store_pack *p, void *payload)
+{
+	struct list_ctx *c = payload;
+	json_t *def = json_loads(p->def, 0, NULL);
+
+	json_array_append_new(c->arr, fl_packdef_summary_json(p->id, p->name, json_object_get(def, "labels"),
+							       last_seen(c->eng, p->id, p->last_seen), c->now));
+	json_decref(def);
+	return 0;
+}
+
+static int list_packs(struct fl_store *st, struct list_ctx *c, struct fl_error *err)
+{
+	return fl_store_pack_list(st, pack_summary_cb, c, err);
+}
+
+int fl_engine_pack_list(struct fl_engine *eng, json_t **out, struct fl_error *err)
+{
+	return read_list(eng, list_packs, out, err);
 }
 
 int fl_engine_flow_get(struct fl_engine *eng, const char *name, json_t **out, struct fl_error *err)
@@ -466,27 +478,14 @@ static int flow_summary_cb(const struct fl_store_flow *f, void *payload)
 	return 0;
 }
 
+static int list_flows(struct fl_store *st, struct list_ctx *c, struct fl_error *err)
+{
+	return fl_store_flow_list(st, false, flow_summary_cb, c, err);
+}
+
 int fl_engine_flow_list(struct fl_engine *eng, json_t **out, struct fl_error *err)
 {
-	struct list_ctx c = { eng, json_array(), 0 };
-	struct fl_store *st;
-	size_t slot;
-	int rc;
-
-	*out = NULL;
-	st = reader_get(eng, &slot, err);
-	if (!st) {
-		json_decref(c.arr);
-		return err ? err->code : FL_EIO;
-	}
-	rc = fl_store_flow_list(st, false, flow_summary_cb, &c, err);
-	reader_put(eng, slot);
-	if (rc) {
-		json_decref(c.arr);
-		return rc;
-	}
-	*out = c.arr;
-	return FL_OK;
+	return read_list(eng, list_flows, out, err);
 }
 
 void fl_datastore_item_free(struct fl_datastore_item *item)
@@ -540,27 +539,14 @@ static int ds_summary_cb(const struct fl_store_ds_item *it, void *payload)
 	return 0;
 }
 
+static int list_datastore(struct fl_store *st, struct list_ctx *c, struct fl_error *err)
+{
+	return fl_store_ds_list(st, ds_summary_cb, c, err);
+}
+
 int fl_engine_datastore_list(struct fl_engine *eng, json_t **out, struct fl_error *err)
 {
-	struct list_ctx c = { eng, json_array(), 0 };
-	struct fl_store *st;
-	size_t slot;
-	int rc;
-
-	*out = NULL;
-	st = reader_get(eng, &slot, err);
-	if (!st) {
-		json_decref(c.arr);
-		return err ? err->code : FL_EIO;
-	}
-	rc = fl_store_ds_list(st, ds_summary_cb, &c, err);
-	reader_put(eng, slot);
-	if (rc) {
-		json_decref(c.arr);
-		return rc;
-	}
-	*out = c.arr;
-	return FL_OK;
+	return read_list(eng, list_datastore, out, err);
 }
 
 /* ------------------------------------------------------------ audit */

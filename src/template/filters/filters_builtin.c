@@ -713,30 +713,28 @@ static int f_cut(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void *sta
 	return finish(call, &b, false, out);
 }
 
-static int f_lower(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void *state, fl_val **out)
+static int case_map(struct fl_tmpl_call *call, fl_val *in, enum fl_unicase_mode mode, fl_val **out)
 {
 	struct text t;
 	struct fl_buf b;
 
-	(void)param, (void)state;
 	text_of(&t, in);
 	out_init(call, &b);
-	fl_unicase_map(&b, t.p, t.n, FL_UNICASE_LOWER);
+	fl_unicase_map(&b, t.p, t.n, mode);
 	text_release(&t);
 	return finish(call, &b, false, out);
 }
 
+static int f_lower(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void *state, fl_val **out)
+{
+	(void)param, (void)state;
+	return case_map(call, in, FL_UNICASE_LOWER, out);
+}
+
 static int f_upper(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void *state, fl_val **out)
 {
-	struct text t;
-	struct fl_buf b;
-
 	(void)param, (void)state;
-	text_of(&t, in);
-	out_init(call, &b);
-	fl_unicase_map(&b, t.p, t.n, FL_UNICASE_UPPER);
-	text_release(&t);
-	return finish(call, &b, false, out);
+	return case_map(call, in, FL_UNICASE_UPPER, out);
 }
 
 static int f_title(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void *state, fl_val **out)
