@@ -31,8 +31,18 @@ struct fl_tmpl_call {
 	bool autoescape;                     /* autoescape currently on */
 };
 
-/* Count n evaluation steps; returns FL_ELIMIT (err set) when the budget is spent. */
+/*
+ * Count n evaluation steps; returns FL_ELIMIT (err set) when the budget is
+ * spent, FL_ETIMEOUT when the environment's deadline has passed.
+ */
 int fl_tmpl_call_step(struct fl_tmpl_call *call, uint64_t n);
+/*
+ * Charge the size of v (borrowed, may be NULL) to the step budget: string
+ * bytes / FL_TMPL_BYTES_PER_STEP, one step per element of an array or
+ * object.  Filters, functions and operators charge what they read and
+ * what they produce, so that cost follows the data touched, not the nodes.
+ */
+int fl_tmpl_call_charge(struct fl_tmpl_call *call, const fl_val *v);
 /* Next pseudo-random 64-bit number of the render. */
 uint64_t fl_tmpl_call_random(struct fl_tmpl_call *call);
 

@@ -319,7 +319,12 @@ static int call_func(struct fl_tmpl__rs *rs, const struct fl_tmpl__ex *e, const 
 		}
 	}
 	*out = NULL;
-	rc = f(&rs->call, args, n, out);
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = fl_tmpl_call_charge(&rs->call, args[i]);
+	if (!rc)
+		rc = f(&rs->call, args, n, out);
+	if (!rc)
+		rc = fl_tmpl_call_charge(&rs->call, *out);
 	if (rc) {
 		if (rs->err->code == FL_OK)
 			fl_tmpl__rerr(rs, e->line, e->col, rc, "function '%.*s' failed", (int)e->u.var.text.len,
@@ -526,7 +531,14 @@ int fl_tmpl__apply_filter(struct fl_tmpl__rs *rs, const struct fl_tmpl__fcall *f
 			return rc;
 	}
 	*out = NULL;
-	rc = fc->f->fn(&rs->call, in, arg, fc->state, out);
+	/* a filter's cost follows the data it reads and the data it makes */
+	rc = fl_tmpl_call_charge(&rs->call, in);
+	if (!rc)
+		rc = fl_tmpl_call_charge(&rs->call, arg);
+	if (!rc)
+		rc = fc->f->fn(&rs->call, in, arg, fc->state, out);
+	if (!rc)
+		rc = fl_tmpl_call_charge(&rs->call, *out);
 	fl_val_unref(arg);
 	if (rc) {
 		if (rs->err->code == FL_OK)
@@ -651,6 +663,11 @@ static int arith(struct fl_tmpl__rs *rs, const struct fl_tmpl__ex *e, enum fl_tm
 			size_t n;
 			char *p = fl_buf_detach(&s, &n);
 			*out = fl_val_str_own(p, n);
+			rc = fl_tmpl_call_charge(&rs->call, *out);
+			if (rc) {
+				fl_val_unref(*out);
+				*out = NULL;
+			}
 		} else {
 			*out = fl ? fl_val_float(fa + fb) : fl_val_int((int64_t)(ia + ib));
 		}
@@ -771,6 +788,16 @@ static int eval_cmp(struct fl_tmpl__rs *rs, const struct fl_tmpl__ex *e, fl_val 
 	if (rc)
 		return rc;
 	enum fl_tmpl__ex_kind k = (enum fl_tmpl__ex_kind)e->kind;
+	if (k == EX_EQ || k == EX_NE || k == EX_IN || k == EX_NOTIN) {
+		rc = fl_tmpl_call_charge(&rs->call, a);
+		if (!rc)
+			rc = fl_tmpl_call_charge(&rs->call, b);
+		if (rc) {
+			fl_val_unref(a);
+			fl_val_unref(b);
+			return rc;
+		}
+	}
 	if (k == EX_EQ || k == EX_NE) {
 		r = equal_value(a, b) == (k == EX_EQ);
 	} else if (k == EX_IN || k == EX_NOTIN) {

@@ -353,11 +353,33 @@ int fl_tmpl_render_nested(struct fl_tmpl_call *call, const char *src, size_t len
 
 int fl_tmpl_call_step(struct fl_tmpl_call *call, uint64_t n)
 {
+	const struct fl_tmpl_env *env = call->env;
+
 	*call->steps += n;
 	if (*call->steps > call->limits->max_steps)
 		return fl_error_set(call->err, FL_ELIMIT, "evaluation exceeds %" PRIu64 " steps",
 				    call->limits->max_steps);
+	if (env && env->deadline_ns && fl_time_mono_ns() > env->deadline_ns)
+		return fl_error_set(call->err, FL_ETIMEOUT, "evaluation exceeds its time limit");
 	return FL_OK;
+}
+
+int fl_tmpl_call_charge(struct fl_tmpl_call *call, const fl_val *v)
+{
+	uint64_t n;
+
+	switch (v ? fl_val_type(v) : FL_VAL_NIL) {
+	case FL_VAL_STR:
+		n = fl_val_len(v) / FL_TMPL_BYTES_PER_STEP;
+		break;
+	case FL_VAL_ARRAY:
+	case FL_VAL_OBJECT:
+		n = fl_val_len(v);
+		break;
+	default:
+		return FL_OK;
+	}
+	return n ? fl_tmpl_call_step(call, n) : FL_OK;
 }
 
 uint64_t fl_tmpl_call_random(struct fl_tmpl_call *call)

@@ -13,9 +13,11 @@
  * visible in every context and win over user keys of the same name.
  *
  * Budgets (struct fl_tmpl_limits) bound source size, output size, evaluation
- * steps (each node evaluated and each loop iteration counts), nesting depth
- * of template(), and regex cost.  A breach is an FL_ELIMIT error, never a
- * hang or a crash.
+ * steps (each node evaluated and each loop iteration counts; data a filter,
+ * function or operator touches is charged by its size, one step per
+ * FL_TMPL_BYTES_PER_STEP bytes or per container element), nesting depth of
+ * template(), and regex cost.  A breach is an FL_ELIMIT error, never a hang
+ * or a crash.  The environment may add a wall-clock deadline (FL_ETIMEOUT).
  */
 #ifndef FL_TEMPLATE_H
 #define FL_TEMPLATE_H
@@ -26,6 +28,9 @@
 #include "value.h"
 
 struct fl_tmpl;
+
+/* Data charged to the step budget: one step per this many bytes. */
+#define FL_TMPL_BYTES_PER_STEP 32
 
 struct fl_tmpl_limits {
 	size_t max_source;          /* bytes of template source, default 64 KiB */
@@ -58,6 +63,13 @@ struct fl_tmpl_env {
 	int64_t now_ns;
 	/* Seed for randomInt/randomAlpha/random; 0 = seeded from the OS. */
 	uint64_t random_seed;
+	/*
+	 * Monotonic deadline (fl_time_mono_ns) of the evaluation; 0 = none.  A
+	 * render still running at the deadline fails with FL_ETIMEOUT.  The
+	 * clock is read every few thousand steps and after every charge for
+	 * data, so a render overruns it by at most one filter call.
+	 */
+	int64_t deadline_ns;
 };
 
 /*

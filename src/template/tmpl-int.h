@@ -316,9 +316,14 @@ struct fl_tmpl__rs {
 	size_t out_base; /* out->len when the render began (output budget) */
 };
 
+/* Steps between two reads of the clock when the environment has a deadline. */
+#define FL_TMPL__CLOCK_EVERY 1024
+
 static inline int fl_tmpl__step(struct fl_tmpl__rs *rs)
 {
-	if (FL_UNLIKELY(++*rs->call.steps > rs->call.limits->max_steps))
+	uint64_t n = ++*rs->call.steps;
+
+	if (FL_UNLIKELY(n > rs->call.limits->max_steps || n % FL_TMPL__CLOCK_EVERY == 0))
 		return fl_tmpl_call_step(&rs->call, 0);
 	return FL_OK;
 }

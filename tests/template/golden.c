@@ -316,6 +316,11 @@ static const char *parse_options(const struct text *t, struct opts *o)
 		} else if (KEY("now")) {
 			if (fl_time_parse_rfc3339(v, vl, &o->env.now_ns, NULL) != 0)
 				return "now must be RFC 3339";
+		} else if (KEY("deadline")) {
+			/* only a deadline already passed keeps a case deterministic */
+			if (!(vl == 4 && memcmp(v, "past", 4) == 0))
+				return "deadline must be past";
+			o->env.deadline_ns = 1;
 		} else if (KEY("seed")) {
 			if (!NUM())
 				return "bad seed";
