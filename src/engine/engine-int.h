@@ -31,6 +31,15 @@
 
 /* A job returns this (positive) when it parked a take: no callback yet. */
 #define FL_ENGINE_PARKED 1
+/*
+ * A job returns this (positive) when its templates need more time than the
+ * writer gives them: the writer rolls the job back and hands it to the
+ * render threads (render.c), which render it outside any transaction and
+ * queue it again with the outcomes.
+ */
+#define FL_ENGINE_DEFER 2
+/* Times a job may be sent back to the render threads before the writer renders it itself. */
+#define FL_ENGINE_MAX_DEFERS 3
 
 enum fl_engine_job_kind {
 	FL_JOB_FAILED, /* validation failed on the caller's thread; just report */
@@ -61,6 +70,44 @@ struct fl_engine_event_in {
 
 struct fl_engine_pqueue;
 
+/* How the step loop of a job treats templates (see steps.c). */
+enum fl_engine_rmode {
+	FL_RMODE_INLINE, /* render on the writer within cfg.render_inline_ms, else defer */
+	FL_RMODE_PLAN,   /* only record the executions and candidate steps (no render, no insert) */
+	FL_RMODE_APPLY,  /* insert the outcomes rendered by the render threads; defer if the plan is stale */
+	FL_RMODE_FULL,   /* render on the writer with the whole deadline (after too many defers) */
+};
+
+/* What one candidate step evaluated to. */
+struct fl_engine_pstep {
+	size_t index;       /* the step's index in its flow */
+	bool fire;          /* false: skipped (criteria false, labels differ, template error) */
+	char *input;        /* JSON text of the command input */
+	char *labels_txt;   /* JSON object text of the command labels, NULL when none */
+	char *context_txt;  /* JSON object text of the step context, NULL when empty */
+	json_t *labels;     /* the command labels, NULL when none */
+};
+
+/* One execution a job runs steps of: recorded by PLAN, rendered by the render threads. */
+struct fl_engine_pexec {
+	struct fl_flowdef *flow;       /* one reference */
+	char corr[FL_OID_LEN + 1];
+	bool fresh;                    /* a new execution started by the event */
+	bool used;                     /* matched by APPLY */
+	json_t *parent;                /* parent context (owned) */
+	struct fl_engine_pstep *steps; /* candidates in order */
+	size_t n;
+};
+
+/* The plan of a deferred job. */
+struct fl_engine_prep {
+	struct fl_engine_pexec *v;
+	size_t n, cap;
+	char *pack_id, *pack_name; /* the sending pack as planned (copies) */
+	json_t *pack_labels;       /* one reference */
+};
+void fl_engine__prep_release(struct fl_engine_prep *p);
+
 struct fl_engine_job {
 	struct fl_engine_job *next; /* queue, then completion list */
 	enum fl_engine_job_kind kind;
@@ -86,6 +133,11 @@ struct fl_engine_job {
 	struct fl_engine_job *dprev, *dnext; /* in the engine's deadline list */
 	int64_t deadline;                    /* monotonic ns */
 	json_t *wlabels;                     /* taker's labels */
+
+	/* templates (event and result jobs) */
+	enum fl_engine_rmode rmode;
+	int defers;                /* times sent to the render threads */
+	struct fl_engine_prep prep;
 };
 
 /* Ids collected by a maintenance job, applied to memory once it succeeded. */
@@ -103,10 +155,13 @@ struct fl_engine_pack {
 	int64_t flushed;   /* last value written to the store */
 };
 
-/* A NEW action waiting in its pack name's take queue. */
+struct fl_engine_qgroup;
+
+/* A NEW action waiting in its pack name's take queue (queue.c). */
 struct fl_engine_qent {
-	struct fl_engine_qent *prev, *next;
+	struct fl_engine_qent *prev, *next; /* in its group, seq order */
 	struct fl_engine_pqueue *q;
+	struct fl_engine_qgroup *g;
 	int64_t seq;
 	char *id;
 	char *name;     /* command */
@@ -114,10 +169,11 @@ struct fl_engine_qent {
 	json_t *labels; /* NULL when none */
 };
 
-/* Take queue and parked takes of one pack name. */
+/* Take queue (grouped by label set and command) and parked takes of one pack name. */
 struct fl_engine_pqueue {
-	struct fl_engine_qent *head, *tail;
-	size_t n;
+	struct fl_strmap *groups;    /* labels key + '\0' + command -> group */
+	struct fl_strmap *labelsets; /* labels key -> every group of that label set */
+	size_t n;                    /* queued actions */
 	struct fl_engine_job *whead, *wtail;
 };
 
@@ -169,9 +225,18 @@ struct fl_engine {
 	struct fl_engine_idlist expired_ids; /* noted by the running expiry job */
 	struct fl_engine_idlist dead_ids;    /* packs deleted by the running sweep */
 
+	/* render threads (render.c) */
+	pthread_mutex_t render_mu;
+	pthread_cond_t render_cond;
+	struct fl_engine_job *render_head, *render_tail;
+	pthread_t *render_threads;
+	size_t nrender_threads;
+	bool render_stop;
+	size_t deferred; /* jobs at the render threads; guarded by mu */
+
 	/* stats */
 	_Atomic uint64_t st_commits, st_jobs, st_events, st_created, st_taken, st_completed;
-	_Atomic uint64_t st_parked;
+	_Atomic uint64_t st_parked, st_deferred;
 };
 
 /* ---- writer.c */
@@ -190,6 +255,30 @@ int fl_engine__reload(struct fl_engine *eng, struct fl_error *err);
 /* Free all in-memory writer state. */
 void fl_engine__state_release(struct fl_engine *eng);
 
+/* ---- queue.c (writer only) */
+/* A queue entry; labels borrowed (a reference is kept when it is a non-empty object). */
+struct fl_engine_qent *fl_engine__qent_new(int64_t seq, const char *id, const char *name, const char *pack_name,
+					   json_t *labels);
+struct fl_engine_qent *fl_engine__qent_from_row(const struct fl_store_action *a);
+void fl_engine__qent_free(struct fl_engine_qent *e);
+/* The queue of a pack name, created when missing. */
+struct fl_engine_pqueue *fl_engine__queue_get(struct fl_engine *eng, const char *pack_name);
+/* Queue a NEW action (takes ownership of e). */
+void fl_engine__queue_add(struct fl_engine *eng, struct fl_engine_qent *e);
+/* Unqueue and free e. */
+void fl_engine__queue_remove(struct fl_engine *eng, struct fl_engine_qent *e);
+/*
+ * The oldest queued action of pack_name a taker with `labels` may take
+ * (its labels a subset of the taker's), of `command` when not NULL.
+ */
+struct fl_engine_qent *fl_engine__queue_find(struct fl_engine *eng, const char *pack_name, const json_t *labels,
+					     const char *command);
+/* Drop every queued entry of one queue / of all queues (parked takes stay). */
+void fl_engine__queue_clear_one(struct fl_engine_pqueue *q);
+void fl_engine__queues_clear(struct fl_engine *eng);
+/* Clear and free the queue maps. */
+void fl_engine__queues_free(struct fl_engine *eng);
+
 /* ---- steps.c */
 /* Borrowed pack + parsed event: what the step loop needs. */
 struct fl_engine_event {
@@ -197,6 +286,9 @@ struct fl_engine_event {
 	const struct fl_engine_pack *pack;
 	fl_val *val;  /* lazily built template value `Event` */
 	char *json;   /* lazily built stored form (trigger/result) */
+	/* how templates are treated, and the plan PLAN fills and APPLY reads */
+	enum fl_engine_rmode rmode;
+	struct fl_engine_prep *prep;
 };
 /* Parse an event body on the caller's thread (never fails: errors go to parse_err). */
 void fl_engine__event_parse(struct fl_engine_event_in *out, const json_t *body);
@@ -211,6 +303,25 @@ int fl_engine__continue(struct fl_engine *eng, const struct fl_store_action *a, 
 			struct fl_error *err);
 /* The flow version by uuid: cache, else store (compiled and cached); NULL when gone. */
 struct fl_flowdef *fl_engine__version(struct fl_engine *eng, const char *uuid);
+/*
+ * Render every candidate of a plan (render threads): env carries the
+ * deadline and the datastore; the pack and event come from ev.
+ */
+void fl_engine__render_plan(struct fl_engine *eng, struct fl_engine_event *ev, const struct fl_tmpl_env *env);
+
+/* ---- render.c: the render threads */
+int fl_engine__render_start(struct fl_engine *eng, struct fl_error *err);
+/* Stop and join the render threads (after the writer ended). */
+void fl_engine__render_stop(struct fl_engine *eng);
+/* Hand a deferred job (with its plan) to the render threads. */
+void fl_engine__render_submit(struct fl_engine *eng, struct fl_engine_job *job);
+/* Queue a job for the writer even while stopping (jobs coming back from the render threads). */
+void fl_engine__resubmit(struct fl_engine *eng, struct fl_engine_job *job);
+
+/* ---- engine.c */
+/* Borrow a read-only store connection from the pool; *slot for reader_put. NULL with err set. */
+struct fl_store *fl_engine__reader_get(struct fl_engine *eng, size_t *slot, struct fl_error *err);
+void fl_engine__reader_put(struct fl_engine *eng, size_t slot);
 
 /* ---- audit.c */
 /* The execution object of one correlation id (§a.8); FL_ENOTFOUND when absent. */

@@ -38,6 +38,9 @@ void fl_engine_config_default(struct fl_engine_config *cfg)
 	cfg->take_wait_ms_max = 9000;
 	cfg->max_parked_takes = 10000;
 	cfg->max_batch = 1024;
+	cfg->render_deadline_ms = 1000;
+	cfg->render_inline_ms = 2;
+	cfg->render_threads = 2;
 	fl_tmpl_limits_default(&cfg->tmpl_limits);
 }
 
@@ -59,18 +62,33 @@ static void config_fix(struct fl_engine_config *cfg)
 	}
 	if (cfg->tmpl_limits.max_source == 0)
 		fl_tmpl_limits_default(&cfg->tmpl_limits);
+	if (cfg->render_deadline_ms <= 0)
+		cfg->render_deadline_ms = 1000;
+	if (cfg->render_inline_ms < 0 || cfg->render_inline_ms > cfg->render_deadline_ms)
+		cfg->render_inline_ms = FL_MIN(2, cfg->render_deadline_ms);
+	if (cfg->render_threads < 0)
+		cfg->render_threads = 0;
 }
 
 /* ------------------------------------------------------- datastore() */
 
-/* datastore(key) in templates: read through the writer's connection (templates render there). */
+/*
+ * datastore(key) in templates: payload is the store connection of the
+ * rendering thread (the writer's, or a read-only one on a render thread).
+ */
 static int ds_lookup(void *payload, const char *key, size_t keylen, char **value, size_t *value_len,
 		     char **content_type, struct fl_error *err)
 {
-	struct fl_engine *eng = payload;
+	struct fl_store *st = payload;
 	struct fl_store_ds_item it;
-	char *k = fl_xmemdup0(key, keylen);
-	int rc = fl_store_ds_get(eng->wst, &it, k, err);
+	char *k;
+	int rc;
+
+	if (!st)
+		return fl_error_set(err, FL_EAGAIN, "cannot find datastore item key=%.*s: store unavailable",
+				    (int)FL_MIN(keylen, (size_t)100), key);
+	k = fl_xmemdup0(key, keylen);
+	rc = fl_store_ds_get(st, &it, k, err);
 
 	if (rc == FL_ENOTFOUND)
 		fl_error_set(err, FL_ENOTFOUND, "cannot find datastore item key=%s", k);
@@ -113,7 +131,8 @@ int fl_engine_open(struct fl_engine **out, const struct fl_engine_config *cfg, s
 	pthread_condattr_destroy(&ca);
 	eng->tenv.limits = &eng->cfg.tmpl_limits;
 	eng->tenv.datastore = ds_lookup;
-	eng->tenv.datastore_payload = eng;
+	pthread_mutex_init(&eng->render_mu, NULL);
+	pthread_cond_init(&eng->render_cond, NULL);
 	eng->packs = fl_strmap_new();
 	eng->flows = fl_strmap_new();
 	eng->versions = fl_strmap_new();
@@ -122,8 +141,11 @@ int fl_engine_open(struct fl_engine **out, const struct fl_engine_config *cfg, s
 	eng->qents = fl_strmap_new();
 
 	rc = fl_store_open(&eng->wst, NULL, eng->db_path, 0, err);
+	eng->tenv.datastore_payload = eng->wst;
 	if (!rc)
 		rc = fl_engine__reload(eng, err);
+	if (!rc)
+		rc = fl_engine__render_start(eng, err);
 	if (!rc)
 		rc = fl_engine__writer_start(eng, err);
 	if (rc) {
@@ -149,6 +171,8 @@ void fl_engine_shutdown(struct fl_engine *eng)
 	pthread_mutex_unlock(&eng->mu);
 	if (join)
 		pthread_join(eng->writer, NULL);
+	/* the writer waited for every deferred job: the render threads are idle */
+	fl_engine__render_stop(eng);
 }
 
 void fl_engine_free(struct fl_engine *eng)
@@ -162,6 +186,8 @@ void fl_engine_free(struct fl_engine *eng)
 	fl_store_close(eng->wst);
 	pthread_cond_destroy(&eng->cond);
 	pthread_cond_destroy(&eng->rcond);
+	pthread_cond_destroy(&eng->render_cond);
+	pthread_mutex_destroy(&eng->render_mu);
 	pthread_mutex_destroy(&eng->mu);
 	pthread_mutex_destroy(&eng->rmu);
 	pthread_mutex_destroy(&eng->packs_mu);
@@ -172,7 +198,7 @@ void fl_engine_free(struct fl_engine *eng)
 /* ------------------------------------------------------- read pool */
 
 /* Borrow a read-only connection (opened on first use); *slot for reader_put. */
-static struct fl_store *reader_get(struct fl_engine *eng, size_t *slot, struct fl_error *err)
+struct fl_store *fl_engine__reader_get(struct fl_engine *eng, size_t *slot, struct fl_error *err)
 {
 	struct fl_store *st = NULL;
 	int rc;
@@ -207,7 +233,7 @@ static struct fl_store *reader_get(struct fl_engine *eng, size_t *slot, struct f
 	}
 }
 
-static void reader_put(struct fl_engine *eng, size_t slot)
+void fl_engine__reader_put(struct fl_engine *eng, size_t slot)
 {
 	pthread_mutex_lock(&eng->rmu);
 	eng->rbusy[slot] = false;
@@ -378,11 +404,11 @@ int fl_engine_pack_get(struct fl_engine *eng, const char *id, json_t **out, stru
 	int rc;
 
 	*out = NULL;
-	st = reader_get(eng, &slot, err);
+	st = fl_engine__reader_get(eng, &slot, err);
 	if (!st)
 		return err ? err->code : FL_EIO;
 	rc = fl_store_pack_get(st, &p, id, err);
-	reader_put(eng, slot);
+	fl_engine__reader_put(eng, slot);
 	if (rc)
 		return rc;
 	def = json_loads(p.def, 0, NULL);
@@ -408,13 +434,13 @@ static int read_list(struct fl_engine *eng, int (*list)(struct fl_store *st, str
 	int rc;
 
 	*out = NULL;
-	st = reader_get(eng, &slot, err);
+	st = fl_engine__reader_get(eng, &slot, err);
 	if (!st) {
 		json_decref(c.arr);
 		return err ? err->code : FL_EIO;
 	}
 	rc = list(st, &c, err);
-	reader_put(eng, slot);
+	fl_engine__reader_put(eng, slot);
 	if (rc) {
 		json_decref(c.arr);
 		return rc;
@@ -452,11 +478,11 @@ int fl_engine_flow_get(struct fl_engine *eng, const char *name, json_t **out, st
 	int rc;
 
 	*out = NULL;
-	st = reader_get(eng, &slot, err);
+	st = fl_engine__reader_get(eng, &slot, err);
 	if (!st)
 		return err ? err->code : FL_EIO;
 	rc = fl_store_flow_get(st, &f, name, err);
-	reader_put(eng, slot);
+	fl_engine__reader_put(eng, slot);
 	if (rc)
 		return rc;
 	*out = json_loads(f.def ? f.def : "", 0, NULL);
@@ -509,11 +535,11 @@ int fl_engine_datastore_get(struct fl_engine *eng, const char *key, struct fl_da
 	int rc;
 
 	*out = NULL;
-	st = reader_get(eng, &slot, err);
+	st = fl_engine__reader_get(eng, &slot, err);
 	if (!st)
 		return err ? err->code : FL_EIO;
 	rc = fl_store_ds_get(st, &it, key, err);
-	reader_put(eng, slot);
+	fl_engine__reader_put(eng, slot);
 	if (rc)
 		return rc;
 	item = fl_xcalloc(1, sizeof(*item));
@@ -599,7 +625,7 @@ int fl_engine_audit_list(struct fl_engine *eng, const struct fl_audit_filter *f,
 		.start = f->start,
 		.limit = FL_MIN(f->limit, (int64_t)10000),
 	};
-	st = reader_get(eng, &slot, err);
+	st = fl_engine__reader_get(eng, &slot, err);
 	if (!st) {
 		free(labels);
 		return err ? err->code : FL_EIO;
@@ -623,7 +649,7 @@ int fl_engine_audit_list(struct fl_engine *eng, const struct fl_audit_filter *f,
 		}
 	}
 	fl_store_rollback(st, NULL);
-	reader_put(eng, slot);
+	fl_engine__reader_put(eng, slot);
 	for (size_t i = 0; i < l.n; i++)
 		free(l.v[i]);
 	free(l.v);
@@ -643,14 +669,14 @@ int fl_engine_audit_get(struct fl_engine *eng, const char *correlation_id, json_
 	int rc;
 
 	*out = NULL;
-	st = reader_get(eng, &slot, err);
+	st = fl_engine__reader_get(eng, &slot, err);
 	if (!st)
 		return err ? err->code : FL_EIO;
 	rc = fl_store_begin(st, err);
 	if (!rc)
 		rc = fl_engine__execution_json(out, st, correlation_id, err);
 	fl_store_rollback(st, NULL);
-	reader_put(eng, slot);
+	fl_engine__reader_put(eng, slot);
 	return rc;
 }
 
@@ -662,11 +688,11 @@ int fl_engine_health(struct fl_engine *eng, struct fl_error *err)
 	size_t slot;
 	int rc;
 
-	st = reader_get(eng, &slot, err);
+	st = fl_engine__reader_get(eng, &slot, err);
 	if (!st)
 		return err ? err->code : FL_EIO;
 	rc = fl_store_ping(st, err);
-	reader_put(eng, slot);
+	fl_engine__reader_put(eng, slot);
 	return rc;
 }
 
@@ -682,4 +708,5 @@ void fl_engine_stats(struct fl_engine *eng, struct fl_engine_stats *out)
 	out->actions_taken = atomic_load_explicit(&eng->st_taken, memory_order_relaxed);
 	out->actions_completed = atomic_load_explicit(&eng->st_completed, memory_order_relaxed);
 	out->parked_takes = atomic_load_explicit(&eng->st_parked, memory_order_relaxed);
+	out->renders_deferred = atomic_load_explicit(&eng->st_deferred, memory_order_relaxed);
 }

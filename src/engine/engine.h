@@ -43,6 +43,10 @@ struct fl_engine_config {
 	int max_parked_takes;             /* more parked takes than this answer 204 at once */
 	size_t max_batch;                 /* max jobs per commit, default 1024 */
 	struct fl_tmpl_limits tmpl_limits;/* budgets applied to every evaluation */
+	int render_deadline_ms;           /* wall time for the templates of one event or result, default 1000 */
+	int render_inline_ms;             /* longer than this on the writer: render on a render thread, default 2;
+					     0 = every step with a candidate renders on a render thread */
+	int render_threads;               /* threads rendering templates off the writer, default 2 */
 };
 
 /* Fill in every default. */
@@ -178,6 +182,7 @@ int fl_engine_health(struct fl_engine *eng, struct fl_error *err);
 struct fl_engine_stats {
 	uint64_t commits, jobs, events, actions_created, actions_taken, actions_completed;
 	uint64_t parked_takes;
+	uint64_t renders_deferred; /* jobs whose templates were rendered off the writer */
 };
 void fl_engine_stats(struct fl_engine *eng, struct fl_engine_stats *out);
 

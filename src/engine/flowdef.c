@@ -432,13 +432,13 @@ int fl_flowdef_compile(struct fl_flowdef **out, const json_t *body, const struct
 struct fl_flowdef *fl_flowdef_ref(struct fl_flowdef *f)
 {
 	if (f)
-		f->refs++;
+		__atomic_add_fetch(&f->refs, 1, __ATOMIC_RELAXED);
 	return f;
 }
 
 void fl_flowdef_unref(struct fl_flowdef *f)
 {
-	if (f && --f->refs == 0)
+	if (f && __atomic_sub_fetch(&f->refs, 1, __ATOMIC_ACQ_REL) == 0)
 		flowdef_free(f);
 }
 

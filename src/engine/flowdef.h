@@ -63,7 +63,7 @@ struct fl_flowdef_step {
 };
 
 struct fl_flowdef {
-	int refs;
+	int refs; /* atomic: the render threads hold references too */
 	char uuid[FL_OID_LEN + 1]; /* "" until assigned */
 	char *name;
 	char *description; /* NULL when none */

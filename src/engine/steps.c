@@ -193,6 +193,8 @@ struct step_run {
 	struct fl_flowdef *flow;
 	const struct fl_flowdef_step *step;
 	struct fl_engine_event *ev;
+	const struct fl_tmpl_env *env;
+	bool defer_on_timeout; /* the writer's short budget: a timeout defers the job */
 	const char *corr;
 	struct fl_log_ctx lctx;
 };
@@ -206,72 +208,83 @@ static void log_tmpl_error(struct step_run *r, const struct fl_tmpl *t, const ch
 		 (int)FL_MIN(len, (size_t)1024), src ? src : "", e->msg, r->step->id, field);
 }
 
-/* Render t into a new JSON string; NULL (logged) on error. */
-static json_t *render_string(struct step_run *r, const struct fl_tmpl *t, fl_val *ctx, const char *field)
+/*
+ * A template failed: on the writer's short budget a timeout defers the job
+ * (FL_ETIMEOUT); anything else skips the step with a log line (FL_OK).
+ */
+static int tmpl_failed(struct step_run *r, const struct fl_tmpl *t, const char *field, const struct fl_error *e)
 {
-	struct fl_buf out = FL_BUF_INIT(0);
+	if (e->code == FL_ETIMEOUT && r->defer_on_timeout)
+		return FL_ETIMEOUT;
+	log_tmpl_error(r, t, field, e);
+	return FL_OK;
+}
+
+/* Render t into a new JSON string in *out; *out stays NULL when the step is skipped. */
+static int render_string(struct step_run *r, const struct fl_tmpl *t, fl_val *ctx, const char *field, json_t **out)
+{
+	struct fl_buf buf = FL_BUF_INIT(0);
 	struct fl_error e = FL_ERROR_INIT;
-	json_t *s = NULL;
 	size_t len;
 	const char *src;
+	int rc = FL_OK;
 
+	*out = NULL;
 	if (fl_tmpl_is_literal(t)) {
 		src = fl_tmpl_source(t, &len);
-		return json_stringn(src ? src : "", len);
+		*out = json_stringn(src ? src : "", len);
+		return FL_OK;
 	}
-	if (fl_tmpl_render(t, ctx, &r->eng->tenv, &out, &e) != FL_OK) {
-		log_tmpl_error(r, t, field, &e);
+	if (fl_tmpl_render(t, ctx, r->env, &buf, &e) != FL_OK) {
+		rc = tmpl_failed(r, t, field, &e);
 		goto out;
 	}
-	if (fl_buf_failed(&out)) {
+	if (fl_buf_failed(&buf)) {
 		fl_error_set(&e, FL_ETOOBIG, "rendered value is too big");
 		log_tmpl_error(r, t, field, &e);
 		goto out;
 	}
-	s = json_stringn(out.ptr, out.len);
-	if (!s) {
+	*out = json_stringn(buf.ptr, buf.len);
+	if (!*out) {
 		fl_error_set(&e, FL_EINVALID, "rendered value is not valid UTF-8");
 		log_tmpl_error(r, t, field, &e);
 	}
 out:
-	fl_buf_release(&out);
-	return s;
+	fl_buf_release(&buf);
+	return rc;
 }
 
-static json_t *render_input(struct step_run *r, const struct fl_flowdef_input *in, fl_val *ctx)
+static int render_input(struct step_run *r, const struct fl_flowdef_input *in, fl_val *ctx, json_t **out)
 {
 	json_t *o, *kid;
+	int rc;
 
+	*out = NULL;
 	switch (in->kind) {
 	case FL_FLOWDEF_IN_LITERAL:
-		return json_incref((json_t *)in->literal);
+		*out = json_incref((json_t *)in->literal);
+		return FL_OK;
 	case FL_FLOWDEF_IN_TEMPLATE:
-		return render_string(r, in->t, ctx, "command.input");
+		return render_string(r, in->t, ctx, "command.input", out);
 	case FL_FLOWDEF_IN_OBJECT:
-		o = json_object();
-		for (size_t i = 0; i < in->n; i++) {
-			kid = render_input(r, &in->kids[i], ctx);
-			if (!kid) {
-				json_decref(o);
-				return NULL;
-			}
-			json_object_set_new(o, in->keys[i], kid);
-		}
-		return o;
 	case FL_FLOWDEF_IN_ARRAY:
-		/* a null element stays null (Flyte failed the whole step here) */
-		o = json_array();
+		/* a null element of an array stays null (Flyte failed the whole step here) */
+		o = in->kind == FL_FLOWDEF_IN_OBJECT ? json_object() : json_array();
 		for (size_t i = 0; i < in->n; i++) {
-			kid = render_input(r, &in->kids[i], ctx);
-			if (!kid) {
+			rc = render_input(r, &in->kids[i], ctx, &kid);
+			if (rc || !kid) {
 				json_decref(o);
-				return NULL;
+				return rc;
 			}
-			json_array_append_new(o, kid);
+			if (in->kind == FL_FLOWDEF_IN_OBJECT)
+				json_object_set_new(o, in->keys[i], kid);
+			else
+				json_array_append_new(o, kid);
 		}
-		return o;
+		*out = o;
+		return FL_OK;
 	}
-	return NULL;
+	return FL_OK;
 }
 
 /* The root template context {Event, Context}. */
@@ -291,32 +304,38 @@ static char *dump_or_null(const json_t *j)
 	return json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
 }
 
-/*
- * Evaluate one step and insert its action.  Returns FL_OK (action created or
- * step skipped; *created tells) or a store error that fails the job.
- */
-static int run_step(struct step_run *r, const json_t *parent, bool *created, struct fl_error *err)
+static void pstep_release(struct fl_engine_pstep *o)
 {
-	struct fl_engine *eng = r->eng;
+	free(o->input);
+	free(o->labels_txt);
+	free(o->context_txt);
+	json_decref(o->labels);
+	memset(o, 0, sizeof(*o));
+}
+
+/*
+ * Evaluate one step: context, event labels, criteria, command labels and
+ * input.  Returns FL_OK (o->fire tells whether an action is due) or
+ * FL_ETIMEOUT when the writer's budget ran out (the job is deferred).
+ */
+static int eval_step(struct step_run *r, const json_t *parent, struct fl_engine_pstep *o)
+{
 	const struct fl_flowdef_step *st = r->step;
 	json_t *ctx = json_deep_copy(parent), *labels = json_object(), *input = NULL, *v;
 	fl_val *root = NULL;
-	struct fl_store_action_new a;
-	struct fl_engine_qent *q;
-	char id[FL_OID_LEN + 1], field[320];
-	char *input_txt = NULL, *labels_txt = NULL, *ctx_txt = NULL;
-	int64_t seq = 0;
+	char field[320];
 	int rc = FL_OK;
 	bool ok;
 
-	*created = false;
+	memset(o, 0, sizeof(*o));
+	o->index = st->index;
 	/* 1. context: every value sees only the parent context */
 	if (st->ncontext) {
 		root = root_ctx(r->ev, parent);
 		for (size_t i = 0; i < st->ncontext; i++) {
 			snprintf(field, sizeof(field), "context.%s", st->context[i].key);
-			v = render_string(r, st->context[i].t, root, field);
-			if (!v)
+			rc = render_string(r, st->context[i].t, root, field, &v);
+			if (rc || !v)
 				goto out;
 			json_object_set_new(ctx, st->context[i].key, v);
 		}
@@ -328,8 +347,8 @@ static int run_step(struct step_run *r, const json_t *parent, bool *created, str
 	for (size_t i = 0; i < st->nevent_labels; i++) {
 		const char *want;
 		snprintf(field, sizeof(field), "event.packLabels.%s", st->event_labels[i].key);
-		v = render_string(r, st->event_labels[i].t, root, field);
-		if (!v)
+		rc = render_string(r, st->event_labels[i].t, root, field, &v);
+		if (rc || !v)
 			goto out;
 		want = json_string_value(json_object_get(r->ev->pack->labels, st->event_labels[i].key));
 		ok = want && strcmp(want, json_string_value(v)) == 0;
@@ -345,8 +364,8 @@ static int run_step(struct step_run *r, const json_t *parent, bool *created, str
 	if (st->criteria) {
 		struct fl_error e = FL_ERROR_INIT;
 		bool yes = false;
-		if (fl_tmpl_render_bool(st->criteria, root, &eng->tenv, &yes, &e) != FL_OK) {
-			log_tmpl_error(r, st->criteria, "criteria", &e);
+		if (fl_tmpl_render_bool(st->criteria, root, r->env, &yes, &e) != FL_OK) {
+			rc = tmpl_failed(r, st->criteria, "criteria", &e);
 			goto out;
 		}
 		if (!yes) {
@@ -358,20 +377,45 @@ static int run_step(struct step_run *r, const json_t *parent, bool *created, str
 	/* 4. command labels and input */
 	for (size_t i = 0; i < st->ncommand_labels; i++) {
 		snprintf(field, sizeof(field), "command.packLabels.%s", st->command_labels[i].key);
-		v = render_string(r, st->command_labels[i].t, root, field);
-		if (!v)
+		rc = render_string(r, st->command_labels[i].t, root, field, &v);
+		if (rc || !v)
 			goto out;
 		json_object_set_new(labels, st->command_labels[i].key, v);
 	}
-	input = render_input(r, &st->input, root);
-	if (!input)
+	rc = render_input(r, &st->input, root, &input);
+	if (rc || !input)
 		goto out;
 
-	/* 5. the action */
+	o->fire = true;
+	o->input = json_dumps(input, JSON_COMPACT | JSON_ENCODE_ANY);
+	o->labels_txt = dump_or_null(labels);
+	o->context_txt = dump_or_null(ctx);
+	o->labels = json_object_size(labels) ? json_incref(labels) : NULL;
+out:
+	fl_val_unref(root);
+	json_decref(ctx);
+	json_decref(labels);
+	json_decref(input);
+	return rc;
+}
+
+/*
+ * Insert the action of an evaluated step.  Returns FL_OK (*created tells;
+ * a second action for the same step of the execution is skipped) or a store
+ * error that fails the job.
+ */
+static int insert_action(struct step_run *r, const struct fl_engine_pstep *o, bool *created, struct fl_error *err)
+{
+	struct fl_engine *eng = r->eng;
+	const struct fl_flowdef_step *st = r->step;
+	struct fl_store_action_new a;
+	struct fl_engine_qent *q;
+	char id[FL_OID_LEN + 1];
+	int64_t seq = 0;
+	int rc;
+
+	*created = false;
 	fl_oid_new(id);
-	input_txt = json_dumps(input, JSON_COMPACT | JSON_ENCODE_ANY);
-	labels_txt = dump_or_null(labels);
-	ctx_txt = dump_or_null(ctx);
 	a = (struct fl_store_action_new){
 		.id = id,
 		.correlation_id = r->corr,
@@ -380,9 +424,9 @@ static int run_step(struct step_run *r, const json_t *parent, bool *created, str
 		.flow_uuid = r->flow->uuid,
 		.name = st->command_name,
 		.pack_name = st->command_pack,
-		.pack_labels = labels_txt,
-		.input = input_txt,
-		.context = ctx_txt,
+		.pack_labels = o->labels_txt,
+		.input = o->input,
+		.context = o->context_txt,
 		.trigger = fl_engine__event_json(r->ev),
 		.created = fl_time_now_ns(),
 	};
@@ -390,17 +434,11 @@ static int run_step(struct step_run *r, const json_t *parent, bool *created, str
 	if (rc == FL_EEXISTS) {
 		FL_LOG_W(&r->lctx, "step '%s' skipped: %s", st->id, err->msg);
 		fl_error_clear(err);
-		rc = FL_OK;
-		goto out;
+		return FL_OK;
 	}
 	if (rc)
-		goto out;
-	q = fl_xcalloc(1, sizeof(*q));
-	q->seq = seq;
-	q->id = fl_xstrdup(id);
-	q->name = fl_xstrdup(st->command_name);
-	q->pack_name = fl_xstrdup(st->command_pack);
-	q->labels = json_object_size(labels) ? json_incref(labels) : NULL;
+		return rc;
+	q = fl_engine__qent_new(seq, id, st->command_name, st->command_pack, o->labels);
 	if (eng->fresh_tail)
 		eng->fresh_tail->next = q;
 	else
@@ -409,29 +447,88 @@ static int run_step(struct step_run *r, const json_t *parent, bool *created, str
 	atomic_fetch_add_explicit(&eng->st_created, 1, memory_order_relaxed);
 	FL_LOG_D(&r->lctx, "step '%s' created action '%s' (%s/%s)", st->id, id, st->command_pack, st->command_name);
 	*created = true;
-out:
-	fl_val_unref(root);
-	json_decref(ctx);
-	json_decref(labels);
-	json_decref(input);
-	free(input_txt);
-	free(labels_txt);
-	free(ctx_txt);
-	return rc;
+	return FL_OK;
+}
+
+/* ---------------------------------------------------------- plans */
+
+void fl_engine__prep_release(struct fl_engine_prep *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n; i++) {
+		struct fl_engine_pexec *x = &p->v[i];
+		for (size_t k = 0; k < x->n; k++)
+			pstep_release(&x->steps[k]);
+		free(x->steps);
+		json_decref(x->parent);
+		fl_flowdef_unref(x->flow);
+	}
+	free(p->v);
+	free(p->pack_id);
+	free(p->pack_name);
+	json_decref(p->pack_labels);
+	memset(p, 0, sizeof(*p));
+}
+
+static void plan_add(struct fl_engine_prep *p, struct fl_flowdef *flow, const char *corr, bool fresh,
+		     const json_t *parent, const struct fl_flowdef_step **cand, size_t ncand)
+{
+	struct fl_engine_pexec *x;
+
+	if (p->n == p->cap) {
+		p->cap = p->cap ? p->cap * 2 : 4;
+		p->v = fl_xrealloc(p->v, p->cap * sizeof(*p->v));
+	}
+	x = &p->v[p->n++];
+	memset(x, 0, sizeof(*x));
+	x->flow = fl_flowdef_ref(flow);
+	snprintf(x->corr, sizeof(x->corr), "%s", corr);
+	x->fresh = fresh;
+	x->parent = json_deep_copy(parent);
+	x->n = ncand;
+	x->steps = fl_xcalloc(ncand ? ncand : 1, sizeof(*x->steps));
+	for (size_t i = 0; i < ncand; i++)
+		x->steps[i].index = cand[i]->index;
+}
+
+/* The plan entry of this execution: a fresh one of the same flow version, or the same correlation id. */
+static struct fl_engine_pexec *plan_find(struct fl_engine_prep *p, const struct fl_flowdef *flow, const char *corr,
+					 bool fresh)
+{
+	for (size_t i = 0; p && i < p->n; i++) {
+		struct fl_engine_pexec *x = &p->v[i];
+		if (x->used || x->fresh != fresh || strcmp(x->flow->uuid, flow->uuid) != 0)
+			continue;
+		if (fresh || strcmp(x->corr, corr) == 0)
+			return x;
+	}
+	return NULL;
+}
+
+static const struct fl_engine_pstep *plan_step(const struct fl_engine_pexec *x, size_t index)
+{
+	for (size_t i = 0; i < x->n; i++)
+		if (x->steps[i].index == index)
+			return &x->steps[i];
+	return NULL;
 }
 
 /* ---------------------------------------------------------- step loop */
 
 static int run_steps(struct fl_engine *eng, struct fl_flowdef *flow, struct fl_engine_event *ev, const char *corr,
-		     const json_t *parent, struct exec_state *x, struct fl_error *err)
+		     bool fresh, const json_t *parent, struct exec_state *x, struct fl_error *err)
 {
 	const struct fl_flowdef_step **cand = NULL;
+	struct fl_engine_pexec *planned = NULL;
+	struct fl_tmpl_env env = eng->tenv;
 	size_t ncand = 0;
 	int rc = FL_OK;
 	struct step_run r = {
 		.eng = eng,
 		.flow = flow,
 		.ev = ev,
+		.env = &env,
 		.corr = corr,
 		.lctx = { .flow = flow->name, .execution = corr, .pack = ev->pack->name, .action = "running a flow step" },
 	};
@@ -452,18 +549,84 @@ static int run_steps(struct fl_engine *eng, struct fl_flowdef *flow, struct fl_e
 			cand = fl_xcalloc(flow->nsteps, sizeof(*cand));
 		cand[ncand++] = st;
 	}
+	switch (ev->rmode) {
+	case FL_RMODE_PLAN:
+		plan_add(ev->prep, flow, corr, fresh, parent, cand, ncand);
+		goto out;
+	case FL_RMODE_APPLY:
+		/* the plan must still hold: same flow version, no candidate it did not render */
+		planned = plan_find(ev->prep, flow, corr, fresh);
+		for (size_t i = 0; planned && i < ncand; i++)
+			if (!plan_step(planned, cand[i]->index))
+				planned = NULL;
+		if (!planned) {
+			rc = FL_ENGINE_DEFER;
+			goto out;
+		}
+		planned->used = true;
+		if (fresh)
+			r.corr = r.lctx.execution = planned->corr;
+		break;
+	case FL_RMODE_INLINE:
+		if (eng->cfg.render_inline_ms == 0 && ncand) {
+			rc = FL_ENGINE_DEFER;
+			goto out;
+		}
+		env.deadline_ns = fl_time_mono_ns() + (int64_t)eng->cfg.render_inline_ms * FL_NS_PER_MS;
+		r.defer_on_timeout = true;
+		break;
+	case FL_RMODE_FULL:
+		env.deadline_ns = fl_time_mono_ns() + (int64_t)eng->cfg.render_deadline_ms * FL_NS_PER_MS;
+		break;
+	}
 	for (size_t i = 0; i < ncand && !rc; i++) {
+		struct fl_engine_pstep local;
+		const struct fl_engine_pstep *o = &local;
 		bool created = false;
+
 		r.step = cand[i];
 		/* two candidates sharing a step id: only the first may fire */
 		if (exec_find(x, cand[i]->id))
 			continue;
-		rc = run_step(&r, parent, &created, err);
+		if (planned) {
+			o = plan_step(planned, cand[i]->index);
+		} else if ((rc = eval_step(&r, parent, &local)) != FL_OK) {
+			pstep_release(&local);
+			rc = rc == FL_ETIMEOUT ? FL_ENGINE_DEFER : rc;
+			break;
+		}
+		if (o->fire)
+			rc = insert_action(&r, o, &created, err);
+		if (!planned)
+			pstep_release(&local);
 		if (!rc && created)
 			exec_add(x, cand[i]->id, false, FL_ACTION_NEW);
 	}
+out:
 	free(cand);
 	return rc;
+}
+
+void fl_engine__render_plan(struct fl_engine *eng, struct fl_engine_event *ev, const struct fl_tmpl_env *env)
+{
+	for (size_t i = 0; i < ev->prep->n; i++) {
+		struct fl_engine_pexec *x = &ev->prep->v[i];
+		struct step_run r = {
+			.eng = eng,
+			.flow = x->flow,
+			.ev = ev,
+			.env = env,
+			.corr = x->corr,
+			.lctx = { .flow = x->flow->name, .execution = x->corr, .pack = ev->pack->name,
+				  .action = "running a flow step" },
+		};
+		for (size_t k = 0; k < x->n; k++) {
+			size_t index = x->steps[k].index;
+			r.step = &x->flow->steps[index];
+			(void)eval_step(&r, x->parent, &x->steps[k]); /* no defer here: timeouts skip the step */
+			x->steps[k].index = index;
+		}
+	}
 }
 
 int fl_engine__trigger(struct fl_engine *eng, struct fl_engine_event *ev, struct fl_error *err)
@@ -490,7 +653,7 @@ int fl_engine__trigger(struct fl_engine *eng, struct fl_engine_event *ev, struct
 		json_t *empty = json_object();
 		char corr[FL_OID_LEN + 1];
 		fl_oid_new(corr);
-		rc = run_steps(eng, flows[i], ev, corr, empty, &x, err);
+		rc = run_steps(eng, flows[i], ev, corr, true, empty, &x, err);
 		json_decref(empty);
 		exec_release(&x);
 	}
@@ -513,7 +676,7 @@ static int pick_old(const char *key, size_t keylen, void *val, void *payload)
 	struct evict *e = payload;
 	struct fl_flowdef *f = val, *latest = fl_strmap_gets(e->eng->flows, f->name);
 
-	if (latest != f && f->refs == 1 && e->n < e->cap)
+	if (latest != f && __atomic_load_n(&f->refs, __ATOMIC_ACQUIRE) == 1 && e->n < e->cap)
 		e->uuids[e->n++] = fl_xmemdup0(key, keylen);
 	return 0;
 }
@@ -586,7 +749,7 @@ int fl_engine__continue(struct fl_engine *eng, const struct fl_store_action *a, 
 			json_decref(parent);
 			parent = json_object();
 		}
-		rc = run_steps(eng, flow, ev, a->correlation_id, parent, &x, err);
+		rc = run_steps(eng, flow, ev, a->correlation_id, false, parent, &x, err);
 	}
 	json_decref(parent);
 	exec_release(&x);

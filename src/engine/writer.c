@@ -31,7 +31,6 @@
 #include "log.h"
 #include "timeutil.h"
 
-#define MAX_QUEUE_SCAN 100000    /* queue entries a take examines */
 #define FLUSH_INTERVAL_NS FL_NS_PER_SEC
 #define EXPIRE_INTERVAL_NS (INT64_C(60) * FL_NS_PER_SEC)
 #define EXPIRE_FIRST_NS (INT64_C(5) * FL_NS_PER_SEC)
@@ -76,6 +75,7 @@ void fl_engine__job_free(struct fl_engine_job *job)
 	fl_store_ds_item_release(&job->item);
 	json_decref(job->res.body);
 	json_decref(job->wlabels);
+	fl_engine__prep_release(&job->prep);
 	free(job);
 }
 
@@ -96,6 +96,20 @@ int fl_engine__submit(struct fl_engine *eng, struct fl_engine_job *job)
 	pthread_cond_signal(&eng->cond);
 	pthread_mutex_unlock(&eng->mu);
 	return FL_OK;
+}
+
+void fl_engine__resubmit(struct fl_engine *eng, struct fl_engine_job *job)
+{
+	job->next = NULL;
+	pthread_mutex_lock(&eng->mu);
+	if (eng->qtail)
+		eng->qtail->next = job;
+	else
+		eng->qhead = job;
+	eng->qtail = job;
+	eng->deferred--;
+	pthread_cond_signal(&eng->cond);
+	pthread_mutex_unlock(&eng->mu);
 }
 
 void fl_engine__kick_maintenance(struct fl_engine *eng)
@@ -208,83 +222,6 @@ static int flush_last_seen(struct fl_engine *eng, bool force, struct fl_error *e
 
 /* ------------------------------------------------------ take queues */
 
-static struct fl_engine_pqueue *queue_get(struct fl_engine *eng, const char *pack_name)
-{
-	struct fl_engine_pqueue *q = fl_strmap_gets(eng->queues, pack_name);
-
-	if (!q) {
-		q = fl_xcalloc(1, sizeof(*q));
-		fl_strmap_set(eng->queues, pack_name, strlen(pack_name), q);
-	}
-	return q;
-}
-
-static void qent_free(struct fl_engine_qent *e)
-{
-	if (!e)
-		return;
-	free(e->id);
-	free(e->name);
-	free(e->pack_name);
-	json_decref(e->labels);
-	free(e);
-}
-
-/* Insert in seq order (new actions go to the tail). */
-static void qent_insert(struct fl_engine *eng, struct fl_engine_pqueue *q, struct fl_engine_qent *e)
-{
-	struct fl_engine_qent *after = q->tail;
-
-	while (after && after->seq > e->seq)
-		after = after->prev;
-	e->q = q;
-	e->prev = after;
-	e->next = after ? after->next : q->head;
-	if (e->next)
-		e->next->prev = e;
-	else
-		q->tail = e;
-	if (after)
-		after->next = e;
-	else
-		q->head = e;
-	q->n++;
-	fl_strmap_set(eng->qents, e->id, strlen(e->id), e);
-}
-
-static void qent_remove(struct fl_engine *eng, struct fl_engine_qent *e)
-{
-	struct fl_engine_pqueue *q = e->q;
-
-	if (e->prev)
-		e->prev->next = e->next;
-	else
-		q->head = e->next;
-	if (e->next)
-		e->next->prev = e->prev;
-	else
-		q->tail = e->prev;
-	q->n--;
-	fl_strmap_remove(eng->qents, e->id, strlen(e->id));
-	qent_free(e);
-}
-
-static struct fl_engine_qent *qent_from_row(const struct fl_store_action *a)
-{
-	struct fl_engine_qent *e = fl_xcalloc(1, sizeof(*e));
-	json_t *labels = a->pack_labels ? json_loads(a->pack_labels, 0, NULL) : NULL;
-
-	e->seq = a->seq;
-	e->id = fl_xstrdup(a->id);
-	e->name = fl_xstrdup(a->name);
-	e->pack_name = fl_xstrdup(a->pack_name);
-	if (json_is_object(labels) && json_object_size(labels))
-		e->labels = labels;
-	else
-		json_decref(labels);
-	return e;
-}
-
 /* {"id","command","input","attempt"} of a claimed action. */
 static json_t *take_body(const struct fl_store_action *a)
 {
@@ -325,7 +262,7 @@ static void unpark(struct fl_engine *eng, struct fl_engine_job *w)
 
 static void park(struct fl_engine *eng, struct fl_engine_job *w, const struct fl_engine_pack *p)
 {
-	struct fl_engine_pqueue *q = queue_get(eng, p->name);
+	struct fl_engine_pqueue *q = fl_engine__queue_get(eng, p->name);
 	struct fl_engine_job *after = eng->dtail;
 	int64_t wait = FL_MIN(w->wait_ms, (int64_t)eng->cfg.take_wait_ms_max);
 
@@ -379,7 +316,7 @@ static bool waiter_wants(const struct fl_engine_job *w, const struct fl_engine_q
 /* A NEW action became available: hand it to the oldest matching parked take, or queue it. */
 static void dispatch(struct fl_engine *eng, struct fl_engine_qent *e)
 {
-	struct fl_engine_pqueue *q = queue_get(eng, e->pack_name);
+	struct fl_engine_pqueue *q = fl_engine__queue_get(eng, e->pack_name);
 	struct fl_engine_job *w;
 
 	for (w = q->whead; w; w = w->wnext) {
@@ -392,7 +329,7 @@ static void dispatch(struct fl_engine *eng, struct fl_engine_qent *e)
 			continue;
 		rc = fl_store_action_claim(eng->wst, &a, &c, &err);
 		if (rc == FL_ENOTFOUND) {
-			qent_free(e);
+			fl_engine__qent_free(e);
 			return;
 		}
 		if (rc) {
@@ -406,10 +343,10 @@ static void dispatch(struct fl_engine *eng, struct fl_engine_qent *e)
 		push_done(eng, w);
 		fl_store_action_release(&a);
 		atomic_fetch_add_explicit(&eng->st_taken, 1, memory_order_relaxed);
-		qent_free(e);
+		fl_engine__qent_free(e);
 		return;
 	}
-	qent_insert(eng, q, e);
+	fl_engine__queue_add(eng, e);
 }
 
 static void dispatch_fresh(struct fl_engine *eng)
@@ -431,7 +368,7 @@ static void discard_fresh(struct fl_engine *eng)
 	eng->fresh_head = eng->fresh_tail = NULL;
 	for (; e; e = nx) {
 		nx = e->next;
-		qent_free(e);
+		fl_engine__qent_free(e);
 	}
 }
 
@@ -545,10 +482,34 @@ static int run_pack_delete(struct fl_engine *eng, struct fl_engine_job *job)
 	return FL_OK;
 }
 
+/*
+ * The event of a job as the step loop sees it.  A plan records the sending
+ * pack; outcomes rendered for a pack whose labels changed since are stale.
+ */
+static int job_event(struct fl_engine_event *ev, struct fl_engine_job *job, const struct fl_engine_pack *p)
+{
+	struct fl_engine_prep *prep = &job->prep;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->in = &job->ev;
+	ev->pack = p;
+	ev->rmode = job->rmode;
+	ev->prep = prep;
+	if (job->rmode == FL_RMODE_PLAN) {
+		prep->pack_id = fl_xstrdup(p->id);
+		prep->pack_name = fl_xstrdup(p->name);
+		prep->pack_labels = json_incref(p->labels);
+	} else if (job->rmode == FL_RMODE_APPLY &&
+		   (!prep->pack_name || strcmp(prep->pack_name, p->name) != 0 || !json_equal(prep->pack_labels, p->labels))) {
+		return FL_ENGINE_DEFER;
+	}
+	return FL_OK;
+}
+
 static int run_event(struct fl_engine *eng, struct fl_engine_job *job)
 {
 	struct fl_engine_pack *p = pack_seen(eng, job->key, &job->res.err);
-	struct fl_engine_event ev = { 0 };
+	struct fl_engine_event ev;
 	int rc;
 
 	if (!p)
@@ -557,10 +518,11 @@ static int run_event(struct fl_engine *eng, struct fl_engine_job *job)
 		job->res.err = job->ev.parse_err;
 		return job->ev.parse_err.code;
 	}
-	atomic_fetch_add_explicit(&eng->st_events, 1, memory_order_relaxed);
-	ev.in = &job->ev;
-	ev.pack = p;
-	rc = fl_engine__trigger(eng, &ev, &job->res.err);
+	rc = job_event(&ev, job, p);
+	if (!rc)
+		rc = fl_engine__trigger(eng, &ev, &job->res.err);
+	if (!rc && job->rmode != FL_RMODE_PLAN)
+		atomic_fetch_add_explicit(&eng->st_events, 1, memory_order_relaxed);
 	fl_engine__event_release(&ev);
 	return rc;
 }
@@ -568,31 +530,24 @@ static int run_event(struct fl_engine *eng, struct fl_engine_job *job)
 static int run_take(struct fl_engine *eng, struct fl_engine_job *job)
 {
 	struct fl_engine_pack *p = pack_seen(eng, job->key, &job->res.err);
-	struct fl_engine_pqueue *q;
-	struct fl_engine_qent *e, *nx;
-	size_t scanned = 0;
+	struct fl_engine_qent *e;
 
 	if (!p)
 		return FL_ENOTFOUND;
-	q = fl_strmap_gets(eng->queues, p->name);
-	for (e = q ? q->head : NULL; e && scanned < MAX_QUEUE_SCAN; e = nx, scanned++) {
+	while ((e = fl_engine__queue_find(eng, p->name, p->labels, job->command)) != NULL) {
 		struct fl_store_claim c = { .action_id = e->id, .now = fl_time_now_ns() };
 		struct fl_store_action a;
-		int rc;
+		int rc = fl_store_action_claim(eng->wst, &a, &c, &job->res.err);
 
-		nx = e->next;
-		if (!fl_packdef_labels_subset(e->labels, p->labels) || (job->command && strcmp(job->command, e->name)))
-			continue;
-		rc = fl_store_action_claim(eng->wst, &a, &c, &job->res.err);
 		if (rc == FL_ENOTFOUND) {
 			/* expired or otherwise gone: drop it and look further */
-			qent_remove(eng, e);
+			fl_engine__queue_remove(eng, e);
 			fl_error_clear(&job->res.err);
 			continue;
 		}
 		if (rc)
 			return rc;
-		qent_remove(eng, e);
+		fl_engine__queue_remove(eng, e);
 		job->res.body = take_body(&a);
 		fl_store_action_release(&a);
 		atomic_fetch_add_explicit(&eng->st_taken, 1, memory_order_relaxed);
@@ -615,7 +570,7 @@ static int run_release(struct fl_engine *eng, struct fl_engine_job *job)
 		FL_LOG_D(NULL, "action '%s' not released: %s", job->action, job->res.err.msg);
 		return rc;
 	}
-	e = qent_from_row(&a);
+	e = fl_engine__qent_from_row(&a);
 	fl_store_action_release(&a);
 	if (eng->fresh_tail)
 		eng->fresh_tail->next = e;
@@ -639,7 +594,9 @@ static int run_result(struct fl_engine *eng, struct fl_engine_job *job)
 		job->res.err = job->ev.parse_err;
 		return job->ev.parse_err.code;
 	}
-	rc = fl_store_action_get(eng->wst, &a, job->action, &job->res.err);
+	rc = job_event(&ev, job, p);
+	if (!rc)
+		rc = fl_store_action_get(eng->wst, &a, job->action, &job->res.err);
 	if (!rc && a.expired)
 		rc = fl_error_set(&job->res.err, FL_ENOTFOUND, "action '%s' not found", job->action);
 	if (rc)
@@ -662,17 +619,16 @@ static int run_result(struct fl_engine *eng, struct fl_engine_job *job)
 		goto out;
 	}
 	state = strcmp(job->ev.name, "FATAL") == 0 ? FL_ACTION_FATAL : FL_ACTION_SUCCESS;
-	ev.in = &job->ev;
-	ev.pack = p;
 	rc = fl_store_action_complete(eng->wst, a.id, a.attempt, state, fl_time_now_ns(), fl_engine__event_json(&ev),
 				      &job->res.err);
 	if (rc)
 		goto out;
-	atomic_fetch_add_explicit(&eng->st_completed, 1, memory_order_relaxed);
 	/* the result is a new event for every flow (§c.2a), then continues its own execution (§c.2b) */
 	rc = fl_engine__trigger(eng, &ev, &job->res.err);
 	if (!rc)
 		rc = fl_engine__continue(eng, &a, &ev, &job->res.err);
+	if (!rc && job->rmode != FL_RMODE_PLAN)
+		atomic_fetch_add_explicit(&eng->st_completed, 1, memory_order_relaxed);
 out:
 	json_decref(labels);
 	fl_engine__event_release(&ev);
@@ -807,7 +763,7 @@ static void apply_expire(struct fl_engine *eng, struct fl_engine_job *job)
 	for (size_t i = 0; i < eng->expired_ids.n; i++) {
 		struct fl_engine_qent *e = fl_strmap_gets(eng->qents, eng->expired_ids.v[i]);
 		if (e)
-			qent_remove(eng, e);
+			fl_engine__queue_remove(eng, e);
 	}
 	ids_free(&eng->expired_ids);
 }
@@ -913,27 +869,6 @@ static const struct job_type job_types[FL_JOB__COUNT] = {
 
 /* ----------------------------------------------------------- reload */
 
-static void pqueue_clear(struct fl_engine_pqueue *q)
-{
-	struct fl_engine_qent *e = q->head, *nx;
-
-	for (; e; e = nx) {
-		nx = e->next;
-		qent_free(e);
-	}
-	q->head = q->tail = NULL;
-	q->n = 0;
-}
-
-static int clear_queue_cb(const char *key, size_t keylen, void *val, void *payload)
-{
-	(void)key;
-	(void)keylen;
-	(void)payload;
-	pqueue_clear(val);
-	return 0;
-}
-
 static int load_pack_cb(const struct fl_store_pack *sp, void *payload)
 {
 	struct fl_strmap *m = payload;
@@ -972,9 +907,9 @@ static int load_flow_cb(const struct fl_store_flow *sf, void *payload)
 static int load_new_cb(const struct fl_store_action *a, void *payload)
 {
 	struct fl_engine *eng = payload;
-	struct fl_engine_qent *e = qent_from_row(a);
+	struct fl_engine_qent *e = fl_engine__qent_from_row(a);
 
-	qent_insert(eng, queue_get(eng, e->pack_name), e);
+	fl_engine__queue_add(eng, e);
 	return 0;
 }
 
@@ -1002,21 +937,18 @@ int fl_engine__reload(struct fl_engine *eng, struct fl_error *err)
 	if (rc)
 		return rc;
 
-	fl_strmap_each(eng->queues, clear_queue_cb, NULL);
-	fl_strmap_clear(eng->qents, NULL);
+	fl_engine__queues_clear(eng);
 	return fl_store_action_load_new(eng->wst, load_new_cb, eng, err);
 }
 
 void fl_engine__state_release(struct fl_engine *eng)
 {
-	fl_strmap_each(eng->queues, clear_queue_cb, NULL);
-	fl_strmap_free(eng->queues, free);
-	fl_strmap_free(eng->qents, NULL);
+	fl_engine__queues_free(eng);
 	fl_strmap_free(eng->triggers, trig_free);
 	fl_strmap_free(eng->flows, flow_unref_cb);
 	fl_strmap_free(eng->versions, flow_unref_cb);
 	fl_strmap_free(eng->packs, pack_free);
-	eng->queues = eng->qents = eng->triggers = eng->flows = eng->versions = eng->packs = NULL;
+	eng->triggers = eng->flows = eng->versions = eng->packs = NULL;
 	ids_free(&eng->expired_ids);
 	ids_free(&eng->dead_ids);
 }
@@ -1052,6 +984,127 @@ static struct fl_engine_job *add_maintenance(struct fl_engine *eng, struct fl_en
 	return list;
 }
 
+/* Forget what a failed or rolled-back run of a job produced. */
+static void reset_result(struct fl_engine_job *j)
+{
+	json_decref(j->res.body);
+	j->res.body = NULL;
+	j->res.created = false;
+	fl_error_clear(&j->res.err);
+}
+
+/*
+ * The job's templates need more than the writer's budget (FL_ENGINE_DEFER,
+ * its savepoint already rolled back): record its plan in a savepoint that is
+ * rolled back too, and hand it to the render threads.  Returns FL_OK when
+ * handed over, FL_ENGINE_DEFER when the writer must render it itself (too
+ * many defers, no render threads), or the error that planning met.
+ */
+static int defer_job(struct fl_engine *eng, struct fl_engine_job *j, struct fl_error *broken)
+{
+	struct fl_error err = FL_ERROR_INIT;
+	int rc;
+
+	fl_engine__prep_release(&j->prep);
+	if (j->defers >= FL_ENGINE_MAX_DEFERS || !eng->nrender_threads) {
+		j->rmode = FL_RMODE_FULL;
+		return FL_ENGINE_DEFER;
+	}
+	j->defers++;
+	j->rmode = FL_RMODE_PLAN;
+	if (fl_store_savepoint(eng->wst, &err) != FL_OK) {
+		*broken = err;
+		return err.code;
+	}
+	rc = job_types[j->kind].run(eng, j);
+	discard_fresh(eng);
+	if (fl_store_savepoint_rollback(eng->wst, &err) != FL_OK) {
+		*broken = err;
+		return err.code;
+	}
+	if (rc != FL_OK) {
+		fl_engine__prep_release(&j->prep);
+		j->rmode = FL_RMODE_INLINE;
+		return rc;
+	}
+	reset_result(j);
+	j->rmode = FL_RMODE_APPLY;
+	fl_engine__render_submit(eng, j);
+	return FL_OK;
+}
+
+/* Run one job of the batch in its own savepoint and queue its answer (unless parked or deferred). */
+static void run_job(struct fl_engine *eng, struct fl_engine_job *j, struct fl_error *broken)
+{
+	const struct job_type *t = &job_types[j->kind];
+	struct fl_error err = FL_ERROR_INIT;
+	int rc;
+
+	for (;;) {
+		if (fl_store_savepoint(eng->wst, &err) != FL_OK) {
+			*broken = err;
+			fail_job(j, broken);
+			push_done(eng, j);
+			return;
+		}
+		rc = t->run(eng, j);
+		if (rc != FL_ENGINE_DEFER)
+			break;
+		discard_fresh(eng);
+		reset_result(j);
+		if (fl_store_savepoint_rollback(eng->wst, &err) != FL_OK) {
+			*broken = err;
+			fail_job(j, broken);
+			push_done(eng, j);
+			return;
+		}
+		rc = defer_job(eng, j, broken);
+		if (rc == FL_OK)
+			return; /* comes back from the render threads */
+		if (rc != FL_ENGINE_DEFER) {
+			if (broken->code) {
+				fail_job(j, broken);
+			} else {
+				j->res.code = rc;
+				if (!j->res.err.code)
+					fl_error_set(&j->res.err, rc, "%s failed", t->name);
+			}
+			push_done(eng, j);
+			return;
+		}
+		/* FL_RMODE_FULL: run it again here */
+	}
+	fl_engine__prep_release(&j->prep);
+	if (rc == FL_OK || rc == FL_ENGINE_PARKED) {
+		if (fl_store_savepoint_release(eng->wst, &err) != FL_OK) {
+			*broken = err;
+			discard_fresh(eng);
+			if (rc == FL_ENGINE_PARKED)
+				unpark(eng, j);
+			fail_job(j, broken);
+			push_done(eng, j);
+			return;
+		}
+		if (t->apply)
+			t->apply(eng, j);
+		dispatch_fresh(eng);
+		if (rc == FL_ENGINE_PARKED)
+			return; /* answered later */
+		j->res.code = FL_OK;
+		j->in_tx = true;
+	} else {
+		j->res.code = rc;
+		if (!j->res.err.code)
+			fl_error_set(&j->res.err, rc, "%s failed", t->name);
+		discard_fresh(eng);
+		json_decref(j->res.body);
+		j->res.body = NULL;
+		if (fl_store_savepoint_rollback(eng->wst, &err) != FL_OK)
+			*broken = err;
+	}
+	push_done(eng, j);
+}
+
 static void run_batch(struct fl_engine *eng, struct fl_engine_job *list, bool draining)
 {
 	struct fl_error err = FL_ERROR_INIT, broken = FL_ERROR_INIT;
@@ -1068,55 +1121,18 @@ static void run_batch(struct fl_engine *eng, struct fl_engine_job *list, bool dr
 		broken = err;
 	}
 	for (j = list; j; j = nx) {
-		const struct job_type *t = &job_types[j->kind];
 		nx = j->next;
 		j->next = NULL;
 		atomic_fetch_add_explicit(&eng->st_jobs, 1, memory_order_relaxed);
-		if (t->no_tx) {
-			j->res.code = t->run(eng, j);
+		if (job_types[j->kind].no_tx) {
+			j->res.code = job_types[j->kind].run(eng, j);
 			push_done(eng, j);
-			continue;
-		}
-		if (broken.code) {
+		} else if (broken.code) {
 			fail_job(j, &broken);
 			push_done(eng, j);
-			continue;
-		}
-		if ((rc = fl_store_savepoint(eng->wst, &err)) != FL_OK) {
-			broken = err;
-			fail_job(j, &broken);
-			push_done(eng, j);
-			continue;
-		}
-		rc = t->run(eng, j);
-		if (rc == FL_OK || rc == FL_ENGINE_PARKED) {
-			if (fl_store_savepoint_release(eng->wst, &err) != FL_OK) {
-				broken = err;
-				discard_fresh(eng);
-				if (rc == FL_ENGINE_PARKED)
-					unpark(eng, j);
-				fail_job(j, &broken);
-				push_done(eng, j);
-				continue;
-			}
-			if (t->apply)
-				t->apply(eng, j);
-			dispatch_fresh(eng);
-			if (rc == FL_ENGINE_PARKED)
-				continue; /* answered later */
-			j->res.code = FL_OK;
-			j->in_tx = true;
 		} else {
-			j->res.code = rc;
-			if (!j->res.err.code)
-				fl_error_set(&j->res.err, rc, "%s failed", t->name);
-			discard_fresh(eng);
-			json_decref(j->res.body);
-			j->res.body = NULL;
-			if (fl_store_savepoint_rollback(eng->wst, &err) != FL_OK)
-				broken = err;
+			run_job(eng, j, &broken);
 		}
-		push_done(eng, j);
 	}
 	if (need_tx && !broken.code && (eng->flush_due || draining)) {
 		if (eng->flush_due && fl_time_mono_ns() >= eng->flush_due)
@@ -1196,7 +1212,8 @@ static void *writer_main(void *arg)
 		size_t n = 0;
 
 		pthread_mutex_lock(&eng->mu);
-		while (!eng->qhead && !eng->stopping && !eng->kick) {
+		/* when stopping, wait only for the jobs still at the render threads */
+		while (!eng->qhead && !eng->kick && (!eng->stopping || eng->deferred)) {
 			int64_t now = fl_time_mono_ns(), dl = next_deadline(eng, now);
 			struct timespec ts;
 			if (dl <= now)
@@ -1216,7 +1233,7 @@ static void *writer_main(void *arg)
 			last->next = NULL;
 		}
 		stopping = eng->stopping;
-		more = eng->qhead != NULL;
+		more = eng->qhead != NULL || eng->deferred;
 		kick = eng->kick;
 		eng->kick = false;
 		pthread_mutex_unlock(&eng->mu);

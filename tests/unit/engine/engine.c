@@ -11,7 +11,10 @@
 #include <unistd.h>
 
 #include "engine/engine-int.h"
+#include "buf.h"
 #include "engine/engine.h"
+#include "store/store.h"
+#include "timeutil.h"
 #include "error.h"
 #include "fltest.h"
 #include "log.h"
@@ -48,6 +51,9 @@ static struct fl_engine *open_engine(void)
 	fl_log_set_level(FL_LOG_ERROR);
 	fl_engine_config_default(&cfg);
 	cfg.db_path = dbpath;
+	/* FL_TEST_RENDER_INLINE_MS=0 runs every test with templates rendered on the render threads */
+	if (getenv("FL_TEST_RENDER_INLINE_MS"))
+		cfg.render_inline_ms = (int)strtol(getenv("FL_TEST_RENDER_INLINE_MS"), NULL, 10);
 	if (fl_engine_open(&eng, &cfg, &err) != FL_OK)
 		FLT_FAIL("engine open: %s", err.msg);
 	return eng;
@@ -417,6 +423,10 @@ FLT_TEST(event_creates_takeable_action)
 	FLT_EQ_INT(st.actions_created, 1);
 	FLT_EQ_INT(st.actions_taken, 1);
 	FLT_ASSERT(st.commits > 0);
+	if (getenv("FL_TEST_RENDER_INLINE_MS") && strtol(getenv("FL_TEST_RENDER_INLINE_MS"), NULL, 10) == 0)
+		FLT_ASSERT(st.renders_deferred >= 1); /* the suite really ran on the render threads */
+	else
+		FLT_EQ_INT(st.renders_deferred, 0);
 	fl_engine_free(eng);
 	tmp_cleanup();
 }
@@ -1046,9 +1056,301 @@ FLT_TEST(expiry_and_dead_packs)
 	tmp_cleanup();
 }
 
+/* ------------------------------------------------ costly templates */
+
+static struct fl_engine *open_engine_cfg(const struct fl_engine_config *over)
+{
+	struct fl_engine_config cfg = *over;
+	struct fl_engine *eng = NULL;
+	struct fl_error err = FL_ERROR_INIT;
+
+	fl_log_set_level(FL_LOG_ERROR);
+	cfg.db_path = dbpath;
+	if (fl_engine_open(&eng, &cfg, &err) != FL_OK)
+		FLT_FAIL("engine open: %s", err.msg);
+	return eng;
+}
+
+/* An event payload {"s": <n bytes>, "l": [1..k]} */
+static char *big_event(const char *name, size_t n, size_t k)
+{
+	struct fl_buf b = FL_BUF_INIT(0);
+
+	fl_buf_addf(&b, "{\"event\":\"%s\",\"payload\":{\"s\":\"", name);
+	for (size_t i = 0; i < n; i++)
+		fl_buf_addc(&b, 'x');
+	fl_buf_adds(&b, "\",\"l\":[");
+	for (size_t i = 0; i < k; i++)
+		fl_buf_addf(&b, "%s%zu", i ? "," : "", i);
+	fl_buf_adds(&b, "]}}");
+	return fl_buf_detach(&b, NULL);
+}
+
+#define COSTLY_FLOW(input)                                                                               \
+	"{\"name\":\"costly\",\"steps\":[{\"id\":\"c\",\"event\":{\"name\":\"Big\",\"packName\":\"Src\"}," \
+	"\"context\":{\"n\":\"{{ Event.Payload.s|length }}\"},"                                         \
+	"\"command\":{\"name\":\"Run\",\"packName\":\"Worker\",\"input\":{\"out\":\"" input "\"}}}]}"
+
+FLT_TEST(costly_render_moves_off_the_writer)
+{
+	struct fl_engine_config cfg;
+	struct fl_engine *eng;
+	struct fl_engine_stats st;
+	json_t *a = NULL;
+	char *ev = big_event("Big", 64 * 1024, 200), want[16];
+
+	fl_engine_config_default(&cfg);
+	cfg.render_inline_ms = 1;
+	cfg.render_deadline_ms = 60000;
+	tmp_setup();
+	eng = open_engine_cfg(&cfg);
+	must(eng, C_REGISTER, NULL, "{\"name\":\"Src\"}");
+	must(eng, C_REGISTER, NULL, "{\"name\":\"Worker\"}");
+	/* 200 x length of 64 KiB: far more than a millisecond of work */
+	must(eng, C_FLOW, NULL, COSTLY_FLOW("{% for i in Event.Payload.l %}{{ Event.Payload.s|length }},{% endfor %}"));
+	must(eng, C_EVENT, "Src", ev);
+	FLT_EQ_INT(take(eng, "Worker", NULL, 0, &a), FL_OK);
+	FLT_ASSERT(a != NULL);
+	{
+		const char *out = sval(a, "input.out");
+		FLT_ASSERT(out != NULL);
+		FLT_EQ_INT(strlen(out), 200 * strlen("65536,"));
+		snprintf(want, sizeof(want), "65536,");
+		FLT_ASSERT(strncmp(out, want, strlen(want)) == 0);
+	}
+	json_decref(a);
+	fl_engine_stats(eng, &st);
+	FLT_EQ_INT(st.renders_deferred, 1);
+	FLT_EQ_INT(st.actions_created, 1);
+	free(ev);
+	fl_engine_free(eng);
+	tmp_cleanup();
+}
+
+FLT_TEST(costly_render_does_not_hold_other_writes)
+{
+	struct fl_engine_config cfg;
+	struct fl_engine *eng;
+	struct res big, small;
+	json_t *j, *a = NULL;
+	char *ev = big_event("Big", 3200, 100);
+	bool small_first;
+
+	fl_engine_config_default(&cfg);
+	cfg.render_inline_ms = 1;
+	cfg.render_deadline_ms = 3000;
+	cfg.tmpl_limits.max_steps = UINT64_MAX / 2; /* only the deadline stops it */
+	tmp_setup();
+	eng = open_engine_cfg(&cfg);
+	must(eng, C_REGISTER, NULL, "{\"name\":\"Src\"}");
+	must(eng, C_REGISTER, NULL, "{\"name\":\"Other\"}");
+	must(eng, C_REGISTER, NULL, "{\"name\":\"Worker\"}");
+	/* 100^3 x length of 3,200 bytes: runs until the deadline */
+	must(eng, C_FLOW, NULL,
+	     COSTLY_FLOW("{% for a in Event.Payload.l %}{% for b in Event.Payload.l %}{% for c in Event.Payload.l %}"
+			 "{{ Event.Payload.s|length }}{% endfor %}{% endfor %}{% endfor %}"));
+	must(eng, C_FLOW, NULL,
+	     "{\"name\":\"plain\",\"steps\":[{\"id\":\"p\",\"event\":{\"name\":\"Ping\",\"packName\":\"Other\"},"
+	     "\"command\":{\"name\":\"Pong\",\"packName\":\"Worker\",\"input\":\"{{ Event.Name }}\"}}]}");
+
+	res_init(&big);
+	j = parse(ev);
+	FLT_EQ_INT(fl_engine_event_post(eng, "Src", j, on_done, &big), FL_OK);
+	json_decref(j);
+	/* an unrelated pack's event, posted while the costly one renders, is answered first */
+	must(eng, C_EVENT, "Other", "{\"event\":\"Ping\"}");
+	small_first = !is_done(&big);
+	FLT_EQ_INT(take(eng, "Worker", "Pong", 0, &a), FL_OK);
+	FLT_ASSERT(a != NULL);
+	json_decref(a);
+	(void)small;
+	wait_res(&big);
+	FLT_ASSERT(small_first);
+	/* the costly step ran out of time: the event is stored, its step skipped */
+	FLT_EQ_INT(big.code, FL_OK);
+	FLT_EQ_INT(take(eng, "Worker", "Run", 0, &a), FL_OK);
+	FLT_ASSERT(a == NULL);
+	res_release(&big);
+	free(ev);
+	fl_engine_free(eng);
+	tmp_cleanup();
+}
+
+FLT_TEST(writer_renders_when_there_are_no_render_threads)
+{
+	struct fl_engine_config cfg;
+	struct fl_engine *eng;
+	struct fl_engine_stats st;
+	json_t *a = NULL;
+	char *ev = big_event("Big", 64 * 1024, 100);
+
+	fl_engine_config_default(&cfg);
+	cfg.render_inline_ms = 1;
+	cfg.render_threads = 0;
+	tmp_setup();
+	eng = open_engine_cfg(&cfg);
+	must(eng, C_REGISTER, NULL, "{\"name\":\"Src\"}");
+	must(eng, C_REGISTER, NULL, "{\"name\":\"Worker\"}");
+	must(eng, C_FLOW, NULL, COSTLY_FLOW("{% for i in Event.Payload.l %}{{ Event.Payload.s|length }},{% endfor %}"));
+	must(eng, C_EVENT, "Src", ev);
+	FLT_EQ_INT(take(eng, "Worker", NULL, 0, &a), FL_OK);
+	FLT_ASSERT(a != NULL);
+	FLT_EQ_INT(strlen(sval(a, "input.out")), 100 * strlen("65536,"));
+	json_decref(a);
+	fl_engine_stats(eng, &st);
+	FLT_EQ_INT(st.renders_deferred, 0);
+	free(ev);
+	fl_engine_free(eng);
+	tmp_cleanup();
+}
+
+FLT_TEST(shutdown_waits_for_deferred_jobs)
+{
+	struct fl_engine_config cfg;
+	struct fl_engine *eng;
+	struct res big;
+	json_t *j;
+	char *ev = big_event("Big", 64 * 1024, 300);
+
+	fl_engine_config_default(&cfg);
+	cfg.render_inline_ms = 1;
+	tmp_setup();
+	eng = open_engine_cfg(&cfg);
+	must(eng, C_REGISTER, NULL, "{\"name\":\"Src\"}");
+	must(eng, C_REGISTER, NULL, "{\"name\":\"Worker\"}");
+	must(eng, C_FLOW, NULL, COSTLY_FLOW("{% for i in Event.Payload.l %}{{ Event.Payload.s|length }},{% endfor %}"));
+	res_init(&big);
+	j = parse(ev);
+	FLT_EQ_INT(fl_engine_event_post(eng, "Src", j, on_done, &big), FL_OK);
+	json_decref(j);
+	fl_engine_shutdown(eng);
+	/* the event was answered (and stored) before the shutdown returned */
+	FLT_ASSERT(is_done(&big));
+	FLT_EQ_INT(big.code, FL_OK);
+	res_release(&big);
+	fl_engine_free(eng);
+	eng = open_engine_cfg(&cfg);
+	{
+		json_t *a = NULL;
+		FLT_EQ_INT(take(eng, "Worker", NULL, 0, &a), FL_OK);
+		FLT_ASSERT(a != NULL);
+		json_decref(a);
+	}
+	free(ev);
+	fl_engine_free(eng);
+	tmp_cleanup();
+}
+
+/* ------------------------------------------------------ take queues */
+
+/* Insert n NEW actions straight into the store (the engine is closed); returns the first one's number. */
+static size_t store_actions(size_t n, const char *name, const char *labels)
+{
+	struct fl_store *st = NULL;
+	struct fl_error err = FL_ERROR_INIT;
+	char id[32], corr[32], step[32];
+	static size_t next;
+	size_t first = next + 1;
+
+	if (fl_store_open(&st, NULL, dbpath, 0, &err) != FL_OK)
+		FLT_FAIL("store open: %s", err.msg);
+	FLT_EQ_INT(fl_store_begin(st, &err), FL_OK);
+	for (size_t i = 0; i < n; i++) {
+		int64_t seq;
+		struct fl_store_action_new a = {
+			.id = id, .correlation_id = corr, .step_id = step, .flow_name = "flood",
+			.flow_uuid = "000000000000000000000001", .name = name, .pack_name = "W",
+			.pack_labels = labels, .input = "null", .trigger = "{}", .created = fl_time_now_ns(),
+		};
+		snprintf(id, sizeof(id), "%024zx", ++next);
+		snprintf(corr, sizeof(corr), "c%zu", next);
+		snprintf(step, sizeof(step), "s");
+		if (fl_store_action_insert(st, &seq, &a, &err) != FL_OK)
+			FLT_FAIL("insert: %s", err.msg);
+	}
+	FLT_EQ_INT(fl_store_commit(st, &err), FL_OK);
+	fl_store_close(st);
+	return first;
+}
+
+FLT_TEST(take_finds_its_action_behind_a_backlog)
+{
+	struct fl_engine *eng;
+	json_t *a = NULL;
+	char oldest[32];
+
+	tmp_setup();
+	eng = open_engine();
+	must(eng, C_REGISTER, NULL, "{\"name\":\"W\",\"labels\":{\"env\":\"prod\"}}");
+	must(eng, C_REGISTER, NULL, "{\"name\":\"W\",\"labels\":{\"env\":\"dev\"}}");
+	must(eng, C_REGISTER, NULL, "{\"name\":\"W\",\"labels\":{\"env\":\"dev\",\"region\":\"eu\"}}");
+	fl_engine_free(eng);
+	/* more queued in front than any bounded scan would look at */
+	snprintf(oldest, sizeof(oldest), "%024zx", store_actions(101000, "Work", "{\"env\":\"prod\"}"));
+	store_actions(1, "Other", "{\"env\":\"prod\"}");
+	store_actions(1, "Mine", "{\"env\":\"dev\"}");
+	store_actions(1, "Any", NULL);
+	store_actions(1, "Eu", "{\"region\":\"eu\",\"env\":\"dev\"}");
+	eng = open_engine();
+	/* another label's backlog is not in the way */
+	FLT_EQ_INT(take(eng, "W.env.dev", NULL, 0, &a), FL_OK);
+	FLT_EQ_STR(sval(a, "command"), "Mine");
+	json_decref(a);
+	/* an action without labels goes to any taker; label order does not matter */
+	FLT_EQ_INT(take(eng, "W.env.dev.region.eu", "Eu", 0, &a), FL_OK);
+	FLT_EQ_STR(sval(a, "command"), "Eu");
+	json_decref(a);
+	FLT_EQ_INT(take(eng, "W.env.dev", NULL, 0, &a), FL_OK);
+	FLT_EQ_STR(sval(a, "command"), "Any");
+	json_decref(a);
+	FLT_EQ_INT(take(eng, "W.env.dev", NULL, 0, &a), FL_OK);
+	FLT_ASSERT(a == NULL);
+	/* nor is the backlog of another command */
+	FLT_EQ_INT(take(eng, "W.env.prod", "Other", 0, &a), FL_OK);
+	FLT_EQ_STR(sval(a, "command"), "Other");
+	json_decref(a);
+	/* and the backlog itself is still served oldest first */
+	FLT_EQ_INT(take(eng, "W.env.prod", NULL, 0, &a), FL_OK);
+	FLT_EQ_STR(sval(a, "command"), "Work");
+	FLT_EQ_STR(sval(a, "id"), oldest);
+	json_decref(a);
+	fl_engine_free(eng);
+	tmp_cleanup();
+}
+
+FLT_TEST(take_with_many_labels_walks_the_label_sets)
+{
+	struct fl_engine *eng;
+	json_t *a = NULL;
+	const char *many = "{\"name\":\"W\",\"labels\":{\"a\":\"1\",\"b\":\"1\",\"c\":\"1\",\"d\":\"1\",\"e\":\"1\","
+			   "\"f\":\"1\",\"g\":\"1\",\"h\":\"1\",\"i\":\"1\",\"j\":\"1\",\"k\":\"1\",\"l\":\"1\"}}";
+
+	tmp_setup();
+	eng = open_engine();
+	must(eng, C_REGISTER, NULL, many);
+	fl_engine_free(eng);
+	store_actions(3, "Work", "{\"x\":\"1\"}");
+	store_actions(1, "Fit", "{\"l\":\"1\",\"a\":\"1\"}");
+	store_actions(1, "Late", "{\"b\":\"1\"}");
+	eng = open_engine();
+	FLT_EQ_INT(take(eng, "W.a.1.b.1.c.1.d.1.e.1.f.1.g.1.h.1.i.1.j.1.k.1.l.1", NULL, 0, &a), FL_OK);
+	FLT_EQ_STR(sval(a, "command"), "Fit");
+	json_decref(a);
+	FLT_EQ_INT(take(eng, "W.a.1.b.1.c.1.d.1.e.1.f.1.g.1.h.1.i.1.j.1.k.1.l.1", NULL, 0, &a), FL_OK);
+	FLT_EQ_STR(sval(a, "command"), "Late");
+	json_decref(a);
+	FLT_EQ_INT(take(eng, "W.a.1.b.1.c.1.d.1.e.1.f.1.g.1.h.1.i.1.j.1.k.1.l.1", NULL, 0, &a), FL_OK);
+	FLT_ASSERT(a == NULL);
+	fl_engine_free(eng);
+	tmp_cleanup();
+}
+
 FLT_MAIN(register_pack, flow_validation_and_shapes, event_creates_takeable_action, event_body_validation,
 	 take_parks_and_is_woken, take_timeout_answers_no_action, result_continues_with_context,
 	 fatal_result_and_false_criteria, result_starts_other_executions, result_errors, release_puts_action_back,
 	 concurrent_results_fire_a_step_once, continuation_uses_the_version_that_started,
 	 datastore_crud_and_templates, labels_match_events_and_takers, restart_keeps_state,
-	 shutdown_refuses_new_jobs, audit_paging_and_filters, expiry_and_dead_packs)
+	 shutdown_refuses_new_jobs, audit_paging_and_filters, expiry_and_dead_packs,
+	 costly_render_moves_off_the_writer, costly_render_does_not_hold_other_writes,
+	 writer_renders_when_there_are_no_render_threads, shutdown_waits_for_deferred_jobs,
+	 take_finds_its_action_behind_a_backlog, take_with_many_labels_walks_the_label_sets)
