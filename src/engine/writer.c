@@ -1246,6 +1246,12 @@ static void *writer_main(void *arg)
 		eng->draining = stopping; /* no new parked takes while draining */
 		run_batch(eng, last ? batch : NULL, stopping);
 		maintain_store(eng);
+		if (stopping) {
+			/* the batch may have sent jobs to the render threads */
+			pthread_mutex_lock(&eng->mu);
+			more = eng->qhead != NULL || eng->deferred;
+			pthread_mutex_unlock(&eng->mu);
+		}
 	} while (!stopping || more);
 	answer_waiters(eng, true);
 	deliver(eng);
