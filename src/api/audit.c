@@ -7,11 +7,15 @@
 
 #include "alloc.h"
 #include "api/api.h"
+#include "http/json.h"
+#include "http/links.h"
+#include "http/yaml.h"
+#include "log.h"
 
 #define DEFAULT_LIMIT 50
 
-/* A copy of an execution object with its self link last. */
-static json_t *execution_json(struct fl_request *req, const json_t *exec)
+/* A copy of an execution object with its self link last (base: the links base of the request). */
+static json_t *execution_json(const char *base, const json_t *exec)
 {
 	json_t *n = fl_api_normalize(exec), *o = json_object(), *links = json_array(), *v;
 	const char *k, *corr = json_string_value(json_object_get(exec, "correlationId"));
@@ -20,7 +24,7 @@ static json_t *execution_json(struct fl_request *req, const json_t *exec)
 		if (strcmp(k, "links") != 0)
 			json_object_set(o, k, v);
 	}
-	fl_api_link(req, links, "/v1/audit/flows/", corr ? corr : "", NULL, "self");
+	fl_links_push(links, base, "/v1/audit/flows/", corr ? corr : "", NULL, "self");
 	json_object_set_new(o, "links", links);
 	json_decref(n);
 	return o;
@@ -82,13 +86,101 @@ static int64_t int_param(struct fl_request *req, const char *name, int64_t def)
 	return v;
 }
 
+/* Bytes of answer made per call while a list is streamed. */
+#define PIECE (32 * 1024)
+
+/* A list of executions on its way out: {"flows":[...],"links":[...]} piece by piece. */
+struct list_stream {
+	struct fl_engine_audit_cursor *cur;
+	char base[FL_LINKS_BASE_MAX];
+	bool yaml;
+	bool opened, closed;
+	size_t n; /* executions written */
+};
+
+static void list_stream_free(void *p)
+{
+	struct list_stream *ls = p;
+
+	if (ls) {
+		fl_engine_audit_close(ls->cur);
+		free(ls);
+	}
+}
+
+static void list_close(struct list_stream *ls, struct fl_buf *out)
+{
+	json_t *links = json_array(), *item;
+	size_t i;
+
+	fl_links_push(links, ls->base, "/v1/audit/flows", NULL, NULL, "self");
+	fl_links_push(links, ls->base, "/v1", NULL, NULL, "up");
+	fl_links_push(links, ls->base, "/swagger#/flowExecs", NULL, NULL, "help");
+	if (ls->yaml) {
+		if (!ls->n)
+			fl_buf_adds(out, "flows: []\n");
+		fl_buf_adds(out, "links:\n");
+		json_array_foreach(links, i, item)
+			fl_yaml_item_from_json(out, item, 2);
+	} else {
+		fl_buf_adds(out, "],\"links\":");
+		fl_json_dump(out, links);
+		fl_buf_addc(out, '}');
+	}
+	json_decref(links);
+	ls->closed = true;
+}
+
+static int list_produce(void *state, struct fl_buf *out)
+{
+	struct list_stream *ls = state;
+	struct fl_error err = FL_ERROR_INIT;
+	json_t *e = NULL, *o;
+	int rc;
+
+	if (ls->closed)
+		return FL_OK;
+	if (!ls->opened && !ls->yaml)
+		fl_buf_adds(out, "{\"flows\":[");
+	ls->opened = true;
+	while (out->len < PIECE) {
+		rc = fl_engine_audit_next(ls->cur, &e, &err);
+		if (rc) {
+			FL_LOG_E(NULL, "audit list failed after %zu executions: %s", ls->n, err.msg);
+			return rc;
+		}
+		if (!e) {
+			list_close(ls, out);
+			break;
+		}
+		o = execution_json(ls->base, e);
+		if (ls->yaml) {
+			if (!ls->n)
+				fl_buf_adds(out, "flows:\n");
+			fl_yaml_item_from_json(out, o, 2);
+		} else {
+			if (ls->n)
+				fl_buf_addc(out, ',');
+			fl_json_dump(out, o);
+		}
+		ls->n++;
+		json_decref(o);
+		json_decref(e);
+	}
+	return FL_OK;
+}
+
+/*
+ * The list is streamed: executions are read and written a piece at a time,
+ * so memory does not grow with `limit`, and a reader never holds a snapshot
+ * or an HTTP thread for longer than one piece.
+ */
 static int list_executions(struct fl_request *req)
 {
 	struct fl_error err = FL_ERROR_INIT;
 	struct fl_audit_filter f = { 0 };
 	const char *labels = fl_request_query(req, "actionPackLabels");
-	json_t *list = NULL, *o, *flows, *links, *e;
-	size_t i;
+	struct list_stream *ls;
 	int rc;
 
 	f.flow_name = fl_request_query(req, "flowName");
@@ -107,23 +199,18 @@ static int list_executions(struct fl_request *req)
 	}
 	if (labels && *labels)
 		f.action_pack_labels = parse_labels(labels);
-	rc = fl_engine_audit_list(fl_api_of(req)->engine, &f, &list, &err);
+	ls = fl_xcalloc(1, sizeof(*ls));
+	rc = fl_engine_audit_open(fl_api_of(req)->engine, &f, &ls->cur, &err);
 	json_decref(f.action_pack_labels);
-	if (rc != FL_OK)
+	if (rc != FL_OK) {
+		list_stream_free(ls);
 		return fl_api_fail(req, &err);
-	flows = json_array();
-	json_array_foreach(list, i, e)
-		json_array_append_new(flows, execution_json(req, e));
-	links = json_array();
-	fl_api_link(req, links, "/v1/audit/flows", NULL, NULL, "self");
-	fl_api_link(req, links, "/v1", NULL, NULL, "up");
-	fl_api_link(req, links, "/swagger#/flowExecs", NULL, NULL, "help");
-	o = json_object();
-	json_object_set_new(o, "flows", flows);
-	json_object_set_new(o, "links", links);
-	fl_request_reply_json(req, 200, o);
-	json_decref(o);
-	json_decref(list);
+	}
+	snprintf(ls->base, sizeof(ls->base), "%s", req->base);
+	ls->yaml = fl_request_wants_yaml(req);
+	fl_response_stream(&req->resp, 200,
+			   ls->yaml ? "application/x-yaml; charset=utf-8" : "application/json; charset=utf-8",
+			   list_produce, ls, list_stream_free);
 	return FL_OK;
 }
 
@@ -134,7 +221,7 @@ static int get_execution(struct fl_request *req)
 
 	if (fl_engine_audit_get(fl_api_of(req)->engine, fl_request_param(req, "correlationId"), &e, &err) != FL_OK)
 		return fl_api_fail(req, &err);
-	o = execution_json(req, e);
+	o = execution_json(req->base, e);
 	fl_request_reply_json(req, 200, o);
 	json_decref(o);
 	json_decref(e);

@@ -143,3 +143,157 @@ out:
 	fl_store_flow_release(&flow);
 	return rc;
 }
+
+/* ------------------------------------------------------------ listing */
+
+/* Correlation ids read per window of the cursor. */
+#define AUDIT_WINDOW 256
+
+struct fl_engine_audit_cursor {
+	struct fl_engine *eng;
+	struct fl_store_audit_query q; /* strings below are owned copies */
+	char *flow_name, *step_id, *action_name, *action_pack_name, *labels;
+	int64_t remaining;             /* executions still to list */
+	bool started, exhausted;
+	/* the current window */
+	char **ids;
+	size_t n, pos;
+	int64_t last_time;
+	char *last_corr;
+};
+
+static char *dup_or_null(const char *s)
+{
+	return s ? fl_xstrdup(s) : NULL;
+}
+
+int fl_engine_audit_open(struct fl_engine *eng, const struct fl_audit_filter *f, struct fl_engine_audit_cursor **out,
+			 struct fl_error *err)
+{
+	struct fl_engine_audit_cursor *c;
+
+	*out = NULL;
+	if (!eng || !f)
+		return fl_error_set(err, FL_EMISUSE, "audit list needs an engine and a filter");
+	if (f->start < 0)
+		return fl_error_set(err, FL_EINVALID, "start must not be negative");
+	if (f->limit <= 0)
+		return fl_error_set(err, FL_EINVALID, "limit must be positive");
+	if (f->action_pack_labels && !json_is_object(f->action_pack_labels))
+		return fl_error_set(err, FL_EINVALID, "actionPackLabels must be an object of strings");
+	c = fl_xcalloc(1, sizeof(*c));
+	c->eng = eng;
+	c->flow_name = dup_or_null(f->flow_name);
+	c->step_id = dup_or_null(f->step_id);
+	c->action_name = dup_or_null(f->action_name);
+	c->action_pack_name = dup_or_null(f->action_pack_name);
+	if (json_object_size(f->action_pack_labels))
+		c->labels = json_dumps(f->action_pack_labels, JSON_COMPACT);
+	c->q = (struct fl_store_audit_query){
+		.flow_name = c->flow_name,
+		.step_id = c->step_id,
+		.action_name = c->action_name,
+		.action_pack_name = c->action_pack_name,
+		.action_pack_labels = c->labels,
+		.start = f->start,
+	};
+	c->remaining = f->limit;
+	*out = c;
+	return FL_OK;
+}
+
+static void window_clear(struct fl_engine_audit_cursor *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->ids[i]);
+	c->n = c->pos = 0;
+}
+
+static int window_add(const char *corr, int64_t latest, void *payload)
+{
+	struct fl_engine_audit_cursor *c = payload;
+
+	c->ids[c->n++] = fl_xstrdup(corr);
+	c->last_time = latest;
+	return 0;
+}
+
+/* Read the next window of correlation ids. */
+static int window_fill(struct fl_engine_audit_cursor *c, struct fl_store *st, struct fl_error *err)
+{
+	int rc;
+
+	window_clear(c);
+	if (!c->ids)
+		c->ids = fl_xcalloc(AUDIT_WINDOW, sizeof(*c->ids));
+	c->q.limit = FL_MIN(c->remaining, (int64_t)AUDIT_WINDOW);
+	c->q.after = c->started;
+	c->q.after_time = c->last_time;
+	c->q.after_corr = c->last_corr;
+	rc = fl_store_audit_query(st, &c->q, window_add, c, err);
+	if (rc)
+		return rc;
+	c->started = true;
+	if (c->n < (size_t)c->q.limit)
+		c->exhausted = true;
+	if (c->n) {
+		free(c->last_corr);
+		c->last_corr = fl_xstrdup(c->ids[c->n - 1]);
+	}
+	return FL_OK;
+}
+
+int fl_engine_audit_next(struct fl_engine_audit_cursor *c, json_t **out, struct fl_error *err)
+{
+	struct fl_store *st;
+	size_t slot;
+	int rc = FL_OK;
+
+	*out = NULL;
+	if (!c->remaining)
+		return FL_OK;
+	st = fl_engine__reader_get(c->eng, &slot, err);
+	if (!st)
+		return err && err->code ? err->code : FL_EIO;
+	/* one snapshot per call: the window read and the execution built from it */
+	rc = fl_store_begin(st, err);
+	while (!*out && c->remaining && !rc) {
+		if (c->pos == c->n) {
+			if (c->exhausted)
+				break;
+			rc = window_fill(c, st, err);
+			if (rc || c->n == 0)
+				break;
+		}
+		rc = fl_engine__execution_json(out, st, c->ids[c->pos++], err);
+		if (!rc || rc == FL_ENOTFOUND)
+			c->remaining--; /* the limit counts it even when it cannot be listed, as in Flyte */
+		if (rc == FL_ENOTFOUND) {
+			/* expired meanwhile, or its flow version is gone: not listed */
+			rc = FL_OK;
+			fl_error_clear(err);
+		}
+	}
+	fl_store_rollback(st, NULL);
+	fl_engine__reader_put(c->eng, slot);
+	if (rc) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+void fl_engine_audit_close(struct fl_engine_audit_cursor *c)
+{
+	if (!c)
+		return;
+	window_clear(c);
+	free(c->ids);
+	free(c->last_corr);
+	free(c->flow_name);
+	free(c->step_id);
+	free(c->action_name);
+	free(c->action_pack_name);
+	free(c->labels);
+	free(c);
+}

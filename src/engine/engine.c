@@ -577,83 +577,20 @@ int fl_engine_datastore_list(struct fl_engine *eng, json_t **out, struct fl_erro
 
 /* ------------------------------------------------------------ audit */
 
-struct corr_list {
-	char **v;
-	size_t n, cap;
-};
-
-static int corr_cb(const char *corr, int64_t latest, void *payload)
-{
-	struct corr_list *l = payload;
-
-	(void)latest;
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 16;
-		l->v = fl_xrealloc(l->v, l->cap * sizeof(*l->v));
-	}
-	l->v[l->n++] = fl_xstrdup(corr);
-	return 0;
-}
-
 int fl_engine_audit_list(struct fl_engine *eng, const struct fl_audit_filter *f, json_t **out, struct fl_error *err)
 {
-	struct fl_store_audit_query q = { 0 };
-	struct corr_list l = { 0 };
-	struct fl_store *st;
-	char *labels = NULL;
-	json_t *arr = NULL;
-	size_t slot;
+	struct fl_engine_audit_cursor *c = NULL;
+	json_t *arr, *exe = NULL;
 	int rc;
 
 	*out = NULL;
-	if (!eng || !f)
-		return fl_error_set(err, FL_EMISUSE, "audit list needs an engine and a filter");
-	if (f->start < 0)
-		return fl_error_set(err, FL_EINVALID, "start must not be negative");
-	if (f->limit <= 0)
-		return fl_error_set(err, FL_EINVALID, "limit must be positive");
-	if (f->action_pack_labels && !json_is_object(f->action_pack_labels))
-		return fl_error_set(err, FL_EINVALID, "actionPackLabels must be an object of strings");
-	if (json_object_size(f->action_pack_labels))
-		labels = json_dumps(f->action_pack_labels, JSON_COMPACT);
-	q = (struct fl_store_audit_query){
-		.flow_name = f->flow_name,
-		.step_id = f->step_id,
-		.action_name = f->action_name,
-		.action_pack_name = f->action_pack_name,
-		.action_pack_labels = labels,
-		.start = f->start,
-		.limit = FL_MIN(f->limit, (int64_t)10000),
-	};
-	st = fl_engine__reader_get(eng, &slot, err);
-	if (!st) {
-		free(labels);
-		return err ? err->code : FL_EIO;
-	}
-	/* one snapshot for the query and every execution it lists */
-	rc = fl_store_begin(st, err);
-	if (!rc)
-		rc = fl_store_audit_query(st, &q, corr_cb, &l, err);
-	if (!rc) {
-		arr = json_array();
-		for (size_t i = 0; i < l.n && !rc; i++) {
-			json_t *exe = NULL;
-			rc = fl_engine__execution_json(&exe, st, l.v[i], err);
-			if (rc == FL_ENOTFOUND) {
-				rc = FL_OK; /* flow version gone: the execution is not listed */
-				fl_error_clear(err);
-				continue;
-			}
-			if (!rc)
-				json_array_append_new(arr, exe);
-		}
-	}
-	fl_store_rollback(st, NULL);
-	fl_engine__reader_put(eng, slot);
-	for (size_t i = 0; i < l.n; i++)
-		free(l.v[i]);
-	free(l.v);
-	free(labels);
+	rc = fl_engine_audit_open(eng, f, &c, err);
+	if (rc)
+		return rc;
+	arr = json_array();
+	while ((rc = fl_engine_audit_next(c, &exe, err)) == FL_OK && exe)
+		json_array_append_new(arr, exe);
+	fl_engine_audit_close(c);
 	if (rc) {
 		json_decref(arr);
 		return rc;

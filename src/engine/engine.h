@@ -171,6 +171,22 @@ struct fl_audit_filter {
 
 /* Array of execution objects (§a.8), newest first. */
 int fl_engine_audit_list(struct fl_engine *eng, const struct fl_audit_filter *f, json_t **out, struct fl_error *err);
+
+/*
+ * The same list read piece by piece, so that a long answer is streamed with
+ * bounded memory.  The cursor reads the selected correlation ids in windows
+ * (keyset paging, each window from a fresh snapshot; the first applies
+ * f->start) and builds executions on demand, each from one snapshot.  An
+ * execution updated while a long list is read may move ahead of the cursor
+ * and not be listed; none is listed twice.  The filter is copied.
+ * Used from one thread at a time; *out owned by the caller.
+ */
+struct fl_engine_audit_cursor;
+int fl_engine_audit_open(struct fl_engine *eng, const struct fl_audit_filter *f, struct fl_engine_audit_cursor **out,
+			 struct fl_error *err);
+/* The next execution object (new reference) in *out, or NULL at the end. */
+int fl_engine_audit_next(struct fl_engine_audit_cursor *c, json_t **out, struct fl_error *err);
+void fl_engine_audit_close(struct fl_engine_audit_cursor *c);
 /* One execution by correlation id; FL_ENOTFOUND. */
 int fl_engine_audit_get(struct fl_engine *eng, const char *correlation_id, json_t **out, struct fl_error *err);
 

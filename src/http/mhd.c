@@ -100,6 +100,72 @@ static void free_body(void *p)
 	free(p);
 }
 
+/* A streamed body (fl_response_stream) on its way out. */
+struct stream {
+	fl_response_produce_fn produce;
+	void *state;
+	void (*free_state)(void *state);
+	struct fl_buf buf; /* the piece being sent */
+	size_t off;
+	bool done;
+};
+
+#define STREAM_BLOCK (32 * 1024)
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+	struct stream *sm = cls;
+	size_t n;
+
+	(void)pos;
+	if (sm->off == sm->buf.len) {
+		if (sm->done)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		fl_buf_reset(&sm->buf);
+		sm->off = 0;
+		if (sm->produce(sm->state, &sm->buf) != FL_OK || fl_buf_failed(&sm->buf)) {
+			FL_LOG_E(NULL, "streamed answer failed; closing the connection");
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+		}
+		if (sm->buf.len == 0) {
+			sm->done = true;
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		}
+	}
+	n = FL_MIN(max, sm->buf.len - sm->off);
+	memcpy(out, sm->buf.ptr + sm->off, n);
+	sm->off += n;
+	return (ssize_t)n;
+}
+
+static void stream_free(void *cls)
+{
+	struct stream *sm = cls;
+
+	if (sm->free_state)
+		sm->free_state(sm->state);
+	fl_buf_release(&sm->buf);
+	free(sm);
+}
+
+static struct MHD_Response *stream_response(struct fl_response *r)
+{
+	struct stream *sm = fl_xcalloc(1, sizeof(*sm));
+	struct MHD_Response *resp;
+
+	sm->produce = r->produce;
+	sm->state = r->produce_state;
+	sm->free_state = r->produce_free;
+	fl_buf_init(&sm->buf, 0);
+	r->produce = NULL;
+	r->produce_state = NULL;
+	r->produce_free = NULL;
+	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_BLOCK, stream_read, sm, stream_free);
+	if (!resp)
+		stream_free(sm);
+	return resp;
+}
+
 static enum MHD_Result respond(struct conn_req *cr)
 {
 	struct fl_response *r = &cr->req.resp;
@@ -110,10 +176,17 @@ static enum MHD_Result respond(struct conn_req *cr)
 
 	if (len && !body)
 		len = 0;
-	resp = MHD_create_response_from_buffer_with_free_callback(len, body, free_body);
-	if (!resp) {
+	if (r->produce) {
 		free(body);
-		return MHD_NO;
+		resp = stream_response(r);
+		if (!resp)
+			return MHD_NO;
+	} else {
+		resp = MHD_create_response_from_buffer_with_free_callback(len, body, free_body);
+		if (!resp) {
+			free(body);
+			return MHD_NO;
+		}
 	}
 	if (r->content_type)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);

@@ -27,7 +27,27 @@ void fl_response_release(struct fl_response *r)
 		free(r->headers[i].name);
 		free(r->headers[i].value);
 	}
+	if (r->produce_free)
+		r->produce_free(r->produce_state);
 	fl_response_init(r);
+}
+
+static void drop_stream(struct fl_response *r)
+{
+	if (r->produce_free)
+		r->produce_free(r->produce_state);
+	r->produce = NULL;
+	r->produce_state = NULL;
+	r->produce_free = NULL;
+}
+
+void fl_response_stream(struct fl_response *r, int status, const char *content_type, fl_response_produce_fn produce,
+			void *state, void (*free_state)(void *state))
+{
+	fl_response_set(r, status, content_type, NULL, 0);
+	r->produce = produce;
+	r->produce_state = state;
+	r->produce_free = free_state;
 }
 
 void fl_response_set(struct fl_response *r, int status, const char *content_type, const void *body, size_t len)
@@ -35,6 +55,7 @@ void fl_response_set(struct fl_response *r, int status, const char *content_type
 	r->status = status;
 	free(r->content_type);
 	r->content_type = content_type ? fl_xstrdup(content_type) : NULL;
+	drop_stream(r);
 	fl_buf_release(&r->body); /* not _reset: it writes to the shared empty string */
 	if (len)
 		fl_buf_add(&r->body, body, len);

@@ -577,6 +577,25 @@ static bool is_nonempty_collection(const json_t *v)
 
 static void node_out(struct fl_buf *out, const json_t *v, size_t ind, bool inline_first);
 
+/* One element of a block sequence at ind columns (the indentation written only when `lead`). */
+static void item_out(struct fl_buf *out, const json_t *item, size_t ind, bool lead)
+{
+	if (lead)
+		indent(out, ind);
+	fl_buf_adds(out, "- ");
+	if (is_nonempty_collection(item)) {
+		node_out(out, item, ind + 2, true);
+	} else {
+		if (json_is_object(item))
+			fl_buf_adds(out, "{}");
+		else if (json_is_array(item))
+			fl_buf_adds(out, "[]");
+		else
+			scalar_out(out, item);
+		fl_buf_addc(out, '\n');
+	}
+}
+
 /*
  * Write the entries of a non-empty collection at indentation ind.  When
  * inline_first, the first line continues the current line (after "- ").
@@ -631,23 +650,14 @@ static void node_out(struct fl_buf *out, const json_t *v, size_t ind, bool inlin
 		size_t i;
 		const json_t *item;
 
-		json_array_foreach(v, i, item) {
-			if (i > 0 || !inline_first)
-				indent(out, ind);
-			fl_buf_adds(out, "- ");
-			if (is_nonempty_collection(item)) {
-				node_out(out, item, ind + 2, true);
-			} else {
-				if (json_is_object(item))
-					fl_buf_adds(out, "{}");
-				else if (json_is_array(item))
-					fl_buf_adds(out, "[]");
-				else
-					scalar_out(out, item);
-				fl_buf_addc(out, '\n');
-			}
-		}
+		json_array_foreach(v, i, item)
+			item_out(out, item, ind, i > 0 || !inline_first);
 	}
+}
+
+void fl_yaml_item_from_json(struct fl_buf *out, const json_t *v, unsigned ind)
+{
+	item_out(out, v, ind, true);
 }
 
 void fl_yaml_from_json(struct fl_buf *out, const json_t *v)

@@ -31,5 +31,11 @@ int fl_yaml_to_json(json_t **out, const char *p, size_t n, const struct fl_body_
 
 /* Append v as a YAML document to out (ends with a newline). */
 void fl_yaml_from_json(struct fl_buf *out, const json_t *v);
+/*
+ * One element of a block sequence at `indent` columns ("- " and the value),
+ * exactly as fl_yaml_from_json writes the elements of an array nested at that
+ * indentation: used to stream a long list element by element.
+ */
+void fl_yaml_item_from_json(struct fl_buf *out, const json_t *v, unsigned indent);
 
 #endif

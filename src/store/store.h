@@ -144,8 +144,12 @@ struct fl_store_audit_query {
 	const char *action_name;
 	const char *action_pack_name;
 	const char *action_pack_labels; /* JSON object of required labels, or NULL */
-	int64_t start;                  /* executions to skip, >= 0 */
+	int64_t start;                  /* executions to skip, >= 0 (ignored when `after` is set) */
 	int64_t limit;                  /* max executions, > 0 */
+	/* keyset paging: only executions after (after_time, after_corr) in the list's order */
+	bool after;
+	int64_t after_time;
+	const char *after_corr;
 };
 
 typedef int (*fl_store_pack_fn)(const struct fl_store_pack *p, void *payload);

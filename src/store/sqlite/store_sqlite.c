@@ -623,12 +623,30 @@ fail:
 	return rc;
 }
 
+/*
+ * The database file this connection writes to is still the one at its path.
+ * A file deleted or replaced under a running server would take every later
+ * commit with it into an unlinked inode, so commits and health checks ask
+ * (one fstat and one stat).
+ */
+static int check_not_moved(struct sq *s, struct fl_error *err)
+{
+	int moved = 0;
+
+	if (sqlite3_file_control(s->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) == SQLITE_OK && moved)
+		return fl_error_set(err, FL_EAGAIN, "database file '%s' was deleted or replaced; restart the server",
+				    s->path);
+	return FL_OK;
+}
+
 static int sq_ping(struct fl_store *st, struct fl_error *err)
 {
 	struct sq *s = sq_of(st);
 	sqlite3_stmt *q;
-	int rc = stmt_get(s, S_PING, &q, err);
+	int rc = check_not_moved(s, err);
 
+	if (!rc)
+		rc = stmt_get(s, S_PING, &q, err);
 	if (rc)
 		return rc;
 	return stmt_exec(s, q, "ping", err);
@@ -644,7 +662,10 @@ static int sq_begin(struct fl_store *st, struct fl_error *err)
 
 static int sq_commit(struct fl_store *st, struct fl_error *err)
 {
-	return exec_id(sq_of(st), S_COMMIT, "commit", err);
+	struct sq *s = sq_of(st);
+	int rc = check_not_moved(s, err);
+
+	return rc ? rc : exec_id(s, S_COMMIT, "commit", err);
 }
 
 static int sq_rollback(struct fl_store *st, struct fl_error *err)
@@ -1235,11 +1256,13 @@ static int sq_audit_query(struct fl_store *st, const struct fl_store_audit_query
 		return fl_error_set(err, FL_EINVALID, "audit query needs start >= 0 and limit > 0");
 	if (!by_actions) {
 		/* every action of an execution matches: use its latest state time */
-		fl_buf_adds(&text, "SELECT correlation_id, latest_time AS t FROM executions");
+		fl_buf_adds(&text, "SELECT correlation_id, latest_time AS t FROM executions WHERE 1");
 		if (aq->flow_name) {
-			fl_buf_adds(&text, " WHERE flow_name = ?");
+			fl_buf_adds(&text, " AND flow_name = ?");
 			params[np++] = aq->flow_name;
 		}
+		if (aq->after)
+			fl_buf_adds(&text, " AND (latest_time < ?1000 OR (latest_time = ?1000 AND correlation_id < ?1001))");
 	} else {
 		fl_buf_adds(&text, "SELECT correlation_id, max(state_time) AS t FROM actions WHERE 1");
 		if (aq->flow_name) {
@@ -1263,16 +1286,26 @@ static int sq_audit_query(struct fl_store *st, const struct fl_store_audit_query
 			params[np++] = aq->action_pack_labels;
 		}
 		fl_buf_adds(&text, " GROUP BY correlation_id");
+		if (aq->after)
+			fl_buf_adds(&text, " HAVING (t < ?1000 OR (t = ?1000 AND correlation_id < ?1001))");
 	}
-	fl_buf_adds(&text, " ORDER BY t DESC, correlation_id DESC LIMIT ? OFFSET ?");
+	fl_buf_adds(&text, " ORDER BY t DESC, correlation_id DESC LIMIT ?1002 OFFSET ?1003");
+	if (fl_buf_failed(&text)) {
+		fl_buf_release(&text);
+		return fl_error_set(err, FL_ENOMEM, "cannot build the audit query");
+	}
 	rc = sqlite3_prepare_v2(s->db, text.ptr, (int)text.len, &q, NULL);
 	fl_buf_release(&text);
 	if (rc != SQLITE_OK)
 		return sq_fail(s, err, rc, "prepare audit query");
 	for (int i = 0; i < np; i++)
 		bind_text(q, i + 1, params[i]);
-	sqlite3_bind_int64(q, np + 1, aq->limit);
-	sqlite3_bind_int64(q, np + 2, aq->start);
+	if (aq->after) {
+		sqlite3_bind_int64(q, 1000, aq->after_time);
+		bind_text(q, 1001, aq->after_corr ? aq->after_corr : "");
+	}
+	sqlite3_bind_int64(q, 1002, aq->limit);
+	sqlite3_bind_int64(q, 1003, aq->after ? 0 : aq->start);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		const unsigned char *corr = sqlite3_column_text(q, 0);
 		int stop = cb(corr ? (const char *)corr : "", sqlite3_column_int64(q, 1), payload);

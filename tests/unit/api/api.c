@@ -84,6 +84,20 @@ static struct call *call_h(const char *method, const char *target, const struct 
 		}
 	}
 done:
+	/* a streamed body is drained into the plain body, as the transport would send it */
+	while (c->req.resp.produce) {
+		struct fl_buf piece = FL_BUF_INIT(0);
+		if (c->req.resp.produce(c->req.resp.produce_state, &piece) != FL_OK)
+			FLT_FAIL("streamed body failed");
+		if (piece.len == 0) {
+			c->req.resp.produce_free(c->req.resp.produce_state);
+			c->req.resp.produce = NULL;
+			c->req.resp.produce_free = NULL;
+			c->req.resp.produce_state = NULL;
+		}
+		fl_buf_add(&c->req.resp.body, piece.ptr, piece.len);
+		fl_buf_release(&piece);
+	}
 	if (c->req.resp.content_type && strncmp(c->req.resp.content_type, "application/json", 16) == 0)
 		c->json = json_loadb(c->req.resp.body.ptr, c->req.resp.body.len, 0, NULL);
 	return c;
