@@ -95,6 +95,16 @@ static const struct fl_config_entry entries[] = {
 		UINT32_MAX, FL_CFG_IMMUTABLE, "PCRE2 depth limit of one regular expression match."),
 	INT_ROW("template.max_regex_len", "FLYTE_TEMPLATE_MAX_REGEX_LEN", tmpl_max_regex_len, "4096", 1,
 		INT64_C(1) << 20, FL_CFG_IMMUTABLE, "Longest regular expression pattern, in bytes."),
+	INT_ROW("template.deadline_ms", "FLYTE_TEMPLATE_DEADLINE_MS", tmpl_deadline_ms, "1000", 1, 600000,
+		FL_CFG_IMMUTABLE,
+		"Wall time allowed for the templates of one event or result (all its steps); a step still "
+		"rendering then fails as a template error."),
+	INT_ROW("template.inline_ms", "FLYTE_TEMPLATE_INLINE_MS", tmpl_inline_ms, "2", 0, 600000, FL_CFG_IMMUTABLE,
+		"Templates that need longer than this on the database writer are rendered again on a render "
+		"thread, so a costly template never holds other writes back; 0 renders every step there."),
+	INT_ROW("template.threads", "FLYTE_TEMPLATE_THREADS", tmpl_threads, "2", 0, 64, FL_CFG_IMMUTABLE,
+		"Threads that render costly templates away from the database writer; 0 renders them on the "
+		"writer."),
 
 	/* authentication */
 	STR_ROW("auth.issuer_url", "FLYTE_OIDC_ISSUER_URL", oidc_issuer_url, NULL, FL_CFG_IMMUTABLE,

@@ -62,6 +62,7 @@ struct fl_config {
 	int64_t tmpl_max_source;
 	int64_t tmpl_max_output;
 	int64_t tmpl_max_steps;
+	int64_t tmpl_deadline_ms, tmpl_inline_ms, tmpl_threads;
 	int64_t tmpl_max_depth;
 	int64_t tmpl_max_nesting;
 	int64_t tmpl_regex_match_limit;

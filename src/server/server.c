@@ -123,6 +123,9 @@ static int open_engine(struct server *s, struct fl_error *err)
 	ec.tmpl_limits.regex_match_limit = (uint32_t)cfg->tmpl_regex_match_limit;
 	ec.tmpl_limits.regex_depth_limit = (uint32_t)cfg->tmpl_regex_depth_limit;
 	ec.tmpl_limits.max_regex_len = (size_t)cfg->tmpl_max_regex_len;
+	ec.render_deadline_ms = (int)cfg->tmpl_deadline_ms;
+	ec.render_inline_ms = (int)cfg->tmpl_inline_ms;
+	ec.render_threads = (int)cfg->tmpl_threads;
 	return fl_engine_open(&s->engine, &ec, err);
 }
 
