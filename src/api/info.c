@@ -54,7 +54,8 @@ static int get_health(struct fl_request *req)
 
 	if (fl_engine_health(fl_api_of(req)->engine, &err) != FL_OK) {
 		FL_LOG_E(&req->log, "health check failed: %s", err.msg);
-		fl_response_error(&req->resp, 500, err.msg);
+		/* 503: what a load balancer takes as "take this instance out" */
+		fl_response_error(&req->resp, 503, err.msg);
 		return FL_OK;
 	}
 	o = json_pack("{s:s}", "status", "ok");

@@ -82,6 +82,8 @@ static void *render_main(void *arg)
 
 void fl_engine__render_submit(struct fl_engine *eng, struct fl_engine_job *job)
 {
+	FL_LOG_I(NULL, "templates of an event of pack '%s' need more than %d ms: rendering off the writer",
+		 job->prep.pack_name ? job->prep.pack_name : "?", eng->cfg.render_inline_ms);
 	atomic_fetch_add_explicit(&eng->st_deferred, 1, memory_order_relaxed);
 	pthread_mutex_lock(&eng->mu);
 	eng->deferred++;
