@@ -577,6 +577,18 @@ static bool is_nonempty_collection(const json_t *v)
 
 static void node_out(struct fl_buf *out, const json_t *v, size_t ind, bool inline_first);
 
+/* A value that is not a non-empty collection, and the end of its line. */
+static void leaf_out(struct fl_buf *out, const json_t *v)
+{
+	if (json_is_object(v))
+		fl_buf_adds(out, "{}");
+	else if (json_is_array(v))
+		fl_buf_adds(out, "[]");
+	else
+		scalar_out(out, v);
+	fl_buf_addc(out, '\n');
+}
+
 /* One element of a block sequence at ind columns (the indentation written only when `lead`). */
 static void item_out(struct fl_buf *out, const json_t *item, size_t ind, bool lead)
 {
@@ -586,13 +598,7 @@ static void item_out(struct fl_buf *out, const json_t *item, size_t ind, bool le
 	if (is_nonempty_collection(item)) {
 		node_out(out, item, ind + 2, true);
 	} else {
-		if (json_is_object(item))
-			fl_buf_adds(out, "{}");
-		else if (json_is_array(item))
-			fl_buf_adds(out, "[]");
-		else
-			scalar_out(out, item);
-		fl_buf_addc(out, '\n');
+		leaf_out(out, item);
 	}
 }
 
@@ -634,13 +640,7 @@ static void node_out(struct fl_buf *out, const json_t *v, size_t ind, bool inlin
 				node_out(out, item, ind + 2, false);
 			} else {
 				fl_buf_addc(out, ' ');
-				if (json_is_object(item))
-					fl_buf_adds(out, "{}");
-				else if (json_is_array(item))
-					fl_buf_adds(out, "[]");
-				else
-					scalar_out(out, item);
-				fl_buf_addc(out, '\n');
+				leaf_out(out, item);
 			}
 		}
 		free(keys);
@@ -662,15 +662,8 @@ void fl_yaml_item_from_json(struct fl_buf *out, const json_t *v, unsigned ind)
 
 void fl_yaml_from_json(struct fl_buf *out, const json_t *v)
 {
-	if (is_nonempty_collection(v)) {
+	if (is_nonempty_collection(v))
 		node_out(out, v, 0, false);
-		return;
-	}
-	if (json_is_object(v))
-		fl_buf_adds(out, "{}");
-	else if (json_is_array(v))
-		fl_buf_adds(out, "[]");
 	else
-		scalar_out(out, v);
-	fl_buf_addc(out, '\n');
+		leaf_out(out, v);
 }
