@@ -23,6 +23,7 @@
 #include "buf.h"
 #include "builtin.h"
 #include "error.h"
+#include "filters/conv.h"
 #include "timeutil.h"
 #include "tmpl-int.h"
 
@@ -35,107 +36,6 @@ int fl_tmpl__rerr(struct fl_tmpl__rs *rs, uint32_t line, uint32_t col, int code,
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	return fl_error_set(rs->err, code, "line %u, column %u: %s", line, col, msg);
-}
-
-/* ------------------------------------------------------------ numbers */
-
-int64_t fl_tmpl__go_f2i(double d)
-{
-	if (isnan(d) || d >= 9223372036854775808.0 || d < -9223372036854775808.0)
-		return INT64_MIN;
-	return (int64_t)d;
-}
-
-/* Go strconv.ParseFloat on decimal input; false when Go would fail. */
-static bool go_parse_float(const char *s, size_t n, double *out)
-{
-	char buf[128];
-	size_t i = 0;
-	bool digits = false;
-
-	if (!n || n >= sizeof(buf))
-		return false;
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-	if (buf[i] == '+' || buf[i] == '-')
-		i++;
-	const char *rest = buf + i;
-	if (!strcasecmp(rest, "inf") || !strcasecmp(rest, "infinity")) {
-		*out = buf[0] == '-' ? -INFINITY : INFINITY;
-		return true;
-	}
-	if (!strcasecmp(buf, "nan")) {
-		*out = NAN;
-		return true;
-	}
-	while (buf[i] >= '0' && buf[i] <= '9') {
-		i++;
-		digits = true;
-	}
-	if (buf[i] == '.') {
-		i++;
-		while (buf[i] >= '0' && buf[i] <= '9') {
-			i++;
-			digits = true;
-		}
-	}
-	if (!digits)
-		return false;
-	if (buf[i] == 'e' || buf[i] == 'E') {
-		i++;
-		if (buf[i] == '+' || buf[i] == '-')
-			i++;
-		if (!(buf[i] >= '0' && buf[i] <= '9'))
-			return false;
-		while (buf[i] >= '0' && buf[i] <= '9')
-			i++;
-	}
-	if (i != n)
-		return false;
-	errno = 0;
-	double d = strtod(buf, NULL);
-	if (errno == ERANGE && isinf(d))
-		return false; /* Go: ±Inf with ErrRange, callers see an error */
-	*out = d;
-	return true;
-}
-
-int64_t fl_tmpl__to_int(const fl_val *v)
-{
-	double d;
-	size_t n;
-	const char *s;
-
-	switch (fl_val_type(v)) {
-	case FL_VAL_INT:
-		return fl_val_get_int(v);
-	case FL_VAL_FLOAT:
-		return fl_tmpl__go_f2i(fl_val_get_float(v));
-	case FL_VAL_STR:
-		s = fl_val_get_str(v, &n);
-		return go_parse_float(s, n, &d) ? fl_tmpl__go_f2i(d) : 0;
-	default:
-		return 0;
-	}
-}
-
-double fl_tmpl__to_float(const fl_val *v)
-{
-	double d;
-	size_t n;
-	const char *s;
-
-	switch (fl_val_type(v)) {
-	case FL_VAL_INT:
-		return (double)fl_val_get_int(v);
-	case FL_VAL_FLOAT:
-		return fl_val_get_float(v);
-	case FL_VAL_STR:
-		s = fl_val_get_str(v, &n);
-		return go_parse_float(s, n, &d) ? d : 0.0;
-	default:
-		return 0.0;
-	}
 }
 
 /* Go reflect kind names, used in error messages as pongo2 prints them. */
@@ -391,7 +291,7 @@ static int access(struct fl_tmpl__rs *rs, const struct fl_tmpl__ex *e, const str
 		switch (fl_val_type(cur)) {
 		case FL_VAL_ARRAY:
 		case FL_VAL_STR: {
-			int64_t ix = fl_tmpl__to_int(sub);
+			int64_t ix = fl_conv_integer(sub);
 			if (ix < 0 || (uint64_t)ix >= fl_val_len(cur))
 				break;
 			if (fl_val_type(cur) == FL_VAL_ARRAY)
@@ -645,8 +545,8 @@ static int arith(struct fl_tmpl__rs *rs, const struct fl_tmpl__ex *e, enum fl_tm
 {
 	int rc = FL_OK;
 	bool fl = is_float(a) || is_float(b);
-	uint64_t ia = (uint64_t)fl_tmpl__to_int(a), ib = (uint64_t)fl_tmpl__to_int(b);
-	double fa = fl_tmpl__to_float(a), fb = fl_tmpl__to_float(b);
+	uint64_t ia = (uint64_t)fl_conv_integer(a), ib = (uint64_t)fl_conv_integer(b);
+	double fa = fl_conv_float(a), fb = fl_conv_float(b);
 
 	switch (op) {
 	case EX_ADD:
@@ -805,14 +705,14 @@ static int eval_cmp(struct fl_tmpl__rs *rs, const struct fl_tmpl__ex *e, fl_val 
 	} else {
 		int c;
 		if (is_float(a) || is_float(b)) {
-			double x = fl_tmpl__to_float(a), y = fl_tmpl__to_float(b);
+			double x = fl_conv_float(a), y = fl_conv_float(b);
 			/* NaN compares false with everything, as in Go */
 			c = x < y ? -1 : x > y ? 1 : x == y ? 0 : 2;
 		} else if (fl_val_type(a) == FL_VAL_TIME && fl_val_type(b) == FL_VAL_TIME) {
 			int64_t x = fl_val_get_time(a, NULL), y = fl_val_get_time(b, NULL);
 			c = x < y ? -1 : x > y;
 		} else {
-			int64_t x = fl_tmpl__to_int(a), y = fl_tmpl__to_int(b);
+			int64_t x = fl_conv_integer(a), y = fl_conv_integer(b);
 			c = x < y ? -1 : x > y;
 		}
 		switch (k) {

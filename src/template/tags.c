@@ -38,6 +38,7 @@
 #include "builtin.h"
 #include "error.h"
 #include "timeutil.h"
+#include "filters/conv.h"
 #include "tmpl-int.h"
 
 enum {
@@ -829,8 +830,8 @@ static int exec_widthratio(struct fl_tmpl__rs *rs, const struct fl_tmpl__node *n
 	for (size_t i = 0; i < 3 && !rc; i++)
 		rc = fl_tmpl__eval(rs, n->ex[i], &v[i]);
 	if (!rc) {
-		double r = ceil(fl_tmpl__to_float(v[0]) / fl_tmpl__to_float(v[1]) * fl_tmpl__to_float(v[2]) + 0.5);
-		fl_val *res = fl_val_int(fl_tmpl__go_f2i(r));
+		double r = ceil(fl_conv_float(v[0]) / fl_conv_float(v[1]) * fl_conv_float(v[2]) + 0.5);
+		fl_val *res = fl_val_int(fl_conv_f2i(r));
 		if (n->text.len) {
 			fl_tmpl__scope_set(rs, n->text, res);
 		} else {

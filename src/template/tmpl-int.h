@@ -351,11 +351,7 @@ void fl_tmpl__scope_pop(struct fl_tmpl__rs *rs);
 void fl_tmpl__scope_set(struct fl_tmpl__rs *rs, struct fl_str name, fl_val *v);
 struct fl_tmpl__svar *fl_tmpl__scope_slot(struct fl_tmpl__rs *rs, struct fl_str name);
 
-/* Numeric views with pongo2 conversions (Integer(), Float()). */
-int64_t fl_tmpl__to_int(const fl_val *v);
-double fl_tmpl__to_float(const fl_val *v);
-/* Go's int(f) on amd64: out-of-range and NaN give INT64_MIN. */
-int64_t fl_tmpl__go_f2i(double d);
+/* Numeric views of values: fl_conv_integer(), fl_conv_float() (filters/conv.h). */
 
 /* Error at a position, "line L, column C: ...". */
 int fl_tmpl__rerr(struct fl_tmpl__rs *rs, uint32_t line, uint32_t col, int code, const char *fmt, ...)
