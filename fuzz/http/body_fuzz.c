@@ -11,14 +11,14 @@
 #include "buf.h"
 #include "http/body.h"
 #include "http/json.h"
-#include "http/yaml.h"
+#include "yaml/yaml.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct fl_body_limits lim = { 32, 5000, 50 };
-	static const struct fl_body_limits big = { 1000, 1000000, 1000000 };
+	static const struct fl_yaml_limits big = { 1000, 1000000, 1000000 };
 	struct fl_error err = FL_ERROR_INIT;
 	struct fl_buf out = FL_BUF_INIT(0);
 	json_t *v = NULL, *back = NULL;

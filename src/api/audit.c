@@ -9,7 +9,7 @@
 #include "api/api.h"
 #include "http/json.h"
 #include "http/links.h"
-#include "http/yaml.h"
+#include "yaml/yaml.h"
 #include "log.h"
 
 #define DEFAULT_LIMIT 50

@@ -2,7 +2,7 @@
 /*
  * policy.c - the path policy: YAML loading, route matching, claim checks.
  *
- * The YAML document is read with libfyaml (errors collected, not printed)
+ * The YAML document is read into a node tree (yaml/yaml.h, on libyaml)
  * and turned into a list of routes.  A route is a pattern *shape*: the
  * sequence of segment kinds and static texts, so `/v1/packs/:pack` and
  * `/v1/packs/:id` are the same route.  Each route holds one rule per HTTP
@@ -16,12 +16,11 @@
  */
 #include "fl-common.h"
 
-#include <libfyaml.h>
-
 #include "alloc.h"
 #include "buf.h"
 #include "policy.h"
 #include "utf8.h"
+#include "yaml/yaml.h"
 
 /* HTTP methods a policy may name, in the order used for Allow headers. */
 static const char *const method_names[] = { "CONNECT", "DELETE", "GET",   "HEAD", "OPTIONS",
@@ -227,27 +226,10 @@ struct loader {
 	struct fl_policy *policy;
 };
 
-/* 1-based source line of a node (first scalar inside collections), 0 if unknown. */
-static int node_line(struct fy_node *n)
+/* 1-based source line of a node, 0 if unknown. */
+static int node_line(const struct fl_yaml_node *n)
 {
-	void *it = NULL;
-
-	if (!n)
-		return 0;
-	switch (fy_node_get_type(n)) {
-	case FYNT_SCALAR: {
-		struct fy_token *t = fy_node_get_scalar_token(n);
-		const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
-		return m ? m->line + 1 : 0;
-	}
-	case FYNT_SEQUENCE:
-		return node_line(fy_node_sequence_iterate(n, &it));
-	case FYNT_MAPPING: {
-		struct fy_node_pair *pair = fy_node_mapping_iterate(n, &it);
-		return pair ? node_line(fy_node_pair_key(pair)) : 0;
-	}
-	}
-	return 0;
+	return n ? n->line : 0;
 }
 
 static int fail(struct loader *ld, int line, const char *fmt, ...) FL_PRINTF(3, 4);
@@ -265,17 +247,13 @@ static int fail(struct loader *ld, int line, const char *fmt, ...)
 	return fl_error_set(ld->err, FL_EINVALID, "policy '%s': %s", ld->name, msg);
 }
 
-/* The text of a plain scalar (no alias, no NUL inside); NULL otherwise. */
-static const char *scalar_text(struct fy_node *n, size_t *len)
+/* The text of a scalar (no NUL inside); NULL otherwise. */
+static const char *scalar_text(const struct fl_yaml_node *n, size_t *len)
 {
-	const char *s;
-
-	if (!n || fy_node_get_type(n) != FYNT_SCALAR || fy_node_is_alias(n))
+	if (!n || n->kind != FL_YAML_SCALAR || memchr(n->text, '\0', n->len))
 		return NULL;
-	s = fy_node_get_scalar(n, len);
-	if (!s || memchr(s, '\0', *len))
-		return NULL;
-	return s;
+	*len = n->len;
+	return n->text;
 }
 
 /* Print a scalar for an error message, shortened and with control bytes replaced. */
@@ -301,23 +279,23 @@ static int method_index(const char *s, size_t len)
 	return -1;
 }
 
-static int load_methods(struct loader *ld, struct fy_node *key, struct fy_node *val, bool mask[N_METHODS])
+static int load_methods(struct loader *ld, const struct fl_yaml_node *key, const struct fl_yaml_node *val,
+			bool mask[N_METHODS])
 {
-	void *it = NULL;
-	struct fy_node *item;
 	size_t count = 0;
 	char tmp[48];
 
-	if (!val || fy_node_is_null(val)) {
+	if (fl_yaml_node_is_null(val)) {
 		for (size_t i = 0; i < N_METHODS; i++)
 			mask[i] = true;
 		for (size_t i = 0; i < FL_ARRAY_LEN(default_excluded); i++)
 			mask[method_index(default_excluded[i], strlen(default_excluded[i]))] = false;
 		return FL_OK;
 	}
-	if (fy_node_get_type(val) != FYNT_SEQUENCE || fy_node_is_alias(val))
+	if (val->kind != FL_YAML_SEQUENCE)
 		return fail(ld, node_line(key), "'methods' must be a list");
-	while ((item = fy_node_sequence_iterate(val, &it))) {
+	for (size_t i = 0; i < val->n; i++) {
+		const struct fl_yaml_node *item = val->items[i];
 		size_t len;
 		const char *s = scalar_text(item, &len);
 		int m;
@@ -335,23 +313,19 @@ static int load_methods(struct loader *ld, struct fy_node *key, struct fy_node *
 	return FL_OK;
 }
 
-static int load_claims(struct loader *ld, struct fy_node *key, struct fy_node *val, struct fl_policy_rule *rule)
+static int load_claims(struct loader *ld, const struct fl_yaml_node *key, const struct fl_yaml_node *val,
+		       struct fl_policy_rule *rule)
 {
-	void *it = NULL;
-	struct fy_node_pair *pair;
-	size_t n;
 	char tmp[48];
 
-	if (!val || fy_node_is_null(val))
+	if (fl_yaml_node_is_null(val))
 		return FL_OK;
-	if (fy_node_get_type(val) != FYNT_MAPPING || fy_node_is_alias(val))
+	if (val->kind != FL_YAML_MAPPING)
 		return fail(ld, node_line(key), "'claims' must be a map of claim name to list of values");
-	n = (size_t)fy_node_mapping_item_count(val);
-	rule->claims = fl_xcalloc(n + 1, sizeof(*rule->claims));
-	while ((pair = fy_node_mapping_iterate(val, &it))) {
-		struct fy_node *k = fy_node_pair_key(pair), *v = fy_node_pair_value(pair), *item;
+	rule->claims = fl_xcalloc(val->n / 2 + 1, sizeof(*rule->claims));
+	for (size_t p = 0; p + 1 < val->n; p += 2) {
+		const struct fl_yaml_node *k = val->items[p], *v = val->items[p + 1];
 		struct claim *c = &rule->claims[rule->nclaims];
-		void *vit = NULL;
 		size_t len;
 		const char *name = scalar_text(k, &len);
 
@@ -359,11 +333,12 @@ static int load_claims(struct loader *ld, struct fy_node *key, struct fy_node *v
 			return fail(ld, node_line(k) ? node_line(k) : node_line(key), "claim name must be a non-empty string");
 		c->name = fl_xstrndup(name, len);
 		rule->nclaims++;
-		if (!v || fy_node_get_type(v) != FYNT_SEQUENCE || fy_node_is_alias(v))
+		if (!v || v->kind != FL_YAML_SEQUENCE)
 			return fail(ld, node_line(k), "values of claim '%s' must be a list",
 				    shown(name, len, tmp, sizeof(tmp)));
-		c->values = fl_xcalloc((size_t)fy_node_sequence_item_count(v) + 1, sizeof(*c->values));
-		while ((item = fy_node_sequence_iterate(v, &vit))) {
+		c->values = fl_xcalloc(v->n + 1, sizeof(*c->values));
+		for (size_t i = 0; i < v->n; i++) {
+			const struct fl_yaml_node *item = v->items[i];
 			size_t vlen;
 			const char *s = scalar_text(item, &vlen);
 			if (!s)
@@ -418,16 +393,14 @@ static struct route *route_for(struct fl_policy *p, struct seg *segs, size_t nse
 	return r;
 }
 
-static int load_entry(struct loader *ld, struct fy_node *entry)
+static int load_entry(struct loader *ld, const struct fl_yaml_node *entry)
 {
 	struct fl_policy_rule *rule = fl_xcalloc(1, sizeof(*rule));
-	struct fy_node *path_key = NULL, *path_val = NULL, *methods_key = NULL, *methods_val = NULL;
-	struct fy_node *claims_key = NULL, *claims_val = NULL;
-	struct fy_node_pair *pair;
+	const struct fl_yaml_node *path_key = NULL, *path_val = NULL, *methods_key = NULL, *methods_val = NULL;
+	const struct fl_yaml_node *claims_key = NULL, *claims_val = NULL;
 	struct seg *segs = NULL;
 	struct route *route;
 	size_t nsegs = 0, len;
-	void *it = NULL;
 	bool mask[N_METHODS] = { false };
 	const char *s, *why;
 	char tmp[48];
@@ -438,24 +411,28 @@ static int load_entry(struct loader *ld, struct fy_node *entry)
 	ld->policy->rules[ld->policy->nrules++] = rule;
 	rule->line = line;
 
-	if (fy_node_get_type(entry) != FYNT_MAPPING || fy_node_is_alias(entry))
+	if (entry->kind != FL_YAML_MAPPING)
 		return fail(ld, line, "each entry must be a map with 'path', 'methods' and 'claims'");
-	while ((pair = fy_node_mapping_iterate(entry, &it))) {
-		struct fy_node *k = fy_node_pair_key(pair);
+	for (size_t p = 0; p + 1 < entry->n; p += 2) {
+		const struct fl_yaml_node *k = entry->items[p], *v = entry->items[p + 1], **kslot, **vslot;
 		s = scalar_text(k, &len);
 		if (s && len == 4 && memcmp(s, "path", 4) == 0) {
-			path_key = k;
-			path_val = fy_node_pair_value(pair);
+			kslot = &path_key;
+			vslot = &path_val;
 		} else if (s && len == 7 && memcmp(s, "methods", 7) == 0) {
-			methods_key = k;
-			methods_val = fy_node_pair_value(pair);
+			kslot = &methods_key;
+			vslot = &methods_val;
 		} else if (s && len == 6 && memcmp(s, "claims", 6) == 0) {
-			claims_key = k;
-			claims_val = fy_node_pair_value(pair);
+			kslot = &claims_key;
+			vslot = &claims_val;
 		} else {
 			return fail(ld, node_line(k) ? node_line(k) : line, "unknown key '%s'",
 				    s ? shown(s, len, tmp, sizeof(tmp)) : "?");
 		}
+		if (*kslot)
+			return fail(ld, node_line(k), "duplicate key '%s'", shown(s, len, tmp, sizeof(tmp)));
+		*kslot = k;
+		*vslot = v;
 	}
 	if (!path_key)
 		return fail(ld, line, "entry has no 'path'");
@@ -480,13 +457,7 @@ static int load_entry(struct loader *ld, struct fy_node *entry)
 	return FL_OK;
 }
 
-/*
- * Offset of the first byte that is not valid UTF-8 or is a control
- * character other than tab, CR and LF; len when the text is clean.
- * Checked before libfyaml sees the text: libfyaml 0.7.12 loops forever on
- * some invalid bytes (a directive '%' followed by 0xf3), and a policy file
- * has no business containing either.
- */
+/* 1-based line of a byte offset (for a policy that is not UTF-8 text). */
 static int line_of(const char *text, size_t off)
 {
 	int line = 1;
@@ -495,26 +466,12 @@ static int line_of(const char *text, size_t off)
 	return line;
 }
 
-static int yaml_error(struct loader *ld, struct fy_diag *diag)
-{
-	void *it = NULL;
-	struct fy_diag_error *e = diag ? fy_diag_errors_iterate(diag, &it) : NULL;
-
-	if (!e) /* no document at all: an empty file */
-		return fail(ld, 0, "policy must be a list of entries");
-	/* libfyaml reports collected errors with 1-based lines (node marks are 0-based) */
-	return fail(ld, e->line, "invalid YAML: %s", e->msg ? e->msg : "syntax error");
-}
-
 int fl_policy_parse(struct fl_policy **out, const char *text, size_t len, const char *name, struct fl_error *err)
 {
+	static const struct fl_yaml_limits lim = { 64, 100000, 0 };
 	struct loader ld = { name ? name : "(policy)", err, NULL };
-	struct fy_diag_cfg dcfg;
-	struct fy_diag *diag = NULL;
-	struct fy_parse_cfg pcfg;
-	struct fy_document *doc = NULL;
-	struct fy_node *root, *entry;
-	void *it = NULL;
+	struct fl_yaml_node *root = NULL;
+	struct fl_error yerr = FL_ERROR_INIT;
 	size_t bad;
 	int rc;
 
@@ -528,35 +485,17 @@ int fl_policy_parse(struct fl_policy **out, const char *text, size_t len, const 
 		rc = fail(&ld, line_of(text, bad), "not UTF-8 text (byte 0x%02x)", (unsigned char)text[bad]);
 		goto done;
 	}
-	/* libfyaml 0.7.12 crashes on some nested block collections containing a tab. */
-	const char *tab = memchr(text, '\t', len);
-	if (tab) {
-		rc = fail(&ld, line_of(text, (size_t)(tab - text)), "tab character (indent with spaces)");
+	if (fl_yaml_parse_tree(&root, text, len, &lim, &yerr) != FL_OK) {
+		rc = fail(&ld, 0, "%s", yerr.msg);
 		goto done;
 	}
-	fy_diag_cfg_default(&dcfg);
-	dcfg.fp = NULL;
-	dcfg.output_fn = NULL;
-	dcfg.level = FYET_ERROR;
-	diag = fy_diag_create(&dcfg);
-	if (diag)
-		fy_diag_set_collect_errors(diag, true);
-	memset(&pcfg, 0, sizeof(pcfg));
-	pcfg.flags = FYPCF_QUIET | FYPCF_DEFAULT_VERSION_1_2 | FYPCF_JSON_NONE;
-	pcfg.diag = diag;
-	doc = fy_document_build_from_string(&pcfg, text, len);
-	if (!doc) {
-		rc = yaml_error(&ld, diag);
-		goto done;
-	}
-	root = fy_document_root(doc);
-	if (!root || fy_node_get_type(root) != FYNT_SEQUENCE || fy_node_is_alias(root)) {
+	if (!root || root->kind != FL_YAML_SEQUENCE) {
 		rc = fail(&ld, node_line(root), "policy must be a list of entries");
 		goto done;
 	}
 	ld.policy = fl_xcalloc(1, sizeof(*ld.policy));
-	while ((entry = fy_node_sequence_iterate(root, &it))) {
-		rc = load_entry(&ld, entry);
+	for (size_t i = 0; i < root->n; i++) {
+		rc = load_entry(&ld, root->items[i]);
 		if (rc != FL_OK)
 			goto done;
 	}
@@ -569,8 +508,7 @@ int fl_policy_parse(struct fl_policy **out, const char *text, size_t len, const 
 	rc = FL_OK;
 done:
 	fl_policy_free(ld.policy);
-	fy_document_destroy(doc);
-	fy_diag_destroy(diag); /* also frees the collected errors */
+	fl_yaml_node_free(root);
 	return rc;
 }
 

@@ -55,3 +55,30 @@ char *fl_xstrndup(const char *s, size_t n)
 {
 	return fl_xmemdup0(s, strnlen(s, n));
 }
+
+void *fl_xreallocarray(void *p, size_t count, size_t size)
+{
+	size_t n;
+
+	if (__builtin_mul_overflow(count, size, &n))
+		oom(SIZE_MAX);
+	return fl_xrealloc(p, n);
+}
+
+void *fl_xgrow(void *p, size_t *cap, size_t need, size_t size)
+{
+	size_t c = *cap;
+
+	if (need <= c)
+		return p;
+	if (c < 4)
+		c = 4;
+	while (c < need) {
+		if (c > SIZE_MAX / 2)
+			oom(SIZE_MAX);
+		c *= 2;
+	}
+	p = fl_xreallocarray(p, c, size);
+	*cap = c;
+	return p;
+}

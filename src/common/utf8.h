@@ -2,8 +2,8 @@
 /*
  * utf8.h - validation of UTF-8 text.
  *
- * Parsers that hand text to third-party libraries (libfyaml, which can loop
- * forever on some malformed bytes) check it here first.
+ * Parsers check text here before they hand it to a third-party library, so
+ * that malformed bytes are refused with a clear message and a position.
  */
 #ifndef FL_UTF8_H
 #define FL_UTF8_H

@@ -6,7 +6,7 @@
 #include "fl-common.h"
 
 #include "http/body.h"
-#include "http/yaml.h"
+#include "yaml/yaml.h"
 
 bool fl_body_is_yaml(const char *content_type)
 {
@@ -75,8 +75,10 @@ int fl_body_decode(const char *content_type, const char *p, size_t n, const stru
 	*out = NULL;
 	if (blank(p, n))
 		return fl_error_set(err, FL_EINVALID, "request body is empty");
-	if (fl_body_is_yaml(content_type))
-		return fl_yaml_to_json(out, p, n, lim, err);
+	if (fl_body_is_yaml(content_type)) {
+		struct fl_yaml_limits yl = { lim->max_depth, lim->max_elements, lim->max_aliases };
+		return fl_yaml_to_json(out, p, n, &yl, err);
+	}
 	rc = fl_body_json_scan(p, n, lim, err);
 	if (rc)
 		return rc;

@@ -13,7 +13,7 @@
 #include "alloc.h"
 #include "http/json.h"
 #include "http/request.h"
-#include "http/yaml.h"
+#include "yaml/yaml.h"
 #include "oid.h"
 #include "timeutil.h"
 

@@ -14,7 +14,7 @@
 #include "api/api.h"
 #include "fltest.h"
 #include "http/router.h"
-#include "http/yaml.h"
+#include "yaml/yaml.h"
 #include "log.h"
 
 static struct fl_engine *engine;
@@ -508,7 +508,7 @@ FLT_TEST(test_audit)
 /* The embedded OpenAPI document parses and describes every route of the table. */
 FLT_TEST(test_openapi_covers_routes)
 {
-	struct fl_body_limits lim = { 64, 100000, 1000 };
+	struct fl_yaml_limits lim = { 64, 100000, 1000 };
 	struct fl_error err = FL_ERROR_INIT;
 	json_t *doc = NULL, *paths;
 

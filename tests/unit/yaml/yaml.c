@@ -7,12 +7,12 @@
 #include "fl-common.h"
 
 #include "fltest.h"
-#include "http/yaml.h"
+#include "yaml/yaml.h"
 
-static const struct fl_body_limits lim = FL_BODY_LIMITS_DEFAULT;
+static const struct fl_yaml_limits lim = { 64, 100000, 1000 };
 
 /* Convert and return compact JSON (static buffer) or "ERR: <message>". */
-static const char *y2j(const char *yaml, const struct fl_body_limits *l)
+static const char *y2j(const char *yaml, const struct fl_yaml_limits *l)
 {
 	static char out[4096];
 	struct fl_error err = FL_ERROR_INIT;
@@ -88,7 +88,7 @@ FLT_TEST(test_alias_bomb)
 			   "g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n"
 			   "h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\n"
 			   "i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n";
-	struct fl_body_limits many_aliases = { 64, 100000, 1000000 };
+	struct fl_yaml_limits many_aliases = { 64, 100000, 1000000 };
 	const char *r;
 
 	/* stopped by the value budget even when aliases are unlimited */
@@ -101,7 +101,7 @@ FLT_TEST(test_alias_bomb)
 
 FLT_TEST(test_alias_depth_bomb)
 {
-	struct fl_body_limits l = { 6, 100000, 1000 };
+	struct fl_yaml_limits l = { 6, 100000, 1000 };
 
 	FLT_EQ_STR(y2j("a: &a [[[1]]]\nb: [[*a]]\n", &l), "{\"a\":[[[1]]],\"b\":[[[[[1]]]]]}");
 	FLT_EQ_STR(y2j("a: &a [[[1]]]\nb: [[[*a]]]\n", &l), "ERR: request body nests deeper than 6 levels");

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * yaml.c - YAML <-> JSON for request and response bodies.
+ * yaml.c - YAML <-> JSON for request and response bodies, and YAML to a
+ * node tree for the policy file.
  *
- * Input: libyaml's event parser feeds a small stack machine that builds
+ * Input: one event pump over libyaml's parser (a UTF-8 gate in front, one
+ * set of error messages) feeds either a small stack machine that builds
  * jansson values directly (the YAML 1.2 core schema for plain scalars is
  * applied here, so `yes`/`on`/`0755` stay strings).  libyaml replaced
  * libfyaml 0.7.12 here, which hung, crashed or leaked on some malformed
@@ -22,8 +24,8 @@
 
 #include "alloc.h"
 #include "http/json.h"
-#include "http/yaml.h"
 #include "utf8.h"
+#include "yaml/yaml.h"
 
 /* ------------------------------------------------------------- input */
 
@@ -46,7 +48,7 @@ struct frame {
 };
 
 struct conv {
-	const struct fl_body_limits *lim;
+	const struct fl_yaml_limits *lim;
 	struct frame *stack;
 	size_t depth;
 	size_t elements, aliases;
@@ -57,11 +59,16 @@ struct conv {
 	struct fl_error *err;
 };
 
-static int fail(struct conv *c, int line, int col, const char *what)
+static int fail_at(struct fl_error *err, int line, int col, const char *what)
 {
 	if (line > 0)
-		return fl_error_set(c->err, FL_EINVALID, "invalid YAML at line %d column %d: %s", line, col, what);
-	return fl_error_set(c->err, FL_EINVALID, "invalid YAML: %s", what);
+		return fl_error_set(err, FL_EINVALID, "invalid YAML at line %d column %d: %s", line, col, what);
+	return fl_error_set(err, FL_EINVALID, "invalid YAML: %s", what);
+}
+
+static int fail(struct conv *c, int line, int col, const char *what)
+{
+	return fail_at(c->err, line, col, what);
 }
 
 static int count_element(struct conv *c, size_t n)
@@ -135,15 +142,16 @@ static bool text_in(const char *s, size_t n, const char *const *set, size_t coun
 }
 
 /* A plain scalar under the YAML 1.2 core schema. */
+static const char *const yaml_nulls[] = { "", "~", "null", "Null", "NULL" };
+
 static json_t *plain_scalar(const char *s, size_t n)
 {
-	static const char *const nulls[] = { "", "~", "null", "Null", "NULL" };
 	static const char *const trues[] = { "true", "True", "TRUE" };
 	static const char *const falses[] = { "false", "False", "FALSE" };
 	char tmp[64];
 	bool integer;
 
-	if (text_in(s, n, nulls, FL_ARRAY_LEN(nulls)))
+	if (text_in(s, n, yaml_nulls, FL_ARRAY_LEN(yaml_nulls)))
 		return json_null();
 	if (text_in(s, n, trues, FL_ARRAY_LEN(trues)))
 		return json_true();
@@ -405,74 +413,77 @@ static int on_end(struct conv *c)
 	return place(c, f.node);
 }
 
-static int parse_error(struct conv *c, const yaml_parser_t *yp)
+/* ------------------------------------------------------- event pump */
+
+/* What a consumer of the event stream does with each event. */
+struct sink {
+	int (*start)(void *ctx, yaml_event_t *ev, bool is_map);
+	int (*end)(void *ctx, yaml_event_t *ev);
+	int (*scalar)(void *ctx, yaml_event_t *ev);
+	int (*alias)(void *ctx, yaml_event_t *ev);
+};
+
+static int parse_error(const yaml_parser_t *yp, struct fl_error *err)
 {
 	char what[160];
 
 	if (yp->error == YAML_MEMORY_ERROR)
-		return fl_error_set(c->err, FL_ENOMEM, "out of memory reading YAML");
+		return fl_error_set(err, FL_ENOMEM, "out of memory reading YAML");
 	snprintf(what, sizeof(what), "%s%s%s", yp->context ? yp->context : "", yp->context ? ": " : "",
 		 yp->problem ? yp->problem : "syntax error");
-	return fail(c, (int)yp->problem_mark.line + 1, (int)yp->problem_mark.column + 1, what);
+	return fail_at(err, (int)yp->problem_mark.line + 1, (int)yp->problem_mark.column + 1, what);
 }
 
-int fl_yaml_to_json(json_t **out, const char *p, size_t n, const struct fl_body_limits *lim,
-		    struct fl_error *err)
+/*
+ * Feed the events of one YAML document (p[0..n), UTF-8 only) to a sink.
+ * Every consumer gets the same gate in front of libyaml and the same error
+ * messages, and a parser that stops (YAML_NO_EVENT) never loops.
+ */
+static int pump(const char *p, size_t n, const struct sink *s, void *ctx, struct fl_error *err)
 {
-	struct conv c = { 0 };
 	yaml_parser_t yp;
 	yaml_event_t ev;
-	bool parser_ready = false, done = false;
+	bool done = false;
 	size_t docs = 0;
 	int rc = FL_OK;
 
-	*out = NULL;
-	c.lim = lim;
-	c.err = err;
-	c.stack = fl_xcalloc(lim->max_depth + 1, sizeof(*c.stack));
-
 	/* libyaml reads UTF-8 only; a clear message beats its generic one. */
 	size_t bad = fl_utf8_first_invalid(p, n, true);
-	if (bad < n) {
-		rc = fl_error_set(err, FL_EINVALID, "invalid YAML: byte 0x%02x at offset %zu is not UTF-8 text",
-				  (unsigned char)p[bad], bad);
-		goto out;
-	}
-	if (!yaml_parser_initialize(&yp)) {
-		rc = fl_error_set(err, FL_ENOMEM, "cannot create the YAML parser");
-		goto out;
-	}
-	parser_ready = true;
+	if (bad < n)
+		return fl_error_set(err, FL_EINVALID, "invalid YAML: byte 0x%02x at offset %zu is not UTF-8 text",
+				    (unsigned char)p[bad], bad);
+	if (!yaml_parser_initialize(&yp))
+		return fl_error_set(err, FL_ENOMEM, "cannot create the YAML parser");
 	yaml_parser_set_input_string(&yp, (const unsigned char *)p, n);
 	yaml_parser_set_encoding(&yp, YAML_UTF8_ENCODING);
 	while (!done && !rc) {
 		if (!yaml_parser_parse(&yp, &ev)) {
-			rc = parse_error(&c, &yp);
+			rc = parse_error(&yp, err);
 			break;
 		}
 		switch (ev.type) {
 		case YAML_DOCUMENT_START_EVENT:
 			if (++docs > 1)
-				rc = fail(&c, 0, 0, "only one document is accepted");
+				rc = fail_at(err, 0, 0, "only one document is accepted");
 			break;
 		case YAML_MAPPING_START_EVENT:
-			rc = on_start(&c, &ev, true);
+			rc = s->start(ctx, &ev, true);
 			break;
 		case YAML_SEQUENCE_START_EVENT:
-			rc = on_start(&c, &ev, false);
+			rc = s->start(ctx, &ev, false);
 			break;
 		case YAML_MAPPING_END_EVENT:
 		case YAML_SEQUENCE_END_EVENT:
-			rc = on_end(&c);
+			rc = s->end(ctx, &ev);
 			break;
 		case YAML_SCALAR_EVENT:
-			rc = on_scalar(&c, &ev);
+			rc = s->scalar(ctx, &ev);
 			break;
 		case YAML_ALIAS_EVENT:
-			rc = on_alias(&c, &ev);
+			rc = s->alias(ctx, &ev);
 			break;
 		case YAML_STREAM_END_EVENT:
-		case YAML_NO_EVENT: /* never loop on a parser that has stopped */
+		case YAML_NO_EVENT:
 			done = true;
 			break;
 		default:
@@ -480,11 +491,50 @@ int fl_yaml_to_json(json_t **out, const char *p, size_t n, const struct fl_body_
 		}
 		yaml_event_delete(&ev);
 	}
+	yaml_parser_delete(&yp);
+	return rc;
+}
+
+/* ------------------------------------------------------ YAML to JSON */
+
+static int json_start(void *ctx, yaml_event_t *ev, bool is_map)
+{
+	return on_start(ctx, ev, is_map);
+}
+
+static int json_end(void *ctx, yaml_event_t *ev)
+{
+	(void)ev;
+	return on_end(ctx);
+}
+
+static int json_scalar(void *ctx, yaml_event_t *ev)
+{
+	return on_scalar(ctx, ev);
+}
+
+static int json_alias(void *ctx, yaml_event_t *ev)
+{
+	return on_alias(ctx, ev);
+}
+
+static const struct sink json_sink = { json_start, json_end, json_scalar, json_alias };
+
+int fl_yaml_to_json(json_t **out, const char *p, size_t n, const struct fl_yaml_limits *lim,
+		    struct fl_error *err)
+{
+	struct conv c = { 0 };
+	int rc;
+
+	*out = NULL;
+	c.lim = lim;
+	c.err = err;
+	c.stack = fl_xcalloc(lim->max_depth + 1, sizeof(*c.stack));
+	rc = pump(p, n, &json_sink, &c, err);
 	if (!rc) {
 		*out = c.have_root ? c.root : json_null();
 		c.root = NULL;
 	}
-out:
 	while (c.depth > 0) {
 		struct frame *f = &c.stack[--c.depth];
 		json_decref(f->node);
@@ -498,9 +548,144 @@ out:
 	}
 	free(c.anchors);
 	free(c.stack);
-	if (parser_ready)
-		yaml_parser_delete(&yp);
 	return rc;
+}
+
+/* ------------------------------------------------------ YAML to a tree */
+
+struct tree {
+	struct fl_yaml_node **stack; /* open collections */
+	size_t depth;
+	size_t nodes;
+	const struct fl_yaml_limits *lim;
+	struct fl_yaml_node *root;
+	struct fl_error *err;
+};
+
+void fl_yaml_node_free(struct fl_yaml_node *n)
+{
+	if (!n)
+		return;
+	for (size_t i = 0; i < n->n; i++)
+		fl_yaml_node_free(n->items[i]);
+	free(n->items);
+	free(n->text);
+	free(n);
+}
+
+/* Attach a new node to the open collection (or make it the root). */
+static int tree_add(struct tree *t, struct fl_yaml_node *node)
+{
+	struct fl_yaml_node *top;
+
+	if (++t->nodes > t->lim->max_elements) {
+		fl_yaml_node_free(node);
+		return fl_error_set(t->err, FL_EINVALID, "YAML document has more than %zu values", t->lim->max_elements);
+	}
+	if (t->depth == 0) {
+		if (t->root) {
+			fl_yaml_node_free(node);
+			return fail_at(t->err, node->line, node->col, "more than one root value");
+		}
+		t->root = node;
+		return FL_OK;
+	}
+	top = t->stack[t->depth - 1];
+	if (top->kind == FL_YAML_MAPPING && top->n % 2 == 0 && node->kind != FL_YAML_SCALAR) {
+		int line = node->line, col = node->col;
+		fl_yaml_node_free(node);
+		return fail_at(t->err, line, col, "mapping keys must be scalars");
+	}
+	FL_GROW(top->items, top->cap, top->n + 1);
+	top->items[top->n++] = node;
+	return FL_OK;
+}
+
+static struct fl_yaml_node *tree_node(enum fl_yaml_kind kind, const yaml_event_t *ev)
+{
+	struct fl_yaml_node *node = fl_xcalloc(1, sizeof(*node));
+
+	node->kind = kind;
+	node->line = (int)ev->start_mark.line + 1;
+	node->col = (int)ev->start_mark.column + 1;
+	return node;
+}
+
+static int tree_start(void *ctx, yaml_event_t *ev, bool is_map)
+{
+	struct tree *t = ctx;
+	struct fl_yaml_node *node = tree_node(is_map ? FL_YAML_MAPPING : FL_YAML_SEQUENCE, ev);
+	int rc;
+
+	if (t->depth >= t->lim->max_depth) {
+		fl_yaml_node_free(node);
+		return fl_error_set(t->err, FL_EINVALID, "YAML document nests deeper than %zu levels",
+				    t->lim->max_depth);
+	}
+	rc = tree_add(t, node);
+	if (!rc)
+		t->stack[t->depth++] = node;
+	return rc;
+}
+
+static int tree_end(void *ctx, yaml_event_t *ev)
+{
+	struct tree *t = ctx;
+
+	(void)ev;
+	if (t->depth == 0)
+		return fail_at(t->err, 0, 0, "unbalanced collection");
+	t->depth--;
+	return FL_OK;
+}
+
+static int tree_scalar(void *ctx, yaml_event_t *ev)
+{
+	struct tree *t = ctx;
+	struct fl_yaml_node *node = tree_node(FL_YAML_SCALAR, ev);
+	const char *s = (const char *)ev->data.scalar.value;
+	size_t n = s ? ev->data.scalar.length : 0;
+
+	node->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && !tag_is_str(ev->data.scalar.tag);
+	node->text = fl_xmemdup0(s ? s : "", n);
+	node->len = n;
+	return tree_add(t, node);
+}
+
+static int tree_alias(void *ctx, yaml_event_t *ev)
+{
+	struct tree *t = ctx;
+
+	return fail_at(t->err, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
+		       "aliases are not accepted here");
+}
+
+static const struct sink tree_sink = { tree_start, tree_end, tree_scalar, tree_alias };
+
+int fl_yaml_parse_tree(struct fl_yaml_node **out, const char *p, size_t n, const struct fl_yaml_limits *lim,
+		       struct fl_error *err)
+{
+	struct tree t = { 0 };
+	int rc;
+
+	*out = NULL;
+	t.lim = lim;
+	t.err = err;
+	t.stack = fl_xcalloc(lim->max_depth + 1, sizeof(*t.stack));
+	rc = pump(p, n, &tree_sink, &t, err);
+	free(t.stack);
+	if (rc) {
+		fl_yaml_node_free(t.root);
+		return rc;
+	}
+	*out = t.root;
+	return FL_OK;
+}
+
+bool fl_yaml_node_is_null(const struct fl_yaml_node *n)
+{
+	return !n || (n->kind == FL_YAML_SCALAR && n->plain &&
+		      text_in(n->text, n->len, yaml_nulls, FL_ARRAY_LEN(yaml_nulls)));
 }
 
 /* ------------------------------------------------------------ output */
