@@ -69,12 +69,38 @@ static json_t *action_json(const struct fl_store_action *a)
 		arr = json_array();
 		json_array_foreach (states, i, s) {
 			const char *val = json_string_value(json_object_get(s, "value"));
-			json_array_append_new(arr, state_json(val ? val : "",
-							      (int64_t)json_integer_value(json_object_get(s, "time"))));
+			json_t *st = state_json(val ? val : "", (int64_t)json_integer_value(json_object_get(s, "time")));
+			/* flyte's additions: which take a PENDING state was, why an action went back to NEW */
+			if (json_is_integer(json_object_get(s, "attempt")))
+				json_object_set(st, "attempt", json_object_get(s, "attempt"));
+			if (json_is_string(json_object_get(s, "reason")))
+				json_object_set(st, "reason", json_object_get(s, "reason"));
+			json_array_append_new(arr, st);
 		}
 		json_object_set_new(o, "states", arr);
 	}
 	json_decref(states);
+	if (a->attempt)
+		json_object_set_new(o, "attempt", json_integer(a->attempt));
+	if (a->state == FL_ACTION_PENDING && a->lease_until) {
+		char ts[48];
+		fl_engine__format_ms(ts, sizeof(ts), a->lease_until);
+		json_object_set_new(o, "leaseUntil", json_string(ts));
+	}
+	v = load_any(a->refused);
+	if (json_is_array(v) && json_array_size(v)) {
+		arr = json_array();
+		json_array_foreach (v, i, s) {
+			json_t *r = state_json("REFUSED", (int64_t)json_integer_value(json_object_get(s, "time")));
+			json_object_del(r, "value");
+			json_object_set(r, "attempt", json_object_get(s, "attempt"));
+			json_object_set(r, "event", json_object_get(s, "event"));
+			json_object_set(r, "reason", json_object_get(s, "reason"));
+			json_array_append_new(arr, r);
+		}
+		json_object_set_new(o, "refusedResults", arr);
+	}
+	json_decref(v);
 	json_object_set_new(o, "correlationId", json_string(a->correlation_id));
 	json_object_set_new(o, "flowName", json_string(a->flow_name));
 	json_object_set_new(o, "flowUUID", json_string(a->flow_uuid));

@@ -55,6 +55,8 @@ enum fl_engine_job_kind {
 	FL_JOB_DS_DELETE,
 	FL_JOB_EXPIRE,
 	FL_JOB_DEAD_PACKS,
+	FL_JOB_HEARTBEAT,
+	FL_JOB_LEASES,
 	FL_JOB__COUNT
 };
 
@@ -134,6 +136,13 @@ struct fl_engine_job {
 	int64_t deadline;                    /* monotonic ns */
 	json_t *wlabels;                     /* taker's labels */
 
+	/* committed, but answered with this error (res.err): a refused late result */
+	int answer;
+
+	/* a result the engine posts itself: the last lease of the action ended */
+	bool system;
+	int64_t lease_expected; /* the lease end that ran out (a heartbeat since cancels the job) */
+
 	/* templates (event and result jobs) */
 	enum fl_engine_rmode rmode;
 	int defers;                /* times sent to the render threads */
@@ -151,6 +160,7 @@ struct fl_engine_pack {
 	char *id;
 	char *name;
 	json_t *labels;    /* object, possibly empty */
+	json_t *commands;  /* the definition's commands (lease settings), NULL when none */
 	int64_t last_seen; /* exact (ns), guarded by packs_mu for readers */
 	int64_t flushed;   /* last value written to the store */
 };
@@ -222,6 +232,9 @@ struct fl_engine {
 	int expire_phase;
 	int64_t dead_due_wall; /* wall ns of the next dead-pack sweep; 0 = disabled */
 	bool draining;         /* shutting down: takes do not park */
+	int64_t lease_due;     /* monotonic ns of the next lease end; 0 = none known */
+	struct fl_strmap *failing; /* actions whose FATAL-after-last-lease job is queued */
+	struct fl_engine_job *lease_fatal; /* FATAL results queued by the running lease job */
 	struct fl_engine_idlist expired_ids; /* noted by the running expiry job */
 	struct fl_engine_idlist dead_ids;    /* packs deleted by the running sweep */
 
@@ -236,7 +249,7 @@ struct fl_engine {
 
 	/* stats */
 	_Atomic uint64_t st_commits, st_jobs, st_events, st_created, st_taken, st_completed;
-	_Atomic uint64_t st_parked, st_deferred;
+	_Atomic uint64_t st_parked, st_deferred, st_leases_expired, st_lease_fatal;
 };
 
 /* ---- writer.c */
@@ -315,8 +328,11 @@ int fl_engine__render_start(struct fl_engine *eng, struct fl_error *err);
 void fl_engine__render_stop(struct fl_engine *eng);
 /* Hand a deferred job (with its plan) to the render threads. */
 void fl_engine__render_submit(struct fl_engine *eng, struct fl_engine_job *job);
-/* Queue a job for the writer even while stopping (jobs coming back from the render threads). */
-void fl_engine__resubmit(struct fl_engine *eng, struct fl_engine_job *job);
+/*
+ * Queue a job for the writer even while stopping: jobs coming back from the
+ * render threads (from_render), or jobs the writer queues for itself.
+ */
+void fl_engine__resubmit(struct fl_engine *eng, struct fl_engine_job *job, bool from_render);
 
 /* ---- engine.c */
 /* Borrow a read-only store connection from the pool; *slot for reader_put. NULL with err set. */

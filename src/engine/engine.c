@@ -41,6 +41,8 @@ void fl_engine_config_default(struct fl_engine_config *cfg)
 	cfg->render_deadline_ms = 1000;
 	cfg->render_inline_ms = 2;
 	cfg->render_threads = 2;
+	cfg->lease_sec = 0;
+	cfg->max_attempts = 3;
 	fl_tmpl_limits_default(&cfg->tmpl_limits);
 }
 
@@ -68,6 +70,10 @@ static void config_fix(struct fl_engine_config *cfg)
 		cfg->render_inline_ms = FL_MIN(2, cfg->render_deadline_ms);
 	if (cfg->render_threads < 0)
 		cfg->render_threads = 0;
+	if (cfg->lease_sec < 0 || cfg->lease_sec > INT64_C(31536000))
+		cfg->lease_sec = 0;
+	if (cfg->max_attempts < 1)
+		cfg->max_attempts = 3;
 }
 
 /* ------------------------------------------------------- datastore() */
@@ -139,6 +145,7 @@ int fl_engine_open(struct fl_engine **out, const struct fl_engine_config *cfg, s
 	eng->triggers = fl_strmap_new();
 	eng->queues = fl_strmap_new();
 	eng->qents = fl_strmap_new();
+	eng->failing = fl_strmap_new();
 
 	rc = fl_store_open(&eng->wst, NULL, eng->db_path, 0, err);
 	eng->tenv.datastore_payload = eng->wst;
@@ -309,6 +316,20 @@ int fl_engine_action_release(struct fl_engine *eng, const char *action_id, int64
 	job = fl_engine__job_new(FL_JOB_RELEASE, NULL, NULL);
 	job->action = fl_xstrdup(action_id);
 	job->attempt = attempt;
+	return submit(eng, job);
+}
+
+int fl_engine_action_heartbeat(struct fl_engine *eng, const char *pack_id, const char *action_id, int64_t attempt,
+			       fl_engine_done_fn cb, void *payload)
+{
+	struct fl_engine_job *job;
+
+	if (!eng || !pack_id || !action_id || !cb)
+		return FL_EMISUSE;
+	job = fl_engine__job_new(FL_JOB_HEARTBEAT, cb, payload);
+	job->key = fl_xstrdup(pack_id);
+	job->action = fl_xstrdup(action_id);
+	job->attempt = attempt < 0 ? -1 : attempt;
 	return submit(eng, job);
 }
 
@@ -646,4 +667,6 @@ void fl_engine_stats(struct fl_engine *eng, struct fl_engine_stats *out)
 	out->actions_completed = atomic_load_explicit(&eng->st_completed, memory_order_relaxed);
 	out->parked_takes = atomic_load_explicit(&eng->st_parked, memory_order_relaxed);
 	out->renders_deferred = atomic_load_explicit(&eng->st_deferred, memory_order_relaxed);
+	out->leases_expired = atomic_load_explicit(&eng->st_leases_expired, memory_order_relaxed);
+	out->lease_fatal = atomic_load_explicit(&eng->st_lease_fatal, memory_order_relaxed);
 }

@@ -47,6 +47,8 @@ struct fl_engine_config {
 	int render_inline_ms;             /* longer than this on the writer: render on a render thread, default 2;
 					     0 = every step with a candidate renders on a render thread */
 	int render_threads;               /* threads rendering templates off the writer, default 2 */
+	int64_t lease_sec;                /* lease of a taken action whose command declares none; 0 = no lease */
+	int64_t max_attempts;             /* takes of an action before its lease ending makes it FATAL, default 3 */
 };
 
 /* Fill in every default. */
@@ -109,7 +111,8 @@ int fl_engine_event_post(struct fl_engine *eng, const char *pack_id, json_t *eve
  * Take the oldest NEW action for the pack (name + label subset, optional
  * command name filter, NULL = any).  Waits up to wait_ms (clamped to the
  * configured maximum; 0 = do not wait) for one to be created.
- * res->body = {"id","command","input","attempt"} or NULL when none (204).
+ * res->body = {"id","command","input","attempt","leaseUntil"} (leaseUntil in
+ * ns, 0 without a lease) or NULL when none (204).
  * FL_ENOTFOUND when the pack is unknown.
  */
 int fl_engine_action_take(struct fl_engine *eng, const char *pack_id, const char *command_name, int wait_ms,
@@ -122,9 +125,29 @@ int fl_engine_action_take(struct fl_engine *eng, const char *pack_id, const char
 int fl_engine_action_release(struct fl_engine *eng, const char *action_id, int64_t attempt);
 
 /*
+ * Leases.  A take of a command with a lease (declared by the taker's pack as
+ * "leaseSeconds", else cfg.lease_sec; none when both are 0) holds the action
+ * until the lease ends.  A heartbeat extends it; when it ends without a
+ * result the action goes back to NEW (and to a waiting take at once) with
+ * its state entry saying why, until "maxAttempts" takes (cfg.max_attempts)
+ * have been used: then it becomes FATAL with a result saying so, which runs
+ * the flow as a FATAL result from the pack would.
+ *
+ * Heartbeat: res->body = {"leaseUntil": <ns>, "attempt": n}.  FL_ENOTFOUND
+ * (pack or action), FL_EFORBIDDEN (another pack's action), FL_ECONFLICT (the
+ * action is not PENDING, or another attempt holds it now).
+ */
+int fl_engine_action_heartbeat(struct fl_engine *eng, const char *pack_id, const char *action_id, int64_t attempt,
+			       fl_engine_done_fn cb, void *payload);
+
+/*
  * Complete an action with a result event (body borrowed).  FL_ENOTFOUND
  * (pack or action), FL_EFORBIDDEN (action belongs to another pack),
  * FL_ECONFLICT (action not PENDING, or attempt stale; attempt < 0 = unchecked).
+ * A result from an attempt that no longer holds the action is recorded in
+ * the action's audit ("refused") and answered FL_ECONFLICT; the same result
+ * posted again for the attempt that completed the action is FL_OK and
+ * changes nothing.
  */
 int fl_engine_action_result(struct fl_engine *eng, const char *pack_id, const char *action_id, int64_t attempt,
 			    json_t *event, fl_engine_done_fn cb, void *payload);
@@ -199,6 +222,8 @@ struct fl_engine_stats {
 	uint64_t commits, jobs, events, actions_created, actions_taken, actions_completed;
 	uint64_t parked_takes;
 	uint64_t renders_deferred; /* jobs whose templates were rendered off the writer */
+	uint64_t leases_expired;   /* leases that ended without a result (redelivered or FATAL) */
+	uint64_t lease_fatal;      /* actions made FATAL after their last attempt */
 };
 void fl_engine_stats(struct fl_engine *eng, struct fl_engine_stats *out);
 

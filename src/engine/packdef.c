@@ -190,6 +190,15 @@ static int parse_links(json_t **out, const json_t *v, const char *field, bool re
 	return FL_OK;
 }
 
+/* Optional lease settings of a command (not sent by the original clients). */
+static const struct {
+	const char *name;
+	int64_t min, max;
+} lease_fields[] = {
+	{ "leaseSeconds", 1, FL_PACKDEF_MAX_LEASE_SEC },
+	{ "maxAttempts", 1, FL_PACKDEF_MAX_ATTEMPTS },
+};
+
 static int parse_commands(json_t **out, const json_t *v, struct fl_error *err)
 {
 	char path[160];
@@ -246,6 +255,21 @@ static int parse_commands(json_t **out, const json_t *v, struct fl_error *err)
 		if (links)
 			json_object_set_new(o, "links", links);
 		json_array_append_new(*out, o);
+		/* flyte's additions: how actions of this command are leased */
+		for (size_t k = 0; k < FL_ARRAY_LEN(lease_fields); k++) {
+			json_t *f = json_object_get(c, lease_fields[k].name);
+			if (!f || json_is_null(f))
+				continue;
+			snprintf(path, sizeof(path), "commands[%zu].%s", i, lease_fields[k].name);
+			if (!json_is_integer(f) || json_integer_value(f) < lease_fields[k].min ||
+			    json_integer_value(f) > lease_fields[k].max) {
+				char why[80];
+				snprintf(why, sizeof(why), "must be an integer from %" PRId64 " to %" PRId64,
+					 lease_fields[k].min, lease_fields[k].max);
+				return bad(err, path, why);
+			}
+			json_object_set(o, lease_fields[k].name, f);
+		}
 	}
 	return FL_OK;
 }
@@ -381,6 +405,9 @@ json_t *fl_packdef_to_json(const char *id, const json_t *def, int64_t last_seen,
 			json_t *x = json_object(), *e = json_object_get(c, "events");
 			json_object_set(x, "name", json_object_get(c, "name"));
 			json_object_set_new(x, "events", e ? json_deep_copy(e) : json_null());
+			for (size_t k = 0; k < FL_ARRAY_LEN(lease_fields); k++)
+				if (json_object_get(c, lease_fields[k].name))
+					json_object_set(x, lease_fields[k].name, json_object_get(c, lease_fields[k].name));
 			json_array_append_new(arr, x);
 		}
 		json_object_set_new(o, "commands", arr);
@@ -392,4 +419,22 @@ json_t *fl_packdef_to_json(const char *id, const json_t *def, int64_t last_seen,
 	json_object_set_new(o, "links", json_is_array(links) ? json_deep_copy(links) : json_array());
 	add_seen(o, last_seen, now);
 	return o;
+}
+
+void fl_packdef_command_lease(const json_t *commands, const char *command, int64_t *lease_sec, int64_t *max_attempts)
+{
+	size_t i;
+	json_t *c;
+
+	json_array_foreach ((json_t *)commands, i, c) {
+		json_t *v;
+		if (!command || !json_is_string(json_object_get(c, "name")) ||
+		    strcmp(json_string_value(json_object_get(c, "name")), command) != 0)
+			continue;
+		if ((v = json_object_get(c, "leaseSeconds")) && json_is_integer(v))
+			*lease_sec = json_integer_value(v);
+		if ((v = json_object_get(c, "maxAttempts")) && json_is_integer(v))
+			*max_attempts = json_integer_value(v);
+		return;
+	}
 }

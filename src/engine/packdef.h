@@ -23,7 +23,8 @@ struct fl_packdef {
 
 /*
  * Validate a registration body (borrowed) and build the normalised
- * definition: {"name","labels"?,"commands"?:[{"name","events","links"?}],
+ * definition: {"name","labels"?,"commands"?:[{"name","events","links"?,
+ * "leaseSeconds"?,"maxAttempts"?}],
  * "events"?:[{"name","links"?}],"links"?:[{"href","rel"?}]}.  FL_EINVALID
  * with a message naming the field, or for a reserved pack-level link rel
  * (self, up, or ending in /actionResult, /takeAction, /event).
@@ -46,6 +47,18 @@ json_t *fl_packdef_to_json(const char *id, const json_t *def, int64_t last_seen,
 /* The list shape {"id","name","labels"?,"lastSeen","status"}.  New reference. */
 json_t *fl_packdef_summary_json(const char *id, const char *name, const json_t *labels, int64_t last_seen,
 				int64_t now);
+
+/* Bounds of a command's optional "leaseSeconds" (one year) and "maxAttempts". */
+#define FL_PACKDEF_MAX_LEASE_SEC INT64_C(31536000)
+#define FL_PACKDEF_MAX_ATTEMPTS INT64_C(1000)
+
+/*
+ * The lease settings a pack declared for `command` in its definition's
+ * "commands" array (borrowed, may be NULL): *lease_sec and *max_attempts are
+ * set only when declared, so callers preset the server defaults.
+ */
+void fl_packdef_command_lease(const json_t *commands, const char *command, int64_t *lease_sec,
+			      int64_t *max_attempts);
 
 /* True when every key of `required` maps to an equal string in `have` (NULLs are empty). */
 bool fl_packdef_labels_subset(const json_t *required, const json_t *have);

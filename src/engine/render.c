@@ -76,7 +76,7 @@ static void *render_main(void *arg)
 		if (!job)
 			return NULL; /* stopping with nothing queued */
 		render_job(eng, job);
-		fl_engine__resubmit(eng, job);
+		fl_engine__resubmit(eng, job, true);
 	}
 }
 

@@ -98,7 +98,7 @@ int fl_engine__submit(struct fl_engine *eng, struct fl_engine_job *job)
 	return FL_OK;
 }
 
-void fl_engine__resubmit(struct fl_engine *eng, struct fl_engine_job *job)
+void fl_engine__resubmit(struct fl_engine *eng, struct fl_engine_job *job, bool from_render)
 {
 	job->next = NULL;
 	pthread_mutex_lock(&eng->mu);
@@ -107,7 +107,8 @@ void fl_engine__resubmit(struct fl_engine *eng, struct fl_engine_job *job)
 	else
 		eng->qhead = job;
 	eng->qtail = job;
-	eng->deferred--;
+	if (from_render)
+		eng->deferred--;
 	pthread_cond_signal(&eng->cond);
 	pthread_mutex_unlock(&eng->mu);
 }
@@ -155,6 +156,7 @@ static void pack_free(void *p)
 	free(pk->id);
 	free(pk->name);
 	json_decref(pk->labels);
+	json_decref(pk->commands);
 	free(pk);
 }
 
@@ -222,7 +224,7 @@ static int flush_last_seen(struct fl_engine *eng, bool force, struct fl_error *e
 
 /* ------------------------------------------------------ take queues */
 
-/* {"id","command","input","attempt"} of a claimed action. */
+/* {"id","command","input","attempt","leaseUntil"} of a claimed action. */
 static json_t *take_body(const struct fl_store_action *a)
 {
 	json_t *o = json_object(), *in = json_loads(a->input ? a->input : "null", JSON_DECODE_ANY, NULL);
@@ -231,7 +233,56 @@ static json_t *take_body(const struct fl_store_action *a)
 	json_object_set_new(o, "command", json_string(a->name));
 	json_object_set_new(o, "input", in ? in : json_null());
 	json_object_set_new(o, "attempt", json_integer(a->attempt));
+	json_object_set_new(o, "leaseUntil", json_integer(a->lease_until));
 	return o;
+}
+
+/* ------------------------------------------------------------ leases */
+
+/*
+ * The lease end (wall ns, 0 = none) of a take of `command` by pack p, and
+ * the number of takes allowed: the pack's declaration, else the defaults.
+ */
+static int64_t lease_for(const struct fl_engine *eng, const struct fl_engine_pack *p, const char *command,
+			 int64_t now, int64_t *max_attempts)
+{
+	int64_t sec = eng->cfg.lease_sec, att = eng->cfg.max_attempts;
+
+	if (p)
+		fl_packdef_command_lease(p->commands, command, &sec, &att);
+	if (max_attempts)
+		*max_attempts = att;
+	return sec > 0 ? now + sec * FL_NS_PER_SEC : 0;
+}
+
+/* Wake the writer when this lease (wall ns) ends, unless it wakes earlier anyway. */
+static void lease_watch(struct fl_engine *eng, int64_t lease_until, int64_t now)
+{
+	int64_t due;
+
+	if (!lease_until)
+		return;
+	due = fl_time_mono_ns() + FL_MAX(lease_until - now, 0);
+	if (!eng->lease_due || due < eng->lease_due)
+		eng->lease_due = due;
+}
+
+/* Claim a queued action for pack p; fills *a. */
+static int claim_for(struct fl_engine *eng, const struct fl_engine_pack *p, const struct fl_engine_qent *e,
+		     struct fl_store_action *a, struct fl_error *err)
+{
+	int64_t now = fl_time_now_ns();
+	struct fl_store_claim c = {
+		.action_id = e->id,
+		.taker = p ? p->id : NULL,
+		.now = now,
+		.lease_until = lease_for(eng, p, e->name, now, NULL),
+	};
+	int rc = fl_store_action_claim(eng->wst, a, &c, err);
+
+	if (!rc)
+		lease_watch(eng, c.lease_until, now);
+	return rc;
 }
 
 static void unpark(struct fl_engine *eng, struct fl_engine_job *w)
@@ -320,14 +371,13 @@ static void dispatch(struct fl_engine *eng, struct fl_engine_qent *e)
 	struct fl_engine_job *w;
 
 	for (w = q->whead; w; w = w->wnext) {
-		struct fl_store_claim c = { .action_id = e->id, .now = fl_time_now_ns() };
 		struct fl_store_action a;
 		struct fl_error err = FL_ERROR_INIT;
 		int rc;
 
 		if (!waiter_wants(w, e))
 			continue;
-		rc = fl_store_action_claim(eng->wst, &a, &c, &err);
+		rc = claim_for(eng, fl_strmap_gets(eng->packs, w->key), e, &a, &err);
 		if (rc == FL_ENOTFOUND) {
 			fl_engine__qent_free(e);
 			return;
@@ -361,9 +411,14 @@ static void dispatch_fresh(struct fl_engine *eng)
 	}
 }
 
+static void discard_lease_fatal(struct fl_engine *eng);
+
+/* Forget what a job that is being rolled back created in memory. */
 static void discard_fresh(struct fl_engine *eng)
 {
 	struct fl_engine_qent *e = eng->fresh_head, *nx;
+
+	discard_lease_fatal(eng);
 
 	eng->fresh_head = eng->fresh_tail = NULL;
 	for (; e; e = nx) {
@@ -456,6 +511,7 @@ static int run_pack_register(struct fl_engine *eng, struct fl_engine_job *job)
 	p->id = fl_xstrdup(pd->id);
 	p->name = fl_xstrdup(pd->name);
 	p->labels = json_incref(pd->labels);
+	p->commands = json_incref(json_object_get(pd->def, "commands"));
 	p->last_seen = p->flushed = now;
 	pthread_mutex_lock(&eng->packs_mu);
 	old = fl_strmap_set(eng->packs, p->id, strlen(p->id), p);
@@ -535,9 +591,8 @@ static int run_take(struct fl_engine *eng, struct fl_engine_job *job)
 	if (!p)
 		return FL_ENOTFOUND;
 	while ((e = fl_engine__queue_find(eng, p->name, p->labels, job->command)) != NULL) {
-		struct fl_store_claim c = { .action_id = e->id, .now = fl_time_now_ns() };
 		struct fl_store_action a;
-		int rc = fl_store_action_claim(eng->wst, &a, &c, &job->res.err);
+		int rc = claim_for(eng, p, e, &a, &job->res.err);
 
 		if (rc == FL_ENOTFOUND) {
 			/* expired or otherwise gone: drop it and look further */
@@ -564,7 +619,8 @@ static int run_release(struct fl_engine *eng, struct fl_engine_job *job)
 {
 	struct fl_store_action a;
 	struct fl_engine_qent *e;
-	int rc = fl_store_action_requeue(eng->wst, &a, job->action, job->attempt, fl_time_now_ns(), &job->res.err);
+	int rc = fl_store_action_requeue(eng->wst, &a, job->action, job->attempt, fl_time_now_ns(), "undelivered",
+					 &job->res.err);
 
 	if (rc) {
 		FL_LOG_D(NULL, "action '%s' not released: %s", job->action, job->res.err.msg);
@@ -580,14 +636,150 @@ static int run_release(struct fl_engine *eng, struct fl_engine_job *job)
 	return FL_OK;
 }
 
+/* The action exists, is not expired, and belongs to pack p (name and a label subset). */
+static int owned_action(struct fl_engine *eng, const struct fl_engine_pack *p, const char *id,
+			struct fl_store_action *a, struct fl_error *err)
+{
+	json_t *labels;
+	bool mine;
+	int rc = fl_store_action_get(eng->wst, a, id, err);
+
+	if (!rc && a->expired)
+		rc = fl_error_set(err, FL_ENOTFOUND, "action '%s' not found", id);
+	if (rc)
+		return rc;
+	labels = a->pack_labels ? json_loads(a->pack_labels, 0, NULL) : NULL;
+	mine = strcmp(p->name, a->pack_name) == 0 && fl_packdef_labels_subset(labels, p->labels);
+	json_decref(labels);
+	if (!mine)
+		return fl_error_set(err, FL_EFORBIDDEN, "pack '%s' may not complete action '%s' of pack '%s'", p->id,
+				    a->id, a->pack_name);
+	return FL_OK;
+}
+
+/* The result event posted now is the one the action was completed with. */
+static bool same_result(const struct fl_store_action *a, const struct fl_engine_event_in *ev)
+{
+	json_t *r = a->result ? json_loads(a->result, 0, NULL) : NULL, *payload;
+	const char *name = json_string_value(json_object_get(r, "event"));
+	bool same;
+
+	payload = json_object_get(r, "payload");
+	same = name && strcmp(name, ev->name ? ev->name : "") == 0 &&
+	       json_equal(payload ? payload : json_null(), ev->payload ? ev->payload : json_null());
+	json_decref(r);
+	return same;
+}
+
+/* Complete the action with the job's event and run what follows from it (§c.2a, §c.2b). */
+static int finish_action(struct fl_engine *eng, struct fl_engine_job *job, struct fl_engine_event *ev,
+			 const struct fl_store_action *a)
+{
+	int state = strcmp(job->ev.name, "FATAL") == 0 ? FL_ACTION_FATAL : FL_ACTION_SUCCESS;
+	int rc = fl_store_action_complete(eng->wst, a->id, a->attempt, state, fl_time_now_ns(),
+					  fl_engine__event_json(ev), &job->res.err);
+
+	if (rc)
+		return rc;
+	/* the result is a new event for every flow (§c.2a), then continues its own execution (§c.2b) */
+	rc = fl_engine__trigger(eng, ev, &job->res.err);
+	if (!rc)
+		rc = fl_engine__continue(eng, a, ev, &job->res.err);
+	if (!rc && job->rmode != FL_RMODE_PLAN)
+		atomic_fetch_add_explicit(&eng->st_completed, 1, memory_order_relaxed);
+	return rc;
+}
+
+/*
+ * A result that does not belong to the attempt holding the action: repeated
+ * (the same result for the attempt that completed it: nothing to do), or
+ * refused (recorded in the action's audit, answered 409 after the commit).
+ */
+static int stale_result(struct fl_engine *eng, struct fl_engine_job *job, const struct fl_store_action *a)
+{
+	char why[200];
+	int rc;
+
+	if (a->state >= FL_ACTION_SUCCESS && (job->attempt < 0 || job->attempt == a->attempt) &&
+	    same_result(a, &job->ev))
+		return FL_OK; /* a client posting its result again: applied once, 202 again */
+	if (a->state == FL_ACTION_PENDING)
+		snprintf(why, sizeof(why), "attempt %" PRId64 " no longer holds the action (attempt %" PRId64 " does)",
+			 job->attempt, a->attempt);
+	else if (a->state == FL_ACTION_NEW)
+		snprintf(why, sizeof(why), "the lease of attempt %" PRId64 " ended; the action is waiting to be taken again",
+			 a->attempt);
+	else
+		snprintf(why, sizeof(why), "the action is already %s", fl_store_state_name(a->state));
+	rc = fl_store_action_refuse(eng->wst, a->id, job->attempt, job->ev.name, fl_time_now_ns(), why, &job->res.err);
+	if (rc)
+		return rc;
+	FL_LOG_I(NULL, "result '%s' for action '%s' refused: %s", job->ev.name ? job->ev.name : "", a->id, why);
+	job->answer = fl_error_set(&job->res.err, FL_ECONFLICT, "result refused: %s", why);
+	return FL_OK;
+}
+
+/* The pack a result the engine posts itself comes from: the last taker, else one made from the action. */
+static const struct fl_engine_pack *system_pack(struct fl_engine *eng, const struct fl_store_action *a,
+						struct fl_engine_pack *tmp)
+{
+	const struct fl_engine_pack *p = a->taken_by ? fl_strmap_gets(eng->packs, a->taken_by) : NULL;
+	json_t *labels;
+
+	if (p)
+		return p;
+	labels = a->pack_labels ? json_loads(a->pack_labels, 0, NULL) : NULL;
+	tmp->id = a->taken_by ? a->taken_by : a->pack_name;
+	tmp->name = a->pack_name;
+	tmp->labels = json_is_object(labels) ? labels : json_object();
+	if (tmp->labels != labels)
+		json_decref(labels);
+	return tmp;
+}
+
+/* The FATAL result after the last lease ran out, unless a result or a heartbeat came first. */
+static int run_system_result(struct fl_engine *eng, struct fl_engine_job *job)
+{
+	struct fl_store_action a = { 0 };
+	struct fl_engine_pack tmp = { 0 };
+	struct fl_engine_event ev = { 0 };
+	const struct fl_engine_pack *p;
+	int rc;
+
+	fl_strmap_remove(eng->failing, job->action, strlen(job->action));
+	rc = fl_store_action_get(eng->wst, &a, job->action, &job->res.err);
+	if (rc || a.expired || a.state != FL_ACTION_PENDING || a.attempt != job->attempt ||
+	    a.lease_until != job->lease_expected) {
+		fl_error_clear(&job->res.err);
+		fl_store_action_release(&a);
+		return FL_OK; /* it moved on meanwhile */
+	}
+	p = system_pack(eng, &a, &tmp);
+	rc = job_event(&ev, job, p);
+	if (!rc)
+		rc = finish_action(eng, job, &ev, &a);
+	if (!rc && job->rmode != FL_RMODE_PLAN) {
+		atomic_fetch_add_explicit(&eng->st_lease_fatal, 1, memory_order_relaxed);
+		FL_LOG_W(NULL, "action '%s' (%s/%s) failed: no result after %" PRId64 " attempts", a.id, a.pack_name,
+			 a.name, a.attempt);
+	}
+	fl_engine__event_release(&ev);
+	if (p == &tmp)
+		json_decref(tmp.labels);
+	fl_store_action_release(&a);
+	return rc;
+}
+
 static int run_result(struct fl_engine *eng, struct fl_engine_job *job)
 {
-	struct fl_engine_pack *p = pack_seen(eng, job->key, &job->res.err);
+	struct fl_engine_pack *p;
 	struct fl_store_action a = { 0 };
 	struct fl_engine_event ev = { 0 };
-	json_t *labels = NULL;
-	int rc, state;
+	int rc;
 
+	if (job->system)
+		return run_system_result(eng, job);
+	p = pack_seen(eng, job->key, &job->res.err);
 	if (!p)
 		return FL_ENOTFOUND;
 	if (job->ev.parse_err.code) {
@@ -596,42 +788,49 @@ static int run_result(struct fl_engine *eng, struct fl_engine_job *job)
 	}
 	rc = job_event(&ev, job, p);
 	if (!rc)
-		rc = fl_store_action_get(eng->wst, &a, job->action, &job->res.err);
-	if (!rc && a.expired)
-		rc = fl_error_set(&job->res.err, FL_ENOTFOUND, "action '%s' not found", job->action);
+		rc = owned_action(eng, p, job->action, &a, &job->res.err);
 	if (rc)
 		goto out;
-	labels = a.pack_labels ? json_loads(a.pack_labels, 0, NULL) : NULL;
-	if (strcmp(p->name, a.pack_name) != 0 || !fl_packdef_labels_subset(labels, p->labels)) {
-		rc = fl_error_set(&job->res.err, FL_EFORBIDDEN, "pack '%s' may not complete action '%s' of pack '%s'",
-				  p->id, a.id, a.pack_name);
-		goto out;
-	}
-	if (a.state != FL_ACTION_PENDING) {
-		rc = fl_error_set(&job->res.err, FL_ECONFLICT, "action '%s' is not in PENDING state (it is %s)", a.id,
-				  fl_store_state_name(a.state));
-		goto out;
-	}
-	if (job->attempt >= 0 && job->attempt != a.attempt) {
-		rc = fl_error_set(&job->res.err, FL_ECONFLICT,
-				  "attempt %" PRId64 " of action '%s' is stale (current %" PRId64 ")", job->attempt,
-				  a.id, a.attempt);
-		goto out;
-	}
-	state = strcmp(job->ev.name, "FATAL") == 0 ? FL_ACTION_FATAL : FL_ACTION_SUCCESS;
-	rc = fl_store_action_complete(eng->wst, a.id, a.attempt, state, fl_time_now_ns(), fl_engine__event_json(&ev),
-				      &job->res.err);
-	if (rc)
-		goto out;
-	/* the result is a new event for every flow (§c.2a), then continues its own execution (§c.2b) */
-	rc = fl_engine__trigger(eng, &ev, &job->res.err);
-	if (!rc)
-		rc = fl_engine__continue(eng, &a, &ev, &job->res.err);
-	if (!rc && job->rmode != FL_RMODE_PLAN)
-		atomic_fetch_add_explicit(&eng->st_completed, 1, memory_order_relaxed);
+	if (a.state != FL_ACTION_PENDING || (job->attempt >= 0 && job->attempt != a.attempt))
+		rc = stale_result(eng, job, &a);
+	else
+		rc = finish_action(eng, job, &ev, &a);
 out:
-	json_decref(labels);
 	fl_engine__event_release(&ev);
+	fl_store_action_release(&a);
+	return rc;
+}
+
+static int run_heartbeat(struct fl_engine *eng, struct fl_engine_job *job)
+{
+	struct fl_engine_pack *p = pack_seen(eng, job->key, &job->res.err);
+	struct fl_store_action a = { 0 };
+	int64_t now = fl_time_now_ns(), lease;
+	int rc;
+
+	if (!p)
+		return FL_ENOTFOUND;
+	rc = owned_action(eng, p, job->action, &a, &job->res.err);
+	if (rc)
+		goto out;
+	if (a.state != FL_ACTION_PENDING || (job->attempt >= 0 && job->attempt != a.attempt)) {
+		rc = a.state != FL_ACTION_PENDING
+			     ? fl_error_set(&job->res.err, FL_ECONFLICT, "action '%s' is not in PENDING state (it is %s)",
+					    a.id, fl_store_state_name(a.state))
+			     : fl_error_set(&job->res.err, FL_ECONFLICT,
+					    "attempt %" PRId64 " no longer holds action '%s' (attempt %" PRId64 " does)",
+					    job->attempt, a.id, a.attempt);
+		goto out;
+	}
+	lease = lease_for(eng, p, a.name, now, NULL);
+	if (lease) {
+		rc = fl_store_action_extend(eng->wst, a.id, a.attempt, lease, &job->res.err);
+		if (rc)
+			goto out;
+		lease_watch(eng, lease, now);
+	}
+	job->res.body = json_pack("{s:I,s:I}", "leaseUntil", (json_int_t)lease, "attempt", (json_int_t)a.attempt);
+out:
 	fl_store_action_release(&a);
 	return rc;
 }
@@ -843,6 +1042,149 @@ static void apply_dead_packs(struct fl_engine *eng, struct fl_engine_job *job)
 	ids_free(&eng->dead_ids);
 }
 
+/* ------------------------------------------------------- lease ends */
+
+#define LEASE_CHUNK 256                      /* ended leases handled per lease job */
+#define LEASE_RETRY_NS (100 * FL_NS_PER_MS) /* when only queued FATAL results are left */
+
+struct lease_row {
+	char *id, *name, *taken_by;
+	int64_t attempt, lease_until;
+};
+
+struct lease_rows {
+	struct lease_row *v;
+	size_t n, cap;
+};
+
+static int note_lease(const struct fl_store_action *a, void *payload)
+{
+	struct lease_rows *l = payload;
+
+	FL_GROW(l->v, l->cap, l->n + 1);
+	l->v[l->n++] = (struct lease_row){ fl_xstrdup(a->id), fl_xstrdup(a->name),
+					   a->taken_by ? fl_xstrdup(a->taken_by) : NULL, a->attempt, a->lease_until };
+	return 0;
+}
+
+static void lease_rows_free(struct lease_rows *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].id);
+		free(l->v[i].name);
+		free(l->v[i].taken_by);
+	}
+	free(l->v);
+}
+
+/* The FATAL result of an action whose last lease ended, posted by the engine itself. */
+static struct fl_engine_job *lease_fatal_job(const struct lease_row *r, int64_t max_attempts)
+{
+	struct fl_engine_job *j = fl_engine__job_new(FL_JOB_RESULT, NULL, NULL);
+	json_t *body = json_pack("{s:s,s:{s:s,s:I,s:I}}", "event", "FATAL", "payload", "error",
+				 "no result before the lease ended, after the last attempt", "attempts",
+				 (json_int_t)r->attempt, "maxAttempts", (json_int_t)max_attempts);
+
+	j->system = true;
+	j->action = fl_xstrdup(r->id);
+	j->attempt = r->attempt;
+	j->lease_expected = r->lease_until;
+	fl_engine__event_parse(&j->ev, body);
+	json_decref(body);
+	return j;
+}
+
+/*
+ * Leases that ended: back to NEW (and to a waiting take) while attempts
+ * are left, else a FATAL result is queued (run as a result job, so the
+ * flow reacts as to a pack's FATAL).  Bounded by LEASE_CHUNK; the next
+ * lease end re-arms the job.
+ */
+static int run_leases(struct fl_engine *eng, struct fl_engine_job *job)
+{
+	struct lease_rows l = { 0 };
+	int64_t now = fl_time_now_ns(), next = 0;
+	bool waiting = false;
+	int rc;
+
+	(void)job;
+	rc = fl_store_action_lease_expired(eng->wst, now, LEASE_CHUNK, note_lease, &l, &job->res.err);
+	for (size_t i = 0; i < l.n && !rc; i++) {
+		const struct lease_row *r = &l.v[i];
+		const struct fl_engine_pack *p = r->taken_by ? fl_strmap_gets(eng->packs, r->taken_by) : NULL;
+		struct fl_store_action a;
+		int64_t max_attempts;
+
+		if (fl_strmap_gets(eng->failing, r->id)) {
+			waiting = true;
+			continue;
+		}
+		lease_for(eng, p, r->name, now, &max_attempts);
+		atomic_fetch_add_explicit(&eng->st_leases_expired, 1, memory_order_relaxed);
+		if (r->attempt >= max_attempts) {
+			struct fl_engine_job *f = lease_fatal_job(r, max_attempts);
+			f->next = eng->lease_fatal;
+			eng->lease_fatal = f;
+			waiting = true;
+			continue;
+		}
+		rc = fl_store_action_requeue(eng->wst, &a, r->id, r->attempt, now, "lease expired", &job->res.err);
+		if (rc == FL_ECONFLICT || rc == FL_ENOTFOUND) {
+			rc = FL_OK; /* completed or expired meanwhile */
+			fl_error_clear(&job->res.err);
+			continue;
+		}
+		if (rc)
+			break;
+		FL_LOG_I(NULL, "lease of action '%s' (%s/%s, attempt %" PRId64 ") ended without a result; taken again",
+			 a.id, a.pack_name, a.name, a.attempt);
+		{
+			struct fl_engine_qent *e = fl_engine__qent_from_row(&a);
+			if (eng->fresh_tail)
+				eng->fresh_tail->next = e;
+			else
+				eng->fresh_head = e;
+			eng->fresh_tail = e;
+		}
+		fl_store_action_release(&a);
+	}
+	if (!rc)
+		rc = fl_store_action_lease_next(eng->wst, &next, &job->res.err);
+	if (!rc) {
+		eng->lease_due = 0;
+		lease_watch(eng, next, now);
+		if (l.n == LEASE_CHUNK || (waiting && eng->lease_due && eng->lease_due <= fl_time_mono_ns()))
+			eng->lease_due = fl_time_mono_ns() + (l.n == LEASE_CHUNK ? 0 : LEASE_RETRY_NS);
+	}
+	lease_rows_free(&l);
+	return rc;
+}
+
+/* Queue the FATAL results the lease job decided, once it is part of the batch. */
+static void apply_leases(struct fl_engine *eng, struct fl_engine_job *job)
+{
+	struct fl_engine_job *f = eng->lease_fatal, *nx;
+
+	(void)job;
+	eng->lease_fatal = NULL;
+	for (; f; f = nx) {
+		nx = f->next;
+		fl_strmap_set(eng->failing, f->action, strlen(f->action), f);
+		fl_engine__resubmit(eng, f, false);
+	}
+}
+
+static void discard_lease_fatal(struct fl_engine *eng)
+{
+	struct fl_engine_job *f = eng->lease_fatal, *nx;
+
+	eng->lease_fatal = NULL;
+	for (; f; f = nx) {
+		nx = f->next;
+		fl_engine__job_free(f);
+	}
+}
+
 struct job_type {
 	const char *name;
 	int (*run)(struct fl_engine *eng, struct fl_engine_job *job);
@@ -865,6 +1207,8 @@ static const struct job_type job_types[FL_JOB__COUNT] = {
 	[FL_JOB_DS_DELETE] = { "datastore delete", run_ds_delete, NULL, false },
 	[FL_JOB_EXPIRE] = { "expire", run_expire, apply_expire, false },
 	[FL_JOB_DEAD_PACKS] = { "dead packs", run_dead_packs, apply_dead_packs, false },
+	[FL_JOB_HEARTBEAT] = { "heartbeat", run_heartbeat, NULL, false },
+	[FL_JOB_LEASES] = { "lease ends", run_leases, apply_leases, false },
 };
 
 /* ----------------------------------------------------------- reload */
@@ -878,6 +1222,7 @@ static int load_pack_cb(const struct fl_store_pack *sp, void *payload)
 	p->id = fl_xstrdup(sp->id);
 	p->name = fl_xstrdup(sp->name);
 	p->labels = json_is_object(labels) ? json_incref(labels) : json_object();
+	p->commands = json_incref(json_object_get(def, "commands"));
 	p->last_seen = p->flushed = sp->last_seen;
 	json_decref(def);
 	pack_free(fl_strmap_set(m, p->id, strlen(p->id), p));
@@ -938,12 +1283,23 @@ int fl_engine__reload(struct fl_engine *eng, struct fl_error *err)
 		return rc;
 
 	fl_engine__queues_clear(eng);
-	return fl_store_action_load_new(eng->wst, load_new_cb, eng, err);
+	fl_strmap_clear(eng->failing, NULL);
+	rc = fl_store_action_load_new(eng->wst, load_new_cb, eng, err);
+	if (!rc) {
+		int64_t next = 0;
+		rc = fl_store_action_lease_next(eng->wst, &next, err);
+		eng->lease_due = 0;
+		lease_watch(eng, next, fl_time_now_ns());
+	}
+	return rc;
 }
 
 void fl_engine__state_release(struct fl_engine *eng)
 {
 	fl_engine__queues_free(eng);
+	fl_strmap_free(eng->failing, NULL);
+	eng->failing = NULL;
+	discard_lease_fatal(eng);
 	fl_strmap_free(eng->triggers, trig_free);
 	fl_strmap_free(eng->flows, flow_unref_cb);
 	fl_strmap_free(eng->versions, flow_unref_cb);
@@ -972,6 +1328,12 @@ static struct fl_engine_job *add_maintenance(struct fl_engine *eng, struct fl_en
 	if (eng->expire_due && fl_time_mono_ns() >= eng->expire_due) {
 		eng->expire_due = 0; /* re-armed by the job */
 		j = fl_engine__job_new(FL_JOB_EXPIRE, NULL, NULL);
+		j->next = list;
+		list = j;
+	}
+	if (eng->lease_due && fl_time_mono_ns() >= eng->lease_due) {
+		eng->lease_due = 0; /* re-armed by the job and by every take with a lease */
+		j = fl_engine__job_new(FL_JOB_LEASES, NULL, NULL);
 		j->next = list;
 		list = j;
 	}
@@ -1090,7 +1452,7 @@ static void run_job(struct fl_engine *eng, struct fl_engine_job *j, struct fl_er
 		dispatch_fresh(eng);
 		if (rc == FL_ENGINE_PARKED)
 			return; /* answered later */
-		j->res.code = FL_OK;
+		j->res.code = j->answer ? j->answer : FL_OK;
 		j->in_tx = true;
 	} else {
 		j->res.code = rc;
@@ -1195,6 +1557,8 @@ static int64_t next_deadline(struct fl_engine *eng, int64_t now)
 		dl = FL_MIN(dl, eng->flush_due);
 	if (eng->expire_due)
 		dl = FL_MIN(dl, eng->expire_due);
+	if (eng->lease_due)
+		dl = FL_MIN(dl, eng->lease_due);
 	if (eng->dead_due_wall) {
 		int64_t wall = fl_time_now_ns();
 		dl = FL_MIN(dl, now + FL_MAX(eng->dead_due_wall - wall, 0));

@@ -105,6 +105,8 @@ void fl_store_action_release(struct fl_store_action *a)
 	free(a->trigger);
 	free(a->result);
 	free(a->states);
+	free(a->taken_by);
+	free(a->refused);
 	memset(a, 0, sizeof(*a));
 }
 

@@ -29,7 +29,7 @@
 #include "error.h"
 #include "fl-common.h"
 
-#define FL_STORE_ABI_VERSION 1
+#define FL_STORE_ABI_VERSION 2
 
 /* Action states; the numbers are stored, the names are the wire values. */
 enum fl_action_state {
@@ -108,9 +108,11 @@ struct fl_store_action {
 	int state;
 	int64_t state_time;
 	char *states; /* JSON array [{"value":"NEW","time":<ns>}, ...] */
-	int64_t attempt;
+	int64_t attempt;     /* times taken */
 	int64_t lease_until; /* 0 = no lease */
 	bool expired;        /* past the action TTL: kept for the audit only */
+	char *taken_by;      /* pack id of the last take, NULL before the first */
+	char *refused;       /* JSON array of results refused for a stale attempt, NULL when none */
 };
 void fl_store_action_release(struct fl_store_action *a);
 
@@ -124,6 +126,7 @@ struct fl_store_claim {
 	const char *pack_name;   /* required when action_id is NULL */
 	const char *pack_labels; /* taker's labels (JSON object) or NULL for none */
 	const char *command;     /* NULL: any command */
+	const char *taker;       /* pack id of the taker (recorded), may be NULL */
 	int64_t now;
 	int64_t lease_until; /* stored as is; 0 = no lease */
 };
@@ -224,9 +227,30 @@ struct fl_store_ops {
 	/* FL_ENOTFOUND when nothing matched / the action is not NEW (see fl_store_claim). */
 	int (*action_claim)(struct fl_store *st, struct fl_store_action *out, const struct fl_store_claim *q,
 			    struct fl_error *err);
-	/* Undelivered take: PENDING -> NEW when attempt matches; FL_ENOTFOUND, FL_ECONFLICT. */
+	/*
+	 * PENDING -> NEW when attempt matches (an undelivered take, or a lease that
+	 * ended); the NEW state entry records `reason` (NULL: none).
+	 * FL_ENOTFOUND, FL_ECONFLICT.
+	 */
 	int (*action_requeue)(struct fl_store *st, struct fl_store_action *out, const char *id, int64_t attempt,
-			      int64_t now, struct fl_error *err);
+			      int64_t now, const char *reason, struct fl_error *err);
+	/*
+	 * Set the lease end of a PENDING action taken as `attempt` (a heartbeat).
+	 * FL_ENOTFOUND (unknown or expired), FL_ECONFLICT (not PENDING, or another attempt).
+	 */
+	int (*action_extend)(struct fl_store *st, const char *id, int64_t attempt, int64_t lease_until,
+			     struct fl_error *err);
+	/* PENDING actions whose lease ended at or before `before`, earliest first, at most limit. */
+	int (*action_lease_expired)(struct fl_store *st, int64_t before, size_t limit, fl_store_action_fn cb,
+				    void *payload, struct fl_error *err);
+	/* The earliest lease end of a PENDING action; 0 when no lease runs. */
+	int (*action_lease_next)(struct fl_store *st, int64_t *out, struct fl_error *err);
+	/*
+	 * Record in the action's audit a result that was refused because it came
+	 * from an attempt that no longer holds the lease (at most 20 are kept).
+	 */
+	int (*action_refuse)(struct fl_store *st, const char *id, int64_t attempt, const char *event, int64_t now,
+			     const char *reason, struct fl_error *err);
 	/*
 	 * PENDING -> SUCCESS|FATAL with the result event; attempt < 0 skips the
 	 * fence.  FL_ENOTFOUND (unknown or expired), FL_ECONFLICT (not PENDING or
@@ -280,176 +304,310 @@ int fl_store_open(struct fl_store **out, const char *driver, const char *path, u
 /* NULL-tolerant. */
 void fl_store_close(struct fl_store *st);
 
+/* ---------------------------------------------------- fault injection */
+
+/*
+ * Every operation of the vtable (name, class).  Reads are what a query-only
+ * connection may do; writes change the database or end a transaction.
+ */
+enum fl_store_op_class { FL_STORE_READ, FL_STORE_WRITE };
+#define FL_STORE_OPS(X)  \
+	X(MIGRATE, "migrate", FL_STORE_WRITE) \
+	X(SCHEMA_VERSION, "schema_version", FL_STORE_READ) \
+	X(PING, "ping", FL_STORE_READ) \
+	X(MAINTAIN, "maintain", FL_STORE_WRITE) \
+	X(BEGIN, "begin", FL_STORE_READ) \
+	X(COMMIT, "commit", FL_STORE_WRITE) \
+	X(ROLLBACK, "rollback", FL_STORE_READ) \
+	X(SAVEPOINT, "savepoint", FL_STORE_WRITE) \
+	X(SAVEPOINT_RELEASE, "savepoint_release", FL_STORE_WRITE) \
+	X(SAVEPOINT_ROLLBACK, "savepoint_rollback", FL_STORE_WRITE) \
+	X(PACK_UPSERT, "pack_upsert", FL_STORE_WRITE) \
+	X(PACK_GET, "pack_get", FL_STORE_READ) \
+	X(PACK_LIST, "pack_list", FL_STORE_READ) \
+	X(PACK_DELETE, "pack_delete", FL_STORE_WRITE) \
+	X(PACK_TOUCH, "pack_touch", FL_STORE_WRITE) \
+	X(FLOW_PUT, "flow_put", FL_STORE_WRITE) \
+	X(FLOW_GET, "flow_get", FL_STORE_READ) \
+	X(FLOW_GET_VERSION, "flow_get_version", FL_STORE_READ) \
+	X(FLOW_LIST, "flow_list", FL_STORE_READ) \
+	X(FLOW_DELETE, "flow_delete", FL_STORE_WRITE) \
+	X(ACTION_INSERT, "action_insert", FL_STORE_WRITE) \
+	X(ACTION_CLAIM, "action_claim", FL_STORE_WRITE) \
+	X(ACTION_REQUEUE, "action_requeue", FL_STORE_WRITE) \
+	X(ACTION_EXTEND, "action_extend", FL_STORE_WRITE) \
+	X(ACTION_LEASE_EXPIRED, "action_lease_expired", FL_STORE_READ) \
+	X(ACTION_LEASE_NEXT, "action_lease_next", FL_STORE_READ) \
+	X(ACTION_REFUSE, "action_refuse", FL_STORE_WRITE) \
+	X(ACTION_COMPLETE, "action_complete", FL_STORE_WRITE) \
+	X(ACTION_GET, "action_get", FL_STORE_READ) \
+	X(ACTION_LOAD_NEW, "action_load_new", FL_STORE_READ) \
+	X(EXECUTION_STEPS, "execution_steps", FL_STORE_READ) \
+	X(AUDIT_QUERY, "audit_query", FL_STORE_READ) \
+	X(AUDIT_ACTIONS, "audit_actions", FL_STORE_READ) \
+	X(DS_PUT, "ds_put", FL_STORE_WRITE) \
+	X(DS_GET, "ds_get", FL_STORE_READ) \
+	X(DS_LIST, "ds_list", FL_STORE_READ) \
+	X(DS_DELETE, "ds_delete", FL_STORE_WRITE) \
+	X(EXPIRE_ACTIONS, "expire_actions", FL_STORE_WRITE) \
+	X(EXPIRE_AUDIT, "expire_audit", FL_STORE_WRITE) \
+	X(EXPIRE_FLOW_VERSIONS, "expire_flow_versions", FL_STORE_WRITE)
+
+enum fl_store_op {
+#define FL__STORE_OP_ENUM(op, name, cls) FL_STORE_OP_##op,
+	FL_STORE_OPS(FL__STORE_OP_ENUM)
+#undef FL__STORE_OP_ENUM
+	FL_STORE_OP__COUNT
+};
+
+/*
+ * Builds with -Dfault_injection=true route every wrapper below through
+ * fl_store_fault() (store/fault.c): faults configured by the environment
+ * variable FLYTE_STORE_FAULTS or the file it names, re-read when the file
+ * changes, fail chosen operations with an I/O error or "disk full" before the
+ * driver runs.  Release builds compile the check away.
+ */
+#ifdef FL_FAULT_INJECTION
+int fl_store_fault(enum fl_store_op op, struct fl_error *err);
+#define FL_STORE_FAULT(st, op, err)                                               \
+	do {                                                                     \
+		int fl_fault_rc_ = fl_store_fault(FL_STORE_OP_##op, (err));      \
+		if (fl_fault_rc_)                                               \
+			return fl_fault_rc_;                                     \
+	} while (0)
+#else
+#define FL_STORE_FAULT(st, op, err) ((void)(st))
+#endif
+
 /* ------------------------------------------------------------- wrappers */
 
 static inline int fl_store_migrate(struct fl_store *st, struct fl_error *err)
 {
+	FL_STORE_FAULT(st, MIGRATE, err);
 	return st->ops->migrate(st, err);
 }
 static inline int fl_store_schema_version(struct fl_store *st, int *out, struct fl_error *err)
 {
+	FL_STORE_FAULT(st, SCHEMA_VERSION, err);
 	return st->ops->schema_version(st, out, err);
 }
 static inline int fl_store_ping(struct fl_store *st, struct fl_error *err)
 {
+	FL_STORE_FAULT(st, PING, err);
 	return st->ops->ping(st, err);
 }
 static inline int fl_store_maintain(struct fl_store *st, struct fl_error *err)
 {
+	FL_STORE_FAULT(st, MAINTAIN, err);
 	return st->ops->maintain(st, err);
 }
 static inline int fl_store_begin(struct fl_store *st, struct fl_error *err)
 {
+	FL_STORE_FAULT(st, BEGIN, err);
 	return st->ops->begin(st, err);
 }
 static inline int fl_store_commit(struct fl_store *st, struct fl_error *err)
 {
+	FL_STORE_FAULT(st, COMMIT, err);
 	return st->ops->commit(st, err);
 }
 static inline int fl_store_rollback(struct fl_store *st, struct fl_error *err)
 {
+	FL_STORE_FAULT(st, ROLLBACK, err);
 	return st->ops->rollback(st, err);
 }
 static inline int fl_store_savepoint(struct fl_store *st, struct fl_error *err)
 {
+	FL_STORE_FAULT(st, SAVEPOINT, err);
 	return st->ops->savepoint(st, err);
 }
 static inline int fl_store_savepoint_release(struct fl_store *st, struct fl_error *err)
 {
+	FL_STORE_FAULT(st, SAVEPOINT_RELEASE, err);
 	return st->ops->savepoint_release(st, err);
 }
 static inline int fl_store_savepoint_rollback(struct fl_store *st, struct fl_error *err)
 {
+	FL_STORE_FAULT(st, SAVEPOINT_ROLLBACK, err);
 	return st->ops->savepoint_rollback(st, err);
 }
 
 static inline int fl_store_pack_upsert(struct fl_store *st, bool *created, const struct fl_store_pack *p,
 				       struct fl_error *err)
 {
+	FL_STORE_FAULT(st, PACK_UPSERT, err);
 	return st->ops->pack_upsert(st, created, p, err);
 }
 static inline int fl_store_pack_get(struct fl_store *st, struct fl_store_pack *out, const char *id,
 				    struct fl_error *err)
 {
+	FL_STORE_FAULT(st, PACK_GET, err);
 	return st->ops->pack_get(st, out, id, err);
 }
 static inline int fl_store_pack_list(struct fl_store *st, fl_store_pack_fn cb, void *payload, struct fl_error *err)
 {
+	FL_STORE_FAULT(st, PACK_LIST, err);
 	return st->ops->pack_list(st, cb, payload, err);
 }
 static inline int fl_store_pack_delete(struct fl_store *st, const char *id, struct fl_error *err)
 {
+	FL_STORE_FAULT(st, PACK_DELETE, err);
 	return st->ops->pack_delete(st, id, err);
 }
 static inline int fl_store_pack_touch(struct fl_store *st, const char *id, int64_t last_seen, struct fl_error *err)
 {
+	FL_STORE_FAULT(st, PACK_TOUCH, err);
 	return st->ops->pack_touch(st, id, last_seen, err);
 }
 
 static inline int fl_store_flow_put(struct fl_store *st, bool *created, const struct fl_store_flow *f,
 				    struct fl_error *err)
 {
+	FL_STORE_FAULT(st, FLOW_PUT, err);
 	return st->ops->flow_put(st, created, f, err);
 }
 static inline int fl_store_flow_get(struct fl_store *st, struct fl_store_flow *out, const char *name,
 				    struct fl_error *err)
 {
+	FL_STORE_FAULT(st, FLOW_GET, err);
 	return st->ops->flow_get(st, out, name, err);
 }
 static inline int fl_store_flow_get_version(struct fl_store *st, struct fl_store_flow *out, const char *uuid,
 					    struct fl_error *err)
 {
+	FL_STORE_FAULT(st, FLOW_GET_VERSION, err);
 	return st->ops->flow_get_version(st, out, uuid, err);
 }
 static inline int fl_store_flow_list(struct fl_store *st, bool with_def, fl_store_flow_fn cb, void *payload,
 				     struct fl_error *err)
 {
+	FL_STORE_FAULT(st, FLOW_LIST, err);
 	return st->ops->flow_list(st, with_def, cb, payload, err);
 }
 static inline int fl_store_flow_delete(struct fl_store *st, const char *name, struct fl_error *err)
 {
+	FL_STORE_FAULT(st, FLOW_DELETE, err);
 	return st->ops->flow_delete(st, name, err);
 }
 
 static inline int fl_store_action_insert(struct fl_store *st, int64_t *seq, const struct fl_store_action_new *a,
 					 struct fl_error *err)
 {
+	FL_STORE_FAULT(st, ACTION_INSERT, err);
 	return st->ops->action_insert(st, seq, a, err);
 }
 static inline int fl_store_action_claim(struct fl_store *st, struct fl_store_action *out,
 					const struct fl_store_claim *q, struct fl_error *err)
 {
+	FL_STORE_FAULT(st, ACTION_CLAIM, err);
 	return st->ops->action_claim(st, out, q, err);
 }
 static inline int fl_store_action_requeue(struct fl_store *st, struct fl_store_action *out, const char *id,
-					  int64_t attempt, int64_t now, struct fl_error *err)
+					  int64_t attempt, int64_t now, const char *reason, struct fl_error *err)
 {
-	return st->ops->action_requeue(st, out, id, attempt, now, err);
+	FL_STORE_FAULT(st, ACTION_REQUEUE, err);
+	return st->ops->action_requeue(st, out, id, attempt, now, reason, err);
+}
+static inline int fl_store_action_extend(struct fl_store *st, const char *id, int64_t attempt, int64_t lease_until,
+					 struct fl_error *err)
+{
+	FL_STORE_FAULT(st, ACTION_EXTEND, err);
+	return st->ops->action_extend(st, id, attempt, lease_until, err);
+}
+static inline int fl_store_action_lease_expired(struct fl_store *st, int64_t before, size_t limit,
+						fl_store_action_fn cb, void *payload, struct fl_error *err)
+{
+	FL_STORE_FAULT(st, ACTION_LEASE_EXPIRED, err);
+	return st->ops->action_lease_expired(st, before, limit, cb, payload, err);
+}
+static inline int fl_store_action_lease_next(struct fl_store *st, int64_t *out, struct fl_error *err)
+{
+	FL_STORE_FAULT(st, ACTION_LEASE_NEXT, err);
+	return st->ops->action_lease_next(st, out, err);
+}
+static inline int fl_store_action_refuse(struct fl_store *st, const char *id, int64_t attempt, const char *event,
+					 int64_t now, const char *reason, struct fl_error *err)
+{
+	FL_STORE_FAULT(st, ACTION_REFUSE, err);
+	return st->ops->action_refuse(st, id, attempt, event, now, reason, err);
 }
 static inline int fl_store_action_complete(struct fl_store *st, const char *id, int64_t attempt, int state,
 					   int64_t now, const char *result, struct fl_error *err)
 {
+	FL_STORE_FAULT(st, ACTION_COMPLETE, err);
 	return st->ops->action_complete(st, id, attempt, state, now, result, err);
 }
 static inline int fl_store_action_get(struct fl_store *st, struct fl_store_action *out, const char *id,
 				      struct fl_error *err)
 {
+	FL_STORE_FAULT(st, ACTION_GET, err);
 	return st->ops->action_get(st, out, id, err);
 }
 static inline int fl_store_action_load_new(struct fl_store *st, fl_store_action_fn cb, void *payload,
 					   struct fl_error *err)
 {
+	FL_STORE_FAULT(st, ACTION_LOAD_NEW, err);
 	return st->ops->action_load_new(st, cb, payload, err);
 }
 static inline int fl_store_execution_steps(struct fl_store *st, const char *correlation_id, fl_store_step_fn cb,
 					   void *payload, struct fl_error *err)
 {
+	FL_STORE_FAULT(st, EXECUTION_STEPS, err);
 	return st->ops->execution_steps(st, correlation_id, cb, payload, err);
 }
 
 static inline int fl_store_audit_query(struct fl_store *st, const struct fl_store_audit_query *q,
 				       fl_store_corr_fn cb, void *payload, struct fl_error *err)
 {
+	FL_STORE_FAULT(st, AUDIT_QUERY, err);
 	return st->ops->audit_query(st, q, cb, payload, err);
 }
 static inline int fl_store_audit_actions(struct fl_store *st, const char *correlation_id, fl_store_action_fn cb,
 					 void *payload, struct fl_error *err)
 {
+	FL_STORE_FAULT(st, AUDIT_ACTIONS, err);
 	return st->ops->audit_actions(st, correlation_id, cb, payload, err);
 }
 
 static inline int fl_store_ds_put(struct fl_store *st, bool *created, const struct fl_store_ds_item *it,
 				  struct fl_error *err)
 {
+	FL_STORE_FAULT(st, DS_PUT, err);
 	return st->ops->ds_put(st, created, it, err);
 }
 static inline int fl_store_ds_get(struct fl_store *st, struct fl_store_ds_item *out, const char *key,
 				  struct fl_error *err)
 {
+	FL_STORE_FAULT(st, DS_GET, err);
 	return st->ops->ds_get(st, out, key, err);
 }
 static inline int fl_store_ds_list(struct fl_store *st, fl_store_ds_fn cb, void *payload, struct fl_error *err)
 {
+	FL_STORE_FAULT(st, DS_LIST, err);
 	return st->ops->ds_list(st, cb, payload, err);
 }
 static inline int fl_store_ds_delete(struct fl_store *st, const char *key, struct fl_error *err)
 {
+	FL_STORE_FAULT(st, DS_DELETE, err);
 	return st->ops->ds_delete(st, key, err);
 }
 
 static inline int fl_store_expire_actions(struct fl_store *st, size_t *n, int64_t before, size_t limit,
 					  fl_store_action_fn cb, void *payload, struct fl_error *err)
 {
+	FL_STORE_FAULT(st, EXPIRE_ACTIONS, err);
 	return st->ops->expire_actions(st, n, before, limit, cb, payload, err);
 }
 static inline int fl_store_expire_audit(struct fl_store *st, size_t *n, int64_t before, size_t limit,
 					struct fl_error *err)
 {
+	FL_STORE_FAULT(st, EXPIRE_AUDIT, err);
 	return st->ops->expire_audit(st, n, before, limit, err);
 }
 static inline int fl_store_expire_flow_versions(struct fl_store *st, size_t *n, int64_t before, size_t limit,
 						struct fl_error *err)
 {
+	FL_STORE_FAULT(st, EXPIRE_FLOW_VERSIONS, err);
 	return st->ops->expire_flow_versions(st, n, before, limit, err);
 }
 

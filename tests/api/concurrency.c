@@ -187,6 +187,7 @@ struct resulter {
 	struct flh_server *srv;
 	const struct flh_action *a;
 	pthread_barrier_t *go;
+	int n; /* payload {"n": n}: different results, or all alike when equal */
 	long status;
 };
 
@@ -194,14 +195,18 @@ static void *resulter_main(void *arg)
 {
 	struct resulter *r = arg;
 	struct flh_resp *resp;
+	char body[64];
+
+	snprintf(body, sizeof(body), "{\"event\":\"Done\",\"payload\":{\"n\":%d}}", r->n);
 	pthread_barrier_wait(r->go);
-	resp = flh_post_json(r->srv, r->a->result_href, "{\"event\":\"Done\",\"payload\":{}}");
+	resp = flh_post_json(r->srv, r->a->result_href, body);
 	r->status = resp->status;
 	flh_resp_free(resp);
 	return NULL;
 }
 
-FLT_TEST(racing_results_exactly_one_accepted)
+/* THREADS results for one action at once: different ones (one accepted) or the same (all 202, applied once). */
+static void race_results(const char *tag, bool same)
 {
 	struct flh_pack src, worker;
 	struct flh_action a;
@@ -209,15 +214,19 @@ FLT_TEST(racing_results_exactly_one_accepted)
 	pthread_barrier_t go;
 	int accepted = 0, conflicts = 0;
 	json_t *audit;
+	char name[64], flow[64], query[96];
 
-	FLH_EQ_INT(flh_pack_register(&src, srv(), "{\"name\":\"CcSrc3\"}"), 201);
-	FLH_EQ_INT(flh_pack_register(&worker, srv(), "{\"name\":\"CcWorker3\"}"), 201);
-	flow_to("cc_results", "CcSrc3", "CcWorker3");
+	snprintf(name, sizeof(name), "CcSrc%s", tag);
+	FLH_EQ_INT(flh_pack_register(&src, srv(), flh_path("{\"name\":\"%s\"}", name)), 201);
+	snprintf(name, sizeof(name), "CcWorker%s", tag);
+	FLH_EQ_INT(flh_pack_register(&worker, srv(), flh_path("{\"name\":\"%s\"}", name)), 201);
+	snprintf(flow, sizeof(flow), "cc_results%s", tag);
+	flow_to(flow, src.id, worker.id);
 	FLH_EQ_INT(flh_pack_event(&src, "Go", "{\"i\":\"1\"}"), 202);
 	FLH_EQ_INT(flh_pack_take_wait(&worker, NULL, &a, FLH_WAIT_MS), 200);
 	pthread_barrier_init(&go, NULL, THREADS);
 	for (int t = 0; t < THREADS; t++) {
-		r[t] = (struct resulter){ .srv = srv(), .a = &a, .go = &go };
+		r[t] = (struct resulter){ .srv = srv(), .a = &a, .go = &go, .n = same ? 0 : t };
 		FLH_ASSERT(pthread_create(&r[t].th, NULL, resulter_main, &r[t]) == 0);
 	}
 	for (int t = 0; t < THREADS; t++) {
@@ -230,15 +239,29 @@ FLT_TEST(racing_results_exactly_one_accepted)
 			printf("# result %d answered %ld\n", t, r[t].status);
 	}
 	pthread_barrier_destroy(&go);
-	FLH_EQ_INT(accepted, 1);
-	FLH_EQ_INT(conflicts, THREADS - 1);
-	audit = api_audit_wait(srv(), "flowName=cc_results", 1, NULL, NULL, FLH_WAIT_MS);
+	FLH_EQ_INT(accepted, same ? THREADS : 1);
+	FLH_EQ_INT(conflicts, same ? 0 : THREADS - 1);
+	snprintf(query, sizeof(query), "flowName=%s", flow);
+	audit = api_audit_wait(srv(), query, 1, NULL, NULL, FLH_WAIT_MS);
 	FLH_EQ_STR(flh_json_str(audit, "flows.0.actions.s.state.value"), "SUCCESS");
+	/* completed once: NEW, PENDING, SUCCESS */
 	FLH_EQ_INT(json_array_size(flh_json_get(audit, "flows.0.actions.s.states")), 3);
+	/* the refused ones are in the audit */
+	FLH_EQ_INT(json_array_size(flh_json_get(audit, "flows.0.actions.s.refusedResults")), same ? 0 : THREADS - 1);
 	json_decref(audit);
 	flh_action_release(&a);
 	flh_pack_release(&src);
 	flh_pack_release(&worker);
+}
+
+FLT_TEST(racing_results_exactly_one_accepted)
+{
+	race_results("3", false);
+}
+
+FLT_TEST(repeated_result_is_applied_once)
+{
+	race_results("4", true);
 }
 
 /* ---- racing writes of one record ------------------------------------------- */
@@ -317,4 +340,4 @@ FLT_TEST(racing_registrations_and_flow_posts)
 }
 
 FLT_MAIN(concurrent_takers_never_share_an_action, concurrent_events_each_produce_one_action,
-	 racing_results_exactly_one_accepted, racing_registrations_and_flow_posts)
+	 racing_results_exactly_one_accepted, repeated_result_is_applied_once, racing_registrations_and_flow_posts)

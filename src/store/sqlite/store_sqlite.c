@@ -100,13 +100,26 @@ static const char *const migrations[] = {
 	"  content_type TEXT NOT NULL,"
 	"  description TEXT,"
 	"  value BLOB NOT NULL);",
+
+	/* 2: leases (who took an action, refused late results, expiry by lease end) */
+	"ALTER TABLE actions ADD COLUMN taken_by TEXT;"
+	"ALTER TABLE actions ADD COLUMN refused TEXT;"
+	"UPDATE actions SET lease_until = 0 WHERE state <> 1 OR expired <> 0;"
+	"CREATE INDEX actions_lease ON actions(lease_until) WHERE state = 1 AND lease_until > 0;",
 };
 
 /* ------------------------------------------------------- statements */
 
 #define ACTION_COLS                                                                                 \
 	"seq, id, correlation_id, step_id, flow_name, flow_uuid, name, pack_name, pack_labels, input, " \
-	"context, trigger, result, state, state_time, states, attempt, lease_until, expired"
+	"context, trigger, result, state, state_time, states, attempt, lease_until, expired, taken_by, " \
+	"refused"
+
+/* The PENDING entry of a take records its attempt (the old value + 1 in an UPDATE). */
+#define CLAIM_SET                                                                                   \
+	"state = 1, state_time = ?2, states = json_insert(states, '$[#]', json_object('value', "      \
+	"'PENDING', 'time', ?2, 'attempt', attempt + 1)), attempt = attempt + 1, lease_until = ?3, "  \
+	"taken_by = ?7 "
 
 #define STATE_APPEND(state_sql, time_param) \
 	"states = json_insert(states, '$[#]', json_object('value', " state_sql ", 'time', " time_param "))"
@@ -140,6 +153,10 @@ enum stmt_id {
 	S_ACTION_CLAIM_ID,
 	S_ACTION_CLAIM_FIND,
 	S_ACTION_REQUEUE,
+	S_ACTION_EXTEND,
+	S_LEASE_EXPIRED,
+	S_LEASE_NEXT,
+	S_ACTION_REFUSE,
 	S_ACTION_COMPLETE,
 	S_ACTION_GET,
 	S_ACTION_STATE,
@@ -201,18 +218,25 @@ static const char *const sql[S__COUNT] = {
 			  "VALUES(?1, ?2, ?3, ?4, ?4) ON CONFLICT(correlation_id) DO UPDATE SET "
 			  "latest_time = max(latest_time, excluded.latest_time)",
 	[S_EXEC_TOUCH] = "UPDATE executions SET latest_time = max(latest_time, ?2) WHERE correlation_id = ?1",
-	[S_ACTION_CLAIM_ID] = "UPDATE actions SET state = 1, state_time = ?2, " STATE_APPEND("'PENDING'", "?2")
-			      ", attempt = attempt + 1, lease_until = ?3 "
-			      "WHERE id = ?1 AND state = 0 AND expired = 0 RETURNING " ACTION_COLS,
-	[S_ACTION_CLAIM_FIND] = "UPDATE actions SET state = 1, state_time = ?2, " STATE_APPEND("'PENDING'", "?2")
-				", attempt = attempt + 1, lease_until = ?3 "
+	[S_ACTION_CLAIM_ID] = "UPDATE actions SET " CLAIM_SET "WHERE id = ?1 AND state = 0 AND expired = 0 "
+			      "RETURNING " ACTION_COLS,
+	[S_ACTION_CLAIM_FIND] = "UPDATE actions SET " CLAIM_SET
 				"WHERE seq = (SELECT seq FROM actions WHERE pack_name = ?4 AND state = 0 "
 				"AND expired = 0 AND (?5 IS NULL OR name = ?5) "
 				"AND fl_labels_subset(pack_labels, ?6) ORDER BY seq LIMIT 1) "
 				"RETURNING " ACTION_COLS,
-	[S_ACTION_REQUEUE] = "UPDATE actions SET state = 0, state_time = ?3, " STATE_APPEND("'NEW'", "?3")
-			     ", lease_until = 0 "
+	[S_ACTION_REQUEUE] = "UPDATE actions SET state = 0, state_time = ?3, states = json_insert(states, '$[#]', "
+			     "CASE WHEN ?4 IS NULL THEN json_object('value', 'NEW', 'time', ?3) "
+			     "ELSE json_object('value', 'NEW', 'time', ?3, 'reason', ?4) END), lease_until = 0 "
 			     "WHERE id = ?1 AND state = 1 AND expired = 0 AND attempt = ?2 RETURNING " ACTION_COLS,
+	[S_ACTION_EXTEND] = "UPDATE actions SET lease_until = ?3 "
+			    "WHERE id = ?1 AND state = 1 AND expired = 0 AND attempt = ?2",
+	[S_LEASE_EXPIRED] = "SELECT " ACTION_COLS " FROM actions "
+			    "WHERE state = 1 AND lease_until > 0 AND lease_until <= ?1 ORDER BY lease_until LIMIT ?2",
+	[S_LEASE_NEXT] = "SELECT min(lease_until) FROM actions WHERE state = 1 AND lease_until > 0",
+	[S_ACTION_REFUSE] = "UPDATE actions SET refused = json_insert(coalesce(refused, '[]'), '$[#]', "
+			    "json_object('attempt', ?2, 'event', ?3, 'time', ?4, 'reason', ?5)) "
+			    "WHERE id = ?1 AND json_array_length(coalesce(refused, '[]')) < 20",
 	[S_ACTION_COMPLETE] = "UPDATE actions SET state = ?2, state_time = ?3, " STATE_APPEND("?4", "?3")
 			      ", result = ?5, lease_until = 0 "
 			      "WHERE id = ?1 AND state = 1 AND expired = 0 AND (?6 < 0 OR attempt = ?6) "
@@ -234,7 +258,7 @@ static const char *const sql[S__COUNT] = {
 
 	[S_EXPIRE_OPEN_SELECT] = "SELECT " ACTION_COLS " FROM actions "
 				 "WHERE state < 2 AND expired = 0 AND state_time < ?1 LIMIT ?2",
-	[S_EXPIRE_OPEN_MARK] = "UPDATE actions SET expired = 1 WHERE seq = ?1",
+	[S_EXPIRE_OPEN_MARK] = "UPDATE actions SET expired = 1, lease_until = 0 WHERE seq = ?1",
 	[S_EXPIRE_EXEC_SELECT] = "SELECT correlation_id FROM executions WHERE latest_time < ?1 "
 				 "ORDER BY latest_time LIMIT ?2",
 	[S_EXPIRE_EXEC_ACTIONS] = "DELETE FROM actions WHERE correlation_id = ?1",
@@ -962,6 +986,8 @@ static void read_action(sqlite3_stmt *q, struct fl_store_action *a)
 	a->attempt = sqlite3_column_int64(q, 16);
 	a->lease_until = sqlite3_column_int64(q, 17);
 	a->expired = sqlite3_column_int(q, 18) != 0;
+	a->taken_by = col_text(q, 19);
+	a->refused = col_text(q, 20);
 }
 
 static int exec_touch(struct sq *s, const char *corr, int64_t t, struct fl_error *err)
@@ -1087,6 +1113,7 @@ static int sq_action_claim(struct fl_store *st, struct fl_store_action *out, con
 		return rc;
 	sqlite3_bind_int64(q, 2, c->now);
 	sqlite3_bind_int64(q, 3, c->lease_until);
+	bind_text(q, 7, c->taker);
 	if (c->action_id) {
 		bind_text(q, 1, c->action_id);
 	} else {
@@ -1113,7 +1140,7 @@ static int sq_action_claim(struct fl_store *st, struct fl_store_action *out, con
 }
 
 static int sq_action_requeue(struct fl_store *st, struct fl_store_action *out, const char *id, int64_t attempt,
-			     int64_t now, struct fl_error *err)
+			     int64_t now, const char *reason, struct fl_error *err)
 {
 	struct sq *s = sq_of(st);
 	sqlite3_stmt *q;
@@ -1126,6 +1153,7 @@ static int sq_action_requeue(struct fl_store *st, struct fl_store_action *out, c
 	bind_text(q, 1, id);
 	sqlite3_bind_int64(q, 2, attempt);
 	sqlite3_bind_int64(q, 3, now);
+	bind_text(q, 4, reason);
 	rc = step_action_row(s, q, out, &found, "requeue action", err);
 	if (rc)
 		return rc;
@@ -1135,6 +1163,75 @@ static int sq_action_requeue(struct fl_store *st, struct fl_store_action *out, c
 	if (rc)
 		fl_store_action_release(out);
 	return rc;
+}
+
+static int each_action(struct sq *s, sqlite3_stmt *q, fl_store_action_fn cb, void *payload, size_t *count,
+		       const char *what, struct fl_error *err);
+
+static int sq_action_extend(struct fl_store *st, const char *id, int64_t attempt, int64_t lease_until,
+			    struct fl_error *err)
+{
+	struct sq *s = sq_of(st);
+	sqlite3_stmt *q;
+	int rc = stmt_get(s, S_ACTION_EXTEND, &q, err);
+
+	if (rc)
+		return rc;
+	bind_text(q, 1, id);
+	sqlite3_bind_int64(q, 2, attempt);
+	sqlite3_bind_int64(q, 3, lease_until);
+	rc = stmt_exec(s, q, "extend lease", err);
+	if (!rc && sqlite3_changes(s->db) == 0)
+		rc = action_miss(s, id, FL_ACTION_PENDING, attempt, err);
+	return rc;
+}
+
+static int sq_action_lease_expired(struct fl_store *st, int64_t before, size_t limit, fl_store_action_fn cb,
+				   void *payload, struct fl_error *err)
+{
+	struct sq *s = sq_of(st);
+	sqlite3_stmt *q;
+	size_t n = 0;
+	int rc = stmt_get(s, S_LEASE_EXPIRED, &q, err);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, before);
+	sqlite3_bind_int64(q, 2, (sqlite3_int64)FL_MIN(limit, (size_t)INT64_MAX));
+	return each_action(s, q, cb, payload, &n, "expired leases", err);
+}
+
+static int sq_action_lease_next(struct fl_store *st, int64_t *out, struct fl_error *err)
+{
+	struct sq *s = sq_of(st);
+	sqlite3_stmt *q;
+	int rc = stmt_get(s, S_LEASE_NEXT, &q, err);
+
+	*out = 0;
+	if (rc)
+		return rc;
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(q, 0);
+	stmt_done(q);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? FL_OK : sq_fail(s, err, rc, "next lease");
+}
+
+static int sq_action_refuse(struct fl_store *st, const char *id, int64_t attempt, const char *event, int64_t now,
+			    const char *reason, struct fl_error *err)
+{
+	struct sq *s = sq_of(st);
+	sqlite3_stmt *q;
+	int rc = stmt_get(s, S_ACTION_REFUSE, &q, err);
+
+	if (rc)
+		return rc;
+	bind_text(q, 1, id);
+	sqlite3_bind_int64(q, 2, attempt);
+	bind_text(q, 3, event ? event : "");
+	sqlite3_bind_int64(q, 4, now);
+	bind_text(q, 5, reason ? reason : "");
+	return stmt_exec(s, q, "record a refused result", err);
 }
 
 static int sq_action_complete(struct fl_store *st, const char *id, int64_t attempt, int state, int64_t now,
@@ -1560,6 +1657,10 @@ const struct fl_store_ops fl_store_sqlite_ops = {
 	.action_insert = sq_action_insert,
 	.action_claim = sq_action_claim,
 	.action_requeue = sq_action_requeue,
+	.action_extend = sq_action_extend,
+	.action_lease_expired = sq_action_lease_expired,
+	.action_lease_next = sq_action_lease_next,
+	.action_refuse = sq_action_refuse,
 	.action_complete = sq_action_complete,
 	.action_get = sq_action_get,
 	.action_load_new = sq_action_load_new,

@@ -89,7 +89,7 @@ FLT_TEST(migrate_fresh_and_reopen)
 	tmp_setup();
 	st = open_rw();
 	OK(fl_store_schema_version(st, &v, &err));
-	FLT_EQ_INT(v, 1);
+	FLT_EQ_INT(v, 2);
 	OK(fl_store_migrate(st, &err)); /* idempotent */
 	p.id = (char *)"A.env.dev";
 	p.name = (char *)"A";
@@ -102,7 +102,7 @@ FLT_TEST(migrate_fresh_and_reopen)
 
 	st = open_rw();
 	OK(fl_store_schema_version(st, &v, &err));
-	FLT_EQ_INT(v, 1);
+	FLT_EQ_INT(v, 2);
 	OK(fl_store_pack_get(st, &got, "A.env.dev", &err));
 	FLT_EQ_STR(got.name, "A");
 	FLT_EQ_INT(got.last_seen, 42);
@@ -361,11 +361,11 @@ FLT_TEST(complete_and_requeue_are_fenced)
 	FLT_EQ_INT(a.attempt, 1);
 	fl_store_action_release(&a);
 	/* undelivered: back to NEW, fenced */
-	FLT_EQ_INT(fl_store_action_requeue(st, &a, "a1", 2, 7, &err), FL_ECONFLICT);
-	OK(fl_store_action_requeue(st, &a, "a1", 1, 7, &err));
+	FLT_EQ_INT(fl_store_action_requeue(st, &a, "a1", 2, 7, NULL, &err), FL_ECONFLICT);
+	OK(fl_store_action_requeue(st, &a, "a1", 1, 7, NULL, &err));
 	FLT_EQ_INT(a.state, FL_ACTION_NEW);
 	fl_store_action_release(&a);
-	FLT_EQ_INT(fl_store_action_requeue(st, &a, "a1", 1, 7, &err), FL_ECONFLICT);
+	FLT_EQ_INT(fl_store_action_requeue(st, &a, "a1", 1, 7, NULL, &err), FL_ECONFLICT);
 
 	c.now = 8;
 	OK(fl_store_action_claim(st, &a, &c, &err));
