@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "api/api.h"
+#include "timeutil.h"
 
 /*
  * The server decides who sent an event: a body cannot pose as another pack.
@@ -58,15 +59,21 @@ static void release_undelivered(struct fl_request *req)
 	FL_LOG_W(&req->log, "take answer for action '%s' was not delivered; released it (%s)", id, fl_err_name(rc));
 }
 
-/* {"href": <base>/v1/packs/<packId from the path>/actions/<id>/result, "rel": …/actionResult} */
-static void add_result_link(struct fl_request *req, json_t *links, const char *id)
+/*
+ * {"href": <base>/v1/packs/<packId from the path>/actions/<id>/<what>?attempt=<n>,
+ *  "rel": <base>/swagger#/<rel>}.  The attempt fences the link: a client of
+ * an attempt that lost the action (its lease ended) is refused with 409.
+ * Clients post to the link as given, so the original ones are fenced too.
+ */
+static void add_action_link(struct fl_request *req, json_t *links, const char *id, int64_t attempt,
+			    const char *what, const char *rel_name)
 {
 	struct fl_buf href = FL_BUF_INIT(0), rel = FL_BUF_INIT(0);
 
 	fl_links_url(&href, req->base, "/v1/packs/", fl_request_param(req, "packId"), "/actions/");
 	fl_url_escape_segment(&href, id, strlen(id));
-	fl_buf_adds(&href, "/result");
-	fl_buf_addf(&rel, "%s/swagger#/actionResult", req->base);
+	fl_buf_addf(&href, "/%s?attempt=%" PRId64, what, attempt);
+	fl_buf_addf(&rel, "%s/swagger#/%s", req->base, rel_name);
 	fl_links_push_href(links, href.ptr, rel.ptr);
 	fl_buf_release(&href);
 	fl_buf_release(&rel);
@@ -77,6 +84,7 @@ static int taken(struct fl_request *req)
 	const json_t *a = req->result.body;
 	json_t *o, *links, *input;
 	const char *id, *cmd;
+	int64_t attempt, lease;
 
 	if (req->result.code != FL_OK)
 		return fl_api_fail(req, &req->result.err);
@@ -94,14 +102,23 @@ static int taken(struct fl_request *req)
 	links = json_array();
 	input = json_object_get(a, "input");
 	cmd = json_string_value(json_object_get(a, "command"));
+	attempt = json_integer_value(json_object_get(a, "attempt"));
+	lease = json_integer_value(json_object_get(a, "leaseUntil"));
 	json_object_set_new(o, "command", json_string(cmd ? cmd : ""));
 	json_object_set_new(o, "input", fl_api_sorted_deep(input));
-	add_result_link(req, links, id);
+	/* one link, as the original: a heartbeat goes to the same path ending in /heartbeat */
+	add_action_link(req, links, id, attempt, "result", "actionResult");
 	json_object_set_new(o, "links", links);
+	/* flyte's additions, ignored by the original clients */
+	json_object_set_new(o, "attempt", json_integer(attempt));
+	if (lease) {
+		char ts[48];
+		fl_time_format_rfc3339(ts, sizeof(ts), lease, 0, 3);
+		json_object_set_new(o, "leaseUntil", json_string(ts));
+	}
 	fl_request_reply_json(req, 200, o);
 	json_decref(o);
-	req->data = json_pack("{s:s,s:I}", "id", id, "attempt",
-			      json_integer_value(json_object_get(a, "attempt")));
+	req->data = json_pack("{s:s,s:I}", "id", id, "attempt", (json_int_t)attempt);
 	req->on_undelivered = release_undelivered;
 	return FL_OK;
 }
@@ -134,23 +151,28 @@ static int take_action(struct fl_request *req)
 	return fl_api_started(req, rc, taken);
 }
 
+/* ?attempt=<n> of a result or heartbeat link; -1 when absent or not a number (unchecked, as the original). */
+static int64_t attempt_param(struct fl_request *req)
+{
+	const char *att = fl_request_query(req, "attempt");
+	char *end = NULL;
+	long long v;
+
+	if (!att || !*att)
+		return -1;
+	errno = 0;
+	v = strtoll(att, &end, 10);
+	return !errno && !*end && v >= 0 ? v : -1;
+}
+
 static int post_result(struct fl_request *req)
 {
 	json_t *ev = fl_api_body_object(req, true);
-	const char *att = fl_request_query(req, "attempt");
-	int64_t attempt = -1;
-	char *end = NULL;
+	int64_t attempt = attempt_param(req);
 	int rc;
 
 	if (!ev)
 		return FL_OK;
-	if (att && *att) {
-		long long v;
-		errno = 0;
-		v = strtoll(att, &end, 10);
-		if (!errno && !*end && v >= 0)
-			attempt = v;
-	}
 	prepare_event(ev);
 	rc = fl_engine_action_result(fl_api_of(req)->engine, fl_request_param(req, "packId"),
 				     fl_request_param(req, "actionId"), attempt, ev, fl_api_engine_done, req);
@@ -158,9 +180,42 @@ static int post_result(struct fl_request *req)
 	return fl_api_started(req, rc, accepted);
 }
 
+static int heartbeat_done(struct fl_request *req)
+{
+	const json_t *b = req->result.body;
+	json_t *o;
+	char ts[48];
+
+	if (req->result.code != FL_OK)
+		return fl_api_fail(req, &req->result.err);
+	o = json_object();
+	json_object_set_new(o, "attempt", json_integer(json_integer_value(json_object_get(b, "attempt"))));
+	if (json_integer_value(json_object_get(b, "leaseUntil"))) {
+		fl_time_format_rfc3339(ts, sizeof(ts), json_integer_value(json_object_get(b, "leaseUntil")), 0, 3);
+		json_object_set_new(o, "leaseUntil", json_string(ts));
+	} else {
+		json_object_set_new(o, "leaseUntil", json_null());
+	}
+	fl_request_reply_json(req, 200, o);
+	json_decref(o);
+	return FL_OK;
+}
+
+/* A pack still works on a taken action: extend its lease (flyte's addition; no body needed). */
+static int post_heartbeat(struct fl_request *req)
+{
+	int rc = fl_engine_action_heartbeat(fl_api_of(req)->engine, fl_request_param(req, "packId"),
+					    fl_request_param(req, "actionId"), attempt_param(req),
+					    fl_api_engine_done, req);
+
+	return fl_api_started(req, rc, heartbeat_done);
+}
+
 const struct fl_route fl_api_actions_routes[] = {
 	{ "POST", "/v1/packs/{packId}/events", post_event, "a pack reports an event" },
 	{ "POST", "/v1/packs/{packId}/actions/take", take_action, "a pack polls for an action (long poll)" },
 	{ "POST", "/v1/packs/{packId}/actions/{actionId}/result", post_result, "a pack completes an action" },
+	{ "POST", "/v1/packs/{packId}/actions/{actionId}/heartbeat", post_heartbeat,
+	  "a pack extends the lease of an action it works on" },
 };
 const size_t fl_api_actions_routes_len = FL_ARRAY_LEN(fl_api_actions_routes);

@@ -28,7 +28,7 @@
 	X(ETOOBIG, -9, 413, "too big")                                     \
 	X(ECANCELLED, -10, 503, "cancelled")                               \
 	X(ENOMEM, -11, 500, "out of memory")                               \
-	X(EIO, -12, 500, "i/o error")                                      \
+	X(EIO, -12, 503, "i/o error")                                      \
 	X(ELIMIT, -13, 422, "limit exceeded")                              \
 	X(EMISUSE, -14, 500, "api misuse")                                 \
 	X(ETIMEOUT, -15, 504, "timed out")                                 \

@@ -73,6 +73,15 @@ static const struct fl_config_entry entries[] = {
 	{ "engine.delete_dead_packs_at", "FLYTE_DELETE_DEAD_PACKS_AT_HH_COLON_MM", FL_CFG_HHMM, "23:00", NULL, 0,
 	  0, FL_CFG_LENIENT | FL_CFG_IMMUTABLE, offsetof(struct fl_config, delete_dead_packs_at),
 	  "Local time (HH:MM, 24 h) of the daily dead-pack deletion; an invalid value falls back to the default." },
+	INT_ROW("engine.action_lease_sec", "FLYTE_ACTION_LEASE_SEC", action_lease_sec, "0", 0, 31536000,
+		FL_CFG_IMMUTABLE,
+		"Lease of a taken action whose command declares no leaseSeconds: without a result or a heartbeat "
+		"before it ends the action is taken again; 0 = no lease (it waits for its result or the TTL, as "
+		"in the original)."),
+	INT_ROW("engine.action_max_attempts", "FLYTE_ACTION_MAX_ATTEMPTS", action_max_attempts, "3", 1, 1000,
+		FL_CFG_IMMUTABLE,
+		"Takes of a leased action (unless its command declares maxAttempts) before a lease that ends "
+		"makes it FATAL."),
 	INT_ROW("engine.pack_grace_sec", "FLYTE_PACK_GRACE_PERIOD_UNTIL_MARKED_DEAD_IN_SECONDS", pack_grace_sec,
 		"604800", 0, INT64_C(1) << 40, FL_CFG_LENIENT | FL_CFG_IMMUTABLE,
 		"Seconds without contact after which a pack counts as dead; an invalid value falls back to the "

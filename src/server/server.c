@@ -126,6 +126,8 @@ static int open_engine(struct server *s, struct fl_error *err)
 	ec.render_deadline_ms = (int)cfg->tmpl_deadline_ms;
 	ec.render_inline_ms = (int)cfg->tmpl_inline_ms;
 	ec.render_threads = (int)cfg->tmpl_threads;
+	ec.lease_sec = cfg->action_lease_sec;
+	ec.max_attempts = cfg->action_max_attempts;
 	return fl_engine_open(&s->engine, &ec, err);
 }
 

@@ -280,7 +280,9 @@ FLT_TEST(action_result_link_and_audit_self_link)
 	snprintf(want, sizeof(want), "%s/v1/packs/LinkWorker/actions/", base());
 	blen = strlen(want);
 	FLH_ASSERT_MSG(href && strncmp(href, want, blen) == 0, "result href %s", href ? href : "(none)");
-	FLH_ASSERT_MSG(strlen(href) == blen + 24 + strlen("/result") && strcmp(href + blen + 24, "/result") == 0,
+	/* the link carries the attempt it belongs to (fencing) */
+	FLH_ASSERT_MSG(strlen(href) == blen + 24 + strlen("/result?attempt=1") &&
+			       strcmp(href + blen + 24, "/result?attempt=1") == 0,
 		       "result href %s", href);
 	FLH_EQ_INT(flh_action_result(srv(), &a, "Done", "{}"), 202);
 

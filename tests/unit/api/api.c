@@ -380,7 +380,11 @@ FLT_TEST(test_undelivered_take_is_released)
 	done(c, false);
 	c = call("POST", "/v1/packs/Slack.a.b.env.dev/actions/take", NULL);
 	FLT_EQ_INT(c->req.resp.status, 200);
+	/* the same action, taken again: the next attempt */
+	FLT_ASSERT(strstr(first, "/result?attempt=1") != NULL);
+	first[strlen(first) - 1] = '2';
 	FLT_EQ_STR(jstr(c->json, "links.0.href"), first);
+	FLT_EQ_INT(json_integer_value(json_object_get(c->json, "attempt")), 2);
 	done(c, true);
 }
 
