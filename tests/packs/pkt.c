@@ -35,14 +35,19 @@ static int rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *
 	return 0;
 }
 
-void pkt_kill_all(void)
+void pkt_kill_others(pid_t keep)
 {
 	for (int i = 0; i < MAX_CHILDREN; i++)
-		if (children[i] > 0) {
+		if (children[i] > 0 && children[i] != keep) {
 			kill(children[i], SIGKILL);
 			waitpid(children[i], NULL, 0);
 			children[i] = 0;
 		}
+}
+
+void pkt_kill_all(void)
+{
+	pkt_kill_others(0);
 }
 
 static void at_exit(void)
@@ -153,8 +158,15 @@ static char **child_env(const char *const *extra)
 		if (!overridden && strncmp(environ[i], "FLYTE_", 6))
 			env[k++] = environ[i];
 	}
-	for (size_t j = 0; extra && extra[j]; j++)
-		env[k++] = (char *)extra[j];
+	/* a later extra entry overrides an earlier one with the same name */
+	for (size_t j = 0; extra && extra[j]; j++) {
+		size_t len = strcspn(extra[j], "=");
+		bool overridden = false;
+		for (size_t l = j + 1; extra[l]; l++)
+			overridden = overridden || (!strncmp(extra[l], extra[j], len) && extra[l][len] == '=');
+		if (!overridden)
+			env[k++] = (char *)extra[j];
+	}
 	return env;
 }
 
@@ -417,12 +429,11 @@ long pkt_flow(struct flh_server *srv, const char *flow_json)
 static struct flh_pack src;
 static struct flh_server *src_srv;
 
-json_t *pkt_action(struct flh_server *srv, const char *pack, const char *command, const char *input_json,
-		   int timeout_ms)
+const char *pkt_action_start(struct flh_server *srv, const char *pack, const char *command,
+			     const char *input_json)
 {
-	char flow[4096], name[32], path[128];
-	json_t *found = NULL;
-	int64_t dl = flh_deadline(timeout_ms);
+	static char names[64][32];
+	char flow[8192], *name;
 
 	if (src_srv != srv) {
 		flh_pack_release(&src);
@@ -431,14 +442,24 @@ json_t *pkt_action(struct flh_server *srv, const char *pack, const char *command
 			return NULL;
 		src_srv = srv;
 	}
-	snprintf(name, sizeof(name), "case%d", ++flow_seq);
+	name = names[flow_seq % 64];
+	snprintf(name, sizeof(names[0]), "case%d", ++flow_seq);
 	snprintf(flow, sizeof(flow),
 		 "{\"name\":\"%s\",\"steps\":[{\"id\":\"s\",\"event\":{\"packName\":\"TestSource\",\"name\":\"%s\"},"
 		 "\"command\":{\"packName\":\"%s\",\"name\":\"%s\",\"input\":%s}}]}",
 		 name, name, pack, command, input_json);
 	if (pkt_flow(srv, flow) != 201 || flh_pack_event(&src, name, "{}") != 202)
 		return NULL;
-	snprintf(path, sizeof(path), "/v1/audit/flows?flowName=%s", name);
+	return name;
+}
+
+json_t *pkt_action_wait(struct flh_server *srv, const char *flow, int timeout_ms)
+{
+	char path[128];
+	json_t *found = NULL;
+	int64_t dl = flh_deadline(timeout_ms);
+
+	snprintf(path, sizeof(path), "/v1/audit/flows?flowName=%s", flow);
 	while (!found && !flh_expired(dl)) {
 		struct flh_resp *r = flh_get(srv, path);
 		json_t *a = flh_json_get(flh_resp_json(r), "flows.0.actions.s");
@@ -450,6 +471,14 @@ json_t *pkt_action(struct flh_server *srv, const char *pack, const char *command
 			flh_sleep_ms(25);
 	}
 	return found;
+}
+
+json_t *pkt_action(struct flh_server *srv, const char *pack, const char *command, const char *input_json,
+		   int timeout_ms)
+{
+	const char *flow = pkt_action_start(srv, pack, command, input_json);
+
+	return flow ? pkt_action_wait(srv, flow, timeout_ms) : NULL;
 }
 
 json_t *pkt_wait_trigger(struct flh_server *srv, const char *flow, const char *step, const char *key,

@@ -43,8 +43,9 @@ pid_t pkt_spawn(const char *const *argv, const char *const *env, const char *log
 int pkt_stop(pid_t pid, int timeout_ms);
 /* SIGKILL and reap. */
 void pkt_kill(pid_t pid);
-/* SIGKILL every child still running. */
+/* SIGKILL every child still running (but `keep`). */
 void pkt_kill_all(void);
+void pkt_kill_others(pid_t keep);
 /* True while the child has not exited (reaps it if it has). */
 bool pkt_alive(pid_t pid);
 /* Run argv to completion (env as pkt_spawn); output in *out (caller frees). Exit code or -1. */
@@ -74,6 +75,12 @@ pid_t pkt_pack_start(struct flh_server *srv, const char *bin, const char *name, 
  */
 json_t *pkt_action(struct flh_server *srv, const char *pack, const char *command, const char *input_json,
 		   int timeout_ms);
+
+/* The two halves of pkt_action, to run several actions at once: start
+ * returns the flow name (static storage, 64 slots) or NULL. */
+const char *pkt_action_start(struct flh_server *srv, const char *pack, const char *command,
+			     const char *input_json);
+json_t *pkt_action_wait(struct flh_server *srv, const char *flow, int timeout_ms);
 
 /* Create a flow from JSON text; returns the HTTP status. */
 long pkt_flow(struct flh_server *srv, const char *flow_json);
