@@ -489,15 +489,15 @@ json_t *pkt_wait_trigger(struct flh_server *srv, const char *flow, const char *s
 	int64_t dl = flh_deadline(timeout_ms);
 
 	snprintf(path, sizeof(path), "/v1/audit/flows?flowName=%s&limit=200", flow);
-	snprintf(kpath, sizeof(kpath), "trigger.payload.%s", key);
+	snprintf(kpath, sizeof(kpath), "trigger.payload.%s", key ? key : "");
 	while (!found && !flh_expired(dl)) {
 		struct flh_resp *r = flh_get(srv, path);
 		json_t *flows = json_object_get(flh_resp_json(r), "flows"), *e;
 		size_t i;
 		json_array_foreach(flows, i, e) {
 			json_t *a = json_object_get(json_object_get(e, "actions"), step);
-			const char *v = flh_json_str(a, kpath);
-			if (!found && v && !strcmp(v, value))
+			const char *v = key ? flh_json_str(a, kpath) : NULL;
+			if (!found && a && (!key || (v && !strcmp(v, value))))
 				found = json_incref(a);
 		}
 		flh_resp_free(r);

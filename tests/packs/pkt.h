@@ -87,7 +87,7 @@ long pkt_flow(struct flh_server *srv, const char *flow_json);
 
 /*
  * Wait until an execution of flow `flow` has a step-`step` action whose
- * trigger payload has string `key` equal to `value`; returns that action
+ * trigger payload has string `key` equal to `value` (any, when key is NULL); returns that action
  * (new reference) or NULL on timeout.
  */
 json_t *pkt_wait_trigger(struct flh_server *srv, const char *flow, const char *step, const char *key,
