@@ -3,8 +3,8 @@
  * ldapfilter.c - RFC 4515 escaping, filter templates and group names from
  * DNs for the ldap pack (see ldappack.h).
  *
- * DNs are parsed by libldap's ldap_str2dn (RFC 4514: escaped specials,
- * \XX hex pairs, quoted values, multi-valued RDNs), never by cutting the
+ * DNs are parsed by libldap's ldap_bv2dn (RFC 4514: escaped specials,
+ * \XX hex pairs, multi-valued RDNs; RFC 1779 quoted values), never by cutting the
  * string at commas: "cn=R\,D Team,ou=groups" is the group "R,D Team".
  */
 #include "fl-common.h"
@@ -51,15 +51,17 @@ char *ldapf_group_name(const char *dn, size_t len, const char *attr)
 	size_t alen = strlen(attr);
 	char *name = NULL;
 
-	if (!len || ldap_bv2dn(&bv, &parsed, LDAP_DN_FORMAT_LDAPV3) != LDAP_SUCCESS || !parsed)
+	/* RFC 4514 strings, and the older RFC 1779 forms (quoted values) some servers still store */
+	if (!len || ldap_bv2dn(&bv, &parsed, LDAP_DN_FORMAT_LDAP) != LDAP_SUCCESS || !parsed)
 		return NULL;
 	for (size_t i = 0; parsed[i] && !name; i++) {
 		for (size_t j = 0; parsed[i][j] && !name; j++) {
 			LDAPAVA *ava = parsed[i][j];
 			if (ava->la_attr.bv_len != alen || strncasecmp(ava->la_attr.bv_val, attr, alen))
 				continue;
-			/* a #hex (BER) value or one holding NUL is not a name */
-			if ((ava->la_flags & LDAP_AVA_BINARY) || memchr(ava->la_value.bv_val, 0, ava->la_value.bv_len))
+			/* a #hex (BER) value, an empty one or one holding NUL is not a name */
+			if ((ava->la_flags & LDAP_AVA_BINARY) || !ava->la_value.bv_len ||
+			    memchr(ava->la_value.bv_val, 0, ava->la_value.bv_len))
 				continue;
 			name = strndup(ava->la_value.bv_val, ava->la_value.bv_len);
 		}

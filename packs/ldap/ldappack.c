@@ -436,7 +436,7 @@ static int add_group(struct ldap_groups *g, struct dnset *seen, const char *dn, 
 	char **v;
 	bool fresh;
 
-	if (memchr(dn, 0, len))
+	if (!len || memchr(dn, 0, len))
 		return 0;
 	copy = strndup(dn, len);
 	if (!copy)

@@ -102,10 +102,11 @@ static bool copy_str(const msgpack_object *o, char *out, size_t outlen)
 	size_t len;
 
 	out[0] = '\0';
-	if (!serf_bytes(o, &p, &len) || memchr(p, 0, len))
+	if (!serf_bytes(o, &p, &len) || (len && memchr(p, 0, len)))
 		return false;
 	len = FL_MIN(len, outlen - 1);
-	memcpy(out, p, len);
+	if (len) /* an empty str may come with a NULL pointer */
+		memcpy(out, p, len);
 	out[len] = '\0';
 	return true;
 }
