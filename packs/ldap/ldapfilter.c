@@ -46,13 +46,22 @@ int ldapf_filter(struct fl_buf *b, const char *tmpl, const char *username, size_
 
 char *ldapf_group_name(const char *dn, size_t len, const char *attr)
 {
-	struct berval bv = { (ber_len_t)len, (char *)dn };
 	LDAPDN parsed = NULL;
 	size_t alen = strlen(attr);
-	char *name = NULL;
+	char *name = NULL, *text;
+	int rc;
 
+	/*
+	 * libldap's parser reads past bv_len when the value is not followed by
+	 * a NUL (ldap_bv2rdn_x, found by fuzzing), so it gets a terminated
+	 * copy; a value with a NUL inside is no DN anyway.
+	 */
+	if (!len || memchr(dn, 0, len) || !(text = strndup(dn, len)))
+		return NULL;
 	/* RFC 4514 strings, and the older RFC 1779 forms (quoted values) some servers still store */
-	if (!len || ldap_bv2dn(&bv, &parsed, LDAP_DN_FORMAT_LDAP) != LDAP_SUCCESS || !parsed)
+	rc = ldap_str2dn(text, &parsed, LDAP_DN_FORMAT_LDAP);
+	free(text);
+	if (rc != LDAP_SUCCESS || !parsed)
 		return NULL;
 	for (size_t i = 0; parsed[i] && !name; i++) {
 		for (size_t j = 0; parsed[i][j] && !name; j++) {

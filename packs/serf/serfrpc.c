@@ -38,10 +38,116 @@ void serf_decoder_release(struct serf_decoder *d)
 	d->ready = false;
 }
 
+/* One element (scalar, string or finished container) is complete. */
+static void skim_done(struct serf_skim *k)
+{
+	while (k->depth > 0) {
+		if (--k->need[k->depth - 1] > 0)
+			return;
+		k->depth--;
+	}
+	k->msg_bytes = 0; /* a top-level object ended */
+}
+
+static int skim_payload(struct serf_skim *k, uint64_t n, size_t max)
+{
+	if (n > max - k->msg_bytes)
+		return -1;
+	if (n == 0)
+		skim_done(k);
+	else
+		k->skip = n;
+	return 0;
+}
+
+/* A container of n elements (each at least one byte). */
+static int skim_open(struct serf_skim *k, uint64_t n, size_t max)
+{
+	if (n > max - k->msg_bytes)
+		return -1;
+	if (n == 0) {
+		skim_done(k);
+		return 0;
+	}
+	if (k->depth == SERF_MAX_DEPTH)
+		return -1;
+	k->need[k->depth++] = n;
+	return 0;
+}
+
+/* The length or count of a header has been read. */
+static int skim_header(struct serf_skim *k, size_t max)
+{
+	uint8_t c = k->hdr_kind;
+	uint64_t v = k->hdr_val;
+
+	k->hdr_need = k->hdr_have = 0;
+	k->hdr_val = 0;
+	if (c == 0xc4 || c == 0xc5 || c == 0xc6 || c == 0xd9 || c == 0xda || c == 0xdb)
+		return skim_payload(k, v, max); /* bin, str */
+	if (c >= 0xc7 && c <= 0xc9)
+		return skim_payload(k, v + 1, max); /* ext: type byte + data */
+	if (c == 0xdc || c == 0xdd)
+		return skim_open(k, v, max);
+	return skim_open(k, v * 2, max); /* map16, map32: keys and values */
+}
+
+static int skim_byte(struct serf_skim *k, uint8_t c, size_t max)
+{
+	static const uint8_t lenbytes[] = {
+		/* 0xc4..0xc9 bin8/16/32 ext8/16/32 */ 1, 2, 4, 1, 2, 4,
+	};
+
+	if (++k->msg_bytes > max)
+		return -1;
+	if (k->skip) {
+		if (--k->skip == 0)
+			skim_done(k);
+		return 0;
+	}
+	if (k->hdr_need) {
+		k->hdr_val = k->hdr_val << 8 | c;
+		return ++k->hdr_have == k->hdr_need ? skim_header(k, max) : 0;
+	}
+	if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3) {
+		skim_done(k);
+		return 0;
+	}
+	if (c <= 0x8f)
+		return skim_open(k, (uint64_t)(c & 0x0f) * 2, max);
+	if (c <= 0x9f)
+		return skim_open(k, c & 0x0f, max);
+	if (c <= 0xbf)
+		return skim_payload(k, c & 0x1f, max);
+	k->hdr_kind = c;
+	if (c >= 0xc4 && c <= 0xc9)
+		k->hdr_need = lenbytes[c - 0xc4];
+	else if (c == 0xca || c == 0xcb) /* float32, float64 */
+		return skim_payload(k, c == 0xca ? 4 : 8, max);
+	else if (c >= 0xcc && c <= 0xd3) /* uint8..64, int8..64 */
+		return skim_payload(k, 1u << ((c - 0xcc) & 3), max);
+	else if (c >= 0xd4 && c <= 0xd8) /* fixext 1..16 plus the type byte */
+		return skim_payload(k, (1u << (c - 0xd4)) + 1, max);
+	else if (c >= 0xd9 && c <= 0xdb)
+		k->hdr_need = (uint8_t)(1u << (c - 0xd9));
+	else if (c == 0xdc || c == 0xde)
+		k->hdr_need = 2;
+	else if (c == 0xdd || c == 0xdf)
+		k->hdr_need = 4;
+	else
+		return -1; /* 0xc1 is never used */
+	return 0;
+}
+
 int serf_decoder_feed(struct serf_decoder *d, const void *data, size_t len)
 {
-	if (msgpack_unpacker_message_size(&d->up) + len > d->max)
+	const uint8_t *p = data;
+
+	if (msgpack_unpacker_message_size(&d->up) + len > d->max + 16384)
 		return -1;
+	for (size_t i = 0; i < len; i++)
+		if (skim_byte(&d->skim, p[i], d->max))
+			return -1;
 	if (!msgpack_unpacker_reserve_buffer(&d->up, len))
 		return -1;
 	memcpy(msgpack_unpacker_buffer(&d->up), data, len);

@@ -32,9 +32,30 @@
 
 /* ---- decoding ------------------------------------------------------------- */
 
+/*
+ * Bounds of the bytes not yet handed to libmsgpack.  libmsgpack allocates
+ * room for a container's elements as soon as it reads the container's
+ * header, so a header declaring 2^31 elements would cost gigabytes before
+ * the elements arrive; every byte is therefore walked here first, and a
+ * length or element count that cannot fit in the rest of the message
+ * limit, or nesting deeper than SERF_MAX_DEPTH, is refused.
+ */
+#define SERF_MAX_DEPTH 32
+
+struct serf_skim {
+	size_t msg_bytes;               /* bytes of the current top-level object */
+	uint64_t need[SERF_MAX_DEPTH];  /* elements still expected per open container */
+	int depth;
+	uint8_t hdr_kind;               /* first byte of a header still being read */
+	uint8_t hdr_have, hdr_need;
+	uint64_t hdr_val;
+	uint64_t skip;                  /* payload bytes still to come */
+};
+
 struct serf_decoder {
 	msgpack_unpacker up;
 	msgpack_unpacked obj;
+	struct serf_skim skim;
 	size_t max;
 	bool ready;
 };

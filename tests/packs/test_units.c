@@ -209,16 +209,27 @@ FLT_TEST(serf_decoder_byte_by_byte)
 	serf_decoder_release(&d);
 	fl_buf_release(&b);
 
-	/* a declared length beyond the limit is refused before it is buffered */
+	/* a declared length or element count beyond the limit is refused at its
+	 * header, before libmsgpack allocates for it */
 	FLT_EQ_INT(serf_decoder_init(&d, 1024), 0);
-	FLT_EQ_INT(serf_decoder_feed(&d, "\xc6\x00\x10\x00\x00", 5), 0);
+	FLT_EQ_INT(serf_decoder_feed(&d, "\xc6\x00\x10\x00\x00", 5), -1);
+	serf_decoder_release(&d);
+	FLT_EQ_INT(serf_decoder_init(&d, 1024), 0);
+	FLT_EQ_INT(serf_decoder_feed(&d, "\x91\xdd\x7f\xff\xff\xff", 6), -1);
+	serf_decoder_release(&d);
+	FLT_EQ_INT(serf_decoder_init(&d, 1 << 20), 0);
 	{
-		char junk[900] = { 0 };
-		int rc = serf_decoder_feed(&d, junk, sizeof(junk));
-		if (rc == 0)
-			rc = serf_decoder_feed(&d, junk, sizeof(junk));
-		FLT_EQ_INT(rc, -1);
+		char deep[40];
+		memset(deep, 0x91, sizeof(deep)); /* 40 nested arrays */
+		FLT_EQ_INT(serf_decoder_feed(&d, deep, sizeof(deep)), -1);
 	}
+	serf_decoder_release(&d);
+	/* exactly at the limit is fine */
+	FLT_EQ_INT(serf_decoder_init(&d, 8), 0);
+	FLT_EQ_INT(serf_decoder_feed(&d, "\xc4\x06" "abcdef", 8), 0);
+	FLT_EQ_INT(serf_decoder_next(&d, &o), 1);
+	FLT_EQ_INT(o->type, MSGPACK_OBJECT_BIN);
+	FLT_EQ_INT(serf_decoder_feed(&d, "\xc4\x07" "abcdefg", 9), -1);
 	serf_decoder_release(&d);
 	msgpack_sbuffer_destroy(&sb);
 }
