@@ -3,7 +3,7 @@
  * ldapfilter.c - RFC 4515 escaping, filter templates and group names from
  * DNs for the ldap pack (see ldappack.h).
  *
- * DNs are parsed by libldap's ldap_bv2dn (RFC 4514: escaped specials,
+ * DNs are parsed by libldap's ldap_str2dn (RFC 4514: escaped specials,
  * \XX hex pairs, multi-valued RDNs; RFC 1779 quoted values), never by cutting the
  * string at commas: "cn=R\,D Team,ou=groups" is the group "R,D Team".
  */
