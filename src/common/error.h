@@ -33,7 +33,8 @@
 	X(EMISUSE, -14, 500, "api misuse")                                 \
 	X(ETIMEOUT, -15, 504, "timed out")                                 \
 	X(EUNSUPPORTED, -16, 415, "unsupported")                           \
-	X(EMETHOD, -17, 405, "method not allowed")
+	X(EMETHOD, -17, 405, "method not allowed")                          \
+	X(ERETRY, -18, 503, "transaction must be tried again")
 
 enum fl_err {
 #define FL__ERR_ENUM(name, value, status, text) FL_##name = (value),

@@ -29,7 +29,7 @@
 #include "error.h"
 #include "fl-common.h"
 
-#define FL_STORE_ABI_VERSION 2
+#define FL_STORE_ABI_VERSION 3
 
 /* Action states; the numbers are stored, the names are the wire values. */
 enum fl_action_state {
@@ -46,6 +46,7 @@ int fl_store_state_parse(const char *name);
 
 enum fl_store_open_flags {
 	FL_STORE_READONLY = (1 << 0), /* query-only connection; never migrates, never locks */
+	FL_STORE_LISTEN = (1 << 1),   /* a connection that only waits for notifications (shared drivers) */
 };
 
 struct fl_store_ops;
@@ -155,6 +156,32 @@ struct fl_store_audit_query {
 	const char *after_corr;
 };
 
+/* What a shared database tells the other servers (see wait_notify). */
+enum fl_store_note_kind {
+	FL_STORE_NOTE_ACTION_NEW,   /* an action became NEW (inserted or put back) */
+	FL_STORE_NOTE_ACTION_TAKEN, /* an action was claimed */
+	FL_STORE_NOTE_CHANGED,      /* packs or flows changed: read `changes` */
+	FL_STORE_NOTE_RESYNC,       /* notifications may have been lost: rebuild what they maintain */
+};
+
+struct fl_store_note {
+	enum fl_store_note_kind kind;
+	const char *id;        /* action id (ACTION_*) */
+	int64_t seq;           /* ACTION_NEW; 0 when the note is short (read the action instead) */
+	const char *pack_name; /* ACTION_NEW, NULL when short */
+	const char *command;   /* ACTION_NEW, NULL when short */
+	const char *labels;    /* ACTION_NEW: JSON object text or NULL */
+};
+
+/* A change made by any server: kind "pack" (key = pack id) or "flow" (key = flow name). */
+struct fl_store_change {
+	int64_t version;
+	const char *kind;
+	const char *key;
+};
+
+typedef int (*fl_store_note_fn)(const struct fl_store_note *n, void *payload);
+typedef int (*fl_store_change_fn)(const struct fl_store_change *c, void *payload);
 typedef int (*fl_store_pack_fn)(const struct fl_store_pack *p, void *payload);
 typedef int (*fl_store_flow_fn)(const struct fl_store_flow *f, void *payload);
 typedef int (*fl_store_action_fn)(const struct fl_store_action *a, void *payload);
@@ -166,9 +193,21 @@ typedef int (*fl_store_step_fn)(const char *step_id, int state, void *payload);
 
 /* --------------------------------------------------------------- vtable */
 
+/* What a driver is. */
+enum fl_store_caps {
+	/*
+	 * Several servers may use the database at once: the driver takes no
+	 * process lock, claims are safe across servers, it sends notifications
+	 * (wait_notify) and keeps a change log (changes), and try_lock elects one
+	 * server for periodic work.
+	 */
+	FL_STORE_SHARED = (1 << 0),
+};
+
 struct fl_store_ops {
 	const char *name;
 	int abi_version; /* FL_STORE_ABI_VERSION the driver was written for */
+	unsigned caps;   /* enum fl_store_caps */
 
 	/*
 	 * Open a connection to `path`.  Read-write opens create the database,
@@ -204,6 +243,8 @@ struct fl_store_ops {
 	/* All packs sorted by name, then id. */
 	int (*pack_list)(struct fl_store *st, fl_store_pack_fn cb, void *payload, struct fl_error *err);
 	int (*pack_delete)(struct fl_store *st, const char *id, struct fl_error *err);
+	/* Delete the pack only if its stored lastSeen is before `before`; FL_ENOTFOUND otherwise. */
+	int (*pack_delete_stale)(struct fl_store *st, const char *id, int64_t before, struct fl_error *err);
 	int (*pack_touch)(struct fl_store *st, const char *id, int64_t last_seen, struct fl_error *err);
 
 	/* ---- flows */
@@ -289,6 +330,29 @@ struct fl_store_ops {
 	/* Delete flow versions created before `before` that are neither latest nor used by an execution. */
 	int (*expire_flow_versions)(struct fl_store *st, size_t *n, int64_t before, size_t limit,
 				    struct fl_error *err);
+
+	/* ---- several servers on one database (FL_STORE_SHARED; others: trivial) */
+	/*
+	 * Inside a transaction: try to become the one server doing `name` until
+	 * the transaction ends.  Drivers without FL_STORE_SHARED set *got.
+	 */
+	int (*try_lock)(struct fl_store *st, const char *name, bool *got, struct fl_error *err);
+	/*
+	 * Changes (packs, flows) committed by any server after *version, in
+	 * commit order; *version moves to the last one.  *version < 0: only set
+	 * it to the current version.  FL_ECONFLICT when changes after *version
+	 * were trimmed already (read everything again).
+	 */
+	int (*changes)(struct fl_store *st, int64_t *version, fl_store_change_fn cb, void *payload,
+		       struct fl_error *err);
+	/*
+	 * On a FL_STORE_LISTEN connection: wait up to timeout_ms for
+	 * notifications and hand each to cb.  Reconnects by itself after a loss
+	 * and then reports FL_STORE_NOTE_RESYNC.  FL_EUNSUPPORTED without
+	 * FL_STORE_SHARED.
+	 */
+	int (*wait_notify)(struct fl_store *st, int timeout_ms, fl_store_note_fn cb, void *payload,
+			   struct fl_error *err);
 };
 
 /* ------------------------------------------------------------- registry */
@@ -326,6 +390,7 @@ enum fl_store_op_class { FL_STORE_READ, FL_STORE_WRITE };
 	X(PACK_GET, "pack_get", FL_STORE_READ) \
 	X(PACK_LIST, "pack_list", FL_STORE_READ) \
 	X(PACK_DELETE, "pack_delete", FL_STORE_WRITE) \
+	X(PACK_DELETE_STALE, "pack_delete_stale", FL_STORE_WRITE) \
 	X(PACK_TOUCH, "pack_touch", FL_STORE_WRITE) \
 	X(FLOW_PUT, "flow_put", FL_STORE_WRITE) \
 	X(FLOW_GET, "flow_get", FL_STORE_READ) \
@@ -351,7 +416,9 @@ enum fl_store_op_class { FL_STORE_READ, FL_STORE_WRITE };
 	X(DS_DELETE, "ds_delete", FL_STORE_WRITE) \
 	X(EXPIRE_ACTIONS, "expire_actions", FL_STORE_WRITE) \
 	X(EXPIRE_AUDIT, "expire_audit", FL_STORE_WRITE) \
-	X(EXPIRE_FLOW_VERSIONS, "expire_flow_versions", FL_STORE_WRITE)
+	X(EXPIRE_FLOW_VERSIONS, "expire_flow_versions", FL_STORE_WRITE) \
+	X(TRY_LOCK, "try_lock", FL_STORE_WRITE) \
+	X(CHANGES, "changes", FL_STORE_READ)
 
 enum fl_store_op {
 #define FL__STORE_OP_ENUM(op, name, cls) FL_STORE_OP_##op,
@@ -453,6 +520,32 @@ static inline int fl_store_pack_delete(struct fl_store *st, const char *id, stru
 {
 	FL_STORE_FAULT(st, PACK_DELETE, err);
 	return st->ops->pack_delete(st, id, err);
+}
+static inline int fl_store_pack_delete_stale(struct fl_store *st, const char *id, int64_t before,
+					     struct fl_error *err)
+{
+	FL_STORE_FAULT(st, PACK_DELETE_STALE, err);
+	return st->ops->pack_delete_stale(st, id, before, err);
+}
+static inline int fl_store_try_lock(struct fl_store *st, const char *name, bool *got, struct fl_error *err)
+{
+	FL_STORE_FAULT(st, TRY_LOCK, err);
+	return st->ops->try_lock(st, name, got, err);
+}
+static inline int fl_store_changes(struct fl_store *st, int64_t *version, fl_store_change_fn cb, void *payload,
+				   struct fl_error *err)
+{
+	FL_STORE_FAULT(st, CHANGES, err);
+	return st->ops->changes(st, version, cb, payload, err);
+}
+static inline int fl_store_wait_notify(struct fl_store *st, int timeout_ms, fl_store_note_fn cb, void *payload,
+				       struct fl_error *err)
+{
+	return st->ops->wait_notify(st, timeout_ms, cb, payload, err);
+}
+static inline bool fl_store_is_shared(const struct fl_store *st)
+{
+	return (st->ops->caps & FL_STORE_SHARED) != 0;
 }
 static inline int fl_store_pack_touch(struct fl_store *st, const char *id, int64_t last_seen, struct fl_error *err)
 {

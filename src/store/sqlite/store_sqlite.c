@@ -138,6 +138,7 @@ enum stmt_id {
 	S_PACK_GET,
 	S_PACK_LIST,
 	S_PACK_DELETE,
+	S_PACK_DELETE_STALE,
 	S_PACK_TOUCH,
 	S_FLOW_EXISTS,
 	S_FLOW_VERSION_INSERT,
@@ -194,6 +195,7 @@ static const char *const sql[S__COUNT] = {
 	[S_PACK_GET] = "SELECT id, name, def, last_seen FROM packs WHERE id = ?1",
 	[S_PACK_LIST] = "SELECT id, name, def, last_seen FROM packs ORDER BY name, id",
 	[S_PACK_DELETE] = "DELETE FROM packs WHERE id = ?1",
+	[S_PACK_DELETE_STALE] = "DELETE FROM packs WHERE id = ?1 AND last_seen < ?2",
 	[S_PACK_TOUCH] = "UPDATE packs SET last_seen = ?2 WHERE id = ?1 AND last_seen < ?2",
 
 	[S_FLOW_EXISTS] = "SELECT 1 FROM flows WHERE name = ?1",
@@ -582,6 +584,41 @@ static int sq_migrate(struct fl_store *st, struct fl_error *err)
 	return FL_OK;
 }
 
+/* ---------------------------------------------------- one server only */
+
+/* One process owns the file (the flock): it is always the one. */
+static int sq_try_lock(struct fl_store *st, const char *name, bool *got, struct fl_error *err)
+{
+	(void)st;
+	(void)name;
+	(void)err;
+	*got = true;
+	return FL_OK;
+}
+
+/* Nobody else changes the database: nothing to report. */
+static int sq_changes(struct fl_store *st, int64_t *version, fl_store_change_fn cb, void *payload,
+		      struct fl_error *err)
+{
+	(void)st;
+	(void)cb;
+	(void)payload;
+	(void)err;
+	if (*version < 0)
+		*version = 0;
+	return FL_OK;
+}
+
+static int sq_wait_notify(struct fl_store *st, int timeout_ms, fl_store_note_fn cb, void *payload,
+			  struct fl_error *err)
+{
+	(void)st;
+	(void)timeout_ms;
+	(void)cb;
+	(void)payload;
+	return fl_error_set(err, FL_EUNSUPPORTED, "the SQLite store serves one server: there is nothing to wait for");
+}
+
 static void sq_close(struct fl_store *st)
 {
 	struct sq *s = sq_of(st);
@@ -854,6 +891,22 @@ static int delete_one(struct sq *s, enum stmt_id id, const char *key, const char
 static int sq_pack_delete(struct fl_store *st, const char *id, struct fl_error *err)
 {
 	return delete_one(sq_of(st), S_PACK_DELETE, id, "delete pack", err);
+}
+
+static int sq_pack_delete_stale(struct fl_store *st, const char *id, int64_t before, struct fl_error *err)
+{
+	struct sq *s = sq_of(st);
+	sqlite3_stmt *q;
+	int rc = stmt_get(s, S_PACK_DELETE_STALE, &q, err);
+
+	if (rc)
+		return rc;
+	bind_text(q, 1, id);
+	sqlite3_bind_int64(q, 2, before);
+	rc = stmt_exec(s, q, "delete stale pack", err);
+	if (!rc && sqlite3_changes(s->db) == 0)
+		rc = fl_error_set(err, FL_ENOTFOUND, "pack '%s' not found or seen since", id);
+	return rc;
 }
 
 static int sq_pack_touch(struct fl_store *st, const char *id, int64_t last_seen, struct fl_error *err)
@@ -1648,6 +1701,7 @@ const struct fl_store_ops fl_store_sqlite_ops = {
 	.pack_get = sq_pack_get,
 	.pack_list = sq_pack_list,
 	.pack_delete = sq_pack_delete,
+	.pack_delete_stale = sq_pack_delete_stale,
 	.pack_touch = sq_pack_touch,
 	.flow_put = sq_flow_put,
 	.flow_get = sq_flow_get,
@@ -1674,4 +1728,7 @@ const struct fl_store_ops fl_store_sqlite_ops = {
 	.expire_actions = sq_expire_actions,
 	.expire_audit = sq_expire_audit,
 	.expire_flow_versions = sq_expire_flow_versions,
+	.try_lock = sq_try_lock,
+	.changes = sq_changes,
+	.wait_notify = sq_wait_notify,
 };
