@@ -431,13 +431,15 @@ static void do_register(struct run *r, struct words *w, const struct step *st, s
 	json_decref(def);
 }
 
-static void read_outcome(struct outcome *o, int rc, json_t *body, const struct fl_error *err)
+/* The outcome of a synchronous read; *body is read after the call returned (it is the call's out). */
+static void read_outcome(struct outcome *o, int rc, json_t **body, const struct fl_error *err)
 {
 	o->code = rc;
 	snprintf(o->msg, sizeof(o->msg), "%s", rc ? err->msg : "");
-	o->body = rc ? NULL : body;
+	o->body = rc ? NULL : *body;
 	if (rc)
-		json_decref(body);
+		json_decref(*body);
+	*body = NULL;
 }
 
 static void do_pack(struct run *r, struct words *w, const struct step *st, struct outcome *o)
@@ -451,13 +453,13 @@ static void do_pack(struct run *r, struct words *w, const struct step *st, struc
 	(void)st;
 	word(w, verb, sizeof(verb));
 	if (strcmp(verb, "list") == 0) {
-		read_outcome(o, fl_engine_pack_list(r->eng, &body, &err), body, &err);
+		read_outcome(o, fl_engine_pack_list(r->eng, &body, &err), &body, &err);
 		return;
 	}
 	if (!(id = resolve(r, word(w, arg, sizeof(arg)))))
 		return;
 	if (strcmp(verb, "get") == 0) {
-		read_outcome(o, fl_engine_pack_get(r->eng, id, &body, &err), body, &err);
+		read_outcome(o, fl_engine_pack_get(r->eng, id, &body, &err), &body, &err);
 	} else if (strcmp(verb, "delete") == 0) {
 		res_init(&res);
 		wait_res(&res, fl_engine_pack_delete(r->eng, id, on_done, &res));
@@ -478,7 +480,7 @@ static void do_flow(struct run *r, struct words *w, const struct step *st, struc
 
 	word(w, verb, sizeof(verb));
 	if (strcmp(verb, "list") == 0) {
-		read_outcome(o, fl_engine_flow_list(r->eng, &body, &err), body, &err);
+		read_outcome(o, fl_engine_flow_list(r->eng, &body, &err), &body, &err);
 		return;
 	}
 	if (strcmp(verb, "put") == 0) {
@@ -494,7 +496,7 @@ static void do_flow(struct run *r, struct words *w, const struct step *st, struc
 	if (!(name = resolve(r, word(w, arg, sizeof(arg)))))
 		return;
 	if (strcmp(verb, "get") == 0) {
-		read_outcome(o, fl_engine_flow_get(r->eng, name, &body, &err), body, &err);
+		read_outcome(o, fl_engine_flow_get(r->eng, name, &body, &err), &body, &err);
 	} else if (strcmp(verb, "delete") == 0) {
 		res_init(&res);
 		wait_res(&res, fl_engine_flow_delete(r->eng, name, on_done, &res));
@@ -644,7 +646,7 @@ static void do_datastore(struct run *r, struct words *w, const struct step *st, 
 
 	word(w, verb, sizeof(verb));
 	if (strcmp(verb, "list") == 0) {
-		read_outcome(o, fl_engine_datastore_list(r->eng, &body, &err), body, &err);
+		read_outcome(o, fl_engine_datastore_list(r->eng, &body, &err), &body, &err);
 		return;
 	}
 	word(w, key, sizeof(key));
@@ -675,7 +677,7 @@ static void do_datastore(struct run *r, struct words *w, const struct step *st, 
 				json_object_set_new(body, "description", json_string(it->description));
 		}
 		fl_datastore_item_free(it);
-		read_outcome(o, rc, body, &err);
+		read_outcome(o, rc, &body, &err);
 	} else if (strcmp(verb, "delete") == 0) {
 		res_init(&res);
 		wait_res(&res, fl_engine_datastore_delete(r->eng, key, on_done, &res));
@@ -703,7 +705,7 @@ static void do_audit(struct run *r, struct words *w, const struct step *st, stru
 		if (n != 2)
 			fail(r, "audit get needs one correlation id");
 		else if (corr)
-			read_outcome(o, fl_engine_audit_get(r->eng, corr, &body, &err), body, &err);
+			read_outcome(o, fl_engine_audit_get(r->eng, corr, &body, &err), &body, &err);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -729,7 +731,7 @@ static void do_audit(struct run *r, struct words *w, const struct step *st, stru
 			goto out;
 		}
 	}
-	read_outcome(o, fl_engine_audit_list(r->eng, &f, &body, &err), body, &err);
+	read_outcome(o, fl_engine_audit_list(r->eng, &f, &body, &err), &body, &err);
 out:
 	json_decref(labels);
 }
