@@ -221,7 +221,6 @@ struct var {
 };
 
 struct run {
-	const struct flc_case *c;
 	char dir[256], db[300], log[300];
 	struct fl_engine *eng;
 	struct var *vars;
@@ -1123,7 +1122,6 @@ static bool run_case(const struct flc_case *c, void *payload)
 	const char *problem;
 
 	memset(&r, 0, sizeof(r));
-	r.c = c;
 	if (!script_text) {
 		printf("# malformed case: missing '=== script'\n");
 		return false;
