@@ -69,7 +69,7 @@ extern int flt__failed;
 int flt_run(const struct flt_case *cases, size_t n);
 
 #define FLT_CASE(fn) { #fn, fn },
-#define FLT_MAIN(...)                                                                   \
+#define FLT__RUNNER                                                                     \
 	jmp_buf flt__jmp;                                                               \
 	int flt__failed;                                                                \
 	int flt_run(const struct flt_case *cases, size_t n)                             \
@@ -86,10 +86,27 @@ int flt_run(const struct flt_case *cases, size_t n);
 			bad += flt__failed;                                             \
 		}                                                                       \
 		return bad ? 1 : 0;                                                     \
-	}                                                                               \
+	}
+#define FLT_MAIN(...)                                                                   \
+	FLT__RUNNER                                                                     \
 	int main(void)                                                                  \
 	{                                                                               \
 		static const struct flt_case cases[] = { FLT__MAP(__VA_ARGS__) };       \
+		return flt_run(cases, sizeof(cases) / sizeof(cases[0]));                \
+	}
+/*
+ * FLT_MAIN for a parameterised suite: `int init(int argc, char **argv)` runs
+ * first.  0 runs the tests; a positive value skips them all (init prints
+ * the TAP plan "1..0 # SKIP reason" itself); a negative one exits with 2.
+ */
+#define FLT_MAIN_ARGS(init, ...)                                                        \
+	FLT__RUNNER                                                                     \
+	int main(int argc, char **argv)                                                 \
+	{                                                                               \
+		static const struct flt_case cases[] = { FLT__MAP(__VA_ARGS__) };       \
+		int rc_ = init(argc, argv);                                             \
+		if (rc_ != 0)                                                           \
+			return rc_ > 0 ? 0 : 2;                                         \
 		return flt_run(cases, sizeof(cases) / sizeof(cases[0]));                \
 	}
 
