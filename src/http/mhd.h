@@ -22,7 +22,10 @@ struct fl_mhd_config {
 	uint16_t port;                 /* 0 = any free port */
 	unsigned threads;              /* thread pool size */
 	unsigned max_connections;
-	unsigned connection_timeout_sec;
+	unsigned connection_timeout_sec;     /* inactivity */
+	unsigned header_timeout_sec;         /* request line + headers, in total */
+	unsigned body_timeout_sec;           /* request body, in total */
+	unsigned max_connections_per_address; /* 0 = no limit */
 	size_t max_header_bytes;       /* request line + headers */
 	const char *tls_cert_pem;      /* PEM in memory; both set = HTTPS */
 	const char *tls_key_pem;
