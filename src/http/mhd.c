@@ -559,6 +559,29 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	atomic_fetch_sub(&m->active, 1);
 }
 
+/* The text of the <body> of libmicrohttpd's HTML error page in msg, tags removed (in place). */
+static const char *html_text(char *msg)
+{
+	char *p = strstr(msg, "<body>");
+	char *end = p ? strstr(p, "</body>") : NULL;
+	char *w;
+
+	if (!end)
+		return msg;
+	p += 6;
+	w = msg;
+	for (bool tag = false; p < end; p++) {
+		if (*p == '<')
+			tag = true;
+		else if (*p == '>')
+			tag = false;
+		else if (!tag)
+			*w++ = *p;
+	}
+	*w = '\0';
+	return msg;
+}
+
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	static const char refused[] = "Error processing request (HTTP response code is ";
@@ -578,7 +601,8 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	if (strncmp(msg, refused, sizeof(refused) - 1) == 0) {
 		unsigned status = 0;
 		sscanf(msg + sizeof(refused) - 1, "%u", &status);
-		FL_LOG_I(NULL, "refused a malformed request with %u (answered by libmicrohttpd): %s", status, msg);
+		FL_LOG_I(NULL, "refused a malformed request with %u (answered by libmicrohttpd): %s", status,
+			 html_text(msg));
 		return;
 	}
 	FL_LOG_D(NULL, "libmicrohttpd: %s", msg);
