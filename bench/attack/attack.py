@@ -168,8 +168,12 @@ def trickle(srv, args):
                 fails += 1
             next_probe = t + 1
         # drop connections the server closed
-        r, _, _ = select.select(conns[:1000], [], [], 0)
-        for s in r:
+        po = select.poll()
+        byfd = {}
+        for s in conns:
+            po.register(s, select.POLLIN); byfd[s.fileno()] = s
+        for fd, _ in po.poll(0):
+            s = byfd[fd]
             try:
                 if not s.recv(4096): raise OSError
             except BlockingIOError: continue
