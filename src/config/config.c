@@ -34,7 +34,7 @@ static const struct fl_config_entry entries[] = {
 	INT_ROW("http.max_connections", "FLYTE_MAX_CONNECTIONS", max_connections, "4096", 1, 1000000,
 		FL_CFG_IMMUTABLE, "Maximum number of simultaneous client connections."),
 	INT_ROW("http.connection_timeout_sec", "FLYTE_CONNECTION_TIMEOUT_SEC", connection_timeout_sec, "30", 1,
-		86400, FL_CFG_IMMUTABLE, "Seconds of inactivity after which an idle or slow client is disconnected."),
+		86400, FL_CFG_IMMUTABLE, "Seconds of silence after which an idle client is disconnected (see also the head and body timeouts)."),
 	INT_ROW("http.header_timeout_sec", "FLYTE_HEADER_TIMEOUT_SEC", header_timeout_sec, "10", 1, 3600,
 		FL_CFG_IMMUTABLE,
 		"Seconds a client has to send a request line and headers, counted from the connection's start "
