@@ -8,7 +8,10 @@
  * request.h: headers in, body chunks in (size-capped), handlers run,
  * connections suspended while an engine operation is pending and resumed
  * by the completion callback, the response out, and the end of the request
- * reported with whether it was delivered.
+ * reported with whether it was delivered (every byte accepted by the
+ * kernel).  Request framing is checked before any body byte is read
+ * (head.h); the connection guard (guard.h) bounds the time to receive a
+ * head and a body.
  */
 #ifndef FL_MHD_H
 #define FL_MHD_H
