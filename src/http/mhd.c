@@ -68,6 +68,7 @@ static const char probe_msg[] = "HTTP/1.1 100 Continue\r\n\r\n";
 enum phase {
 	PH_NEW = 0, /* first handler call: headers complete */
 	PH_BODY,    /* routed, collecting the body */
+	PH_PREPARK, /* waiting one turn of the event loop before suspending (hands_over) */
 	PH_PARKED,  /* suspended, waiting for the engine */
 	PH_RESUMED, /* resumed, answer being built */
 	PH_PROBING, /* suspended again: is a half-closed client still there? */
@@ -426,10 +427,26 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (cr->too_big)
 			return respond(cr);
 		if (fl_request_run(&cr->req) == FL_EAGAIN) {
+			if (cr->req.hands_over) {
+				/*
+				 * libmicrohttpd 0.9.75 keeps the poll state of the call that
+				 * suspends: suspended in the same pass that read the request,
+				 * the connection is resumed "waiting to read", reads the
+				 * end-of-file of a half-closed client first and closes without
+				 * asking for the answer.  Returning without an answer lets it
+				 * mark the request complete (no reading); it calls again at
+				 * once, and the request is suspended then.
+				 */
+				cr->phase = PH_PREPARK;
+				return MHD_YES;
+			}
 			fl_request_park(&cr->req);
 			return MHD_YES;
 		}
 		return respond(cr);
+	case PH_PREPARK:
+		fl_request_park(&cr->req);
+		return MHD_YES;
 	case PH_PARKED:
 		cr->phase = PH_RESUMED;
 		atomic_fetch_sub(&m->parked, 1);

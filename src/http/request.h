@@ -120,6 +120,12 @@ struct fl_request {
 	int (*finish)(struct fl_request *req);
 	struct fl_request_result result;
 
+	/*
+	 * Set by a handler whose answer hands something over (a take): the
+	 * transport then suspends it so that a client that half-closed its
+	 * socket while waiting still gets the answer (see mhd.c).
+	 */
+	bool hands_over;
 	/* Called at most once when the answer could not be delivered. */
 	void (*on_undelivered)(struct fl_request *req);
 	json_t *data; /* handler data kept until the end (e.g. for the hook); owned */
