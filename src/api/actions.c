@@ -148,6 +148,7 @@ static int take_action(struct fl_request *req)
 				       api->take_wait_ms, fl_api_engine_done, req);
 
 	fl_url_query_release(&form);
+	req->hands_over = true; /* the answer may carry an action */
 	return fl_api_started(req, rc, taken);
 }
 

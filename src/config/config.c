@@ -34,12 +34,26 @@ static const struct fl_config_entry entries[] = {
 	INT_ROW("http.max_connections", "FLYTE_MAX_CONNECTIONS", max_connections, "4096", 1, 1000000,
 		FL_CFG_IMMUTABLE, "Maximum number of simultaneous client connections."),
 	INT_ROW("http.connection_timeout_sec", "FLYTE_CONNECTION_TIMEOUT_SEC", connection_timeout_sec, "30", 1,
-		86400, FL_CFG_IMMUTABLE, "Seconds of inactivity after which an idle or slow client is disconnected."),
+		86400, FL_CFG_IMMUTABLE, "Seconds of silence after which an idle client is disconnected (see also the head and body timeouts)."),
+	INT_ROW("http.header_timeout_sec", "FLYTE_HEADER_TIMEOUT_SEC", header_timeout_sec, "10", 1, 3600,
+		FL_CFG_IMMUTABLE,
+		"Seconds a client has to send a request line and headers, counted from the connection's start "
+		"(on a kept-alive connection: from the previous answer, plus FLYTE_CONNECTION_TIMEOUT_SEC); "
+		"a slower client gets 408 and is disconnected."),
+	INT_ROW("http.body_timeout_sec", "FLYTE_BODY_TIMEOUT_SEC", body_timeout_sec, "60", 1, 86400,
+		FL_CFG_IMMUTABLE,
+		"Seconds a client has to send a request body once its headers arrived; a slower client gets 408 "
+		"and is disconnected."),
+	INT_ROW("http.max_connections_per_address", "FLYTE_MAX_CONNECTIONS_PER_ADDRESS", max_connections_per_address,
+		"1024", 0, 1000000, FL_CFG_IMMUTABLE,
+		"Most simultaneous connections from one client IP address (more are closed at once); 0 = no "
+		"limit, e.g. behind a reverse proxy."),
 	INT_ROW("http.max_body_bytes", "FLYTE_MAX_BODY_BYTES", max_body_bytes, "4194304", 1024,
 		INT64_C(1) << 30, FL_CFG_IMMUTABLE, "Largest accepted request body; larger bodies get 413."),
-	INT_ROW("http.max_header_bytes", "FLYTE_MAX_HEADER_BYTES", max_header_bytes, "16384", 2048,
-		INT64_C(1) << 20, FL_CFG_IMMUTABLE,
-		"Largest accepted request line plus headers; larger requests get 431."),
+	INT_ROW("http.max_header_bytes", "FLYTE_MAX_HEADER_BYTES", max_header_bytes, "16384", 2048, 65536,
+		FL_CFG_IMMUTABLE,
+		"Largest accepted request line plus headers; larger requests get 431. Every connection holds "
+		"about this much memory plus 8 KiB (at least 36 KiB)."),
 	INT_ROW("http.max_json_depth", "FLYTE_MAX_JSON_DEPTH", max_json_depth, "64", 1, 1000, FL_CFG_IMMUTABLE,
 		"Deepest nesting of arrays and objects accepted in a JSON or YAML body (400 beyond)."),
 	INT_ROW("http.max_json_elements", "FLYTE_MAX_JSON_ELEMENTS", max_json_elements, "100000", 1, 100000000,

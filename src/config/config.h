@@ -41,6 +41,9 @@ struct fl_config {
 	int64_t threads;
 	int64_t max_connections;
 	int64_t connection_timeout_sec;
+	int64_t header_timeout_sec;
+	int64_t body_timeout_sec;
+	int64_t max_connections_per_address;
 	int64_t max_body_bytes;
 	int64_t max_header_bytes;
 	int64_t max_json_depth;

@@ -8,7 +8,10 @@
  * request.h: headers in, body chunks in (size-capped), handlers run,
  * connections suspended while an engine operation is pending and resumed
  * by the completion callback, the response out, and the end of the request
- * reported with whether it was delivered.
+ * reported with whether it was delivered (every byte accepted by the
+ * kernel).  Request framing is checked before any body byte is read
+ * (head.h); the connection guard (guard.h) bounds the time to receive a
+ * head and a body.
  */
 #ifndef FL_MHD_H
 #define FL_MHD_H
@@ -22,7 +25,10 @@ struct fl_mhd_config {
 	uint16_t port;                 /* 0 = any free port */
 	unsigned threads;              /* thread pool size */
 	unsigned max_connections;
-	unsigned connection_timeout_sec;
+	unsigned connection_timeout_sec;     /* inactivity */
+	unsigned header_timeout_sec;         /* request line + headers, in total */
+	unsigned body_timeout_sec;           /* request body, in total */
+	unsigned max_connections_per_address; /* 0 = no limit */
 	size_t max_header_bytes;       /* request line + headers */
 	const char *tls_cert_pem;      /* PEM in memory; both set = HTTPS */
 	const char *tls_key_pem;

@@ -131,10 +131,19 @@ bool fl_request_begin(struct fl_request *req)
 	req->log.request_id = req->id;
 	fl_links_base(req->base, &lh, ctx->tls);
 
+	if (req->refuse_status) {
+		FL_LOG_D(&req->log, "%s", req->refuse_msg);
+		return refuse(req, req->refuse_status, req->refuse_msg);
+	}
 	if (ctx->max_header_bytes && req->header_bytes > ctx->max_header_bytes) {
 		char msg[96];
 		snprintf(msg, sizeof(msg), "request headers are larger than %zu bytes", ctx->max_header_bytes);
 		return refuse(req, 431, msg);
+	}
+	if (req->query.truncated) {
+		char msg[96];
+		snprintf(msg, sizeof(msg), "more than %d query parameters", FL_QUERY_MAX_PARAMS);
+		return refuse(req, 400, msg);
 	}
 	if (req->h.content_length) {
 		if (fl_body_content_length(req->h.content_length, &clen) != FL_OK)

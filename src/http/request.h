@@ -104,6 +104,8 @@ struct fl_request {
 	struct fl_route_match match;
 	struct fl_request_headers h;
 	size_t header_bytes; /* size of the request line and headers, set by the transport */
+	int refuse_status;   /* set by the transport: the head is refused (framing), 0 = no */
+	char refuse_msg[128];
 	char id[FL_REQUEST_ID_MAX];
 	char base[FL_LINKS_BASE_MAX];
 	struct fl_buf body;
@@ -118,6 +120,12 @@ struct fl_request {
 	int (*finish)(struct fl_request *req);
 	struct fl_request_result result;
 
+	/*
+	 * Set by a handler whose answer hands something over (a take): the
+	 * transport then suspends it so that a client that half-closed its
+	 * socket while waiting still gets the answer (see mhd.c).
+	 */
+	bool hands_over;
 	/* Called at most once when the answer could not be delivered. */
 	void (*on_undelivered)(struct fl_request *req);
 	json_t *data; /* handler data kept until the end (e.g. for the hook); owned */
@@ -129,8 +137,10 @@ void fl_request_init(struct fl_request *req, const struct fl_http_ctx *ctx, cons
 void fl_request_release(struct fl_request *req);
 
 /*
- * After the headers: assign the request id, compute the links base, check
- * the body size announced by Content-Length, authorise, route.  Returns true
+ * After the headers: assign the request id, compute the links base, answer
+ * a refusal of the transport (refuse_status), check the header size, the
+ * number of query parameters and the body size announced by
+ * Content-Length, authorise, route.  Returns true
  * when req->resp already holds the answer (error, OPTIONS, 413...).
  */
 bool fl_request_begin(struct fl_request *req);

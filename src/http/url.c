@@ -135,6 +135,8 @@ void fl_url_query_parse(struct fl_query *q, const char *s, size_t len)
 		q->v[q->n].value = value;
 		q->n++;
 	}
+	for (; i < len && !q->truncated; i++)
+		q->truncated = s[i] != '&';
 }
 
 const char *fl_url_query_get(const struct fl_query *q, const char *name)
@@ -156,4 +158,5 @@ void fl_url_query_release(struct fl_query *q)
 	free(q->v);
 	q->v = NULL;
 	q->n = 0;
+	q->truncated = false;
 }

@@ -43,15 +43,17 @@ struct fl_query_param {
 struct fl_query {
 	struct fl_query_param *v;
 	size_t n;
+	bool truncated; /* parameters beyond FL_QUERY_MAX_PARAMS were ignored */
 };
 
-#define FL_QUERY_INIT { NULL, 0 }
+#define FL_QUERY_INIT { NULL, 0, false }
 #define FL_QUERY_MAX_PARAMS 64
 
 /*
  * Parse "a=1&b=2" (no leading '?') into q, appending to what q holds.  '+'
  * means space.  Like Go's url.ParseQuery, pairs with malformed escapes are
- * skipped; parameters beyond FL_QUERY_MAX_PARAMS are ignored.
+ * skipped; parameters beyond FL_QUERY_MAX_PARAMS are ignored and set
+ * q->truncated.
  */
 void fl_url_query_parse(struct fl_query *q, const char *s, size_t len);
 /* First value of name, or NULL.  Borrowed from q. */

@@ -176,6 +176,9 @@ static int start_http(struct server *s, struct fl_error *err)
 	hc.threads = (unsigned)cfg->threads;
 	hc.max_connections = (unsigned)cfg->max_connections;
 	hc.connection_timeout_sec = (unsigned)cfg->connection_timeout_sec;
+	hc.header_timeout_sec = (unsigned)cfg->header_timeout_sec;
+	hc.body_timeout_sec = (unsigned)cfg->body_timeout_sec;
+	hc.max_connections_per_address = (unsigned)cfg->max_connections_per_address;
 	hc.max_header_bytes = (size_t)cfg->max_header_bytes;
 	hc.tls_cert_pem = s->cert_pem;
 	hc.tls_key_pem = s->key_pem;

@@ -4,7 +4,10 @@
  * certificate made at test time, refusal of TLS < 1.2, start-up checks of
  * the certificate and key, the idle/slow-client timeout, the body size
  * limit (413 without buffering the body) and the JSON nesting and element
- * limits.
+ * limits; clients that trickle their head or body get 408 and are closed
+ * while a parked long poll is not, one address cannot hold more than its
+ * share of connections, and memory per kept-alive connection follows the
+ * header limit (which is capped).
  *
  * Certificates are made with the openssl command-line tool in a temporary
  * directory that is removed at exit.  openssl is run directly (not through
@@ -18,8 +21,10 @@
 #include "fltest.h"
 #include "harness.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -571,5 +576,189 @@ FLT_TEST(deep_nesting_and_element_limits)
 	g_plain = NULL;
 }
 
+/* A connection to s from the local address `src` (e.g. "127.0.0.2"), non-blocking; -1 on failure. */
+static int connect_from(struct flh_server *s, const char *src)
+{
+	struct sockaddr_in a, b;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd < 0)
+		return -1;
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	inet_pton(AF_INET, src, &a.sin_addr);
+	memset(&b, 0, sizeof(b));
+	b.sin_family = AF_INET;
+	b.sin_port = htons((uint16_t)flh_server_port(s));
+	inet_pton(AF_INET, "127.0.0.1", &b.sin_addr);
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 || connect(fd, (struct sockaddr *)&b, sizeof(b)) != 0) {
+		close(fd);
+		return -1;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	return fd;
+}
+
+struct trickler {
+	int fd;
+	const char *data; /* sent one byte per round, then the last byte again */
+	size_t pos, len;
+	char got[2048];
+	size_t ngot;
+	bool closed;
+};
+
+/* One round: each open trickler sends a byte and collects what arrived. */
+static void trickle_round(struct trickler *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		ssize_t r;
+		if (t[i].closed)
+			continue;
+		if (t[i].pos < t[i].len)
+			(void)send(t[i].fd, t[i].data + t[i].pos++, 1, MSG_NOSIGNAL);
+		for (;;) {
+			r = recv(t[i].fd, t[i].got + t[i].ngot, sizeof(t[i].got) - 1 - t[i].ngot, 0);
+			if (r > 0) {
+				t[i].ngot += (size_t)r;
+				t[i].got[t[i].ngot] = '\0';
+				continue;
+			}
+			if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+				t[i].closed = true;
+			break;
+		}
+	}
+}
+
+FLT_TEST(slow_head_and_body_get_408_long_poll_survives)
+{
+	enum { N = 4 };
+	static const char *const env[] = { "FLYTE_HEADER_TIMEOUT_SEC=1", "FLYTE_BODY_TIMEOUT_SEC=1",
+					   "FLYTE_MAX_CONNECTIONS_PER_ADDRESS=4", NULL };
+	static const char head[] = "GET /health HTTP/1.1\r\nHost: a\r\nX-Trickle: "
+				   "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+	static const char body[] = "POST /v1/packs HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n"
+				   "Content-Length: 100\r\n\r\n{\"name\":\"SlowBodyaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+	static const char take[] = "POST /v1/packs/Parked/actions/take HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n";
+	struct flh_server *s;
+	struct trickler t[N + 1];
+	struct flh_pack parked;
+	struct flh_resp *r;
+	int extra, poll_fd, st;
+	bool closed, all = false;
+	int64_t dl;
+
+	flh_server_free(g_plain);
+	g_plain = api_start(4000, env); /* takes wait 4 s, longer than both deadlines */
+	s = g_plain;
+	FLH_ASSERT_MSG(s, "the server did not start");
+	FLH_EQ_INT(flh_pack_register(&parked, s, "{\"name\":\"Parked\"}"), 201);
+	flh_pack_release(&parked);
+	/* a long poll: suspended, no deadline applies */
+	poll_fd = flh_raw_open(s, take, sizeof(take) - 1);
+	FLH_ASSERT(poll_fd >= 0);
+
+	memset(t, 0, sizeof(t));
+	for (int i = 0; i < N; i++) {
+		t[i].fd = connect_from(s, "127.0.0.2");
+		FLH_ASSERT_MSG(t[i].fd >= 0, "cannot connect from 127.0.0.2");
+		t[i].data = head;
+		t[i].len = sizeof(head) - 1;
+	}
+	/* the body trickler, from the ordinary address */
+	t[N].fd = flh_raw_open(s, body, 0);
+	FLH_ASSERT(t[N].fd >= 0);
+	fcntl(t[N].fd, F_SETFL, fcntl(t[N].fd, F_GETFL) | O_NONBLOCK);
+	FLH_ASSERT(send(t[N].fd, body, 90, MSG_NOSIGNAL) == 90); /* headers and the start of the body */
+	t[N].data = body;
+	t[N].pos = 90;
+	t[N].len = sizeof(body) - 1;
+
+	/* one connection too many from 127.0.0.2: closed at once, without an answer */
+	extra = connect_from(s, "127.0.0.2");
+	if (extra >= 0) {
+		(void)send(extra, "GET /health HTTP/1.1\r\nHost: a\r\n\r\n", 33, MSG_NOSIGNAL);
+		fcntl(extra, F_SETFL, fcntl(extra, F_GETFL) & ~O_NONBLOCK);
+		st = read_status(extra, 15000, &closed);
+		close(extra);
+		FLH_ASSERT_MSG(st == 0 && closed, "a fifth connection from 127.0.0.2 was served (%d)", st);
+	}
+	/* the others are served meanwhile */
+	trickle_round(t, N + 1);
+	r = flh_get(s, "/health");
+	FLH_STATUS(r, 200);
+	flh_resp_free(r);
+
+	/* trickle (a byte every 200 ms: never silent) until the server closes every one */
+	dl = flh_deadline(20000);
+	while (!all && !flh_expired(dl)) {
+		flh_sleep_ms(200);
+		trickle_round(t, N + 1);
+		all = true;
+		for (int i = 0; i <= N; i++)
+			all = all && t[i].closed;
+	}
+	for (int i = 0; i <= N; i++) {
+		if (flh_raw_status(t[i].got) != 408 || !strstr(t[i].got, "\"status\":408"))
+			printf("# trickler %d (%s): %.300s\n", i, t[i].closed ? "closed" : "open", t[i].got);
+		close(t[i].fd);
+	}
+	FLH_ASSERT_MSG(all, "a trickling client kept its connection for 20 s");
+	for (int i = 0; i <= N; i++) {
+		FLH_EQ_INT(flh_raw_status(t[i].got), 408);
+		FLH_ASSERT(strstr(t[i].got, "{\"error\":\"request ") != NULL);
+	}
+	r = flh_get(s, "/v1/packs/SlowBody");
+	FLH_ERROR(r, 404);
+	flh_resp_free(r);
+
+	/* the long poll was not cut: it gets its ordinary 204 */
+	st = read_status(poll_fd, 20000, &closed);
+	close(poll_fd);
+	FLH_EQ_INT(st, 204);
+	FLH_ASSERT(api_alive(s));
+}
+
+FLT_TEST(header_limit_is_capped_and_memory_follows_it)
+{
+	enum { N = 200 };
+	static const char *const big[] = { "FLYTE_MAX_HEADER_BYTES=1048576", NULL };
+	struct flh_run_opts o = { .env = big, .timeout_ms = 30000 };
+	struct flh_run_result rr;
+	struct flh_server *s;
+	long rss0, rss1;
+	int fds[N];
+
+	/* a 1 MiB limit meant 1 MiB of memory per kept-alive connection: refused */
+	FLH_ASSERT_MSG(flh_run(&o, &rr) == 0, "could not run the binary");
+	if (flh_exit_code(rr.wstatus) <= 0 || !contains(rr.output, "FLYTE_MAX_HEADER_BYTES"))
+		print_output("flyte output", rr.output);
+	FLH_ASSERT(flh_exit_code(rr.wstatus) > 0);
+	FLH_ASSERT(contains(rr.output, "FLYTE_MAX_HEADER_BYTES"));
+	flh_run_result_release(&rr);
+
+	/* with the default limit a kept-alive connection costs well under 64 KiB */
+	s = plain_srv(NULL);
+	FLH_ASSERT(api_alive(s));
+	rss0 = vm_rss_kb(flh_server_pid(s));
+	for (int i = 0; i < N; i++) {
+		static const char req[] = "GET /v1/packs HTTP/1.1\r\nHost: a\r\n\r\n";
+		fds[i] = flh_raw_open(s, req, sizeof(req) - 1);
+		FLH_ASSERT(fds[i] >= 0);
+	}
+	for (int i = 0; i < N; i++) {
+		char buf[4096];
+		struct pollfd p = { .fd = fds[i], .events = POLLIN };
+		FLH_ASSERT(poll(&p, 1, 20000) == 1 && recv(fds[i], buf, sizeof(buf), 0) > 0);
+	}
+	rss1 = vm_rss_kb(flh_server_pid(s));
+	for (int i = 0; i < N; i++)
+		close(fds[i]);
+	printf("# VmRSS %ld kB -> %ld kB with %d kept-alive connections\n", rss0, rss1, N);
+	FLH_ASSERT_MSG(rss1 - rss0 < N * 64, "%d kept-alive connections cost %ld kB", N, rss1 - rss0);
+}
+
 FLT_MAIN(tls_serves_https, tls_refuses_old_protocols, tls_mismatched_key_fails_at_startup, slow_client_is_cut_off,
-	 oversized_body_413_bounded_memory, deep_nesting_and_element_limits)
+	 oversized_body_413_bounded_memory, deep_nesting_and_element_limits,
+	 slow_head_and_body_get_408_long_poll_survives, header_limit_is_capped_and_memory_follows_it)

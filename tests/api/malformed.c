@@ -10,6 +10,16 @@
  * deliberately differs from the original server (400 instead of 500 for
  * flow validation, 409 for action state conflicts, JSON error bodies) the
  * flyte behaviour is asserted.
+ *
+ * The framing cases (request smuggling behind a proxy: two Content-Length
+ * fields, Content-Length with Transfer-Encoding, chunked on HTTP/1.0, bare
+ * CR or NUL in a value, a space in a field name, whitespace before the
+ * first field, unknown transfer codings, line folding) are sent over raw
+ * sockets: each gets 400 (501 for a coding list ending in chunked) with a
+ * JSON error and Connection: close, and nothing is stored.  The requests
+ * that libmicrohttpd 0.9.75 refuses by itself before flyte sees them
+ * (negative Content-Length, bad chunk syntax, HTTP/0.9, HTTP/2.0) get a
+ * prompt 400/505 from it and a log line.
  */
 #include "fl-common.h"
 
@@ -516,6 +526,153 @@ FLT_TEST(stored_data_intact)
 	FLH_ASSERT(api_alive(srv()));
 }
 
+/* ---- HTTP framing (raw sockets) ----------------------------------------------------- */
+
+/* Send a raw request; its answer must be `status` with a JSON error and Connection: close. */
+static void framing(const char *req, size_t len, int status, const char *not_stored)
+{
+	char *out = NULL;
+	const char *body;
+	long n;
+	setup();
+	n = flh_raw(srv(), req, len ? len : strlen(req), false, 20000, &out);
+	FLH_ASSERT_MSG(n > 0, "no answer");
+	body = strstr(out, "\r\n\r\n");
+	if (flh_raw_status(out) != status || !body || !strstr(body, "{\"error\":") ||
+	    !strstr(out, "\r\nConnection: close\r\n") || !strstr(out, "application/json"))
+		printf("# answer: %.500s\n", out);
+	FLH_EQ_INT(flh_raw_status(out), status);
+	FLH_ASSERT(body && strstr(body, "{\"error\":") != NULL);
+	FLH_ASSERT(strstr(out, "\r\nConnection: close\r\n") != NULL);
+	free(out);
+	if (not_stored) {
+		struct flh_resp *r = flh_get(srv(), flh_path("/v1/packs/%s", not_stored));
+		FLH_ERROR(r, 404);
+		flh_resp_free(r);
+	}
+	FLH_ASSERT(api_alive(srv()));
+}
+
+#define PACK_HEAD "POST /v1/packs HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n"
+
+static void framing_two_content_lengths(void)
+{
+	framing(PACK_HEAD "Content-Length: 17\r\nContent-Length: 5\r\n\r\n{\"name\":\"TwoCL\"}", 0, 400, "TwoCL");
+}
+static void framing_same_content_length_twice(void)
+{
+	framing(PACK_HEAD "Content-Length: 16\r\nContent-Length: 16\r\n\r\n{\"name\":\"SameCL\"}", 0, 400, "SameCL");
+}
+static void framing_content_length_and_chunked(void)
+{
+	framing(PACK_HEAD "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
+			  "10\r\n{\"name\":\"ClTe\"}\r\n0\r\n\r\n", 0, 400, "ClTe");
+}
+static void framing_chunked_on_http10(void)
+{
+	framing("POST /v1/packs HTTP/1.0\r\nConnection: keep-alive\r\nContent-Type: application/json\r\n"
+		"Transfer-Encoding: chunked\r\n\r\n10\r\n{\"name\":\"Ch10\"}\r\n0\r\n\r\n",
+		0, 400, "Ch10");
+}
+static void framing_bare_cr_in_value(void) { framing("GET /health HTTP/1.1\r\nHost: a\r\nX-A: b\rc\r\n\r\n", 0, 400, NULL); }
+static void framing_nul_in_value(void)
+{
+	static const char req[] = "GET /health HTTP/1.1\r\nHost: a\r\nX-A: b\0c\r\n\r\n";
+	framing(req, sizeof(req) - 1, 400, NULL);
+}
+static void framing_space_in_name(void) { framing("GET /health HTTP/1.1\r\nHost: a\r\nX A: b\r\n\r\n", 0, 400, NULL); }
+static void framing_space_before_colon(void) { framing("GET /health HTTP/1.1\r\nHost: a\r\nX-A : b\r\n\r\n", 0, 400, NULL); }
+static void framing_whitespace_before_first_header(void) { framing("GET /health HTTP/1.1\r\n Host: a\r\n\r\n", 0, 400, NULL); }
+static void framing_line_folding(void) { framing("GET /health HTTP/1.1\r\nHost: a\r\nX-A: b\r\n c\r\n\r\n", 0, 400, NULL); }
+static void framing_transfer_encoding_gzip(void)
+{
+	framing(PACK_HEAD "Transfer-Encoding: gzip\r\n\r\n{\"name\":\"Gz\"}", 0, 400, "Gz");
+}
+static void framing_transfer_encoding_gzip_chunked(void)
+{
+	framing(PACK_HEAD "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 0, 501, NULL);
+}
+static void framing_two_hosts(void) { framing("GET /health HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 0, 400, NULL); }
+static void framing_http11_without_host(void) { framing("GET /health HTTP/1.1\r\n\r\n", 0, 400, NULL); }
+static void framing_bare_lf(void) { framing("GET /health HTTP/1.1\nHost: a\n\n", 0, 400, NULL); }
+
+/* Every framing shape: 400 (501) with a JSON error, connection closed, nothing stored. */
+FLT_TEST(framing_refused)
+{
+	framing_two_content_lengths();
+	framing_same_content_length_twice();
+	framing_content_length_and_chunked();
+	framing_chunked_on_http10();
+	framing_bare_cr_in_value();
+	framing_nul_in_value();
+	framing_space_in_name();
+	framing_space_before_colon();
+	framing_whitespace_before_first_header();
+	framing_line_folding();
+	framing_transfer_encoding_gzip();
+	framing_transfer_encoding_gzip_chunked();
+	framing_two_hosts();
+	framing_http11_without_host();
+	framing_bare_lf();
+}
+
+static void many_query_parameters(void)
+{
+	struct fl_buf b = FL_BUF_INIT(0);
+	char *req;
+	fl_buf_adds(&b, "GET /v1/packs?");
+	for (int i = 0; i < 600; i++)
+		fl_buf_addf(&b, "%sp%d=x", i ? "&" : "", i);
+	fl_buf_adds(&b, " HTTP/1.1\r\nHost: a\r\n\r\n");
+	req = fl_buf_detach(&b, NULL);
+	FLH_ASSERT(req != NULL);
+	{
+		char *out = NULL;
+		const char *body;
+		long n;
+		setup();
+		n = flh_raw(srv(), req, strlen(req), false, 20000, &out);
+		free(req);
+		FLH_ASSERT_MSG(n > 0, "no answer to 600 query parameters");
+		body = strstr(out, "\r\n\r\n");
+		if (flh_raw_status(out) != 400 || !body || !strstr(body, "more than 64 query parameters"))
+			printf("# answer: %.300s\n", out);
+		FLH_EQ_INT(flh_raw_status(out), 400);
+		FLH_ASSERT(body && strstr(body, "more than 64 query parameters") != NULL);
+		free(out);
+	}
+	FLH_ASSERT(api_alive(srv()));
+}
+
+/* Refused by libmicrohttpd itself (HTML body, see docs/internals/http.md): prompt, logged. */
+static void refused_by_library(const char *req, int status, const char *log_needle)
+{
+	char *out = NULL, *log;
+	bool ok = false;
+	setup();
+	FLH_ASSERT(flh_raw(srv(), req, strlen(req), false, 20000, &out) > 0);
+	if (flh_raw_status(out) != status)
+		printf("# answer: %.300s\n", out);
+	FLH_EQ_INT(flh_raw_status(out), status);
+	free(out);
+	FLH_WAIT_FOR(ok, 10000, (log = flh_server_log(srv())) != NULL && strstr(log, log_needle) && (free(log), 1));
+	FLH_ASSERT_MSG(ok, "no log line containing \"%s\"", log_needle);
+	FLH_ASSERT(api_alive(srv()));
+}
+
+FLT_TEST(prompt_answers_to_other_malformed_requests)
+{
+	many_query_parameters();
+	refused_by_library(PACK_HEAD "Content-Length: -5\r\n\r\n{}", 400,
+			   "refused a malformed request with 400 (answered by libmicrohttpd): Your HTTP request has "
+			   "wrong value for Content-Length header.");
+	refused_by_library(PACK_HEAD "Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n", 400,
+			   "Your HTTP chunked encoding was syntactically incorrect.");
+	refused_by_library("GET /health\r\n\r\n", 400, "Your HTTP request was syntactically incorrect.");
+	refused_by_library("GET /health HTTP/2.0\r\nHost: a\r\n\r\n", 505,
+			   "refused a malformed request with 505");
+}
+
 FLT_MAIN(pack_truncated_json, pack_invalid_json, pack_trailing_garbage, pack_empty_body, pack_top_level_array,
 	 pack_top_level_string, pack_name_number, pack_labels_array, pack_label_value_number, pack_commands_object,
 	 pack_command_name_missing, pack_command_name_number, pack_command_events_wrong_type, pack_events_wrong_type,
@@ -530,4 +687,5 @@ FLT_MAIN(pack_truncated_json, pack_invalid_json, pack_trailing_garbage, pack_emp
 	 result_for_new_action_is_409, double_result_is_409, result_with_bad_body_is_400,
 	 datastore_put_not_multipart, datastore_multipart_without_value, datastore_empty_value,
 	 datastore_multipart_truncated,
-	 audit_limit_negative, audit_start_negative, stored_data_intact)
+	 audit_limit_negative, audit_start_negative, framing_refused, prompt_answers_to_other_malformed_requests,
+	 stored_data_intact)

@@ -9,13 +9,20 @@
  * answer (if any) is not a success, and that the server still answers
  * /health.  Positive controls make sure the raw path itself works
  * (HTTP/1.0, pipelining, a correct chunked body).
+ *
+ * half_closed_takers_get_each_action_once replays the attack that handed
+ * one action to two packs: five clients send a take and shutdown(SHUT_WR)
+ * (nc -N, socat) while their takes wait; each must read its own action
+ * and no action may go back to NEW.
  */
 #include "fl-common.h"
 
 #include "api-util.h"
+#include "buf.h"
 #include "fltest.h"
 #include "harness.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -224,7 +231,119 @@ FLT_TEST(partial_requests_do_not_block_others)
 	expect_alive();
 }
 
+/* Read until the peer closes or timeout_ms passes; caller frees. */
+static char *read_until_close(int fd, int timeout_ms)
+{
+	struct fl_buf b = FL_BUF_INIT((size_t)1 << 20);
+	int64_t dl = flh_deadline(timeout_ms);
+	char chunk[4096];
+
+	while (!flh_expired(dl)) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+		if (poll(&p, 1, 200) <= 0)
+			continue;
+		n = recv(fd, chunk, sizeof(chunk), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		fl_buf_add(&b, chunk, (size_t)n);
+	}
+	return fl_buf_detach(&b, NULL);
+}
+
+/* The final answer of a raw exchange: interim 1xx answers skipped. */
+static const char *final_answer(const char *raw)
+{
+	while (strncmp(raw, "HTTP/1.1 1", 10) == 0 && strstr(raw, "\r\n\r\n"))
+		raw = strstr(raw, "\r\n\r\n") + 4;
+	return raw;
+}
+
+static bool all_pending(json_t *answer, void *arg)
+{
+	size_t i;
+	json_t *f;
+	(void)arg;
+	json_array_foreach(json_object_get(answer, "flows"), i, f) {
+		if (!flh_json_str(f, "actions.s.state.value") || strcmp(flh_json_str(f, "actions.s.state.value"), "PENDING"))
+			return false;
+	}
+	return true;
+}
+
+FLT_TEST(half_closed_takers_get_each_action_once)
+{
+	enum { N = 5 };
+	static const char take[] = "POST /v1/packs/HcWorker/actions/take HTTP/1.1\r\nHost: a\r\n"
+				   "Content-Type: application/json\r\nContent-Length: 4\r\n\r\nnull";
+	static const char flow[] = "{\"name\":\"hc\",\"steps\":[{\"id\":\"s\",\"event\":{\"packName\":\"HcSrc\","
+				   "\"name\":\"Go\"},\"command\":{\"packName\":\"HcWorker\",\"name\":\"Job\","
+				   "\"input\":\"{{ Event.Payload.n }}\"}}]}";
+	struct flh_server *s = api_start(9000, NULL);
+	struct flh_pack src, worker;
+	int fds[N];
+	char *answers[N];
+	bool seen[N] = { false };
+	json_t *audit;
+	char *log;
+	size_t i;
+	json_t *f;
+
+	FLH_ASSERT_MSG(s, "the server did not start");
+	FLH_EQ_INT(flh_pack_register(&src, s, "{\"name\":\"HcSrc\"}"), 201);
+	FLH_EQ_INT(flh_pack_register(&worker, s, "{\"name\":\"HcWorker\",\"commands\":[{\"name\":\"Job\"}]}"), 201);
+	FLH_EQ_INT(api_post_flow(s, flow), 201);
+	for (int k = 0; k < N; k++) {
+		fds[k] = flh_raw_open(s, take, sizeof(take) - 1);
+		FLH_ASSERT(fds[k] >= 0);
+		FLH_ASSERT(shutdown(fds[k], SHUT_WR) == 0);
+	}
+	flh_sleep_ms(300); /* most takes are parked by now (either way, each action goes out once) */
+	for (int k = 0; k < N; k++) {
+		char payload[32];
+		snprintf(payload, sizeof(payload), "{\"n\":\"%d\"}", k);
+		FLH_EQ_INT(flh_pack_event(&src, "Go", payload), 202);
+	}
+	for (int k = 0; k < N; k++) {
+		answers[k] = read_until_close(fds[k], 30000);
+		close(fds[k]);
+	}
+	for (int k = 0; k < N; k++) {
+		const char *a = final_answer(answers[k]);
+		const char *body = strstr(a, "\r\n\r\n");
+		json_t *j = body ? flh_json(body + 4) : NULL;
+		const char *in = json_string_value(json_object_get(j, "input"));
+		int n = in && in[0] >= '0' && in[0] <= '9' && !in[1] ? in[0] - '0' : -1;
+		bool ok = flh_raw_status(a) == 200 && n >= 0 && n < N && !seen[n];
+		if (!ok)
+			printf("# answer %d: %.400s\n", k, answers[k]);
+		json_decref(j);
+		FLH_ASSERT_MSG(ok, "half-closing client %d did not get an action of its own", k);
+		seen[n] = true;
+	}
+	for (int k = 0; k < N; k++)
+		free(answers[k]);
+	/* no release: every action went NEW -> PENDING once */
+	audit = api_audit_wait(s, "flowName=hc&limit=100", N, all_pending, NULL, FLH_WAIT_MS);
+	FLH_ASSERT(audit != NULL);
+	json_array_foreach(json_object_get(audit, "flows"), i, f) {
+		json_t *states = flh_json_get(f, "actions.s.states");
+		FLH_EQ_INT(json_array_size(states), 2);
+		FLH_EQ_STR(flh_json_str(states, "0.value"), "NEW");
+		FLH_EQ_STR(flh_json_str(states, "1.value"), "PENDING");
+	}
+	json_decref(audit);
+	log = flh_server_log(s);
+	FLH_ASSERT_MSG(log && !strstr(log, "was not delivered"), "an answer was released after it was sent");
+	free(log);
+	flh_pack_release(&src);
+	flh_pack_release(&worker);
+	flh_server_free(s);
+}
+
 FLT_MAIN(http10_request, pipelined_requests, valid_chunked_body_accepted, garbage_request_line,
 	 content_length_longer_than_body, negative_content_length, non_numeric_content_length,
 	 chunked_without_terminator, bad_chunk_size, oversized_content_length_refused_before_body, oversized_headers,
-	 connection_reset_mid_body, partial_requests_do_not_block_others)
+	 connection_reset_mid_body, partial_requests_do_not_block_others, half_closed_takers_get_each_action_once)

@@ -105,6 +105,16 @@ FLT_TEST(test_query_bounded)
 	FLT_EQ_INT(q.n, FL_QUERY_MAX_PARAMS);
 	FLT_EQ_STR(fl_url_query_get(&q, "p0"), "0");
 	FLT_ASSERT(fl_url_query_get(&q, "p999") == NULL);
+	FLT_ASSERT(q.truncated);
+	fl_url_query_release(&q);
+	/* exactly the maximum, trailing '&'s: not truncated */
+	fl_buf_reset(&s);
+	for (int i = 0; i < FL_QUERY_MAX_PARAMS; i++)
+		fl_buf_addf(&s, "p%d=%d&", i, i);
+	fl_buf_adds(&s, "&&");
+	fl_url_query_parse(&q, s.ptr, s.len);
+	FLT_EQ_INT(q.n, FL_QUERY_MAX_PARAMS);
+	FLT_ASSERT(!q.truncated);
 	fl_url_query_release(&q);
 	fl_buf_release(&s);
 }
