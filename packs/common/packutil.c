@@ -68,7 +68,7 @@ int packutil_args(int argc, char **argv, const char *prog, const char *help)
 	return 2;
 }
 
-static enum flyte_log_level log_level(void)
+enum flyte_log_level packutil_log_level(void)
 {
 	const char *v = getenv("FLYTE_LOG_LEVEL");
 
@@ -96,7 +96,7 @@ int packutil_client(struct flyte_client **client, struct flyte_labels **labels, 
 		return -1;
 	}
 	o.log_fn = flyte_log_stderr;
-	o.log_level = log_level();
+	o.log_level = packutil_log_level();
 	if (flyte_client_new(client, &o)) {
 		fprintf(stderr, "%s: %s\n", prog, flyte_last_error());
 		return -1;

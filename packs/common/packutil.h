@@ -22,6 +22,9 @@ int packutil_args(int argc, char **argv, const char *prog, const char *help);
  */
 int packutil_client(struct flyte_client **client, struct flyte_labels **labels, const char *prog);
 
+/* The log threshold from FLYTE_LOG_LEVEL (debug, info, warn, error, none; default info). */
+enum flyte_log_level packutil_log_level(void);
+
 /* Pack options with the concurrency from FLYTE_PACK_CONCURRENCY (default 8). */
 int packutil_options(struct flyte_pack_options *po, const char *prog);
 

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * main.c - flyte-jira, the Jira pack: issues, comments, searches,
+ * assignments, transitions and links through Jira REST v2.  Configuration
+ * is read from the environment (docs/packs/jira.md).
+ */
+#include "fl-common.h"
+
+#include "jira.h"
+#include "packutil.h"
+
+static const char help[] =
+	"usage: flyte-jira\n"
+	"Runs the Jira pack (pack name Jira). Environment:\n"
+	"  FLYTE_API (or FLYTE_API_URL)  flyte server URL (required)\n"
+	"  JIRA_HOST                     Jira base URL, e.g. https://jira.example.com\n"
+	"  JIRA_USER                     user name (Jira Cloud: the account e-mail)\n"
+	"  JIRA_PASSWORD                 password, or\n"
+	"  JIRA_API_TOKEN                API token (used as the Basic password)\n"
+	"  JIRA_BEARER_TOKEN             personal access token (instead of user and password)\n"
+	"  JIRA_CA_FILE, JIRA_CA_PATH    extra trusted CAs (PEM file, hashed directory)\n"
+	"  JIRA_INSECURE                 true: do not verify Jira's certificate (default false)\n"
+	"  JIRA_TIMEOUT_SEC              per request (default 30), JIRA_CONNECT_TIMEOUT_SEC (10)\n"
+	"  JIRA_RETRIES                  retries of idempotent requests (default 2)\n"
+	"  JIRA_RETRY_DELAY_MS           first retry delay (default 500)\n"
+	"  JIRA_MAX_RESPONSE_BYTES       largest answer read (default 8388608)\n"
+	"  FLYTE_LABELS, FLYTE_PACK_CONCURRENCY, FLYTE_API_TIMEOUT, FLYTE_JWT,\n"
+	"  FLYTE_LOG_LEVEL               see docs/packs.md\n"
+	"A missing JIRA_* variable does not stop the pack: every command then answers\n"
+	"with its failure event naming the variable.\n";
+
+int main(int argc, char **argv)
+{
+	struct jira j;
+	struct flyte_client *client = NULL;
+	struct flyte_labels *labels = NULL;
+	struct flyte_pack *pack = NULL;
+	struct flyte_pack_options po;
+	struct flyte_command_def cmds[16];
+	struct flyte_pack_def def = { 0 };
+	char err[512];
+	int rc = packutil_args(argc, argv, "flyte-jira", help);
+
+	if (rc >= 0)
+		return rc;
+	rc = 1;
+	memset(&j, 0, sizeof(j));
+	if (jira_init(&j, flyte_log_stderr, packutil_log_level(), err, sizeof(err))) {
+		fprintf(stderr, "flyte-jira: %s\n", err);
+		goto out;
+	}
+	if (!j.http)
+		fprintf(stderr, "flyte-jira: warning: %s; every command will fail until it is set\n", j.error);
+	if (packutil_client(&client, &labels, "flyte-jira") || packutil_options(&po, "flyte-jira"))
+		goto out;
+	for (size_t i = 0; i < jira_n_commands && i < FL_ARRAY_LEN(cmds); i++) {
+		cmds[i] = jira_commands[i];
+		cmds[i].payload = &j;
+	}
+	def.name = "Jira";
+	def.labels = labels;
+	def.commands = cmds;
+	def.n_commands = jira_n_commands;
+	if (flyte_pack_new(&pack, client, &def, &po)) {
+		fprintf(stderr, "flyte-jira: %s\n", flyte_last_error());
+		goto out;
+	}
+	rc = packutil_run(pack, "flyte-jira");
+out:
+	flyte_pack_free(pack);
+	flyte_labels_free(labels);
+	flyte_client_free(client);
+	jira_release(&j);
+	return rc;
+}
