@@ -35,6 +35,16 @@ int packutil_options(struct flyte_pack_options *po, const char *prog);
 int packutil_run(struct flyte_pack *pack, const char *prog);
 
 /*
+ * The rest of main() for a pack whose commands share one payload (the REST
+ * packs): client and labels from the environment, FLYTE_PACK_CONCURRENCY,
+ * the pack `name` with commands[0..n) each given `payload`, run until
+ * stopped.  When `warning` is not NULL it is printed first (e.g. a missing
+ * variable).  Returns the process exit code.
+ */
+int packutil_serve(const char *prog, const char *name, const struct flyte_command_def *commands, size_t n,
+		   void *payload, const char *warning);
+
+/*
  * For packs whose main thread has its own loop: ignore SIGPIPE and make
  * SIGINT/SIGTERM write to a pipe.  Returns the read end (to poll), or -1.
  */

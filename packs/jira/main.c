@@ -32,44 +32,17 @@ static const char help[] =
 int main(int argc, char **argv)
 {
 	struct jira j;
-	struct flyte_client *client = NULL;
-	struct flyte_labels *labels = NULL;
-	struct flyte_pack *pack = NULL;
-	struct flyte_pack_options po;
-	struct flyte_command_def cmds[16];
-	struct flyte_pack_def def = { 0 };
 	char err[512];
 	int rc = packutil_args(argc, argv, "flyte-jira", help);
 
 	if (rc >= 0)
 		return rc;
-	rc = 1;
-	memset(&j, 0, sizeof(j));
 	if (jira_init(&j, flyte_log_stderr, packutil_log_level(), err, sizeof(err))) {
 		fprintf(stderr, "flyte-jira: %s\n", err);
-		goto out;
+		jira_release(&j);
+		return 1;
 	}
-	if (!j.http)
-		fprintf(stderr, "flyte-jira: warning: %s; every command will fail until it is set\n", j.error);
-	if (packutil_client(&client, &labels, "flyte-jira") || packutil_options(&po, "flyte-jira"))
-		goto out;
-	for (size_t i = 0; i < jira_n_commands && i < FL_ARRAY_LEN(cmds); i++) {
-		cmds[i] = jira_commands[i];
-		cmds[i].payload = &j;
-	}
-	def.name = "Jira";
-	def.labels = labels;
-	def.commands = cmds;
-	def.n_commands = jira_n_commands;
-	if (flyte_pack_new(&pack, client, &def, &po)) {
-		fprintf(stderr, "flyte-jira: %s\n", flyte_last_error());
-		goto out;
-	}
-	rc = packutil_run(pack, "flyte-jira");
-out:
-	flyte_pack_free(pack);
-	flyte_labels_free(labels);
-	flyte_client_free(client);
+	rc = packutil_serve("flyte-jira", "Jira", jira_commands, jira_n_commands, &j, j.http ? NULL : j.error);
 	jira_release(&j);
 	return rc;
 }
