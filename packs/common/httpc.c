@@ -36,6 +36,7 @@ struct httpc {
 	char *name;
 	char *base_url;
 	enum httpc_auth auth;
+	bool basic; /* send Basic credentials (user, password) */
 	char *user;
 	char *password;
 	char *auth_header; /* "Authorization: Bearer x" / "X-Consul-Token: x" */
@@ -266,6 +267,33 @@ static int check_file(const char *what, const char *path, char *err, size_t errl
 	return FLYTE_OK;
 }
 
+/* Basic credentials (also used with HTTPC_AUTH_HEADER when a user is set). */
+static int setup_basic(struct httpc *h, const struct httpc_options *o, char *err, size_t errlen)
+{
+	struct fl_buf b = FL_BUF_INIT(0), enc = FL_BUF_INIT(0);
+
+	if (!o->user || !*o->user) {
+		snprintf(err, errlen, "%s: Basic authentication needs a user name", h->name);
+		return FLYTE_EINVALID;
+	}
+	if (strchr(o->user, ':') || has_crlf(o->user) || has_crlf(o->password)) {
+		snprintf(err, errlen, "%s: the user name must not contain ':' or line breaks", h->name);
+		return FLYTE_EINVALID;
+	}
+	if (dup_opt(&h->user, o->user) || !(h->password = strdup(o->password ? o->password : "")))
+		return FLYTE_ENOMEM;
+	h->basic = true;
+	add_secret(h, h->password, strlen(h->password));
+	/* the credentials as they travel, should a server echo them */
+	fl_buf_addf(&b, "%s:%s", h->user, h->password);
+	fl_b64_encode(&enc, b.ptr, b.len, FL_B64_PAD);
+	if (!fl_buf_failed(&enc))
+		add_secret(h, enc.ptr, enc.len);
+	fl_buf_release(&b);
+	fl_buf_release(&enc);
+	return FLYTE_OK;
+}
+
 static int setup_auth(struct httpc *h, const struct httpc_options *o, char *err, size_t errlen)
 {
 	struct fl_buf b = FL_BUF_INIT(0);
@@ -275,29 +303,7 @@ static int setup_auth(struct httpc *h, const struct httpc_options *o, char *err,
 	case HTTPC_AUTH_NONE:
 		return FLYTE_OK;
 	case HTTPC_AUTH_BASIC:
-		if (!o->user || !*o->user) {
-			snprintf(err, errlen, "%s: Basic authentication needs a user name", h->name);
-			return FLYTE_EINVALID;
-		}
-		if (strchr(o->user, ':') || has_crlf(o->user) || has_crlf(o->password)) {
-			snprintf(err, errlen, "%s: the user name must not contain ':' or line breaks", h->name);
-			return FLYTE_EINVALID;
-		}
-		if (dup_opt(&h->user, o->user) ||
-		    !(h->password = strdup(o->password ? o->password : "")))
-			return FLYTE_ENOMEM;
-		add_secret(h, h->password, strlen(h->password));
-		/* the credentials as they travel, should a server echo them */
-		fl_buf_addf(&b, "%s:%s", h->user, h->password);
-		{
-			struct fl_buf enc = FL_BUF_INIT(0);
-			fl_b64_encode(&enc, b.ptr, b.len, FL_B64_PAD);
-			if (!fl_buf_failed(&enc))
-				add_secret(h, enc.ptr, enc.len);
-			fl_buf_release(&enc);
-		}
-		fl_buf_release(&b);
-		return FLYTE_OK;
+		return setup_basic(h, o, err, errlen);
 	case HTTPC_AUTH_BEARER:
 	case HTTPC_AUTH_HEADER:
 		if (!o->token || !*o->token) {
@@ -322,6 +328,8 @@ static int setup_auth(struct httpc *h, const struct httpc_options *o, char *err,
 		if (!h->auth_header)
 			return FLYTE_ENOMEM;
 		add_secret(h, o->token, strlen(o->token));
+		if (o->auth == HTTPC_AUTH_HEADER && o->user && *o->user)
+			return setup_basic(h, o, err, errlen); /* e.g. a proxy in front of Consul */
 		return FLYTE_OK;
 	}
 	snprintf(err, errlen, "%s: unknown authentication kind", h->name);
@@ -785,7 +793,7 @@ static CURLcode perform(struct httpc *h, CURL *e, const char *url, const struct 
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
-	if (h->auth == HTTPC_AUTH_BASIC) {
+	if (h->basic) {
 		curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		curl_easy_setopt(e, CURLOPT_USERNAME, h->user);
 		curl_easy_setopt(e, CURLOPT_PASSWORD, h->password);

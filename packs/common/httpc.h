@@ -81,7 +81,8 @@ enum httpc_auth {
 	HTTPC_AUTH_NONE = 0,
 	HTTPC_AUTH_BASIC,  /* "Authorization: Basic base64(user:password)", sent pre-emptively */
 	HTTPC_AUTH_BEARER, /* "Authorization: Bearer <token>" */
-	HTTPC_AUTH_HEADER, /* "<token_header>: <token>", e.g. X-Consul-Token */
+	HTTPC_AUTH_HEADER, /* "<token_header>: <token>", e.g. X-Consul-Token; plus Basic
+			    * credentials when user is set (a proxy in front) */
 };
 
 #define HTTPC_DEFAULT_TIMEOUT_MS 30000L
@@ -104,8 +105,8 @@ struct httpc_options {
 	 * Required by httpc_new(). */
 	const char *base_url;
 	enum httpc_auth auth;
-	const char *user;         /* BASIC */
-	const char *password;     /* BASIC; secret */
+	const char *user;         /* BASIC (and HEADER, optionally) */
+	const char *password;     /* BASIC (and HEADER, optionally); secret */
 	const char *token;        /* BEARER, HEADER; secret */
 	const char *token_header; /* HEADER: the header name */
 	/* TLS.  Verification is on unless insecure is non-zero. */
