@@ -203,6 +203,48 @@ FLT_TEST(basic_auth_path_prefix_and_missing_host)
 	FLH_EQ_INT(pt_stop_pack(pid), 0);
 }
 
+/* Every YAML flow of the REST packs' pages is accepted by the server as it is written. */
+FLT_TEST(doc_example_flows_are_valid)
+{
+	static const char *const pages[] = { "jira.md", "bamboo.md", "bitbucket.md", "consul.md", "graphite.md" };
+	const char *dir = getenv("FLYTE_PACK_DOCS");
+	int flows = 0;
+
+	FLH_ASSERT(dir != NULL);
+	for (size_t i = 0; i < FL_ARRAY_LEN(pages); i++) {
+		char path[512], *text, *p;
+		FILE *f;
+		long n;
+		snprintf(path, sizeof(path), "%s/%s", dir, pages[i]);
+		f = fopen(path, "r");
+		FLH_ASSERT_MSG(f != NULL, "cannot read %s", path);
+		fseek(f, 0, SEEK_END);
+		n = ftell(f);
+		rewind(f);
+		text = calloc(1, (size_t)n + 1);
+		FLH_ASSERT(text && fread(text, 1, (size_t)n, f) == (size_t)n);
+		fclose(f);
+		for (p = strstr(text, "```yaml\n"); p; p = strstr(p, "```yaml\n")) {
+			char *body = p + 8, *end = strstr(body, "```");
+			struct flh_resp *r;
+			FLH_ASSERT(end != NULL);
+			*end = '\0';
+			r = flh_send(E.srv, "POST", "/v1/flows", "application/x-yaml", body);
+			if (r->status != 201) {
+				flh_resp_print(r);
+				flh_resp_free(r);
+				free(text);
+				FLH_FAIL("the example flow of %s is refused", pages[i]);
+			}
+			flh_resp_free(r);
+			flows++;
+			p = end + 3;
+		}
+		free(text);
+	}
+	FLH_EQ_INT(flows, 4); /* bamboo.md shows docs/examples/label-build-flow.json, run by pack-bamboo */
+}
+
 FLT_TEST(teardown)
 {
 	FLH_ASSERT(pt_alive(P));
@@ -213,4 +255,4 @@ FLT_TEST(teardown)
 }
 
 FLT_MAIN(setup, help_lists_variables, add_events, add_events_failures, rate_limit_and_timeouts,
-	 basic_auth_path_prefix_and_missing_host, teardown)
+	 basic_auth_path_prefix_and_missing_host, doc_example_flows_are_valid, teardown)
