@@ -15,7 +15,8 @@
 #include "httpc.h"
 #include "packjson.h"
 
-#define MSG_LEN 1024
+#define MSG_LEN 2048 /* room for a description (ERR_LEN) and the input values */
+#define ERR_LEN 1024
 
 static const char *sv(const json_t *o, const char *k)
 {
@@ -153,7 +154,7 @@ static int add_label(const char *input, size_t len, struct flyte_result *out, vo
 	struct httpc_response r;
 	json_t *in = NULL, *body = NULL;
 	const char *build, *label;
-	char err[MSG_LEN], msg[MSG_LEN], more[512], *path = NULL;
+	char err[ERR_LEN], msg[MSG_LEN], more[512], *path = NULL;
 	int rc;
 
 	httpc_response_init(&r);
@@ -192,7 +193,7 @@ static int delete_label(const char *input, size_t len, struct flyte_result *out,
 	struct httpc_response r;
 	json_t *in = NULL;
 	const char *build, *label;
-	char err[MSG_LEN], msg[MSG_LEN], more[512], *path = NULL;
+	char err[ERR_LEN], msg[MSG_LEN], more[512], *path = NULL;
 	int rc;
 
 	httpc_response_init(&r);
@@ -253,7 +254,7 @@ static int start_stage(const char *input, size_t len, struct flyte_result *out, 
 	json_t *in = NULL, *vars;
 	const char *build = "", *stage = "", *k;
 	long long max_retry = 0, delay = 0;
-	char err[MSG_LEN], msg[MSG_LEN], more[512], *path = NULL;
+	char err[ERR_LEN], msg[MSG_LEN], more[512], *path = NULL;
 	json_t *v;
 	int rc, count = 0;
 
@@ -342,7 +343,7 @@ static int trigger_plan(const char *input, size_t len, struct flyte_result *out,
 	struct fl_buf q = FL_BUF_INIT(0);
 	json_t *in = NULL, *ans = NULL, *p;
 	const char *plan;
-	char err[MSG_LEN], msg[MSG_LEN], more[512], *path = NULL;
+	char err[ERR_LEN], msg[MSG_LEN], more[512], *path = NULL;
 	int rc;
 
 	httpc_response_init(&r);
@@ -391,7 +392,7 @@ static int enable_plan(const char *input, size_t len, struct flyte_result *out, 
 	struct httpc_response r;
 	json_t *in = NULL;
 	const char *plan;
-	char err[MSG_LEN], msg[MSG_LEN], more[512], *path = NULL;
+	char err[ERR_LEN], msg[MSG_LEN], more[512], *path = NULL;
 	int rc;
 
 	httpc_response_init(&r);
@@ -439,7 +440,7 @@ static int add_comment(const char *input, size_t len, struct flyte_result *out, 
 	struct httpc_response r;
 	json_t *in = NULL, *body = NULL;
 	const char *build, *comment;
-	char err[MSG_LEN], msg[MSG_LEN], more[512], *path = NULL;
+	char err[ERR_LEN], msg[MSG_LEN], more[512], *path = NULL;
 	int rc;
 
 	httpc_response_init(&r);
@@ -502,7 +503,7 @@ static int get_lifecycle(const char *input, size_t len, struct flyte_result *out
 	struct fl_buf q = FL_BUF_INIT(0);
 	json_t *in = NULL, *ans = NULL;
 	const char *build, *stage;
-	char err[MSG_LEN], msg[MSG_LEN], more[512], *path = NULL;
+	char err[ERR_LEN], msg[MSG_LEN], more[512], *path = NULL;
 	int rc;
 
 	httpc_response_init(&r);

@@ -14,7 +14,8 @@
 #include "httpc.h"
 #include "packjson.h"
 
-#define MSG_LEN 1024
+#define MSG_LEN 2048 /* room for a description (ERR_LEN) and the input values */
+#define ERR_LEN 1024
 
 static const char *getenv_ne(const char *name)
 {
@@ -82,7 +83,7 @@ static int create_repo(const char *input, size_t len, struct flyte_result *out, 
 	struct httpc_request q = { .method = "POST" };
 	json_t *in = NULL, *body = NULL, *ans = NULL;
 	const char *project = "", *name = "", *url;
-	char err[MSG_LEN], msg[MSG_LEN], m[400], *path = NULL;
+	char err[ERR_LEN], msg[MSG_LEN], m[400], *path = NULL;
 	int rc;
 
 	httpc_response_init(&r);

@@ -22,7 +22,8 @@
 #include "httpc.h"
 #include "packjson.h"
 
-#define MSG_LEN 1024
+#define MSG_LEN 2048 /* room for a description (ERR_LEN) and the input values */
+#define ERR_LEN 1024
 
 static const char *getenv_ne(const char *name)
 {
@@ -266,7 +267,7 @@ static int transact_kv(const char *input, size_t len, struct flyte_result *out, 
 	struct op *ops = NULL;
 	json_t *in = NULL, *list, *echo = NULL, *echo_ops, *errors = NULL, *body = NULL, *ans = NULL, *v;
 	const char *dc = "";
-	char err[MSG_LEN], msg[MSG_LEN];
+	char err[ERR_LEN], msg[MSG_LEN];
 	bool reads_only = true;
 	size_t n, i;
 	int rc;

@@ -13,7 +13,8 @@
 #include "httpc.h"
 #include "packjson.h"
 
-#define MSG_LEN 1024
+#define MSG_LEN 2048 /* room for a description (ERR_LEN) and the input values */
+#define ERR_LEN 1024
 
 static const char *getenv_ne(const char *name)
 {
@@ -66,7 +67,7 @@ static int add_events(const char *input, size_t len, struct flyte_result *out, v
 	struct httpc_request q = { .method = "POST", .path = "/events/" };
 	json_t *in = NULL, *body = NULL;
 	const char *what = "", *tags = "", *data = "";
-	char err[MSG_LEN], msg[MSG_LEN], vendor[384];
+	char err[ERR_LEN], msg[MSG_LEN], vendor[384];
 	int rc;
 
 	httpc_response_init(&r);

@@ -16,7 +16,8 @@
 #include "jira.h"
 #include "packjson.h"
 
-#define MSG_LEN 1024
+#define MSG_LEN 2048 /* room for a description (ERR_LEN) and the input values */
+#define ERR_LEN 1024
 
 static const char *sv(const json_t *o, const char *k)
 {
@@ -249,7 +250,7 @@ static int issue_info(const char *input, size_t len, struct flyte_result *out, v
 	struct jira *j = payload;
 	struct httpc_response r;
 	json_t *in = json_loadb(input, len, JSON_DECODE_ANY, NULL), *ans = NULL;
-	char key[256], msg[MSG_LEN], err[MSG_LEN], more[512], *path = NULL;
+	char key[256], msg[MSG_LEN], err[ERR_LEN], more[512], *path = NULL;
 	size_t start, klen;
 	int rc;
 
@@ -328,7 +329,7 @@ static int create_issue(const char *input, size_t len, struct flyte_result *out,
 	struct httpc_response r;
 	json_t *in = NULL, *ans = NULL, *fields = NULL, *body = NULL;
 	const char *project = "", *issuetype = "", *summary = "", *description = "", *priority = "", *reporter = "";
-	char err[MSG_LEN], msg[MSG_LEN], more[512], reaction[160], *url = NULL;
+	char err[ERR_LEN], msg[MSG_LEN], more[512], reaction[160], *url = NULL;
 	int rc;
 
 	httpc_response_init(&r);
@@ -423,7 +424,7 @@ static int create_inc_issue(const char *input, size_t len, struct flyte_result *
 	struct httpc_response r;
 	json_t *in = NULL, *ans = NULL, *fields = NULL, *labels = NULL, *body = NULL, *v;
 	const char *inc = "", *project = "", *issuetype = "", *summary = "", *description = "";
-	char err[MSG_LEN], msg[MSG_LEN], more[512];
+	char err[ERR_LEN], msg[MSG_LEN], more[512];
 	size_t i;
 	int rc;
 
@@ -511,7 +512,7 @@ static int comment_issue(const char *input, size_t len, struct flyte_result *out
 	struct httpc_response r;
 	json_t *in = NULL, *body = NULL;
 	const char *id = "", *comment = "";
-	char err[MSG_LEN], msg[MSG_LEN], more[512], *path = NULL;
+	char err[ERR_LEN], msg[MSG_LEN], more[512], *path = NULL;
 	int rc;
 
 	httpc_response_init(&r);
@@ -569,7 +570,7 @@ static int search_issues(const char *input, size_t len, struct flyte_result *out
 	json_t *in = NULL, *ans = NULL, *body = NULL, *p;
 	const char *query = "";
 	long long start = 0, max = 10;
-	char err[MSG_LEN], msg[MSG_LEN], more[512];
+	char err[ERR_LEN], msg[MSG_LEN], more[512];
 	int rc;
 
 	httpc_response_init(&r);
@@ -650,7 +651,7 @@ static int issue_assign(const char *input, size_t len, struct flyte_result *out,
 	struct httpc_response r;
 	json_t *in = NULL, *body = NULL;
 	const char *issue = "", *user = "";
-	char err[MSG_LEN], msg[MSG_LEN], *path = NULL;
+	char err[ERR_LEN], msg[MSG_LEN], *path = NULL;
 	int rc;
 
 	httpc_response_init(&r);
@@ -702,7 +703,7 @@ static int get_transitions(const char *input, size_t len, struct flyte_result *o
 	struct httpc_response r;
 	json_t *in = NULL, *ans = NULL;
 	const char *issue = "";
-	char err[MSG_LEN], msg[MSG_LEN], more[512], *path = NULL;
+	char err[ERR_LEN], msg[MSG_LEN], more[512], *path = NULL;
 	int rc;
 
 	httpc_response_init(&r);
@@ -751,7 +752,7 @@ static int transition(const char *input, size_t len, struct flyte_result *out, v
 	struct httpc_response r;
 	json_t *in = NULL, *body = NULL;
 	const char *issue = "", *tid = "";
-	char err[MSG_LEN], msg[MSG_LEN], *path = NULL, *url = NULL;
+	char err[ERR_LEN], msg[MSG_LEN], *path = NULL, *url = NULL;
 	int rc;
 
 	httpc_response_init(&r);
@@ -880,7 +881,7 @@ static int issue_create_link(const char *input, size_t len, struct flyte_result 
 	struct httpc_response r;
 	struct link_req l;
 	json_t *body = NULL;
-	char err[MSG_LEN], msg[MSG_LEN];
+	char err[ERR_LEN], msg[MSG_LEN];
 	int rc;
 
 	httpc_response_init(&r);
@@ -917,7 +918,7 @@ static int issue_get_link(const char *input, size_t len, struct flyte_result *ou
 	struct httpc_response r;
 	struct link_req l;
 	json_t *ans = NULL;
-	char err[MSG_LEN], msg[MSG_LEN], *path = NULL;
+	char err[ERR_LEN], msg[MSG_LEN], *path = NULL;
 	int rc;
 
 	httpc_response_init(&r);
@@ -955,7 +956,7 @@ static int issue_delete_link(const char *input, size_t len, struct flyte_result 
 	struct jira *j = payload;
 	struct httpc_response r;
 	struct link_req l;
-	char err[MSG_LEN], msg[MSG_LEN], *path = NULL;
+	char err[ERR_LEN], msg[MSG_LEN], *path = NULL;
 	int rc;
 
 	httpc_response_init(&r);

@@ -182,6 +182,24 @@ void pt_log_tail(struct pt_env *e, const char *log, int lines)
 		printf("# (no log)\n");
 }
 
+/* True once the action of flow `name` has a result; fills r. */
+static bool poll_result(struct pt_env *e, const char *name, struct pt_result *r)
+{
+	bool done = false;
+	struct flh_resp *a = flh_get(e->srv, flh_path("/v1/audit/flows?flowName=%s", name));
+	json_t *act = flh_json_get(json_array_get(json_object_get(flh_resp_json(a), "flows"), 0), "actions.s");
+	const char *ev = flh_json_str(act, "result.event");
+
+	if (ev && *ev) { /* "" until the action completes */
+		snprintf(r->event, sizeof(r->event), "%s", ev);
+		r->payload = json_incref(flh_json_get(act, "result.payload"));
+		r->input = json_incref(json_object_get(act, "input"));
+		done = true;
+	}
+	flh_resp_free(a);
+	return done;
+}
+
 int pt_run(struct pt_env *e, const char *pack, const char *labels, const char *command, const char *input,
 	   int timeout_ms, struct pt_result *r)
 {
@@ -220,20 +238,7 @@ int pt_run(struct pt_env *e, const char *pack, const char *labels, const char *c
 		printf("# cannot post event Go\n");
 		return -1;
 	}
-	FLH_WAIT_FOR(ok, timeout_ms ? timeout_ms : 30000, ({
-		bool done = false;
-		struct flh_resp *a = flh_get(e->srv, flh_path("/v1/audit/flows?flowName=%s", name));
-		json_t *act = flh_json_get(json_array_get(json_object_get(flh_resp_json(a), "flows"), 0), "actions.s");
-		const char *ev = flh_json_str(act, "result.event");
-		if (ev && *ev) { /* "" until the action completes */
-			snprintf(r->event, sizeof(r->event), "%s", ev);
-			r->payload = json_incref(flh_json_get(act, "result.payload"));
-			r->input = json_incref(json_object_get(act, "input"));
-			done = true;
-		}
-		flh_resp_free(a);
-		done;
-	}));
+	FLH_WAIT_FOR(ok, timeout_ms ? timeout_ms : 30000, poll_result(e, name, r));
 	if (!ok) {
 		printf("# no result for %s %s within the deadline\n", pack, command);
 		return -1;

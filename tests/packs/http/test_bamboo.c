@@ -508,6 +508,19 @@ static char *read_text(const char *path)
 	return buf;
 }
 
+/* Both steps of the LabelBuildFlow execution have their result. */
+static bool both_steps_done(void)
+{
+	struct flh_resp *x = flh_get(E.srv, "/v1/audit/flows?flowName=LabelBuildFlow");
+	json_t *e = json_array_get(json_object_get(flh_resp_json(x), "flows"), 0);
+	const char *s1 = flh_json_str(e, "actions.hipchat_start_to_bamboo.result.event");
+	const char *s2 = flh_json_str(e, "actions.bamboo_to_hipchat.result.event");
+	bool done = s1 && s2 && !strcmp(s1, "AddedLabel") && !strcmp(s2, "MessageSent");
+
+	flh_resp_free(x);
+	return done;
+}
+
 FLT_TEST(label_build_flow)
 {
 	struct flh_pack chat = { 0 };
@@ -559,15 +572,7 @@ FLT_TEST(label_build_flow)
 	/* the execution finished both steps */
 	{
 		bool ok;
-		FLH_WAIT_FOR(ok, FLH_WAIT_MS, ({
-			struct flh_resp *x = flh_get(E.srv, "/v1/audit/flows?flowName=LabelBuildFlow");
-			json_t *e = json_array_get(json_object_get(flh_resp_json(x), "flows"), 0);
-			const char *s1 = flh_json_str(e, "actions.hipchat_start_to_bamboo.result.event");
-			const char *s2 = flh_json_str(e, "actions.bamboo_to_hipchat.result.event");
-			bool done = s1 && s2 && !strcmp(s1, "AddedLabel") && !strcmp(s2, "MessageSent");
-			flh_resp_free(x);
-			done;
-		}));
+		FLH_WAIT_FOR(ok, FLH_WAIT_MS, both_steps_done());
 		FLH_ASSERT_MSG(ok, "the LabelBuildFlow execution did not complete both steps");
 	}
 	flh_pack_release(&chat);

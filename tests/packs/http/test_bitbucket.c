@@ -42,7 +42,7 @@ static void bb_error(struct standin_resp *r, int status, const char *context, co
 
 static void bitbucket_model(const struct standin_req *q, struct standin_resp *r, void *payload)
 {
-	char seg[8][256], slug[256], key[300], self[512], clone[512];
+	char seg[8][256], slug[256], key[600], self[1024], clone[1024];
 	const char *auth = standin_req_header(q, "Authorization");
 	int n = md_segments(q->path, seg, 8);
 	json_t *b, *name;
@@ -76,7 +76,7 @@ static void bitbucket_model(const struct standin_req *q, struct standin_resp *r,
 	slug[i] = '\0';
 	snprintf(key, sizeof(key), "%s/%s", seg[4], slug);
 	if (json_object_get(repos, key)) {
-		char m[400];
+		char m[640];
 		snprintf(m, sizeof(m), "This repository URL is already taken by '%s' in '%s'", slug, seg[4]);
 		json_decref(b);
 		{ bb_error(r, 409, "name", m, NULL); return; }
