@@ -32,7 +32,7 @@ static const char *getenv_ne(const char *name)
 
 /* ------------------------------------------------------------ config */
 
-int bamboo_init(struct bamboo *b, flyte_log_fn log_fn, enum flyte_log_level level, char *err, size_t errlen)
+int bamboo_from_env(struct bamboo *b, flyte_log_fn log_fn, enum flyte_log_level level, char *err, size_t errlen)
 {
 	struct httpc_options o;
 	const char *host = getenv_ne("BAMBOO_HOST"), *user = getenv_ne("BAMBOO_USER");
@@ -71,6 +71,8 @@ int bamboo_init(struct bamboo *b, flyte_log_fn log_fn, enum flyte_log_level leve
 
 void bamboo_release(struct bamboo *b)
 {
+	if (!b)
+		return;
 	httpc_free(b->http);
 	memset(b, 0, sizeof(*b));
 }

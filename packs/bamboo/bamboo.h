@@ -33,7 +33,7 @@ struct bamboo {
  * b->http NULL (commands then fail with their failure event); returns -1
  * with a message in err only when a variable is malformed.
  */
-int bamboo_init(struct bamboo *b, flyte_log_fn log_fn, enum flyte_log_level level, char *err, size_t errlen);
+int bamboo_from_env(struct bamboo *b, flyte_log_fn log_fn, enum flyte_log_level level, char *err, size_t errlen);
 void bamboo_release(struct bamboo *b);
 
 extern const struct flyte_command_def bamboo_commands[];

@@ -35,7 +35,7 @@ int main(int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
-	if (bamboo_init(&b, flyte_log_stderr, packutil_log_level(), err, sizeof(err))) {
+	if (bamboo_from_env(&b, flyte_log_stderr, packutil_log_level(), err, sizeof(err))) {
 		fprintf(stderr, "flyte-bamboo: %s\n", err);
 		bamboo_release(&b);
 		return 1;

@@ -23,7 +23,7 @@ static const char *getenv_ne(const char *name)
 	return v && *v ? v : NULL;
 }
 
-int bitbucket_init(struct bitbucket *bb, flyte_log_fn log_fn, enum flyte_log_level level, char *err, size_t errlen)
+int bitbucket_from_env(struct bitbucket *bb, flyte_log_fn log_fn, enum flyte_log_level level, char *err, size_t errlen)
 {
 	struct httpc_options o;
 	const char *host = getenv_ne("BITBUCKET_HOST"), *user = getenv_ne("BITBUCKET_USER");
@@ -58,6 +58,8 @@ int bitbucket_init(struct bitbucket *bb, flyte_log_fn log_fn, enum flyte_log_lev
 
 void bitbucket_release(struct bitbucket *bb)
 {
+	if (!bb)
+		return;
 	httpc_free(bb->http);
 	memset(bb, 0, sizeof(*bb));
 }

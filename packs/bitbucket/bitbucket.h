@@ -24,7 +24,7 @@ struct bitbucket {
  * (commands then fail with their failure event); returns -1 with a message
  * in err only when a variable is malformed.
  */
-int bitbucket_init(struct bitbucket *bb, flyte_log_fn log_fn, enum flyte_log_level level, char *err, size_t errlen);
+int bitbucket_from_env(struct bitbucket *bb, flyte_log_fn log_fn, enum flyte_log_level level, char *err, size_t errlen);
 void bitbucket_release(struct bitbucket *bb);
 
 extern const struct flyte_command_def bitbucket_commands[];

@@ -33,7 +33,7 @@ int main(int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
-	if (bitbucket_init(&bb, flyte_log_stderr, packutil_log_level(), err, sizeof(err))) {
+	if (bitbucket_from_env(&bb, flyte_log_stderr, packutil_log_level(), err, sizeof(err))) {
 		fprintf(stderr, "flyte-bitbucket: %s\n", err);
 		bitbucket_release(&bb);
 		return 1;

@@ -51,7 +51,7 @@ static char *read_token_file(const char *path, char *err, size_t errlen)
 	return strdup(buf);
 }
 
-int consul_init(struct consul *c, flyte_log_fn log_fn, enum flyte_log_level level, char *err, size_t errlen)
+int consul_from_env(struct consul *c, flyte_log_fn log_fn, enum flyte_log_level level, char *err, size_t errlen)
 {
 	struct httpc_options o;
 	struct fl_buf url = FL_BUF_INIT(0), user = FL_BUF_INIT(0);
@@ -121,6 +121,8 @@ out:
 
 void consul_release(struct consul *c)
 {
+	if (!c)
+		return;
 	httpc_free(c->http);
 	if (c->token) {
 		explicit_bzero(c->token, strlen(c->token));

@@ -30,7 +30,7 @@ struct consul {
  * CONSUL_CLIENT_KEY, plus CONSUL_TIMEOUT_SEC and the other httpc settings.
  * Returns 0, or -1 with a message in err.
  */
-int consul_init(struct consul *c, flyte_log_fn log_fn, enum flyte_log_level level, char *err, size_t errlen);
+int consul_from_env(struct consul *c, flyte_log_fn log_fn, enum flyte_log_level level, char *err, size_t errlen);
 void consul_release(struct consul *c);
 
 extern const struct flyte_command_def consul_commands[];

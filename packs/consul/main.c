@@ -37,7 +37,7 @@ int main(int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
-	if (consul_init(&c, flyte_log_stderr, packutil_log_level(), err, sizeof(err))) {
+	if (consul_from_env(&c, flyte_log_stderr, packutil_log_level(), err, sizeof(err))) {
 		fprintf(stderr, "flyte-consul: %s\n", err);
 		consul_release(&c);
 		return 1;

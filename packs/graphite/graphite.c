@@ -22,7 +22,7 @@ static const char *getenv_ne(const char *name)
 	return v && *v ? v : NULL;
 }
 
-int graphite_init(struct graphite *g, flyte_log_fn log_fn, enum flyte_log_level level, char *err, size_t errlen)
+int graphite_from_env(struct graphite *g, flyte_log_fn log_fn, enum flyte_log_level level, char *err, size_t errlen)
 {
 	struct httpc_options o;
 	const char *host = getenv_ne("GRAPHITE_HOST"), *user = getenv_ne("GRAPHITE_USER");
@@ -50,6 +50,8 @@ int graphite_init(struct graphite *g, flyte_log_fn log_fn, enum flyte_log_level 
 
 void graphite_release(struct graphite *g)
 {
+	if (!g)
+		return;
 	httpc_free(g->http);
 	memset(g, 0, sizeof(*g));
 }

@@ -22,7 +22,7 @@ struct graphite {
  * (AddEvents then answers AddEventsFailure); returns -1 with a message in
  * err only when a variable is malformed.
  */
-int graphite_init(struct graphite *g, flyte_log_fn log_fn, enum flyte_log_level level, char *err, size_t errlen);
+int graphite_from_env(struct graphite *g, flyte_log_fn log_fn, enum flyte_log_level level, char *err, size_t errlen);
 void graphite_release(struct graphite *g);
 
 extern const struct flyte_command_def graphite_commands[];

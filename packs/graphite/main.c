@@ -32,7 +32,7 @@ int main(int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
-	if (graphite_init(&g, flyte_log_stderr, packutil_log_level(), err, sizeof(err))) {
+	if (graphite_from_env(&g, flyte_log_stderr, packutil_log_level(), err, sizeof(err))) {
 		fprintf(stderr, "flyte-graphite: %s\n", err);
 		graphite_release(&g);
 		return 1;

@@ -44,7 +44,7 @@ static const char *getenv_ne(const char *name)
 	return v && *v ? v : NULL;
 }
 
-int jira_init(struct jira *j, flyte_log_fn log_fn, enum flyte_log_level level, char *err, size_t errlen)
+int jira_from_env(struct jira *j, flyte_log_fn log_fn, enum flyte_log_level level, char *err, size_t errlen)
 {
 	struct httpc_options o;
 	const char *host = getenv_ne("JIRA_HOST"), *user = getenv_ne("JIRA_USER");
@@ -88,6 +88,8 @@ int jira_init(struct jira *j, flyte_log_fn log_fn, enum flyte_log_level level, c
 
 void jira_release(struct jira *j)
 {
+	if (!j)
+		return;
 	httpc_free(j->http);
 	free(j->path_prefix);
 	memset(j, 0, sizeof(*j));

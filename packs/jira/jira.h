@@ -31,7 +31,7 @@ struct jira {
  * command answers with its failure event naming the variable.  Returns 0,
  * or -1 with a message in err when a variable is malformed.
  */
-int jira_init(struct jira *j, flyte_log_fn log_fn, enum flyte_log_level level, char *err, size_t errlen);
+int jira_from_env(struct jira *j, flyte_log_fn log_fn, enum flyte_log_level level, char *err, size_t errlen);
 void jira_release(struct jira *j);
 
 /* The command table; payload of each command is the struct jira. */

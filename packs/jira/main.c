@@ -37,7 +37,7 @@ int main(int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
-	if (jira_init(&j, flyte_log_stderr, packutil_log_level(), err, sizeof(err))) {
+	if (jira_from_env(&j, flyte_log_stderr, packutil_log_level(), err, sizeof(err))) {
 		fprintf(stderr, "flyte-jira: %s\n", err);
 		jira_release(&j);
 		return 1;

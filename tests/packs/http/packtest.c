@@ -248,6 +248,8 @@ int pt_run(struct pt_env *e, const char *pack, const char *labels, const char *c
 
 void pt_result_release(struct pt_result *r)
 {
+	if (!r)
+		return;
 	json_decref(r->payload);
 	json_decref(r->input);
 	memset(r, 0, sizeof(*r));

@@ -408,6 +408,7 @@ FLT_TEST(errors_malformed_answers_retries)
 	struct standin_fault badb64 = { .count = 1, .status = 200, .ctype = "application/json",
 					.body = "{\"Results\":[{\"KV\":{\"Key\":\"k\",\"Value\":\"%%%\"}}],\"Errors\":null}" };
 	struct standin_fault busy = { .count = 2, .status = 503, .ctype = "text/plain", .body = "No cluster leader" };
+	struct standin_fault slow = { .count = 1, .delay_ms = 3000 };
 
 	RUN(&r, "{\"dc\":\"mars\",\"operations\":[{\"verb\":\"get\",\"key\":\"app/config\"}]}");
 	MD_EVENT(&r, "FATAL");
@@ -440,6 +441,16 @@ FLT_TEST(errors_malformed_answers_retries)
 	FLH_ASSERT(strstr(json_string_value(r.payload), "Unexpected response code: 503 (No cluster leader)"));
 	FLH_EQ_INT(standin_count(S), 1);
 	pt_result_release(&r);
+	/* a write that outlives CONSUL_TIMEOUT_SEC is not sent again */
+	standin_reset(S);
+	standin_fault(S, &slow);
+	RUN(&r, "{\"operations\":[{\"verb\":\"set\",\"key\":\"w\",\"value\":2}]}");
+	MD_EVENT(&r, "FATAL");
+	FLH_ASSERT(strstr(json_string_value(r.payload), "failed to make transaction request: PUT http://127.0.0.1:"));
+	FLH_ASSERT(strstr(json_string_value(r.payload), "/v1/txn: timed out after 2000 ms"));
+	FLH_EQ_INT(standin_count(S), 1);
+	pt_result_release(&r);
+	FLH_ASSERT(pt_alive(P));
 }
 
 FLT_TEST(token_file_wrong_token_and_pack_name)
