@@ -358,6 +358,13 @@ static void consul_token(struct httpc_options *o)
 	o->token_header = "X-Consul-Token";
 }
 
+static void consul_token_and_proxy(struct httpc_options *o)
+{
+	consul_token(o);
+	o->user = "proxy";
+	o->password = "px";
+}
+
 FLT_TEST(token_auth)
 {
 	struct standin *s = NULL;
@@ -380,6 +387,16 @@ FLT_TEST(token_auth)
 	j = body_json(&r);
 	FLT_EQ_STR(js(j, "X-Consul-Token"), "c0ffee");
 	FLT_ASSERT(json_object_get(j, "Authorization") == NULL);
+	json_decref(j);
+	httpc_response_release(&r);
+	httpc_free(h);
+
+	/* a header token plus Basic credentials for a proxy in front */
+	h = mk(standin_url(s), consul_token_and_proxy);
+	FLT_EQ_INT(httpc_send(h, &q, &r), FLYTE_OK);
+	j = body_json(&r);
+	FLT_EQ_STR(js(j, "X-Consul-Token"), "c0ffee");
+	FLT_EQ_STR(js(j, "Authorization"), "Basic cHJveHk6cHg=");
 	json_decref(j);
 	httpc_response_release(&r);
 	httpc_free(h);
