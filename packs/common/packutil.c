@@ -68,7 +68,7 @@ int packutil_args(int argc, char **argv, const char *prog, const char *help)
 	return 2;
 }
 
-static enum flyte_log_level log_level(void)
+enum flyte_log_level packutil_log_level(void)
 {
 	const char *v = getenv("FLYTE_LOG_LEVEL");
 
@@ -96,7 +96,7 @@ int packutil_client(struct flyte_client **client, struct flyte_labels **labels, 
 		return -1;
 	}
 	o.log_fn = flyte_log_stderr;
-	o.log_level = log_level();
+	o.log_level = packutil_log_level();
 	if (flyte_client_new(client, &o)) {
 		fprintf(stderr, "%s: %s\n", prog, flyte_last_error());
 		return -1;
@@ -147,4 +147,45 @@ int packutil_run(struct flyte_pack *pack, const char *prog)
 		return 1;
 	}
 	return 0;
+}
+
+int packutil_serve(const char *prog, const char *name, const struct flyte_command_def *commands, size_t n,
+		   void *payload, const char *warning)
+{
+	struct flyte_client *client = NULL;
+	struct flyte_labels *labels = NULL;
+	struct flyte_pack *pack = NULL;
+	struct flyte_pack_options po;
+	struct flyte_command_def *cmds = calloc(n ? n : 1, sizeof(*cmds));
+	struct flyte_pack_def def;
+	int rc = 1;
+
+	if (!cmds) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		return 1;
+	}
+	if (warning)
+		fprintf(stderr, "%s: warning: %s; every command will fail until it is set\n", prog, warning);
+	if (packutil_client(&client, &labels, prog) || packutil_options(&po, prog))
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		cmds[i] = commands[i];
+		cmds[i].payload = payload;
+	}
+	memset(&def, 0, sizeof(def));
+	def.name = name;
+	def.labels = labels;
+	def.commands = cmds;
+	def.n_commands = n;
+	if (flyte_pack_new(&pack, client, &def, &po)) {
+		fprintf(stderr, "%s: %s\n", prog, flyte_last_error());
+		goto out;
+	}
+	rc = packutil_run(pack, prog);
+out:
+	flyte_pack_free(pack);
+	flyte_labels_free(labels);
+	flyte_client_free(client);
+	free(cmds);
+	return rc;
 }

@@ -22,6 +22,9 @@ int packutil_args(int argc, char **argv, const char *prog, const char *help);
  */
 int packutil_client(struct flyte_client **client, struct flyte_labels **labels, const char *prog);
 
+/* The log threshold from FLYTE_LOG_LEVEL (debug, info, warn, error, none; default info). */
+enum flyte_log_level packutil_log_level(void);
+
 /* Pack options with the concurrency from FLYTE_PACK_CONCURRENCY (default 8). */
 int packutil_options(struct flyte_pack_options *po, const char *prog);
 
@@ -30,6 +33,16 @@ int packutil_options(struct flyte_pack_options *po, const char *prog);
  * Returns the process exit code.
  */
 int packutil_run(struct flyte_pack *pack, const char *prog);
+
+/*
+ * The rest of main() for a pack whose commands share one payload (the REST
+ * packs): client and labels from the environment, FLYTE_PACK_CONCURRENCY,
+ * the pack `name` with commands[0..n) each given `payload`, run until
+ * stopped.  When `warning` is not NULL it is printed first (e.g. a missing
+ * variable).  Returns the process exit code.
+ */
+int packutil_serve(const char *prog, const char *name, const struct flyte_command_def *commands, size_t n,
+		   void *payload, const char *warning);
 
 /*
  * For packs whose main thread has its own loop: ignore SIGPIPE and make

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * bitbucket.h - the Bitbucket pack: command createRepo on Bitbucket Server /
+ * Data Center REST 1.0, with the events and payloads of
+ * ExpediaGroup/flyte-bitbucket (docs/packs/bitbucket.md).
+ */
+#ifndef BITBUCKET_PACK_H
+#define BITBUCKET_PACK_H
+
+#include <jansson.h>
+
+#include <flyte.h>
+
+#include "httpc.h"
+
+struct bitbucket {
+	struct httpc *http; /* NULL when not configured: see error */
+	char error[256];
+};
+
+/*
+ * Read BITBUCKET_HOST, BITBUCKET_USER, BITBUCKET_PASS, BITBUCKET_TOKEN and
+ * the BITBUCKET_* HTTP settings.  A missing variable leaves bb->http NULL
+ * (commands then fail with their failure event); returns -1 with a message
+ * in err only when a variable is malformed.
+ */
+int bitbucket_from_env(struct bitbucket *bb, flyte_log_fn log_fn, enum flyte_log_level level, char *err, size_t errlen);
+void bitbucket_release(struct bitbucket *bb);
+
+extern const struct flyte_command_def bitbucket_commands[];
+extern const size_t bitbucket_n_commands;
+
+/* The first links.self href of a created repository, or NULL.  Borrowed. */
+const char *bitbucket_repo_url(const json_t *repo);
+
+#endif

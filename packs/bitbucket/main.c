@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * main.c - flyte-bitbucket, the Bitbucket pack: creates repositories on
+ * Bitbucket Server / Data Center.  Configuration is read from the
+ * environment (docs/packs/bitbucket.md).
+ */
+#include "fl-common.h"
+
+#include "bitbucket.h"
+#include "packutil.h"
+
+static const char help[] =
+	"usage: flyte-bitbucket\n"
+	"Runs the Bitbucket pack (pack name BitBucket). Environment:\n"
+	"  FLYTE_API (or FLYTE_API_URL)    flyte server URL (required)\n"
+	"  BITBUCKET_HOST                  Bitbucket base URL, e.g. https://bitbucket.example.com\n"
+	"  BITBUCKET_USER, BITBUCKET_PASS  user and password\n"
+	"  BITBUCKET_TOKEN                 HTTP access token (instead of user and password)\n"
+	"  BITBUCKET_CA_FILE, BITBUCKET_CA_PATH  extra trusted CAs (PEM file, hashed directory)\n"
+	"  BITBUCKET_INSECURE              true: do not verify the certificate (default false)\n"
+	"  BITBUCKET_TIMEOUT_SEC           per request (default 30), BITBUCKET_CONNECT_TIMEOUT_SEC (10)\n"
+	"  BITBUCKET_RETRIES, BITBUCKET_RETRY_DELAY_MS, BITBUCKET_MAX_RESPONSE_BYTES\n"
+	"  FLYTE_LABELS, FLYTE_PACK_CONCURRENCY, FLYTE_API_TIMEOUT, FLYTE_JWT,\n"
+	"  FLYTE_LOG_LEVEL                 see docs/packs.md\n"
+	"A missing BITBUCKET_* variable does not stop the pack: createRepo then answers\n"
+	"createRepoFailure naming the variable.\n";
+
+int main(int argc, char **argv)
+{
+	struct bitbucket bb;
+	char err[512];
+	int rc = packutil_args(argc, argv, "flyte-bitbucket", help);
+
+	if (rc >= 0)
+		return rc;
+	if (bitbucket_from_env(&bb, flyte_log_stderr, packutil_log_level(), err, sizeof(err))) {
+		fprintf(stderr, "flyte-bitbucket: %s\n", err);
+		bitbucket_release(&bb);
+		return 1;
+	}
+	rc = packutil_serve("flyte-bitbucket", "BitBucket", bitbucket_commands, bitbucket_n_commands, &bb,
+			    bb.http ? NULL : bb.error);
+	bitbucket_release(&bb);
+	return rc;
+}
