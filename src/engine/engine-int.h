@@ -57,6 +57,7 @@ enum fl_engine_job_kind {
 	FL_JOB_DEAD_PACKS,
 	FL_JOB_HEARTBEAT,
 	FL_JOB_LEASES,
+	FL_JOB_SYNC,
 	FL_JOB__COUNT
 };
 
@@ -193,9 +194,28 @@ struct fl_engine_trig {
 	size_t n, cap;
 };
 
+/* A notification from the shared database, copied for the writer. */
+struct fl_engine_note {
+	struct fl_engine_note *next;
+	enum fl_store_note_kind kind;
+	char *id;
+	int64_t seq;
+	char *pack_name, *command, *labels;
+};
+
 struct fl_engine {
 	struct fl_engine_config cfg;
-	char *db_path;
+	char *db_path;   /* SQLite file or PostgreSQL URL: what the store opens */
+	char *db_driver; /* NULL (SQLite) or "pg" */
+	char *db_shown;  /* db_path without passwords, for messages */
+	bool shared;     /* several servers share the database (FL_STORE_SHARED) */
+
+	/* shared database: the listener thread and what it heard (guarded by mu) */
+	struct fl_store *lst;
+	pthread_t listener;
+	bool listener_started;
+	_Atomic bool listener_stop;
+	struct fl_engine_note *notes, *notes_tail;
 	struct fl_tmpl_env tenv;
 
 	/* read pool */
@@ -233,6 +253,9 @@ struct fl_engine {
 	int64_t dead_due_wall; /* wall ns of the next dead-pack sweep; 0 = disabled */
 	bool draining;         /* shutting down: takes do not park */
 	int64_t lease_due;     /* monotonic ns of the next lease end; 0 = none known */
+	int64_t change_version; /* shared database: the last change of packs and flows applied */
+	bool reload_due;        /* the state could not be rebuilt after a failure: try before each batch */
+	int64_t reload_at;      /* monotonic ns of the next attempt */
 	struct fl_strmap *failing; /* actions whose FATAL-after-last-lease job is queued */
 	struct fl_engine_job *lease_fatal; /* FATAL results queued by the running lease job */
 	struct fl_engine_idlist expired_ids; /* noted by the running expiry job */
@@ -333,6 +356,14 @@ void fl_engine__render_submit(struct fl_engine *eng, struct fl_engine_job *job);
  * render threads (from_render), or jobs the writer queues for itself.
  */
 void fl_engine__resubmit(struct fl_engine *eng, struct fl_engine_job *job, bool from_render);
+
+/* ---- sync.c: several servers on one database */
+/* Start / stop the thread that listens for the database's notifications. */
+int fl_engine__listener_start(struct fl_engine *eng, struct fl_error *err);
+void fl_engine__listener_stop(struct fl_engine *eng);
+/* Take the notifications heard so far (the writer frees them with note_free). */
+struct fl_engine_note *fl_engine__notes_take(struct fl_engine *eng);
+void fl_engine__note_free(struct fl_engine_note *n);
 
 /* ---- engine.c */
 /* Borrow a read-only store connection from the pool; *slot for reader_put. NULL with err set. */

@@ -125,8 +125,15 @@ int fl_engine_open(struct fl_engine **out, const struct fl_engine_config *cfg, s
 	else
 		fl_engine_config_default(&eng->cfg);
 	config_fix(&eng->cfg);
-	eng->db_path = fl_xstrdup(eng->cfg.db_path && *eng->cfg.db_path ? eng->cfg.db_path : "./flyte.db");
-	eng->cfg.db_path = eng->db_path;
+	if (eng->cfg.db_url && *eng->cfg.db_url) {
+		eng->db_driver = fl_xstrdup("pg");
+		eng->db_path = fl_xstrdup(eng->cfg.db_url);
+	} else {
+		eng->db_path = fl_xstrdup(eng->cfg.db_path && *eng->cfg.db_path ? eng->cfg.db_path : "./flyte.db");
+		eng->cfg.db_path = eng->db_path;
+	}
+	eng->cfg.db_url = NULL; /* the caller's string; db_path holds the copy */
+	eng->db_shown = fl_store_describe(eng->db_driver, eng->db_path);
 	pthread_mutex_init(&eng->mu, NULL);
 	pthread_mutex_init(&eng->rmu, NULL);
 	pthread_mutex_init(&eng->packs_mu, NULL);
@@ -147,8 +154,17 @@ int fl_engine_open(struct fl_engine **out, const struct fl_engine_config *cfg, s
 	eng->qents = fl_strmap_new();
 	eng->failing = fl_strmap_new();
 
-	rc = fl_store_open(&eng->wst, NULL, eng->db_path, 0, err);
+	rc = fl_store_open(&eng->wst, eng->db_driver, eng->db_path, 0, err);
 	eng->tenv.datastore_payload = eng->wst;
+	if (!rc && fl_store_is_shared(eng->wst)) {
+		eng->shared = true;
+		/* listen first, then read: nothing committed meanwhile is missed */
+		rc = fl_engine__listener_start(eng, err);
+		if (!rc) {
+			eng->change_version = -1;
+			rc = fl_store_changes(eng->wst, &eng->change_version, NULL, NULL, err);
+		}
+	}
 	if (!rc)
 		rc = fl_engine__reload(eng, err);
 	if (!rc)
@@ -159,8 +175,9 @@ int fl_engine_open(struct fl_engine **out, const struct fl_engine_config *cfg, s
 		fl_engine_free(eng);
 		return rc;
 	}
-	FL_LOG_I(NULL, "engine open on '%s': %zu packs, %zu flows, %zu actions waiting", eng->db_path,
-		 fl_strmap_count(eng->packs), fl_strmap_count(eng->flows), fl_strmap_count(eng->qents));
+	FL_LOG_I(NULL, "engine open on '%s'%s: %zu packs, %zu flows, %zu actions waiting", eng->db_shown,
+		 eng->shared ? " (shared)" : "", fl_strmap_count(eng->packs), fl_strmap_count(eng->flows),
+		 fl_strmap_count(eng->qents));
 	*out = eng;
 	return FL_OK;
 }
@@ -180,6 +197,7 @@ void fl_engine_shutdown(struct fl_engine *eng)
 		pthread_join(eng->writer, NULL);
 	/* the writer waited for every deferred job: the render threads are idle */
 	fl_engine__render_stop(eng);
+	fl_engine__listener_stop(eng);
 }
 
 void fl_engine_free(struct fl_engine *eng)
@@ -199,6 +217,8 @@ void fl_engine_free(struct fl_engine *eng)
 	pthread_mutex_destroy(&eng->rmu);
 	pthread_mutex_destroy(&eng->packs_mu);
 	free(eng->db_path);
+	free(eng->db_driver);
+	free(eng->db_shown);
 	free(eng);
 }
 
@@ -223,7 +243,7 @@ struct fl_store *fl_engine__reader_get(struct fl_engine *eng, size_t *slot, stru
 			if (!eng->readers[i] && !eng->rbusy[i]) {
 				eng->rbusy[i] = true; /* reserved while opening */
 				pthread_mutex_unlock(&eng->rmu);
-				rc = fl_store_open(&st, NULL, eng->db_path, FL_STORE_READONLY, err);
+				rc = fl_store_open(&st, eng->db_driver, eng->db_path, FL_STORE_READONLY, err);
 				pthread_mutex_lock(&eng->rmu);
 				if (rc) {
 					eng->rbusy[i] = false;

@@ -33,6 +33,7 @@ struct fl_engine;
 
 struct fl_engine_config {
 	const char *db_path;              /* SQLite file; created if missing */
+	const char *db_url;               /* PostgreSQL URL (several servers share it); NULL = SQLite at db_path */
 	int64_t action_ttl_sec;           /* FLYTE_TTL_IN_SECONDS, default 31557600 */
 	int64_t audit_ttl_sec;            /* default: max(action ttl, 183 days) */
 	bool delete_dead_packs;           /* FLYTE_SHOULD_DELETE_DEAD_PACKS */

@@ -39,6 +39,8 @@
 #define DEAD_CHUNK 1000          /* packs per dead-pack job */
 #define MAX_TTL_SEC (INT64_C(100) * 366 * 86400)
 #define AUDIT_MIN_TTL_SEC (INT64_C(183) * 86400)
+#define SHARED_LEASE_CHECK_NS FL_NS_PER_SEC /* a shared database: lease ends looked for at least this often */
+#define RELOAD_RETRY_NS (500 * FL_NS_PER_MS) /* rebuilding the state after a store failure */
 
 /* ------------------------------------------------------------- jobs */
 
@@ -161,13 +163,36 @@ static void pack_free(void *p)
 }
 
 /* The pack by id with its lastSeen refreshed (the exact value lives here). */
-static struct fl_engine_pack *pack_seen(struct fl_engine *eng, const char *id, struct fl_error *err)
+static int load_pack_cb(const struct fl_store_pack *sp, void *payload);
+
+/*
+ * The pack by id, from memory; with a shared database one registered by
+ * another server is read from the store on first use.
+ */
+static struct fl_engine_pack *pack_find(struct fl_engine *eng, const char *id, struct fl_error *err)
 {
 	struct fl_engine_pack *p = fl_strmap_gets(eng->packs, id);
+	struct fl_store_pack sp = { 0 };
+
+	if (p || !eng->shared)
+		return p;
+	if (fl_store_pack_get(eng->wst, &sp, id, err) != FL_OK)
+		return NULL;
+	pthread_mutex_lock(&eng->packs_mu);
+	load_pack_cb(&sp, eng->packs);
+	pthread_mutex_unlock(&eng->packs_mu);
+	fl_store_pack_release(&sp);
+	return fl_strmap_gets(eng->packs, id);
+}
+
+static struct fl_engine_pack *pack_seen(struct fl_engine *eng, const char *id, struct fl_error *err)
+{
+	struct fl_engine_pack *p = pack_find(eng, id, err);
 	int64_t now = fl_time_now_ns();
 
 	if (!p) {
-		fl_error_set(err, FL_ENOTFOUND, "pack '%s' not found", id);
+		if (!err || err->code == FL_OK || err->code == FL_ENOTFOUND)
+			fl_error_set(err, FL_ENOTFOUND, "pack '%s' not found", id);
 		return NULL;
 	}
 	pthread_mutex_lock(&eng->packs_mu);
@@ -209,11 +234,43 @@ static int flush_one(const char *key, size_t keylen, void *val, void *payload)
 }
 
 /* Write lastSeen values that changed (at most once a second per pack unless forced). */
+struct pack_ptrs {
+	struct fl_engine_pack **v;
+	size_t n, cap;
+};
+
+static int collect_pack(const char *key, size_t keylen, void *val, void *payload)
+{
+	struct pack_ptrs *l = payload;
+
+	(void)key;
+	(void)keylen;
+	FL_GROW(l->v, l->cap, l->n + 1);
+	l->v[l->n++] = val;
+	return 0;
+}
+
+static int pack_id_cmp(const void *a, const void *b)
+{
+	return strcmp((*(struct fl_engine_pack *const *)a)->id, (*(struct fl_engine_pack *const *)b)->id);
+}
+
+/*
+ * Write lastSeen values that are due.  In id order: servers sharing a
+ * database then lock the same pack rows in the same order, so their
+ * flushes never deadlock.
+ */
 static int flush_last_seen(struct fl_engine *eng, bool force, struct fl_error *err)
 {
 	struct flush_ctx c = { eng, force, false, 0, FL_ERROR_INIT };
+	struct pack_ptrs l = { NULL, 0, 0 };
 
-	fl_strmap_each(eng->packs, flush_one, &c);
+	fl_strmap_each(eng->packs, collect_pack, &l);
+	if (l.n)
+		qsort(l.v, l.n, sizeof(*l.v), pack_id_cmp);
+	for (size_t i = 0; i < l.n && !c.rc; i++)
+		flush_one(l.v[i]->id, strlen(l.v[i]->id), l.v[i], &c);
+	free(l.v);
 	if (c.rc) {
 		*err = c.err;
 		return c.rc;
@@ -923,8 +980,16 @@ static int run_expire(struct fl_engine *eng, struct fl_engine_job *job)
 	int64_t now = fl_time_now_ns();
 	size_t n = 0;
 	int rc = FL_OK;
+	bool mine = true;
 
 	ids_free(&eng->expired_ids);
+	rc = fl_store_try_lock(eng->wst, "expiry", &mine, &job->res.err);
+	if (rc || !mine) {
+		/* another server expires (or the store failed): look again at the next interval */
+		eng->expire_phase = 0;
+		eng->expire_due = fl_time_mono_ns() + EXPIRE_INTERVAL_NS;
+		return rc;
+	}
 	switch (eng->expire_phase) {
 	case 0:
 		rc = fl_store_expire_actions(eng->wst, &n, now - ttl_ns(eng->cfg.action_ttl_sec), EXPIRE_CHUNK,
@@ -1010,14 +1075,33 @@ static int run_dead_packs(struct fl_engine *eng, struct fl_engine_job *job)
 {
 	struct dead_ctx d = { fl_time_now_ns() - ttl_ns(eng->cfg.pack_grace_sec), { NULL, 0 } };
 	int rc = FL_OK;
+	bool mine = true;
 
 	ids_free(&eng->dead_ids);
-	/* lastSeen is exact in memory, so a pack that polled a moment ago is never picked */
-	fl_strmap_each(eng->packs, pick_dead, &d);
+	rc = fl_store_try_lock(eng->wst, "dead packs", &mine, &job->res.err);
+	if (!rc && !mine) {
+		/* another server sweeps */
+		eng->dead_due_wall = next_local_time(eng->cfg.dead_pack_hour, eng->cfg.dead_pack_min, fl_time_now_ns());
+		return FL_OK;
+	}
+	/* what this server saw is in the store first, so every server's sightings count */
+	if (!rc)
+		rc = flush_last_seen(eng, true, &job->res.err);
+	/*
+	 * lastSeen is exact in memory, so a pack that polled here a moment ago is
+	 * never picked; the store decides for packs that polled other servers.
+	 */
+	if (!rc)
+		fl_strmap_each(eng->packs, pick_dead, &d);
 	for (size_t i = 0; i < d.ids.n && !rc; i++) {
-		rc = fl_store_pack_delete(eng->wst, d.ids.v[i], &job->res.err);
-		if (rc == FL_ENOTFOUND)
+		rc = fl_store_pack_delete_stale(eng->wst, d.ids.v[i], d.cutoff, &job->res.err);
+		if (rc == FL_ENOTFOUND) {
 			rc = FL_OK;
+			fl_error_clear(&job->res.err);
+			free(d.ids.v[i]);
+			d.ids.v[i] = d.ids.v[--d.ids.n];
+			i--;
+		}
 	}
 	if (rc) {
 		ids_free(&d.ids);
@@ -1185,6 +1269,156 @@ static void discard_lease_fatal(struct fl_engine *eng)
 	}
 }
 
+/* ---------------------------------------- several servers, one database */
+
+static int load_flow_cb(const struct fl_store_flow *sf, void *payload);
+static int load_new_cb(const struct fl_store_action *a, void *payload);
+
+/* Another server changed the flow `name`: read it again (or forget it). */
+static int sync_flow(struct fl_engine *eng, const char *name, struct fl_error *err)
+{
+	struct fl_store_flow row = { 0 };
+	int rc = fl_store_flow_get(eng->wst, &row, name, err);
+
+	if (rc == FL_ENOTFOUND) {
+		fl_error_clear(err);
+		fl_flowdef_unref(fl_strmap_remove(eng->flows, name, strlen(name)));
+		return FL_OK;
+	}
+	if (rc)
+		return rc;
+	if (!fl_strmap_gets(eng->versions, row.uuid))
+		load_flow_cb(&row, eng);
+	else
+		fl_flowdef_unref(fl_strmap_set(eng->flows, name, strlen(name),
+					      fl_flowdef_ref(fl_strmap_gets(eng->versions, row.uuid))));
+	fl_store_flow_release(&row);
+	return FL_OK;
+}
+
+/* Another server changed the pack `id`: read it again (or forget it), keeping the newest lastSeen. */
+static int sync_pack(struct fl_engine *eng, const char *id, struct fl_error *err)
+{
+	struct fl_store_pack sp = { 0 };
+	struct fl_engine_pack *old = fl_strmap_gets(eng->packs, id);
+	int rc = fl_store_pack_get(eng->wst, &sp, id, err);
+
+	if (rc == FL_ENOTFOUND) {
+		fl_error_clear(err);
+		pthread_mutex_lock(&eng->packs_mu);
+		pack_free(fl_strmap_remove(eng->packs, id, strlen(id)));
+		pthread_mutex_unlock(&eng->packs_mu);
+		return FL_OK;
+	}
+	if (rc)
+		return rc;
+	if (old && old->last_seen > sp.last_seen)
+		sp.last_seen = old->last_seen;
+	pthread_mutex_lock(&eng->packs_mu);
+	load_pack_cb(&sp, eng->packs);
+	pthread_mutex_unlock(&eng->packs_mu);
+	fl_store_pack_release(&sp);
+	return FL_OK;
+}
+
+struct sync_ctx {
+	struct fl_engine *eng;
+	bool flows;
+	struct fl_error *err;
+};
+
+static int apply_change(const struct fl_store_change *c, void *payload)
+{
+	struct sync_ctx *x = payload;
+
+	if (strcmp(c->kind, "flow") == 0) {
+		x->flows = true;
+		return sync_flow(x->eng, c->key, x->err);
+	}
+	if (strcmp(c->kind, "pack") == 0)
+		return sync_pack(x->eng, c->key, x->err);
+	return FL_OK;
+}
+
+/* Queue what a notification announced as NEW (unless it is known already). */
+static int heard_new(struct fl_engine *eng, const struct fl_engine_note *n, struct fl_error *err)
+{
+	struct fl_engine_qent *e;
+
+	if (fl_strmap_gets(eng->qents, n->id))
+		return FL_OK;
+	if (n->seq > 0 && n->pack_name && n->command) {
+		json_t *labels = n->labels ? json_loads(n->labels, 0, NULL) : NULL;
+		e = fl_engine__qent_new(n->seq, n->id, n->command, n->pack_name, labels);
+		json_decref(labels);
+	} else {
+		/* a short note: read the action */
+		struct fl_store_action a = { 0 };
+		int rc = fl_store_action_get(eng->wst, &a, n->id, err);
+		if (rc == FL_ENOTFOUND) {
+			fl_error_clear(err);
+			return FL_OK;
+		}
+		if (rc)
+			return rc;
+		e = a.state == FL_ACTION_NEW && !a.expired ? fl_engine__qent_from_row(&a) : NULL;
+		fl_store_action_release(&a);
+		if (!e)
+			return FL_OK;
+	}
+	if (eng->fresh_tail)
+		eng->fresh_tail->next = e;
+	else
+		eng->fresh_head = e;
+	eng->fresh_tail = e;
+	return FL_OK;
+}
+
+/*
+ * First job of every batch with a shared database: apply the changes of
+ * packs and flows that other servers committed (so the batch's requests
+ * see them), then what the notifications announced: actions to queue (and
+ * hand to parked takes, after this job) or to drop.
+ */
+static int run_sync(struct fl_engine *eng, struct fl_engine_job *job)
+{
+	struct sync_ctx x = { eng, false, &job->res.err };
+	struct fl_engine_note *notes = fl_engine__notes_take(eng), *n;
+	bool resync = false;
+	int rc = fl_store_changes(eng->wst, &eng->change_version, apply_change, &x, &job->res.err);
+
+	if (rc == FL_ECONFLICT) {
+		/* this server fell behind the trimmed change log: read everything again */
+		fl_engine__note_free(notes);
+		eng->change_version = -1;
+		rc = fl_store_changes(eng->wst, &eng->change_version, NULL, NULL, &job->res.err);
+		if (!rc)
+			rc = fl_engine__reload(eng, &job->res.err);
+		return rc;
+	}
+	if (x.flows)
+		rebuild_triggers(eng);
+	for (n = notes; n && !rc; n = n->next) {
+		if (n->kind == FL_STORE_NOTE_RESYNC)
+			resync = true;
+		else if (n->kind == FL_STORE_NOTE_ACTION_NEW && !resync)
+			rc = heard_new(eng, n, &job->res.err);
+		else if (n->kind == FL_STORE_NOTE_ACTION_TAKEN && !resync) {
+			struct fl_engine_qent *e = fl_strmap_gets(eng->qents, n->id);
+			if (e)
+				fl_engine__queue_remove(eng, e);
+		}
+	}
+	fl_engine__note_free(notes);
+	if (!rc && resync) {
+		/* notifications were lost: the queues are read again */
+		discard_fresh(eng);
+		fl_engine__queues_clear(eng);
+		rc = fl_store_action_load_new(eng->wst, load_new_cb, eng, &job->res.err);
+	}
+	return rc;
+}
+
 struct job_type {
 	const char *name;
 	int (*run)(struct fl_engine *eng, struct fl_engine_job *job);
@@ -1209,6 +1443,7 @@ static const struct job_type job_types[FL_JOB__COUNT] = {
 	[FL_JOB_DEAD_PACKS] = { "dead packs", run_dead_packs, apply_dead_packs, false },
 	[FL_JOB_HEARTBEAT] = { "heartbeat", run_heartbeat, NULL, false },
 	[FL_JOB_LEASES] = { "lease ends", run_leases, apply_leases, false },
+	[FL_JOB_SYNC] = { "sync", run_sync, NULL, false },
 };
 
 /* ----------------------------------------------------------- reload */
@@ -1343,6 +1578,16 @@ static struct fl_engine_job *add_maintenance(struct fl_engine *eng, struct fl_en
 		j->next = list;
 		list = j;
 	}
+	if (eng->shared) {
+		/* leases taken on other servers end too: look at least every second */
+		int64_t soon = fl_time_mono_ns() + SHARED_LEASE_CHECK_NS;
+		if (!eng->lease_due || eng->lease_due > soon)
+			eng->lease_due = soon;
+		/* what other servers changed comes first, so every job of the batch sees it */
+		j = fl_engine__job_new(FL_JOB_SYNC, NULL, NULL);
+		j->next = list;
+		list = j;
+	}
 	return list;
 }
 
@@ -1463,19 +1708,96 @@ static void run_job(struct fl_engine *eng, struct fl_engine_job *j, struct fl_er
 		j->res.body = NULL;
 		if (fl_store_savepoint_rollback(eng->wst, &err) != FL_OK)
 			*broken = err;
+		else if (rc == FL_ERETRY || rc == FL_EIO)
+			*broken = j->res.err; /* a lost race or a lost database: the whole batch is in question */
 	}
 	push_done(eng, j);
 }
 
-static void run_batch(struct fl_engine *eng, struct fl_engine_job *list, bool draining)
+/*
+ * The store failed and the state could not be rebuilt: until it can, jobs
+ * fail at once (503) and parked takes are answered (their clients poll
+ * again).  True when the batch must not run.
+ */
+static bool store_down(struct fl_engine *eng, struct fl_engine_job *list)
+{
+	struct fl_error err = FL_ERROR_INIT;
+	struct fl_engine_job *j, *nx;
+
+	if (!eng->reload_due)
+		return false;
+	if (fl_time_mono_ns() >= eng->reload_at) {
+		if (fl_engine__reload(eng, &err) == FL_OK) {
+			eng->reload_due = false;
+			FL_LOG_I(NULL, "store available again; state rebuilt");
+			return false;
+		}
+		eng->reload_at = fl_time_mono_ns() + RELOAD_RETRY_NS;
+	}
+	if (!err.code)
+		fl_error_set(&err, FL_EIO, "the database is unavailable");
+	answer_waiters(eng, true);
+	for (j = list; j; j = nx) {
+		nx = j->next;
+		if (job_types[j->kind].no_tx) {
+			j->res.code = job_types[j->kind].run(eng, j);
+		} else {
+			fail_job(j, &err);
+		}
+		push_done(eng, j);
+	}
+	deliver(eng);
+	return true;
+}
+
+static void run_batch(struct fl_engine *eng, struct fl_engine_job *list, bool draining, bool retrying);
+
+/*
+ * The batch lost a race with another server (deadlock or serialization
+ * failure): every job whose answer depended on it runs again, each in a
+ * transaction of its own, which cannot deadlock with another server's.
+ */
+static void retry_singly(struct fl_engine *eng, bool draining)
+{
+	struct fl_engine_job *again = NULL, **tail = &again, *j, *nx, *list = eng->done_head;
+
+	eng->done_head = eng->done_tail = NULL;
+	for (j = list; j; j = nx) {
+		nx = j->next;
+		j->next = NULL;
+		if (j->in_tx || j->res.code == FL_ERETRY) {
+			reset_result(j);
+			j->res.code = FL_OK;
+			j->in_tx = false;
+			j->answer = 0;
+			fl_engine__prep_release(&j->prep);
+			j->rmode = FL_RMODE_INLINE;
+			*tail = j;
+			tail = &j->next;
+		} else {
+			push_done(eng, j); /* answered for reasons of its own: delivered as it is */
+		}
+	}
+	for (j = again; j; j = nx) {
+		nx = j->next;
+		j->next = NULL;
+		run_batch(eng, j, draining, true);
+	}
+}
+
+static void run_batch(struct fl_engine *eng, struct fl_engine_job *list, bool draining, bool retrying)
 {
 	struct fl_error err = FL_ERROR_INIT, broken = FL_ERROR_INIT;
 	struct fl_engine_job *j, *nx;
 	bool need_tx = eng->flush_due && fl_time_mono_ns() >= eng->flush_due;
 	int rc;
 
-	answer_waiters(eng, draining);
-	list = add_maintenance(eng, list);
+	if (!retrying) {
+		if (store_down(eng, list))
+			return;
+		answer_waiters(eng, draining);
+		list = add_maintenance(eng, list);
+	}
 	for (j = list; j; j = j->next)
 		need_tx |= !job_types[j->kind].no_tx;
 	if (need_tx && (rc = fl_store_begin(eng->wst, &err)) != FL_OK) {
@@ -1513,13 +1835,28 @@ static void run_batch(struct fl_engine *eng, struct fl_engine_job *list, bool dr
 	}
 	if (need_tx && broken.code) {
 		struct fl_error rerr = FL_ERROR_INIT;
-		FL_LOG_E(NULL, "batch transaction failed, state reloaded from the store: %s", broken.msg);
+		bool retry = broken.code == FL_ERETRY && !retrying;
+
+		FL_LOG_E(NULL, "batch transaction failed, state reloaded from the store%s: %s",
+			 retry ? ", its jobs run again one by one" : "", broken.msg);
 		fl_store_rollback(eng->wst, NULL);
-		for (j = eng->done_head; j; j = j->next)
-			if (j->in_tx)
-				fail_job(j, &broken);
-		if (fl_engine__reload(eng, &rerr) != FL_OK)
+		discard_fresh(eng);
+		if (!retry)
+			for (j = eng->done_head; j; j = j->next)
+				if (j->in_tx)
+					fail_job(j, &broken);
+		if (fl_engine__reload(eng, &rerr) != FL_OK) {
 			FL_LOG_E(NULL, "cannot reload the engine state: %s", rerr.msg);
+			eng->reload_due = true;
+			eng->reload_at = fl_time_mono_ns() + RELOAD_RETRY_NS;
+			if (retry)
+				for (j = eng->done_head; j; j = j->next)
+					if (j->in_tx || j->res.code == FL_ERETRY)
+						fail_job(j, &broken);
+			answer_waiters(eng, true);
+		} else if (retry) {
+			retry_singly(eng, draining);
+		}
 	}
 	deliver(eng);
 }
@@ -1577,7 +1914,7 @@ static void *writer_main(void *arg)
 
 		pthread_mutex_lock(&eng->mu);
 		/* when stopping, wait only for the jobs still at the render threads */
-		while (!eng->qhead && !eng->kick && (!eng->stopping || eng->deferred)) {
+		while (!eng->qhead && !eng->notes && !eng->kick && (!eng->stopping || eng->deferred)) {
 			int64_t now = fl_time_mono_ns(), dl = next_deadline(eng, now);
 			struct timespec ts;
 			if (dl <= now)
@@ -1608,7 +1945,7 @@ static void *writer_main(void *arg)
 				eng->dead_due_wall = fl_time_now_ns();
 		}
 		eng->draining = stopping; /* no new parked takes while draining */
-		run_batch(eng, last ? batch : NULL, stopping);
+		run_batch(eng, last ? batch : NULL, stopping, false);
 		maintain_store(eng);
 		if (stopping) {
 			/* the batch may have sent jobs to the render threads */

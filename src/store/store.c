@@ -8,11 +8,19 @@
  */
 #include "fl-common.h"
 
+#include "alloc.h"
+
 #include "sqlite/store_sqlite.h"
 #include "store.h"
+#ifdef FL_HAVE_PG
+#include "pg/store_pg.h"
+#endif
 
 static const struct fl_store_ops *const drivers[] = {
 	&fl_store_sqlite_ops,
+#ifdef FL_HAVE_PG
+	&fl_store_pg_ops,
+#endif
 };
 
 static const char *const state_names[] = {
@@ -59,6 +67,16 @@ int fl_store_open(struct fl_store **out, const char *driver, const char *path, u
 		return fl_error_set(err, FL_EINVALID, "store driver '%s' has abi version %d, expected %d", ops->name,
 				    ops->abi_version, FL_STORE_ABI_VERSION);
 	return ops->open(out, path, flags, err);
+}
+
+char *fl_store_describe(const char *driver, const char *target)
+{
+#ifdef FL_HAVE_PG
+	if (driver && strcmp(driver, "pg") == 0)
+		return fl_store_pg_redact(target);
+#endif
+	(void)driver;
+	return fl_xstrdup(target ? target : "");
 }
 
 void fl_store_close(struct fl_store *st)

@@ -367,6 +367,8 @@ int fl_store_open(struct fl_store **out, const char *driver, const char *path, u
 		  struct fl_error *err);
 /* NULL-tolerant. */
 void fl_store_close(struct fl_store *st);
+/* The database target as it may be shown in logs and messages (passwords hidden); caller frees. */
+char *fl_store_describe(const char *driver, const char *target);
 
 /* ---------------------------------------------------- fault injection */
 
