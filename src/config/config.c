@@ -75,6 +75,10 @@ static const struct fl_config_entry entries[] = {
 	/* storage and engine */
 	STR_ROW("store.db_path", "FLYTE_DB_PATH", db_path, "./flyte.db", FL_CFG_IMMUTABLE,
 		"SQLite database file; created if missing. One server per file."),
+	STR_ROW("store.db_url", "FLYTE_DB_URL", db_url, NULL, FL_CFG_IMMUTABLE | FL_CFG_SECRET,
+	  "PostgreSQL database (postgres://user:password@host:port/db?sslmode=…, or libpq key=value "
+	  "pairs; PG* variables fill in the rest) shared by any number of servers; when set, FLYTE_DB_PATH "
+	  "is not used."),
 	INT_ROW("engine.ttl_sec", "FLYTE_TTL_IN_SECONDS", ttl_sec, "31557600", 1, INT64_C(1) << 40,
 		FL_CFG_LENIENT | FL_CFG_IMMUTABLE,
 		"Seconds an action is kept after its last state change; an invalid value falls back to the default."),
@@ -413,7 +417,7 @@ int fl_config_validate(struct fl_config *cfg, struct fl_error *err)
 				   inet_pton(AF_INET6, cfg->bind_address, addr) != 1))
 		return fl_error_set(err, FL_EINVALID, "invalid FLYTE_BIND_ADDRESS '%s': expected an IPv4 or IPv6 address",
 				    cfg->bind_address ? cfg->bind_address : "");
-	if (!cfg->db_path)
+	if (!cfg->db_path && !(cfg->db_url && *cfg->db_url))
 		return fl_error_set(err, FL_EINVALID, "FLYTE_DB_PATH must not be empty");
 	return FL_OK;
 }

@@ -56,6 +56,7 @@ struct fl_config {
 	char *tls_key_path;
 	/* storage and engine */
 	char *db_path;
+	char *db_url;
 	int64_t ttl_sec;
 	int64_t audit_ttl_sec;
 	bool delete_dead_packs;

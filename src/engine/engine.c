@@ -660,6 +660,11 @@ int fl_engine_audit_get(struct fl_engine *eng, const char *correlation_id, json_
 
 /* ------------------------------------------------------------- misc */
 
+const char *fl_engine_database(const struct fl_engine *eng)
+{
+	return eng->db_shown;
+}
+
 int fl_engine_health(struct fl_engine *eng, struct fl_error *err)
 {
 	struct fl_store *st;

@@ -216,6 +216,9 @@ int fl_engine_audit_get(struct fl_engine *eng, const char *correlation_id, json_
 
 /* ---------------------------------------------------------------- misc */
 
+/* The database in use, as it may be shown (passwords hidden); borrowed. */
+const char *fl_engine_database(const struct fl_engine *eng);
+
 /* FL_OK when the store answers. */
 int fl_engine_health(struct fl_engine *eng, struct fl_error *err);
 

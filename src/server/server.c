@@ -104,6 +104,7 @@ static int open_engine(struct server *s, struct fl_error *err)
 
 	fl_engine_config_default(&ec);
 	ec.db_path = cfg->db_path;
+	ec.db_url = cfg->db_url && *cfg->db_url ? cfg->db_url : NULL;
 	ec.action_ttl_sec = cfg->ttl_sec;
 	if (cfg->audit_ttl_sec > 0)
 		ec.audit_ttl_sec = cfg->audit_ttl_sec;
@@ -267,7 +268,8 @@ int fl_server_run(const struct fl_config *cfg)
 		goto fail;
 	FL_LOG_I(NULL, "flyte %s listening on %s://%s%s%s:%u, database '%s', auth %s, %" PRId64 " HTTP threads",
 		 FL_VERSION, fl_config_tls_enabled(cfg) ? "https" : "http", strchr(cfg->bind_address, ':') ? "[" : "",
-		 cfg->bind_address, strchr(cfg->bind_address, ':') ? "]" : "", fl_mhd_port(s.http), cfg->db_path,
+		 cfg->bind_address, strchr(cfg->bind_address, ':') ? "]" : "", fl_mhd_port(s.http),
+		 fl_engine_database(s.engine),
 		 s.auth ? "on" : "off", cfg->threads);
 
 	sig = wait_for_signal(&set);

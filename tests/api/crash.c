@@ -415,13 +415,43 @@ FLT_TEST(state_survives_clean_restart)
 	flh_server_free(s);
 }
 
-FLT_TEST(second_server_on_same_db_is_refused)
+/* On PostgreSQL several servers share one database: the second serves what the first stored. */
+static void second_server_shares_the_database(struct flh_server *s)
+{
+	char url[1200];
+	const char *env[] = { url, NULL };
+	struct flh_server_opts o = { .env = env };
+	struct flh_server *s2 = NULL;
+	struct flh_resp *r;
+
+	snprintf(url, sizeof(url), "FLYTE_DB_URL=%s", flh_server_db_url(s));
+	FLH_EQ_INT(api_post_status(s, "/v1/packs", "application/json", "{\"name\":\"FirstServer\"}"), 201);
+	FLH_ASSERT_MSG(flh_server_start(&s2, &o) == 0, "a second server on the same PostgreSQL database did not start");
+	r = flh_get(s2, "/v1/packs/FirstServer");
+	FLH_STATUS(r, 200);
+	flh_resp_free(r);
+	FLH_EQ_INT(api_post_status(s2, "/v1/packs", "application/json", "{\"name\":\"SecondServer\"}"), 201);
+	r = flh_get(s, "/v1/packs/SecondServer");
+	FLH_STATUS(r, 200);
+	flh_resp_free(r);
+	FLH_ASSERT(api_alive(s));
+	flh_server_free(s2);
+	flh_server_free(s);
+}
+
+/* SQLite: one server per database file; PostgreSQL: any number (see above). */
+FLT_TEST(second_server_on_same_db)
 {
 	struct flh_server *s = start();
 	struct flh_run_opts o = { .like = s, .timeout_ms = 30000 };
 	struct flh_run_result rr;
 	char sbuf[32];
 	bool clear;
+
+	if (flh_store_is_pg()) {
+		second_server_shares_the_database(s);
+		return;
+	}
 
 	FLH_EQ_INT(api_post_status(s, "/v1/packs", "application/json", "{\"name\":\"FirstServer\"}"), 201);
 	FLH_EQ_INT(flh_run(&o, &rr), 0);
@@ -447,4 +477,4 @@ FLT_TEST(second_server_on_same_db_is_refused)
 
 FLT_MAIN(acknowledged_events_survive_kill9, concurrent_posts_killed_midway, acknowledged_results_survive_kill9,
 	 acknowledged_writes_survive_kill9, taken_action_can_be_completed_after_kill9,
-	 state_survives_clean_restart, second_server_on_same_db_is_refused)
+	 state_survives_clean_restart, second_server_on_same_db)

@@ -9,8 +9,9 @@
  *    template error, the event itself is stored);
  *  - a take must find its action behind a backlog of more than 100,000
  *    actions queued for another label or another command;
- *  - a database file deleted under the running server: writes answer 503
- *    with a JSON error (never 2xx), /health answers 503;
+ *  - a database file deleted under the running server (on PostgreSQL: the
+ *    database dropped): writes answer 503 with a JSON error (never 2xx),
+ *    /health answers 503;
  *  - a long audit list is streamed (chunked), complete and identical to the
  *    executions read one by one, in JSON and YAML.
  *
@@ -22,6 +23,7 @@
 #include "buf.h"
 #include "fltest.h"
 #include "harness.h"
+#include "pgtemp.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -190,16 +192,22 @@ FLT_TEST(deleted_database_refuses_writes)
 	FLH_ASSERT_MSG(s, "the server did not start");
 	FLH_EQ_INT(flh_pack_register(&p, s, "{\"name\":\"P\"}"), 201);
 	FLH_EQ_INT(flh_pack_event(&p, "Before", NULL), 202);
-	FLH_ASSERT(unlink(flh_server_db_path(s)) == 0);
-	snprintf(path, sizeof(path), "%s-wal", flh_server_db_path(s));
-	unlink(path);
-	snprintf(path, sizeof(path), "%s-shm", flh_server_db_path(s));
-	unlink(path);
+	if (flh_store_is_pg()) {
+		/* PostgreSQL: the database is dropped under the server (its connections closed) */
+		pgtemp_drop(flh_server_db_url(s));
+	} else {
+		FLH_ASSERT(unlink(flh_server_db_path(s)) == 0);
+		snprintf(path, sizeof(path), "%s-wal", flh_server_db_path(s));
+		unlink(path);
+		snprintf(path, sizeof(path), "%s-shm", flh_server_db_path(s));
+		unlink(path);
+	}
 	/* a write is never acknowledged into a file nobody can open again */
 	r = flh_post_json(s, flh_path("/v1/packs/%s/events", p.id), "{\"event\":\"After\"}");
 	FLH_EQ_INT(r->status, 503);
 	FLH_ASSERT(flh_resp_is_json_error(r));
-	FLH_ASSERT(strstr(flh_json_str(flh_resp_json(r), "error"), "deleted or replaced") != NULL);
+	FLH_ASSERT(strstr(flh_json_str(flh_resp_json(r), "error"),
+			  flh_store_is_pg() ? "unavailable" : "deleted or replaced") != NULL);
 	flh_resp_free(r);
 	r = flh_post_json(s, "/v1/packs", "{\"name\":\"Q\"}");
 	FLH_EQ_INT(r->status, 503);

@@ -18,6 +18,7 @@
 #include "fl-common.h"
 
 #include "harness.h"
+#include "pgtemp.h"
 
 #include "buf.h"
 
@@ -54,6 +55,7 @@ struct flh_server {
 	int start_timeout_ms;
 	char *dir;
 	char *db_path;
+	char *db_url; /* FLH_STORE=pg: a database on the test PostgreSQL server */
 	char *log_path;
 	char url[64];
 	char **args;      /* extra argv, NULL-terminated */
@@ -477,6 +479,11 @@ static void server_env(const struct flh_server *s, int port, struct strvec *env)
 	sv_setenv(env, "FLYTE_BIND_ADDRESS=127.0.0.1");
 	snprintf(kv, sizeof(kv), "FLYTE_DB_PATH=%s", s->db_path);
 	sv_setenv(env, kv);
+	if (s->db_url) {
+		char *u = xasprintf("FLYTE_DB_URL=%s", s->db_url);
+		sv_setenv(env, u);
+		free(u);
+	}
 	for (size_t i = 0; s->extra_env && s->extra_env[i]; i++)
 		sv_setenv(env, s->extra_env[i]);
 }
@@ -611,6 +618,21 @@ int flh_server_start(struct flh_server **out, const struct flh_server_opts *opts
 	s->log_path = xasprintf("%s/server.log", s->dir);
 	s->args = strv_copy(opts ? opts->args : NULL);
 	s->extra_env = strv_copy(opts ? opts->env : NULL);
+	if (flh_store_is_pg() && !strv_has_name(s->extra_env, "FLYTE_DB_URL")) {
+		char url[1024], why[600];
+		if (pgtemp_database(url, sizeof(url), why, sizeof(why)) != 0) {
+			printf("# flh: no PostgreSQL database for the server: %s\n", why);
+			rm_rf(s->dir);
+			free(s->dir);
+			free(s->db_path);
+			free(s->log_path);
+			strv_free(s->args);
+			strv_free(s->extra_env);
+			free(s);
+			return -1;
+		}
+		s->db_url = xstrdup(url);
+	}
 	s->port_fixed = strv_has_name(s->extra_env, "FLYTE_PORT");
 	s->tls = strv_has_name(s->extra_env, "FLYTE_TLS_CERT_PATH");
 	s->start_timeout_ms = opts && opts->start_timeout_ms > 0 ? opts->start_timeout_ms : 0;
@@ -705,8 +727,11 @@ void flh_server_free(struct flh_server *s)
 	else if (s->dir)
 		printf("# flh: kept %s\n", s->dir);
 	reg_remove(s->slot);
+	if (s->db_url && !keep_dirs)
+		pgtemp_drop(s->db_url);
 	free(s->dir);
 	free(s->db_path);
+	free(s->db_url);
 	free(s->log_path);
 	strv_free(s->args);
 	strv_free(s->extra_env);
@@ -726,6 +751,17 @@ int flh_server_port(const struct flh_server *s)
 const char *flh_server_dir(const struct flh_server *s)
 {
 	return s->dir;
+}
+
+const char *flh_server_db_url(const struct flh_server *s)
+{
+	return s->db_url;
+}
+
+bool flh_store_is_pg(void)
+{
+	const char *v = getenv("FLH_STORE");
+	return v && strcmp(v, "pg") == 0;
 }
 
 const char *flh_server_db_path(const struct flh_server *s)
@@ -820,6 +856,11 @@ int flh_run(const struct flh_run_opts *o, struct flh_run_result *r)
 	if (o->like) {
 		snprintf(kv, sizeof(kv), "FLYTE_DB_PATH=%s", o->like->db_path);
 		sv_setenv(&env, kv);
+		if (o->like->db_url) {
+			char *u = xasprintf("FLYTE_DB_URL=%s", o->like->db_url);
+			sv_setenv(&env, u);
+			free(u);
+		}
 		for (size_t i = 0; o->like->extra_env && o->like->extra_env[i]; i++)
 			if (strncmp(o->like->extra_env[i], "FLYTE_PORT=", 11) != 0)
 				sv_setenv(&env, o->like->extra_env[i]);

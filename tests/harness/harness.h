@@ -35,7 +35,8 @@
  * Environment read by the harness:
  *   FLYTE_BIN            path of the server executable (required)
  *   FLH_START_TIMEOUT_MS how long to wait for /health (default 60000)
- *   FLH_KEEP             if set, temporary directories are kept
+ *   FLH_KEEP             if set, temporary directories (and PostgreSQL databases) are kept
+ *   FLH_STORE            "pg": servers run on PostgreSQL (see flh_store_is_pg)
  */
 #ifndef FLH_HARNESS_H
 #define FLH_HARNESS_H
@@ -138,6 +139,15 @@ const char *flh_server_url(const struct flh_server *s); /* "http[s]://127.0.0.1:
 int flh_server_port(const struct flh_server *s);
 const char *flh_server_dir(const struct flh_server *s);
 const char *flh_server_db_path(const struct flh_server *s);
+/* FLYTE_DB_URL of a server on PostgreSQL (FLH_STORE=pg), else NULL. */
+const char *flh_server_db_url(const struct flh_server *s);
+/*
+ * True when the tests run against PostgreSQL: FLH_STORE=pg.  Every server
+ * the harness starts then gets a fresh database on the test PostgreSQL
+ * server (tests/pgtemp: FLYTE_TEST_PG, or a server of the test's own),
+ * dropped when the server is freed; FLYTE_DB_PATH is still set but unused.
+ */
+bool flh_store_is_pg(void);
 pid_t flh_server_pid(const struct flh_server *s);
 
 /* Whole log file as a NUL-terminated string (caller frees), or NULL. */

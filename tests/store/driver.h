@@ -29,5 +29,6 @@ struct conf_driver {
 };
 
 extern const struct conf_driver conf_driver_sqlite;
+extern const struct conf_driver conf_driver_pg;
 
 #endif

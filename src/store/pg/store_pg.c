@@ -218,7 +218,7 @@ static const char *const sql[S__COUNT] = {
 	[S_PACK_EXISTS] = "SELECT 1 FROM packs WHERE id = $1",
 	[S_PACK_UPSERT] = "INSERT INTO packs(id, name, def, last_seen) VALUES($1, $2, $3, $4) "
 			  "ON CONFLICT(id) DO UPDATE SET name = excluded.name, def = excluded.def, "
-			  "last_seen = GREATEST(packs.last_seen, excluded.last_seen) RETURNING (xmax = 0)::int",
+			  "last_seen = excluded.last_seen RETURNING (xmax = 0)::int",
 	[S_PACK_GET] = "SELECT id, name, def, last_seen FROM packs WHERE id = $1",
 	[S_PACK_LIST] = "SELECT id, name, def, last_seen FROM packs ORDER BY name COLLATE \"C\", id COLLATE \"C\"",
 	[S_PACK_DELETE] = "DELETE FROM packs WHERE id = $1",
@@ -244,7 +244,7 @@ static const char *const sql[S__COUNT] = {
 			    "pack_name, pack_labels, input, context, trigger, state, state_time, states) "
 			    "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, $12, "
 			    "jsonb_build_array(jsonb_build_object('value', 'NEW', 'time', $12::bigint))) "
-			    "ON CONFLICT (correlation_id, step_id) DO NOTHING "
+			    "ON CONFLICT DO NOTHING "
 			    "RETURNING seq, id, pack_name, name, pack_labels) "
 			    "SELECT seq, " NEW_NOTE " FROM ins",
 	[S_EXEC_INSERT] = "INSERT INTO executions(correlation_id, flow_name, flow_uuid, created, latest_time) "
@@ -257,7 +257,8 @@ static const char *const sql[S__COUNT] = {
 			      "FOR UPDATE SKIP LOCKED) RETURNING " ACTION_COLS ") "
 			      "SELECT c.*, " TAKEN_NOTE " FROM c",
 	[S_ACTION_CLAIM_FIND] = "WITH c AS (UPDATE actions SET " CLAIM_SET "WHERE seq = ("
-				"SELECT seq FROM actions WHERE pack_name = $5 AND state = 0 AND NOT expired "
+				"SELECT seq FROM actions WHERE ($1::text IS NULL OR true) AND pack_name = $5 "
+				"AND state = 0 AND NOT expired "
 				"AND ($6::text IS NULL OR name = $6) AND labels_j <@ coalesce($7::jsonb, '{}'::jsonb) "
 				"ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING " ACTION_COLS ") "
 				"SELECT c.*, " TAKEN_NOTE " FROM c",
@@ -451,7 +452,8 @@ static int session_setup(struct pg *s, struct fl_error *err)
 	int rc = exec_sql(s, "SET client_min_messages = warning; SET TIME ZONE 'UTC'", "session settings", err);
 
 	if (!rc && (s->flags & FL_STORE_READONLY))
-		rc = exec_sql(s, "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY", "read-only session", err);
+		rc = exec_sql(s, "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY, ISOLATION LEVEL REPEATABLE READ",
+			      "read-only session", err);
 	if (!rc && (s->flags & FL_STORE_LISTEN))
 		rc = exec_sql(s, "LISTEN " NOTE_CHANNEL, "listen", err);
 	return rc;
@@ -1089,7 +1091,8 @@ static int pg_action_insert(struct fl_store *st, int64_t *seq, const struct fl_s
 		return fl_error_set(err, FL_EEXISTS, "execution '%s' already has an action for step '%s'",
 				    a->correlation_id, a->step_id ? a->step_id : "");
 	}
-	*seq = col_int(r, 0, 0);
+	if (seq)
+		*seq = col_int(r, 0, 0);
 	PQclear(r);
 	p.n = 0;
 	p_text(&p, a->correlation_id);
@@ -1428,7 +1431,7 @@ static int pg_ds_put(struct fl_store *st, bool *created, const struct fl_store_d
 	PGresult *r;
 
 	p_text(&p, it->key);
-	p_text(&p, it->content_type);
+	p_text(&p, it->content_type ? it->content_type : "text/plain; charset=us-ascii");
 	p_text(&p, it->description);
 	p_bytes(&p, it->value, it->value_len);
 	r = run(pg_of(st), S_DS_PUT, &p, false, "put datastore item", err);
