@@ -912,6 +912,8 @@ static int run_flow_put(struct fl_engine *eng, struct fl_engine_job *job)
 	fl_flowdef_unref(old);
 	rebuild_triggers(eng);
 	job->res.created = created;
+	if (f->warnings)
+		job->res.body = json_pack("{s:O}", "warnings", f->warnings);
 	return FL_OK;
 }
 
@@ -1471,7 +1473,7 @@ static int load_flow_cb(const struct fl_store_flow *sf, void *payload)
 	struct fl_flowdef *f = NULL;
 	json_t *def = json_loads(sf->def ? sf->def : "", 0, NULL);
 
-	if (!def || fl_flowdef_compile(&f, def, &eng->cfg.tmpl_limits, &err) != FL_OK) {
+	if (!def || fl_flowdef_compile(&f, def, &eng->cfg.tmpl_limits, 0, &err) != FL_OK) {
 		FL_LOG_E(NULL, "flow '%s' (version '%s') cannot be loaded: %s", sf->name, sf->uuid,
 			 def ? err.msg : "stored definition is not JSON");
 		json_decref(def);

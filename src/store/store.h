@@ -88,7 +88,14 @@ struct fl_store_action_new {
 	const char *input;       /* JSON value, NULL means null */
 	const char *context;     /* JSON object or NULL */
 	const char *trigger;     /* JSON object (the event that caused it) */
-	int64_t created;         /* time of the NEW state */
+	int64_t created;         /* time of the first state */
+	/*
+	 * FL_ACTION_NEW (0, the default): an action to take.  FL_ACTION_FATAL: a
+	 * record of a step that could not run, finished from the start with
+	 * `result` (JSON object); it is never queued nor announced.
+	 */
+	int state;
+	const char *result;
 };
 
 /* An action row as read back (every string owned, freed by release). */

@@ -241,12 +241,12 @@ static const char *const sql[S__COUNT] = {
 	[S_FLOW_DELETE] = "DELETE FROM flows WHERE name = $1",
 
 	[S_ACTION_INSERT] = "WITH ins AS (INSERT INTO actions(id, correlation_id, step_id, flow_name, flow_uuid, name, "
-			    "pack_name, pack_labels, input, context, trigger, state, state_time, states) "
-			    "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, $12, "
-			    "jsonb_build_array(jsonb_build_object('value', 'NEW', 'time', $12::bigint))) "
+			    "pack_name, pack_labels, input, context, trigger, state, state_time, states, result) "
+			    "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $13, $12, "
+			    "jsonb_build_array(jsonb_build_object('value', $14::text, 'time', $12::bigint)), $15) "
 			    "ON CONFLICT DO NOTHING "
-			    "RETURNING seq, id, pack_name, name, pack_labels) "
-			    "SELECT seq, " NEW_NOTE " FROM ins",
+			    "RETURNING seq, id, pack_name, name, pack_labels, state) "
+			    "SELECT seq, CASE WHEN state = 0 THEN " NEW_NOTE " END FROM ins",
 	[S_EXEC_INSERT] = "INSERT INTO executions(correlation_id, flow_name, flow_uuid, created, latest_time) "
 			  "VALUES($1, $2, $3, $4, $4) ON CONFLICT(correlation_id) DO NOTHING",
 	[S_EXEC_TOUCH] = "UPDATE executions SET latest_time = $2 WHERE correlation_id = ("
@@ -1083,6 +1083,9 @@ static int pg_action_insert(struct fl_store *st, int64_t *seq, const struct fl_s
 	p_text(&p, a->context);
 	p_text(&p, a->trigger);
 	p_int(&p, a->created);
+	p_int(&p, a->state);
+	p_text(&p, fl_store_state_name(a->state));
+	p_text(&p, a->result);
 	r = run(s, S_ACTION_INSERT, &p, false, "insert action", err);
 	if (!r)
 		return err->code;

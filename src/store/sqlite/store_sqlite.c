@@ -213,9 +213,9 @@ static const char *const sql[S__COUNT] = {
 	[S_FLOW_DELETE] = "DELETE FROM flows WHERE name = ?1",
 
 	[S_ACTION_INSERT] = "INSERT INTO actions(id, correlation_id, step_id, flow_name, flow_uuid, name, pack_name, "
-			    "pack_labels, input, context, trigger, state, state_time, states) "
-			    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 0, ?12, "
-			    "json_array(json_object('value', 'NEW', 'time', ?12)))",
+			    "pack_labels, input, context, trigger, state, state_time, states, result) "
+			    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?13, ?12, "
+			    "json_array(json_object('value', ?14, 'time', ?12)), ?15)",
 	[S_EXEC_UPSERT] = "INSERT INTO executions(correlation_id, flow_name, flow_uuid, created, latest_time) "
 			  "VALUES(?1, ?2, ?3, ?4, ?4) ON CONFLICT(correlation_id) DO UPDATE SET "
 			  "latest_time = max(latest_time, excluded.latest_time)",
@@ -1076,6 +1076,9 @@ static int sq_action_insert(struct fl_store *st, int64_t *seq, const struct fl_s
 	bind_text(q, 10, a->context);
 	bind_text(q, 11, a->trigger);
 	sqlite3_bind_int64(q, 12, a->created);
+	sqlite3_bind_int(q, 13, a->state);
+	bind_text(q, 14, fl_store_state_name(a->state));
+	bind_text(q, 15, a->result);
 	rc = sqlite3_step(q);
 	stmt_done(q);
 	if (rc != SQLITE_DONE) {

@@ -152,7 +152,7 @@ static int call(struct fl_engine *eng, enum call_kind k, const char *id, const c
 		rc = fl_engine_pack_register(eng, j, on_done, r);
 		break;
 	case C_FLOW:
-		rc = fl_engine_flow_put(eng, j, on_done, r);
+		rc = fl_engine_flow_put(eng, j, 0, on_done, r);
 		break;
 	default:
 		rc = fl_engine_event_post(eng, id, j, on_done, r);
