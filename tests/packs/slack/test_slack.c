@@ -821,9 +821,24 @@ FLT_TEST(events_api)
 
 /* ---------------------------------------------------------- round trip */
 
+static char *read_text(const char *path)
+{
+	FILE *f = path ? fopen(path, "r") : NULL;
+	static char buf[16384];
+	size_t n;
+
+	if (!f)
+		return NULL;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* An execution of SlackDeployFlow whose reply completed with MessageSent in thread ts. */
 static bool reply_done(const char *ts)
 {
-	struct flh_resp *x = flh_get(E.srv, "/v1/audit/flows?flowName=deploy-bot&limit=100");
+	struct flh_resp *x = flh_get(E.srv, "/v1/audit/flows?flowName=SlackDeployFlow&limit=100");
 	json_t *e;
 	size_t i;
 	bool done = false;
@@ -837,44 +852,52 @@ static bool reply_done(const char *ts)
 	return done;
 }
 
+/* docs/examples/slack-deploy-flow.json: Slack → Shell → a reply in the thread. */
 FLT_TEST(round_trip_threaded_reply)
 {
+	const char *flow = read_text(getenv("FLYTE_SLACK_FLOW"));
 	char ts[32], ts2[32];
 	json_t *post, *echo;
 	size_t posts = slackstub_posts(S);
+	pid_t shell;
 	bool ok;
 
-	create_flow("{\"name\":\"deploy-bot\",\"steps\":[{\"id\":\"reply\",\"event\":{\"packName\":\"Slack\",\"name\":"
-		    "\"ReceivedMessage\"},\"criteria\":\"{{ Event.Payload.message|match:'^flyte deploy [a-z]+$' }}\","
-		    "\"command\":{\"packName\":\"Slack\",\"name\":\"SendMessage\",\"input\":{\"channelId\":\"{{ Event."
-		    "Payload.channelId }}\",\"threadTimestamp\":\"{{ Event.Payload.threadTimestamp }}\",\"message\":"
-		    "\"deploying {{ Event.Payload.message|split:' '|index:2 }} for <@{{ Event.Payload.user.id }}>\"}}}]}");
+	FLH_ASSERT_MSG(flow != NULL, "cannot read docs/examples/slack-deploy-flow.json");
+	create_flow(flow);
+	shell = pt_start_pack(&E, getenv("FLYTE_SHELL_BIN"), clear_slack, NULL, "shell.log", "Shell");
+	FLH_ASSERT(shell > 0);
 	slackstub_echo_posts(S, true);
 	slackstub_message(S, "C0OPS00001", "U0JANE001", "flyte deploy billing", next_ts(ts, sizeof(ts)), NULL, NULL, 0);
 	FLH_ASSERT_MSG(slackstub_wait_posts(S, posts + 1, FLH_WAIT_MS), "no reply was posted");
 	post = slackstub_post(S, posts);
 	FLH_EQ_STR(flh_json_str(post, "channel"), "C0OPS00001");
 	FLH_EQ_STR(flh_json_str(post, "thread_ts"), ts);
-	FLH_EQ_STR(flh_json_str(post, "text"), "deploying billing for <@U0JANE001>");
+	FLH_EQ_STR(flh_json_str(post, "text"), "<@U0JANE001> deployed billing (exit code 0)");
 	json_decref(post);
 	FLH_WAIT_FOR(ok, FLH_WAIT_MS, reply_done(ts));
 	FLH_ASSERT_MSG(ok, "the reply action did not complete with MessageSent in the thread");
 	/* Slack tells the app about its own reply: a ReceivedMessage from the bot user,
 	 * in the thread, which the flow's criteria do not match (no loop) */
-	FLH_ASSERT(wait_with("sink-msg", "message", "deploying billing for <@U0JANE001>", 1));
-	echo = payload_with("sink-msg", "message", "deploying billing for <@U0JANE001>");
+	FLH_ASSERT(wait_with("sink-msg", "message", "<@U0JANE001> deployed billing (exit code 0)", 1));
+	echo = payload_with("sink-msg", "message", "<@U0JANE001> deployed billing (exit code 0)");
 	FLH_EQ_STR(flh_json_str(echo, "user.id"), STUB_BOT_USER);
 	FLH_EQ_STR(flh_json_str(echo, "threadTimestamp"), ts);
 	json_decref(echo);
 	slackstub_echo_posts(S, false);
 
-	/* a reply to a message inside a thread stays in that thread */
+	/* a request inside a thread is answered in that thread; a request that does
+	 * not match the criteria (a shell metacharacter) is not run */
+	slackstub_message(S, "C0OPS00001", "U0BOB0001", "flyte deploy search;reboot", next_ts(ts2, sizeof(ts2)), ts, NULL,
+			  0);
 	slackstub_message(S, "C0OPS00001", "U0BOB0001", "flyte deploy search", next_ts(ts2, sizeof(ts2)), ts, NULL, 0);
 	FLH_ASSERT(slackstub_wait_posts(S, posts + 2, FLH_WAIT_MS));
 	post = slackstub_post(S, posts + 1);
 	FLH_EQ_STR(flh_json_str(post, "thread_ts"), ts);
-	FLH_EQ_STR(flh_json_str(post, "text"), "deploying search for <@U0BOB0001>");
+	FLH_EQ_STR(flh_json_str(post, "text"), "<@U0BOB0001> deployed search (exit code 0)");
 	json_decref(post);
+	settle();
+	FLH_EQ_INT(slackstub_posts(S) - posts, 2);
+	FLH_EQ_INT(pt_stop_pack(shell), 0);
 }
 
 /* ------------------------------------------------ a second instance */
