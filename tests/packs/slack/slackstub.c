@@ -361,8 +361,9 @@ static void push(struct wsconn *c, const char *text, bool kill)
 
 static void new_envelope(struct slackstub *s, struct delivery *d)
 {
-	snprintf(d->old_envelope_id, sizeof(d->old_envelope_id), "%s", d->envelope_id);
-	snprintf(d->envelope_id, sizeof(d->envelope_id), "b2e8f0c4-%04u-4d3a-9e1f-%012u", ++s->envelope_seq,
+	memcpy(d->old_envelope_id, d->envelope_id, sizeof(d->old_envelope_id));
+	s->envelope_seq++;
+	snprintf(d->envelope_id, sizeof(d->envelope_id), "b2e8f0c4-%04u-4d3a-9e1f-%012u", s->envelope_seq,
 		 s->envelope_seq * 7919u);
 }
 
@@ -525,7 +526,7 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
 		/* GET /link/?ticket=T&app_id=A with a ticket handed out and not used */
 		const json_t *t;
-		char ticket[96] = "";
+		char ticket[sizeof(buf)] = "";
 		int n;
 		if (lws_hdr_copy(wsi, buf, sizeof(buf), WSI_TOKEN_GET_URI) < 0 || strcmp(buf, "/link/"))
 			rc = -1;
