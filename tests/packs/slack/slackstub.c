@@ -70,6 +70,7 @@ struct slackstub {
 	/* Socket Mode */
 	struct lws_context *ctx;
 	int ws_port;
+	bool wss;
 	pthread_t service, ticker;
 	atomic_bool stop;
 	struct wsconn ws[MAX_WS];
@@ -301,8 +302,8 @@ static void web_model(const struct standin_req *q, struct standin_resp *r, void 
 		else {
 			snprintf(ticket, sizeof(ticket), "tk-%04u-5b1e", ++s->ticket_seq);
 			json_object_set_new(s->tickets, ticket, json_false());
-			snprintf(url, sizeof(url), "ws://127.0.0.1:%d/link/?ticket=%s&app_id=%s", s->ws_port, ticket,
-				 STUB_APP_ID);
+			snprintf(url, sizeof(url), "%s://127.0.0.1:%d/link/?ticket=%s&app_id=%s", s->wss ? "wss" : "ws",
+				 s->ws_port, ticket, STUB_APP_ID);
 			answer(r, json_pack("{s:b,s:s}", "ok", 1, "url", url));
 		}
 	} else if (app)
@@ -703,6 +704,11 @@ static void wake(struct slackstub *s)
 
 int slackstub_start(struct slackstub **out)
 {
+	return slackstub_start_tls(out, NULL, NULL);
+}
+
+int slackstub_start_tls(struct slackstub **out, const char *cert_file, const char *key_file)
+{
 	struct lws_context_creation_info info;
 	struct slackstub *s = calloc(1, sizeof(*s));
 
@@ -724,6 +730,12 @@ int slackstub_start(struct slackstub **out)
 	info.protocols = ws_protocols;
 	info.user = s;
 	info.fd_limit_per_thread = 64;
+	if (cert_file) {
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+		info.ssl_cert_filepath = cert_file;
+		info.ssl_private_key_filepath = key_file;
+		s->wss = true;
+	}
 	s->ctx = lws_create_context(&info);
 	if (!s->ctx) {
 		printf("# cannot start the Socket Mode stand-in\n");

@@ -56,6 +56,8 @@
 struct slackstub;
 
 int slackstub_start(struct slackstub **out);
+/* The same with Socket Mode over TLS (wss://) with this certificate; the Web API stays http. */
+int slackstub_start_tls(struct slackstub **out, const char *cert_file, const char *key_file);
 void slackstub_stop(struct slackstub *s);
 
 /* "http://127.0.0.1:PORT/api", the value of SLACK_API_URL. */

@@ -138,6 +138,21 @@ static void settle(void)
 	flh_sleep_ms(200); /* executions of earlier events are stored by now */
 }
 
+static int count_requests_in(struct slackstub *stub, const char *path)
+{
+	struct standin *h = slackstub_http(stub);
+	int n = 0;
+
+	for (size_t i = 0; i < standin_count(h); i++) {
+		struct standin_req q;
+		if (standin_get(h, i, &q))
+			continue;
+		n += !strcmp(q.path, path);
+		standin_req_release(&q);
+	}
+	return n;
+}
+
 static int count_requests(const char *path, const char *query_part)
 {
 	struct standin *h = slackstub_http(S);
@@ -968,6 +983,52 @@ FLT_TEST(start_up_errors)
 	FLH_ASSERT(strstr(out, "FLYTE_SLACK_EVENTS_ADDR needs FLYTE_SLACK_SIGNING_SECRET"));
 }
 
+FLT_TEST(socket_mode_over_tls)
+{
+	struct slackstub *tls = NULL;
+	struct slackstub_ws_stats st;
+	char cert[128], key[128], cmd[512], api[160], ca[160], ts[32];
+	pid_t pid;
+	bool ok;
+
+	snprintf(cert, sizeof(cert), "%s/cert.pem", E.dir);
+	snprintf(key, sizeof(key), "%s/key.pem", E.dir);
+	snprintf(cmd, sizeof(cmd),
+		 "openssl req -x509 -newkey rsa:2048 -nodes -keyout %s -out %s -days 2 -subj /CN=127.0.0.1 "
+		 "-addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1",
+		 key, cert);
+	FLH_ASSERT(system(cmd) == 0);
+	FLH_ASSERT(slackstub_start_tls(&tls, cert, key) == 0);
+	slackstub_user(tls, "U0JANE001", "jdoe", "Jane Doe", "jane", "jane@example.com", "SRE");
+	slackstub_channel(tls, "C0GENERAL1", "general", "", false, true);
+	snprintf(api, sizeof(api), "SLACK_API_URL=%s", slackstub_api_url(tls));
+	snprintf(ca, sizeof(ca), "SLACK_CA_FILE=%s", cert);
+
+	/* a certificate the pack does not trust: no connection */
+	const char *env_untrusted[] = { api, "FLYTE_SLACK_TOKEN=" STUB_BOT_TOKEN, "FLYTE_SLACK_APP_TOKEN=" STUB_APP_TOKEN,
+					"FLYTE_LABELS=inst=untrusted", "SLACK_RECONNECT_DELAY_MS=50", NULL };
+	pid = pt_start_pack(&E, getenv("FLYTE_SLACK_BIN"), clear_slack, env_untrusted, "slack-untrusted.log",
+			    "Slack.inst.untrusted");
+	FLH_ASSERT(pid > 0);
+	FLH_WAIT_FOR(ok, FLH_WAIT_MS, count_requests_in(tls, "/api/apps.connections.open") >= 2);
+	FLH_ASSERT_MSG(ok, "the pack did not try again after a refused certificate");
+	slackstub_ws_stats(tls, &st);
+	FLH_EQ_INT(st.connects, 0);
+	FLH_EQ_INT(pt_stop_pack(pid), 0);
+
+	/* trusted through SLACK_CA_FILE: events arrive over wss:// */
+	const char *env[] = { api, ca, "FLYTE_SLACK_TOKEN=" STUB_BOT_TOKEN, "FLYTE_SLACK_APP_TOKEN=" STUB_APP_TOKEN,
+			      "FLYTE_LABELS=inst=tls", NULL };
+	pid = pt_start_pack(&E, getenv("FLYTE_SLACK_BIN"), clear_slack, env, "slack-tls.log", "Slack.inst.tls");
+	FLH_ASSERT(pid > 0);
+	FLH_ASSERT_MSG(slackstub_wait_live(tls, 1, FLH_WAIT_MS), "no Socket Mode connection over TLS");
+	slackstub_message(tls, "C0GENERAL1", "U0JANE001", "over tls", next_ts(ts, sizeof(ts)), NULL, NULL, 0);
+	FLH_ASSERT(wait_with("sink-msg", "message", "over tls", 1));
+	FLH_ASSERT(slackstub_wait_idle(tls, FLH_WAIT_MS));
+	FLH_EQ_INT(pt_stop_pack(pid), 0);
+	slackstub_stop(tls);
+}
+
 FLT_TEST(secrets_not_logged)
 {
 	char path[256], *log;
@@ -1008,4 +1069,4 @@ FLT_MAIN(setup, help_lists_variables, registration_declares_the_events, socket_m
 	 bot_and_system_messages, reaction_added, send_message, oversized_message, send_rich_message, get_channel_info,
 	 rate_limits, malformed_web_answers, malformed_frames, duplicate_envelopes, reconnect_after_dropped_socket,
 	 socket_dropped_before_the_ack, reconnect_after_disconnect_message, events_api, round_trip_threaded_reply,
-	 commands_only_instance_and_bad_answers, start_up_errors, secrets_not_logged, teardown)
+	 commands_only_instance_and_bad_answers, start_up_errors, socket_mode_over_tls, secrets_not_logged, teardown)
