@@ -1010,6 +1010,7 @@ static int hc_join_room(const char *input, size_t len, struct flyte_result *out,
 			snprintf(channel, sizeof(channel), "%s", sv(json_array_get(s->rooms, i), "channel"));
 	pthread_mutex_unlock(&s->lock);
 	if (!channel[0] && room_join(s, v[0], err, sizeof(err))) {
+		logf_(s, FLYTE_LOG_WARN, "HipChat: JoinRoom failed: %s", err);
 		rc = packjson_result(out, "JoinRoomFailed", packjson_strs("roomId", v[0], "error", err, NULL));
 		goto done;
 	}
@@ -1413,6 +1414,19 @@ void slack_stop(struct slack *s, int drain_ms)
 {
 	struct timespec ts;
 
+	if (s->sm) {
+		struct slack_sm_stats st;
+		slack_sm_get_stats(s->sm, &st);
+		logf_(s, FLYTE_LOG_INFO, "Slack Socket Mode: %lu connections, %lu disconnect requests, %lu dropped, %lu "
+					 "envelopes, %lu delivered again, %lu unusable frames",
+		      st.connects, st.disconnects, st.drops, st.envelopes, st.duplicates, st.malformed);
+	}
+	if (s->events) {
+		struct slack_events_stats st;
+		slack_events_get_stats(s->events, &st);
+		logf_(s, FLYTE_LOG_INFO, "Slack Events API: %lu requests, %lu events, %lu refused", st.requests, st.events,
+		      st.refused);
+	}
 	slack_sm_free(s->sm);
 	s->sm = NULL;
 	slack_events_free(s->events);
@@ -1441,6 +1455,8 @@ void slack_stop(struct slack *s, int drain_ms)
 	s->dispatcher_started = false;
 	if (json_array_size(s->queue))
 		logf_(s, FLYTE_LOG_WARN, "Slack: %zu events not sent to flyte at stop", json_array_size(s->queue));
+	logf_(s, FLYTE_LOG_INFO, "Slack: %lu events sent to flyte, %lu dropped", atomic_load(&s->sent),
+	      atomic_load(&s->dropped));
 }
 
 void slack_release(struct slack *s)

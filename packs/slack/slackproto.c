@@ -5,6 +5,7 @@
  */
 #include "fl-common.h"
 
+#include <ctype.h>
 #include <strings.h>
 
 #include <openssl/crypto.h>
@@ -659,7 +660,9 @@ void slack_html_to_mrkdwn(struct fl_buf *out, const char *html, size_t len)
 	bool in_link = false;
 
 	for (size_t i = 0; i < len;) {
-		if (html[i] == '<') {
+		/* a tag starts with a letter, '/' or '!' after the '<' ("1 < 2" is text) */
+		if (html[i] == '<' && i + 1 < len &&
+		    (isalpha((unsigned char)html[i + 1]) || html[i + 1] == '/' || html[i + 1] == '!')) {
 			const char *close = memchr(html + i + 1, '>', len - i - 1);
 			const char *t = html + i + 1, *v;
 			size_t n, vl;
