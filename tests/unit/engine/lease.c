@@ -354,6 +354,9 @@ FLT_TEST(take_holds_the_action_for_its_lease)
 	FLT_EQ_INT(count_states(a, "NEW", "lease expired"), 1);
 	FLT_EQ_INT(json_integer_value(json_object_get(json_array_get(json_object_get(a, "states"), 1), "attempt")), 1);
 	FLT_EQ_INT(json_integer_value(json_object_get(json_array_get(json_object_get(a, "states"), 3), "attempt")), 2);
+	/* who took it, each time */
+	FLT_EQ_STR(json_string_value(json_object_get(json_array_get(json_object_get(a, "states"), 1), "takenBy")), "Worker");
+	FLT_EQ_STR(json_string_value(json_object_get(json_array_get(json_object_get(a, "states"), 3), "takenBy")), "Worker");
 	json_decref(a);
 	json_decref(t.input);
 	json_decref(t2.input);
