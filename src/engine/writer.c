@@ -1046,6 +1046,7 @@ static void apply_dead_packs(struct fl_engine *eng, struct fl_engine_job *job)
 
 #define LEASE_CHUNK 256                      /* ended leases handled per lease job */
 #define LEASE_RETRY_NS (100 * FL_NS_PER_MS) /* when only queued FATAL results are left */
+#define LEASE_FAIL_RETRY_NS FL_NS_PER_SEC   /* after the lease job failed (the store) */
 
 struct lease_row {
 	char *id, *name, *taken_by;
@@ -1155,6 +1156,12 @@ static int run_leases(struct fl_engine *eng, struct fl_engine_job *job)
 		lease_watch(eng, next, now);
 		if (l.n == LEASE_CHUNK || (waiting && eng->lease_due && eng->lease_due <= fl_time_mono_ns()))
 			eng->lease_due = fl_time_mono_ns() + (l.n == LEASE_CHUNK ? 0 : LEASE_RETRY_NS);
+	} else {
+		/* the ended leases are still there: run again, or nothing would until the next take */
+		int64_t retry = fl_time_mono_ns() + LEASE_FAIL_RETRY_NS;
+		FL_LOG_E(NULL, "ended leases not handled, trying again in 1 s: %s", job->res.err.msg);
+		if (!eng->lease_due || retry < eng->lease_due)
+			eng->lease_due = retry;
 	}
 	lease_rows_free(&l);
 	return rc;

@@ -557,6 +557,53 @@ FLT_TEST(leases_survive_a_restart)
 	tmp_cleanup();
 }
 
+#ifdef FL_FAULT_INJECTION
+/*
+ * The lease job fails (the store cannot list ended leases) while nothing
+ * else happens: once the store works again the action must still be
+ * taken again.  A failed lease job used to stop lease handling until the
+ * next take with a lease.
+ */
+FLT_TEST(a_failed_lease_job_runs_again)
+{
+	struct fl_engine *eng;
+	struct taken t, t2;
+	char rules[160], env[200];
+	FILE *f;
+
+	tmp_setup();
+	snprintf(rules, sizeof(rules), "%s/faults", tmpdir);
+	snprintf(env, sizeof(env), "@%s", rules);
+	setenv("FLYTE_STORE_FAULTS", env, 1);
+	eng = open_engine(0, 3);
+	must(eng, C_REGISTER, NULL, "{\"name\":\"Src\"}");
+	must(eng, C_REGISTER, NULL, WORKER);
+	must(eng, C_FLOW, NULL, FLOW);
+	must(eng, C_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"n\":\"7\"}}");
+	take_one(eng, "Worker", "Job", &t);
+	f = fopen(rules, "w");
+	FLT_ASSERT(f != NULL);
+	fputs("action_lease_expired eio\n", f);
+	fclose(f);
+	/* the lease ends and its job fails, with nobody taking or beating meanwhile */
+	while (fl_time_now_ns() < t.lease_until + 1500 * FL_NS_PER_MS)
+		usleep(50000);
+	unlink(rules);
+	usleep(100000);
+	take_one(eng, "Worker", "Job", &t2);
+	FLT_EQ_STR(t2.id, t.id);
+	FLT_EQ_INT(t2.attempt, 2);
+	json_decref(t.input);
+	json_decref(t2.input);
+	fl_engine_free(eng);
+	unsetenv("FLYTE_STORE_FAULTS");
+	tmp_cleanup();
+}
+#define FAULT_CASES , a_failed_lease_job_runs_again
+#else
+#define FAULT_CASES
+#endif
+
 FLT_MAIN(take_holds_the_action_for_its_lease, heartbeats_extend_the_lease, late_result_is_refused_and_recorded,
 	 last_attempt_ends_fatal_and_the_flow_reacts, server_default_lease_applies_to_undeclared_commands,
-	 leases_survive_a_restart)
+	 leases_survive_a_restart FAULT_CASES)
