@@ -681,6 +681,14 @@ static int sq_ping(struct fl_store *st, struct fl_error *err)
 static int sq_begin(struct fl_store *st, struct fl_error *err)
 {
 	struct sq *s = sq_of(st);
+
+	/* A transaction left open by a rollback that failed is abandoned first:
+	 * otherwise every later begin on this connection would fail. */
+	if (!sqlite3_get_autocommit(s->db)) {
+		int rc = exec_id(s, S_ROLLBACK, "rollback", err);
+		if (rc)
+			return rc;
+	}
 	return exec_id(s, s->readonly ? S_BEGIN_DEFERRED : S_BEGIN_IMMEDIATE, "begin", err);
 }
 

@@ -744,6 +744,42 @@ FLT_TEST(readers_see_committed_snapshot)
 	tmp_cleanup();
 }
 
+/*
+ * A transaction whose rollback never ran (the rollback failed) must not make
+ * the connection unusable: the next begin abandons it.  Otherwise every
+ * later begin fails with "cannot start a transaction within a transaction".
+ */
+FLT_TEST(begin_after_a_rollback_that_did_not_happen)
+{
+	struct fl_error err = FL_ERROR_INIT;
+	struct fl_store *st, *ro = NULL;
+	struct fl_store_ds_item it = { 0 }, got = { 0 };
+
+	tmp_setup();
+	st = open_rw();
+	OK(fl_store_open(&ro, NULL, dbpath, FL_STORE_READONLY, &err));
+	it.key = (char *)"k";
+	it.value = (char *)"v";
+	it.value_len = 1;
+	/* the writer: a write left in an open transaction is dropped by the next begin */
+	OK(fl_store_begin(st, &err));
+	OK(fl_store_ds_put(st, NULL, &it, &err));
+	OK(fl_store_begin(st, &err));
+	FLT_EQ_INT(fl_store_ds_get(st, &got, "k", &err), FL_ENOTFOUND);
+	it.key = (char *)"k2";
+	OK(fl_store_ds_put(st, NULL, &it, &err));
+	OK(fl_store_commit(st, &err));
+	/* a reader left in its read transaction begins again and sees the commit */
+	OK(fl_store_begin(ro, &err));
+	OK(fl_store_begin(ro, &err));
+	OK(fl_store_ds_get(ro, &got, "k2", &err));
+	fl_store_ds_item_release(&got);
+	OK(fl_store_rollback(ro, &err));
+	fl_store_close(ro);
+	fl_store_close(st);
+	tmp_cleanup();
+}
+
 static long file_size(const char *path)
 {
 	FILE *f = fopen(path, "rb");
@@ -799,5 +835,6 @@ FLT_TEST(state_names)
 FLT_MAIN(migrate_fresh_and_reopen, lock_refuses_second_open, packs_crud, flows_versions,
 	 claim_oldest_first_and_states, claim_label_subset_and_command_filter, complete_and_requeue_are_fenced,
 	 once_per_execution_step_and_savepoints, load_new_and_execution_steps, audit_filters_and_paging,
-	 datastore_created_updated, expiry_in_chunks, readers_see_committed_snapshot, maintain_checkpoints_a_grown_wal,
+	 datastore_created_updated, expiry_in_chunks, readers_see_committed_snapshot,
+	 begin_after_a_rollback_that_did_not_happen, maintain_checkpoints_a_grown_wal,
 	 state_names)
