@@ -232,6 +232,7 @@ struct fl_engine {
 	int expire_phase;
 	int64_t dead_due_wall; /* wall ns of the next dead-pack sweep; 0 = disabled */
 	bool draining;         /* shutting down: takes do not park */
+	bool reload_due;       /* the state could not be reloaded after a failed batch: again before the next */
 	int64_t lease_due;     /* monotonic ns of the next lease end; 0 = none known */
 	struct fl_strmap *failing; /* actions whose FATAL-after-last-lease job is queued */
 	struct fl_engine_job *lease_fatal; /* FATAL results queued by the running lease job */

@@ -1478,14 +1478,24 @@ static void run_batch(struct fl_engine *eng, struct fl_engine_job *list, bool dr
 {
 	struct fl_error err = FL_ERROR_INIT, broken = FL_ERROR_INIT;
 	struct fl_engine_job *j, *nx;
-	bool need_tx = eng->flush_due && fl_time_mono_ns() >= eng->flush_due;
+	bool need_tx = eng->flush_due && fl_time_mono_ns() >= eng->flush_due, unloaded = false;
 	int rc;
 
 	answer_waiters(eng, draining);
 	list = add_maintenance(eng, list);
 	for (j = list; j; j = j->next)
 		need_tx |= !job_types[j->kind].no_tx;
-	if (need_tx && (rc = fl_store_begin(eng->wst, &err)) != FL_OK) {
+	if (need_tx && eng->reload_due) {
+		/* no job runs on a partly loaded state (no flows: events would start nothing) */
+		if (fl_engine__reload(eng, &err) == FL_OK) {
+			eng->reload_due = false;
+			FL_LOG_I(NULL, "engine state reloaded from the store");
+		} else {
+			broken = err;
+			unloaded = true;
+		}
+	}
+	if (need_tx && !broken.code && (rc = fl_store_begin(eng->wst, &err)) != FL_OK) {
 		FL_LOG_E(NULL, "cannot begin a transaction: %s", err.msg);
 		broken = err;
 	}
@@ -1518,15 +1528,17 @@ static void run_batch(struct fl_engine *eng, struct fl_engine_job *list, bool dr
 		else
 			atomic_fetch_add_explicit(&eng->st_commits, 1, memory_order_relaxed);
 	}
-	if (need_tx && broken.code) {
+	if (need_tx && broken.code && !unloaded) {
 		struct fl_error rerr = FL_ERROR_INIT;
 		FL_LOG_E(NULL, "batch transaction failed, state reloaded from the store: %s", broken.msg);
 		fl_store_rollback(eng->wst, NULL);
 		for (j = eng->done_head; j; j = j->next)
 			if (j->in_tx)
 				fail_job(j, &broken);
-		if (fl_engine__reload(eng, &rerr) != FL_OK)
-			FL_LOG_E(NULL, "cannot reload the engine state: %s", rerr.msg);
+		if (fl_engine__reload(eng, &rerr) != FL_OK) {
+			FL_LOG_E(NULL, "cannot reload the engine state, trying again before the next batch: %s", rerr.msg);
+			eng->reload_due = true;
+		}
 	}
 	deliver(eng);
 }
