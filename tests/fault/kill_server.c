@@ -62,6 +62,7 @@ static atomic_int work_runs[MAX_EVENTS], finish_runs[MAX_EVENTS];
 static atomic_long next_event;
 static atomic_bool stop_sending;
 static atomic_int errors_shown;
+static atomic_long fail_kinds[4]; /* network, timeout, 5xx, other */
 static struct flyte_pack *src;
 static long rate;
 
@@ -124,15 +125,18 @@ static void *sender(void *arg)
 		if (n >= MAX_EVENTS)
 			break;
 		snprintf(payload, sizeof(payload), "{\"i\":\"%ld\"}", n);
-		if (flyte_pack_send_event(src, "Go", payload) == FLYTE_OK) {
+		int rc = flyte_pack_send_event(src, "Go", payload);
+		if (rc == FLYTE_OK) {
 			ev_status[n] = EV_ACKED;
 		} else {
 			ev_status[n] = EV_FAILED;
+			atomic_fetch_add(&fail_kinds[rc == FLYTE_ENETWORK ? 0 : rc == FLYTE_ETIMEOUT ? 1 : rc == FLYTE_ESERVER ? 2 : 3], 1);
 			if (atomic_fetch_add(&errors_shown, 1) < 5)
 				printf("# event %ld not acknowledged: %s\n", n, flyte_last_error());
 		}
-		next += period;
 		now = mono_ns();
+		/* on time after a success; after a failure, no catching up into a server that is down */
+		next = ev_status[n] == EV_ACKED ? next + period : now + period;
 		if (next > now) {
 			struct timespec ts = { (time_t)(next / 1000000000), (long)(next % 1000000000) };
 			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
@@ -365,12 +369,14 @@ FLT_TEST(server_killed_under_load)
 		   "kills=%d events_sent=%ld events_acknowledged=%ld not_acknowledged=%ld (of which present %ld) "
 		   "lost=%ld duplicated=%ld steps_fired_twice=%ld executions=%ld unfinished=%ld fatal=%ld "
 		   "redelivered=%ld max_attempt=%ld handler_reruns=%ld refused_results=%ld max_redelivery_gap_ms=%lld "
-		   "rate_acked=%.0f/s (target %ld/s) mean_restart_ms=%lld drain_ms=%lld",
+		   "rate_acked=%.0f/s (target %ld/s) mean_restart_ms=%lld drain_ms=%lld not_acknowledged_by_cause: "
+		   "network=%ld timeout=%ld 5xx=%ld other=%ld",
 		   kills, v.sent, v.acked, v.failed, v.present_unacked, v.lost, v.duplicated, v.steps_twice,
 		   v.executions, v.unfinished + v.missing_finish, v.fatal, v.redelivered, v.max_attempt,
 		   v.handler_reruns, v.refused, (long long)v.max_gap_ms,
 		   (double)v.acked / ((double)(t1 - t0) / 1e9), rate, (long long)(restart_ms / (kills ? kills : 1)),
-		   (long long)drain_ms);
+		   (long long)drain_ms, atomic_load(&fail_kinds[0]), atomic_load(&fail_kinds[1]),
+		   atomic_load(&fail_kinds[2]), atomic_load(&fail_kinds[3]));
 	FLH_ASSERT(v.acked > 0);
 	FLH_EQ_INT(v.lost, 0);
 	FLH_EQ_INT(v.duplicated, 0);
