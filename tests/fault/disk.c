@@ -57,7 +57,7 @@ static void cleanup(void)
 /* A fresh tmpfs of size_kib and a server with its database there. */
 static struct flh_server *start_on_tmpfs(long size_kib)
 {
-	char dbenv[128];
+	char dbenv[160];
 	const char *env[] = { dbenv, "LOGLEVEL=warn", NULL };
 	struct flh_server_opts so = { env, NULL, 0 };
 	struct flh_server *srv = NULL;

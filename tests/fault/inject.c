@@ -89,7 +89,7 @@ static char done_corr[64];
 
 /* What the workload got acknowledged, checked at the end. */
 static int acked_events[MAX_ACKED], n_events;
-static char acked_packs[MAX_ACKED][32];
+static char acked_packs[MAX_ACKED][64];
 static int n_packs;
 static int next_id;
 static long requests, answered_503;
@@ -369,7 +369,7 @@ static void drain(void)
 
 static void setup(const char *dir)
 {
-	char env_rules[700];
+	char env_rules[640];
 	const char *env[] = { env_rules, "LOGLEVEL=warn", "FLYTE_TAKE_WAIT_MS=300", NULL };
 	struct flh_server_opts so = { env, NULL, 0 };
 	struct flh_action a = { 0 };
@@ -479,11 +479,20 @@ FLT_TEST(every_store_operation)
 	rmdir(dir);
 }
 
+static bool log_has(struct flh_server *s, const char *needle)
+{
+	char *log = flh_server_log(s);
+	bool found = log && strstr(log, needle);
+
+	free(log);
+	return found;
+}
+
 FLT_TEST(expiry_failures)
 {
 	static const char *const phase[] = { "expire_actions", "expire_audit", "expire_flow_versions" };
 	struct flh_server *s[3] = { 0 };
-	char dir[] = "/tmp/flyte-inject-XXXXXX", paths[3][600], envs[3][700];
+	char dir[] = "/tmp/flyte-inject-XXXXXX", paths[3][64], envs[3][96];
 	bool ok = false;
 
 	FLH_ASSERT(mkdtemp(dir) != NULL);
@@ -504,12 +513,7 @@ FLT_TEST(expiry_failures)
 	for (int k = 0; k < 3; k++) {
 		char needle[96];
 		snprintf(needle, sizeof(needle), "store operation '%s'", phase[k]);
-		FLH_WAIT_FOR(ok, 20000, ({
-				     char *log = flh_server_log(s[k]);
-				     bool found = log && strstr(log, needle);
-				     free(log);
-				     found;
-			     }));
+		FLH_WAIT_FOR(ok, 20000, log_has(s[k], needle));
 		FLH_ASSERT_MSG(ok, "the expiry never ran into the fault in '%s'", phase[k]);
 		for (size_t i = 0; i < FL_ARRAY_LEN(ops); i++)
 			if (!strcmp(ops[i].name, phase[k]))
