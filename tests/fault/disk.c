@@ -7,9 +7,10 @@
  * there.
  *
  * disk_full: with the tmpfs filled to the last few KiB by another file,
- * every write (events with large payloads, a registration, a flow, a
- * datastore item, a result) answers either its 2xx or 503 with a JSON
- * error, never anything else, and at least one answers 503; the server
+ * every write (events with large payloads; then, with not a byte left, a
+ * registration, a flow, a datastore item, a small event, a result) answers
+ * either its 2xx or 503 with a JSON error, never anything else, and writes
+ * of both kinds are refused; the server
  * stays up and reads are served.  Once the filler file is removed, writes
  * succeed again without a restart.  Every acknowledged event has its action
  * (checked through the API, then again after kill -9 and a restart), and
@@ -188,7 +189,8 @@ FLT_TEST(disk_full)
 		accepted_full += st == 202;
 	}
 	FLH_ASSERT_MSG(refused >= 10, "only %d of %d large events were refused on a full disk", refused, tries);
-	/* other writes: their 2xx or 503 */
+	/* not a byte left: other writes get their 2xx (when a page was still free) or 503 */
+	FLH_EQ_INT(fu_fill(mnt, "filler2", 0), 0);
 	other_refused += write_status(flh_post_json(srv, "/v1/packs", "{\"name\":\"DfNew\"}"), 201) == 503;
 	other_refused += write_status(flh_post_json(srv, "/v1/flows",
 						    "{\"name\":\"df2\",\"steps\":[{\"id\":\"s\",\"event\":{\"packName\":"
@@ -200,6 +202,8 @@ FLT_TEST(disk_full)
 		FLH_ASSERT_MSG(ds == 201 || ds == 503, "datastore put on a full disk answered %ld", ds);
 		other_refused += ds == 503;
 	}
+	other_refused += post_event(&src, next_event++, 16) == 503;
+	FLH_ASSERT_MSG(other_refused >= 1, "no small write was refused on a disk without a free byte");
 	st = flh_pack_take(&worker, NULL, &a);
 	FLH_ASSERT_MSG(st == 200 || st == 204 || st == 503, "take on a full disk answered %ld", st);
 	if (st == 200)
@@ -215,6 +219,8 @@ FLT_TEST(disk_full)
 
 	/* space comes back: writes succeed again, no restart */
 	snprintf(filler, sizeof(filler), "%s/filler", mnt);
+	FLH_EQ_INT(unlink(filler), 0);
+	snprintf(filler, sizeof(filler), "%s/filler2", mnt);
 	FLH_EQ_INT(unlink(filler), 0);
 	FLH_WAIT_FOR(ok, 10000, post_event(&src, next_event++, 16) == 202);
 	FLH_ASSERT_MSG(ok, "writes did not succeed again once the disk had space");
