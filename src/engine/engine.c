@@ -681,6 +681,8 @@ int fl_engine_health(struct fl_engine *eng, struct fl_error *err)
 	size_t slot;
 	int rc;
 
+	if (eng->reload_due) /* the store failed and the state is not rebuilt yet: writes answer 503 */
+		return fl_error_set(err, FL_EIO, "the engine state could not be rebuilt from the store yet");
 	st = fl_engine__reader_get(eng, &slot, err);
 	if (!st)
 		return err ? err->code : FL_EIO;

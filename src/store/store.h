@@ -115,7 +115,10 @@ struct fl_store_action {
 	char *result; /* NULL until finished */
 	int state;
 	int64_t state_time;
-	char *states; /* JSON array [{"value":"NEW","time":<ns>}, ...] */
+	/* JSON array [{"value":"NEW","time":<ns>}, ...]; a PENDING entry adds the
+	 * "attempt" and the taker's pack id ("by"), a NEW entry after a take
+	 * the "reason" it went back */
+	char *states;
 	int64_t attempt;     /* times taken */
 	int64_t lease_until; /* 0 = no lease */
 	bool expired;        /* past the action TTL: kept for the audit only */

@@ -151,11 +151,11 @@ static const char *const migrations[] = {
 	"context, trigger, result, state, state_time, states::text, attempt, lease_until, expired::int, " \
 	"taken_by, refused::text"
 
-/* The SET part of a claim ($2 now, $3 lease end, $4 taker). */
+/* The SET part of a claim ($2 now, $3 lease end, $4 taker); the PENDING entry records the attempt and the taker. */
 #define CLAIM_SET                                                                                     \
 	"state = 1, state_time = $2, states = states || jsonb_build_array(jsonb_build_object("        \
-	"'value', 'PENDING', 'time', $2::bigint, 'attempt', attempt + 1)), attempt = attempt + 1, "   \
-	"lease_until = $3, taken_by = $4 "
+	"'value', 'PENDING', 'time', $2::bigint, 'attempt', attempt + 1, 'by', $4::text)), "         \
+	"attempt = attempt + 1, lease_until = $3, taken_by = $4 "
 
 #define TAKEN_NOTE "pg_notify('" NOTE_CHANNEL "', json_build_object('t', 'x', 'i', id)::text)"
 #define NEW_NOTE "pg_notify('" NOTE_CHANNEL "', flyte_new_note(seq, id, pack_name, name, pack_labels))"
@@ -784,7 +784,12 @@ static int pg_begin(struct fl_store *st, struct fl_error *err)
 	struct pg *s = pg_of(st);
 	int rc = ensure_connected(s, err);
 
-	return rc ? rc : exec_sql(s, "BEGIN", "begin", err);
+	if (rc)
+		return rc;
+	/* a transaction whose rollback did not happen is abandoned, not nested */
+	if (PQtransactionStatus(s->conn) != PQTRANS_IDLE && (rc = exec_sql(s, "ROLLBACK", "rollback", err)))
+		return rc;
+	return exec_sql(s, "BEGIN", "begin", err);
 }
 
 static int pg_commit(struct fl_store *st, struct fl_error *err)

@@ -115,11 +115,11 @@ static const char *const migrations[] = {
 	"context, trigger, result, state, state_time, states, attempt, lease_until, expired, taken_by, " \
 	"refused"
 
-/* The PENDING entry of a take records its attempt (the old value + 1 in an UPDATE). */
+/* The PENDING entry of a take records its attempt (the old value + 1 in an UPDATE) and the taker. */
 #define CLAIM_SET                                                                                   \
 	"state = 1, state_time = ?2, states = json_insert(states, '$[#]', json_object('value', "      \
-	"'PENDING', 'time', ?2, 'attempt', attempt + 1)), attempt = attempt + 1, lease_until = ?3, "  \
-	"taken_by = ?7 "
+	"'PENDING', 'time', ?2, 'attempt', attempt + 1, 'by', ?7)), attempt = attempt + 1, "           \
+	"lease_until = ?3, taken_by = ?7 "
 
 #define STATE_APPEND(state_sql, time_param) \
 	"states = json_insert(states, '$[#]', json_object('value', " state_sql ", 'time', " time_param "))"
@@ -718,6 +718,14 @@ static int sq_ping(struct fl_store *st, struct fl_error *err)
 static int sq_begin(struct fl_store *st, struct fl_error *err)
 {
 	struct sq *s = sq_of(st);
+
+	/* A transaction left open by a rollback that failed is abandoned first:
+	 * otherwise every later begin on this connection would fail. */
+	if (!sqlite3_get_autocommit(s->db)) {
+		int rc = exec_id(s, S_ROLLBACK, "rollback", err);
+		if (rc)
+			return rc;
+	}
 	return exec_id(s, s->readonly ? S_BEGIN_DEFERRED : S_BEGIN_IMMEDIATE, "begin", err);
 }
 
