@@ -89,10 +89,9 @@ static int ds_read(void *payload, const char *key, size_t keylen, char **value, 
 		rc = fl_error_set(err, FL_ERROR, "cannot find datastore item key=%.100s: the server answered HTTP %d", k,
 				  r.status);
 	} else {
-		*value = r.body;
+		*value = fl_xmemdup0(r.body ? r.body : "", r.body_len);
 		*value_len = r.body_len;
-		*content_type = r.content_type;
-		r.body = r.content_type = NULL;
+		*content_type = r.content_type ? fl_xstrdup(r.content_type) : NULL;
 	}
 	flyte_response_release(&r);
 out:
