@@ -107,31 +107,42 @@ static char *key_of_file(const char *file)
 	return strndup(base, dot && dot != base ? (size_t)(dot - base) : strlen(base));
 }
 
-/* Build the multipart body; returns it (caller frees) and its length. */
+/*
+ * Build the multipart body; returns it (caller frees) and its length.  The
+ * boundary occurs neither in the value nor in the description; quotes and
+ * control characters of the file name become '_' (it is a quoted header
+ * parameter).  ctype holds no control characters (checked by the caller).
+ */
 static char *multipart(const char *value, size_t vlen, const char *ctype, const char *desc, const char *file,
 		       char *boundary, size_t blen, size_t *out_len)
 {
-	const char *base = base_name(file);
-	size_t cap = vlen + (desc ? strlen(desc) : 0) + strlen(base) + 512, n = 0;
+	const char *base = !strcmp(file, "-") ? "value" : base_name(file);
+	size_t cap = vlen + (desc ? strlen(desc) : 0) + strlen(base) + (ctype ? strlen(ctype) : 0) + 512, n = 0;
 	unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
-	char *b = malloc(cap);
+	char *b = malloc(cap), *name = strdup(base);
 
-	if (!b)
+	if (!b || !name) {
+		free(b);
+		free(name);
 		return NULL;
+	}
+	for (char *p = name; *p; p++)
+		if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '_';
 	do {
 		snprintf(boundary, blen, "flytectl-%08x%08x", (unsigned)rand_r(&seed), (unsigned)rand_r(&seed));
-	} while (memmem(value, vlen, boundary, strlen(boundary)));
+	} while (memmem(value, vlen, boundary, strlen(boundary)) || (desc && strstr(desc, boundary)));
 	if (desc)
 		n += (size_t)snprintf(b + n, cap - n,
 				      "--%s\r\nContent-Disposition: form-data; name=\"description\"\r\n\r\n%s\r\n",
 				      boundary, desc);
 	n += (size_t)snprintf(b + n, cap - n,
 			      "--%s\r\nContent-Disposition: form-data; name=\"value\"; filename=\"%s\"\r\n%s%s%s\r\n",
-			      boundary, !strcmp(file, "-") ? "value" : base, ctype ? "Content-Type: " : "",
-			      ctype ? ctype : "", ctype ? "\r\n" : "");
+			      boundary, name, ctype ? "Content-Type: " : "", ctype ? ctype : "", ctype ? "\r\n" : "");
 	memcpy(b + n, value, vlen);
 	n += vlen;
 	n += (size_t)snprintf(b + n, cap - n, "\r\n--%s--\r\n", boundary);
+	free(name);
 	*out_len = n;
 	return b;
 }
@@ -154,6 +165,11 @@ static int put(struct ctl *ctl, const char *key, const char *file, const char *c
 		rc = ctl_usage_error(ctl, "the key of a datastore item cannot be empty");
 		goto out;
 	}
+	for (const char *p = ctype; p && *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			rc = ctl_usage_error(ctl, "invalid content type: it holds control characters");
+			goto out;
+		}
 	value = ctl_read_file(file, &vlen);
 	if (!value) {
 		rc = ctl_fail(CTL_ERROR, "cannot read '%s': %s", file, strerror(errno));

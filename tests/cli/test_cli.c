@@ -771,6 +771,22 @@ FLT_TEST(datastore_put_names_items_after_files)
 	FLH_EQ_STR(item_type("tool2"), "text/x-shellscript");
 	CTL_EXIT(&r, 0, url, "datastore", "get", "tool2");
 	FLH_EQ_STR(r.out, "#!/bin/sh\necho deploying\n");
+	/* a file name that needs care in the multipart header; a long content type */
+	put_file("q\"uo\\te.txt", "quoted\n");
+	CTL_EXIT(&r, 0, url, "upload", "ds", "-f", "q\"uo\\te.txt", "-n", "quoted");
+	CTL_EXIT(&r, 0, url, "datastore", "get", "quoted");
+	FLH_EQ_STR(r.out, "quoted\n");
+	{
+		static char longtype[3000];
+		memset(longtype, 'x', sizeof(longtype) - 3);
+		memcpy(longtype + sizeof(longtype) - 3, "/y", 3);
+		CTL(&r, url, "datastore", "put", "long", "notes", "-c", longtype);
+		/* sent whole, and refused by the server with its message */
+		FLH_EQ_INT(r.code, 1);
+		HAS(r.err, "flytectl: put datastore item 'long': multipart part Content-Type is too long (HTTP 400)");
+	}
+	CTL_EXIT(&r, 2, url, "datastore", "put", "k", "notes", "-c", "text/plain\r\nX-Injected: 1");
+	HAS(r.err, "invalid content type: it holds control characters");
 	/* wrong combinations */
 	CTL_EXIT(&r, 2, url, "datastore", "put", "a", "b", "-f", "notes");
 	HAS(r.err, "unexpected argument 'b'");
