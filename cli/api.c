@@ -30,7 +30,7 @@ struct flyte_client *ctl_client(struct ctl *ctl)
 	o.timeout_ms = ctl->timeout_ms;
 	o.user_agent = "flytectl/" FLYTE_VERSION;
 	if (flyte_client_new(&ctl->client, &o)) {
-		ctl_fail(CTL_USAGE, "%s", flyte_last_error());
+		ctl_usage_error(ctl, "invalid server '%s': %s", ctl->server, flyte_last_error());
 		return NULL;
 	}
 	return ctl->client;

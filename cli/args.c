@@ -13,6 +13,9 @@
 
 #include "ctl.h"
 
+static const char usage_line[] =
+	"usage: flytectl [--server URL] [--token JWT] [-o table|json|yaml] [--timeout SEC] COMMAND ...\n";
+
 int ctl_fail(int code, const char *fmt, ...)
 {
 	va_list ap;
@@ -23,6 +26,29 @@ int ctl_fail(int code, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	return code;
+}
+
+void ctl_print_usage(FILE *f, const struct ctl *ctl)
+{
+	if (ctl && ctl->cmd)
+		ctl_command_help(f, ctl->cmd);
+	else if (ctl && ctl->group)
+		ctl_group_usage(f, ctl->group);
+	else
+		fprintf(f, "%sRun 'flytectl --help' for the commands and options.\n", usage_line);
+}
+
+int ctl_usage_error(const struct ctl *ctl, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("flytectl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	ctl_print_usage(stderr, ctl);
+	return CTL_USAGE;
 }
 
 static int find_opt(const struct ctl_opt *opts, const char *name, size_t len, char short_name)
@@ -113,6 +139,11 @@ void ctl_command_help(FILE *f, const struct ctl_command *c)
 {
 	fprintf(f, "usage: flytectl %s%s%s%s%s\n\n%s\n", c->group, c->name ? " " : "", c->name ? c->name : "",
 		c->usage[0] ? " " : "", c->usage, c->help);
+	for (size_t i = 0; i < ctl_n_aliases; i++) {
+		const struct ctl_alias *al = &ctl_aliases[i];
+		if (al->group && c->name && !strcmp(al->group, c->group) && !strcmp(al->target, c->name))
+			fprintf(f, "Also spelled: flytectl %s %s\n", al->group, al->alias);
+	}
 	if (c->opts && c->opts[0].name) {
 		fputs("\noptions:\n", f);
 		for (int i = 0; c->opts[i].name; i++) {
@@ -132,21 +163,29 @@ void ctl_command_help(FILE *f, const struct ctl_command *c)
 
 void ctl_usage(FILE *f)
 {
-	fputs("usage: flytectl [--server URL] [--token JWT] [-o table|json|yaml] [--timeout SEC] COMMAND ...\n\n"
-	      "Command line client for the flyte automation server.\n\ncommands:\n",
-	      f);
+	fputs(usage_line, f);
+	fputs("\nCommand line client for the flyte automation server.\n\ncommands:\n", f);
 	for (size_t i = 0; i < ctl_n_commands; i++) {
 		const struct ctl_command *c = &ctl_commands[i];
 		char words[64];
 		snprintf(words, sizeof(words), "%s%s%s", c->group, c->name ? " " : "", c->name ? c->name : "");
 		fprintf(f, "  %-20s %s\n", words, c->help);
 	}
+	fputs("\naliases:\n", f);
+	for (size_t i = 0; i < ctl_n_aliases; i++) {
+		const struct ctl_alias *al = &ctl_aliases[i];
+		char words[64];
+		snprintf(words, sizeof(words), "%s%s%s", al->group ? al->group : "", al->group ? " " : "", al->alias);
+		fprintf(f, "  %-20s %s%s%s%s%s\n", words, al->group ? al->group : "", al->group ? " " : "", al->target,
+			al->bare ? "; alone: " : "", al->bare ? al->bare : "");
+	}
 	fputs("\nglobal options:\n"
-	      "  -s, --server URL     server URL (default $FLYTE_API, then $FLYTE_API_URL, then http://localhost:8080)\n"
+	      "  -s, --server URL     server URL (default $FLYTE_API, then $FLYTE_API_URL, then http://localhost:8080);\n"
+	      "                       --url URL is the same\n"
 	      "      --token JWT      bearer token (default $FLYTE_JWT)\n"
 	      "  -o, --output FORMAT  table (default), json or yaml\n"
 	      "      --timeout SEC    request timeout in seconds (default 30)\n"
 	      "  -h, --help           help; `flytectl COMMAND --help` for a command\n"
-	      "\nexit status: 0 success, 1 error, 2 usage error, 3 not found\n",
+	      "\nexit status: 0 success, 1 error, 2 usage error, 3 not found, 4 the tested step does not run\n",
 	      f);
 }

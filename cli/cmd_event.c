@@ -12,7 +12,7 @@
 
 #include "ctl.h"
 
-static int add_labels(struct flyte_labels *labels, struct ctl_args *a)
+static int add_labels(struct ctl *ctl, struct flyte_labels *labels, struct ctl_args *a)
 {
 	const char *l;
 
@@ -21,7 +21,7 @@ static int add_labels(struct flyte_labels *labels, struct ctl_args *a)
 		char *key;
 		int rc;
 		if (!eq || eq == l)
-			return ctl_fail(CTL_USAGE, "invalid label '%s': expected KEY=VALUE", l);
+			return ctl_usage_error(ctl, "invalid label '%s': expected KEY=VALUE", l);
 		key = strndup(l, (size_t)(eq - l));
 		rc = key ? flyte_labels_set(labels, key, eq + 1) : FLYTE_ENOMEM;
 		free(key);
@@ -43,18 +43,18 @@ int cmd_event_send(struct ctl *ctl, struct ctl_args *a)
 	int rc = CTL_ERROR;
 
 	if (!pack_name)
-		return ctl_fail(CTL_USAGE, "event send needs --pack NAME");
+		return ctl_usage_error(ctl, "event send needs --pack NAME");
 	if (data && a->n_pos > 1)
-		return ctl_fail(CTL_USAGE, "give the payload either with --data or as a file, not both");
+		return ctl_usage_error(ctl, "give the payload either with --data or as a file, not both");
 	if (a->n_pos > 1 && !(payload = ctl_read_file(a->pos[1], &len)))
 		return ctl_fail(CTL_ERROR, "cannot read '%s'", a->pos[1]);
 	if (data && !(payload = strdup(data)))
 		return ctl_fail(CTL_ERROR, "out of memory");
 	if (payload && flyte_json_validate(payload, strlen(payload))) {
-		rc = ctl_fail(CTL_USAGE, "the payload is not JSON: %s", flyte_last_error());
+		rc = ctl_usage_error(ctl, "the payload is not JSON: %s", flyte_last_error());
 		goto out;
 	}
-	if (flyte_labels_new(&labels) || (rc = add_labels(labels, a))) {
+	if (flyte_labels_new(&labels) || (rc = add_labels(ctl, labels, a))) {
 		rc = labels ? rc : ctl_fail(CTL_ERROR, "out of memory");
 		goto out;
 	}
@@ -71,7 +71,7 @@ int cmd_event_send(struct ctl *ctl, struct ctl_args *a)
 	def.name = pack_name;
 	def.labels = labels;
 	if (flyte_pack_new(&pack, ctl->client, &def, &po)) {
-		rc = ctl_fail(CTL_USAGE, "%s", flyte_last_error());
+		rc = ctl_usage_error(ctl, "%s", flyte_last_error());
 		goto out;
 	}
 	if (flyte_pack_register(pack) || flyte_pack_send_event(pack, event, payload)) {

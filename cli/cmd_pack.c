@@ -1,6 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_pack.c - `flytectl pack list|get|delete`.
+ *
+ * pack get takes an id (the name followed by .key.value per label) or a
+ * pack name: an id that does not exist is looked up as a name in the pack
+ * list; one pack of that name is shown, several make it print the id of
+ * each, as the commands to type.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -38,18 +43,77 @@ int cmd_pack_list(struct ctl *ctl, struct ctl_args *a)
 	return CTL_OK;
 }
 
+/*
+ * GET the pack with id `id`.  Returns CTL_OK with *out, CTL_NOTFOUND without
+ * a message (the caller looks for a name), or an error already reported.
+ */
+static int get_pack(struct ctl *ctl, const char *id, json_t **out)
+{
+	char *path = ctl_path("packs", id), what[300];
+	struct flyte_response r;
+	json_error_t err;
+	int rc;
+
+	*out = NULL;
+	if (!path)
+		return ctl_fail(CTL_ERROR, "out of memory");
+	rc = ctl_request(ctl, &r, "GET", path, NULL, NULL, 0);
+	free(path);
+	if (!rc && r.status == 404)
+		rc = CTL_NOTFOUND;
+	snprintf(what, sizeof(what), "get pack '%s'", id);
+	if (!rc)
+		rc = ctl_expect(&r, 200, what);
+	if (!rc && !(*out = json_loadb(r.body, r.body_len, 0, &err)))
+		rc = ctl_fail(CTL_ERROR, "%s: the server's answer is not JSON: %s", what, err.text);
+	flyte_response_release(&r);
+	return rc;
+}
+
+/* No pack has id `arg`: find the packs named arg.  Returns CTL_OK with the one pack in *out, or an error. */
+static int get_pack_by_name(struct ctl *ctl, const char *arg, json_t **out)
+{
+	json_t *list, *p, *found = json_array();
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	rc = ctl_get_json(ctl, "/v1/packs", "list packs", &list);
+	json_array_foreach(json_object_get(list, "packs"), i, p)
+		if (!strcmp(ctl_str(p, "name"), arg))
+			json_array_append(found, p);
+	if (rc) {
+		/* reported */
+	} else if (json_array_size(found) == 0) {
+		rc = ctl_fail(CTL_NOTFOUND, "get pack '%s': no pack has that id or name", arg);
+	} else if (json_array_size(found) == 1) {
+		rc = get_pack(ctl, ctl_str(json_array_get(found, 0), "id"), out);
+		if (rc == CTL_NOTFOUND) /* deleted in between */
+			rc = ctl_fail(CTL_NOTFOUND, "get pack '%s': not found", arg);
+	} else {
+		ctl_fail(CTL_ERROR, "%zu packs are named '%s' (one per set of labels); give the id of one:",
+			 json_array_size(found), arg);
+		json_array_foreach(found, i, p)
+			fprintf(stderr, "  flytectl pack get %s\n", ctl_str(p, "id"));
+		rc = CTL_ERROR;
+	}
+	json_decref(found);
+	json_decref(list);
+	return rc;
+}
+
 int cmd_pack_get(struct ctl *ctl, struct ctl_args *a)
 {
 	static const char *const head[] = { "COMMAND", "EVENTS" };
-	char *path = ctl_path("packs", a->pos[0]), what[300], *labels;
 	struct ctl_table *t;
 	json_t *j, *c, *e;
+	char *labels;
 	size_t i, k;
 	int rc;
 
-	snprintf(what, sizeof(what), "get pack '%s'", a->pos[0]);
-	rc = path ? ctl_get_json(ctl, path, what, &j) : ctl_fail(CTL_ERROR, "out of memory");
-	free(path);
+	rc = get_pack(ctl, a->pos[0], &j);
+	if (rc == CTL_NOTFOUND)
+		rc = get_pack_by_name(ctl, a->pos[0], &j);
 	if (rc)
 		return rc;
 	if (ctl->format != CTL_TABLE) {

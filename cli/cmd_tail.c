@@ -94,11 +94,16 @@ int cmd_tail(struct ctl *ctl, struct ctl_args *a)
 	const char *flow = ctl_opt(a, "flow"), *iv = ctl_opt(a, "interval"), *count = ctl_opt(a, "count");
 	struct tail t = { ctl, json_object(), -1, !ctl_flag(a, "all") };
 	char path[1024], *esc = NULL;
-	long interval = iv ? strtol(iv, NULL, 10) : 1000;
+	char *end = NULL;
+	long interval = iv ? strtol(iv, &end, 10) : 1000;
 
-	if (interval < 10 || (count && strtol(count, NULL, 10) < 1)) {
+	if ((iv && (*end || end == iv)) || interval < 10) {
 		json_decref(t.printed);
-		return ctl_fail(CTL_USAGE, "invalid --interval (>= 10 ms) or --count (>= 1)");
+		return ctl_usage_error(ctl, "invalid --interval '%s': expected milliseconds >= 10", iv);
+	}
+	if (count && (strtol(count, &end, 10) < 1 || *end)) {
+		json_decref(t.printed);
+		return ctl_usage_error(ctl, "invalid --count '%s': expected a number >= 1", count);
 	}
 	if (count)
 		t.remaining = strtol(count, NULL, 10);

@@ -4,7 +4,11 @@
  * parsing, output (tables, JSON, YAML) and request helpers with exit codes.
  *
  * flytectl is built on the public libflyte API only (include/flyte.h) plus
- * jansson for reading JSON answers, like any third-party tool would be.
+ * jansson for reading JSON answers, like any third-party tool would be.  The
+ * one exception is `test` (cmd_test.c, step.c), which renders templates
+ * offline with the server's own template module (src/template) and reads
+ * YAML test files with its YAML module (src/yaml); those two files alone
+ * include server headers (tools/check-boundaries.py holds the line).
  */
 #ifndef FLYTECTL_H
 #define FLYTECTL_H
@@ -22,17 +26,25 @@ enum ctl_exit {
 	CTL_ERROR = 1,
 	CTL_USAGE = 2,
 	CTL_NOTFOUND = 3,
+	CTL_NORUN = 4, /* test: the step does not run for that event */
 };
 
 enum ctl_format { CTL_TABLE, CTL_JSON, CTL_YAML };
 
+struct ctl_command;
+
 /* State shared by every command: the client and the global options. */
 struct ctl {
 	const char *server;
+	bool server_given; /* --server/--url on the command line (not from the environment) */
 	const char *token;
 	long timeout_ms;
 	enum ctl_format format;
+	bool format_given; /* -o on the command line */
 	struct flyte_client *client; /* created on first use */
+	/* what is being run, for the usage printed after a usage error */
+	const char *group;
+	const struct ctl_command *cmd;
 };
 
 /* ------------------------------------------------------------- arguments */
@@ -68,10 +80,27 @@ struct ctl_command {
 	const char *help;  /* one line */
 	const struct ctl_opt *opts;
 	int min_pos, max_pos;
+	const char *pos_names; /* the positional arguments, for "needs ..." messages */
 };
 
 extern const struct ctl_command ctl_commands[];
 extern const size_t ctl_n_commands;
+
+/*
+ * Other spellings of command words: the original CLI's (`upload ds`) and
+ * plural nouns (`flows`, `packs`, ...).  group == NULL: an alias of a
+ * group, run as `name` when no command follows (`flytectl flows` lists).
+ * Otherwise an alias of command `name` of that group.
+ */
+struct ctl_alias {
+	const char *group;
+	const char *alias;
+	const char *target; /* the group (group == NULL) or the command name */
+	const char *bare;   /* group aliases: command run when none follows, or NULL */
+};
+
+extern const struct ctl_alias ctl_aliases[];
+extern const size_t ctl_n_aliases;
 
 /* Parse argv against opts.  Returns 0 or prints an error and returns -1. */
 int ctl_parse(struct ctl_args *a, const struct ctl_opt *opts, int argc, char **argv);
@@ -89,6 +118,16 @@ void ctl_usage(FILE *f);
 
 /* Print "flytectl: <message>" to stderr and return code. */
 int ctl_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * A usage error: print "flytectl: <message>", then the usage of what is
+ * being run (the command, else the group, else flytectl's), and return
+ * CTL_USAGE.
+ */
+int ctl_usage_error(const struct ctl *ctl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The usage of what is being run (see ctl_usage_error), to f. */
+void ctl_print_usage(FILE *f, const struct ctl *ctl);
+/* Print the commands of a group. */
+void ctl_group_usage(FILE *f, const char *group);
 
 /* -------------------------------------------------------------- requests */
 
@@ -136,6 +175,8 @@ char *ctl_labels_text(json_t *labels);
 void ctl_append(char *buf, size_t cap, const char *sep, const char *s);
 /* Read a whole file ("-" = stdin).  Returns a NUL-terminated buffer or NULL. */
 char *ctl_read_file(const char *path, size_t *len);
+/* True when a flow file is YAML: a .yaml/.yml name, else a body not starting like JSON. */
+bool ctl_is_yaml(const char *file, const char *body);
 
 /* ---------------------------------------------------------------- commands */
 
@@ -143,6 +184,7 @@ int cmd_flow_list(struct ctl *ctl, struct ctl_args *a);
 int cmd_flow_get(struct ctl *ctl, struct ctl_args *a);
 int cmd_flow_apply(struct ctl *ctl, struct ctl_args *a);
 int cmd_flow_delete(struct ctl *ctl, struct ctl_args *a);
+int cmd_upload_flow(struct ctl *ctl, struct ctl_args *a);
 int cmd_pack_list(struct ctl *ctl, struct ctl_args *a);
 int cmd_pack_get(struct ctl *ctl, struct ctl_args *a);
 int cmd_pack_delete(struct ctl *ctl, struct ctl_args *a);
@@ -150,10 +192,12 @@ int cmd_datastore_list(struct ctl *ctl, struct ctl_args *a);
 int cmd_datastore_get(struct ctl *ctl, struct ctl_args *a);
 int cmd_datastore_put(struct ctl *ctl, struct ctl_args *a);
 int cmd_datastore_delete(struct ctl *ctl, struct ctl_args *a);
+int cmd_upload_datastore(struct ctl *ctl, struct ctl_args *a);
 int cmd_execution_list(struct ctl *ctl, struct ctl_args *a);
 int cmd_execution_get(struct ctl *ctl, struct ctl_args *a);
 int cmd_event_send(struct ctl *ctl, struct ctl_args *a);
 int cmd_tail(struct ctl *ctl, struct ctl_args *a);
+int cmd_test(struct ctl *ctl, struct ctl_args *a);
 int cmd_health(struct ctl *ctl, struct ctl_args *a);
 int cmd_version(struct ctl *ctl, struct ctl_args *a);
 

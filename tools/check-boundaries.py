@@ -46,7 +46,8 @@ MODULES = {
     # src/common only; never the engine, the store, http or the api.
     'include': [],
     'src/pack': ['src/common', 'include'],
-    'cli': ['src/common', 'include'],
+    # flytectl's offline `test` runs steps with the template module and reads YAML
+    'cli': ['src/common', 'include', 'src/template', 'src/yaml'],
     'packs/common': ['src/common', 'include'],
     'packs': ['src/common', 'include', 'packs/common'],
 }

@@ -81,6 +81,14 @@ static int created(struct fl_request *req)
 	if (!name)
 		name = json_string_value(json_object_get(req->data, "name"));
 	fl_api_location(req, "/v1/flows/", name ? name : "");
+	if (json_array_size(json_object_get(req->result.body, "warnings"))) {
+		/* flyte's addition: the warnings in the body too (the original answered 201 with none) */
+		json_t *b = json_pack("{s:s, s:O}", "name", name ? name : "", "warnings",
+				      json_object_get(req->result.body, "warnings"));
+		fl_request_reply_json(req, 201, b);
+		json_decref(b);
+		return FL_OK;
+	}
 	fl_request_reply_empty(req, 201);
 	return FL_OK;
 }

@@ -222,6 +222,9 @@ FLT_TEST(flow_with_a_broken_step_deploys_and_its_good_steps_run)
 	w = flh_resp_header(r, "Warning");
 	FLH_ASSERT_MSG(w && strstr(w, "299 flyte \"") && strstr(w, "step 'bad'") && strstr(w, "unknown filter 'trim'"),
 		       "Warning: %s", w ? w : "(none)");
+	/* and in the body, for clients that do not read headers */
+	FLH_EQ_STR(flh_json_str(flh_resp_json(r), "name"), "half_broken");
+	FLH_ASSERT(strstr(flh_json_str(flh_resp_json(r), "warnings.0"), "unknown filter 'trim'"));
 	flh_resp_free(r);
 	r = flh_get(srv(), "/v1/flows/half_broken");
 	FLH_STATUS(r, 200);
