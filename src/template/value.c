@@ -203,7 +203,8 @@ fl_val *fl_val_func(const char *name, fl_val_func_fn fn)
 
 fl_val *fl_val_ref(fl_val *v)
 {
-	if (v && v->refs != REFS_IMMORTAL)
+	/* values may be shared between threads (a compiled template's literals) */
+	if (v && __atomic_load_n(&v->refs, __ATOMIC_RELAXED) != REFS_IMMORTAL)
 		__atomic_add_fetch(&v->refs, 1, __ATOMIC_RELAXED);
 	return v;
 }
@@ -237,7 +238,7 @@ static void val_free(fl_val *v)
 
 void fl_val_unref(fl_val *v)
 {
-	if (!v || v->refs == REFS_IMMORTAL)
+	if (!v || __atomic_load_n(&v->refs, __ATOMIC_RELAXED) == REFS_IMMORTAL)
 		return;
 	if (__atomic_sub_fetch(&v->refs, 1, __ATOMIC_ACQ_REL) == 0)
 		val_free(v);

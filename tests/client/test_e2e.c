@@ -24,6 +24,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdatomic.h>
+#include <pthread.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -892,15 +893,32 @@ FLT_TEST(tls_options_reach_curl)
 	flh_server_free(srv);
 }
 
-static atomic_int ticks;
+/* The ticks seen by the handler (worker threads), counted once written. */
+static pthread_mutex_t tick_mu = PTHREAD_MUTEX_INITIALIZER;
+static int ticks;
 static char tick_times[8][64];
 
 static int tick_seen(const char *in, size_t len, struct flyte_result *out, void *payload)
 {
-	int i = atomic_fetch_add(&ticks, 1);
-	if (i < 8)
-		snprintf(tick_times[i], sizeof(tick_times[i]), "%.*s", (int)len, in);
+	pthread_mutex_lock(&tick_mu);
+	if (ticks < 8)
+		snprintf(tick_times[ticks], sizeof(tick_times[ticks]), "%.*s", (int)len, in);
+	ticks++;
+	pthread_mutex_unlock(&tick_mu);
 	return flyte_result_set(out, "Seen", in);
+}
+
+/* Copies the first three ticks into out once there are three; false before. */
+static bool three_ticks(char out[3][64])
+{
+	bool ok;
+
+	pthread_mutex_lock(&tick_mu);
+	ok = ticks >= 3;
+	if (ok)
+		memcpy(out, tick_times, 3 * sizeof(tick_times[0]));
+	pthread_mutex_unlock(&tick_mu);
+	return ok;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -920,7 +938,7 @@ FLT_TEST(ticker_ticks_on_aligned_seconds)
 	struct flyte_client *c;
 	struct flyte_pack *p = NULL;
 	struct flh_resp *r;
-	char api[128];
+	char api[128], seen[3][64];
 	pid_t ticker;
 
 	FLH_ASSERT(flh_server_start(&srv, NULL) == 0);
@@ -937,19 +955,19 @@ FLT_TEST(ticker_ticks_on_aligned_seconds)
 	const char *env[] = { api, "FLYTE_TICKER_INTERVAL_SEC=1", "FLYTE_LABELS=zone=test", NULL };
 	ticker = start_child(getenv("FLYTE_TICKER_BIN"), env, "ticker.log");
 	FLH_ASSERT(ticker > 0);
-	for (int i = 0; i < 1000 && atomic_load(&ticks) < 3; i++)
+	for (int i = 0; i < 1000 && !three_ticks(seen); i++)
 		flh_sleep_ms(10);
-	FLH_ASSERT_MSG(atomic_load(&ticks) >= 3, "fewer than 3 ticks arrived");
+	FLH_ASSERT_MSG(three_ticks(seen), "fewer than 3 ticks arrived");
 	FLH_EQ_INT(stop_child(ticker), 0);
 	/* handlers may run in parallel: order the first three by time */
-	qsort(tick_times, 3, sizeof(tick_times[0]), cmp_str);
+	qsort(seen, 3, sizeof(seen[0]), cmp_str);
 	/* whole seconds, consecutive, none skipped */
 	for (int i = 0; i < 3; i++)
-		FLH_ASSERT_MSG(strstr(tick_times[i], ".000000000Z\""), "tick %d not aligned: %s", i, tick_times[i]);
+		FLH_ASSERT_MSG(strstr(seen[i], ".000000000Z\""), "tick %d not aligned: %s", i, seen[i]);
 	for (int i = 1; i < 3; i++) {
-		int s0 = (int)strtol(tick_times[i - 1] + 18, NULL, 10), s1 = (int)strtol(tick_times[i] + 18, NULL, 10);
-		FLH_ASSERT_MSG((s0 + 1) % 60 == s1, "ticks %s and %s are not one second apart", tick_times[i - 1],
-			       tick_times[i]);
+		int s0 = (int)strtol(seen[i - 1] + 18, NULL, 10), s1 = (int)strtol(seen[i] + 18, NULL, 10);
+		FLH_ASSERT_MSG((s0 + 1) % 60 == s1, "ticks %s and %s are not one second apart", seen[i - 1],
+			       seen[i]);
 	}
 	/* the labels of FLYTE_LABELS were applied */
 	r = flh_get(srv, "/v1/packs/Ticker.zone.test");
