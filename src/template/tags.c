@@ -40,6 +40,7 @@
 #include "timeutil.h"
 #include "filters/conv.h"
 #include "tmpl-int.h"
+#include "utf8.h"
 
 enum {
 	FOR_REVERSED = 1 << 0,
@@ -253,19 +254,6 @@ static int parse_for(struct fl_tmpl__ps *ps, const struct fl_tmpl__tok *name, st
 	return FL_OK;
 }
 
-/* Number of bytes of the UTF-8 sequence starting at s (1 for invalid bytes). */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	size_t want = s[0] < 0x80 ? 1 : (s[0] >> 5) == 6 ? 2 : (s[0] >> 4) == 14 ? 3 : (s[0] >> 3) == 30 ? 4 : 1;
-
-	if (want > n)
-		return 1;
-	for (size_t i = 1; i < want; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 1;
-	return want;
-}
-
 struct sort_item {
 	const char *key;
 	size_t keylen;
@@ -317,9 +305,8 @@ static int exec_for(struct fl_tmpl__rs *rs, const struct fl_tmpl__node *n)
 		break;
 	case FL_VAL_STR: {
 		size_t len;
-		const unsigned char *s = (const unsigned char *)fl_val_get_str(obj, &len);
-		for (size_t i = 0; i < len; i += utf8_len(s + i, len - i))
-			count++;
+		const char *s = fl_val_get_str(obj, &len);
+		count = fl_utf8_count(s, len);
 		break;
 	}
 	default:
@@ -344,7 +331,8 @@ static int exec_for(struct fl_tmpl__rs *rs, const struct fl_tmpl__node *n)
 		size_t len, k = 0;
 		const char *s = fl_val_get_str(obj, &len);
 		for (size_t i = 0; i < len; k++) {
-			size_t w = utf8_len((const unsigned char *)s + i, len - i);
+			size_t w; /* Go ranges over a string rune by rune, an invalid byte being one rune */
+			(void)fl_utf8_decode_rune(s + i, len - i, &w);
 			items[k] = (struct sort_item){ s + i, w, NULL };
 			i += w;
 		}

@@ -225,7 +225,7 @@ size_t fl_conv_len(const fl_val *v)
 		return fl_val_len(v);
 	case FL_VAL_STR:
 		s = fl_val_get_str(v, &n);
-		return fl_unicase_count(s, n);
+		return fl_utf8_count(s, n);
 	default:
 		return 0;
 	}
@@ -242,7 +242,7 @@ static size_t rune_offset(const char *s, size_t n, size_t idx)
 	size_t i = 0, w;
 
 	while (idx > 0 && i < n) {
-		(void)fl_unicase_decode(s + i, n - i, &w);
+		(void)fl_utf8_decode_rune(s + i, n - i, &w);
 		i += w;
 		idx--;
 	}
@@ -266,7 +266,7 @@ fl_val *fl_conv_index(const fl_val *v, int64_t i)
 	off = rune_offset(s, n, (size_t)i);
 	if (off >= n)
 		return fl_val_str("", 0);
-	fl_unicase_encode(&b, fl_unicase_decode(s + off, n - off, &w));
+	fl_buf_add_utf8(&b, fl_utf8_decode_rune(s + off, n - off, &w));
 	r = fl_val_str(b.ptr, b.len);
 	fl_buf_release(&b);
 	return r;
@@ -288,7 +288,7 @@ fl_val *fl_conv_slice(const fl_val *v, size_t i, size_t j)
 		s = fl_val_get_str(v, &n);
 		off = rune_offset(s, n, i);
 		for (size_t k = i; k < j && off < n; k++, off += w)
-			fl_unicase_encode(&b, fl_unicase_decode(s + off, n - off, &w));
+			fl_buf_add_utf8(&b, fl_utf8_decode_rune(s + off, n - off, &w));
 		r = fl_val_str(b.ptr, b.len);
 		fl_buf_release(&b);
 		return r;

@@ -19,6 +19,7 @@
 #include "filters/gofmt.h"
 #include "filters/regex.h"
 #include "filters/unicase.h"
+#include "hex.h"
 #include "value.h"
 
 /* --- helpers --- */
@@ -123,12 +124,12 @@ static void words_split(struct words *w, const char *s, size_t n)
 	memset(w, 0, sizeof(*w));
 	while (i < n) {
 		size_t start;
-		while (i < n && fl_unicase_is_space(fl_unicase_decode(s + i, n - i, &width)))
+		while (i < n && fl_unicase_is_space(fl_utf8_decode_rune(s + i, n - i, &width)))
 			i += width;
 		if (i >= n)
 			break;
 		start = i;
-		while (i < n && !fl_unicase_is_space(fl_unicase_decode(s + i, n - i, &width)))
+		while (i < n && !fl_unicase_is_space(fl_utf8_decode_rune(s + i, n - i, &width)))
 			i += width;
 		if (w->n == w->cap) {
 			w->cap = w->cap ? w->cap * 2 : 16;
@@ -150,8 +151,6 @@ static void words_release(struct words *w)
 /* Go's url.QueryEscape of s, appended to b. */
 static void query_escape(struct fl_buf *b, const char *s, size_t n)
 {
-	static const char hex[] = "0123456789ABCDEF";
-
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
@@ -160,7 +159,8 @@ static void query_escape(struct fl_buf *b, const char *s, size_t n)
 		} else if (c == ' ') {
 			fl_buf_addc(b, '+');
 		} else {
-			char e[3] = { '%', hex[c >> 4], hex[c & 15] };
+			char e[3] = { '%' };
+			fl_hex_byte(e + 1, c, true);
 			fl_buf_add(b, e, 3);
 		}
 	}
@@ -174,7 +174,7 @@ static fl_val *split_value(const char *s, size_t n, const char *sep, size_t sepl
 
 	if (seplen == 0) {
 		for (i = 0; i < n; i += w) {
-			(void)fl_unicase_decode(s + i, n - i, &w);
+			(void)fl_utf8_decode_rune(s + i, n - i, &w);
 			fl_val_array_push(arr, fl_val_str(s + i, w));
 		}
 		return arr;
@@ -250,8 +250,8 @@ static int f_escapejs(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void
 	text_of(&t, in);
 	out_init(call, &b);
 	while (i < t.n) {
-		uint32_t c = fl_unicase_decode(t.p + i, t.n - i, &w);
-		if (c == FL_UNICASE_BAD) {
+		uint32_t c = fl_utf8_decode_rune(t.p + i, t.n - i, &w);
+		if (c == FL_UTF8_REPLACEMENT) {
 			i += w;
 			continue;
 		}
@@ -298,12 +298,12 @@ static void iri_encode(struct fl_buf *b, const char *s, size_t n)
 
 	for (size_t i = 0; i < n; i += w) {
 		struct fl_buf one = FL_BUF_INIT(0);
-		uint32_t r = fl_unicase_decode(s + i, n - i, &w);
+		uint32_t r = fl_utf8_decode_rune(s + i, n - i, &w);
 		if (r < 0x80 && iri_safe((unsigned char)r)) {
 			fl_buf_addc(b, (char)r);
 			continue;
 		}
-		fl_unicase_encode(&one, r);
+		fl_buf_add_utf8(&one, r);
 		query_escape(b, one.ptr, one.len);
 		fl_buf_release(&one);
 	}
@@ -535,7 +535,7 @@ static int f_make_list(struct fl_tmpl_call *call, fl_val *in, fl_val *param, voi
 	arr = fl_val_array_new(t.n);
 	for (size_t i = 0; i < t.n; i += w) {
 		struct fl_buf one = FL_BUF_INIT(0);
-		fl_unicase_encode(&one, fl_unicase_decode(t.p + i, t.n - i, &w));
+		fl_buf_add_utf8(&one, fl_utf8_decode_rune(t.p + i, t.n - i, &w));
 		fl_val_array_push(arr, fl_val_str(one.ptr, one.len));
 		fl_buf_release(&one);
 	}
@@ -624,7 +624,7 @@ static int f_capfirst(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void
 	}
 	text_of(&t, in);
 	out_init(call, &b);
-	fl_unicase_encode(&b, fl_unicase_upper(fl_unicase_decode(t.p, t.n, &w)));
+	fl_buf_add_utf8(&b, fl_unicase_upper(fl_utf8_decode_rune(t.p, t.n, &w)));
 	fl_buf_add(&b, t.p + w, t.n - w);
 	text_release(&t);
 	return finish(call, &b, false, out);
@@ -1006,7 +1006,7 @@ static int f_truncatechars(struct fl_tmpl_call *call, fl_val *in, fl_val *param,
 
 	(void)state;
 	text_of(&t, in);
-	runes = fl_unicase_count(t.p, t.n);
+	runes = fl_utf8_count(t.p, t.n);
 	if (keep < 0) {
 		/* runes[:keep] panics in Go */
 		text_release(&t);
@@ -1016,12 +1016,12 @@ static int f_truncatechars(struct fl_tmpl_call *call, fl_val *in, fl_val *param,
 	if (keep >= 0 && (uint64_t)keep < runes) {
 		int64_t n = keep >= 3 ? keep - 3 : keep;
 		for (int64_t k = 0; k < n; k++, i += w)
-			fl_unicase_encode(&b, fl_unicase_decode(t.p + i, t.n - i, &w));
+			fl_buf_add_utf8(&b, fl_utf8_decode_rune(t.p + i, t.n - i, &w));
 		if (keep >= 3)
 			fl_buf_adds(&b, "...");
 	} else {
 		for (; i < t.n; i += w)
-			fl_unicase_encode(&b, fl_unicase_decode(t.p + i, t.n - i, &w));
+			fl_buf_add_utf8(&b, fl_utf8_decode_rune(t.p + i, t.n - i, &w));
 	}
 	text_release(&t);
 	return finish(call, &b, false, out);
@@ -1081,19 +1081,19 @@ static size_t trunc_step(struct html_trunc *h, uint32_t c, size_t w, size_t idx)
 
 	if (!h->words) {
 		h->count++;
-		fl_unicase_encode(h->out, c);
+		fl_buf_add_utf8(h->out, c);
 		return idx + w;
 	}
 	while (idx < h->n) {
 		size_t w2;
-		uint32_t c2 = fl_unicase_decode(h->s + idx, h->n - idx, &w2);
-		if (c2 == FL_UNICASE_BAD) {
+		uint32_t c2 = fl_utf8_decode_rune(h->s + idx, h->n - idx, &w2);
+		if (c2 == FL_UTF8_REPLACEMENT) {
 			idx += w2;
 			continue;
 		}
 		if (c2 == '<')
 			return idx;
-		fl_unicase_encode(h->out, c2);
+		fl_buf_add_utf8(h->out, c2);
 		idx += w2;
 		if (c2 == ' ' || c2 == '.' || c2 == ',' || c2 == ';')
 			break;
@@ -1125,8 +1125,8 @@ static void html_truncate(struct html_trunc *h)
 
 	while (idx < h->n && !trunc_done(h) && !fl_buf_failed(h->out)) {
 		size_t w;
-		uint32_t c = fl_unicase_decode(h->s + idx, h->n - idx, &w);
-		if (c == FL_UNICASE_BAD) {
+		uint32_t c = fl_utf8_decode_rune(h->s + idx, h->n - idx, &w);
+		if (c == FL_UTF8_REPLACEMENT) {
 			idx += w;
 			continue;
 		}
@@ -1144,8 +1144,8 @@ static void html_truncate(struct html_trunc *h)
 			idx++;
 			while (idx < h->n) {
 				size_t w2;
-				uint32_t c2 = fl_unicase_decode(h->s + idx, h->n - idx, &w2);
-				if (c2 == FL_UNICASE_BAD) {
+				uint32_t c2 = fl_utf8_decode_rune(h->s + idx, h->n - idx, &w2);
+				if (c2 == FL_UTF8_REPLACEMENT) {
 					idx += w2;
 					continue;
 				}
@@ -1153,7 +1153,7 @@ static void html_truncate(struct html_trunc *h)
 					idx++;
 					break;
 				}
-				fl_unicase_encode(&tag, c2);
+				fl_buf_add_utf8(&tag, c2);
 				idx += w2;
 			}
 			/* remove the innermost matching tag (swapped with the top, as pongo2 does) */
@@ -1173,12 +1173,12 @@ static void html_truncate(struct html_trunc *h)
 			bool params = false;
 			while (idx < h->n) {
 				size_t w2;
-				uint32_t c2 = fl_unicase_decode(h->s + idx, h->n - idx, &w2);
-				if (c2 == FL_UNICASE_BAD) {
+				uint32_t c2 = fl_utf8_decode_rune(h->s + idx, h->n - idx, &w2);
+				if (c2 == FL_UTF8_REPLACEMENT) {
 					idx += w2;
 					continue;
 				}
-				fl_unicase_encode(h->out, c2);
+				fl_buf_add_utf8(h->out, c2);
 				if (c2 == '>') {
 					idx++;
 					break;
@@ -1187,7 +1187,7 @@ static void html_truncate(struct html_trunc *h)
 					if (c2 == ' ')
 						params = true;
 					else
-						fl_unicase_encode(&tag, c2);
+						fl_buf_add_utf8(&tag, c2);
 				}
 				idx += w2;
 			}
