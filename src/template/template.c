@@ -401,3 +401,13 @@ uint64_t fl_tmpl_call_random(struct fl_tmpl_call *call)
 	*call->rng = x;
 	return x * 0x2545f4914f6cdd1du;
 }
+
+uint64_t fl_tmpl_call_random_below(struct fl_tmpl_call *call, uint64_t n)
+{
+	uint64_t limit = UINT64_MAX - UINT64_MAX % n;
+	uint64_t r = fl_tmpl_call_random(call);
+
+	for (int k = 0; k < 64 && r >= limit; k++)
+		r = fl_tmpl_call_random(call);
+	return r % n;
+}

@@ -295,27 +295,27 @@ fl_val *fl_conv_slice(const fl_val *v, size_t i, size_t j)
 	}
 }
 
+/* Go's names of each value's type (%T, argument errors) and reflect kind (pongo2's errors). */
+static const struct {
+	const char *type, *kind;
+} go_names[] = {
+	[FL_VAL_NIL] = { "<nil>", "invalid" },
+	[FL_VAL_BOOL] = { "bool", "bool" },
+	[FL_VAL_INT] = { "int", "int" },
+	[FL_VAL_FLOAT] = { "float64", "float64" },
+	[FL_VAL_STR] = { "string", "string" },
+	[FL_VAL_ARRAY] = { "[]interface {}", "slice" },
+	[FL_VAL_OBJECT] = { "map[string]interface {}", "map" },
+	[FL_VAL_TIME] = { "time.Time", "struct" },
+	[FL_VAL_FUNC] = { "func", "func" },
+};
+
 const char *fl_conv_go_type(const fl_val *v)
 {
-	switch (v ? fl_val_type(v) : FL_VAL_NIL) {
-	case FL_VAL_NIL:
-		return "<nil>";
-	case FL_VAL_BOOL:
-		return "bool";
-	case FL_VAL_INT:
-		return "int";
-	case FL_VAL_FLOAT:
-		return "float64";
-	case FL_VAL_STR:
-		return "string";
-	case FL_VAL_ARRAY:
-		return "[]interface {}";
-	case FL_VAL_OBJECT:
-		return "map[string]interface {}";
-	case FL_VAL_TIME:
-		return "time.Time";
-	case FL_VAL_FUNC:
-		return "func";
-	}
-	return "<nil>";
+	return go_names[v ? fl_val_type(v) : FL_VAL_NIL].type;
+}
+
+const char *fl_conv_go_kind(const fl_val *v)
+{
+	return go_names[v ? fl_val_type(v) : FL_VAL_NIL].kind;
 }

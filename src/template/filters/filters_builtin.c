@@ -70,6 +70,30 @@ static int finish(struct fl_tmpl_call *call, struct fl_buf *b, bool safe, fl_val
 	return FL_OK;
 }
 
+/* A transformation of text, appended to b. */
+typedef void (*text_fn)(struct fl_buf *b, const char *s, size_t n);
+
+/* The filters that write a transformation of their input's String(). */
+static int text_filter(struct fl_tmpl_call *call, fl_val *in, text_fn fn, bool safe, fl_val **out)
+{
+	struct text t;
+	struct fl_buf b;
+
+	text_of(&t, in);
+	out_init(call, &b);
+	fn(&b, t.p, t.n);
+	text_release(&t);
+	return finish(call, &b, safe, out);
+}
+
+/* Define filter `name` as text_filter with fn. */
+#define TEXT_FILTER(name, fn, safe)                                                                          \
+	static int name(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void *state, fl_val **out) \
+	{                                                                                                    \
+		(void)param, (void)state;                                                                    \
+		return text_filter(call, in, fn, safe, out);                                                 \
+	}
+
 static fl_val *ref_or_nil(fl_val *v)
 {
 	return v ? fl_val_ref(v) : fl_val_nil();
@@ -97,17 +121,6 @@ static void add_spaces(struct fl_buf *b, int64_t n)
 static bool is_str(const fl_val *v)
 {
 	return v && fl_val_type(v) == FL_VAL_STR;
-}
-
-/* Uniform random number in [0, n). */
-static uint64_t random_below(struct fl_tmpl_call *call, uint64_t n)
-{
-	uint64_t limit = UINT64_MAX - UINT64_MAX % n;
-	uint64_t r = fl_tmpl_call_random(call);
-
-	for (int k = 0; k < 64 && r >= limit; k++)
-		r = fl_tmpl_call_random(call);
-	return r % n;
 }
 
 /* Go's strings.Fields: the words of s as (offset, length) pairs appended to a growing array. */
@@ -193,39 +206,33 @@ static fl_val *split_value(const char *s, size_t n, const char *sep, size_t sepl
 
 /* --- escaping --- */
 
-static int f_escape(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void *state, fl_val **out)
+static void escape_html(struct fl_buf *b, const char *s, size_t n)
 {
-	struct text t;
-	struct fl_buf b;
-
-	(void)param, (void)state;
-	text_of(&t, in);
-	out_init(call, &b);
-	for (size_t i = 0; i < t.n; i++) {
-		switch (t.p[i]) {
+	for (size_t i = 0; i < n; i++) {
+		switch (s[i]) {
 		case '&':
-			fl_buf_adds(&b, "&amp;");
+			fl_buf_adds(b, "&amp;");
 			break;
 		case '>':
-			fl_buf_adds(&b, "&gt;");
+			fl_buf_adds(b, "&gt;");
 			break;
 		case '<':
-			fl_buf_adds(&b, "&lt;");
+			fl_buf_adds(b, "&lt;");
 			break;
 		case '"':
-			fl_buf_adds(&b, "&quot;");
+			fl_buf_adds(b, "&quot;");
 			break;
 		case '\'':
-			fl_buf_adds(&b, "&#39;");
+			fl_buf_adds(b, "&#39;");
 			break;
 		default:
-			fl_buf_addc(&b, t.p[i]);
+			fl_buf_addc(b, s[i]);
 			break;
 		}
 	}
-	text_release(&t);
-	return finish(call, &b, true, out);
 }
+
+TEXT_FILTER(f_escape, escape_html, true)
 
 static int f_safe(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void *state, fl_val **out)
 {
@@ -240,52 +247,41 @@ static int f_safe(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void *st
 	return FL_OK;
 }
 
-static int f_escapejs(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void *state, fl_val **out)
+static void escape_js(struct fl_buf *b, const char *s, size_t n)
 {
-	struct text t;
-	struct fl_buf b;
 	size_t i = 0, w;
 
-	(void)param, (void)state;
-	text_of(&t, in);
-	out_init(call, &b);
-	while (i < t.n) {
-		uint32_t c = fl_utf8_decode_rune(t.p + i, t.n - i, &w);
+	while (i < n) {
+		uint32_t c = fl_utf8_decode_rune(s + i, n - i, &w);
 		if (c == FL_UTF8_REPLACEMENT) {
 			i += w;
 			continue;
 		}
-		if (c == '\\' && i + 1 < t.n && (t.p[i + 1] == 'r' || t.p[i + 1] == 'n')) {
-			fl_buf_adds(&b, t.p[i + 1] == 'r' ? "\\u000D" : "\\u000A");
+		if (c == '\\' && i + 1 < n && (s[i + 1] == 'r' || s[i + 1] == 'n')) {
+			fl_buf_adds(b, s[i + 1] == 'r' ? "\\u000D" : "\\u000A");
 			i += 2;
 			continue;
 		}
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == ' ' || c == '/')
-			fl_buf_addc(&b, (char)c);
+			fl_buf_addc(b, (char)c);
 		else
-			fl_buf_addf(&b, "\\u%04" PRIX32, c);
+			fl_buf_addf(b, "\\u%04" PRIX32, c);
 		i += w;
 	}
-	text_release(&t);
-	return finish(call, &b, true, out);
 }
 
-static int f_addslashes(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void *state, fl_val **out)
+TEXT_FILTER(f_escapejs, escape_js, true)
+
+static void add_slashes(struct fl_buf *b, const char *s, size_t n)
 {
-	struct text t;
-	struct fl_buf b;
-
-	(void)param, (void)state;
-	text_of(&t, in);
-	out_init(call, &b);
-	for (size_t i = 0; i < t.n; i++) {
-		if (t.p[i] == '\\' || t.p[i] == '"' || t.p[i] == '\'')
-			fl_buf_addc(&b, '\\');
-		fl_buf_addc(&b, t.p[i]);
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\\' || s[i] == '"' || s[i] == '\'')
+			fl_buf_addc(b, '\\');
+		fl_buf_addc(b, s[i]);
 	}
-	text_release(&t);
-	return finish(call, &b, false, out);
 }
+
+TEXT_FILTER(f_addslashes, add_slashes, false)
 
 static bool iri_safe(unsigned char c)
 {
@@ -309,31 +305,9 @@ static void iri_encode(struct fl_buf *b, const char *s, size_t n)
 	}
 }
 
-static int f_iriencode(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void *state, fl_val **out)
-{
-	struct text t;
-	struct fl_buf b;
+TEXT_FILTER(f_iriencode, iri_encode, false)
 
-	(void)param, (void)state;
-	text_of(&t, in);
-	out_init(call, &b);
-	iri_encode(&b, t.p, t.n);
-	text_release(&t);
-	return finish(call, &b, false, out);
-}
-
-static int f_urlencode(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void *state, fl_val **out)
-{
-	struct text t;
-	struct fl_buf b;
-
-	(void)param, (void)state;
-	text_of(&t, in);
-	out_init(call, &b);
-	query_escape(&b, t.p, t.n);
-	text_release(&t);
-	return finish(call, &b, false, out);
-}
+TEXT_FILTER(f_urlencode, query_escape, false)
 
 /* --- numbers --- */
 
@@ -553,7 +527,7 @@ static int f_random(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void *
 		*out = ref_or_nil(in);
 		return FL_OK;
 	}
-	*out = fl_conv_index(in, (int64_t)random_below(call, n));
+	*out = fl_conv_index(in, (int64_t)fl_tmpl_call_random_below(call, n));
 	return FL_OK;
 }
 
@@ -713,29 +687,19 @@ static int f_cut(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void *sta
 	return finish(call, &b, false, out);
 }
 
-static int case_map(struct fl_tmpl_call *call, fl_val *in, enum fl_unicase_mode mode, fl_val **out)
+static void to_lower(struct fl_buf *b, const char *s, size_t n)
 {
-	struct text t;
-	struct fl_buf b;
-
-	text_of(&t, in);
-	out_init(call, &b);
-	fl_unicase_map(&b, t.p, t.n, mode);
-	text_release(&t);
-	return finish(call, &b, false, out);
+	fl_unicase_map(b, s, n, FL_UNICASE_LOWER);
 }
 
-static int f_lower(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void *state, fl_val **out)
+static void to_upper(struct fl_buf *b, const char *s, size_t n)
 {
-	(void)param, (void)state;
-	return case_map(call, in, FL_UNICASE_LOWER, out);
+	fl_unicase_map(b, s, n, FL_UNICASE_UPPER);
 }
 
-static int f_upper(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void *state, fl_val **out)
-{
-	(void)param, (void)state;
-	return case_map(call, in, FL_UNICASE_UPPER, out);
-}
+TEXT_FILTER(f_lower, to_lower, false)
+
+TEXT_FILTER(f_upper, to_upper, false)
 
 static int f_title(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void *state, fl_val **out)
 {
@@ -756,44 +720,33 @@ static int f_title(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void *s
 	return finish(call, &b, false, out);
 }
 
-static int f_phone2numeric(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void *state, fl_val **out)
+static void phone_to_numeric(struct fl_buf *b, const char *s, size_t n)
 {
 	static const char keypad[] = "22233344455566677778889999";
-	struct text t;
-	struct fl_buf b;
 
-	(void)param, (void)state;
-	text_of(&t, in);
-	out_init(call, &b);
-	for (size_t i = 0; i < t.n; i++) {
-		char c = t.p[i];
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
 		if (c >= 'a' && c <= 'z')
 			c = keypad[c - 'a'];
 		else if (c >= 'A' && c <= 'Z')
 			c = keypad[c - 'A'];
-		fl_buf_addc(&b, c);
+		fl_buf_addc(b, c);
 	}
-	text_release(&t);
-	return finish(call, &b, false, out);
 }
 
-static int f_linebreaksbr(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void *state, fl_val **out)
+TEXT_FILTER(f_phone2numeric, phone_to_numeric, false)
+
+static void breaks_to_br(struct fl_buf *b, const char *s, size_t n)
 {
-	struct text t;
-	struct fl_buf b;
-
-	(void)param, (void)state;
-	text_of(&t, in);
-	out_init(call, &b);
-	for (size_t i = 0; i < t.n; i++) {
-		if (t.p[i] == '\n')
-			fl_buf_adds(&b, "<br />");
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\n')
+			fl_buf_adds(b, "<br />");
 		else
-			fl_buf_addc(&b, t.p[i]);
+			fl_buf_addc(b, s[i]);
 	}
-	text_release(&t);
-	return finish(call, &b, false, out);
 }
+
+TEXT_FILTER(f_linebreaksbr, breaks_to_br, false)
 
 /* Whether a line is blank for Go's strings.TrimSpace. */
 static bool blank(const char *s, size_t n)
@@ -844,30 +797,25 @@ static int f_linebreaks(struct fl_tmpl_call *call, fl_val *in, fl_val *param, vo
 	return finish(call, &b, false, out);
 }
 
-static int f_linenumbers(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void *state, fl_val **out)
+static void number_lines(struct fl_buf *b, const char *s, size_t n)
 {
-	struct text t;
-	struct fl_buf b;
 	size_t start = 0;
 	unsigned long line = 1;
 
-	(void)param, (void)state;
-	text_of(&t, in);
-	out_init(call, &b);
 	for (;;) {
-		const char *nl = memchr(t.p + start, '\n', t.n - start);
-		size_t end = nl ? (size_t)(nl - t.p) : t.n;
+		const char *nl = memchr(s + start, '\n', n - start);
+		size_t end = nl ? (size_t)(nl - s) : n;
 		if (line > 1)
-			fl_buf_addc(&b, '\n');
-		fl_buf_addf(&b, "%lu. ", line++);
-		fl_buf_add(&b, t.p + start, end - start);
-		if (!nl || fl_buf_failed(&b))
+			fl_buf_addc(b, '\n');
+		fl_buf_addf(b, "%lu. ", line++);
+		fl_buf_add(b, s + start, end - start);
+		if (!nl || fl_buf_failed(b))
 			break;
 		start = end + 1;
 	}
-	text_release(&t);
-	return finish(call, &b, false, out);
 }
+
+TEXT_FILTER(f_linenumbers, number_lines, false)
 
 /* Remove "<...>" runs (pongo2's <[^>]*?> replaced by nothing), then trim spaces. */
 static int f_striptags(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void *state, fl_val **out)
