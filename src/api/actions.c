@@ -65,7 +65,8 @@ static void add_action_link(struct fl_request *req, json_t *links, const char *i
 	fl_url_escape_segment(&href, id, strlen(id));
 	fl_buf_addf(&href, "/%s?attempt=%" PRId64, what, attempt);
 	fl_buf_addf(&rel, "%s/swagger#/%s", req->base, rel_name);
-	fl_links_push_href(links, href.ptr, rel.ptr);
+	if (!fl_buf_failed(&href) && !fl_buf_failed(&rel)) /* never a link cut short */
+		fl_links_push_href(links, href.ptr, rel.ptr);
 	fl_buf_release(&href);
 	fl_buf_release(&rel);
 }

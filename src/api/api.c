@@ -260,7 +260,8 @@ void fl_api_location(struct fl_request *req, const char *path, const char *id)
 	struct fl_buf b = FL_BUF_INIT(0);
 
 	fl_links_url(&b, req->base, path, id, NULL);
-	fl_response_add_header(&req->resp, "Location", b.ptr);
+	if (!fl_buf_failed(&b)) /* never a Location cut short */
+		fl_response_add_header(&req->resp, "Location", b.ptr);
 	fl_buf_release(&b);
 }
 

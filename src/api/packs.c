@@ -30,7 +30,8 @@ static json_t *command_json(struct fl_request *req, const char *id, const json_t
 	json_object_set_new(o, "events", json_is_array(events) ? json_deep_copy(events) : json_null());
 	fl_buf_adds(&suffix, "/actions/take?commandName=");
 	fl_url_escape_query(&suffix, name, strlen(name));
-	fl_api_link(req, links, "/v1/packs/", id, suffix.ptr, TAKE_REL);
+	if (!fl_buf_failed(&suffix)) /* never a take link cut short */
+		fl_api_link(req, links, "/v1/packs/", id, suffix.ptr, TAKE_REL);
 	json_object_set_new(o, "links", links);
 	fl_buf_release(&suffix);
 	return o;

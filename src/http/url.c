@@ -120,7 +120,7 @@ void fl_url_query_parse(struct fl_query *q, const char *s, size_t len)
 			free(value);
 			continue;
 		}
-		q->v = fl_xrealloc(q->v, (q->n + 1) * sizeof(*q->v));
+		FL_GROW(q->v, q->cap, q->n + 1);
 		q->v[q->n].name = name;
 		q->v[q->n].value = value;
 		q->n++;
@@ -148,5 +148,6 @@ void fl_url_query_release(struct fl_query *q)
 	free(q->v);
 	q->v = NULL;
 	q->n = 0;
+	q->cap = 0;
 	q->truncated = false;
 }

@@ -68,8 +68,8 @@ struct fl_tmpl__svar *fl_tmpl__scope_slot(struct fl_tmpl__rs *rs, struct fl_str 
 		if (s->vars[i].len == name.len && memcmp(s->vars[i].name, name.ptr, name.len) == 0)
 			return &s->vars[i];
 	if (s->n == s->cap) {
-		size_t cap = s->cap * 2;
-		struct fl_tmpl__svar *v = fl_xmalloc(cap * sizeof(*v));
+		size_t cap = s->cap * 2; /* s->small is full: move to the heap */
+		struct fl_tmpl__svar *v = fl_xmallocarray(cap, sizeof(*v));
 		memcpy(v, s->vars, s->n * sizeof(*v));
 		if (s->vars != s->small)
 			free(s->vars);
@@ -381,6 +381,11 @@ static int eval_var(struct fl_tmpl__rs *rs, const struct fl_tmpl__ex *e, fl_val 
 			fl_tmpl_format_go_layout(&b, ls, ll, ns, off);
 			fl_val_unref(layout);
 			fl_val_unref(cur);
+			if (fl_buf_failed(&b)) {
+				fl_buf_release(&b);
+				return fl_tmpl__rerr(rs, e->line, e->col, FL_ELIMIT, "Format output exceeds %zu bytes",
+						     rs->call.limits->max_output);
+			}
 			cur = fl_val_str(b.ptr, b.len);
 			fl_buf_release(&b);
 			i += 2;

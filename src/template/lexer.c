@@ -52,10 +52,7 @@ static struct fl_tmpl__tok *emit(struct lexer *lx, enum fl_tmpl__tok_type type, 
 {
 	struct fl_tmpl__toks *t = lx->toks;
 
-	if (t->n == t->cap) {
-		t->cap = t->cap ? t->cap * 2 : 64;
-		t->v = fl_xrealloc(t->v, t->cap * sizeof(*t->v));
-	}
+	FL_GROW(t->v, t->cap, t->n + 1);
 	struct fl_tmpl__tok *tok = &t->v[t->n++];
 	memset(tok, 0, sizeof(*tok));
 	tok->type = (uint8_t)type;

@@ -328,7 +328,7 @@ static int exec_for(struct fl_tmpl__rs *rs, const struct fl_tmpl__node *n)
 		fl_val_unref(obj);
 		return n->nbody > 1 ? fl_tmpl__exec_list(rs, n->body[1]) : FL_OK;
 	}
-	items = fl_xmalloc(count * sizeof(*items));
+	items = fl_xmallocarray(count, sizeof(*items));
 	if (fl_val_type(obj) == FL_VAL_OBJECT) {
 		for (size_t i = 0; i < count; i++)
 			fl_val_object_entry(obj, i, &items[i].key, &items[i].keylen, &items[i].v);

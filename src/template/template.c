@@ -70,20 +70,14 @@ void *fl_tmpl__alloc(struct fl_tmpl *t, size_t size)
 
 fl_val *fl_tmpl__keep(struct fl_tmpl *t, fl_val *v)
 {
-	if (t->nvals == t->capvals) {
-		t->capvals = t->capvals ? t->capvals * 2 : 16;
-		t->vals = fl_xrealloc(t->vals, t->capvals * sizeof(*t->vals));
-	}
+	FL_GROW(t->vals, t->capvals, t->nvals + 1);
 	t->vals[t->nvals++] = v;
 	return v;
 }
 
 void fl_tmpl__keep_state(struct fl_tmpl *t, const struct fl_tmpl_filter *f, void *state)
 {
-	if (t->nstates == t->capstates) {
-		t->capstates = t->capstates ? t->capstates * 2 : 4;
-		t->states = fl_xrealloc(t->states, t->capstates * sizeof(*t->states));
-	}
+	FL_GROW(t->states, t->capstates, t->nstates + 1);
 	t->states[t->nstates].f = f;
 	t->states[t->nstates].state = state;
 	t->nstates++;

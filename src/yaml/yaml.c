@@ -53,7 +53,7 @@ struct conv {
 	size_t depth;
 	size_t elements, aliases;
 	struct anchor *anchors;
-	size_t nanchors;
+	size_t nanchors, capanchors;
 	json_t *root;
 	bool have_root;
 	struct fl_error *err;
@@ -201,7 +201,7 @@ static int remember(struct conv *c, char *name, json_t *value, size_t elements, 
 
 	if (!name)
 		return FL_OK;
-	c->anchors = fl_xrealloc(c->anchors, (c->nanchors + 1) * sizeof(*c->anchors));
+	FL_GROW(c->anchors, c->capanchors, c->nanchors + 1);
 	a = &c->anchors[c->nanchors++];
 	a->name = name;
 	a->value = json_incref(value);

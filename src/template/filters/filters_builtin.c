@@ -145,9 +145,10 @@ static void words_split(struct words *w, const char *s, size_t n)
 		while (i < n && !fl_unicase_is_space(fl_utf8_decode_rune(s + i, n - i, &width)))
 			i += width;
 		if (w->n == w->cap) {
-			w->cap = w->cap ? w->cap * 2 : 16;
-			w->off = fl_xrealloc(w->off, w->cap * sizeof(size_t));
-			w->len = fl_xrealloc(w->len, w->cap * sizeof(size_t));
+			size_t cap = w->cap;
+			w->off = fl_xgrow(w->off, &cap, w->n + 1, sizeof(*w->off));
+			w->len = fl_xreallocarray(w->len, cap, sizeof(*w->len));
+			w->cap = cap;
 		}
 		w->off[w->n] = start;
 		w->len[w->n] = i - start;
@@ -1059,10 +1060,7 @@ struct tag_stack {
 
 static void tags_push(struct tag_stack *st, struct fl_buf *tag)
 {
-	if (st->n == st->cap) {
-		st->cap = st->cap ? st->cap * 2 : 8;
-		st->tags = fl_xrealloc(st->tags, st->cap * sizeof(char *));
-	}
+	FL_GROW(st->tags, st->cap, st->n + 1);
 	st->tags[st->n++] = fl_xmemdup0(tag->ptr, tag->len);
 }
 
