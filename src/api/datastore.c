@@ -45,7 +45,7 @@ static int get_item(struct fl_request *req)
 	struct fl_error err = FL_ERROR_INIT;
 	struct fl_datastore_item *item = NULL;
 
-	if (fl_engine_datastore_get(fl_api_of(req)->engine, fl_request_param(req, "key"), &item, &err) != FL_OK)
+	if (fl_engine_datastore_get(fl_api_of(req)->engine, &item, fl_request_param(req, "key"), &err) != FL_OK)
 		return fl_api_fail(req, &err);
 	fl_response_set(&req->resp, 200, item->content_type && *item->content_type ? item->content_type
 										   : DEFAULT_CONTENT_TYPE,
@@ -104,7 +104,7 @@ static int put_item(struct fl_request *req)
 	struct fl_error err = FL_ERROR_INIT;
 	struct fl_multipart *mp = fl_xmalloc(sizeof(*mp));
 	struct upload u = { 0 };
-	struct fl_datastore_item item = { 0 };
+	struct fl_datastore_item_ref item = { 0 };
 	const char *qdesc = fl_request_query(req, "description");
 	int rc;
 
@@ -125,9 +125,9 @@ static int put_item(struct fl_request *req)
 		rc = fl_api_fail(req, &err);
 		goto done;
 	}
-	item.key = (char *)fl_request_param(req, "key");
+	item.key = fl_request_param(req, "key");
 	item.content_type = u.content_type;
-	item.description = qdesc ? (char *)qdesc : (u.have_description ? u.description.ptr : NULL);
+	item.description = qdesc ? qdesc : (u.have_description ? u.description.ptr : NULL);
 	item.value = u.value.ptr;
 	item.value_len = u.value.len;
 	rc = fl_engine_datastore_put(fl_api_of(req)->engine, &item, fl_api_engine_done, req);
