@@ -446,7 +446,9 @@ void fl_policy_match(const struct fl_policy *policy, const char *method, const c
 
 	memset(m, 0, sizeof(*m));
 	m->outcome = FL_POLICY_NO_MATCH;
-	if (!policy || !path || !fl_pathpat_split(&ps, path, strlen(path), FL_PATHPAT_NO_DOTS) ||
+	if (!policy || !policy->nroutes || !path)
+		return;
+	if (!fl_pathpat_split(&ps, path, strlen(path), FL_PATHPAT_NO_DOTS) ||
 	    !fl_pathpat_best(&pm, &policy->routes[0].pat, policy->nroutes, sizeof(policy->routes[0]), &ps))
 		return;
 	best = &policy->routes[pm.index];

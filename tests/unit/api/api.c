@@ -483,7 +483,8 @@ FLT_TEST(test_lists_and_deletes)
 	};
 	static const char *const unknown[] = { "/v1/flows/nope", "/v1/packs/nope", "/v1/datastore/nope" };
 	const char *mp = "multipart/form-data; boundary=B";
-	struct call *c = put_item("/v1/datastore/k", mp, "--B\r\nContent-Disposition: form-data; name=\"value\"\r\n\r\nv\r\n--B--\r\n");
+	struct call *c = put_item("/v1/datastore/k", mp,
+				  "--B\r\nContent-Disposition: form-data; name=\"value\"\r\n\r\nv\r\n--B--\r\n");
 	char want[128];
 
 	FLT_EQ_INT(c->req.resp.status, 201);
