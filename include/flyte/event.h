@@ -44,9 +44,13 @@ struct flyte_event_def {
 FLYTE_API int flyte_json_validate(const char *json, size_t len);
 
 /**
- * Encode @p len bytes of text as a JSON string literal, quotes included.
- * Invalid UTF-8 sequences are replaced by U+FFFD, so any bytes (for example
- * the output of a program) give a valid JSON string.
+ * Encode @p len bytes of text as a JSON string literal, quotes included,
+ * exactly as the Flyte server writes strings: control characters, DEL, the
+ * C1 controls, U+2028, U+2029, U+FFFE and U+FFFF are escaped (JSON's short
+ * escape where it has one, else the escape of the code point in four hex
+ * digits), '/' is not, and each byte that does not begin a
+ * well-formed UTF-8 sequence is replaced by U+FFFD, so any bytes (for
+ * example the output of a program) give a valid JSON string.
  *
  * @param out receives the NUL-terminated literal (caller frees with
  *            flyte_string_free()).

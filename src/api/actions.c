@@ -26,25 +26,16 @@ static void prepare_event(json_t *ev)
 		json_object_set_new(ev, "event", json_string(""));
 }
 
-static int accepted(struct fl_request *req)
+static int submit_event(struct fl_request *req, json_t *ev)
 {
-	if (req->result.code != FL_OK)
-		return fl_api_fail(req, &req->result.err);
-	fl_request_reply_empty(req, 202);
-	return FL_OK;
+	prepare_event(ev);
+	return fl_engine_event_post(fl_api_of(req)->engine, fl_request_param(req, "packId"), ev, fl_api_engine_done,
+				    req);
 }
 
 static int post_event(struct fl_request *req)
 {
-	json_t *ev = fl_api_body_object(req, true);
-	int rc;
-
-	if (!ev)
-		return FL_OK;
-	prepare_event(ev);
-	rc = fl_engine_event_post(fl_api_of(req)->engine, fl_request_param(req, "packId"), ev, fl_api_engine_done, req);
-	json_decref(ev);
-	return fl_api_started(req, rc, accepted);
+	return fl_api_submit(req, true, submit_event, fl_api_done_accepted);
 }
 
 static void release_undelivered(struct fl_request *req)
@@ -74,7 +65,8 @@ static void add_action_link(struct fl_request *req, json_t *links, const char *i
 	fl_url_escape_segment(&href, id, strlen(id));
 	fl_buf_addf(&href, "/%s?attempt=%" PRId64, what, attempt);
 	fl_buf_addf(&rel, "%s/swagger#/%s", req->base, rel_name);
-	fl_links_push_href(links, href.ptr, rel.ptr);
+	if (!fl_buf_failed(&href) && !fl_buf_failed(&rel)) /* never a link cut short */
+		fl_links_push_href(links, href.ptr, rel.ptr);
 	fl_buf_release(&href);
 	fl_buf_release(&rel);
 }
@@ -213,19 +205,16 @@ static int64_t attempt_param(struct fl_request *req)
 	return !errno && !*end && v >= 0 ? v : -1;
 }
 
+static int submit_result(struct fl_request *req, json_t *ev)
+{
+	prepare_event(ev);
+	return fl_engine_action_result(fl_api_of(req)->engine, fl_request_param(req, "packId"),
+				       fl_request_param(req, "actionId"), attempt_param(req), ev, fl_api_engine_done, req);
+}
+
 static int post_result(struct fl_request *req)
 {
-	json_t *ev = fl_api_body_object(req, true);
-	int64_t attempt = attempt_param(req);
-	int rc;
-
-	if (!ev)
-		return FL_OK;
-	prepare_event(ev);
-	rc = fl_engine_action_result(fl_api_of(req)->engine, fl_request_param(req, "packId"),
-				     fl_request_param(req, "actionId"), attempt, ev, fl_api_engine_done, req);
-	json_decref(ev);
-	return fl_api_started(req, rc, accepted);
+	return fl_api_submit(req, true, submit_result, fl_api_done_accepted);
 }
 
 static int heartbeat_done(struct fl_request *req)

@@ -86,6 +86,77 @@ int fl_api_started(struct fl_request *req, int rc, int (*finish)(struct fl_reque
 	return fl_api_fail(req, &err);
 }
 
+static int done_empty(struct fl_request *req, int status)
+{
+	if (req->result.code != FL_OK)
+		return fl_api_fail(req, &req->result.err);
+	fl_request_reply_empty(req, status);
+	return FL_OK;
+}
+
+int fl_api_done_deleted(struct fl_request *req)
+{
+	return done_empty(req, 204);
+}
+
+int fl_api_done_accepted(struct fl_request *req)
+{
+	return done_empty(req, 202);
+}
+
+int fl_api_done_stored(struct fl_request *req)
+{
+	return done_empty(req, req->result.created ? 201 : 204);
+}
+
+int fl_api_submit(struct fl_request *req, bool null_ok, fl_api_submit_fn submit,
+		  int (*finish)(struct fl_request *req))
+{
+	json_t *body = fl_api_body_object(req, null_ok);
+	int rc;
+
+	if (!body)
+		return FL_OK; /* answered 400 */
+	rc = submit(req, body);
+	json_decref(body);
+	return fl_api_started(req, rc, finish);
+}
+
+int fl_api_delete(struct fl_request *req, fl_api_delete_fn del, const char *param)
+{
+	int rc = del(fl_api_of(req)->engine, fl_request_param(req, param), fl_api_engine_done, req);
+
+	return fl_api_started(req, rc, fl_api_done_deleted);
+}
+
+int fl_api_reply_list(struct fl_request *req, const char *key, json_t *items, const char *path, const char *help,
+		      unsigned flags)
+{
+	json_t *o = json_object(), *links = json_array();
+
+	fl_api_link(req, links, path, NULL, NULL, "self");
+	fl_api_link(req, links, "/v1", NULL, NULL, "up");
+	fl_api_link(req, links, help, NULL, NULL, "help");
+	if (flags & FL_API_LIST_LINKS_FIRST) {
+		json_object_set_new(o, "links", links);
+		json_object_set_new(o, key, items);
+	} else {
+		json_object_set_new(o, key, items);
+		json_object_set_new(o, "links", links);
+	}
+	fl_request_reply_json(req, 200, o);
+	json_decref(o);
+	return FL_OK;
+}
+
+json_t *fl_api_self_links(struct fl_request *req, const char *path, const char *id)
+{
+	json_t *links = json_array();
+
+	fl_api_link(req, links, path, id, NULL, "self");
+	return links;
+}
+
 json_t *fl_api_body_object(struct fl_request *req, bool null_ok)
 {
 	struct fl_error err = FL_ERROR_INIT;
@@ -189,7 +260,8 @@ void fl_api_location(struct fl_request *req, const char *path, const char *id)
 	struct fl_buf b = FL_BUF_INIT(0);
 
 	fl_links_url(&b, req->base, path, id, NULL);
-	fl_response_add_header(&req->resp, "Location", b.ptr);
+	if (!fl_buf_failed(&b)) /* never a Location cut short */
+		fl_response_add_header(&req->resp, "Location", b.ptr);
 	fl_buf_release(&b);
 }
 

@@ -74,6 +74,48 @@ void fl_api_engine_done(const struct fl_engine_result *res, void *payload);
 int fl_api_started(struct fl_request *req, int rc, int (*finish)(struct fl_request *req));
 
 /*
+ * Finish callbacks of mutations answered without a body: the engine's
+ * error, or 204 (fl_api_done_deleted), 202 (fl_api_done_accepted), or 201
+ * when a record was created and 204 when one was replaced
+ * (fl_api_done_stored).
+ */
+int fl_api_done_deleted(struct fl_request *req);
+int fl_api_done_accepted(struct fl_request *req);
+int fl_api_done_stored(struct fl_request *req);
+
+/*
+ * A mutation whose input is the request body: decode it as an object as
+ * fl_api_body_object does (answering 400 when it is not one), hand it to
+ * `submit` (borrowed: submit takes its own reference to keep it), which
+ * calls the engine with fl_api_engine_done and returns the call's code,
+ * then park the request until `finish` as fl_api_started does.
+ */
+typedef int (*fl_api_submit_fn)(struct fl_request *req, json_t *body);
+int fl_api_submit(struct fl_request *req, bool null_ok, fl_api_submit_fn submit,
+		  int (*finish)(struct fl_request *req));
+
+/* An asynchronous delete of the engine: fl_engine_flow_delete, _pack_delete, _datastore_delete. */
+typedef int (*fl_api_delete_fn)(struct fl_engine *eng, const char *name, fl_engine_done_fn cb, void *payload);
+
+/* DELETE of the resource named by the path parameter `param`: 204 or the engine's error. */
+int fl_api_delete(struct fl_request *req, fl_api_delete_fn del, const char *param);
+
+enum fl_api_reply_list_flags {
+	FL_API_LIST_LINKS_FIRST = (1 << 0), /* "links" before the items (the original's field order) */
+};
+
+/*
+ * Answer 200 with a collection: {"<key>": items, "links": [self, up,
+ * help]} where self is `path`, up is /v1 and help is `help`.  Takes
+ * ownership of items.
+ */
+int fl_api_reply_list(struct fl_request *req, const char *key, json_t *items, const char *path, const char *help,
+		      unsigned flags);
+
+/* The links of one list entry: [{"href": <base><path><escaped id>, "rel": "self"}] (new reference). */
+json_t *fl_api_self_links(struct fl_request *req, const char *path, const char *id);
+
+/*
  * Decode the request body (JSON, or YAML for application/x-yaml) as an
  * object.  null_ok: a JSON `null` body counts as {}.  On failure answers
  * 400 and returns NULL.  Caller owns the result.

@@ -18,35 +18,26 @@
 static int list_items(struct fl_request *req)
 {
 	struct fl_error err = FL_ERROR_INIT;
-	json_t *list = NULL, *o, *items, *links, *it;
+	json_t *list = NULL, *items, *it;
 	size_t i;
 
 	if (fl_engine_datastore_list(fl_api_of(req)->engine, &list, &err) != FL_OK)
 		return fl_api_fail(req, &err);
 	items = json_array();
 	json_array_foreach(list, i, it) {
-		json_t *item = json_object(), *il = json_array();
+		json_t *item = json_object();
 		const char *key = json_string_value(json_object_get(it, "key"));
 		const char *ct = json_string_value(json_object_get(it, "contentType"));
 
 		json_object_set_new(item, "key", json_string(key ? key : ""));
 		json_object_set_new(item, "contentType", json_string(ct ? ct : ""));
 		fl_api_copy_nonempty(item, it, "description");
-		fl_api_link(req, il, "/v1/datastore/", key ? key : "", NULL, "self");
-		json_object_set_new(item, "links", il);
+		json_object_set_new(item, "links", fl_api_self_links(req, "/v1/datastore/", key ? key : ""));
 		json_array_append_new(items, item);
 	}
-	links = json_array();
-	fl_api_link(req, links, "/v1/datastore", NULL, NULL, "self");
-	fl_api_link(req, links, "/v1", NULL, NULL, "up");
-	fl_api_link(req, links, "/swagger#/datastore", NULL, NULL, "help");
-	o = json_object();
-	json_object_set_new(o, "links", links);
-	json_object_set_new(o, "datastore", items);
-	fl_request_reply_json(req, 200, o);
-	json_decref(o);
 	json_decref(list);
-	return FL_OK;
+	return fl_api_reply_list(req, "datastore", items, "/v1/datastore", "/swagger#/datastore",
+				 FL_API_LIST_LINKS_FIRST);
 }
 
 static int get_item(struct fl_request *req)
@@ -54,7 +45,7 @@ static int get_item(struct fl_request *req)
 	struct fl_error err = FL_ERROR_INIT;
 	struct fl_datastore_item *item = NULL;
 
-	if (fl_engine_datastore_get(fl_api_of(req)->engine, fl_request_param(req, "key"), &item, &err) != FL_OK)
+	if (fl_engine_datastore_get(fl_api_of(req)->engine, &item, fl_request_param(req, "key"), &err) != FL_OK)
 		return fl_api_fail(req, &err);
 	fl_response_set(&req->resp, 200, item->content_type && *item->content_type ? item->content_type
 										   : DEFAULT_CONTENT_TYPE,
@@ -108,20 +99,12 @@ static int part_end(void *payload)
 
 static const struct fl_multipart_cb upload_cb = { part_begin, part_data, part_end };
 
-static int stored(struct fl_request *req)
-{
-	if (req->result.code != FL_OK)
-		return fl_api_fail(req, &req->result.err);
-	fl_request_reply_empty(req, req->result.created ? 201 : 204);
-	return FL_OK;
-}
-
 static int put_item(struct fl_request *req)
 {
 	struct fl_error err = FL_ERROR_INIT;
 	struct fl_multipart *mp = fl_xmalloc(sizeof(*mp));
 	struct upload u = { 0 };
-	struct fl_datastore_item item = { 0 };
+	struct fl_datastore_item_ref item = { 0 };
 	const char *qdesc = fl_request_query(req, "description");
 	int rc;
 
@@ -142,13 +125,13 @@ static int put_item(struct fl_request *req)
 		rc = fl_api_fail(req, &err);
 		goto done;
 	}
-	item.key = (char *)fl_request_param(req, "key");
+	item.key = fl_request_param(req, "key");
 	item.content_type = u.content_type;
-	item.description = qdesc ? (char *)qdesc : (u.have_description ? u.description.ptr : NULL);
+	item.description = qdesc ? qdesc : (u.have_description ? u.description.ptr : NULL);
 	item.value = u.value.ptr;
 	item.value_len = u.value.len;
 	rc = fl_engine_datastore_put(fl_api_of(req)->engine, &item, fl_api_engine_done, req);
-	rc = fl_api_started(req, rc, stored);
+	rc = fl_api_started(req, rc, fl_api_done_stored);
 done:
 	fl_buf_release(&u.value);
 	fl_buf_release(&u.description);
@@ -156,19 +139,9 @@ done:
 	return rc;
 }
 
-static int deleted(struct fl_request *req)
-{
-	if (req->result.code != FL_OK)
-		return fl_api_fail(req, &req->result.err);
-	fl_request_reply_empty(req, 204);
-	return FL_OK;
-}
-
 static int delete_item(struct fl_request *req)
 {
-	int rc = fl_engine_datastore_delete(fl_api_of(req)->engine, fl_request_param(req, "key"), fl_api_engine_done,
-					    req);
-	return fl_api_started(req, rc, deleted);
+	return fl_api_delete(req, fl_engine_datastore_delete, "key");
 }
 
 const struct fl_route fl_api_datastore_routes[] = {

@@ -11,33 +11,23 @@
 static int list_flows(struct fl_request *req)
 {
 	struct fl_error err = FL_ERROR_INIT;
-	json_t *list = NULL, *o, *flows, *links, *f;
+	json_t *list = NULL, *flows, *f;
 	size_t i;
 
 	if (fl_engine_flow_list(fl_api_of(req)->engine, &list, &err) != FL_OK)
 		return fl_api_fail(req, &err);
 	flows = json_array();
 	json_array_foreach(list, i, f) {
-		json_t *item = json_object(), *il = json_array();
+		json_t *item = json_object();
 		const char *name = json_string_value(json_object_get(f, "name"));
 
 		json_object_set_new(item, "name", json_string(name ? name : ""));
 		fl_api_copy_nonempty(item, f, "description");
-		fl_api_link(req, il, "/v1/flows/", name ? name : "", NULL, "self");
-		json_object_set_new(item, "links", il);
+		json_object_set_new(item, "links", fl_api_self_links(req, "/v1/flows/", name ? name : ""));
 		json_array_append_new(flows, item);
 	}
-	links = json_array();
-	fl_api_link(req, links, "/v1/flows", NULL, NULL, "self");
-	fl_api_link(req, links, "/v1", NULL, NULL, "up");
-	fl_api_link(req, links, "/swagger#/flow", NULL, NULL, "help");
-	o = json_object();
-	json_object_set_new(o, "flows", flows);
-	json_object_set_new(o, "links", links);
-	fl_request_reply_json(req, 200, o);
-	json_decref(o);
 	json_decref(list);
-	return FL_OK;
+	return fl_api_reply_list(req, "flows", flows, "/v1/flows", "/swagger#/flow", 0);
 }
 
 /*
@@ -93,19 +83,18 @@ static int created(struct fl_request *req)
 	return FL_OK;
 }
 
-static int put_flow(struct fl_request *req)
+static int submit_flow(struct fl_request *req, json_t *flow)
 {
-	json_t *flow = fl_api_body_object(req, false);
 	const char *strict = fl_request_query(req, "strict");
 	unsigned flags = strict && (strcmp(strict, "true") == 0 || strcmp(strict, "1") == 0) ? FL_ENGINE_FLOW_STRICT : 0;
-	int rc;
 
-	if (!flow)
-		return FL_OK;
 	req->data = json_incref(flow);
-	rc = fl_engine_flow_put(fl_api_of(req)->engine, flow, flags, fl_api_engine_done, req);
-	json_decref(flow);
-	return fl_api_started(req, rc, created);
+	return fl_engine_flow_put(fl_api_of(req)->engine, flow, flags, fl_api_engine_done, req);
+}
+
+static int put_flow(struct fl_request *req)
+{
+	return fl_api_submit(req, false, submit_flow, created);
 }
 
 static int get_flow(struct fl_request *req)
@@ -136,19 +125,9 @@ static int get_flow(struct fl_request *req)
 	return FL_OK;
 }
 
-static int deleted(struct fl_request *req)
-{
-	if (req->result.code != FL_OK)
-		return fl_api_fail(req, &req->result.err);
-	fl_request_reply_empty(req, 204);
-	return FL_OK;
-}
-
 static int delete_flow(struct fl_request *req)
 {
-	int rc = fl_engine_flow_delete(fl_api_of(req)->engine, fl_request_param(req, "flowName"), fl_api_engine_done,
-				       req);
-	return fl_api_started(req, rc, deleted);
+	return fl_api_delete(req, fl_engine_flow_delete, "flowName");
 }
 
 const struct fl_route fl_api_flows_routes[] = {

@@ -92,6 +92,12 @@ static int get_swagger_page(struct fl_request *req)
 		    "<p>The OpenAPI 3 description of this server is at <a href=\"%s/v1/swagger\">%s/v1/swagger</a>.\n"
 		    "Load it into any OpenAPI viewer.</p>\n</body></html>\n",
 		    req->base, req->base);
+	if (fl_buf_failed(&b)) {
+		struct fl_error err = FL_ERROR_INIT;
+		fl_error_set(&err, b.error, "cannot build the page");
+		fl_buf_release(&b);
+		return fl_api_fail(req, &err);
+	}
 	fl_response_set(&req->resp, 200, "text/html; charset=utf-8", b.ptr, b.len);
 	fl_buf_release(&b);
 	return FL_OK;

@@ -30,7 +30,8 @@ static json_t *command_json(struct fl_request *req, const char *id, const json_t
 	json_object_set_new(o, "events", json_is_array(events) ? json_deep_copy(events) : json_null());
 	fl_buf_adds(&suffix, "/actions/take?commandName=");
 	fl_url_escape_query(&suffix, name, strlen(name));
-	fl_api_link(req, links, "/v1/packs/", id, suffix.ptr, TAKE_REL);
+	if (!fl_buf_failed(&suffix)) /* never a take link cut short */
+		fl_api_link(req, links, "/v1/packs/", id, suffix.ptr, TAKE_REL);
 	json_object_set_new(o, "links", links);
 	fl_buf_release(&suffix);
 	return o;
@@ -90,19 +91,14 @@ static json_t *pack_json(struct fl_request *req, const json_t *stored)
 static int list_packs(struct fl_request *req)
 {
 	struct fl_error err = FL_ERROR_INIT;
-	json_t *list = NULL, *o, *links = json_array(), *packs = json_array(), *p;
+	json_t *list = NULL, *packs, *p;
 	size_t i;
 
-	if (fl_engine_pack_list(fl_api_of(req)->engine, &list, &err) != FL_OK) {
-		json_decref(links);
-		json_decref(packs);
+	if (fl_engine_pack_list(fl_api_of(req)->engine, &list, &err) != FL_OK)
 		return fl_api_fail(req, &err);
-	}
-	fl_api_link(req, links, "/v1/packs", NULL, NULL, "self");
-	fl_api_link(req, links, "/v1", NULL, NULL, "up");
-	fl_api_link(req, links, "/swagger#/pack", NULL, NULL, "help");
+	packs = json_array();
 	json_array_foreach(list, i, p) {
-		json_t *n = fl_api_normalize(p), *item = json_object(), *il = json_array();
+		json_t *n = fl_api_normalize(p), *item = json_object();
 		const char *id = str_of(n, "id");
 
 		json_object_set_new(item, "id", json_string(id));
@@ -110,18 +106,12 @@ static int list_packs(struct fl_request *req)
 		fl_api_copy_nonempty(item, n, "labels");
 		json_object_set_new(item, "lastSeen", json_string(str_of(n, "lastSeen")));
 		json_object_set_new(item, "status", json_string(str_of(n, "status")));
-		fl_api_link(req, il, "/v1/packs/", id, NULL, "self");
-		json_object_set_new(item, "links", il);
+		json_object_set_new(item, "links", fl_api_self_links(req, "/v1/packs/", id));
 		json_array_append_new(packs, item);
 		json_decref(n);
 	}
-	o = json_object();
-	json_object_set_new(o, "links", links);
-	json_object_set_new(o, "packs", packs);
-	fl_request_reply_json(req, 200, o);
-	json_decref(o);
 	json_decref(list);
-	return FL_OK;
+	return fl_api_reply_list(req, "packs", packs, "/v1/packs", "/swagger#/pack", FL_API_LIST_LINKS_FIRST);
 }
 
 static int registered(struct fl_request *req)
@@ -137,16 +127,14 @@ static int registered(struct fl_request *req)
 	return FL_OK;
 }
 
+static int submit_pack(struct fl_request *req, json_t *def)
+{
+	return fl_engine_pack_register(fl_api_of(req)->engine, def, fl_api_engine_done, req);
+}
+
 static int register_pack(struct fl_request *req)
 {
-	json_t *def = fl_api_body_object(req, false);
-	int rc;
-
-	if (!def)
-		return FL_OK;
-	rc = fl_engine_pack_register(fl_api_of(req)->engine, def, fl_api_engine_done, req);
-	json_decref(def);
-	return fl_api_started(req, rc, registered);
+	return fl_api_submit(req, false, submit_pack, registered);
 }
 
 static int get_pack(struct fl_request *req)
@@ -163,19 +151,9 @@ static int get_pack(struct fl_request *req)
 	return FL_OK;
 }
 
-static int deleted(struct fl_request *req)
-{
-	if (req->result.code != FL_OK)
-		return fl_api_fail(req, &req->result.err);
-	fl_request_reply_empty(req, 204);
-	return FL_OK;
-}
-
 static int delete_pack(struct fl_request *req)
 {
-	int rc = fl_engine_pack_delete(fl_api_of(req)->engine, fl_request_param(req, "packId"), fl_api_engine_done,
-				       req);
-	return fl_api_started(req, rc, deleted);
+	return fl_api_delete(req, fl_engine_pack_delete, "packId");
 }
 
 const struct fl_route fl_api_packs_routes[] = {

@@ -23,6 +23,7 @@
 
 #include "b64.h"
 #include "buf.h"
+#include "jsonscan.h"
 #include "jwt.h"
 
 static const char *const status_text[] = {
@@ -41,41 +42,12 @@ const char *fl_jwt_status_str(enum fl_jwt_status st)
 	return status_text[st];
 }
 
-/* Deepest [ / { nesting of a JSON text, strings skipped; stops early past limit. */
-static int json_depth(const char *s, size_t len, int limit)
-{
-	int depth = 0, max = 0;
-	bool in_str = false;
-
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		if (in_str) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				in_str = false;
-			continue;
-		}
-		if (c == '"') {
-			in_str = true;
-		} else if (c == '[' || c == '{') {
-			if (++depth > max)
-				max = depth;
-			if (max > limit)
-				return max;
-		} else if (c == ']' || c == '}') {
-			depth--;
-		}
-	}
-	return max;
-}
-
 json_t *fl_jwt_parse_json_object(const char *text, size_t len)
 {
 	json_error_t jerr;
 	json_t *v;
 
-	if (json_depth(text, len, FL_JWT_MAX_DEPTH) > FL_JWT_MAX_DEPTH)
+	if (fl_jsonscan_check(text, len, FL_JWT_MAX_DEPTH, SIZE_MAX) != FL_JSONSCAN_OK)
 		return NULL;
 	v = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (v && !json_is_object(v)) {

@@ -7,17 +7,16 @@
  * sequence of segment kinds and static texts, so `/v1/packs/:pack` and
  * `/v1/packs/:id` are the same route.  Each route holds one rule per HTTP
  * method; a rule carries the claims of the entry it came from and that
- * entry's parameter names.  Routing compares a request path with every
- * route (policies are small) and keeps the most specific match: for each
- * path segment the kind of pattern segment that consumed it, compared left
- * to right, static before parameter before wildcard.  Because each pattern
- * has at most one wildcard and every other segment consumes exactly one
- * path segment, a pattern matches a path in at most one way.
+ * entry's parameter names.  Patterns, their shapes and routing to the most
+ * specific match are common/pathpat.h, the matcher of the REST routes too:
+ * for each path segment the kind of pattern segment that consumed it,
+ * compared left to right, static before parameter before wildcard.
  */
 #include "fl-common.h"
 
 #include "alloc.h"
 #include "buf.h"
+#include "pathpat.h"
 #include "policy.h"
 #include "utf8.h"
 #include "yaml/yaml.h"
@@ -28,13 +27,6 @@ static const char *const method_names[] = { "CONNECT", "DELETE", "GET",   "HEAD"
 #define N_METHODS FL_ARRAY_LEN(method_names)
 /* Omitted `methods`: everything except HEAD, OPTIONS and TRACE. */
 static const char *const default_excluded[] = { "HEAD", "OPTIONS", "TRACE" };
-
-enum seg_kind { SEG_STATIC = 0, SEG_PARAM = 1, SEG_WILD = 2 };
-
-struct seg {
-	enum seg_kind kind;
-	char *text; /* static text; NULL otherwise */
-};
 
 struct claim {
 	char *name;
@@ -52,17 +44,15 @@ struct fl_policy_rule {
 };
 
 struct route {
-	struct seg *segs;
-	size_t nsegs;
-	int wild; /* index of the wildcard segment, -1 if none */
+	struct fl_pathpat pat; /* borrows the pattern text of the route's first rule */
 	struct fl_policy_rule *by_method[N_METHODS];
 };
 
 struct fl_policy {
 	struct route *routes;
-	size_t nroutes;
+	size_t nroutes, caproutes;
 	struct fl_policy_rule **rules; /* every rule, owned here */
-	size_t nrules;
+	size_t nrules, caprules;
 };
 
 /* ---- construction ------------------------------------------------------ */
@@ -84,19 +74,10 @@ static void rule_free(struct fl_policy_rule *r)
 	free(r);
 }
 
-static void segs_free(struct seg *segs, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(segs[i].text);
-	free(segs);
-}
-
 void fl_policy_free(struct fl_policy *policy)
 {
 	if (!policy)
 		return;
-	for (size_t i = 0; i < policy->nroutes; i++)
-		segs_free(policy->routes[i].segs, policy->routes[i].nsegs);
 	free(policy->routes);
 	for (size_t i = 0; i < policy->nrules; i++)
 		rule_free(policy->rules[i]);
@@ -107,115 +88,6 @@ void fl_policy_free(struct fl_policy *policy)
 size_t fl_policy_route_count(const struct fl_policy *policy)
 {
 	return policy ? policy->nroutes : 0;
-}
-
-static bool param_name_ok(const char *s, size_t n)
-{
-	if (n == 0)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-		      c == '-'))
-			return false;
-	}
-	return true;
-}
-
-/*
- * Split a pattern into segments, recording parameter names in rule.
- * Returns NULL on success or a message.
- */
-static const char *parse_pattern(const char *pat, struct seg **out, size_t *nout, int *wild,
-				 struct fl_policy_rule *rule)
-{
-	struct seg *segs = NULL;
-	size_t n = 0;
-	const char *p, *why = NULL;
-
-	*out = NULL;
-	*nout = 0;
-	*wild = -1;
-	if (pat[0] != '/')
-		return "path must start with '/'";
-	segs = fl_xcalloc(FL_POLICY_MAX_SEGMENTS, sizeof(*segs));
-	if (strcmp(pat, "/") == 0) {
-		segs[n++] = (struct seg){ SEG_STATIC, fl_xstrdup("") };
-		goto done;
-	}
-	p = pat + 1;
-	for (;;) {
-		const char *end = strchr(p, '/');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-		if (n == FL_POLICY_MAX_SEGMENTS) {
-			why = "path has too many segments";
-			goto done;
-		}
-		if (len == 0) {
-			why = "path has an empty segment (\"//\" or a trailing '/')";
-			goto done;
-		}
-		if (len == 1 && p[0] == '*') {
-			if (*wild >= 0) {
-				why = "path has more than one '*'";
-				goto done;
-			}
-			*wild = (int)n;
-			segs[n++] = (struct seg){ SEG_WILD, NULL };
-		} else if (p[0] == ':') {
-			if (!param_name_ok(p + 1, len - 1)) {
-				why = "path parameter name must be letters, digits, '_' or '-'";
-				goto done;
-			}
-			if (rule->nparams == FL_POLICY_MAX_PARAMS) {
-				why = "path has too many parameters";
-				goto done;
-			}
-			for (size_t i = 0; i < rule->nparams; i++) {
-				if (strlen(rule->param_names[i]) == len - 1 &&
-				    memcmp(rule->param_names[i], p + 1, len - 1) == 0) {
-					why = "path parameter name used twice";
-					goto done;
-				}
-			}
-			rule->param_names[rule->nparams++] = fl_xstrndup(p + 1, len - 1);
-			segs[n++] = (struct seg){ SEG_PARAM, NULL };
-		} else {
-			if (memchr(p, '*', len)) {
-				why = "'*' must be a whole path segment";
-				goto done;
-			}
-			if ((len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.')) {
-				why = "path has a '.' or '..' segment";
-				goto done;
-			}
-			segs[n++] = (struct seg){ SEG_STATIC, fl_xstrndup(p, len) };
-		}
-		if (!end)
-			break;
-		p = end + 1;
-	}
-done:
-	if (why) {
-		segs_free(segs, n);
-		return why;
-	}
-	*out = segs;
-	*nout = n;
-	return NULL;
-}
-
-static bool same_shape(const struct route *r, const struct seg *segs, size_t n)
-{
-	if (r->nsegs != n)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		if (r->segs[i].kind != segs[i].kind)
-			return false;
-		if (segs[i].kind == SEG_STATIC && strcmp(r->segs[i].text, segs[i].text) != 0)
-			return false;
-	}
-	return true;
 }
 
 /* ---- YAML -------------------------------------------------------------- */
@@ -374,23 +246,26 @@ static int check_claim_params(struct loader *ld, int line, const struct fl_polic
 	return FL_OK;
 }
 
-static struct route *route_for(struct fl_policy *p, struct seg *segs, size_t nsegs, int wild)
+static struct route *route_for(struct fl_policy *p, const struct fl_pathpat *pat)
 {
 	struct route *r;
 
-	for (size_t i = 0; i < p->nroutes; i++) {
-		if (same_shape(&p->routes[i], segs, nsegs)) {
-			segs_free(segs, nsegs);
+	for (size_t i = 0; i < p->nroutes; i++)
+		if (fl_pathpat_same_shape(&p->routes[i].pat, pat))
 			return &p->routes[i];
-		}
-	}
-	p->routes = fl_xrealloc(p->routes, (p->nroutes + 1) * sizeof(*p->routes));
+	FL_GROW(p->routes, p->caproutes, p->nroutes + 1);
 	r = &p->routes[p->nroutes++];
 	memset(r, 0, sizeof(*r));
-	r->segs = segs;
-	r->nsegs = nsegs;
-	r->wild = wild;
+	r->pat = *pat;
 	return r;
+}
+
+/* The rule's parameter names, by ordinal, from its compiled pattern. */
+static void set_param_names(struct fl_policy_rule *rule, const struct fl_pathpat *pat)
+{
+	for (size_t i = 0; i < pat->nseg; i++)
+		if (pat->seg[i].kind == FL_PATHPAT_PARAM)
+			rule->param_names[rule->nparams++] = fl_xstrndup(pat->seg[i].text.ptr, pat->seg[i].text.len);
 }
 
 static int load_entry(struct loader *ld, const struct fl_yaml_node *entry)
@@ -398,16 +273,16 @@ static int load_entry(struct loader *ld, const struct fl_yaml_node *entry)
 	struct fl_policy_rule *rule = fl_xcalloc(1, sizeof(*rule));
 	const struct fl_yaml_node *path_key = NULL, *path_val = NULL, *methods_key = NULL, *methods_val = NULL;
 	const struct fl_yaml_node *claims_key = NULL, *claims_val = NULL;
-	struct seg *segs = NULL;
+	struct fl_pathpat pat;
 	struct route *route;
-	size_t nsegs = 0, len;
+	size_t len;
 	bool mask[N_METHODS] = { false };
 	const char *s, *why;
 	char tmp[48];
-	int wild, line = node_line(entry), rc;
+	int line = node_line(entry), rc;
 
 	/* the rule is owned by the policy from the start, so every error path frees it */
-	ld->policy->rules = fl_xrealloc(ld->policy->rules, (ld->policy->nrules + 1) * sizeof(*ld->policy->rules));
+	FL_GROW(ld->policy->rules, ld->policy->caprules, ld->policy->nrules + 1);
 	ld->policy->rules[ld->policy->nrules++] = rule;
 	rule->line = line;
 
@@ -440,10 +315,11 @@ static int load_entry(struct loader *ld, const struct fl_yaml_node *entry)
 	if (!s || len == 0)
 		return fail(ld, node_line(path_key), "'path' must be a non-empty string");
 	rule->pattern = fl_xstrndup(s, len);
-	why = parse_pattern(rule->pattern, &segs, &nsegs, &wild, rule);
+	why = fl_pathpat_compile(&pat, rule->pattern, FL_PATHPAT_WILDCARD);
 	if (why)
 		return fail(ld, node_line(path_key), "%s in '%s'", why, shown(s, len, tmp, sizeof(tmp)));
-	route = route_for(ld->policy, segs, nsegs, wild);
+	set_param_names(rule, &pat);
+	route = route_for(ld->policy, &pat);
 	rc = load_methods(ld, methods_key, methods_val, mask);
 	if (rc == FL_OK)
 		rc = load_claims(ld, claims_key, claims_val, rule);
@@ -547,79 +423,6 @@ done:
 
 /* ---- matching ---------------------------------------------------------- */
 
-struct path_segs {
-	struct fl_str s[FL_POLICY_MAX_SEGMENTS];
-	size_t n;
-};
-
-/* Split a request path; false when it is one we refuse to route. */
-static bool split_path(const char *path, struct path_segs *ps)
-{
-	const char *p;
-
-	ps->n = 0;
-	if (!path || path[0] != '/')
-		return false;
-	if (path[1] == '\0') {
-		ps->s[ps->n++] = fl_str_make(path + 1, 0); /* the root: one empty segment */
-		return true;
-	}
-	p = path + 1;
-	for (;;) {
-		const char *end = strchr(p, '/');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-		if (len == 0 || ps->n == FL_POLICY_MAX_SEGMENTS)
-			return false;
-		if ((len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.'))
-			return false;
-		ps->s[ps->n++] = fl_str_make(p, len);
-		if (!end)
-			return true;
-		p = end + 1;
-	}
-}
-
-static bool seg_matches(const struct seg *sg, struct fl_str s)
-{
-	if (sg->kind == SEG_STATIC)
-		return fl_str_eqs(s, sg->text);
-	return s.len > 0; /* a parameter never matches the root's empty segment */
-}
-
-/*
- * Match one route; on success fill kinds[] (one per path segment) and the
- * parameter values in order.
- */
-static bool route_matches(const struct route *r, const struct path_segs *ps, unsigned char *kinds,
-			  struct fl_str *params, size_t *nparams)
-{
-	size_t wild_len = 0, pi = 0;
-
-	*nparams = 0;
-	if (r->wild < 0) {
-		if (r->nsegs != ps->n)
-			return false;
-	} else {
-		if (ps->n < r->nsegs)
-			return false;
-		wild_len = ps->n - (r->nsegs - 1);
-	}
-	for (size_t i = 0; i < r->nsegs; i++) {
-		const struct seg *sg = &r->segs[i];
-		if (sg->kind == SEG_WILD) {
-			for (size_t k = 0; k < wild_len; k++)
-				kinds[pi++] = SEG_WILD;
-			continue;
-		}
-		if (!seg_matches(sg, ps->s[pi]))
-			return false;
-		if (sg->kind == SEG_PARAM)
-			params[(*nparams)++] = ps->s[pi];
-		kinds[pi++] = (unsigned char)sg->kind;
-	}
-	return true;
-}
-
 static void format_allow(const struct route *r, char *out, size_t outlen)
 {
 	struct fl_buf b = FL_BUF_INIT(outlen - 1);
@@ -636,32 +439,21 @@ static void format_allow(const struct route *r, char *out, size_t outlen)
 void fl_policy_match(const struct fl_policy *policy, const char *method, const char *path,
 		     struct fl_policy_match *m)
 {
-	struct path_segs ps;
-	unsigned char best_kinds[FL_POLICY_MAX_SEGMENTS], kinds[FL_POLICY_MAX_SEGMENTS];
-	struct fl_str params[FL_POLICY_MAX_PARAMS];
-	const struct route *best = NULL;
-	size_t nparams;
+	struct fl_pathpat_path ps;
+	struct fl_pathpat_match pm;
+	const struct route *best;
 	int mi;
 
 	memset(m, 0, sizeof(*m));
 	m->outcome = FL_POLICY_NO_MATCH;
-	if (!policy || !split_path(path, &ps))
+	if (!policy || !policy->nroutes || !path)
 		return;
-	for (size_t i = 0; i < policy->nroutes; i++) {
-		const struct route *r = &policy->routes[i];
-		if (!route_matches(r, &ps, kinds, params, &nparams))
-			continue;
-		if (best && memcmp(kinds, best_kinds, ps.n) >= 0)
-			continue;
-		best = r;
-		memcpy(best_kinds, kinds, ps.n);
-		memcpy(m->params, params, nparams * sizeof(*params));
-		m->nparams = nparams;
-	}
-	if (!best) {
-		m->nparams = 0;
+	if (!fl_pathpat_split(&ps, path, strlen(path), FL_PATHPAT_NO_DOTS) ||
+	    !fl_pathpat_best(&pm, &policy->routes[0].pat, policy->nroutes, sizeof(policy->routes[0]), &ps))
 		return;
-	}
+	best = &policy->routes[pm.index];
+	m->nparams = pm.nparams;
+	memcpy(m->params, pm.params, pm.nparams * sizeof(*pm.params));
 	mi = method ? method_index(method, strlen(method)) : -1;
 	if (mi < 0 || !best->by_method[mi]) {
 		m->outcome = FL_POLICY_BAD_METHOD;

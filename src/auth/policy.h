@@ -13,8 +13,9 @@
  * Patterns: static segments, `:name` (exactly one segment) and `*` (one or
  * more segments; at most one per pattern, anywhere in it).  When several
  * patterns match a path the most specific wins, segment by segment from the
- * left: static > parameter > wildcard.  A later entry for the same pattern
- * and method replaces an earlier one.  Any error in the file fails the load
+ * left: static > parameter > wildcard (common/pathpat.h, the matcher of the
+ * REST routes too).  A later entry for the same pattern and method replaces
+ * an earlier one.  Any error in the file fails the load
  * with "policy '<file>' line N: ..." in the error.
  *
  * A loaded policy is immutable; matching is thread-safe.
@@ -26,11 +27,12 @@
 
 #include "error.h"
 #include "fl-common.h"
+#include "pathpat.h"
 #include "str.h"
 
 #define FL_POLICY_MAX_FILE (1024 * 1024)
-#define FL_POLICY_MAX_SEGMENTS 64
-#define FL_POLICY_MAX_PARAMS 16
+#define FL_POLICY_MAX_SEGMENTS FL_PATHPAT_MAX_SEGMENTS
+#define FL_POLICY_MAX_PARAMS FL_PATHPAT_MAX_PARAMS
 
 struct fl_policy;
 struct fl_policy_rule;

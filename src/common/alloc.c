@@ -65,6 +65,11 @@ void *fl_xreallocarray(void *p, size_t count, size_t size)
 	return fl_xrealloc(p, n);
 }
 
+void *fl_xmallocarray(size_t count, size_t size)
+{
+	return fl_xreallocarray(NULL, count, size);
+}
+
 void *fl_xgrow(void *p, size_t *cap, size_t need, size_t size)
 {
 	size_t c = *cap;

@@ -21,6 +21,8 @@ char *fl_xstrndup(const char *s, size_t n);
 char *fl_xmemdup0(const void *p, size_t n);
 /* realloc to count * size bytes; the multiplication is checked (overflow aborts like OOM). */
 void *fl_xreallocarray(void *p, size_t count, size_t size);
+/* malloc of count * size bytes, the multiplication checked (no zeroing: fl_xcalloc zeroes). */
+void *fl_xmallocarray(size_t count, size_t size);
 
 /*
  * Growable arrays: make room for at least `need` elements of `size` bytes in

@@ -64,12 +64,13 @@ static int val(char c, unsigned flags)
 	return -1;
 }
 
-int fl_b64_decode(struct fl_buf *out, const char *s, size_t len, unsigned flags)
+int fl_b64_decode_at(struct fl_buf *out, const char *s, size_t len, unsigned flags, size_t *err_off)
 {
-	size_t n = len;
+	size_t n = len, chars = 0, last = 0;
 	uint32_t acc = 0;
 	int bits = 0;
 
+	*err_off = len;
 	if (flags & FL_B64_PAD) {
 		if (len % 4)
 			return -1;
@@ -78,12 +79,18 @@ int fl_b64_decode(struct fl_buf *out, const char *s, size_t len, unsigned flags)
 		if (n && s[n - 1] == '=')
 			n--;
 	}
-	if (n % 4 == 1)
-		return -1;
 	for (size_t i = 0; i < n; i++) {
-		int v = val(s[i], flags);
-		if (v < 0)
+		int v;
+
+		if ((flags & FL_B64_LAX) && (s[i] == '\r' || s[i] == '\n'))
+			continue;
+		v = val(s[i], flags);
+		if (v < 0) {
+			*err_off = i;
 			return -1;
+		}
+		last = i;
+		chars++;
 		acc = (acc << 6) | (uint32_t)v;
 		bits += 6;
 		if (bits >= 8) {
@@ -91,9 +98,18 @@ int fl_b64_decode(struct fl_buf *out, const char *s, size_t len, unsigned flags)
 			fl_buf_addc(out, (char)((acc >> bits) & 0xff));
 		}
 	}
-	if (bits && (acc & ((1u << bits) - 1)))
+	if (chars % 4 == 1 || (!(flags & FL_B64_LAX) && bits && (acc & ((1u << bits) - 1)))) {
+		*err_off = last;
 		return -1;
+	}
 	if ((flags & FL_B64_PAD) && len - n != (4 - n % 4) % 4)
 		return -1;
 	return fl_buf_failed(out) ? -1 : 0;
+}
+
+int fl_b64_decode(struct fl_buf *out, const char *s, size_t len, unsigned flags)
+{
+	size_t off;
+
+	return fl_b64_decode_at(out, s, len, flags, &off);
 }

@@ -6,6 +6,8 @@
 
 #include "buf.h"
 #include "error.h"
+#include "hex.h"
+#include "utf8.h"
 
 char fl_buf__empty[1];
 
@@ -127,64 +129,67 @@ void fl_buf_addf(struct fl_buf *b, const char *fmt, ...)
 	va_end(ap);
 }
 
+void fl_buf_add_utf8(struct fl_buf *b, uint32_t cp)
+{
+	char u[FL_UTF8_MAX];
+
+	fl_buf_add(b, u, fl_utf8_encode(u, cp));
+}
+
+/* Code points written as escapes rather than raw (see buf.h). */
+static bool json_escaped(uint32_t cp)
+{
+	return cp < 0x20 || cp == '"' || cp == '\\' || (cp >= 0x7f && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 ||
+	       cp == 0xfffe || cp == 0xffff;
+}
+
+static void add_json_escape(struct fl_buf *b, uint32_t cp)
+{
+	char u[6] = { '\\', 'u' };
+
+	switch (cp) {
+	case '"': fl_buf_add(b, "\\\"", 2); return;
+	case '\\': fl_buf_add(b, "\\\\", 2); return;
+	case '\n': fl_buf_add(b, "\\n", 2); return;
+	case '\r': fl_buf_add(b, "\\r", 2); return;
+	case '\t': fl_buf_add(b, "\\t", 2); return;
+	case '\b': fl_buf_add(b, "\\b", 2); return;
+	case '\f': fl_buf_add(b, "\\f", 2); return;
+	default:
+		fl_hex_byte(u + 2, (unsigned char)(cp >> 8), false);
+		fl_hex_byte(u + 4, (unsigned char)cp, false);
+		fl_buf_add(b, u, 6);
+	}
+}
+
 void fl_buf_add_json_str(struct fl_buf *b, const char *s, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t run = 0;
+	size_t i = 0, run = 0;
 
 	fl_buf_addc(b, '"');
-	for (size_t i = 0; i < n; i++) {
+	while (i < n) {
 		unsigned char c = (unsigned char)s[i];
-		const char *esc = NULL;
-		char u[6];
+		uint32_t cp;
+		size_t w;
 
-		switch (c) {
-		case '"': esc = "\\\""; break;
-		case '\\': esc = "\\\\"; break;
-		case '\n': esc = "\\n"; break;
-		case '\r': esc = "\\r"; break;
-		case '\t': esc = "\\t"; break;
-		case '\b': esc = "\\b"; break;
-		case '\f': esc = "\\f"; break;
-		default:
-			/* C1 controls, LS, PS, U+FFFE and U+FFFF are escaped so that the text
-			 * is valid YAML too (YAML forbids or folds them raw; LS/PS also break
-			 * JavaScript). */
-			if (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] <= 0x9f &&
-			    (unsigned char)s[i + 1] >= 0x80) {
-				unsigned char d = (unsigned char)s[i + 1];
-				u[0] = '\\'; u[1] = 'u'; u[2] = '0'; u[3] = '0';
-				u[4] = hex[d >> 4]; u[5] = hex[d & 15];
-				fl_buf_add(b, s + run, i - run);
-				fl_buf_add(b, u, 6);
-				i += 1;
-				run = i + 1;
-				continue;
-			}
-			if (i + 2 < n && ((c == 0xe2 && (unsigned char)s[i + 1] == 0x80 &&
-					   ((unsigned char)s[i + 2] == 0xa8 || (unsigned char)s[i + 2] == 0xa9)) ||
-					  (c == 0xef && (unsigned char)s[i + 1] == 0xbf &&
-					   (unsigned char)s[i + 2] >= 0xbe))) {
-				static const char *const names[] = { "\\u2028", "\\u2029", "\\ufffe", "\\uffff" };
-				unsigned char d = (unsigned char)s[i + 2];
-				fl_buf_add(b, s + run, i - run);
-				fl_buf_adds(b, names[(c == 0xef ? 2 : 0) + (d & 1)]);
-				i += 2;
-				run = i + 1;
-				continue;
-			}
-			if (c >= 0x20 && c != 0x7f) /* DEL escaped too: the text is valid YAML as well */
-				continue;
-			u[0] = '\\'; u[1] = 'u'; u[2] = '0'; u[3] = '0';
-			u[4] = hex[c >> 4]; u[5] = hex[c & 15];
-			fl_buf_add(b, s + run, i - run);
-			fl_buf_add(b, u, 6);
-			run = i + 1;
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+			i++;
+			continue;
+		}
+		w = fl_utf8_decode(s + i, n - i, &cp);
+		if (w && !json_escaped(cp)) {
+			i += w;
 			continue;
 		}
 		fl_buf_add(b, s + run, i - run);
-		fl_buf_adds(b, esc);
-		run = i + 1;
+		if (w) {
+			add_json_escape(b, cp);
+		} else {
+			fl_buf_add_utf8(b, FL_UTF8_REPLACEMENT); /* one per malformed byte */
+			w = 1;
+		}
+		i += w;
+		run = i;
 	}
 	fl_buf_add(b, s + run, n - run);
 	fl_buf_addc(b, '"');

@@ -46,8 +46,20 @@ void fl_buf_adds(struct fl_buf *b, const char *s);
 void fl_buf_addc(struct fl_buf *b, char c);
 void fl_buf_addf(struct fl_buf *b, const char *fmt, ...) FL_PRINTF(2, 3);
 void fl_buf_vaddf(struct fl_buf *b, const char *fmt, va_list ap) FL_PRINTF(2, 0);
-/* Append s as a JSON string literal, quotes included (control chars escaped). */
+/*
+ * Append s[0..n) as a JSON string literal, quotes included: the one JSON
+ * string escaper of the server and libflyte.
+ *  - '"' and '\\' and the controls \b \f \n \r \t get their short escapes;
+ *  - every other C0 control, DEL, the C1 controls U+0080..U+009F, U+2028,
+ *    U+2029, U+FFFE and U+FFFF are written as \uXXXX (lower-case hex), so
+ *    that the text is also valid YAML and safe inside JavaScript;
+ *  - '/' and all other characters are written raw;
+ *  - each byte that does not begin a well-formed UTF-8 sequence (utf8.h)
+ *    is replaced by U+FFFD, so the result is always valid JSON.
+ */
 void fl_buf_add_json_str(struct fl_buf *b, const char *s, size_t n);
+/* Append the UTF-8 encoding of cp (U+FFFD for surrogates and values above U+10FFFF). */
+void fl_buf_add_utf8(struct fl_buf *b, uint32_t cp);
 /* Shorten to len bytes (len <= b->len). */
 void fl_buf_truncate(struct fl_buf *b, size_t len);
 

@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <sys/random.h>
 
+#include "hex.h"
 #include "oid.h"
 
 static pthread_once_t oid_once = PTHREAD_ONCE_INIT;
@@ -27,7 +28,6 @@ static void oid_init(void)
 
 void fl_oid_new(char out[FL_OID_LEN + 1])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char b[12];
 	uint32_t secs;
 	unsigned c;
@@ -43,10 +43,8 @@ void fl_oid_new(char out[FL_OID_LEN + 1])
 	b[9] = (unsigned char)(c >> 16);
 	b[10] = (unsigned char)(c >> 8);
 	b[11] = (unsigned char)c;
-	for (int i = 0; i < 12; i++) {
-		out[2 * i] = hex[b[i] >> 4];
-		out[2 * i + 1] = hex[b[i] & 15];
-	}
+	for (int i = 0; i < 12; i++)
+		fl_hex_byte(out + 2 * i, b[i], false);
 	out[FL_OID_LEN] = '\0';
 }
 
@@ -55,8 +53,7 @@ bool fl_oid_valid(const char *s, size_t len)
 	if (len != FL_OID_LEN)
 		return false;
 	for (size_t i = 0; i < len; i++) {
-		char ch = s[i];
-		if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F')))
+		if (fl_hex_val((unsigned char)s[i]) < 0)
 			return false;
 	}
 	return true;

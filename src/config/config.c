@@ -258,24 +258,31 @@ static bool parse_logformat(const char *s, int64_t *out)
 	return true;
 }
 
+/*
+ * What a setting of each type accepts, said once: in error messages
+ * (`expected`) and in --help and the reference (`values`).  Integers say
+ * it from their bounds.
+ */
+static const struct type_text {
+	const char *expected;
+	const char *values;
+} type_texts[] = {
+	[FL_CFG_INT] = { NULL, NULL },
+	[FL_CFG_BOOL] = { "true or false", "true/false (1, t, T, TRUE, True, 0, f, F, FALSE, False)" },
+	[FL_CFG_STRING] = { "a string", "string" },
+	[FL_CFG_HHMM] = { "HH:MM (24 h)", "HH:MM" },
+	[FL_CFG_LOGLEVEL] = { "trace, debug, info, warn, error, fatal or panic",
+			      "trace, debug, info, warn, error, fatal, panic" },
+	[FL_CFG_LOGFORMAT] = { "json or text", "json, text" },
+};
+
 static const char *expected_form(const struct fl_config_entry *e, char *tmp, size_t tmplen)
 {
-	switch (e->type) {
-	case FL_CFG_INT:
+	if (e->type == FL_CFG_INT) {
 		snprintf(tmp, tmplen, "an integer from %" PRId64 " to %" PRId64, e->min, e->max);
 		return tmp;
-	case FL_CFG_BOOL:
-		return "true or false";
-	case FL_CFG_HHMM:
-		return "HH:MM (24 h)";
-	case FL_CFG_LOGLEVEL:
-		return "trace, debug, info, warn, error, fatal or panic";
-	case FL_CFG_LOGFORMAT:
-		return "json or text";
-	case FL_CFG_STRING:
-		break;
 	}
-	return "a string";
+	return type_texts[e->type].expected;
 }
 
 int fl_config_set(struct fl_config *cfg, const struct fl_config_entry *e, const char *value, struct fl_error *err)
@@ -475,26 +482,10 @@ static const char *default_text(const struct fl_config_entry *e)
 
 static void values_text(struct fl_buf *out, const struct fl_config_entry *e)
 {
-	switch (e->type) {
-	case FL_CFG_INT:
+	if (e->type == FL_CFG_INT)
 		fl_buf_addf(out, "%" PRId64 "–%" PRId64, e->min, e->max);
-		break;
-	case FL_CFG_BOOL:
-		fl_buf_adds(out, "true/false (1, t, T, TRUE, True, 0, f, F, FALSE, False)");
-		break;
-	case FL_CFG_HHMM:
-		fl_buf_adds(out, "HH:MM");
-		break;
-	case FL_CFG_LOGLEVEL:
-		fl_buf_adds(out, "trace, debug, info, warn, error, fatal, panic");
-		break;
-	case FL_CFG_LOGFORMAT:
-		fl_buf_adds(out, "json, text");
-		break;
-	case FL_CFG_STRING:
-		fl_buf_adds(out, "string");
-		break;
-	}
+	else
+		fl_buf_adds(out, type_texts[e->type].values);
 }
 
 void fl_config_write_help(struct fl_buf *out, const char *argv0)

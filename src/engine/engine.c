@@ -394,7 +394,7 @@ int fl_engine_flow_delete(struct fl_engine *eng, const char *name, fl_engine_don
 	return submit(eng, job);
 }
 
-int fl_engine_datastore_put(struct fl_engine *eng, const struct fl_datastore_item *item, fl_engine_done_fn cb,
+int fl_engine_datastore_put(struct fl_engine *eng, const struct fl_datastore_item_ref *item, fl_engine_done_fn cb,
 			    void *payload)
 {
 	struct fl_engine_job *job;
@@ -576,7 +576,7 @@ void fl_datastore_item_free(struct fl_datastore_item *item)
 	free(item);
 }
 
-int fl_engine_datastore_get(struct fl_engine *eng, const char *key, struct fl_datastore_item **out,
+int fl_engine_datastore_get(struct fl_engine *eng, struct fl_datastore_item **out, const char *key,
 			    struct fl_error *err)
 {
 	struct fl_store_ds_item it = { 0 };

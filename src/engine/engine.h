@@ -177,20 +177,30 @@ int fl_engine_flow_delete(struct fl_engine *eng, const char *name, fl_engine_don
 
 /* ------------------------------------------------------------ datastore */
 
+/* A stored item as the engine hands it out: owned by the caller, freed with fl_datastore_item_free. */
 struct fl_datastore_item {
 	char *key;
 	char *content_type;
-	char *description; /* may be NULL */
-	char *value;
+	char *description; /* NULL when none */
+	char *value;       /* value_len bytes, NUL-terminated for convenience */
 	size_t value_len;
 };
 void fl_datastore_item_free(struct fl_datastore_item *item);
 
-/* Upsert; res->created tells 201 from 204. The item's strings are copied. */
-int fl_engine_datastore_put(struct fl_engine *eng, const struct fl_datastore_item *item, fl_engine_done_fn cb,
+/* An item to store: every pointer borrowed for the call (the engine copies what it keeps). */
+struct fl_datastore_item_ref {
+	const char *key;
+	const char *content_type; /* NULL or "": text/plain; charset=us-ascii */
+	const char *description;  /* NULL when none */
+	const char *value;        /* value_len bytes; NULL: empty */
+	size_t value_len;
+};
+
+/* Upsert; res->created tells 201 from 204. */
+int fl_engine_datastore_put(struct fl_engine *eng, const struct fl_datastore_item_ref *item, fl_engine_done_fn cb,
 			    void *payload);
-/* FL_ENOTFOUND; *out owned by caller. */
-int fl_engine_datastore_get(struct fl_engine *eng, const char *key, struct fl_datastore_item **out,
+/* The item under key into *out (caller owns; NULL on error); FL_ENOTFOUND. */
+int fl_engine_datastore_get(struct fl_engine *eng, struct fl_datastore_item **out, const char *key,
 			    struct fl_error *err);
 /* Array of {"key","contentType","description"?} sorted by key. */
 int fl_engine_datastore_list(struct fl_engine *eng, json_t **out, struct fl_error *err);

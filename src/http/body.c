@@ -6,6 +6,7 @@
 #include "fl-common.h"
 
 #include "http/body.h"
+#include "jsonscan.h"
 #include "yaml/yaml.h"
 
 bool fl_body_is_yaml(const char *content_type)
@@ -15,44 +16,13 @@ bool fl_body_is_yaml(const char *content_type)
 
 int fl_body_json_scan(const char *p, size_t n, const struct fl_body_limits *lim, struct fl_error *err)
 {
-	size_t depth = 0, values = 1;
-	bool in_str = false;
-
-	for (size_t i = 0; i < n; i++) {
-		char c = p[i];
-
-		if (in_str) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				in_str = false;
-			continue;
-		}
-		switch (c) {
-		case '"':
-			in_str = true;
-			break;
-		case '[':
-		case '{':
-			if (++depth > lim->max_depth)
-				return fl_error_set(err, FL_EINVALID, "request body nests deeper than %zu levels",
-						    lim->max_depth);
-			values++;
-			break;
-		case ']':
-		case '}':
-			if (depth)
-				depth--;
-			break;
-		case ',':
-			values++;
-			break;
-		default:
-			continue;
-		}
-		if (values > lim->max_elements)
-			return fl_error_set(err, FL_EINVALID, "request body has more than %zu values",
-					    lim->max_elements);
+	switch (fl_jsonscan_check(p, n, lim->max_depth, lim->max_elements)) {
+	case FL_JSONSCAN_TOO_DEEP:
+		return fl_error_set(err, FL_EINVALID, "request body nests deeper than %zu levels", lim->max_depth);
+	case FL_JSONSCAN_TOO_MANY:
+		return fl_error_set(err, FL_EINVALID, "request body has more than %zu values", lim->max_elements);
+	case FL_JSONSCAN_OK:
+		break;
 	}
 	return FL_OK;
 }

@@ -108,7 +108,9 @@ void fl_links_push(json_t *links, const char *base, const char *path, const char
 		fl_buf_adds(&r, rel);
 		rel = r.ptr;
 	}
-	fl_links_push_href(links, href.ptr, rel);
+	/* a link cut short by a failed buffer would point elsewhere: leave it out */
+	if (!fl_buf_failed(&href) && !fl_buf_failed(&r))
+		fl_links_push_href(links, href.ptr, rel);
 	fl_buf_release(&href);
 	fl_buf_release(&r);
 }

@@ -113,64 +113,15 @@ const char *fl_response_reason(int status)
 	return "Unknown";
 }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	size_t len;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0)
-		len = 2, cp = s[0] & 0x1f;
-	else if ((s[0] & 0xf0) == 0xe0)
-		len = 3, cp = s[0] & 0x0f;
-	else if ((s[0] & 0xf8) == 0xf0)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
-/* Messages may quote request bytes: replace invalid UTF-8 so the body stays valid JSON. */
-static void add_message(struct fl_buf *b, const char *msg)
-{
-	struct fl_buf clean = FL_BUF_INIT(0);
-	const unsigned char *s = (const unsigned char *)msg;
-	size_t n = strlen(msg);
-
-	for (size_t i = 0; i < n;) {
-		size_t k = utf8_seq(s + i, n - i);
-		if (k == 0) {
-			fl_buf_addc(&clean, '?');
-			i++;
-		} else {
-			fl_buf_add(&clean, s + i, k);
-			i += k;
-		}
-	}
-	fl_buf_add_json_str(b, clean.ptr, clean.len);
-	fl_buf_release(&clean);
-}
-
 void fl_response_error(struct fl_response *r, int status, const char *msg)
 {
 	struct fl_buf b = FL_BUF_INIT(4096);
 
 	if (!msg || !*msg)
 		msg = fl_response_reason(status);
+	/* messages may quote request bytes: the escaper repairs invalid UTF-8 */
 	fl_buf_adds(&b, "{\"error\":");
-	add_message(&b, msg);
+	fl_buf_add_json_str(&b, msg, strlen(msg));
 	fl_buf_addf(&b, ",\"status\":%d}", status);
 	if (fl_buf_failed(&b)) {
 		fl_buf_release(&b);

@@ -11,19 +11,12 @@
 #include "buf.h"
 #include "http/router.h"
 #include "http/url.h"
-
-struct segment {
-	const char *text; /* literal text, or the parameter name */
-	size_t len;
-	bool param;
-};
+#include "pathpat.h"
 
 struct compiled {
 	const struct fl_route *route;
-	size_t nseg;
-	struct segment seg[FL_ROUTER_MAX_SEGMENTS];
-	char *names; /* NUL-separated parameter names, owned */
-	size_t pattern_id; /* routes with the same pattern share an id */
+	struct fl_pathpat pat;
+	size_t pattern_id; /* routes with the same pattern shape share an id */
 };
 
 struct fl_router {
@@ -33,49 +26,16 @@ struct fl_router {
 
 static int compile(struct compiled *c, const struct fl_route *route, struct fl_error *err)
 {
-	const char *p = route->pattern;
-	size_t nparams = 0, namepos = 0, plen;
+	const char *why;
 
-	memset(c, 0, sizeof(*c));
 	c->route = route;
-	if (!p || p[0] != '/')
-		return fl_error_set(err, FL_EINVALID, "route pattern '%s' is not absolute", p ? p : "");
-	plen = strlen(p);
-	c->names = fl_xcalloc(1, plen + 1);
-	if (plen == 1)
-		return FL_OK; /* "/" */
-	p++;
-	while (*p) {
-		const char *end = strchr(p, '/');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-		struct segment *s;
-
-		if (len == 0 || c->nseg == FL_ROUTER_MAX_SEGMENTS)
-			return fl_error_set(err, FL_EINVALID, "route pattern '%s' has an empty segment or too many",
-					    route->pattern);
-		s = &c->seg[c->nseg++];
-		if (p[0] == '{') {
-			if (len < 3 || p[len - 1] != '}' || nparams == FL_ROUTER_MAX_PARAMS)
-				return fl_error_set(err, FL_EINVALID, "route pattern '%s' has a malformed parameter",
-						    route->pattern);
-			memcpy(c->names + namepos, p + 1, len - 2);
-			s->text = c->names + namepos;
-			s->len = len - 2;
-			s->param = true;
-			namepos += len - 1; /* keep the NUL */
-			nparams++;
-		} else {
-			s->text = p;
-			s->len = len;
-		}
-		p += len;
-		if (*p == '/') {
-			p++;
-			if (!*p)
-				return fl_error_set(err, FL_EINVALID, "route pattern '%s' ends with '/'",
-						    route->pattern);
-		}
-	}
+	why = fl_pathpat_compile(&c->pat, route->pattern, FL_PATHPAT_BRACES);
+	if (why)
+		return fl_error_set(err, FL_EINVALID, "route pattern '%s': %s", route->pattern ? route->pattern : "",
+				    why);
+	if (c->pat.nparams > FL_ROUTER_MAX_PARAMS)
+		return fl_error_set(err, FL_EINVALID, "route pattern '%s' has more than %d parameters", route->pattern,
+				    FL_ROUTER_MAX_PARAMS);
 	return FL_OK;
 }
 
@@ -83,8 +43,6 @@ void fl_router_free(struct fl_router *r)
 {
 	if (!r)
 		return;
-	for (size_t i = 0; i < r->n; i++)
-		free(r->v[i].names);
 	free(r->v);
 	free(r);
 }
@@ -103,7 +61,7 @@ int fl_router_new(struct fl_router **out, const struct fl_route *routes, size_t 
 			goto done;
 		r->v[i].pattern_id = i;
 		for (size_t j = 0; j < i; j++) {
-			if (strcmp(routes[j].pattern, routes[i].pattern) != 0)
+			if (!fl_pathpat_same_shape(&r->v[j].pat, &r->v[i].pat))
 				continue;
 			if (strcmp(routes[j].method, routes[i].method) == 0) {
 				rc = fl_error_set(err, FL_EINVALID, "route '%s %s' is registered twice",
@@ -121,64 +79,9 @@ done:
 	return rc;
 }
 
-struct split {
-	size_t n;
-	struct {
-		const char *p;
-		size_t len;
-	} seg[FL_ROUTER_MAX_SEGMENTS];
-};
-
-/* Split "/a/b" into segments; false if too many.  "/" has none; "/a/" has "a" and "". */
-static bool split_path(const char *path, size_t len, struct split *sp)
-{
-	size_t i = 1;
-
-	sp->n = 0;
-	if (len <= 1)
-		return true;
-	while (i <= len) {
-		size_t start = i;
-
-		while (i < len && path[i] != '/')
-			i++;
-		if (sp->n == FL_ROUTER_MAX_SEGMENTS)
-			return false;
-		sp->seg[sp->n].p = path + start;
-		sp->seg[sp->n].len = i - start;
-		sp->n++;
-		i++; /* skip '/' (or step past the end) */
-	}
-	return true;
-}
-
-/*
- * 0 = no match; otherwise a score where a literal in an earlier segment
- * outranks any parameters later on.
- */
-static uint32_t match_score(const struct compiled *c, const struct split *sp)
-{
-	uint32_t score = 1;
-
-	if (c->nseg != sp->n)
-		return 0;
-	for (size_t i = 0; i < c->nseg; i++) {
-		const struct segment *s = &c->seg[i];
-
-		if (sp->seg[i].len == 0)
-			return 0;
-		if (s->param)
-			continue;
-		if (s->len != sp->seg[i].len || memcmp(s->text, sp->seg[i].p, s->len) != 0)
-			return 0;
-		score |= UINT32_C(1) << (31 - i);
-	}
-	return score;
-}
-
 static void build_allow(const struct fl_router *r, size_t pattern_id, char *out, size_t outlen)
 {
-	const char *methods[FL_ROUTER_MAX_SEGMENTS + 1];
+	const char *methods[16];
 	size_t n = 0;
 	struct fl_buf b = FL_BUF_INIT(outlen - 1);
 
@@ -195,29 +98,22 @@ static void build_allow(const struct fl_router *r, size_t pattern_id, char *out,
 		}
 	for (size_t i = 0; i < n; i++)
 		fl_buf_addf(&b, "%s%s", i ? ", " : "", methods[i]);
-	snprintf(out, outlen, "%s", b.ptr);
+	snprintf(out, outlen, "%s", fl_buf_failed(&b) ? "" : b.ptr);
 	fl_buf_release(&b);
 }
 
 int fl_router_match(const struct fl_router *r, const char *method, const char *path, size_t len,
 		    struct fl_route_match *m, struct fl_error *err)
 {
-	struct split sp;
-	const struct compiled *best = NULL, *hit = NULL;
-	uint32_t best_score = 0;
+	struct fl_pathpat_path sp;
+	struct fl_pathpat_match pm;
+	const struct compiled *best, *hit = NULL;
 
 	memset(m, 0, sizeof(*m));
-	if (len == 0 || path[0] != '/' || !split_path(path, len, &sp))
-		goto notfound;
-	for (size_t i = 0; i < r->n; i++) {
-		uint32_t s = match_score(&r->v[i], &sp);
-		if (s > best_score) {
-			best_score = s;
-			best = &r->v[i];
-		}
-	}
-	if (!best)
-		goto notfound;
+	if (!fl_pathpat_split(&sp, path, len, 0) ||
+	    !fl_pathpat_best(&pm, &r->v[0].pat, r->n, sizeof(r->v[0]), &sp))
+		return fl_error_set(err, FL_ENOTFOUND, "path '%.*s' not found", (int)FL_MIN(len, 200), path);
+	best = &r->v[pm.index];
 	for (size_t i = 0; i < r->n; i++) {
 		if (r->v[i].pattern_id == best->pattern_id && strcmp(r->v[i].route->method, method) == 0) {
 			hit = &r->v[i];
@@ -228,34 +124,37 @@ int fl_router_match(const struct fl_router *r, const char *method, const char *p
 	if (!hit)
 		return fl_error_set(err, FL_EMETHOD, "method '%s' is not allowed on '%.*s'", method,
 				    (int)FL_MIN(len, 200), path);
+	/* hit has best's shape: its parameters are the same segments, in the same order */
 	m->route = hit->route;
-	for (size_t i = 0; i < hit->nseg; i++) {
-		struct fl_buf b = FL_BUF_INIT(sp.seg[i].len + 1);
+	for (size_t i = 0, k = 0; i < hit->pat.nseg; i++) {
+		const struct fl_pathpat_seg *sg = &hit->pat.seg[i];
+		struct fl_str raw;
+		struct fl_buf b;
 		struct fl_route_param *pp;
 
-		if (!hit->seg[i].param)
+		if (sg->kind != FL_PATHPAT_PARAM)
 			continue;
-		if (fl_url_decode(&b, sp.seg[i].p, sp.seg[i].len, 0) != FL_OK) {
+		raw = pm.params[k++];
+		fl_buf_init(&b, raw.len + 1);
+		if (fl_url_decode(&b, raw.ptr, raw.len, 0) != FL_OK) {
 			fl_buf_release(&b);
 			fl_router_match_release(m);
 			return fl_error_set(err, FL_EINVALID, "malformed percent-encoding in path segment '%.*s'",
-					    (int)FL_MIN(sp.seg[i].len, 200), sp.seg[i].p);
+					    (int)FL_MIN(raw.len, 200), raw.ptr);
 		}
 		pp = &m->params[m->nparams++];
-		pp->name = hit->seg[i].text;
+		pp->name = sg->text;
 		pp->value = fl_buf_detach(&b, NULL);
 		if (!pp->value)
 			pp->value = fl_xstrdup("");
 	}
 	return FL_OK;
-notfound:
-	return fl_error_set(err, FL_ENOTFOUND, "path '%.*s' not found", (int)FL_MIN(len, 200), path);
 }
 
 const char *fl_router_param(const struct fl_route_match *m, const char *name)
 {
 	for (size_t i = 0; i < m->nparams; i++)
-		if (strcmp(m->params[i].name, name) == 0)
+		if (fl_str_eqs(m->params[i].name, name))
 			return m->params[i].value;
 	return NULL;
 }

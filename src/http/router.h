@@ -4,19 +4,23 @@
  *
  * A route is { method, pattern, handler, help }.  Patterns are absolute
  * paths whose segments are either literal or a parameter `{name}` that
- * matches exactly one non-empty segment.  Matching is exact: no trailing
- * slash tolerance, no empty segments, no path cleaning.  Parameter values
- * are percent-decoded after the path has been split, so "%2F" inside a
+ * matches exactly one non-empty segment (common/pathpat.h, the matcher the
+ * path policy uses too).  Matching is exact: no trailing slash tolerance,
+ * no empty segments, no path cleaning.  Parameter values are
+ * percent-decoded after the path has been split, so "%2F" inside a
  * segment stays inside that parameter.  Parameters come only from the path.
  *
- * When several patterns match a path, the one with a literal segment where
- * the others have a parameter wins (compared left to right).
+ * When several patterns match a path, the most specific wins: the one with
+ * a literal segment where the others have a parameter, compared left to
+ * right (pathpat.h).  Routes of the same pattern shape are one resource:
+ * its methods are the Allow list of a 405.
  */
 #ifndef FL_ROUTER_H
 #define FL_ROUTER_H
 
 #include "error.h"
 #include "fl-common.h"
+#include "str.h"
 
 struct fl_request;
 
@@ -34,12 +38,11 @@ struct fl_route {
 };
 
 #define FL_ROUTER_MAX_PARAMS 4
-#define FL_ROUTER_MAX_SEGMENTS 16
 #define FL_ROUTER_ALLOW_MAX 96
 
 struct fl_route_param {
-	const char *name; /* borrowed from the router, NUL-terminated */
-	char *value;      /* decoded, owned by the match */
+	struct fl_str name; /* borrowed from the route table */
+	char *value;        /* decoded, owned by the match */
 };
 
 struct fl_route_match {
@@ -53,8 +56,10 @@ struct fl_router;
 
 /*
  * Compile a route table (borrowed: routes must outlive the router).
- * FL_EINVALID for a malformed pattern (not absolute, empty segment, too
- * many segments or parameters, unterminated '{').
+ * FL_EINVALID for a malformed pattern (pathpat.h: not absolute, empty
+ * segment, too many segments, a bad or repeated parameter name, more than
+ * FL_ROUTER_MAX_PARAMS parameters) or a method registered twice for one
+ * pattern shape.
  */
 int fl_router_new(struct fl_router **out, const struct fl_route *routes, size_t n, struct fl_error *err);
 void fl_router_free(struct fl_router *r);

@@ -7,18 +7,8 @@
 #include "fl-common.h"
 
 #include "alloc.h"
+#include "hex.h"
 #include "http/url.h"
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 int fl_url_decode(struct fl_buf *out, const char *s, size_t len, unsigned flags)
 {
@@ -43,9 +33,9 @@ int fl_url_decode(struct fl_buf *out, const char *s, size_t len, unsigned flags)
 			i++;
 			continue;
 		}
-		if (len - i < 3 || hexval((unsigned char)s[i + 1]) < 0 || hexval((unsigned char)s[i + 2]) < 0)
+		if (len - i < 3 || fl_hex_val((unsigned char)s[i + 1]) < 0 || fl_hex_val((unsigned char)s[i + 2]) < 0)
 			return FL_EINVALID;
-		c = (char)(hexval((unsigned char)s[i + 1]) * 16 + hexval((unsigned char)s[i + 2]));
+		c = (char)(fl_hex_val((unsigned char)s[i + 1]) * 16 + fl_hex_val((unsigned char)s[i + 2]));
 		if (c == '\0')
 			return FL_EINVALID;
 		fl_buf_addc(out, c);
@@ -67,9 +57,9 @@ static bool is_segment_safe(unsigned char c)
 
 static void add_escaped(struct fl_buf *out, unsigned char c)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	char e[3] = { '%', hex[c >> 4], hex[c & 15] };
+	char e[3] = { '%' };
 
+	fl_hex_byte(e + 1, c, true);
 	fl_buf_add(out, e, 3);
 }
 
@@ -130,7 +120,7 @@ void fl_url_query_parse(struct fl_query *q, const char *s, size_t len)
 			free(value);
 			continue;
 		}
-		q->v = fl_xrealloc(q->v, (q->n + 1) * sizeof(*q->v));
+		FL_GROW(q->v, q->cap, q->n + 1);
 		q->v[q->n].name = name;
 		q->v[q->n].value = value;
 		q->n++;
@@ -158,5 +148,6 @@ void fl_url_query_release(struct fl_query *q)
 	free(q->v);
 	q->v = NULL;
 	q->n = 0;
+	q->cap = 0;
 	q->truncated = false;
 }

@@ -44,9 +44,10 @@ struct fl_query {
 	struct fl_query_param *v;
 	size_t n;
 	bool truncated; /* parameters beyond FL_QUERY_MAX_PARAMS were ignored */
+	size_t cap;     /* allocated entries of v */
 };
 
-#define FL_QUERY_INIT { NULL, 0, false }
+#define FL_QUERY_INIT { NULL, 0, false, 0 }
 #define FL_QUERY_MAX_PARAMS 64
 
 /*

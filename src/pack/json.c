@@ -12,7 +12,9 @@
  */
 #include "fl-common.h"
 
+#include "hex.h"
 #include "internal.h"
+#include "utf8.h"
 
 struct scan {
 	const char *p, *end, *start;
@@ -23,51 +25,6 @@ static void skip_ws(struct scan *s)
 {
 	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
 		s->p++;
-}
-
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 if invalid. */
-static size_t utf8_len(const unsigned char *p, const unsigned char *end)
-{
-	unsigned c = p[0];
-	size_t n;
-	unsigned cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if ((size_t)(end - p) < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 static int scan_string(struct scan *s)
@@ -92,7 +49,7 @@ static int scan_string(struct scan *s)
 				if (s->end - s->p < 5)
 					return -1;
 				for (int i = 1; i <= 4; i++)
-					if (hexval(s->p[i]) < 0)
+					if (fl_hex_val((unsigned char)s->p[i]) < 0)
 						return -1;
 				s->p += 5;
 				break;
@@ -101,7 +58,8 @@ static int scan_string(struct scan *s)
 			}
 			continue;
 		}
-		size_t n = utf8_len((const unsigned char *)s->p, (const unsigned char *)s->end);
+		uint32_t cp;
+		size_t n = fl_utf8_decode(s->p, (size_t)(s->end - s->p), &cp);
 		if (!n)
 			return -1;
 		s->p += n;
@@ -273,49 +231,10 @@ int flyte__json_member(const char *str, size_t len, const char *key, struct flyt
 	}
 }
 
+/* Strings in request bodies are written by the escaper every JSON writer uses (buf.h). */
 void flyte__buf_add_json_string(struct fl_buf *b, const char *str, size_t n)
 {
-	const unsigned char *p = (const unsigned char *)str, *end = p + n, *run = p;
-
-	fl_buf_addc(b, '"');
-	while (p < end) {
-		unsigned char c = *p;
-		const char *esc = NULL;
-		char u[8];
-		size_t k;
-
-		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
-			p++;
-			continue;
-		}
-		if (c >= 0x80) {
-			k = utf8_len(p, end);
-			if (k) {
-				p += k;
-				continue;
-			}
-			esc = "\xef\xbf\xbd"; /* U+FFFD REPLACEMENT CHARACTER */
-		} else {
-			switch (c) {
-			case '"': esc = "\\\""; break;
-			case '\\': esc = "\\\\"; break;
-			case '\n': esc = "\\n"; break;
-			case '\r': esc = "\\r"; break;
-			case '\t': esc = "\\t"; break;
-			case '\b': esc = "\\b"; break;
-			case '\f': esc = "\\f"; break;
-			default:
-				snprintf(u, sizeof(u), "\\u%04x", c);
-				esc = u;
-			}
-		}
-		fl_buf_add(b, run, (size_t)(p - run));
-		fl_buf_adds(b, esc);
-		p++;
-		run = p;
-	}
-	fl_buf_add(b, run, (size_t)(p - run));
-	fl_buf_addc(b, '"');
+	fl_buf_add_json_str(b, str, n);
 }
 
 FLYTE_API int flyte_json_validate(const char *json, size_t len)

@@ -36,14 +36,12 @@ int fl_server_cli(enum fl_config_cli cli, const char *argv0, const char *error)
 	switch (cli) {
 	case FL_CONFIG_CLI_HELP:
 		fl_config_write_help(&out, "flyte");
-		fputs(out.ptr, stdout);
 		break;
 	case FL_CONFIG_CLI_VERSION:
 		printf("flyte %s\n", FL_VERSION);
 		break;
 	case FL_CONFIG_CLI_MARKDOWN:
 		fl_config_write_markdown(&out);
-		fputs(out.ptr, stdout);
 		break;
 	case FL_CONFIG_CLI_USAGE:
 		fprintf(stderr, "%s: %s\nUsage: %s [--help | --version]\n", argv0, error, argv0);
@@ -51,6 +49,12 @@ int fl_server_cli(enum fl_config_cli cli, const char *argv0, const char *error)
 		break;
 	case FL_CONFIG_CLI_RUN:
 		break;
+	}
+	if (fl_buf_failed(&out)) {
+		fprintf(stderr, "%s: %s\n", argv0, fl_err_str(out.error));
+		rc = 1;
+	} else {
+		fputs(out.ptr, stdout);
 	}
 	fl_buf_release(&out);
 	return rc;

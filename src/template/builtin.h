@@ -45,6 +45,8 @@ int fl_tmpl_call_step(struct fl_tmpl_call *call, uint64_t n);
 int fl_tmpl_call_charge(struct fl_tmpl_call *call, const fl_val *v);
 /* Next pseudo-random 64-bit number of the render. */
 uint64_t fl_tmpl_call_random(struct fl_tmpl_call *call);
+/* A uniform pseudo-random number in [0, n) (n > 0), without modulo bias. */
+uint64_t fl_tmpl_call_random_below(struct fl_tmpl_call *call, uint64_t n);
 
 enum fl_tmpl_filter_flags {
 	FL_FILTER_PARAM_NONE = (1 << 0),     /* takes no argument */

@@ -38,17 +38,6 @@ int fl_tmpl__rerr(struct fl_tmpl__rs *rs, uint32_t line, uint32_t col, int code,
 	return fl_error_set(rs->err, code, "line %u, column %u: %s", line, col, msg);
 }
 
-/* Go reflect kind names, used in error messages as pongo2 prints them. */
-static const char *go_kind(const fl_val *v)
-{
-	static const char *const kinds[] = {
-		[FL_VAL_NIL] = "invalid",  [FL_VAL_BOOL] = "bool",  [FL_VAL_INT] = "int",
-		[FL_VAL_FLOAT] = "float64", [FL_VAL_STR] = "string", [FL_VAL_ARRAY] = "slice",
-		[FL_VAL_OBJECT] = "map",   [FL_VAL_TIME] = "struct", [FL_VAL_FUNC] = "func",
-	};
-	return kinds[fl_val_type(v)];
-}
-
 /* -------------------------------------------------------------- scopes */
 
 void fl_tmpl__scope_push(struct fl_tmpl__rs *rs, struct fl_tmpl__scope *s)
@@ -79,8 +68,8 @@ struct fl_tmpl__svar *fl_tmpl__scope_slot(struct fl_tmpl__rs *rs, struct fl_str 
 		if (s->vars[i].len == name.len && memcmp(s->vars[i].name, name.ptr, name.len) == 0)
 			return &s->vars[i];
 	if (s->n == s->cap) {
-		size_t cap = s->cap * 2;
-		struct fl_tmpl__svar *v = fl_xmalloc(cap * sizeof(*v));
+		size_t cap = s->cap * 2; /* s->small is full: move to the heap */
+		struct fl_tmpl__svar *v = fl_xmallocarray(cap, sizeof(*v));
 		memcpy(v, s->vars, s->n * sizeof(*v));
 		if (s->vars != s->small)
 			free(s->vars);
@@ -244,7 +233,7 @@ static int var_error(struct fl_tmpl__rs *rs, const struct fl_tmpl__ex *e, const 
 		     const char *what, const fl_val *cur)
 {
 	return fl_tmpl__rerr(rs, a->line, a->col, FL_EINVALID, "can't access %s on type %s (variable %.*s)", what,
-			     go_kind(cur), (int)e->u.var.text.len, e->u.var.text.ptr);
+			     fl_conv_go_kind(cur), (int)e->u.var.text.len, e->u.var.text.ptr);
 }
 
 /* One accessor applied to cur (consumed); *out new ref. */
@@ -315,7 +304,7 @@ static int access(struct fl_tmpl__rs *rs, const struct fl_tmpl__ex *e, const str
 	case ACC_CALL:
 		if (fl_val_type(cur) != FL_VAL_FUNC) {
 			rc = fl_tmpl__rerr(rs, a->line, a->col, FL_EINVALID, "'%.*s' is not a function (it is %s)",
-					   (int)(a->at - e->u.var.text.ptr), e->u.var.text.ptr, go_kind(cur));
+					   (int)(a->at - e->u.var.text.ptr), e->u.var.text.ptr, fl_conv_go_kind(cur));
 			break;
 		}
 		rc = call_func(rs, e, cur, a, &next);
@@ -392,6 +381,11 @@ static int eval_var(struct fl_tmpl__rs *rs, const struct fl_tmpl__ex *e, fl_val 
 			fl_tmpl_format_go_layout(&b, ls, ll, ns, off);
 			fl_val_unref(layout);
 			fl_val_unref(cur);
+			if (fl_buf_failed(&b)) {
+				fl_buf_release(&b);
+				return fl_tmpl__rerr(rs, e->line, e->col, FL_ELIMIT, "Format output exceeds %zu bytes",
+						     rs->call.limits->max_output);
+			}
 			cur = fl_val_str(b.ptr, b.len);
 			fl_buf_release(&b);
 			i += 2;
@@ -468,14 +462,9 @@ static int eval_filter(struct fl_tmpl__rs *rs, const struct fl_tmpl__ex *e, fl_v
 	return rc;
 }
 
-/* pongo2 Value.Negate(). */
-static int eval_not(struct fl_tmpl__rs *rs, const struct fl_tmpl__ex *e, fl_val **out)
+/* pongo2's Value.Negate(): `not v`. */
+static int value_not(const fl_val *v, fl_val **out)
 {
-	fl_val *v;
-	int rc = fl_tmpl__eval(rs, e->u.un, &v);
-
-	if (rc)
-		return rc;
 	switch (fl_val_type(v)) {
 	case FL_VAL_INT:
 		*out = fl_val_int(fl_val_get_int(v) != 0 ? 0 : 1);
@@ -495,27 +484,30 @@ static int eval_not(struct fl_tmpl__rs *rs, const struct fl_tmpl__ex *e, fl_val 
 		*out = fl_val_bool(true);
 		break;
 	}
-	fl_val_unref(v);
 	return FL_OK;
 }
 
-static int eval_neg(struct fl_tmpl__rs *rs, const struct fl_tmpl__ex *e, fl_val **out)
+/* `-v`: numbers only (integers wrap as Go's do). */
+static int value_neg(struct fl_tmpl__rs *rs, const struct fl_tmpl__ex *e, const fl_val *v, fl_val **out)
+{
+	if (fl_val_type(v) == FL_VAL_INT)
+		*out = fl_val_int((int64_t)((uint64_t)0 - (uint64_t)fl_val_get_int(v)));
+	else if (fl_val_type(v) == FL_VAL_FLOAT)
+		*out = fl_val_float(-fl_val_get_float(v));
+	else
+		return fl_tmpl__rerr(rs, e->line, e->col, FL_EINVALID, "negative sign on a non-number expression");
+	return FL_OK;
+}
+
+/* EX_NOT and EX_NEG: evaluate the operand, then apply the operator. */
+static int eval_unary(struct fl_tmpl__rs *rs, const struct fl_tmpl__ex *e, fl_val **out)
 {
 	fl_val *v;
 	int rc = fl_tmpl__eval(rs, e->u.un, &v);
 
 	if (rc)
 		return rc;
-	switch (fl_val_type(v)) {
-	case FL_VAL_INT:
-		*out = fl_val_int((int64_t)((uint64_t)0 - (uint64_t)fl_val_get_int(v)));
-		break;
-	case FL_VAL_FLOAT:
-		*out = fl_val_float(-fl_val_get_float(v));
-		break;
-	default:
-		rc = fl_tmpl__rerr(rs, e->line, e->col, FL_EINVALID, "negative sign on a non-number expression");
-	}
+	rc = e->kind == EX_NOT ? value_not(v, out) : value_neg(rs, e, v, out);
 	fl_val_unref(v);
 	return rc;
 }
@@ -755,8 +747,8 @@ static int eval_logic(struct fl_tmpl__rs *rs, const struct fl_tmpl__ex *e, fl_va
 typedef int (*eval_fn)(struct fl_tmpl__rs *rs, const struct fl_tmpl__ex *e, fl_val **out);
 
 static const eval_fn evaluators[EX__COUNT] = {
-	[EX_LIT] = eval_lit,     [EX_VAR] = eval_var,     [EX_FILTER] = eval_filter, [EX_NOT] = eval_not,
-	[EX_NEG] = eval_neg,     [EX_ADD] = eval_arith,   [EX_SUB] = eval_arith,     [EX_MUL] = eval_arith,
+	[EX_LIT] = eval_lit,     [EX_VAR] = eval_var,     [EX_FILTER] = eval_filter, [EX_NOT] = eval_unary,
+	[EX_NEG] = eval_unary,     [EX_ADD] = eval_arith,   [EX_SUB] = eval_arith,     [EX_MUL] = eval_arith,
 	[EX_DIV] = eval_arith,   [EX_MOD] = eval_arith,   [EX_POW] = eval_arith,     [EX_EQ] = eval_cmp,
 	[EX_NE] = eval_cmp,      [EX_LT] = eval_cmp,      [EX_LE] = eval_cmp,        [EX_GT] = eval_cmp,
 	[EX_GE] = eval_cmp,      [EX_IN] = eval_cmp,      [EX_NOTIN] = eval_cmp,     [EX_AND] = eval_logic,

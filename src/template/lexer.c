@@ -52,10 +52,7 @@ static struct fl_tmpl__tok *emit(struct lexer *lx, enum fl_tmpl__tok_type type, 
 {
 	struct fl_tmpl__toks *t = lx->toks;
 
-	if (t->n == t->cap) {
-		t->cap = t->cap ? t->cap * 2 : 64;
-		t->v = fl_xrealloc(t->v, t->cap * sizeof(*t->v));
-	}
+	FL_GROW(t->v, t->cap, t->n + 1);
 	struct fl_tmpl__tok *tok = &t->v[t->n++];
 	memset(tok, 0, sizeof(*tok));
 	tok->type = (uint8_t)type;
@@ -253,6 +250,21 @@ static void trim_prev_html(struct lexer *lx)
 		t->n--;
 }
 
+/*
+ * Emit the text from `text` up to the current position as one HTML token,
+ * without its leading white space when the tag before it asked for a trim.
+ */
+static void flush_text(struct lexer *lx, size_t text, bool trim, uint32_t line, uint32_t col)
+{
+	size_t s = text;
+
+	if (trim)
+		while (s < lx->pos && is_space(lx->src[s]))
+			s++;
+	if (lx->pos > s)
+		emit(lx, TOK_HTML, s, lx->pos - s, line, col);
+}
+
 int fl_tmpl__lex(struct fl_tmpl__toks *out, const char *src, size_t len, struct fl_error *err)
 {
 	struct lexer lx = { src, len, 0, 1, 1, out, err };
@@ -276,15 +288,7 @@ int fl_tmpl__lex(struct fl_tmpl__toks *out, const char *src, size_t len, struct 
 			advance(&lx, 1);
 			continue;
 		}
-		/* flush the text before the opener */
-		if (lx.pos > text) {
-			size_t s = text;
-			if (trim_next)
-				while (s < lx.pos && is_space(lx.src[s]))
-					s++;
-			if (lx.pos > s)
-				emit(&lx, TOK_HTML, s, lx.pos - s, tline, tcol);
-		}
+		flush_text(&lx, text, trim_next, tline, tcol); /* the text before the opener */
 		trim_next = false;
 		if (tag && (n = match_block(&lx, lx.pos, "verbatim")) != 0) {
 			uint32_t vline = lx.line, vcol = lx.col;
@@ -328,14 +332,7 @@ int fl_tmpl__lex(struct fl_tmpl__toks *out, const char *src, size_t len, struct 
 		tline = lx.line;
 		tcol = lx.col;
 	}
-	if (lx.pos > text) {
-		size_t s = text;
-		if (trim_next)
-			while (s < lx.pos && is_space(lx.src[s]))
-				s++;
-		if (lx.pos > s)
-			emit(&lx, TOK_HTML, s, lx.pos - s, tline, tcol);
-	}
+	flush_text(&lx, text, trim_next, tline, tcol);
 	return FL_OK;
 }
 

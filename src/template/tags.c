@@ -40,6 +40,7 @@
 #include "timeutil.h"
 #include "filters/conv.h"
 #include "tmpl-int.h"
+#include "utf8.h"
 
 enum {
 	FOR_REVERSED = 1 << 0,
@@ -142,6 +143,34 @@ static int simple_body(struct fl_tmpl__ps *ps, const struct fl_tmpl__tok *name, 
 	return rc ? rc : fl_tmpl__close_tag(ps, end);
 }
 
+/*
+ * After a tag's arguments: close `{% tag %}`, parse the body up to
+ * `{% mid %}` or `{% end %}` and, after `{% mid %}`, a second body up to
+ * `{% end %}`; n gets the one or two bodies.  (for/empty, ifchanged/else,
+ * ifequal/else.)
+ */
+static int two_bodies(struct fl_tmpl__ps *ps, const struct fl_tmpl__tok *name, struct fl_tmpl__node *n,
+		      const char *tag, const char *mid, const char *end)
+{
+	const char *const ends[] = { mid, end, NULL };
+	struct fl_tmpl__node *bodies[2];
+	size_t nb = 0, which;
+	int rc = fl_tmpl__close_tag(ps, tag);
+
+	if (!rc)
+		rc = fl_tmpl__parse_body(ps, ends, &bodies[nb++], &which, name);
+	if (!rc && which == 0) {
+		rc = fl_tmpl__close_tag(ps, mid);
+		if (!rc)
+			rc = fl_tmpl__parse_body(ps, ends + 1, &bodies[nb++], &which, name);
+	}
+	if (!rc)
+		rc = fl_tmpl__close_tag(ps, end);
+	if (!rc)
+		set_bodies(ps, n, bodies, nb);
+	return rc;
+}
+
 /* ------------------------------------------------------------------ if */
 
 static int parse_if(struct fl_tmpl__ps *ps, const struct fl_tmpl__tok *name, struct fl_tmpl__node *n)
@@ -209,10 +238,7 @@ static int exec_if(struct fl_tmpl__rs *rs, const struct fl_tmpl__node *n)
 
 static int parse_for(struct fl_tmpl__ps *ps, const struct fl_tmpl__tok *name, struct fl_tmpl__node *n)
 {
-	static const char *const ends[] = { "empty", "endfor", NULL };
-	struct fl_tmpl__node *bodies[2];
 	const struct fl_tmpl__tok *key, *val = NULL;
-	size_t which, nb = 0;
 	int rc;
 
 	n->exec = exec_for;
@@ -237,33 +263,7 @@ static int parse_for(struct fl_tmpl__ps *ps, const struct fl_tmpl__tok *name, st
 		n->flags |= FOR_REVERSED;
 	if (fl_tmpl__match(ps, TOK_IDENT, "sorted"))
 		n->flags |= FOR_SORTED;
-	rc = fl_tmpl__close_tag(ps, "for");
-	if (!rc)
-		rc = fl_tmpl__parse_body(ps, ends, &bodies[nb++], &which, name);
-	if (!rc && which == 0) {
-		rc = fl_tmpl__close_tag(ps, "empty");
-		if (!rc)
-			rc = fl_tmpl__parse_body(ps, ends + 1, &bodies[nb++], &which, name);
-	}
-	if (!rc)
-		rc = fl_tmpl__close_tag(ps, "endfor");
-	if (rc)
-		return rc;
-	set_bodies(ps, n, bodies, nb);
-	return FL_OK;
-}
-
-/* Number of bytes of the UTF-8 sequence starting at s (1 for invalid bytes). */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	size_t want = s[0] < 0x80 ? 1 : (s[0] >> 5) == 6 ? 2 : (s[0] >> 4) == 14 ? 3 : (s[0] >> 3) == 30 ? 4 : 1;
-
-	if (want > n)
-		return 1;
-	for (size_t i = 1; i < want; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 1;
-	return want;
+	return two_bodies(ps, name, n, "for", "empty", "endfor");
 }
 
 struct sort_item {
@@ -317,9 +317,8 @@ static int exec_for(struct fl_tmpl__rs *rs, const struct fl_tmpl__node *n)
 		break;
 	case FL_VAL_STR: {
 		size_t len;
-		const unsigned char *s = (const unsigned char *)fl_val_get_str(obj, &len);
-		for (size_t i = 0; i < len; i += utf8_len(s + i, len - i))
-			count++;
+		const char *s = fl_val_get_str(obj, &len);
+		count = fl_utf8_count(s, len);
 		break;
 	}
 	default:
@@ -329,7 +328,7 @@ static int exec_for(struct fl_tmpl__rs *rs, const struct fl_tmpl__node *n)
 		fl_val_unref(obj);
 		return n->nbody > 1 ? fl_tmpl__exec_list(rs, n->body[1]) : FL_OK;
 	}
-	items = fl_xmalloc(count * sizeof(*items));
+	items = fl_xmallocarray(count, sizeof(*items));
 	if (fl_val_type(obj) == FL_VAL_OBJECT) {
 		for (size_t i = 0; i < count; i++)
 			fl_val_object_entry(obj, i, &items[i].key, &items[i].keylen, &items[i].v);
@@ -344,7 +343,8 @@ static int exec_for(struct fl_tmpl__rs *rs, const struct fl_tmpl__node *n)
 		size_t len, k = 0;
 		const char *s = fl_val_get_str(obj, &len);
 		for (size_t i = 0; i < len; k++) {
-			size_t w = utf8_len((const unsigned char *)s + i, len - i);
+			size_t w; /* Go ranges over a string rune by rune, an invalid byte being one rune */
+			(void)fl_utf8_decode_rune(s + i, len - i, &w);
 			items[k] = (struct sort_item){ s + i, w, NULL };
 			i += w;
 		}
@@ -891,28 +891,12 @@ static int exec_now(struct fl_tmpl__rs *rs, const struct fl_tmpl__node *n)
 
 static int parse_ifchanged(struct fl_tmpl__ps *ps, const struct fl_tmpl__tok *name, struct fl_tmpl__node *n)
 {
-	static const char *const ends[] = { "else", "endifchanged", NULL };
-	struct fl_tmpl__node *bodies[2];
-	size_t nb = 0, which;
 	int rc;
 
 	n->exec = exec_ifchanged;
 	n->slot = ps->t->nslots++;
 	rc = parse_expr_list(ps, n, MAX_BRANCHES, "ifchanged");
-	if (!rc)
-		rc = fl_tmpl__close_tag(ps, "ifchanged");
-	if (!rc)
-		rc = fl_tmpl__parse_body(ps, ends, &bodies[nb++], &which, name);
-	if (!rc && which == 0) {
-		rc = fl_tmpl__close_tag(ps, "else");
-		if (!rc)
-			rc = fl_tmpl__parse_body(ps, ends + 1, &bodies[nb++], &which, name);
-	}
-	if (!rc)
-		rc = fl_tmpl__close_tag(ps, "endifchanged");
-	if (!rc)
-		set_bodies(ps, n, bodies, nb);
-	return rc;
+	return rc ? rc : two_bodies(ps, name, n, "ifchanged", "else", "endifchanged");
 }
 
 static bool equal_value(const fl_val *a, const fl_val *b)
@@ -974,10 +958,7 @@ static int exec_ifchanged(struct fl_tmpl__rs *rs, const struct fl_tmpl__node *n)
 static int parse_ifequal_common(struct fl_tmpl__ps *ps, const struct fl_tmpl__tok *name, struct fl_tmpl__node *n,
 				const char *tag, const char *end)
 {
-	const char *ends[] = { "else", end, NULL };
 	struct fl_tmpl__ex *ex[2];
-	struct fl_tmpl__node *bodies[2];
-	size_t nb = 0, which;
 	int rc;
 
 	n->exec = exec_ifequal;
@@ -989,19 +970,7 @@ static int parse_ifequal_common(struct fl_tmpl__ps *ps, const struct fl_tmpl__to
 			return rc;
 	}
 	set_exprs(ps, n, ex, 2);
-	rc = fl_tmpl__close_tag(ps, tag);
-	if (!rc)
-		rc = fl_tmpl__parse_body(ps, ends, &bodies[nb++], &which, name);
-	if (!rc && which == 0) {
-		rc = fl_tmpl__close_tag(ps, "else");
-		if (!rc)
-			rc = fl_tmpl__parse_body(ps, ends + 1, &bodies[nb++], &which, name);
-	}
-	if (!rc)
-		rc = fl_tmpl__close_tag(ps, end);
-	if (!rc)
-		set_bodies(ps, n, bodies, nb);
-	return rc;
+	return two_bodies(ps, name, n, tag, "else", end);
 }
 
 static int parse_ifequal(struct fl_tmpl__ps *ps, const struct fl_tmpl__tok *name, struct fl_tmpl__node *n)

@@ -70,20 +70,14 @@ void *fl_tmpl__alloc(struct fl_tmpl *t, size_t size)
 
 fl_val *fl_tmpl__keep(struct fl_tmpl *t, fl_val *v)
 {
-	if (t->nvals == t->capvals) {
-		t->capvals = t->capvals ? t->capvals * 2 : 16;
-		t->vals = fl_xrealloc(t->vals, t->capvals * sizeof(*t->vals));
-	}
+	FL_GROW(t->vals, t->capvals, t->nvals + 1);
 	t->vals[t->nvals++] = v;
 	return v;
 }
 
 void fl_tmpl__keep_state(struct fl_tmpl *t, const struct fl_tmpl_filter *f, void *state)
 {
-	if (t->nstates == t->capstates) {
-		t->capstates = t->capstates ? t->capstates * 2 : 4;
-		t->states = fl_xrealloc(t->states, t->capstates * sizeof(*t->states));
-	}
+	FL_GROW(t->states, t->capstates, t->nstates + 1);
 	t->states[t->nstates].f = f;
 	t->states[t->nstates].state = state;
 	t->nstates++;
@@ -400,4 +394,14 @@ uint64_t fl_tmpl_call_random(struct fl_tmpl_call *call)
 	x ^= x >> 27;
 	*call->rng = x;
 	return x * 0x2545f4914f6cdd1du;
+}
+
+uint64_t fl_tmpl_call_random_below(struct fl_tmpl_call *call, uint64_t n)
+{
+	uint64_t limit = UINT64_MAX - UINT64_MAX % n;
+	uint64_t r = fl_tmpl_call_random(call);
+
+	for (int k = 0; k < 64 && r >= limit; k++)
+		r = fl_tmpl_call_random(call);
+	return r % n;
 }

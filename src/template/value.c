@@ -164,7 +164,7 @@ fl_val *fl_val_array_new(size_t capacity_hint)
 	if (capacity_hint > 1024)
 		capacity_hint = 1024;
 	if (capacity_hint) {
-		v->u.a.items = fl_xmalloc(capacity_hint * sizeof(fl_val *));
+		v->u.a.items = fl_xmallocarray(capacity_hint, sizeof(fl_val *));
 		v->u.a.cap = capacity_hint;
 	}
 	return v;
@@ -177,7 +177,7 @@ fl_val *fl_val_object_new(size_t capacity_hint)
 	if (capacity_hint > 1024)
 		capacity_hint = 1024;
 	if (capacity_hint) {
-		v->u.o.e = fl_xmalloc(capacity_hint * sizeof(struct obj_entry));
+		v->u.o.e = fl_xmallocarray(capacity_hint, sizeof(struct obj_entry));
 		v->u.o.cap = capacity_hint;
 	}
 	return v;
@@ -252,11 +252,7 @@ void fl_val_array_push(fl_val *arr, fl_val *v)
 		fl_val_unref(v);
 		return;
 	}
-	if (arr->u.a.n == arr->u.a.cap) {
-		size_t cap = arr->u.a.cap ? arr->u.a.cap * 2 : 4;
-		arr->u.a.items = fl_xrealloc(arr->u.a.items, cap * sizeof(fl_val *));
-		arr->u.a.cap = cap;
-	}
+	FL_GROW(arr->u.a.items, arr->u.a.cap, arr->u.a.n + 1);
 	arr->u.a.items[arr->u.a.n++] = v ? v : &val_nil;
 }
 
@@ -335,11 +331,7 @@ void fl_val_object_set(fl_val *obj, const char *key, size_t keylen, fl_val *v)
 	}
 	if (obj->u.o.n >= UINT32_MAX - 1)
 		FL_BUG("object too large");
-	if (obj->u.o.n == obj->u.o.cap) {
-		size_t cap = obj->u.o.cap ? obj->u.o.cap * 2 : 4;
-		obj->u.o.e = fl_xrealloc(obj->u.o.e, cap * sizeof(struct obj_entry));
-		obj->u.o.cap = cap;
-	}
+	FL_GROW(obj->u.o.e, obj->u.o.cap, obj->u.o.n + 1);
 	struct obj_entry *e = &obj->u.o.e[obj->u.o.n++];
 	e->key = fl_xmemdup0(key, keylen);
 	e->keylen = keylen;

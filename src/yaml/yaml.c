@@ -53,7 +53,7 @@ struct conv {
 	size_t depth;
 	size_t elements, aliases;
 	struct anchor *anchors;
-	size_t nanchors;
+	size_t nanchors, capanchors;
 	json_t *root;
 	bool have_root;
 	struct fl_error *err;
@@ -201,7 +201,7 @@ static int remember(struct conv *c, char *name, json_t *value, size_t elements, 
 
 	if (!name)
 		return FL_OK;
-	c->anchors = fl_xrealloc(c->anchors, (c->nanchors + 1) * sizeof(*c->anchors));
+	FL_GROW(c->anchors, c->capanchors, c->nanchors + 1);
 	a = &c->anchors[c->nanchors++];
 	a->name = name;
 	a->value = json_incref(value);
@@ -696,33 +696,6 @@ static void indent(struct fl_buf *out, size_t n)
 		fl_buf_addc(out, ' ');
 }
 
-static void scalar_out(struct fl_buf *out, const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_STRING:
-		fl_buf_add_json_str(out, json_string_value(v), json_string_length(v));
-		break;
-	case JSON_INTEGER:
-		fl_buf_addf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		break;
-	case JSON_REAL: {
-		char num[40];
-		fl_json_format_real(num, sizeof(num), json_real_value(v));
-		fl_buf_adds(out, num);
-		break;
-	}
-	case JSON_TRUE:
-		fl_buf_adds(out, "true");
-		break;
-	case JSON_FALSE:
-		fl_buf_adds(out, "false");
-		break;
-	default:
-		fl_buf_adds(out, "null");
-		break;
-	}
-}
-
 /* A key that reads back as the same string when written plain. */
 static bool plain_key(const char *k)
 {
@@ -762,15 +735,14 @@ static bool is_nonempty_collection(const json_t *v)
 
 static void node_out(struct fl_buf *out, const json_t *v, size_t ind, bool inline_first);
 
-/* A value that is not a non-empty collection, and the end of its line. */
+/*
+ * A value that is not a non-empty collection, and the end of its line:
+ * scalars, {} and [] are written as in JSON (the JSON writer's text is
+ * valid YAML, see fl_buf_add_json_str).
+ */
 static void leaf_out(struct fl_buf *out, const json_t *v)
 {
-	if (json_is_object(v))
-		fl_buf_adds(out, "{}");
-	else if (json_is_array(v))
-		fl_buf_adds(out, "[]");
-	else
-		scalar_out(out, v);
+	fl_json_dump(out, v);
 	fl_buf_addc(out, '\n');
 }
 

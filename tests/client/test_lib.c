@@ -95,6 +95,10 @@ FLT_TEST(json_quote_escapes_and_repairs_utf8)
 	FLT_EQ_INT(flyte_json_quote(&q, "a\0b", 3), FLYTE_OK);
 	FLT_EQ_STR(q, "\"a\\u0000b\"");
 	flyte_string_free(q);
+	/* the escaper the server uses: DEL, C1 controls, U+2028/U+2029 escaped, '/' raw */
+	FLT_EQ_INT(flyte_json_quote(&q, "\x7f\xc2\x85\xe2\x80\xa8\xe2\x80\xa9/", 10), FLYTE_OK);
+	FLT_EQ_STR(q, "\"\\u007f\\u0085\\u2028\\u2029/\"");
+	flyte_string_free(q);
 }
 
 FLT_TEST(labels_parse_like_the_go_client)

@@ -650,13 +650,13 @@ static void do_datastore(struct run *r, struct words *w, const struct step *st, 
 	}
 	word(w, key, sizeof(key));
 	if (strcmp(verb, "put") == 0) {
-		struct fl_datastore_item it = { 0 };
+		struct fl_datastore_item_ref it = { 0 };
 		word(w, ct, sizeof(ct));
 		skip_space(w);
 		it.key = key;
 		it.content_type = ct;
 		if (w->p < w->end) {
-			it.value = (char *)w->p;
+			it.value = w->p;
 			it.value_len = (size_t)(w->end - w->p);
 		} else {
 			it.value = st->doc.ptr;
@@ -668,7 +668,7 @@ static void do_datastore(struct run *r, struct words *w, const struct step *st, 
 		res_release(&res);
 	} else if (strcmp(verb, "get") == 0) {
 		struct fl_datastore_item *it = NULL;
-		int rc = fl_engine_datastore_get(r->eng, key, &it, &err);
+		int rc = fl_engine_datastore_get(r->eng, &it, key, &err);
 		if (rc == FL_OK) {
 			body = json_pack("{s:s,s:s,s:s#}", "key", it->key, "contentType", it->content_type, "value",
 					 it->value, (int)it->value_len);
@@ -1053,10 +1053,10 @@ static void setup(struct run *r, const struct flc_case *c)
 		json_object_foreach (items, key, v) {
 			json_t *val = json_object_get(v, "value");
 			char *dumped = json_is_string(val) ? NULL : json_dumps(val, JSON_COMPACT | JSON_ENCODE_ANY);
-			struct fl_datastore_item it = {
-				.key = (char *)key,
-				.content_type = (char *)json_string_value(json_object_get(v, "contentType")),
-				.value = dumped ? dumped : (char *)json_string_value(val),
+			struct fl_datastore_item_ref it = {
+				.key = key,
+				.content_type = json_string_value(json_object_get(v, "contentType")),
+				.value = dumped ? dumped : json_string_value(val),
 				.value_len = dumped ? strlen(dumped) : json_string_length(val),
 			};
 			if (r->failed)

@@ -1610,7 +1610,7 @@ static int sq_expire_actions(struct fl_store *st, size_t *n, int64_t before, siz
 	rc = stmt_get(s, S_EXPIRE_OPEN_SELECT, &q, err);
 	if (rc)
 		return rc;
-	l.v = fl_xmalloc(limit * sizeof(*l.v));
+	l.v = fl_xmallocarray(limit, sizeof(*l.v));
 	sqlite3_bind_int64(q, 1, before);
 	sqlite3_bind_int64(q, 2, (sqlite3_int64)limit);
 	rc = each_action(s, q, collect_seq, &l, NULL, "select expired actions", err);

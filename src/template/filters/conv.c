@@ -225,7 +225,7 @@ size_t fl_conv_len(const fl_val *v)
 		return fl_val_len(v);
 	case FL_VAL_STR:
 		s = fl_val_get_str(v, &n);
-		return fl_unicase_count(s, n);
+		return fl_utf8_count(s, n);
 	default:
 		return 0;
 	}
@@ -242,7 +242,7 @@ static size_t rune_offset(const char *s, size_t n, size_t idx)
 	size_t i = 0, w;
 
 	while (idx > 0 && i < n) {
-		(void)fl_unicase_decode(s + i, n - i, &w);
+		(void)fl_utf8_decode_rune(s + i, n - i, &w);
 		i += w;
 		idx--;
 	}
@@ -266,7 +266,7 @@ fl_val *fl_conv_index(const fl_val *v, int64_t i)
 	off = rune_offset(s, n, (size_t)i);
 	if (off >= n)
 		return fl_val_str("", 0);
-	fl_unicase_encode(&b, fl_unicase_decode(s + off, n - off, &w));
+	fl_buf_add_utf8(&b, fl_utf8_decode_rune(s + off, n - off, &w));
 	r = fl_val_str(b.ptr, b.len);
 	fl_buf_release(&b);
 	return r;
@@ -288,34 +288,34 @@ fl_val *fl_conv_slice(const fl_val *v, size_t i, size_t j)
 		s = fl_val_get_str(v, &n);
 		off = rune_offset(s, n, i);
 		for (size_t k = i; k < j && off < n; k++, off += w)
-			fl_unicase_encode(&b, fl_unicase_decode(s + off, n - off, &w));
+			fl_buf_add_utf8(&b, fl_utf8_decode_rune(s + off, n - off, &w));
 		r = fl_val_str(b.ptr, b.len);
 		fl_buf_release(&b);
 		return r;
 	}
 }
 
+/* Go's names of each value's type (%T, argument errors) and reflect kind (pongo2's errors). */
+static const struct {
+	const char *type, *kind;
+} go_names[] = {
+	[FL_VAL_NIL] = { "<nil>", "invalid" },
+	[FL_VAL_BOOL] = { "bool", "bool" },
+	[FL_VAL_INT] = { "int", "int" },
+	[FL_VAL_FLOAT] = { "float64", "float64" },
+	[FL_VAL_STR] = { "string", "string" },
+	[FL_VAL_ARRAY] = { "[]interface {}", "slice" },
+	[FL_VAL_OBJECT] = { "map[string]interface {}", "map" },
+	[FL_VAL_TIME] = { "time.Time", "struct" },
+	[FL_VAL_FUNC] = { "func", "func" },
+};
+
 const char *fl_conv_go_type(const fl_val *v)
 {
-	switch (v ? fl_val_type(v) : FL_VAL_NIL) {
-	case FL_VAL_NIL:
-		return "<nil>";
-	case FL_VAL_BOOL:
-		return "bool";
-	case FL_VAL_INT:
-		return "int";
-	case FL_VAL_FLOAT:
-		return "float64";
-	case FL_VAL_STR:
-		return "string";
-	case FL_VAL_ARRAY:
-		return "[]interface {}";
-	case FL_VAL_OBJECT:
-		return "map[string]interface {}";
-	case FL_VAL_TIME:
-		return "time.Time";
-	case FL_VAL_FUNC:
-		return "func";
-	}
-	return "<nil>";
+	return go_names[v ? fl_val_type(v) : FL_VAL_NIL].type;
+}
+
+const char *fl_conv_go_kind(const fl_val *v)
+{
+	return go_names[v ? fl_val_type(v) : FL_VAL_NIL].kind;
 }

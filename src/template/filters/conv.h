@@ -44,5 +44,7 @@ int64_t fl_conv_f2i(double f);
 
 /* Go's %T name of a value ("float64", "map[string]interface {}", "<nil>", ...). */
 const char *fl_conv_go_type(const fl_val *v);
+/* Go's reflect Kind name of a value ("invalid", "slice", "map", ...), as pongo2 prints it in errors. */
+const char *fl_conv_go_kind(const fl_val *v);
 
 #endif

@@ -19,6 +19,7 @@
 #include "filters/gofmt.h"
 #include "filters/regex.h"
 #include "filters/unicase.h"
+#include "hex.h"
 #include "value.h"
 
 /* --- helpers --- */
@@ -69,6 +70,30 @@ static int finish(struct fl_tmpl_call *call, struct fl_buf *b, bool safe, fl_val
 	return FL_OK;
 }
 
+/* A transformation of text, appended to b. */
+typedef void (*text_fn)(struct fl_buf *b, const char *s, size_t n);
+
+/* The filters that write a transformation of their input's String(). */
+static int text_filter(struct fl_tmpl_call *call, fl_val *in, text_fn fn, bool safe, fl_val **out)
+{
+	struct text t;
+	struct fl_buf b;
+
+	text_of(&t, in);
+	out_init(call, &b);
+	fn(&b, t.p, t.n);
+	text_release(&t);
+	return finish(call, &b, safe, out);
+}
+
+/* Define filter `name` as text_filter with fn. */
+#define TEXT_FILTER(name, fn, safe)                                                                          \
+	static int name(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void *state, fl_val **out) \
+	{                                                                                                    \
+		(void)param, (void)state;                                                                    \
+		return text_filter(call, in, fn, safe, out);                                                 \
+	}
+
 static fl_val *ref_or_nil(fl_val *v)
 {
 	return v ? fl_val_ref(v) : fl_val_nil();
@@ -98,17 +123,6 @@ static bool is_str(const fl_val *v)
 	return v && fl_val_type(v) == FL_VAL_STR;
 }
 
-/* Uniform random number in [0, n). */
-static uint64_t random_below(struct fl_tmpl_call *call, uint64_t n)
-{
-	uint64_t limit = UINT64_MAX - UINT64_MAX % n;
-	uint64_t r = fl_tmpl_call_random(call);
-
-	for (int k = 0; k < 64 && r >= limit; k++)
-		r = fl_tmpl_call_random(call);
-	return r % n;
-}
-
 /* Go's strings.Fields: the words of s as (offset, length) pairs appended to a growing array. */
 struct words {
 	size_t *off;
@@ -123,17 +137,18 @@ static void words_split(struct words *w, const char *s, size_t n)
 	memset(w, 0, sizeof(*w));
 	while (i < n) {
 		size_t start;
-		while (i < n && fl_unicase_is_space(fl_unicase_decode(s + i, n - i, &width)))
+		while (i < n && fl_unicase_is_space(fl_utf8_decode_rune(s + i, n - i, &width)))
 			i += width;
 		if (i >= n)
 			break;
 		start = i;
-		while (i < n && !fl_unicase_is_space(fl_unicase_decode(s + i, n - i, &width)))
+		while (i < n && !fl_unicase_is_space(fl_utf8_decode_rune(s + i, n - i, &width)))
 			i += width;
 		if (w->n == w->cap) {
-			w->cap = w->cap ? w->cap * 2 : 16;
-			w->off = fl_xrealloc(w->off, w->cap * sizeof(size_t));
-			w->len = fl_xrealloc(w->len, w->cap * sizeof(size_t));
+			size_t cap = w->cap;
+			w->off = fl_xgrow(w->off, &cap, w->n + 1, sizeof(*w->off));
+			w->len = fl_xreallocarray(w->len, cap, sizeof(*w->len));
+			w->cap = cap;
 		}
 		w->off[w->n] = start;
 		w->len[w->n] = i - start;
@@ -150,8 +165,6 @@ static void words_release(struct words *w)
 /* Go's url.QueryEscape of s, appended to b. */
 static void query_escape(struct fl_buf *b, const char *s, size_t n)
 {
-	static const char hex[] = "0123456789ABCDEF";
-
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
@@ -160,7 +173,8 @@ static void query_escape(struct fl_buf *b, const char *s, size_t n)
 		} else if (c == ' ') {
 			fl_buf_addc(b, '+');
 		} else {
-			char e[3] = { '%', hex[c >> 4], hex[c & 15] };
+			char e[3] = { '%' };
+			fl_hex_byte(e + 1, c, true);
 			fl_buf_add(b, e, 3);
 		}
 	}
@@ -174,7 +188,7 @@ static fl_val *split_value(const char *s, size_t n, const char *sep, size_t sepl
 
 	if (seplen == 0) {
 		for (i = 0; i < n; i += w) {
-			(void)fl_unicase_decode(s + i, n - i, &w);
+			(void)fl_utf8_decode_rune(s + i, n - i, &w);
 			fl_val_array_push(arr, fl_val_str(s + i, w));
 		}
 		return arr;
@@ -193,39 +207,33 @@ static fl_val *split_value(const char *s, size_t n, const char *sep, size_t sepl
 
 /* --- escaping --- */
 
-static int f_escape(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void *state, fl_val **out)
+static void escape_html(struct fl_buf *b, const char *s, size_t n)
 {
-	struct text t;
-	struct fl_buf b;
-
-	(void)param, (void)state;
-	text_of(&t, in);
-	out_init(call, &b);
-	for (size_t i = 0; i < t.n; i++) {
-		switch (t.p[i]) {
+	for (size_t i = 0; i < n; i++) {
+		switch (s[i]) {
 		case '&':
-			fl_buf_adds(&b, "&amp;");
+			fl_buf_adds(b, "&amp;");
 			break;
 		case '>':
-			fl_buf_adds(&b, "&gt;");
+			fl_buf_adds(b, "&gt;");
 			break;
 		case '<':
-			fl_buf_adds(&b, "&lt;");
+			fl_buf_adds(b, "&lt;");
 			break;
 		case '"':
-			fl_buf_adds(&b, "&quot;");
+			fl_buf_adds(b, "&quot;");
 			break;
 		case '\'':
-			fl_buf_adds(&b, "&#39;");
+			fl_buf_adds(b, "&#39;");
 			break;
 		default:
-			fl_buf_addc(&b, t.p[i]);
+			fl_buf_addc(b, s[i]);
 			break;
 		}
 	}
-	text_release(&t);
-	return finish(call, &b, true, out);
 }
+
+TEXT_FILTER(f_escape, escape_html, true)
 
 static int f_safe(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void *state, fl_val **out)
 {
@@ -240,52 +248,41 @@ static int f_safe(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void *st
 	return FL_OK;
 }
 
-static int f_escapejs(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void *state, fl_val **out)
+static void escape_js(struct fl_buf *b, const char *s, size_t n)
 {
-	struct text t;
-	struct fl_buf b;
 	size_t i = 0, w;
 
-	(void)param, (void)state;
-	text_of(&t, in);
-	out_init(call, &b);
-	while (i < t.n) {
-		uint32_t c = fl_unicase_decode(t.p + i, t.n - i, &w);
-		if (c == FL_UNICASE_BAD) {
+	while (i < n) {
+		uint32_t c = fl_utf8_decode_rune(s + i, n - i, &w);
+		if (c == FL_UTF8_REPLACEMENT) {
 			i += w;
 			continue;
 		}
-		if (c == '\\' && i + 1 < t.n && (t.p[i + 1] == 'r' || t.p[i + 1] == 'n')) {
-			fl_buf_adds(&b, t.p[i + 1] == 'r' ? "\\u000D" : "\\u000A");
+		if (c == '\\' && i + 1 < n && (s[i + 1] == 'r' || s[i + 1] == 'n')) {
+			fl_buf_adds(b, s[i + 1] == 'r' ? "\\u000D" : "\\u000A");
 			i += 2;
 			continue;
 		}
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == ' ' || c == '/')
-			fl_buf_addc(&b, (char)c);
+			fl_buf_addc(b, (char)c);
 		else
-			fl_buf_addf(&b, "\\u%04" PRIX32, c);
+			fl_buf_addf(b, "\\u%04" PRIX32, c);
 		i += w;
 	}
-	text_release(&t);
-	return finish(call, &b, true, out);
 }
 
-static int f_addslashes(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void *state, fl_val **out)
+TEXT_FILTER(f_escapejs, escape_js, true)
+
+static void add_slashes(struct fl_buf *b, const char *s, size_t n)
 {
-	struct text t;
-	struct fl_buf b;
-
-	(void)param, (void)state;
-	text_of(&t, in);
-	out_init(call, &b);
-	for (size_t i = 0; i < t.n; i++) {
-		if (t.p[i] == '\\' || t.p[i] == '"' || t.p[i] == '\'')
-			fl_buf_addc(&b, '\\');
-		fl_buf_addc(&b, t.p[i]);
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\\' || s[i] == '"' || s[i] == '\'')
+			fl_buf_addc(b, '\\');
+		fl_buf_addc(b, s[i]);
 	}
-	text_release(&t);
-	return finish(call, &b, false, out);
 }
+
+TEXT_FILTER(f_addslashes, add_slashes, false)
 
 static bool iri_safe(unsigned char c)
 {
@@ -298,42 +295,20 @@ static void iri_encode(struct fl_buf *b, const char *s, size_t n)
 
 	for (size_t i = 0; i < n; i += w) {
 		struct fl_buf one = FL_BUF_INIT(0);
-		uint32_t r = fl_unicase_decode(s + i, n - i, &w);
+		uint32_t r = fl_utf8_decode_rune(s + i, n - i, &w);
 		if (r < 0x80 && iri_safe((unsigned char)r)) {
 			fl_buf_addc(b, (char)r);
 			continue;
 		}
-		fl_unicase_encode(&one, r);
+		fl_buf_add_utf8(&one, r);
 		query_escape(b, one.ptr, one.len);
 		fl_buf_release(&one);
 	}
 }
 
-static int f_iriencode(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void *state, fl_val **out)
-{
-	struct text t;
-	struct fl_buf b;
+TEXT_FILTER(f_iriencode, iri_encode, false)
 
-	(void)param, (void)state;
-	text_of(&t, in);
-	out_init(call, &b);
-	iri_encode(&b, t.p, t.n);
-	text_release(&t);
-	return finish(call, &b, false, out);
-}
-
-static int f_urlencode(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void *state, fl_val **out)
-{
-	struct text t;
-	struct fl_buf b;
-
-	(void)param, (void)state;
-	text_of(&t, in);
-	out_init(call, &b);
-	query_escape(&b, t.p, t.n);
-	text_release(&t);
-	return finish(call, &b, false, out);
-}
+TEXT_FILTER(f_urlencode, query_escape, false)
 
 /* --- numbers --- */
 
@@ -535,7 +510,7 @@ static int f_make_list(struct fl_tmpl_call *call, fl_val *in, fl_val *param, voi
 	arr = fl_val_array_new(t.n);
 	for (size_t i = 0; i < t.n; i += w) {
 		struct fl_buf one = FL_BUF_INIT(0);
-		fl_unicase_encode(&one, fl_unicase_decode(t.p + i, t.n - i, &w));
+		fl_buf_add_utf8(&one, fl_utf8_decode_rune(t.p + i, t.n - i, &w));
 		fl_val_array_push(arr, fl_val_str(one.ptr, one.len));
 		fl_buf_release(&one);
 	}
@@ -553,7 +528,7 @@ static int f_random(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void *
 		*out = ref_or_nil(in);
 		return FL_OK;
 	}
-	*out = fl_conv_index(in, (int64_t)random_below(call, n));
+	*out = fl_conv_index(in, (int64_t)fl_tmpl_call_random_below(call, n));
 	return FL_OK;
 }
 
@@ -624,7 +599,7 @@ static int f_capfirst(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void
 	}
 	text_of(&t, in);
 	out_init(call, &b);
-	fl_unicase_encode(&b, fl_unicase_upper(fl_unicase_decode(t.p, t.n, &w)));
+	fl_buf_add_utf8(&b, fl_unicase_upper(fl_utf8_decode_rune(t.p, t.n, &w)));
 	fl_buf_add(&b, t.p + w, t.n - w);
 	text_release(&t);
 	return finish(call, &b, false, out);
@@ -713,29 +688,19 @@ static int f_cut(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void *sta
 	return finish(call, &b, false, out);
 }
 
-static int case_map(struct fl_tmpl_call *call, fl_val *in, enum fl_unicase_mode mode, fl_val **out)
+static void to_lower(struct fl_buf *b, const char *s, size_t n)
 {
-	struct text t;
-	struct fl_buf b;
-
-	text_of(&t, in);
-	out_init(call, &b);
-	fl_unicase_map(&b, t.p, t.n, mode);
-	text_release(&t);
-	return finish(call, &b, false, out);
+	fl_unicase_map(b, s, n, FL_UNICASE_LOWER);
 }
 
-static int f_lower(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void *state, fl_val **out)
+static void to_upper(struct fl_buf *b, const char *s, size_t n)
 {
-	(void)param, (void)state;
-	return case_map(call, in, FL_UNICASE_LOWER, out);
+	fl_unicase_map(b, s, n, FL_UNICASE_UPPER);
 }
 
-static int f_upper(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void *state, fl_val **out)
-{
-	(void)param, (void)state;
-	return case_map(call, in, FL_UNICASE_UPPER, out);
-}
+TEXT_FILTER(f_lower, to_lower, false)
+
+TEXT_FILTER(f_upper, to_upper, false)
 
 static int f_title(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void *state, fl_val **out)
 {
@@ -756,44 +721,33 @@ static int f_title(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void *s
 	return finish(call, &b, false, out);
 }
 
-static int f_phone2numeric(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void *state, fl_val **out)
+static void phone_to_numeric(struct fl_buf *b, const char *s, size_t n)
 {
 	static const char keypad[] = "22233344455566677778889999";
-	struct text t;
-	struct fl_buf b;
 
-	(void)param, (void)state;
-	text_of(&t, in);
-	out_init(call, &b);
-	for (size_t i = 0; i < t.n; i++) {
-		char c = t.p[i];
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
 		if (c >= 'a' && c <= 'z')
 			c = keypad[c - 'a'];
 		else if (c >= 'A' && c <= 'Z')
 			c = keypad[c - 'A'];
-		fl_buf_addc(&b, c);
+		fl_buf_addc(b, c);
 	}
-	text_release(&t);
-	return finish(call, &b, false, out);
 }
 
-static int f_linebreaksbr(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void *state, fl_val **out)
+TEXT_FILTER(f_phone2numeric, phone_to_numeric, false)
+
+static void breaks_to_br(struct fl_buf *b, const char *s, size_t n)
 {
-	struct text t;
-	struct fl_buf b;
-
-	(void)param, (void)state;
-	text_of(&t, in);
-	out_init(call, &b);
-	for (size_t i = 0; i < t.n; i++) {
-		if (t.p[i] == '\n')
-			fl_buf_adds(&b, "<br />");
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\n')
+			fl_buf_adds(b, "<br />");
 		else
-			fl_buf_addc(&b, t.p[i]);
+			fl_buf_addc(b, s[i]);
 	}
-	text_release(&t);
-	return finish(call, &b, false, out);
 }
+
+TEXT_FILTER(f_linebreaksbr, breaks_to_br, false)
 
 /* Whether a line is blank for Go's strings.TrimSpace. */
 static bool blank(const char *s, size_t n)
@@ -844,30 +798,25 @@ static int f_linebreaks(struct fl_tmpl_call *call, fl_val *in, fl_val *param, vo
 	return finish(call, &b, false, out);
 }
 
-static int f_linenumbers(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void *state, fl_val **out)
+static void number_lines(struct fl_buf *b, const char *s, size_t n)
 {
-	struct text t;
-	struct fl_buf b;
 	size_t start = 0;
 	unsigned long line = 1;
 
-	(void)param, (void)state;
-	text_of(&t, in);
-	out_init(call, &b);
 	for (;;) {
-		const char *nl = memchr(t.p + start, '\n', t.n - start);
-		size_t end = nl ? (size_t)(nl - t.p) : t.n;
+		const char *nl = memchr(s + start, '\n', n - start);
+		size_t end = nl ? (size_t)(nl - s) : n;
 		if (line > 1)
-			fl_buf_addc(&b, '\n');
-		fl_buf_addf(&b, "%lu. ", line++);
-		fl_buf_add(&b, t.p + start, end - start);
-		if (!nl || fl_buf_failed(&b))
+			fl_buf_addc(b, '\n');
+		fl_buf_addf(b, "%lu. ", line++);
+		fl_buf_add(b, s + start, end - start);
+		if (!nl || fl_buf_failed(b))
 			break;
 		start = end + 1;
 	}
-	text_release(&t);
-	return finish(call, &b, false, out);
 }
+
+TEXT_FILTER(f_linenumbers, number_lines, false)
 
 /* Remove "<...>" runs (pongo2's <[^>]*?> replaced by nothing), then trim spaces. */
 static int f_striptags(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void *state, fl_val **out)
@@ -1006,7 +955,7 @@ static int f_truncatechars(struct fl_tmpl_call *call, fl_val *in, fl_val *param,
 
 	(void)state;
 	text_of(&t, in);
-	runes = fl_unicase_count(t.p, t.n);
+	runes = fl_utf8_count(t.p, t.n);
 	if (keep < 0) {
 		/* runes[:keep] panics in Go */
 		text_release(&t);
@@ -1016,12 +965,12 @@ static int f_truncatechars(struct fl_tmpl_call *call, fl_val *in, fl_val *param,
 	if (keep >= 0 && (uint64_t)keep < runes) {
 		int64_t n = keep >= 3 ? keep - 3 : keep;
 		for (int64_t k = 0; k < n; k++, i += w)
-			fl_unicase_encode(&b, fl_unicase_decode(t.p + i, t.n - i, &w));
+			fl_buf_add_utf8(&b, fl_utf8_decode_rune(t.p + i, t.n - i, &w));
 		if (keep >= 3)
 			fl_buf_adds(&b, "...");
 	} else {
 		for (; i < t.n; i += w)
-			fl_unicase_encode(&b, fl_unicase_decode(t.p + i, t.n - i, &w));
+			fl_buf_add_utf8(&b, fl_utf8_decode_rune(t.p + i, t.n - i, &w));
 	}
 	text_release(&t);
 	return finish(call, &b, false, out);
@@ -1081,19 +1030,19 @@ static size_t trunc_step(struct html_trunc *h, uint32_t c, size_t w, size_t idx)
 
 	if (!h->words) {
 		h->count++;
-		fl_unicase_encode(h->out, c);
+		fl_buf_add_utf8(h->out, c);
 		return idx + w;
 	}
 	while (idx < h->n) {
 		size_t w2;
-		uint32_t c2 = fl_unicase_decode(h->s + idx, h->n - idx, &w2);
-		if (c2 == FL_UNICASE_BAD) {
+		uint32_t c2 = fl_utf8_decode_rune(h->s + idx, h->n - idx, &w2);
+		if (c2 == FL_UTF8_REPLACEMENT) {
 			idx += w2;
 			continue;
 		}
 		if (c2 == '<')
 			return idx;
-		fl_unicase_encode(h->out, c2);
+		fl_buf_add_utf8(h->out, c2);
 		idx += w2;
 		if (c2 == ' ' || c2 == '.' || c2 == ',' || c2 == ';')
 			break;
@@ -1111,10 +1060,7 @@ struct tag_stack {
 
 static void tags_push(struct tag_stack *st, struct fl_buf *tag)
 {
-	if (st->n == st->cap) {
-		st->cap = st->cap ? st->cap * 2 : 8;
-		st->tags = fl_xrealloc(st->tags, st->cap * sizeof(char *));
-	}
+	FL_GROW(st->tags, st->cap, st->n + 1);
 	st->tags[st->n++] = fl_xmemdup0(tag->ptr, tag->len);
 }
 
@@ -1125,8 +1071,8 @@ static void html_truncate(struct html_trunc *h)
 
 	while (idx < h->n && !trunc_done(h) && !fl_buf_failed(h->out)) {
 		size_t w;
-		uint32_t c = fl_unicase_decode(h->s + idx, h->n - idx, &w);
-		if (c == FL_UNICASE_BAD) {
+		uint32_t c = fl_utf8_decode_rune(h->s + idx, h->n - idx, &w);
+		if (c == FL_UTF8_REPLACEMENT) {
 			idx += w;
 			continue;
 		}
@@ -1144,8 +1090,8 @@ static void html_truncate(struct html_trunc *h)
 			idx++;
 			while (idx < h->n) {
 				size_t w2;
-				uint32_t c2 = fl_unicase_decode(h->s + idx, h->n - idx, &w2);
-				if (c2 == FL_UNICASE_BAD) {
+				uint32_t c2 = fl_utf8_decode_rune(h->s + idx, h->n - idx, &w2);
+				if (c2 == FL_UTF8_REPLACEMENT) {
 					idx += w2;
 					continue;
 				}
@@ -1153,7 +1099,7 @@ static void html_truncate(struct html_trunc *h)
 					idx++;
 					break;
 				}
-				fl_unicase_encode(&tag, c2);
+				fl_buf_add_utf8(&tag, c2);
 				idx += w2;
 			}
 			/* remove the innermost matching tag (swapped with the top, as pongo2 does) */
@@ -1173,12 +1119,12 @@ static void html_truncate(struct html_trunc *h)
 			bool params = false;
 			while (idx < h->n) {
 				size_t w2;
-				uint32_t c2 = fl_unicase_decode(h->s + idx, h->n - idx, &w2);
-				if (c2 == FL_UNICASE_BAD) {
+				uint32_t c2 = fl_utf8_decode_rune(h->s + idx, h->n - idx, &w2);
+				if (c2 == FL_UTF8_REPLACEMENT) {
 					idx += w2;
 					continue;
 				}
-				fl_unicase_encode(h->out, c2);
+				fl_buf_add_utf8(h->out, c2);
 				if (c2 == '>') {
 					idx++;
 					break;
@@ -1187,7 +1133,7 @@ static void html_truncate(struct html_trunc *h)
 					if (c2 == ' ')
 						params = true;
 					else
-						fl_unicase_encode(&tag, c2);
+						fl_buf_add_utf8(&tag, c2);
 				}
 				idx += w2;
 			}

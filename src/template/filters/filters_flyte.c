@@ -74,32 +74,6 @@ static int f_kvp(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void *sta
 	return FL_OK;
 }
 
-/* Go's reflect Kind name of a value. */
-static const char *go_kind(const fl_val *v)
-{
-	switch (fl_val_type(v)) {
-	case FL_VAL_BOOL:
-		return "bool";
-	case FL_VAL_INT:
-		return "int";
-	case FL_VAL_FLOAT:
-		return "float64";
-	case FL_VAL_STR:
-		return "string";
-	case FL_VAL_ARRAY:
-		return "slice";
-	case FL_VAL_OBJECT:
-		return "map";
-	case FL_VAL_TIME:
-		return "struct";
-	case FL_VAL_FUNC:
-		return "func";
-	case FL_VAL_NIL:
-		break;
-	}
-	return "invalid";
-}
-
 static int f_key(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void *state, fl_val **out)
 {
 	struct fl_buf k;
@@ -112,7 +86,7 @@ static int f_key(struct fl_tmpl_call *call, fl_val *in, fl_val *param, void *sta
 	}
 	if (fl_val_type(in) != FL_VAL_OBJECT)
 		return fl_error_set(call->err, FL_EINVALID, "reflect: call of reflect.Value.MapIndex on %s Value",
-				    go_kind(in));
+				    fl_conv_go_kind(in));
 	string_of(&k, param);
 	v = fl_val_object_get(in, k.ptr, k.len);
 	fl_buf_release(&k);

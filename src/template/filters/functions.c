@@ -61,16 +61,6 @@ static int check_args(struct fl_tmpl_call *call, const char *name, fl_val *const
 	return FL_OK;
 }
 
-static uint64_t random_below(struct fl_tmpl_call *call, uint64_t n)
-{
-	uint64_t limit = UINT64_MAX - UINT64_MAX % n;
-	uint64_t r = fl_tmpl_call_random(call);
-
-	for (int k = 0; k < 64 && r >= limit; k++)
-		r = fl_tmpl_call_random(call);
-	return r % n;
-}
-
 static int fn_random_int(struct fl_tmpl_call *call, fl_val *const *args, size_t nargs, fl_val **out)
 {
 	static const enum arg_type types[] = { ARG_INT };
@@ -82,7 +72,7 @@ static int fn_random_int(struct fl_tmpl_call *call, fl_val *const *args, size_t 
 	n = fl_val_get_int(args[0]);
 	if (n <= 0)
 		return fl_error_set(call->err, FL_EINVALID, "invalid argument to Intn");
-	*out = fl_val_int((int64_t)random_below(call, (uint64_t)n));
+	*out = fl_val_int((int64_t)fl_tmpl_call_random_below(call, (uint64_t)n));
 	return FL_OK;
 }
 
@@ -104,7 +94,7 @@ static int fn_random_alpha(struct fl_tmpl_call *call, fl_val *const *args, size_
 				    n, call->limits->max_output);
 	fl_buf_init(&b, 0);
 	for (int64_t i = 0; i < n; i++)
-		fl_buf_addc(&b, charset[random_below(call, sizeof(charset) - 1)]);
+		fl_buf_addc(&b, charset[fl_tmpl_call_random_below(call, sizeof(charset) - 1)]);
 	if (fl_buf_failed(&b)) {
 		fl_buf_release(&b);
 		return fl_error_set_oom(call->err);
@@ -137,68 +127,6 @@ static int fn_base64_encode(struct fl_tmpl_call *call, fl_val *const *args, size
 	return FL_OK;
 }
 
-static int b64url_value(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
-
-/*
- * Go's base64.RawURLEncoding.DecodeString: the URL-safe alphabet, no
- * padding ('=' is an illegal character), CR and LF ignored, and, unlike a
- * strict decoder, unused trailing bits are not checked.
- */
-static int raw_url_decode(struct fl_buf *out, const char *s, size_t n, size_t *bad_at)
-{
-	uint32_t acc = 0;
-	unsigned have = 0;
-	size_t last = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		int v;
-		if (s[i] == '\r' || s[i] == '\n')
-			continue;
-		v = b64url_value(s[i]);
-		if (v < 0) {
-			*bad_at = i;
-			return -1;
-		}
-		last = i;
-		acc = acc << 6 | (uint32_t)v;
-		if (++have == 4) {
-			char q[3] = { (char)(acc >> 16), (char)(acc >> 8), (char)acc };
-			fl_buf_add(out, q, 3);
-			acc = 0;
-			have = 0;
-		}
-	}
-	switch (have) {
-	case 1:
-		*bad_at = last;
-		return -1;
-	case 2:
-		fl_buf_addc(out, (char)(acc >> 4));
-		break;
-	case 3: {
-		char q[2] = { (char)(acc >> 10), (char)(acc >> 2) };
-		fl_buf_add(out, q, 2);
-		break;
-	}
-	default:
-		break;
-	}
-	return 0;
-}
-
 static int fn_base64_decode(struct fl_tmpl_call *call, fl_val *const *args, size_t nargs, fl_val **out)
 {
 	static const enum arg_type types[] = { ARG_STRING };
@@ -210,7 +138,8 @@ static int fn_base64_decode(struct fl_tmpl_call *call, fl_val *const *args, size
 	if (rc)
 		return rc;
 	s = fl_val_get_str(args[0], &n);
-	if (raw_url_decode(&b, s, n, &bad_at) != 0) {
+	/* Go's base64.RawURLEncoding: no padding ('=' is illegal), CR and LF skipped, unused bits unchecked */
+	if (fl_b64_decode_at(&b, s, n, FL_B64_URL | FL_B64_LAX, &bad_at) != 0) {
 		fl_buf_release(&b);
 		return fl_error_set(call->err, FL_EINVALID, "illegal base64 data at input byte %zu", bad_at);
 	}

@@ -16,6 +16,7 @@
 #include "filters/conv.h"
 #include "filters/gofmt.h"
 #include "filters/unicase.h"
+#include "hex.h"
 
 #define TOO_LARGE 1000000
 #define MAX_DEPTH 64
@@ -32,8 +33,6 @@ struct printer {
 	struct flags f;
 };
 
-static const char lower_hex[] = "0123456789abcdefx";
-static const char upper_hex[] = "0123456789ABCDEFX";
 
 /* --- padding --- */
 
@@ -52,7 +51,7 @@ static void pad(struct printer *p, const char *s, size_t n)
 		fl_buf_add(p->out, s, n);
 		return;
 	}
-	width = p->f.wid - (int)FL_MIN(fl_unicase_count(s, n), (size_t)INT_MAX / 2);
+	width = p->f.wid - (int)FL_MIN(fl_utf8_count(s, n), (size_t)INT_MAX / 2);
 	if (!p->f.minus) {
 		write_padding(p, width);
 		fl_buf_add(p->out, s, n);
@@ -268,7 +267,7 @@ static void quote_rune(struct fl_buf *out, uint32_t r, char quote, bool ascii)
 		return;
 	}
 	if (ascii ? (r < 0x80 && is_print(r)) : is_print(r)) {
-		fl_unicase_encode(out, r);
+		fl_buf_add_utf8(out, r);
 		return;
 	}
 	switch (r) {
@@ -312,8 +311,8 @@ static void go_quote(struct fl_buf *out, const char *s, size_t n, bool ascii)
 
 	fl_buf_addc(out, '"');
 	for (size_t i = 0; i < n; i += w) {
-		uint32_t r = fl_unicase_decode(s + i, n - i, &w);
-		if (r == FL_UNICASE_BAD && w == 1)
+		uint32_t r = fl_utf8_decode_rune(s + i, n - i, &w);
+		if (r == FL_UTF8_REPLACEMENT && w == 1)
 			fl_buf_addf(out, "\\x%02x", (unsigned char)s[i]);
 		else
 			quote_rune(out, r, '"', ascii);
@@ -326,8 +325,8 @@ static bool can_backquote(const char *s, size_t n)
 	size_t w;
 
 	for (size_t i = 0; i < n; i += w) {
-		uint32_t r = fl_unicase_decode(s + i, n - i, &w);
-		if (r == FL_UNICASE_BAD && w == 1)
+		uint32_t r = fl_utf8_decode_rune(s + i, n - i, &w);
+		if (r == FL_UTF8_REPLACEMENT && w == 1)
 			return false;
 		if ((r < ' ' && r != '\t') || r == '`' || r == 0x7F || r == 0xFEFF)
 			return false;
@@ -341,7 +340,7 @@ static void print_value(struct printer *p, const fl_val *v, uint32_t verb, int d
 
 static void add_verb(struct fl_buf *out, uint32_t verb)
 {
-	fl_unicase_encode(out, verb);
+	fl_buf_add_utf8(out, verb);
 }
 
 static void bad_verb(struct printer *p, uint32_t verb, const fl_val *v)
@@ -367,16 +366,22 @@ static void fmt_bool(struct printer *p, bool b, uint32_t verb, const fl_val *v)
 		bad_verb(p, verb, v);
 }
 
-static void fmt_unsigned_digits(char *buf, size_t *i, uint64_t u, unsigned base, const char *digits)
+/* Digit d of a base up to 16 ("%x" and "%X" differ only in case). */
+static char digit(unsigned d, bool upper)
+{
+	return upper ? fl_hex_upper(d) : fl_hex_lower(d);
+}
+
+static void fmt_unsigned_digits(char *buf, size_t *i, uint64_t u, unsigned base, bool upper)
 {
 	do {
-		buf[--*i] = digits[u % base];
+		buf[--*i] = digit((unsigned)(u % base), upper);
 		u /= base;
 	} while (u > 0);
 }
 
 static void fmt_integer_base(struct printer *p, uint64_t u, unsigned base, bool is_signed, uint32_t verb,
-			     const char *digits)
+			     bool upper)
 {
 	char small[80];
 	char *buf = small;
@@ -411,7 +416,7 @@ static void fmt_integer_base(struct printer *p, uint64_t u, unsigned base, bool 
 			prec--;
 	}
 	i = size;
-	fmt_unsigned_digits(buf, &i, u, base, digits);
+	fmt_unsigned_digits(buf, &i, u, base, upper);
 	while (i > 0 && prec > (int)(size - i))
 		buf[--i] = '0';
 	if (p->f.sharp) {
@@ -425,7 +430,7 @@ static void fmt_integer_base(struct printer *p, uint64_t u, unsigned base, bool 
 				buf[--i] = '0';
 			break;
 		case 16:
-			buf[--i] = digits[16];
+			buf[--i] = upper ? 'X' : 'x';
 			buf[--i] = '0';
 			break;
 		default:
@@ -459,27 +464,27 @@ static void fmt_integer(struct printer *p, int64_t n, uint32_t verb, const fl_va
 	switch (verb) {
 	case 'v':
 	case 'd':
-		fmt_integer_base(p, u, 10, true, verb, lower_hex);
+		fmt_integer_base(p, u, 10, true, verb, false);
 		break;
 	case 'b':
-		fmt_integer_base(p, u, 2, true, verb, lower_hex);
+		fmt_integer_base(p, u, 2, true, verb, false);
 		break;
 	case 'o':
 	case 'O':
-		fmt_integer_base(p, u, 8, true, verb, lower_hex);
+		fmt_integer_base(p, u, 8, true, verb, false);
 		break;
 	case 'x':
-		fmt_integer_base(p, u, 16, true, verb, lower_hex);
+		fmt_integer_base(p, u, 16, true, verb, false);
 		break;
 	case 'X':
-		fmt_integer_base(p, u, 16, true, verb, upper_hex);
+		fmt_integer_base(p, u, 16, true, verb, true);
 		break;
 	case 'c':
-		fl_unicase_encode(&tmp, u > 0x10FFFF ? FL_UNICASE_BAD : (uint32_t)u);
+		fl_buf_add_utf8(&tmp, u > 0x10FFFF ? FL_UTF8_REPLACEMENT : (uint32_t)u);
 		pad(p, tmp.ptr, tmp.len);
 		break;
 	case 'q': {
-		uint32_t r = u > 0x10FFFF ? FL_UNICASE_BAD : (uint32_t)u;
+		uint32_t r = u > 0x10FFFF ? FL_UTF8_REPLACEMENT : (uint32_t)u;
 		fl_buf_addc(&tmp, '\'');
 		quote_rune(&tmp, r, '\'', p->f.plus);
 		fl_buf_addc(&tmp, '\'');
@@ -491,7 +496,7 @@ static void fmt_integer(struct printer *p, int64_t n, uint32_t verb, const fl_va
 		fl_buf_addf(&tmp, "U+%0*" PRIX64, prec, u);
 		if (p->f.sharp && u <= 0x10FFFF && is_print((uint32_t)u)) {
 			fl_buf_adds(&tmp, " '");
-			fl_unicase_encode(&tmp, (uint32_t)u);
+			fl_buf_add_utf8(&tmp, (uint32_t)u);
 			fl_buf_addc(&tmp, '\'');
 		}
 		{
@@ -588,13 +593,13 @@ static size_t truncate_runes(const struct printer *p, const char *s, size_t n)
 	if (!p->f.prec_present)
 		return n;
 	for (int k = 0; k < p->f.prec && i < n; k++) {
-		(void)fl_unicase_decode(s + i, n - i, &w);
+		(void)fl_utf8_decode_rune(s + i, n - i, &w);
 		i += w;
 	}
 	return i;
 }
 
-static void fmt_string_hex(struct printer *p, const char *s, size_t n, const char *digits)
+static void fmt_string_hex(struct printer *p, const char *s, size_t n, bool upper)
 {
 	size_t length = n;
 	int width;
@@ -618,7 +623,7 @@ static void fmt_string_hex(struct printer *p, const char *s, size_t n, const cha
 		write_padding(p, p->f.wid - width);
 	if (p->f.sharp) {
 		fl_buf_addc(p->out, '0');
-		fl_buf_addc(p->out, digits[16]);
+		fl_buf_addc(p->out, upper ? 'X' : 'x');
 	}
 	for (size_t i = 0; i < length; i++) {
 		unsigned char c = (unsigned char)s[i];
@@ -626,11 +631,11 @@ static void fmt_string_hex(struct printer *p, const char *s, size_t n, const cha
 			fl_buf_addc(p->out, ' ');
 			if (p->f.sharp) {
 				fl_buf_addc(p->out, '0');
-				fl_buf_addc(p->out, digits[16]);
+				fl_buf_addc(p->out, upper ? 'X' : 'x');
 			}
 		}
-		fl_buf_addc(p->out, digits[c >> 4]);
-		fl_buf_addc(p->out, digits[c & 0xF]);
+		fl_buf_addc(p->out, digit(c >> 4, upper));
+		fl_buf_addc(p->out, digit(c, upper));
 	}
 	if (p->f.wid_present && p->f.wid > width && p->f.minus)
 		write_padding(p, p->f.wid - width);
@@ -665,10 +670,10 @@ static void fmt_string(struct printer *p, const char *s, size_t n, uint32_t verb
 		pad(p, s, truncate_runes(p, s, n));
 		break;
 	case 'x':
-		fmt_string_hex(p, s, n, lower_hex);
+		fmt_string_hex(p, s, n, false);
 		break;
 	case 'X':
-		fmt_string_hex(p, s, n, upper_hex);
+		fmt_string_hex(p, s, n, true);
 		break;
 	case 'q':
 		fmt_q(p, s, n);
@@ -980,7 +985,7 @@ void fl_gofmt_sprintf(struct fl_buf *out, const char *format, size_t len, const 
 			fl_buf_adds(out, "%!(NOVERB)");
 			break;
 		}
-		verb = fl_unicase_decode(format + i, l.end - i, &w);
+		verb = fl_utf8_decode_rune(format + i, l.end - i, &w);
 		i += w;
 		if (verb == '%') {
 			fl_buf_addc(out, '%');

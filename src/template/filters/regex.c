@@ -35,6 +35,8 @@
 #include "buf.h"
 #include "error.h"
 #include "filters/regex.h"
+#include "hex.h"
+#include "utf8.h"
 
 #define MAX_REPEAT 1000
 #define MAX_NEST 1000
@@ -116,43 +118,6 @@ static int gate_error(struct gate *g, const char *code, const char *frag, size_t
 	return fl_error_set(g->err, FL_EINVALID, "error parsing regexp: %s: `%.*s`", code, (int)fraglen, frag);
 }
 
-/* --- UTF-8 --- */
-
-/* Decode one UTF-8 sequence; returns its length or 0 when invalid. */
-static size_t utf8_next(const char *s, size_t n, uint32_t *r)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	uint32_t c;
-	size_t len;
-
-	if (n == 0)
-		return 0;
-	if (u[0] < 0x80) {
-		*r = u[0];
-		return 1;
-	}
-	if (u[0] >= 0xC2 && u[0] <= 0xDF) {
-		c = u[0] & 0x1Fu, len = 2;
-	} else if (u[0] >= 0xE0 && u[0] <= 0xEF) {
-		c = u[0] & 0x0Fu, len = 3;
-	} else if (u[0] >= 0xF0 && u[0] <= 0xF4) {
-		c = u[0] & 0x07u, len = 4;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t k = 1; k < len; k++) {
-		if ((u[k] & 0xC0) != 0x80)
-			return 0;
-		c = c << 6 | (u[k] & 0x3Fu);
-	}
-	if ((len == 3 && (c < 0x800 || (c >= 0xD800 && c <= 0xDFFF))) || (len == 4 && (c < 0x10000 || c > 0x10FFFF)))
-		return 0;
-	*r = c;
-	return len;
-}
-
 static bool is_alnum(uint32_t c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
@@ -161,17 +126,6 @@ static bool is_alnum(uint32_t c)
 static bool is_octal(char c)
 {
 	return c >= '0' && c <= '7';
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* --- emission --- */
@@ -248,10 +202,10 @@ static int parse_unicode_class(struct gate *g)
 	size_t namelen, seqlen;
 	uint32_t r;
 
-	if (rest < 3 || utf8_next(s + 2, rest - 2, &r) == 0)
+	if (rest < 3 || fl_utf8_decode(s + 2, rest - 2, &r) == 0)
 		return 0;
 	if (r != '{') {
-		size_t l = utf8_next(s + 2, rest - 2, &r);
+		size_t l = fl_utf8_decode(s + 2, rest - 2, &r);
 		seqlen = 2 + l;
 		name = s + 2;
 		namelen = l;
@@ -313,8 +267,8 @@ static int parse_escape(struct gate *g, uint32_t *r)
 		if (rest >= 3 && s[2] == '{') {
 			v = 0;
 			k = 3;
-			while (k < rest && hexval(s[k]) >= 0) {
-				v = v * 16 + (uint32_t)hexval(s[k]);
+			while (k < rest && fl_hex_val((unsigned char)s[k]) >= 0) {
+				v = v * 16 + (uint32_t)fl_hex_val((unsigned char)s[k]);
 				if (v > 0x10FFFF)
 					break;
 				k++;
@@ -325,8 +279,8 @@ static int parse_escape(struct gate *g, uint32_t *r)
 			g->i += k + 1;
 			return 0;
 		}
-		if (rest >= 4 && hexval(s[2]) >= 0 && hexval(s[3]) >= 0) {
-			*r = (uint32_t)(hexval(s[2]) * 16 + hexval(s[3]));
+		if (rest >= 4 && fl_hex_val((unsigned char)s[2]) >= 0 && fl_hex_val((unsigned char)s[3]) >= 0) {
+			*r = (uint32_t)(fl_hex_val((unsigned char)s[2]) * 16 + fl_hex_val((unsigned char)s[3]));
 			g->i += 4;
 			return 0;
 		}
@@ -366,7 +320,7 @@ static int parse_escape(struct gate *g, uint32_t *r)
 	{
 		/* fragment: the backslash and the next character */
 		uint32_t ignored;
-		size_t l = utf8_next(s + 1, rest - 1, &ignored);
+		size_t l = fl_utf8_decode(s + 1, rest - 1, &ignored);
 		if (l == 0)
 			return gate_error(g, "invalid UTF-8", s + 1, rest - 1);
 		return gate_error(g, "invalid escape sequence", s, 1 + l);
@@ -451,7 +405,7 @@ static int class_char(struct gate *g, size_t class_start, uint32_t *r)
 		return gate_error(g, "missing closing ]", g->p + class_start, g->n - class_start);
 	if (g->p[g->i] == '\\')
 		return parse_escape(g, r);
-	l = utf8_next(g->p + g->i, g->n - g->i, r);
+	l = fl_utf8_decode(g->p + g->i, g->n - g->i, r);
 	if (l == 0)
 		return gate_error(g, "invalid UTF-8", g->p + g->i, g->n - g->i);
 	g->i += l;
@@ -687,7 +641,7 @@ static int parse_perl_group(struct gate *g)
 bad:
 	{
 		uint32_t ignored;
-		size_t l = k < rest ? utf8_next(s + k, rest - k, &ignored) : 0;
+		size_t l = k < rest ? fl_utf8_decode(s + k, rest - k, &ignored) : 0;
 		return gate_error(g, "invalid or unsupported Perl syntax", s, k + (l ? l : k < rest ? 1 : 0));
 	}
 }
@@ -719,7 +673,7 @@ static int parse_backslash(struct gate *g)
 					k += 2;
 					break;
 				}
-				l = utf8_next(s + k, rest - k, &r);
+				l = fl_utf8_decode(s + k, rest - k, &r);
 				if (l == 0)
 					return gate_error(g, "invalid UTF-8", s + k, rest - k);
 				g->atom_start = g->out->len;
@@ -853,7 +807,7 @@ static int translate(struct gate *g)
 			rc = parse_backslash(g);
 			break;
 		default: {
-			size_t l = utf8_next(g->p + g->i, g->n - g->i, &r);
+			size_t l = fl_utf8_decode(g->p + g->i, g->n - g->i, &r);
 			if (l == 0)
 				return gate_error(g, "invalid UTF-8", g->p + g->i, g->n - g->i);
 			g->atom_start = g->out->len;
@@ -1034,13 +988,11 @@ int fl_regex_match(const struct fl_regex *re, const char *s, size_t len, const s
 /* Byte length of the UTF-8 sequence at s (1 for an invalid byte, 0 at the end). */
 static size_t rune_width(const char *s, size_t n)
 {
-	uint32_t r;
-	size_t l;
+	size_t w = 0;
 
-	if (n == 0)
-		return 0;
-	l = utf8_next(s, n, &r);
-	return l ? l : 1;
+	if (n > 0)
+		(void)fl_utf8_decode_rune(s, n, &w);
+	return w;
 }
 
 int fl_regex_replace_all(struct fl_buf *out, const struct fl_regex *re, const char *s, size_t len,

@@ -1,83 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * unicase.c - UTF-8 decoding and simple case mapping as Go does them.
+ * unicase.c - simple case mapping as Go does it.
  *
- * The filters upper, lower, title and capfirst and everything that counts
- * or slices runes read strings the way Go does: one invalid byte is one
- * U+FFFD rune.  Case mapping is table driven: blocks where upper and lower
- * case differ by a constant, blocks where they alternate rune by rune, and
- * a short list of one-off pairs.  The coverage is listed in unicase.h.
+ * The filters upper, lower, title and capfirst read strings the way Go
+ * does (fl_utf8_decode_rune: one invalid byte is one U+FFFD rune).  Case
+ * mapping is table driven: blocks where upper and lower case differ by a
+ * constant, blocks where they alternate rune by rune, and a short list of
+ * one-off pairs.  The coverage is listed in unicase.h.
  */
 #include "fl-common.h"
 
 #include "filters/unicase.h"
-
-uint32_t fl_unicase_decode(const char *s, size_t n, size_t *width)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	uint32_t c;
-	size_t len;
-
-	*width = 1;
-	if (u[0] < 0x80)
-		return u[0];
-	if (u[0] >= 0xC2 && u[0] <= 0xDF)
-		c = u[0] & 0x1Fu, len = 2;
-	else if (u[0] >= 0xE0 && u[0] <= 0xEF)
-		c = u[0] & 0x0Fu, len = 3;
-	else if (u[0] >= 0xF0 && u[0] <= 0xF4)
-		c = u[0] & 0x07u, len = 4;
-	else
-		return FL_UNICASE_BAD;
-	if (n < len)
-		return FL_UNICASE_BAD;
-	for (size_t k = 1; k < len; k++) {
-		if ((u[k] & 0xC0) != 0x80)
-			return FL_UNICASE_BAD;
-		c = c << 6 | (u[k] & 0x3Fu);
-	}
-	if ((len == 3 && (c < 0x800 || (c >= 0xD800 && c <= 0xDFFF))) || (len == 4 && (c < 0x10000 || c > 0x10FFFF)))
-		return FL_UNICASE_BAD;
-	*width = len;
-	return c;
-}
-
-void fl_unicase_encode(struct fl_buf *out, uint32_t r)
-{
-	char b[4];
-
-	if (r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF))
-		r = FL_UNICASE_BAD;
-	if (r < 0x80) {
-		fl_buf_addc(out, (char)r);
-	} else if (r < 0x800) {
-		b[0] = (char)(0xC0 | (r >> 6));
-		b[1] = (char)(0x80 | (r & 0x3F));
-		fl_buf_add(out, b, 2);
-	} else if (r < 0x10000) {
-		b[0] = (char)(0xE0 | (r >> 12));
-		b[1] = (char)(0x80 | ((r >> 6) & 0x3F));
-		b[2] = (char)(0x80 | (r & 0x3F));
-		fl_buf_add(out, b, 3);
-	} else {
-		b[0] = (char)(0xF0 | (r >> 18));
-		b[1] = (char)(0x80 | ((r >> 12) & 0x3F));
-		b[2] = (char)(0x80 | ((r >> 6) & 0x3F));
-		b[3] = (char)(0x80 | (r & 0x3F));
-		fl_buf_add(out, b, 4);
-	}
-}
-
-size_t fl_unicase_count(const char *s, size_t n)
-{
-	size_t count = 0, w;
-
-	for (size_t i = 0; i < n; i += w) {
-		(void)fl_unicase_decode(s + i, n - i, &w);
-		count++;
-	}
-	return count;
-}
 
 /* Upper-case runes [lo, hi] whose lower case is r + delta. */
 struct delta_block {
@@ -214,7 +147,7 @@ void fl_unicase_map(struct fl_buf *out, const char *s, size_t n, enum fl_unicase
 	size_t w;
 
 	for (size_t i = 0; i < n; i += w) {
-		uint32_t r = fl_unicase_decode(s + i, n - i, &w);
+		uint32_t r = fl_utf8_decode_rune(s + i, n - i, &w);
 		uint32_t m = r;
 		switch (mode) {
 		case FL_UNICASE_UPPER:
@@ -229,7 +162,7 @@ void fl_unicase_map(struct fl_buf *out, const char *s, size_t n, enum fl_unicase
 			prev = r;
 			break;
 		}
-		fl_unicase_encode(out, m);
+		fl_buf_add_utf8(out, m);
 	}
 }
 
@@ -239,26 +172,17 @@ void fl_unicase_trim_space(const char **s, size_t *n)
 	size_t len = *n, w;
 
 	while (len > 0) {
-		uint32_t r = fl_unicase_decode(p, len, &w);
+		uint32_t r = fl_utf8_decode_rune(p, len, &w);
 		if (!fl_unicase_is_space(r))
 			break;
 		p += w;
 		len -= w;
 	}
 	while (len > 0) {
-		/* step back to the start of the last rune */
-		size_t k = len - 1, back;
-		uint32_t r;
-		while (k > 0 && len - k < 4 && ((unsigned char)p[k] & 0xC0) == 0x80)
-			k--;
-		r = fl_unicase_decode(p + k, len - k, &back);
-		if (k + back != len) {
-			k = len - 1;
-			r = FL_UNICASE_BAD;
-		}
+		uint32_t r = fl_utf8_decode_last_rune(p, len, &w);
 		if (!fl_unicase_is_space(r))
 			break;
-		len = k;
+		len -= w;
 	}
 	*s = p;
 	*n = len;

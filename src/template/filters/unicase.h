@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * unicase.h - UTF-8 runes and simple case mapping, the way Go reads strings.
+ * unicase.h - simple case mapping of runes, the way Go does it.
  *
- * Decoding follows Go's utf8.DecodeRuneInString: an invalid or truncated
- * sequence is one byte wide and reads as U+FFFD.  Case mapping is Unicode's
+ * Strings are read as runes with common/utf8.h (fl_utf8_decode_rune, Go's
+ * utf8.DecodeRuneInString: an invalid or truncated sequence is one byte
+ * wide and reads as U+FFFD) and written with fl_buf_add_utf8.  Case mapping is Unicode's
  * simple (one rune to one rune) mapping for the scripts flows meet in
  * practice: ASCII, Latin-1, Latin Extended-A and -B (digraphs included),
  * Latin Extended Additional, Greek, Cyrillic, Armenian, Georgian and the
@@ -14,15 +15,7 @@
 
 #include "buf.h"
 #include "fl-common.h"
-
-#define FL_UNICASE_BAD 0xFFFDu
-
-/* Decode the rune at s (n > 0 bytes left); stores its width (>= 1). */
-uint32_t fl_unicase_decode(const char *s, size_t n, size_t *width);
-/* Append the UTF-8 encoding of r (invalid runes as U+FFFD). */
-void fl_unicase_encode(struct fl_buf *out, uint32_t r);
-/* Number of runes in s, counting each invalid byte as one. */
-size_t fl_unicase_count(const char *s, size_t n);
+#include "utf8.h"
 
 uint32_t fl_unicase_upper(uint32_t r);
 uint32_t fl_unicase_lower(uint32_t r);

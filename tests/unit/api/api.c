@@ -471,6 +471,56 @@ FLT_TEST(test_datastore)
 	done(c, true);
 }
 
+/* The collections and deletes of flows, packs and datastore share one helper each: same shapes. */
+FLT_TEST(test_lists_and_deletes)
+{
+	static const struct {
+		const char *path, *key, *help, *start;
+	} lists[] = {
+		{ "/v1/flows", "flows", "/swagger#/flow", "{\"flows\":[" },
+		{ "/v1/packs", "packs", "/swagger#/pack", "{\"links\":[" },
+		{ "/v1/datastore", "datastore", "/swagger#/datastore", "{\"links\":[" },
+	};
+	static const char *const unknown[] = { "/v1/flows/nope", "/v1/packs/nope", "/v1/datastore/nope" };
+	const char *mp = "multipart/form-data; boundary=B";
+	struct call *c = put_item("/v1/datastore/k", mp,
+				  "--B\r\nContent-Disposition: form-data; name=\"value\"\r\n\r\nv\r\n--B--\r\n");
+	char want[128];
+
+	FLT_EQ_INT(c->req.resp.status, 201);
+	done(c, true);
+	for (size_t i = 0; i < FL_ARRAY_LEN(lists); i++) {
+		c = call("GET", lists[i].path, NULL);
+		FLT_EQ_INT(c->req.resp.status, 200);
+		/* the original's member order: flows before links, links before packs and datastore */
+		FLT_ASSERT(strncmp(c->req.resp.body.ptr, lists[i].start, strlen(lists[i].start)) == 0);
+		FLT_EQ_INT(json_object_size(c->json), 2);
+		FLT_ASSERT(json_array_size(json_object_get(c->json, lists[i].key)) > 0);
+		snprintf(want, sizeof(want), "http://flyte.test:8080%s", lists[i].path);
+		FLT_EQ_STR(jstr(c->json, "links.0.href"), want);
+		FLT_EQ_STR(jstr(c->json, "links.0.rel"), "self");
+		FLT_EQ_STR(jstr(c->json, "links.1.href"), "http://flyte.test:8080/v1");
+		FLT_EQ_STR(jstr(c->json, "links.1.rel"), "up");
+		snprintf(want, sizeof(want), "http://flyte.test:8080%s", lists[i].help);
+		FLT_EQ_STR(jstr(c->json, "links.2.href"), want);
+		FLT_EQ_STR(jstr(c->json, "links.2.rel"), "help");
+		FLT_ASSERT(json_array_size(json_object_get(c->json, "links")) == 3);
+		snprintf(want, sizeof(want), "%s.0.links.0.rel", lists[i].key);
+		FLT_EQ_STR(jstr(c->json, want), "self");
+		done(c, true);
+	}
+	for (size_t i = 0; i < FL_ARRAY_LEN(unknown); i++) {
+		c = call("DELETE", unknown[i], NULL);
+		FLT_EQ_INT(c->req.resp.status, 404);
+		FLT_ASSERT(json_string_value(json_object_get(c->json, "error")) != NULL);
+		done(c, true);
+	}
+	c = call("DELETE", "/v1/datastore/k", NULL);
+	FLT_EQ_INT(c->req.resp.status, 204);
+	FLT_EQ_INT(c->req.resp.body.len, 0);
+	done(c, true);
+}
+
 /* ---------------------------------------------------------------- audit */
 
 FLT_TEST(test_audit)
@@ -550,4 +600,4 @@ FLT_TEST(test_teardown)
 
 FLT_MAIN(test_setup, test_root_and_v1, test_health_and_swagger, test_register_pack, test_register_pack_errors,
 	 test_pack_ids_are_escaped, test_flow_event_take_result, test_undelivered_take_is_released, test_flows,
-	 test_datastore, test_audit, test_openapi_covers_routes, test_teardown)
+	 test_datastore, test_lists_and_deletes, test_audit, test_openapi_covers_routes, test_teardown)

@@ -2,6 +2,8 @@
 /* Unit tests for src/common/buf.c. */
 #include "fl-common.h"
 
+#include <jansson.h>
+
 #include "buf.h"
 #include "error.h"
 #include "fltest.h"
@@ -72,5 +74,86 @@ FLT_TEST(json_string_escapes)
 	fl_buf_release(&b);
 }
 
+/* Escape s and compare with the expected literal (quotes included). */
+static void expect_json(const char *s, size_t n, const char *want)
+{
+	struct fl_buf b = FL_BUF_INIT(0);
+
+	fl_buf_add_json_str(&b, s, n);
+	if (strcmp(b.ptr, want) != 0) {
+		char got[256];
+		snprintf(got, sizeof(got), "%s", b.ptr);
+		fl_buf_release(&b);
+		FLT_FAIL("escaped '%.*s' as %s, expected %s", (int)n, s, got, want);
+	}
+	fl_buf_release(&b);
+}
+
+FLT_TEST(json_string_short_escapes_and_slash)
+{
+	expect_json("\b\f\n\r\t", 5, "\"\\b\\f\\n\\r\\t\"");
+	expect_json("a/b</script>", 12, "\"a/b</script>\"");
+	expect_json("\x1f\x00", 2, "\"\\u001f\\u0000\"");
+	expect_json("", 0, "\"\"");
+	/* U+FFFE is escaped; U+FFFD and U+FFEF are not */
+	expect_json("\xef\xbf\xbe\xef\xbf\xbd\xef\xbf\xaf", 9, "\"\\ufffe\xef\xbf\xbd\xef\xbf\xaf\"");
+	/* U+009F is escaped, U+00A0 and U+2027, U+202A are not */
+	expect_json("\xc2\x9f\xc2\xa0\xe2\x80\xa7\xe2\x80\xaa", 10, "\"\\u009f\xc2\xa0\xe2\x80\xa7\xe2\x80\xaa\"");
+}
+
+/*
+ * Malformed UTF-8 used to be copied raw, which made the body invalid JSON:
+ * now each byte that does not begin a well-formed sequence is U+FFFD.
+ */
+FLT_TEST(json_string_repairs_invalid_utf8)
+{
+	expect_json("a\xff" "b", 3, "\"a\xef\xbf\xbd" "b\"");
+	/* truncated sequence at the end: one replacement per byte */
+	expect_json("a\xe2\x82", 3, "\"a\xef\xbf\xbd\xef\xbf\xbd\"");
+	/* an encoded surrogate and an overlong '/' */
+	expect_json("\xed\xa0\x80", 3, "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"");
+	expect_json("\xc0\xaf", 2, "\"\xef\xbf\xbd\xef\xbf\xbd\"");
+	/* a truncated C1 control is not mistaken for one */
+	expect_json("\xc2", 1, "\"\xef\xbf\xbd\"");
+	expect_json("\xe2\x80", 2, "\"\xef\xbf\xbd\xef\xbf\xbd\"");
+}
+
+/* Whatever the bytes, the literal parses as JSON and gives back the text when it was valid UTF-8. */
+FLT_TEST(json_string_is_always_valid_json)
+{
+	struct fl_buf b = FL_BUF_INIT(0);
+	char all[256];
+	json_t *j;
+
+	for (int i = 0; i < 256; i++)
+		all[i] = (char)i;
+	fl_buf_add_json_str(&b, all, sizeof(all));
+	j = json_loadb(b.ptr, b.len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+	FLT_ASSERT(j != NULL && json_is_string(j));
+	FLT_EQ_INT(json_string_length(j), 128 + 128 * 3);
+	FLT_EQ_MEM(json_string_value(j), 128, all, 128);
+	json_decref(j);
+	fl_buf_reset(&b);
+	fl_buf_add_json_str(&b, "\xe2\x80\xa8\xf0\x9f\x98\x80\x7f", 8);
+	j = json_loadb(b.ptr, b.len, JSON_DECODE_ANY, NULL);
+	FLT_ASSERT(j != NULL);
+	FLT_EQ_STR(json_string_value(j), "\xe2\x80\xa8\xf0\x9f\x98\x80\x7f");
+	json_decref(j);
+	fl_buf_release(&b);
+}
+
+FLT_TEST(add_utf8)
+{
+	struct fl_buf b = FL_BUF_INIT(0);
+
+	fl_buf_add_utf8(&b, 'a');
+	fl_buf_add_utf8(&b, 0xe9);
+	fl_buf_add_utf8(&b, 0x1f600);
+	fl_buf_add_utf8(&b, 0xdc00);
+	FLT_EQ_STR(b.ptr, "a\xc3\xa9\xf0\x9f\x98\x80\xef\xbf\xbd");
+	fl_buf_release(&b);
+}
+
 FLT_MAIN(empty_buffer_is_terminated, appends_and_formats, cap_sets_sticky_error, detach_transfers_ownership,
-	 json_string_escapes)
+	 json_string_escapes, json_string_short_escapes_and_slash, json_string_repairs_invalid_utf8,
+	 json_string_is_always_valid_json, add_utf8)

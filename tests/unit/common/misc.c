@@ -85,4 +85,41 @@ FLT_TEST(base64_url_raw)
 	fl_buf_release(&b);
 }
 
-FLT_MAIN(error_table, rfc3339_round_trip, rfc3339_rejects_garbage, oid_shape_and_order, base64_url_raw)
+/* Strict decoding refuses what Go's lenient decoder (FL_B64_LAX, the template's base64Decode) accepts. */
+FLT_TEST(base64_lax_and_error_offsets)
+{
+	struct fl_buf b = FL_BUF_INIT(0);
+	size_t off = 99;
+
+	/* "aGk" is "hi" with two unused bits clear; "aGl" sets one of them */
+	FLT_EQ_INT(fl_b64_decode(&b, "aGl", 3, FL_B64_URL), -1);
+	fl_buf_reset(&b);
+	FLT_EQ_INT(fl_b64_decode_at(&b, "aGl", 3, FL_B64_URL, &off), -1);
+	FLT_EQ_INT(off, 2);
+	fl_buf_reset(&b);
+	FLT_EQ_INT(fl_b64_decode(&b, "aGl", 3, FL_B64_URL | FL_B64_LAX), 0);
+	FLT_EQ_STR(b.ptr, "hi");
+	fl_buf_reset(&b);
+	/* CR and LF are skipped only when lax */
+	FLT_EQ_INT(fl_b64_decode(&b, "aGVs\r\nbG8", 9, FL_B64_URL), -1);
+	fl_buf_reset(&b);
+	FLT_EQ_INT(fl_b64_decode(&b, "aGVs\r\nbG8", 9, FL_B64_URL | FL_B64_LAX), 0);
+	FLT_EQ_STR(b.ptr, "hello");
+	fl_buf_reset(&b);
+	/* offsets: the byte outside the alphabet, or the last character of a dangling one */
+	FLT_EQ_INT(fl_b64_decode_at(&b, "aGVsbG8=", 8, FL_B64_URL | FL_B64_LAX, &off), -1);
+	FLT_EQ_INT(off, 7);
+	fl_buf_reset(&b);
+	FLT_EQ_INT(fl_b64_decode_at(&b, "aGVsb\n", 6, FL_B64_URL | FL_B64_LAX, &off), -1);
+	FLT_EQ_INT(off, 4);
+	fl_buf_reset(&b);
+	FLT_EQ_INT(fl_b64_decode_at(&b, "a", 1, FL_B64_URL, &off), -1);
+	FLT_EQ_INT(off, 0);
+	fl_buf_reset(&b);
+	FLT_EQ_INT(fl_b64_decode_at(&b, "", 0, FL_B64_URL | FL_B64_LAX, &off), 0);
+	FLT_EQ_STR(b.ptr, "");
+	fl_buf_release(&b);
+}
+
+FLT_MAIN(error_table, rfc3339_round_trip, rfc3339_rejects_garbage, oid_shape_and_order, base64_url_raw,
+	 base64_lax_and_error_offsets)

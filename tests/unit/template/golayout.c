@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "builtin.h"
 #include "fltest.h"
+#include "template.h"
 #include "timeutil.h"
 
 struct layout_case {
@@ -73,4 +74,28 @@ FLT_TEST(negative_offsets_keep_their_seconds)
 	fl_buf_release(&out);
 }
 
-FLT_MAIN(layout_table, negative_offsets_keep_their_seconds)
+/* t.Format(layout) in a template is bounded by max_output like any other output. */
+FLT_TEST(format_method_respects_max_output)
+{
+	static const char src[] = "{{ t.Format(\"2006-01-02 2006-01-02 2006-01-02\") }}";
+	struct fl_tmpl_limits lim;
+	struct fl_tmpl *t = NULL;
+	struct fl_error err = FL_ERROR_INIT;
+	struct fl_buf out = FL_BUF_INIT(0);
+	fl_val *ctx = fl_val_object_new(1);
+	int rc;
+
+	fl_tmpl_limits_default(&lim);
+	lim.max_output = 16;
+	fl_val_object_setz(ctx, "t", fl_val_time(0, 0));
+	FLT_EQ_INT(fl_tmpl_compile(&t, src, sizeof(src) - 1, &lim, &err), FL_OK);
+	rc = fl_tmpl_render(t, ctx, NULL, &out, &err);
+	fl_tmpl_free(t);
+	fl_val_unref(ctx);
+	fl_buf_release(&out);
+	FLT_EQ_INT(rc, FL_ELIMIT);
+	if (!strstr(err.msg, "Format output exceeds 16 bytes"))
+		FLT_FAIL("message: %s", err.msg);
+}
+
+FLT_MAIN(layout_table, negative_offsets_keep_their_seconds, format_method_respects_max_output)

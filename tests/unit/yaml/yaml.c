@@ -7,6 +7,7 @@
 #include "fl-common.h"
 
 #include "fltest.h"
+#include "http/json.h"
 #include "yaml/yaml.h"
 
 static const struct fl_yaml_limits lim = { 64, 100000, 1000 };
@@ -193,5 +194,25 @@ FLT_TEST(test_round_trip)
 	}
 }
 
+/* A scalar is written in YAML exactly as the JSON writer writes it: one way to turn a scalar into text. */
+FLT_TEST(test_scalars_written_as_json)
+{
+	json_t *vals[] = { json_integer(-42), json_real(0.1), json_real(1e300), json_real(3.0), json_real(-2.5e-7),
+			   json_true(), json_false(), json_null(), json_string("a/b \xe2\x80\xa8 \x7f \"q\""),
+			   json_object(), json_array() };
+
+	for (size_t i = 0; i < FL_ARRAY_LEN(vals); i++) {
+		struct fl_buf y = FL_BUF_INIT(0), j = FL_BUF_INIT(0);
+		fl_yaml_from_json(&y, vals[i]);
+		fl_json_dump(&j, vals[i]);
+		fl_buf_addc(&j, '\n');
+		FLT_EQ_STR(y.ptr, j.ptr);
+		fl_buf_release(&y);
+		fl_buf_release(&j);
+		json_decref(vals[i]);
+	}
+	FLT_EQ_STR(j2y("[0.1,3.0,1e21]"), "- 0.1\n- 3\n- 1e+21\n");
+}
+
 FLT_MAIN(test_scalars, test_flow_yaml, test_anchors_and_merge, test_alias_bomb, test_alias_depth_bomb, test_malformed,
-	 test_single_quoted_escapes, test_hostile_inputs, test_to_yaml, test_round_trip)
+	 test_single_quoted_escapes, test_hostile_inputs, test_to_yaml, test_round_trip, test_scalars_written_as_json)
