@@ -10,7 +10,7 @@
 
 #include "buf.h"
 #include "http/body.h"
-#include "http/json.h"
+#include "json/json.h"
 #include "yaml/yaml.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -7,7 +7,7 @@
 
 #include "alloc.h"
 #include "api/api.h"
-#include "http/json.h"
+#include "json/json.h"
 #include "http/links.h"
 #include "yaml/yaml.h"
 #include "log.h"

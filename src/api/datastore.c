@@ -50,7 +50,7 @@ static int get_item(struct fl_request *req)
 	fl_response_set(&req->resp, 200, item->content_type && *item->content_type ? item->content_type
 										   : DEFAULT_CONTENT_TYPE,
 			item->value, item->value_len);
-	fl_datastore_item_free(item);
+	fl_engine_datastore_item_free(item);
 	return FL_OK;
 }
 

@@ -565,7 +565,7 @@ int fl_engine_flow_list(struct fl_engine *eng, json_t **out, struct fl_error *er
 	return read_list(eng, list_flows, out, err);
 }
 
-void fl_datastore_item_free(struct fl_datastore_item *item)
+void fl_engine_datastore_item_free(struct fl_datastore_item *item)
 {
 	if (!item)
 		return;

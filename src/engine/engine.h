@@ -177,7 +177,7 @@ int fl_engine_flow_delete(struct fl_engine *eng, const char *name, fl_engine_don
 
 /* ------------------------------------------------------------ datastore */
 
-/* A stored item as the engine hands it out: owned by the caller, freed with fl_datastore_item_free. */
+/* A stored item as the engine hands it out: owned by the caller, freed with fl_engine_datastore_item_free. */
 struct fl_datastore_item {
 	char *key;
 	char *content_type;
@@ -185,7 +185,7 @@ struct fl_datastore_item {
 	char *value;       /* value_len bytes, NUL-terminated for convenience */
 	size_t value_len;
 };
-void fl_datastore_item_free(struct fl_datastore_item *item);
+void fl_engine_datastore_item_free(struct fl_datastore_item *item);
 
 /* An item to store: every pointer borrowed for the call (the engine copies what it keeps). */
 struct fl_datastore_item_ref {

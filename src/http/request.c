@@ -11,7 +11,7 @@
 #include <strings.h>
 
 #include "alloc.h"
-#include "http/json.h"
+#include "json/json.h"
 #include "http/request.h"
 #include "yaml/yaml.h"
 #include "oid.h"

@@ -23,7 +23,7 @@
 #include <strings.h>
 
 #include "alloc.h"
-#include "http/json.h"
+#include "json/json.h"
 #include "utf8.h"
 #include "yaml/yaml.h"
 

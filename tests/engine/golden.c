@@ -675,7 +675,7 @@ static void do_datastore(struct run *r, struct words *w, const struct step *st, 
 			if (it->description)
 				json_object_set_new(body, "description", json_string(it->description));
 		}
-		fl_datastore_item_free(it);
+		fl_engine_datastore_item_free(it);
 		read_outcome(o, rc, &body, &err);
 	} else if (strcmp(verb, "delete") == 0) {
 		res_init(&res);

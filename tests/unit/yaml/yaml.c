@@ -7,7 +7,7 @@
 #include "fl-common.h"
 
 #include "fltest.h"
-#include "http/json.h"
+#include "json/json.h"
 #include "yaml/yaml.h"
 
 static const struct fl_yaml_limits lim = { 64, 100000, 1000 };

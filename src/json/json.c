@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * json.c - the JSON writer of API responses: compact, insertion-ordered,
+ * json.c - the JSON writer of answers (HTTP and YAML): compact, insertion-ordered,
  * with Go-compatible number formatting.
  */
 #include "fl-common.h"
 
 #include <math.h>
 
-#include "http/json.h"
+#include "json/json.h"
 
 void fl_json_format_real(char *buf, size_t len, double d)
 {
