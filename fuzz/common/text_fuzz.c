@@ -95,7 +95,8 @@ static void check_escaper(const char *s, size_t n)
 
 static void check_prescan(const char *s, size_t n)
 {
-	json_t *j = json_loadb(s, n, JSON_DECODE_ANY, NULL);
+	/* duplicate keys rejected: a later value would hide how deep the text nests */
+	json_t *j = json_loadb(s, n, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL);
 	size_t d;
 
 	if (!j)

@@ -221,11 +221,10 @@ static void *heartbeat_main(void *arg)
 		free(url);
 		pthread_mutex_lock(&p->hb_mu);
 		l->in_flight = false;
+		heartbeat_done(p, l, rc, &resp); /* counted even when the handler has returned meanwhile */
 		if (l->removed) {
 			unlink_lease(p, l);
 			lease_free(l);
-		} else {
-			heartbeat_done(p, l, rc, &resp);
 		}
 		flyte_response_release(&resp);
 	}
