@@ -13,7 +13,8 @@
  * /health 200, writes accepted, what was acknowledged before the outage is
  * all there (executions, actions waiting to be taken), and a take parked on
  * one server is woken by an action created on the other (the listening
- * connection is back too).
+ * connection is back too).  What PostgreSQL says when it closes the
+ * connections reaches the log as a JSON line, like everything else.
  *
  * Also: a server whose database cannot be reached at start exits non-zero
  * with a message that names the database without its password.
@@ -133,6 +134,30 @@ static bool reads_all_ok(struct flh_server *s)
 
 	reads(s, &ok, &unavailable, &other);
 	return ok == READERS * READS;
+}
+
+/* Every line the server wrote is a JSON log line (the harness's own "--- flh:" markers aside). */
+static bool log_is_json(struct flh_server *s)
+{
+	char *log = flh_server_log(s);
+	bool ok = log != NULL;
+
+	for (char *p = log; p && *p;) {
+		char *nl = strchr(p, '\n');
+		if (nl)
+			*nl = '\0';
+		if (*p && strncmp(p, "--- flh:", 8) != 0) {
+			json_t *j = json_loads(p, 0, NULL);
+			if (!json_is_object(j)) {
+				printf("# not a JSON log line: %.300s\n", p);
+				ok = false;
+			}
+			json_decref(j);
+		}
+		p = nl ? nl + 1 : p + strlen(p);
+	}
+	free(log);
+	return ok;
 }
 
 static bool recovered(struct flh_server *s)
@@ -264,6 +289,10 @@ FLT_TEST(database_lost_and_back)
 	pthread_join(woken.th, NULL);
 	FLH_EQ_INT(woken.status, 200);
 	FLH_EQ_STR(woken.input, "after");
+
+	/* what PostgreSQL said when it closed the connections went to the log as JSON */
+	FLH_ASSERT(log_is_json(s[0]));
+	FLH_ASSERT(log_is_json(s[1]));
 
 	flh_server_free(s[0]);
 	flh_server_free(s[1]);

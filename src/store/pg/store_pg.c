@@ -44,6 +44,7 @@
 #include "alloc.h"
 #include "buf.h"
 #include "error.h"
+#include "log.h"
 #include "store/pg/store_pg.h"
 #include "store/store.h"
 #include "timeutil.h"
@@ -478,6 +479,18 @@ static int session_setup(struct pg *s, struct fl_error *err)
 	return rc;
 }
 
+/*
+ * What the server says outside an answer (warnings, and the reason it
+ * closes the connection: "terminating connection due to administrator
+ * command") goes to the log, not to standard error as libpq would print it.
+ */
+static void notice_to_log(void *arg, const char *message)
+{
+	const struct pg *s = arg;
+
+	FL_LOG_W(NULL, "database '%s': %.*s", s->shown, (int)strcspn(message, "\n"), message);
+}
+
 /* (Re)connect now. */
 static int connect_now(struct pg *s, struct fl_error *err)
 {
@@ -485,6 +498,8 @@ static int connect_now(struct pg *s, struct fl_error *err)
 		PQfinish(s->conn);
 	memset(s->prepared, 0, sizeof(s->prepared));
 	s->conn = PQconnectdb(s->conninfo);
+	if (s->conn)
+		PQsetNoticeProcessor(s->conn, notice_to_log, s);
 	if (!connected(s)) {
 		int64_t now = fl_time_mono_ns();
 		s->backoff_ms = s->backoff_ms ? FL_MIN(s->backoff_ms * 2, BACKOFF_MAX_MS) : BACKOFF_MIN_MS;
