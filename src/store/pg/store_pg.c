@@ -250,8 +250,16 @@ static const char *const sql[S__COUNT] = {
 			    "ON CONFLICT DO NOTHING "
 			    "RETURNING seq, id, pack_name, name, pack_labels) "
 			    "SELECT seq, " NEW_NOTE " FROM ins",
+	/*
+	 * Only when the execution is new: the unique check of ON CONFLICT waits
+	 * for a transaction that updated the row (exec_touch), and that one may be
+	 * waiting for this one's action insert (two results of one execution on
+	 * two servers firing a join step): a deadlock.
+	 */
 	[S_EXEC_INSERT] = "INSERT INTO executions(correlation_id, flow_name, flow_uuid, created, latest_time) "
-			  "VALUES($1, $2, $3, $4, $4) ON CONFLICT(correlation_id) DO NOTHING",
+			  "SELECT $1::text, $2::text, $3::text, $4::bigint, $4::bigint "
+			  "WHERE NOT EXISTS (SELECT 1 FROM executions WHERE correlation_id = $1::text) "
+			  "ON CONFLICT(correlation_id) DO NOTHING",
 	[S_EXEC_TOUCH] = "UPDATE executions SET latest_time = $2 WHERE correlation_id = ("
 			 "SELECT correlation_id FROM executions WHERE correlation_id = $1 AND latest_time < $2 "
 			 "FOR UPDATE SKIP LOCKED)",
