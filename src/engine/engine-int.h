@@ -254,6 +254,7 @@ struct fl_engine {
 	bool draining;         /* shutting down: takes do not park */
 	int64_t lease_due;     /* monotonic ns of the next lease end; 0 = none known */
 	int64_t change_version; /* shared database: the last change of packs and flows applied */
+	bool resync_due;        /* shared database: notifications were lost; the next sync reads the queues again */
 	bool reload_due;        /* the state could not be rebuilt after a failure: try before each batch */
 	int64_t reload_at;      /* monotonic ns of the next attempt */
 	struct fl_strmap *failing; /* actions whose FATAL-after-last-lease job is queued */

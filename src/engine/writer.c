@@ -1374,17 +1374,22 @@ static int heard_new(struct fl_engine *eng, const struct fl_engine_note *n, stru
 	return FL_OK;
 }
 
+static int load_fresh_cb(const struct fl_store_action *a, void *payload);
+
 /*
  * First job of every batch with a shared database: apply the changes of
  * packs and flows that other servers committed (so the batch's requests
  * see them), then what the notifications announced: actions to queue (and
- * hand to parked takes, after this job) or to drop.
+ * hand to parked takes, after this job) or to drop.  When notifications were
+ * lost (the listening connection was replaced, or a failed batch took them
+ * with it) the queues are read again, and every NEW action found is offered
+ * to the parked takes like a new one.
  */
 static int run_sync(struct fl_engine *eng, struct fl_engine_job *job)
 {
 	struct sync_ctx x = { eng, false, &job->res.err };
 	struct fl_engine_note *notes = fl_engine__notes_take(eng), *n;
-	bool resync = false;
+	bool resync = eng->resync_due;
 	int rc = fl_store_changes(eng->wst, &eng->change_version, apply_change, &x, &job->res.err);
 
 	if (rc == FL_ECONFLICT) {
@@ -1414,7 +1419,9 @@ static int run_sync(struct fl_engine *eng, struct fl_engine_job *job)
 		/* notifications were lost: the queues are read again */
 		discard_fresh(eng);
 		fl_engine__queues_clear(eng);
-		rc = fl_store_action_load_new(eng->wst, load_new_cb, eng, &job->res.err);
+		rc = fl_store_action_load_new(eng->wst, load_fresh_cb, eng, &job->res.err);
+		if (!rc)
+			eng->resync_due = false;
 	}
 	return rc;
 }
@@ -1490,6 +1497,20 @@ static int load_new_cb(const struct fl_store_action *a, void *payload)
 	struct fl_engine_qent *e = fl_engine__qent_from_row(a);
 
 	fl_engine__queue_add(eng, e);
+	return 0;
+}
+
+/* A NEW action read again by a sync: offered to the parked takes after the job (dispatch_fresh). */
+static int load_fresh_cb(const struct fl_store_action *a, void *payload)
+{
+	struct fl_engine *eng = payload;
+	struct fl_engine_qent *e = fl_engine__qent_from_row(a);
+
+	if (eng->fresh_tail)
+		eng->fresh_tail->next = e;
+	else
+		eng->fresh_head = e;
+	eng->fresh_tail = e;
 	return 0;
 }
 
@@ -1841,6 +1862,9 @@ static void run_batch(struct fl_engine *eng, struct fl_engine_job *list, bool dr
 			 retry ? ", its jobs run again one by one" : "", broken.msg);
 		fl_store_rollback(eng->wst, NULL);
 		discard_fresh(eng);
+		/* the notifications its sync took are gone with it */
+		if (eng->shared)
+			eng->resync_due = true;
 		if (!retry)
 			for (j = eng->done_head; j; j = j->next)
 				if (j->in_tx)

@@ -11,6 +11,7 @@
 
 #include <ctype.h>
 #include <fcntl.h>
+#include <libpq-fe.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -69,6 +70,51 @@ int mlt_database(char *url, size_t len)
 		}
 	}
 	return 0;
+}
+
+int mlt_admin_sql(const char *statement)
+{
+	const char *server;
+	char conn[1200], why[600];
+	PGconn *c;
+	PGresult *r;
+	int rc = 0;
+
+	if (pgtemp_server(&server, why, sizeof(why)) != 0) {
+		printf("# mlt: no PostgreSQL server: %s\n", why);
+		return -1;
+	}
+	snprintf(conn, sizeof(conn), "%s dbname=postgres", server);
+	c = PQconnectdb(conn);
+	if (PQstatus(c) != CONNECTION_OK) {
+		printf("# mlt: cannot connect to the test PostgreSQL: %s", PQerrorMessage(c));
+		PQfinish(c);
+		return -1;
+	}
+	r = PQexec(c, statement);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
+		printf("# mlt: %s: %s", statement, PQresultErrorMessage(r));
+		rc = -1;
+	}
+	PQclear(r);
+	PQfinish(c);
+	return rc;
+}
+
+bool mlt_dbname(const char *url, char *out, size_t len)
+{
+	const char *d = url ? strstr(url, "dbname=") : NULL;
+	size_t n;
+
+	if (!d)
+		return false;
+	d += 7;
+	n = strcspn(d, " ");
+	if (!n || n >= len)
+		return false;
+	memcpy(out, d, n);
+	out[n] = '\0';
+	return true;
 }
 
 int mlt_servers_start(struct flh_server **out, size_t n, const char *url, int take_wait_ms,

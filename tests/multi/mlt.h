@@ -49,6 +49,16 @@ int mlt_database(char *url, size_t len);
 int mlt_servers_start(struct flh_server **out, size_t n, const char *url, int take_wait_ms,
 		      const char *const *extra_env);
 
+/*
+ * Run one SQL statement on the test PostgreSQL server's maintenance
+ * database (as the superuser), e.g. to end other servers' connections.
+ * 0, or -1 after a TAP diagnostic.
+ */
+int mlt_admin_sql(const char *statement);
+
+/* The database name (dbname=...) of a connection string, into out. */
+bool mlt_dbname(const char *url, char *out, size_t len);
+
 struct mlt_balancer;
 
 /* Start haproxy in front of the n servers; 0 once it answers /health. */

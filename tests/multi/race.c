@@ -12,7 +12,8 @@
  *    version, and the running execution goes on with the version it started;
  *  - packs and datastore items changed on A are used by B's next request;
  *  - a take parked on B is answered with the action that A creates (parked
- *    well before, and parked at the moment of the commit).
+ *    well before, and parked at the moment of the commit), also when the
+ *    announcement was lost because B's listening connection was down.
  */
 #include "fl-common.h"
 
@@ -29,16 +30,15 @@
 #define TAKE_WAIT_MS 3000
 
 static struct flh_server *g_srv[SERVERS];
+static char g_url[1024];
 static bool g_setup_done, g_setup_failed;
 
 static struct flh_server *srv(int i)
 {
-	char url[1024];
-
 	if (!g_setup_done) {
 		g_setup_done = true;
-		g_setup_failed = mlt_database(url, sizeof(url)) != 0 ||
-				 mlt_servers_start(g_srv, SERVERS, url, TAKE_WAIT_MS, NULL) != 0;
+		g_setup_failed = mlt_database(g_url, sizeof(g_url)) != 0 ||
+				 mlt_servers_start(g_srv, SERVERS, g_url, TAKE_WAIT_MS, NULL) != 0;
 	}
 	FLH_ASSERT_MSG(!g_setup_failed, "three servers on one database did not start");
 	return g_srv[i];
@@ -392,6 +392,43 @@ FLT_TEST(take_parked_on_b_gets_the_action_a_creates)
 	wake_rounds(20, 0, 100);
 }
 
+/*
+ * The announcement of A's action is lost: the servers' listening connections
+ * are ended while no new connection to the database is allowed, and A
+ * creates the action before they may connect again.  B reads its queues
+ * again when it listens again, and its parked take gets the action.
+ */
+FLT_TEST(take_parked_on_b_gets_an_action_announced_while_b_was_not_listening)
+{
+	struct parked p = { 0 };
+	char db[128], sql[512];
+	const char *in;
+
+	FLH_ASSERT(srv(0) && mlt_dbname(g_url, db, sizeof(db)));
+	FLH_EQ_INT(post(srv(0), "/v1/packs", "{\"name\":\"LSrc\"}"), 201);
+	FLH_EQ_INT(post(srv(1), "/v1/packs", "{\"name\":\"WWork\",\"commands\":[{\"name\":\"W\"}]}"), 201);
+	FLH_EQ_INT(post(srv(2), "/v1/flows",
+			"{\"name\":\"race_lost\",\"steps\":[{\"id\":\"s\",\"event\":{\"packName\":\"LSrc\",\"name\":\"Go\"},"
+			"\"command\":{\"packName\":\"WWork\",\"name\":\"W\",\"input\":\"{{ Event.Payload.i }}\"}}]}"),
+		   201);
+	p.srv = srv(1);
+	FLH_ASSERT(pthread_create(&p.th, NULL, parked_main, &p) == 0);
+	flh_sleep_ms(300);
+	snprintf(sql, sizeof(sql), "ALTER DATABASE %s ALLOW_CONNECTIONS false", db);
+	FLH_ASSERT(mlt_admin_sql(sql) == 0);
+	snprintf(sql, sizeof(sql),
+		 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '%s' AND query LIKE 'LISTEN%%'", db);
+	FLH_ASSERT(mlt_admin_sql(sql) == 0);
+	FLH_EQ_INT(event(srv(0), "LSrc", "Go", "{\"i\":\"lost\"}"), 202);
+	snprintf(sql, sizeof(sql), "ALTER DATABASE %s ALLOW_CONNECTIONS true", db);
+	FLH_ASSERT(mlt_admin_sql(sql) == 0);
+	pthread_join(p.th, NULL);
+	in = flh_json_str(p.answer, "input");
+	FLH_ASSERT_MSG(p.status == 200 && in && strcmp(in, "lost") == 0, "the take on B answered %ld with input %s",
+		       p.status, in ? in : "(none)");
+	json_decref(p.answer);
+}
+
 FLT_MAIN(join_step_fires_once_when_results_race_on_two_servers, takers_on_three_servers_share_one_command,
 	 flow_replaced_on_a_while_b_runs_it, packs_and_datastore_changed_on_a_are_used_by_b_at_once,
-	 take_parked_on_b_gets_the_action_a_creates)
+	 take_parked_on_b_gets_the_action_a_creates, take_parked_on_b_gets_an_action_announced_while_b_was_not_listening)
