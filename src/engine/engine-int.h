@@ -178,6 +178,7 @@ struct fl_engine_qent {
 	char *name;     /* command */
 	char *pack_name;
 	json_t *labels; /* NULL when none */
+	bool own;       /* made NEW by this server (created or requeued), not heard from another */
 };
 
 /* Take queue (grouped by label set and command) and parked takes of one pack name. */
@@ -255,6 +256,8 @@ struct fl_engine {
 	int64_t lease_due;     /* monotonic ns of the next lease end; 0 = none known */
 	int64_t change_version; /* shared database: the last change of packs and flows applied */
 	bool resync_due;        /* shared database: notifications were lost; the next sync reads the queues again */
+	/* shared database: actions this server made NEW whose own notification has not come back yet */
+	struct fl_strmap *own_new;
 	bool reload_due;        /* the state could not be rebuilt after a failure: try before each batch */
 	int64_t reload_at;      /* monotonic ns of the next attempt */
 	struct fl_strmap *failing; /* actions whose FATAL-after-last-lease job is queued */

@@ -464,6 +464,9 @@ static void dispatch_fresh(struct fl_engine *eng)
 	for (; e; e = nx) {
 		nx = e->next;
 		e->next = e->prev = NULL;
+		/* its notification comes back to this server too: nothing to learn from it */
+		if (e->own && eng->own_new)
+			fl_strmap_set(eng->own_new, e->id, strlen(e->id), eng);
 		dispatch(eng, e);
 	}
 }
@@ -684,6 +687,7 @@ static int run_release(struct fl_engine *eng, struct fl_engine_job *job)
 		return rc;
 	}
 	e = fl_engine__qent_from_row(&a);
+	e->own = true;
 	fl_store_action_release(&a);
 	if (eng->fresh_tail)
 		eng->fresh_tail->next = e;
@@ -1224,6 +1228,7 @@ static int run_leases(struct fl_engine *eng, struct fl_engine_job *job)
 			 a.id, a.pack_name, a.name, a.attempt);
 		{
 			struct fl_engine_qent *e = fl_engine__qent_from_row(&a);
+			e->own = true;
 			if (eng->fresh_tail)
 				eng->fresh_tail->next = e;
 			else
@@ -1345,6 +1350,8 @@ static int heard_new(struct fl_engine *eng, const struct fl_engine_note *n, stru
 {
 	struct fl_engine_qent *e;
 
+	if (fl_strmap_remove(eng->own_new, n->id, strlen(n->id)))
+		return FL_OK; /* made NEW here, and handed out or queued then */
 	if (fl_strmap_gets(eng->qents, n->id))
 		return FL_OK;
 	if (n->seq > 0 && n->pack_name && n->command) {
@@ -1418,6 +1425,7 @@ static int run_sync(struct fl_engine *eng, struct fl_engine_job *job)
 	if (!rc && resync) {
 		/* notifications were lost: the queues are read again */
 		discard_fresh(eng);
+		fl_strmap_clear(eng->own_new, NULL);
 		fl_engine__queues_clear(eng);
 		rc = fl_store_action_load_new(eng->wst, load_fresh_cb, eng, &job->res.err);
 		if (!rc)
@@ -1555,6 +1563,8 @@ void fl_engine__state_release(struct fl_engine *eng)
 	fl_engine__queues_free(eng);
 	fl_strmap_free(eng->failing, NULL);
 	eng->failing = NULL;
+	fl_strmap_free(eng->own_new, NULL);
+	eng->own_new = NULL;
 	discard_lease_fatal(eng);
 	fl_strmap_free(eng->triggers, trig_free);
 	fl_strmap_free(eng->flows, flow_unref_cb);
@@ -1862,9 +1872,11 @@ static void run_batch(struct fl_engine *eng, struct fl_engine_job *list, bool dr
 			 retry ? ", its jobs run again one by one" : "", broken.msg);
 		fl_store_rollback(eng->wst, NULL);
 		discard_fresh(eng);
-		/* the notifications its sync took are gone with it */
-		if (eng->shared)
+		/* the notifications its sync took are gone with it, and its own will not come */
+		if (eng->shared) {
 			eng->resync_due = true;
+			fl_strmap_clear(eng->own_new, NULL);
+		}
 		if (!retry)
 			for (j = eng->done_head; j; j = j->next)
 				if (j->in_tx)
