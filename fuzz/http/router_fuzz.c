@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *qmark;
 
 	if (!router) {
-		fl_api_init(&api, NULL, 0);
+		fl_api_init(&api, NULL, 0, 0);
 		if (fl_router_new(&router, api.routes, api.nroutes, &err) != FL_OK)
 			abort();
 	}

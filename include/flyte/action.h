@@ -25,6 +25,19 @@
  *    payload "no handler for command \"X\"".
  *  - The result is posted until the server accepts it (it is retried on
  *    network errors and 5xx answers, never silently dropped).
+ *
+ * **Leases.**  Every command is registered with a lease (60 s unless set
+ * otherwise, see struct flyte_pack_options and
+ * flyte_pack_set_command_lease()): a server that supports leases
+ * hands an action to another taker when the lease ends without a result or
+ * a heartbeat.  While a handler runs, libflyte sends heartbeats on its own
+ * timer (every third of the lease), so a slow handler keeps its action.  If
+ * the server answers that the lease was lost (the pack was unreachable for
+ * longer than the lease and the action went to another taker), the handler
+ * is not interrupted: flyte_result_lease_lost() becomes true and the result
+ * it posts is refused.  An action can therefore run more than once (at
+ * least once, never lost): a handler learns which take it serves from
+ * flyte_result_attempt().
  */
 #ifndef FLYTE_ACTION_H
 #define FLYTE_ACTION_H
@@ -94,6 +107,21 @@ FLYTE_API int flyte_result_fatal(struct flyte_result *r, const char *fmt, ...) F
  * result).  Lets one handler serve several commands.
  */
 FLYTE_API const char *flyte_result_command(const struct flyte_result *r);
+
+/**
+ * Which take of the action this handler call serves: 1 for the first
+ * delivery, 2 after the lease of the first one ended, ...; 0 when the
+ * server did not say (a server without leases).
+ */
+FLYTE_API long flyte_result_attempt(const struct flyte_result *r);
+
+/**
+ * Non-zero once the server answered a heartbeat of this action with 409:
+ * the lease was lost and another attempt owns the action, so the result of
+ * this call will be refused.  A long handler may check it to stop early.
+ * Thread-safe.
+ */
+FLYTE_API int flyte_result_lease_lost(const struct flyte_result *r);
 
 FLYTE_END_DECL
 

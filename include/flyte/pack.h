@@ -20,6 +20,13 @@
  * action is run by one of `concurrency` worker threads, which posts the
  * result.  The loop takes a new action only when a worker is free.
  *
+ * **Leases.**  Each command is registered with a lease (lease_seconds);
+ * while a handler runs, one heartbeat thread extends the lease of its
+ * action every third of the lease, so a slow handler never loses it.  A
+ * heartbeat answered 409 means the lease was lost (the action was given to
+ * another taker): it is logged as an error, the handler goes on (see
+ * flyte_result_lease_lost()) and its result will be refused.
+ *
  * **Failures.**  Network errors and 5xx answers are retried with backoff.
  * A 404 on take means the server forgot the pack: it is registered again.
  * A result whose post fails is kept and posted again until the server
@@ -145,6 +152,16 @@ struct flyte_pack_options {
 	long stop_timeout_ms;
 	/** enum flyte_pack_flags. */
 	unsigned flags;
+	/** Lease registered for every command that sets none, in seconds
+	 *  (1 to 31536000).  0 (the default) = the FLYTE_LEASE_SECONDS
+	 *  environment variable, or 60 when it is unset; negative = declare no
+	 *  lease (the server's default applies: none unless it sets
+	 *  FLYTE_ACTION_LEASE_SEC).  Heartbeats go out every third of it. */
+	long lease_seconds;
+	/** Takes of an action allowed before a lease that ends makes it FATAL,
+	 *  for every command that sets none; 0 (default) = the server's
+	 *  default (FLYTE_ACTION_MAX_ATTEMPTS, 3). */
+	unsigned max_attempts;
 };
 
 /** Fill @p opts with the defaults.  Never fails. */
@@ -163,10 +180,33 @@ struct flyte_pack;
  * @param def    the definition (copied).
  * @param opts   tuning (copied); NULL = defaults.
  * @return FLYTE_OK; FLYTE_EINVALID (no name, a command or event without a
- *         name, duplicate command names); FLYTE_ENOMEM; FLYTE_ERROR.
+ *         name, duplicate command names, a lease beyond 31536000 s or a
+ *         max_attempts beyond 1000, a malformed FLYTE_LEASE_SECONDS);
+ *         FLYTE_ENOMEM; FLYTE_ERROR.
  */
 FLYTE_API int flyte_pack_new(struct flyte_pack **out, struct flyte_client *client,
 			     const struct flyte_pack_def *def, const struct flyte_pack_options *opts);
+
+/**
+ * Set the lease of one command, overriding the pack's lease_seconds and
+ * max_attempts options for it.  Call it before the pack registers
+ * (flyte_pack_register() or flyte_pack_start()); the registration sends it.
+ *
+ * @param pack          the pack.
+ * @param command       name of one of the pack's commands.
+ * @param lease_seconds lease in seconds (1 to 31536000): without a result
+ *                      or a heartbeat for that long the server gives the
+ *                      action to another taker; 0 = the pack's lease;
+ *                      negative = declare none (the server's default
+ *                      applies).
+ * @param max_attempts  takes allowed before a lease that ends makes the
+ *                      action FATAL (1 to 1000); 0 = the pack's option.
+ * @return FLYTE_OK; FLYTE_ENOTFOUND (no such command); FLYTE_EINVALID (a
+ *         value out of range); FLYTE_EMISUSE (the pack already started);
+ *         FLYTE_ENOMEM.
+ */
+FLYTE_API int flyte_pack_set_command_lease(struct flyte_pack *pack, const char *command, long lease_seconds,
+					  unsigned max_attempts);
 
 /**
  * Register the pack now, in the calling thread: discover the API links if
@@ -258,6 +298,8 @@ struct flyte_pack_stats {
 	unsigned long results_dropped; /**< results refused for good or lost at stop */
 	unsigned long events_sent;     /**< spontaneous events accepted */
 	unsigned long take_errors;     /**< failed take requests */
+	unsigned long heartbeats;      /**< heartbeats the server accepted */
+	unsigned long leases_lost;     /**< heartbeats answered 409: the action went to another taker */
 };
 
 /** Copy the counters into @p out.  Thread-safe. */

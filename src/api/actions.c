@@ -140,12 +140,59 @@ static const char *command_filter(struct fl_request *req, struct fl_query *form)
 	return name && *name ? name : NULL;
 }
 
+/*
+ * The wait a take asked for with `Prefer: wait=N` (RFC 7240, seconds),
+ * capped at the server's maximum; the default wait when it asked for none.
+ * *asked is set when the preference was there (it is then echoed in
+ * Preference-Applied).
+ */
+static int take_wait(struct fl_request *req, const struct fl_api *api, bool *asked)
+{
+	const char *p = req->h.prefer;
+
+	*asked = false;
+	while (p && *p) {
+		size_t n = strcspn(p, ",;");
+		const char *t = p;
+		while (n && (*t == ' ' || *t == '\t'))
+			t++, n--;
+		if (n > 5 && strncasecmp(t, "wait", 4) == 0 && (t[4] == '=' || t[4] == ' ')) {
+			const char *v = memchr(t, '=', n);
+			char *end = NULL;
+			long long sec;
+			if (v) {
+				v++;
+				while (*v == ' ' || *v == '"')
+					v++;
+				errno = 0;
+				sec = strtoll(v, &end, 10);
+				if (!errno && end != v && sec >= 0) {
+					*asked = true;
+					return (int)FL_MIN(sec * 1000, (long long)api->take_wait_max_ms);
+				}
+			}
+		}
+		p += strcspn(p, ",");
+		if (*p == ',')
+			p++;
+	}
+	return api->take_wait_ms;
+}
+
 static int take_action(struct fl_request *req)
 {
 	struct fl_api *api = fl_api_of(req);
 	struct fl_query form = FL_QUERY_INIT;
+	bool asked;
+	int wait = take_wait(req, api, &asked);
 	int rc = fl_engine_action_take(api->engine, fl_request_param(req, "packId"), command_filter(req, &form),
-				       api->take_wait_ms, fl_api_engine_done, req);
+				       wait, fl_api_engine_done, req);
+
+	if (asked) {
+		char v[32];
+		snprintf(v, sizeof(v), "wait=%d", wait / 1000);
+		fl_response_add_header(&req->resp, "Preference-Applied", v);
+	}
 
 	fl_url_query_release(&form);
 	req->hands_over = true; /* the answer may carry an action */

@@ -23,13 +23,14 @@ static const struct table tables[] = {
 	{ fl_api_audit_routes, &fl_api_audit_routes_len },
 };
 
-void fl_api_init(struct fl_api *api, struct fl_engine *engine, int take_wait_ms)
+void fl_api_init(struct fl_api *api, struct fl_engine *engine, int take_wait_ms, int take_wait_max_ms)
 {
 	size_t n = 0;
 
 	memset(api, 0, sizeof(*api));
 	api->engine = engine;
 	api->take_wait_ms = take_wait_ms;
+	api->take_wait_max_ms = FL_MAX(take_wait_max_ms, take_wait_ms);
 	for (size_t i = 0; i < FL_ARRAY_LEN(tables); i++)
 		n += *tables[i].len;
 	api->routes = fl_xcalloc(n, sizeof(*api->routes));

@@ -24,13 +24,14 @@
 
 struct fl_api {
 	struct fl_engine *engine; /* borrowed */
-	int take_wait_ms;         /* long-poll wait of a take */
+	int take_wait_ms;         /* long-poll wait of a take that does not ask for one */
+	int take_wait_max_ms;     /* longest wait a take may ask for (Prefer: wait=N) */
 	struct fl_route *routes;  /* all resources' routes, owned */
 	size_t nroutes;
 };
 
 /* Join every resource's route table.  api->engine etc. are set by the caller. */
-void fl_api_init(struct fl_api *api, struct fl_engine *engine, int take_wait_ms);
+void fl_api_init(struct fl_api *api, struct fl_engine *engine, int take_wait_ms, int take_wait_max_ms);
 void fl_api_release(struct fl_api *api);
 
 /* Route tables of the resources (static). */

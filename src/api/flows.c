@@ -40,12 +40,43 @@ static int list_flows(struct fl_request *req)
 	return FL_OK;
 }
 
+/*
+ * Steps that do not compile: a Warning header (RFC 7234 form, code 299)
+ * with one warning-value per step, so clients that only look at the status
+ * keep working and people see the problem.
+ */
+static void add_warnings(struct fl_request *req, const json_t *warnings)
+{
+	struct fl_buf h = FL_BUF_INIT(8192);
+	size_t i;
+	json_t *w;
+
+	json_array_foreach ((json_t *)warnings, i, w) {
+		const char *t = json_string_value(w);
+		if (!t)
+			continue;
+		if (h.len)
+			fl_buf_adds(&h, ", ");
+		fl_buf_adds(&h, "299 flyte \"");
+		for (; *t; t++) {
+			if (*t == '"' || *t == '\\')
+				fl_buf_addc(&h, '\\');
+			fl_buf_addc(&h, (*t == '\r' || *t == '\n') ? ' ' : *t);
+		}
+		fl_buf_addc(&h, '"');
+	}
+	if (h.len && !fl_buf_failed(&h))
+		fl_response_add_header(&req->resp, "Warning", h.ptr);
+	fl_buf_release(&h);
+}
+
 static int created(struct fl_request *req)
 {
 	const char *name;
 
 	if (req->result.code != FL_OK)
 		return fl_api_fail(req, &req->result.err);
+	add_warnings(req, json_object_get(req->result.body, "warnings"));
 	name = json_string_value(json_object_get(req->result.body, "name"));
 	if (!name)
 		name = json_string_value(json_object_get(req->data, "name"));
@@ -57,12 +88,14 @@ static int created(struct fl_request *req)
 static int put_flow(struct fl_request *req)
 {
 	json_t *flow = fl_api_body_object(req, false);
+	const char *strict = fl_request_query(req, "strict");
+	unsigned flags = strict && (strcmp(strict, "true") == 0 || strcmp(strict, "1") == 0) ? FL_ENGINE_FLOW_STRICT : 0;
 	int rc;
 
 	if (!flow)
 		return FL_OK;
 	req->data = json_incref(flow);
-	rc = fl_engine_flow_put(fl_api_of(req)->engine, flow, fl_api_engine_done, req);
+	rc = fl_engine_flow_put(fl_api_of(req)->engine, flow, flags, fl_api_engine_done, req);
 	json_decref(flow);
 	return fl_api_started(req, rc, created);
 }

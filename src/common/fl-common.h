@@ -33,13 +33,6 @@
 #define FL_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define FL_MAX(a, b) ((a) > (b) ? (a) : (b))
 
-/* Static in release builds, external in test builds so unit tests can reach helpers. */
-#ifdef FL_TESTING
-#define FL_TESTABLE
-#else
-#define FL_TESTABLE static
-#endif
-
 FL_NORETURN void fl__bug(const char *file, int line, const char *msg);
 
 /* Internal invariant: aborts in debug builds, compiled out in release. */

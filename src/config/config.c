@@ -60,9 +60,12 @@ static const struct fl_config_entry entries[] = {
 		FL_CFG_IMMUTABLE, "Most values (scalars, arrays, objects) accepted in one JSON or YAML body (400 beyond)."),
 	INT_ROW("http.max_yaml_aliases", "FLYTE_MAX_YAML_ALIASES", max_yaml_aliases, "1000", 0, 1000000,
 		FL_CFG_IMMUTABLE, "Most alias expansions (*ref) accepted in one YAML body (400 beyond)."),
-	INT_ROW("http.take_wait_ms", "FLYTE_TAKE_WAIT_MS", take_wait_ms, "5000", 0, 9000, FL_CFG_IMMUTABLE,
-		"How long a take request waits for an action before answering 204 (long poll); stays below the "
-		"10 s timeout of the Go pack client."),
+	INT_ROW("http.take_wait_ms", "FLYTE_TAKE_WAIT_MS", take_wait_ms, "3000", 0, 120000, FL_CFG_IMMUTABLE,
+		"How long a take waits for an action before answering 204 (long poll), for clients that do not "
+		"ask (Prefer: wait=N); the default stays below the 5 s timeout of the original Python client "
+		"and the 10 s of the Go client."),
+	INT_ROW("http.take_wait_max_ms", "FLYTE_TAKE_WAIT_MAX_MS", take_wait_max_ms, "9000", 0, 120000,
+		FL_CFG_IMMUTABLE, "Longest wait a take may ask for with Prefer: wait=N (RFC 7240)."),
 	INT_ROW("http.max_parked_takes", "FLYTE_MAX_PARKED_TAKES", max_parked_takes, "10000", 0, 1000000,
 		FL_CFG_IMMUTABLE, "Most take requests waiting at once; more are answered 204 immediately."),
 	INT_ROW("http.shutdown_timeout_sec", "FLYTE_SHUTDOWN_TIMEOUT_SEC", shutdown_timeout_sec, "10", 0, 3600,
@@ -91,6 +94,11 @@ static const struct fl_config_entry entries[] = {
 	{ "engine.delete_dead_packs_at", "FLYTE_DELETE_DEAD_PACKS_AT_HH_COLON_MM", FL_CFG_HHMM, "23:00", NULL, 0,
 	  0, FL_CFG_LENIENT | FL_CFG_IMMUTABLE, offsetof(struct fl_config, delete_dead_packs_at),
 	  "Local time (HH:MM, 24 h) of the daily dead-pack deletion; an invalid value falls back to the default." },
+	{ "engine.flows_strict", "FLYTE_FLOWS_STRICT", FL_CFG_BOOL, "false", NULL, 0, 0, FL_CFG_IMMUTABLE,
+	  offsetof(struct fl_config, flows_strict),
+	  "Refuse (400) a flow whose templates do not compile. By default such a flow is stored, as the "
+	  "original server did: the answer carries a Warning header, GET lists the problems under "
+	  "\"warnings\", and each broken step is recorded as FATAL when it would run." },
 	INT_ROW("engine.action_lease_sec", "FLYTE_ACTION_LEASE_SEC", action_lease_sec, "0", 0, 31536000,
 		FL_CFG_IMMUTABLE,
 		"Lease of a taken action whose command declares no leaseSeconds: without a result or a heartbeat "

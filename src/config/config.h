@@ -68,6 +68,8 @@ struct fl_config {
 	int64_t tmpl_max_steps;
 	int64_t tmpl_deadline_ms, tmpl_inline_ms, tmpl_threads;
 	int64_t action_lease_sec, action_max_attempts;
+	bool flows_strict;
+	int64_t take_wait_max_ms;
 	int64_t tmpl_max_depth;
 	int64_t tmpl_max_nesting;
 	int64_t tmpl_regex_match_limit;

@@ -70,9 +70,11 @@ static json_t *action_json(const struct fl_store_action *a)
 		json_array_foreach (states, i, s) {
 			const char *val = json_string_value(json_object_get(s, "value"));
 			json_t *st = state_json(val ? val : "", (int64_t)json_integer_value(json_object_get(s, "time")));
-			/* flyte's additions: which take a PENDING state was, why an action went back to NEW */
+			/* flyte's additions: which take a PENDING state was and who took it, why an action went back to NEW */
 			if (json_is_integer(json_object_get(s, "attempt")))
 				json_object_set(st, "attempt", json_object_get(s, "attempt"));
+			if (json_is_string(json_object_get(s, "by")))
+				json_object_set(st, "takenBy", json_object_get(s, "by"));
 			if (json_is_string(json_object_get(s, "reason")))
 				json_object_set(st, "reason", json_object_get(s, "reason"));
 			json_array_append_new(arr, st);

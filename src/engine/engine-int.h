@@ -254,12 +254,14 @@ struct fl_engine {
 	int64_t dead_due_wall; /* wall ns of the next dead-pack sweep; 0 = disabled */
 	bool draining;         /* shutting down: takes do not park */
 	int64_t lease_due;     /* monotonic ns of the next lease end; 0 = none known */
+	int64_t lease_hold;    /* monotonic ns: after a failed lease job, none runs before */
 	int64_t change_version; /* shared database: the last change of packs and flows applied */
 	bool resync_due;        /* shared database: notifications were lost; the next sync reads the queues again */
 	/* shared database: actions this server made NEW whose own notification has not come back yet */
 	struct fl_strmap *own_new;
-	bool reload_due;        /* the state could not be rebuilt after a failure: try before each batch */
+	atomic_bool reload_due; /* the state could not be rebuilt after a failure (read by /health) */
 	int64_t reload_at;      /* monotonic ns of the next attempt */
+	struct fl_error reload_err; /* why the last attempt failed: the answer to jobs meanwhile */
 	struct fl_strmap *failing; /* actions whose FATAL-after-last-lease job is queued */
 	struct fl_engine_job *lease_fatal; /* FATAL results queued by the running lease job */
 	struct fl_engine_idlist expired_ids; /* noted by the running expiry job */

@@ -369,15 +369,17 @@ int fl_engine_action_result(struct fl_engine *eng, const char *pack_id, const ch
 	return submit(eng, job);
 }
 
-int fl_engine_flow_put(struct fl_engine *eng, json_t *flow, fl_engine_done_fn cb, void *payload)
+int fl_engine_flow_put(struct fl_engine *eng, json_t *flow, unsigned flags, fl_engine_done_fn cb, void *payload)
 {
 	struct fl_engine_job *job;
+	bool strict = (flags & FL_ENGINE_FLOW_STRICT) || eng->cfg.flows_strict;
 
 	if (!eng || !cb)
 		return FL_EMISUSE;
 	job = fl_engine__job_new(FL_JOB_FLOW_PUT, cb, payload);
 	/* validation and template compilation happen here, off the writer thread */
-	if (fl_flowdef_compile(&job->flow, flow, &eng->cfg.tmpl_limits, &job->res.err) != FL_OK)
+	if (fl_flowdef_compile(&job->flow, flow, &eng->cfg.tmpl_limits, strict ? FL_FLOWDEF_STRICT : 0,
+			       &job->res.err) != FL_OK)
 		job->kind = FL_JOB_FAILED;
 	return submit(eng, job);
 }
@@ -531,6 +533,14 @@ int fl_engine_flow_get(struct fl_engine *eng, const char *name, json_t **out, st
 	fl_store_flow_release(&f);
 	if (!*out)
 		return fl_error_set(err, FL_EIO, "stored definition of flow '%s' is not JSON", name);
+	{
+		/* the steps that do not compile, as "warnings" (flyte's addition) */
+		struct fl_flowdef *fd = NULL;
+		struct fl_error cerr = FL_ERROR_INIT;
+		if (fl_flowdef_compile(&fd, *out, &eng->cfg.tmpl_limits, 0, &cerr) == FL_OK && fd->warnings)
+			json_object_set(*out, "warnings", fd->warnings);
+		fl_flowdef_unref(fd);
+	}
 	return FL_OK;
 }
 
@@ -672,6 +682,8 @@ int fl_engine_health(struct fl_engine *eng, struct fl_error *err)
 	size_t slot;
 	int rc;
 
+	if (eng->reload_due) /* the store failed and the state is not rebuilt yet: writes answer 503 */
+		return fl_error_set(err, FL_EIO, "the engine state could not be rebuilt from the store yet");
 	st = fl_engine__reader_get(eng, &slot, err);
 	if (!st)
 		return err ? err->code : FL_EIO;

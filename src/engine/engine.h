@@ -50,6 +50,7 @@ struct fl_engine_config {
 	int render_threads;               /* threads rendering templates off the writer, default 2 */
 	int64_t lease_sec;                /* lease of a taken action whose command declares none; 0 = no lease */
 	int64_t max_attempts;             /* takes of an action before its lease ending makes it FATAL, default 3 */
+	bool flows_strict;                /* refuse flows whose templates do not compile (400) */
 };
 
 /* Fill in every default. */
@@ -155,9 +156,20 @@ int fl_engine_action_result(struct fl_engine *eng, const char *pack_id, const ch
 
 /* ---------------------------------------------------------------- flows */
 
-/* Create/replace a flow (definition borrowed); FL_EINVALID with a message naming the field. */
-int fl_engine_flow_put(struct fl_engine *eng, json_t *flow, fl_engine_done_fn cb, void *payload);
-/* Latest definition as stored (no uuid); FL_ENOTFOUND. */
+enum fl_engine_flow_flags {
+	/* refuse a flow whose templates do not compile (else only those steps are broken) */
+	FL_ENGINE_FLOW_STRICT = (1 << 0),
+};
+
+/*
+ * Create/replace a flow (definition borrowed); FL_EINVALID with a message
+ * naming the field.  As the original server, a flow whose templates do not
+ * compile is stored unless FL_ENGINE_FLOW_STRICT (or cfg.flows_strict): the
+ * steps concerned are broken, each time one would run it is recorded as a
+ * FATAL action saying why, and res->body = {"warnings": [messages]}.
+ */
+int fl_engine_flow_put(struct fl_engine *eng, json_t *flow, unsigned flags, fl_engine_done_fn cb, void *payload);
+/* Latest definition as stored (no uuid), plus "warnings" when steps do not compile; FL_ENOTFOUND. */
 int fl_engine_flow_get(struct fl_engine *eng, const char *name, json_t **out, struct fl_error *err);
 /* Array of {"name","description"?} sorted by name. */
 int fl_engine_flow_list(struct fl_engine *eng, json_t **out, struct fl_error *err);

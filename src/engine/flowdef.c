@@ -324,9 +324,10 @@ static const char *str_member(const json_t *o, const char *key)
 }
 
 static int compile_step(struct fl_flowdef *f, struct fl_flowdef_step *st, const json_t *s,
-			const struct fl_tmpl_limits *lim, struct fl_error *err)
+			const struct fl_tmpl_limits *lim, unsigned flags, struct fl_error *err)
 {
-	struct cctx c = { f->name, st, lim, err };
+	struct fl_error terr = FL_ERROR_INIT;
+	struct cctx c = { f->name, st, lim, (flags & FL_FLOWDEF_STRICT) ? err : &terr };
 	const json_t *ev = json_object_get(s, "event"), *cmd = json_object_get(s, "command"), *deps, *crit;
 	struct fl_buf path = FL_BUF_INIT(4096);
 	int rc;
@@ -357,6 +358,14 @@ static int compile_step(struct fl_flowdef *f, struct fl_flowdef_step *st, const 
 		rc = compile_input(&c, &st->input, json_object_get(cmd, "input"), &path, 0);
 	}
 	fl_buf_release(&path);
+	if (rc && !(flags & FL_FLOWDEF_STRICT)) {
+		/* as the original server: the flow is kept, this step fails each time it would run */
+		st->broken = fl_xstrdup(terr.msg);
+		if (!f->warnings)
+			f->warnings = json_array();
+		json_array_append_new(f->warnings, json_string(terr.msg));
+		rc = FL_OK;
+	}
 	return rc;
 }
 
@@ -388,8 +397,10 @@ static void flowdef_free(struct fl_flowdef *f)
 		kv_free(st->command_labels, st->ncommand_labels);
 		fl_tmpl_free(st->criteria);
 		input_release(&st->input);
+		free(st->broken);
 	}
 	free(f->steps);
+	json_decref(f->warnings);
 	free(f->name);
 	free(f->description);
 	json_decref(f->def);
@@ -397,7 +408,7 @@ static void flowdef_free(struct fl_flowdef *f)
 }
 
 int fl_flowdef_compile(struct fl_flowdef **out, const json_t *body, const struct fl_tmpl_limits *lim,
-		       struct fl_error *err)
+		       unsigned flags, struct fl_error *err)
 {
 	struct fl_flowdef *f = NULL;
 	json_t *def = NULL, *steps;
@@ -419,7 +430,7 @@ int fl_flowdef_compile(struct fl_flowdef **out, const json_t *body, const struct
 	for (size_t i = 0; i < json_array_size(steps); i++) {
 		f->steps[i].index = i;
 		f->nsteps++;
-		rc = compile_step(f, &f->steps[i], json_array_get(steps, i), lim, err);
+		rc = compile_step(f, &f->steps[i], json_array_get(steps, i), lim, flags, err);
 		if (rc) {
 			flowdef_free(f);
 			return rc;

@@ -60,6 +60,7 @@ struct fl_flowdef_step {
 	size_t ncontext, nevent_labels, ncommand_labels;
 	struct fl_tmpl *criteria; /* NULL: always true */
 	struct fl_flowdef_input input;
+	char *broken; /* why a template of the step does not compile; NULL when all do */
 };
 
 struct fl_flowdef {
@@ -70,15 +71,24 @@ struct fl_flowdef {
 	json_t *def;       /* normalised definition */
 	struct fl_flowdef_step *steps;
 	size_t nsteps;
+	json_t *warnings; /* messages of the steps that do not compile (array of strings), NULL when none */
+};
+
+enum fl_flowdef_flags {
+	/* a template that does not compile fails the whole flow (else only its step is broken) */
+	FL_FLOWDEF_STRICT = (1 << 0),
 };
 
 /*
  * Validate, normalise and compile a flow definition (borrowed JSON).  lim may
  * be NULL (template defaults).  *out is owned by the caller (one reference).
- * FL_EINVALID with a message naming the field.
+ * FL_EINVALID with a message naming the field for a definition that is not
+ * a flow.  A template that does not compile fails the flow the same way with
+ * FL_FLOWDEF_STRICT; without it (as the original server) the flow is
+ * compiled, the step is marked `broken` and its message added to `warnings`.
  */
 int fl_flowdef_compile(struct fl_flowdef **out, const json_t *body, const struct fl_tmpl_limits *lim,
-		       struct fl_error *err);
+		       unsigned flags, struct fl_error *err);
 struct fl_flowdef *fl_flowdef_ref(struct fl_flowdef *f);
 /* Drop a reference; frees at zero.  NULL-tolerant. */
 void fl_flowdef_unref(struct fl_flowdef *f);

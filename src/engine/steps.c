@@ -451,6 +451,53 @@ static int insert_action(struct step_run *r, const struct fl_engine_pstep *o, bo
 	return FL_OK;
 }
 
+/*
+ * A step whose templates do not compile (a flow stored as the original
+ * server stores it): instead of an action, a record that it failed, in the
+ * audit of the execution, finished from the start as FATAL with the reason.
+ */
+static int record_broken(struct step_run *r, bool *created, struct fl_error *err)
+{
+	const struct fl_flowdef_step *st = r->step;
+	struct fl_store_action_new a;
+	char id[FL_OID_LEN + 1], ts[48];
+	int64_t now = fl_time_now_ns();
+	json_t *res;
+	char *result;
+	int rc;
+
+	*created = false;
+	FL_LOG_W(&r->lctx, "step '%s' does not compile and is recorded as FATAL: %s", st->id, st->broken);
+	fl_engine__format_ms(ts, sizeof(ts), now);
+	res = json_pack("{s:s,s:{s:s},s:s,s:s}", "event", "FATAL", "payload", "error", st->broken, "createdAt", ts,
+			"receivedAt", ts);
+	result = json_dumps(res, JSON_COMPACT);
+	json_decref(res);
+	fl_oid_new(id);
+	a = (struct fl_store_action_new){
+		.id = id,
+		.correlation_id = r->corr,
+		.step_id = st->id,
+		.flow_name = r->flow->name,
+		.flow_uuid = r->flow->uuid,
+		.name = st->command_name,
+		.pack_name = st->command_pack,
+		.input = "null",
+		.trigger = fl_engine__event_json(r->ev),
+		.created = now,
+		.state = FL_ACTION_FATAL,
+		.result = result,
+	};
+	rc = fl_store_action_insert(r->eng->wst, NULL, &a, err);
+	free(result);
+	if (rc == FL_EEXISTS) {
+		fl_error_clear(err);
+		return FL_OK;
+	}
+	*created = rc == FL_OK;
+	return rc;
+}
+
 /* ---------------------------------------------------------- plans */
 
 void fl_engine__prep_release(struct fl_engine_prep *p)
@@ -589,6 +636,12 @@ static int run_steps(struct fl_engine *eng, struct fl_flowdef *flow, struct fl_e
 		/* two candidates sharing a step id: only the first may fire */
 		if (exec_find(x, cand[i]->id))
 			continue;
+		if (cand[i]->broken) {
+			rc = record_broken(&r, &created, err);
+			if (!rc && created)
+				exec_add(x, cand[i]->id, false, FL_ACTION_FATAL);
+			continue;
+		}
 		if (planned) {
 			o = plan_step(planned, cand[i]->index);
 		} else if ((rc = eval_step(&r, parent, &local)) != FL_OK) {
@@ -624,6 +677,8 @@ void fl_engine__render_plan(struct fl_engine *eng, struct fl_engine_event *ev, c
 		for (size_t k = 0; k < x->n; k++) {
 			size_t index = x->steps[k].index;
 			r.step = &x->flow->steps[index];
+			if (r.step->broken)
+				continue; /* recorded by the writer */
 			(void)eval_step(&r, x->parent, &x->steps[k]); /* no defer here: timeouts skip the step */
 			x->steps[k].index = index;
 		}
@@ -714,7 +769,7 @@ struct fl_flowdef *fl_engine__version(struct fl_engine *eng, const char *uuid)
 		return NULL;
 	}
 	def = json_loads(row.def ? row.def : "", 0, NULL);
-	if (!def || fl_flowdef_compile(&f, def, &eng->cfg.tmpl_limits, &err) != FL_OK) {
+	if (!def || fl_flowdef_compile(&f, def, &eng->cfg.tmpl_limits, 0, &err) != FL_OK) {
 		FL_LOG_E(NULL, "cannot compile flow version '%s' of flow '%s': %s", uuid, row.name,
 			 def ? err.msg : "stored definition is not JSON");
 		json_decref(def);

@@ -40,7 +40,7 @@
 #define MAX_TTL_SEC (INT64_C(100) * 366 * 86400)
 #define AUDIT_MIN_TTL_SEC (INT64_C(183) * 86400)
 #define SHARED_LEASE_CHECK_NS FL_NS_PER_SEC /* a shared database: lease ends looked for at least this often */
-#define RELOAD_RETRY_NS (500 * FL_NS_PER_MS) /* rebuilding the state after a store failure */
+#define RELOAD_RETRY_NS (250 * FL_NS_PER_MS) /* rebuilding the state after a store failure */
 
 /* ------------------------------------------------------------- jobs */
 
@@ -319,7 +319,7 @@ static void lease_watch(struct fl_engine *eng, int64_t lease_until, int64_t now)
 
 	if (!lease_until)
 		return;
-	due = fl_time_mono_ns() + FL_MAX(lease_until - now, 0);
+	due = FL_MAX(fl_time_mono_ns() + FL_MAX(lease_until - now, 0), eng->lease_hold);
 	if (!eng->lease_due || due < eng->lease_due)
 		eng->lease_due = due;
 }
@@ -916,6 +916,8 @@ static int run_flow_put(struct fl_engine *eng, struct fl_engine_job *job)
 	fl_flowdef_unref(old);
 	rebuild_triggers(eng);
 	job->res.created = created;
+	if (f->warnings)
+		job->res.body = json_pack("{s:O}", "warnings", f->warnings);
 	return FL_OK;
 }
 
@@ -1134,6 +1136,7 @@ static void apply_dead_packs(struct fl_engine *eng, struct fl_engine_job *job)
 
 #define LEASE_CHUNK 256                      /* ended leases handled per lease job */
 #define LEASE_RETRY_NS (100 * FL_NS_PER_MS) /* when only queued FATAL results are left */
+#define LEASE_FAIL_RETRY_NS FL_NS_PER_SEC   /* after the lease job failed (the store) */
 
 struct lease_row {
 	char *id, *name, *taken_by;
@@ -1241,9 +1244,17 @@ static int run_leases(struct fl_engine *eng, struct fl_engine_job *job)
 		rc = fl_store_action_lease_next(eng->wst, &next, &job->res.err);
 	if (!rc) {
 		eng->lease_due = 0;
+		eng->lease_hold = 0;
 		lease_watch(eng, next, now);
 		if (l.n == LEASE_CHUNK || (waiting && eng->lease_due && eng->lease_due <= fl_time_mono_ns()))
 			eng->lease_due = fl_time_mono_ns() + (l.n == LEASE_CHUNK ? 0 : LEASE_RETRY_NS);
+	} else {
+		/* the ended leases are still there: run again, or nothing would until the next take */
+		int64_t retry = fl_time_mono_ns() + LEASE_FAIL_RETRY_NS;
+		FL_LOG_E(NULL, "ended leases not handled, trying again in 1 s: %s", job->res.err.msg);
+		/* not sooner either, though the reload after the failed batch finds the ended lease */
+		eng->lease_hold = retry;
+		eng->lease_due = retry;
 	}
 	lease_rows_free(&l);
 	return rc;
@@ -1486,7 +1497,7 @@ static int load_flow_cb(const struct fl_store_flow *sf, void *payload)
 	struct fl_flowdef *f = NULL;
 	json_t *def = json_loads(sf->def ? sf->def : "", 0, NULL);
 
-	if (!def || fl_flowdef_compile(&f, def, &eng->cfg.tmpl_limits, &err) != FL_OK) {
+	if (!def || fl_flowdef_compile(&f, def, &eng->cfg.tmpl_limits, 0, &err) != FL_OK) {
 		FL_LOG_E(NULL, "flow '%s' (version '%s') cannot be loaded: %s", sf->name, sf->uuid,
 			 def ? err.msg : "stored definition is not JSON");
 		json_decref(def);
@@ -1764,7 +1775,9 @@ static bool store_down(struct fl_engine *eng, struct fl_engine_job *list)
 			return false;
 		}
 		eng->reload_at = fl_time_mono_ns() + RELOAD_RETRY_NS;
+		eng->reload_err = err;
 	}
+	err = eng->reload_err;
 	if (!err.code)
 		fl_error_set(&err, FL_EIO, "the database is unavailable");
 	answer_waiters(eng, true);
@@ -1882,8 +1895,10 @@ static void run_batch(struct fl_engine *eng, struct fl_engine_job *list, bool dr
 				if (j->in_tx)
 					fail_job(j, &broken);
 		if (fl_engine__reload(eng, &rerr) != FL_OK) {
-			FL_LOG_E(NULL, "cannot reload the engine state: %s", rerr.msg);
+			FL_LOG_E(NULL, "cannot reload the engine state, trying again before the next batch: %s",
+				 rerr.msg);
 			eng->reload_due = true;
+			eng->reload_err = rerr;
 			eng->reload_at = fl_time_mono_ns() + RELOAD_RETRY_NS;
 			if (retry)
 				for (j = eng->done_head; j; j = j->next)
@@ -1932,6 +1947,8 @@ static int64_t next_deadline(struct fl_engine *eng, int64_t now)
 		dl = FL_MIN(dl, eng->expire_due);
 	if (eng->lease_due)
 		dl = FL_MIN(dl, eng->lease_due);
+	if (eng->reload_due)
+		dl = FL_MIN(dl, eng->reload_at);
 	if (eng->dead_due_wall) {
 		int64_t wall = fl_time_now_ns();
 		dl = FL_MIN(dl, now + FL_MAX(eng->dead_due_wall - wall, 0));

@@ -406,6 +406,7 @@ static void read_headers(struct conn_req *cr, const char *method, const char *ve
 	h->x_forwarded_host = header(c, "X-Forwarded-Host");
 	h->x_flyte_host = header(c, "X-Flyte-Host");
 	h->accept = header(c, MHD_HTTP_HEADER_ACCEPT);
+	h->prefer = header(c, "Prefer");
 	h->content_type = header(c, MHD_HTTP_HEADER_CONTENT_TYPE);
 	h->content_length = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	h->authorization = header(c, MHD_HTTP_HEADER_AUTHORIZATION);

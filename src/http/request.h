@@ -74,6 +74,7 @@ struct fl_request_headers {
 	const char *content_length;
 	const char *authorization;
 	const char *x_request_id;
+	const char *prefer; /* RFC 7240 */
 };
 
 struct fl_request_ops {

@@ -153,10 +153,14 @@ int flyte__client_link(char **out, struct flyte_client *c, const void *handle,
 
 /* -------------------------------------------------------------- result.c */
 
+struct flyte__lease;
+
 struct flyte_result {
 	const char *command; /* borrowed from the pack */
 	char *event;
 	char *payload; /* JSON text */
+	long attempt;  /* the take this result answers; 0 = unknown */
+	const struct flyte__lease *lease; /* heartbeats of the action, NULL when none */
 };
 
 void flyte__result_init(struct flyte_result *r, const char *command);
@@ -176,6 +180,8 @@ struct flyte__cmd {
 	flyte_handler_fn handler;
 	void *payload;
 	char *help_url;
+	long lease_sec;        /* flyte_pack_set_command_lease(): 0 = the pack's, < 0 = none */
+	unsigned max_attempts; /* 0 = the pack's */
 };
 
 /* One taken action waiting for or running in a worker. */
@@ -186,6 +192,28 @@ struct flyte__job {
 	char *input;
 	size_t input_len;
 	char *result_url;
+	long attempt;        /* "attempt" of the take answer, 0 when absent */
+	long heartbeat_ms;   /* heartbeat period; 0 = the take has no lease */
+	char *heartbeat_url; /* the result link with /heartbeat for /result, NULL when none */
+};
+
+/*
+ * The heartbeats of one running handler (heartbeat.c).  Owned by the
+ * pack's lease list; the worker adds it before the handler runs and removes
+ * it when the handler returns.  `lost` may be read without the lock.
+ */
+struct flyte__lease {
+	struct flyte__lease *next, *prev;
+	char *url;
+	char *command;
+	long attempt;
+	long period_ms;
+	int64_t due;     /* monotonic ms of the next heartbeat */
+	unsigned fails;  /* heartbeats failed in a row */
+	bool in_flight;  /* the heartbeat thread is posting it (lock released) */
+	bool removed;    /* the handler ended while in flight: the heartbeat thread frees it */
+	bool stopped;    /* refused for good (not a lost lease): no more heartbeats */
+	atomic_bool lost;
 };
 
 struct flyte_pack {
@@ -195,7 +223,9 @@ struct flyte_pack {
 	char *id;
 	struct flyte__cmd *cmds;
 	size_t n_cmds;
-	char *reg_body; /* the registration JSON, built once */
+	char *reg_head, *reg_tail; /* the registration JSON around its commands */
+	char *reg_body;            /* the registration JSON (rebuilt when a command lease is set) */
+	long lease_sec;            /* lease of commands that set none (s): > 0, or -1 = none */
 
 	pthread_mutex_t mu; /* links and generation */
 	char *events_url;
@@ -224,8 +254,14 @@ struct flyte_pack {
 	int wake[2]; /* self-pipe for flyte_pack_request_stop() */
 	atomic_bool stop_requested;
 
+	pthread_mutex_t hb_mu; /* the lease list */
+	pthread_cond_t hb_cond;
+	struct flyte__lease *leases;
+	pthread_t hb_thread;
+	bool hb_started, hb_stop;
+
 	atomic_ulong st_registrations, st_taken, st_posted, st_result_retries, st_dropped, st_events,
-		st_take_errors;
+		st_take_errors, st_heartbeats, st_leases_lost;
 };
 
 /* Sentinel for flyte__pack_register(): register even if someone just did. */
@@ -243,5 +279,23 @@ unsigned long flyte__pack_generation(struct flyte_pack *p);
 void flyte__pack_destroy(struct flyte_pack *p);
 /* Copy of the take URL (caller frees), NULL if not registered. */
 char *flyte__pack_take_url(struct flyte_pack *p);
+/* Lease in seconds command c is registered with; 0 = none. */
+long flyte__pack_command_lease(const struct flyte_pack *p, const struct flyte__cmd *c);
+
+/* ----------------------------------------------------------- heartbeat.c */
+
+/*
+ * The heartbeat URL of a result link: its path ends in "/result" (a query
+ * may follow), which becomes "/heartbeat".  NULL when the link has another
+ * shape or on OOM.
+ */
+char *flyte__heartbeat_url(const char *result_url);
+/* Start / stop the pack's heartbeat thread (stop after the handlers ended). */
+int flyte__heartbeat_start(struct flyte_pack *p);
+void flyte__heartbeat_stop(struct flyte_pack *p);
+/* Begin heartbeats for job j, whose handler starts now; NULL when the take has no lease. */
+struct flyte__lease *flyte__lease_begin(struct flyte_pack *p, const struct flyte__job *j);
+/* End them (the handler returned); NULL is accepted. */
+void flyte__lease_end(struct flyte_pack *p, struct flyte__lease *l);
 
 #endif

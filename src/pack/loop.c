@@ -31,6 +31,7 @@
 #include <jansson.h>
 
 #include "internal.h"
+#include "timeutil.h"
 
 static void job_free(struct flyte__job *j)
 {
@@ -39,6 +40,7 @@ static void job_free(struct flyte__job *j)
 	free(j->command);
 	free(j->input);
 	free(j->result_url);
+	free(j->heartbeat_url);
 	free(j);
 }
 
@@ -64,6 +66,27 @@ static const char *find_link(json_t *links, const char *suffix)
 			return href;
 	}
 	return NULL;
+}
+
+/*
+ * Heartbeat period of a taken action: a third of the lease its command was
+ * registered with, else (a lease the server chose) a third of what is left
+ * of leaseUntil, at least a second.  0 when the take has no lease.
+ */
+static long heartbeat_period(const struct flyte_pack *p, const struct flyte__cmd *cmd, json_t *lease_until)
+{
+	const char *lu = json_string_value(lease_until);
+	long lease = cmd ? flyte__pack_command_lease(p, cmd) : 0;
+	int64_t until, left;
+
+	if (!lu)
+		return 0; /* a server without leases, or a command without one */
+	if (lease > 0)
+		return lease * 1000 / 3;
+	if (fl_time_parse_rfc3339(lu, strlen(lu), &until, NULL) != 0)
+		return 1000;
+	left = (until - fl_time_now_ns()) / 1000000 / 3;
+	return left < 1000 ? 1000 : (long)left;
 }
 
 /* Turn a 200 take answer into a job. */
@@ -104,6 +127,19 @@ static int parse_action(struct flyte_pack *p, const struct flyte_response *resp,
 		rc = flyte__error_oom(p);
 		goto out;
 	}
+	/* flyte's additions: which take this is, and the lease it holds */
+	if (json_is_integer(json_object_get(root, "attempt")))
+		j->attempt = (long)json_integer_value(json_object_get(root, "attempt"));
+	j->heartbeat_ms = heartbeat_period(p, j->cmd, json_object_get(root, "leaseUntil"));
+	if (j->heartbeat_ms) {
+		j->heartbeat_url = flyte__heartbeat_url(href);
+		if (!j->heartbeat_url) {
+			flyte__log(p->client, FLYTE_LOG_WARN,
+				   "result link '%s' does not end in /result: no heartbeats for command '%s'", href,
+				   command);
+			j->heartbeat_ms = 0;
+		}
+	}
 	*out = j;
 	j = NULL;
 	rc = FLYTE_OK;
@@ -126,7 +162,7 @@ static bool retryable_status(int status)
  * a result that still cannot be posted is retried for stop_timeout_ms more
  * and then dropped (logged as an error).
  */
-static void post_result(struct flyte_pack *p, const struct flyte__job *j, const struct fl_buf *body)
+static void post_result(struct flyte_pack *p, const struct flyte__job *j, const struct fl_buf *body, bool lease_lost)
 {
 	bool reregistered = false;
 	unsigned attempt = 0;
@@ -157,9 +193,17 @@ static void post_result(struct flyte_pack *p, const struct flyte__job *j, const 
 					continue;
 			} else if (!retryable_status(st)) {
 				atomic_fetch_add(&p->st_dropped, 1);
-				flyte__log(p->client, FLYTE_LOG_ERROR,
-					   "result for command '%s' refused by '%s' with HTTP %d; dropping it",
-					   j->command, j->result_url, st);
+				if (st == 409 && j->attempt)
+					flyte__log(p->client, FLYTE_LOG_ERROR,
+						   "result for command '%s' (attempt %ld) refused by '%s' with HTTP 409: %s; "
+						   "dropping it",
+						   j->command, j->attempt, j->result_url,
+						   lease_lost ? "its lease was lost, another attempt owns the action"
+							      : "the attempt no longer holds the action");
+				else
+					flyte__log(p->client, FLYTE_LOG_ERROR,
+						   "result for command '%s' refused by '%s' with HTTP %d; dropping it",
+						   j->command, j->result_url, st);
 				return;
 			}
 			flyte__error(p, flyte_err_from_status(st), "HTTP %d", st);
@@ -190,14 +234,25 @@ static void run_job(struct flyte_pack *p, const struct flyte__job *j)
 {
 	struct flyte_result r;
 	struct fl_buf body = FL_BUF_INIT(0);
+	struct flyte__lease *lease = NULL;
+	bool lost = false;
 
 	flyte__result_init(&r, j->command);
+	r.attempt = j->attempt;
 	if (!j->cmd || !j->cmd->handler) {
 		flyte_result_fatal(&r, "no handler for command \"%s\"", j->command);
 		flyte__log(p->client, FLYTE_LOG_WARN, "pack '%s' has no handler for command '%s'", p->name,
 			   j->command);
 	} else {
-		int hrc = j->cmd->handler(j->input, j->input_len, &r, j->cmd->payload);
+		int hrc;
+
+		/* heartbeats keep the lease while the handler runs, however long */
+		lease = flyte__lease_begin(p, j);
+		r.lease = lease;
+		hrc = j->cmd->handler(j->input, j->input_len, &r, j->cmd->payload);
+		lost = lease && atomic_load(&lease->lost);
+		r.lease = NULL;
+		flyte__lease_end(p, lease);
 		if (hrc && !(r.event && !strcmp(r.event, FLYTE_EVENT_FATAL)))
 			flyte_result_fatal(&r, "handler for command '%s' failed", j->command);
 		else if (!hrc && !r.event)
@@ -213,7 +268,7 @@ static void run_job(struct flyte_pack *p, const struct flyte__job *j)
 		fl_buf_release(&body);
 		flyte__event_body(&body, FLYTE_EVENT_FATAL, "\"result too large\"");
 	}
-	post_result(p, j, &body);
+	post_result(p, j, &body, lost);
 	fl_buf_release(&body);
 	flyte__result_release(&r);
 }
@@ -449,6 +504,8 @@ FLYTE_API int flyte_pack_start(struct flyte_pack *p)
 			p->n_workers++;
 		}
 	}
+	if (!rc && p->n_cmds)
+		rc = flyte__heartbeat_start(p);
 	if (!rc) {
 		if (pthread_create(&p->loop_thread, NULL, loop_main, p))
 			rc = flyte__error(p, FLYTE_ERROR, "cannot start the action loop of pack '%s'", p->name);
@@ -496,6 +553,8 @@ FLYTE_API int flyte_pack_stop(struct flyte_pack *p)
 		pthread_join(p->loop_thread, NULL);
 	for (unsigned i = 0; i < p->n_workers; i++)
 		pthread_join(p->workers[i], NULL);
+	/* every handler has returned: no lease needs a heartbeat any more */
+	flyte__heartbeat_stop(p);
 	if (atomic_load(&p->st_dropped) != dropped)
 		rc = flyte__error(p, FLYTE_ETIMEOUT, "pack '%s' stopped with %lu result(s) not posted", p->name,
 				  atomic_load(&p->st_dropped) - dropped);

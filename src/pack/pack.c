@@ -98,7 +98,12 @@ static void add_events(struct fl_buf *b, const struct flyte_pack_def *def)
 	fl_buf_adds(b, "]");
 }
 
-static char *build_registration(const struct flyte_pack_def *def)
+/*
+ * The registration JSON in three parts: head (name, labels), the commands
+ * (rendered from the pack's copy, so that per-command leases set after
+ * flyte_pack_new() are sent) and tail (events, links).
+ */
+static char *build_head(const struct flyte_pack_def *def)
 {
 	struct fl_buf b = FL_BUF_INIT(0);
 	size_t nl = flyte_labels_count(def->labels);
@@ -117,30 +122,75 @@ static char *build_registration(const struct flyte_pack_def *def)
 		}
 		fl_buf_addc(&b, '}');
 	}
+	return fl_buf_detach(&b, NULL);
+}
+
+static char *build_tail(const struct flyte_pack_def *def)
+{
+	struct fl_buf b = FL_BUF_INIT(0);
+
+	fl_buf_adds(&b, ",\"events\":");
+	add_events(&b, def);
+	fl_buf_adds(&b, ",\"links\":");
+	add_link_array(&b, def->help_url);
+	fl_buf_adds(&b, "}");
+	return fl_buf_detach(&b, NULL);
+}
+
+/* Lease (s, 0 = none) and max attempts (0 = server default) command c is registered with. */
+static void command_lease(const struct flyte_pack *p, const struct flyte__cmd *c, long *lease, unsigned *max_attempts)
+{
+	long l = c->lease_sec ? c->lease_sec : p->lease_sec;
+
+	*lease = l > 0 ? l : 0;
+	*max_attempts = c->max_attempts ? c->max_attempts : p->opts.max_attempts;
+}
+
+/* Render the registration body from its parts and the commands; NULL on OOM. */
+static char *render_registration(const struct flyte_pack *p)
+{
+	struct fl_buf b = FL_BUF_INIT(0);
+
+	fl_buf_adds(&b, p->reg_head);
 	fl_buf_adds(&b, ",\"commands\":[");
-	for (size_t i = 0; i < def->n_commands; i++) {
-		const struct flyte_command_def *c = &def->commands[i];
+	for (size_t i = 0; i < p->n_cmds; i++) {
+		const struct flyte__cmd *c = &p->cmds[i];
+		unsigned max_attempts;
+		long lease;
+
 		fl_buf_adds(&b, i ? ",{\"name\":" : "{\"name\":");
 		flyte__buf_add_json_string(&b, c->name, strlen(c->name));
 		fl_buf_adds(&b, ",\"events\":[");
-		for (size_t k = 0; k < c->n_output_events; k++) {
+		for (size_t k = 0; k < c->n_events; k++) {
 			if (k)
 				fl_buf_addc(&b, ',');
-			flyte__buf_add_json_string(&b, c->output_events[k], strlen(c->output_events[k]));
+			flyte__buf_add_json_string(&b, c->events[k], strlen(c->events[k]));
 		}
 		fl_buf_adds(&b, "]");
 		if (c->help_url && *c->help_url) {
 			fl_buf_adds(&b, ",\"links\":");
 			add_link_array(&b, c->help_url);
 		}
+		/* flyte's additions, ignored by the original server */
+		command_lease(p, c, &lease, &max_attempts);
+		if (lease)
+			fl_buf_addf(&b, ",\"leaseSeconds\":%ld", lease);
+		if (max_attempts)
+			fl_buf_addf(&b, ",\"maxAttempts\":%u", max_attempts);
 		fl_buf_adds(&b, "}");
 	}
-	fl_buf_adds(&b, "],\"events\":");
-	add_events(&b, def);
-	fl_buf_adds(&b, ",\"links\":");
-	add_link_array(&b, def->help_url);
-	fl_buf_adds(&b, "}");
+	fl_buf_adds(&b, "]");
+	fl_buf_adds(&b, p->reg_tail);
 	return fl_buf_detach(&b, NULL);
+}
+
+long flyte__pack_command_lease(const struct flyte_pack *p, const struct flyte__cmd *c)
+{
+	unsigned max_attempts;
+	long lease;
+
+	command_lease(p, c, &lease, &max_attempts);
+	return lease;
 }
 
 static char *build_id(const struct flyte_pack_def *def)
@@ -245,7 +295,49 @@ static int init_sync(struct flyte_pack *p)
 	p->stop_take.linked = &p->stop_requested;
 	if (pipe2(p->wake, O_CLOEXEC | O_NONBLOCK))
 		rc = 1;
+	rc |= pthread_mutex_init(&p->hb_mu, NULL);
+	rc |= pthread_condattr_init(&attr);
+	rc |= pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	rc |= pthread_cond_init(&p->hb_cond, &attr);
+	pthread_condattr_destroy(&attr);
 	return rc ? FLYTE_ERROR : FLYTE_OK;
+}
+
+/* Largest lease and number of attempts the server accepts in a definition. */
+#define MAX_LEASE_SEC 31536000L
+#define MAX_ATTEMPTS 1000u
+
+/*
+ * The lease of commands that set none: the option, else FLYTE_LEASE_SECONDS,
+ * else 60 s.  Stores seconds, or -1 for none.
+ */
+static int resolve_lease(const struct flyte_pack_options *o, const char *name, long *out)
+{
+	const char *v;
+	char *end = NULL;
+	long sec;
+
+	if (o->lease_seconds > MAX_LEASE_SEC || o->max_attempts > MAX_ATTEMPTS)
+		return flyte__error(NULL, FLYTE_EINVALID,
+				    "invalid options of pack '%s': lease_seconds must be at most %ld and max_attempts "
+				    "at most %u",
+				    name, MAX_LEASE_SEC, MAX_ATTEMPTS);
+	if (o->lease_seconds) {
+		*out = o->lease_seconds > 0 ? o->lease_seconds : -1;
+		return FLYTE_OK;
+	}
+	v = getenv("FLYTE_LEASE_SECONDS");
+	if (!v || !*v) {
+		*out = 60;
+		return FLYTE_OK;
+	}
+	errno = 0;
+	sec = strtol(v, &end, 10);
+	if (errno || *end || end == v || sec < 1 || sec > MAX_LEASE_SEC)
+		return flyte__error(NULL, FLYTE_EINVALID, "invalid FLYTE_LEASE_SECONDS '%s': expected seconds from 1 to %ld",
+				    v, MAX_LEASE_SEC);
+	*out = sec;
+	return FLYTE_OK;
 }
 
 FLYTE_API int flyte_pack_new(struct flyte_pack **out, struct flyte_client *client,
@@ -264,6 +356,11 @@ FLYTE_API int flyte_pack_new(struct flyte_pack **out, struct flyte_client *clien
 	if (!p)
 		return flyte__error_oom(NULL);
 	p->wake[0] = p->wake[1] = -1;
+	rc = resolve_lease(opts ? opts : &(struct flyte_pack_options){ 0 }, def->name, &p->lease_sec);
+	if (rc) {
+		free(p);
+		return rc;
+	}
 	p->client = client;
 	if (opts)
 		p->opts = *opts;
@@ -286,8 +383,10 @@ FLYTE_API int flyte_pack_new(struct flyte_pack **out, struct flyte_client *clien
 	}
 	p->name = strdup(def->name);
 	p->id = build_id(def);
-	p->reg_body = build_registration(def);
-	if (!p->name || !p->id || !p->reg_body || copy_cmds(p, def)) {
+	p->reg_head = build_head(def);
+	p->reg_tail = build_tail(def);
+	if (!p->name || !p->id || !p->reg_head || !p->reg_tail || copy_cmds(p, def) ||
+	    !(p->reg_body = render_registration(p))) {
 		flyte_pack_free(p);
 		return flyte__error_oom(NULL);
 	}
@@ -309,6 +408,8 @@ void flyte__pack_destroy(struct flyte_pack *p)
 	free(p->workers);
 	free(p->name);
 	free(p->id);
+	free(p->reg_head);
+	free(p->reg_tail);
 	free(p->reg_body);
 	free(p->events_url);
 	free(p->take_url);
@@ -319,6 +420,8 @@ void flyte__pack_destroy(struct flyte_pack *p)
 	pthread_mutex_destroy(&p->reg_mu);
 	pthread_mutex_destroy(&p->qmu);
 	pthread_mutex_destroy(&p->life_mu);
+	pthread_cond_destroy(&p->hb_cond);
+	pthread_mutex_destroy(&p->hb_mu);
 	if (p->wake[0] >= 0)
 		close(p->wake[0]);
 	if (p->wake[1] >= 0)
@@ -347,6 +450,54 @@ FLYTE_API void flyte_pack_get_stats(const struct flyte_pack *p, struct flyte_pac
 	s->results_dropped = atomic_load(&q->st_dropped);
 	s->events_sent = atomic_load(&q->st_events);
 	s->take_errors = atomic_load(&q->st_take_errors);
+	s->heartbeats = atomic_load(&q->st_heartbeats);
+	s->leases_lost = atomic_load(&q->st_leases_lost);
+}
+
+FLYTE_API int flyte_pack_set_command_lease(struct flyte_pack *p, const char *command, long lease_seconds,
+					  unsigned max_attempts)
+{
+	struct flyte__cmd *c = NULL;
+	long old_lease;
+	unsigned old_max;
+	char *body;
+	int rc = FLYTE_OK;
+
+	if (!p || !command)
+		return flyte__error(p, FLYTE_EMISUSE, "flyte_pack_set_command_lease: pack and command are required");
+	if (lease_seconds > MAX_LEASE_SEC || max_attempts > MAX_ATTEMPTS)
+		return flyte__error(p, FLYTE_EINVALID,
+				    "invalid lease for command '%s': at most %ld seconds and %u attempts", command,
+				    MAX_LEASE_SEC, MAX_ATTEMPTS);
+	for (size_t i = 0; i < p->n_cmds && !c; i++)
+		if (!strcmp(p->cmds[i].name, command))
+			c = &p->cmds[i];
+	if (!c)
+		return flyte__error(p, FLYTE_ENOTFOUND, "pack '%s' has no command '%s'", p->name, command);
+	pthread_mutex_lock(&p->life_mu);
+	pthread_mutex_lock(&p->reg_mu);
+	if (p->started || flyte__pack_generation(p)) {
+		rc = flyte__error(p, FLYTE_EMISUSE, "lease of command '%s' set after pack '%s' registered", command,
+				  p->name);
+		goto out;
+	}
+	old_lease = c->lease_sec;
+	old_max = c->max_attempts;
+	c->lease_sec = lease_seconds;
+	c->max_attempts = max_attempts;
+	body = render_registration(p);
+	if (!body) {
+		c->lease_sec = old_lease;
+		c->max_attempts = old_max;
+		rc = flyte__error_oom(p);
+		goto out;
+	}
+	free(p->reg_body);
+	p->reg_body = body;
+out:
+	pthread_mutex_unlock(&p->reg_mu);
+	pthread_mutex_unlock(&p->life_mu);
+	return rc;
 }
 
 unsigned long flyte__pack_generation(struct flyte_pack *p)

@@ -17,6 +17,8 @@ void flyte__result_init(struct flyte_result *r, const char *command)
 	r->command = command;
 	r->event = NULL;
 	r->payload = NULL;
+	r->attempt = 0;
+	r->lease = NULL;
 }
 
 void flyte__result_release(struct flyte_result *r)
@@ -91,6 +93,16 @@ FLYTE_API int flyte_result_fatal(struct flyte_result *r, const char *fmt, ...)
 FLYTE_API const char *flyte_result_command(const struct flyte_result *r)
 {
 	return r ? r->command : NULL;
+}
+
+FLYTE_API long flyte_result_attempt(const struct flyte_result *r)
+{
+	return r ? r->attempt : 0;
+}
+
+FLYTE_API int flyte_result_lease_lost(const struct flyte_result *r)
+{
+	return r && r->lease && atomic_load(&r->lease->lost) ? 1 : 0;
 }
 
 void flyte__event_body(struct fl_buf *b, const char *event, const char *payload_json)

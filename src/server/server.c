@@ -113,8 +113,8 @@ static int open_engine(struct server *s, struct fl_error *err)
 	ec.dead_pack_min = (int)(cfg->delete_dead_packs_at % 60);
 	ec.pack_grace_sec = cfg->pack_grace_sec;
 	ec.take_wait_ms_default = (int)cfg->take_wait_ms;
-	if (ec.take_wait_ms_max < (int)cfg->take_wait_ms)
-		ec.take_wait_ms_max = (int)cfg->take_wait_ms;
+	ec.take_wait_ms_max = (int)FL_MAX(cfg->take_wait_max_ms, cfg->take_wait_ms);
+	ec.flows_strict = cfg->flows_strict;
 	ec.max_parked_takes = (int)cfg->max_parked_takes;
 	ec.tmpl_limits.max_source = (size_t)cfg->tmpl_max_source;
 	ec.tmpl_limits.max_output = (size_t)cfg->tmpl_max_output;
@@ -155,7 +155,7 @@ static int start_http(struct server *s, struct fl_error *err)
 	struct fl_mhd_config hc;
 	int rc;
 
-	fl_api_init(&s->api, s->engine, (int)cfg->take_wait_ms);
+	fl_api_init(&s->api, s->engine, (int)cfg->take_wait_ms, (int)FL_MAX(cfg->take_wait_max_ms, cfg->take_wait_ms));
 	rc = fl_router_new(&s->router, s->api.routes, s->api.nroutes, err);
 	if (rc)
 		return rc;

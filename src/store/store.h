@@ -88,7 +88,14 @@ struct fl_store_action_new {
 	const char *input;       /* JSON value, NULL means null */
 	const char *context;     /* JSON object or NULL */
 	const char *trigger;     /* JSON object (the event that caused it) */
-	int64_t created;         /* time of the NEW state */
+	int64_t created;         /* time of the first state */
+	/*
+	 * FL_ACTION_NEW (0, the default): an action to take.  FL_ACTION_FATAL: a
+	 * record of a step that could not run, finished from the start with
+	 * `result` (JSON object); it is never queued nor announced.
+	 */
+	int state;
+	const char *result;
 };
 
 /* An action row as read back (every string owned, freed by release). */
@@ -108,7 +115,10 @@ struct fl_store_action {
 	char *result; /* NULL until finished */
 	int state;
 	int64_t state_time;
-	char *states; /* JSON array [{"value":"NEW","time":<ns>}, ...] */
+	/* JSON array [{"value":"NEW","time":<ns>}, ...]; a PENDING entry adds the
+	 * "attempt" and the taker's pack id ("by"), a NEW entry after a take
+	 * the "reason" it went back */
+	char *states;
 	int64_t attempt;     /* times taken */
 	int64_t lease_until; /* 0 = no lease */
 	bool expired;        /* past the action TTL: kept for the audit only */

@@ -200,5 +200,51 @@ FLT_TEST(delete_204_then_404)
 	flh_resp_free(r);
 }
 
+/* As the original server: a flow whose templates do not compile is stored, its good steps run. */
+FLT_TEST(flow_with_a_broken_step_deploys_and_its_good_steps_run)
+{
+	static const char flow[] =
+		"{\"name\":\"half_broken\",\"steps\":["
+		"{\"id\":\"bad\",\"event\":{\"packName\":\"HbSrc\",\"name\":\"Go\"},"
+		"\"command\":{\"packName\":\"HbWorker\",\"name\":\"Run\",\"input\":\"{{ Event.Payload.x|trim }}\"}},"
+		"{\"id\":\"good\",\"event\":{\"packName\":\"HbSrc\",\"name\":\"Go\"},"
+		"\"command\":{\"packName\":\"HbWorker\",\"name\":\"Run\",\"input\":\"{{ Event.Payload.x }}\"}}]}";
+	struct flh_pack src = { 0 }, worker = { 0 };
+	struct flh_action a = { 0 };
+	struct flh_resp *r;
+	const char *w;
+	json_t *audit;
+
+	FLH_EQ_INT(flh_pack_register(&src, srv(), "{\"name\":\"HbSrc\"}"), 201);
+	FLH_EQ_INT(flh_pack_register(&worker, srv(), "{\"name\":\"HbWorker\"}"), 201);
+	r = flh_post_json(srv(), "/v1/flows", flow);
+	FLH_STATUS(r, 201);
+	w = flh_resp_header(r, "Warning");
+	FLH_ASSERT_MSG(w && strstr(w, "299 flyte \"") && strstr(w, "step 'bad'") && strstr(w, "unknown filter 'trim'"),
+		       "Warning: %s", w ? w : "(none)");
+	flh_resp_free(r);
+	r = flh_get(srv(), "/v1/flows/half_broken");
+	FLH_STATUS(r, 200);
+	FLH_ASSERT(strstr(flh_json_str(flh_resp_json(r), "warnings.0"), "unknown filter 'trim'"));
+	flh_resp_free(r);
+	FLH_EQ_INT(flh_pack_event(&src, "Go", "{\"x\":\"hello\"}"), 202);
+	FLH_EQ_INT(flh_pack_take_wait(&worker, NULL, &a, FLH_WAIT_MS), 200);
+	FLH_EQ_STR(json_string_value(a.input), "hello");
+	flh_action_release(&a);
+	/* the broken step is in the audit, FATAL, with the reason */
+	audit = api_audit_wait(srv(), "flowName=half_broken", 1, NULL, NULL, FLH_WAIT_MS);
+	FLH_EQ_STR(flh_json_str(audit, "flows.0.actions.bad.state.value"), "FATAL");
+	FLH_ASSERT(strstr(flh_json_str(audit, "flows.0.actions.bad.result.payload.error"), "unknown filter 'trim'"));
+	json_decref(audit);
+	/* strict mode refuses it, naming the step and the position */
+	r = flh_post_json(srv(), "/v1/flows?strict=true", flow);
+	FLH_STATUS(r, 400);
+	FLH_ASSERT(strstr(flh_json_str(flh_resp_json(r), "error"), "step 'bad' field 'command.input': line 1, column "));
+	flh_resp_free(r);
+	flh_pack_release(&src);
+	flh_pack_release(&worker);
+}
+
 FLT_MAIN(empty_list_is_empty_array, get_returns_definition_and_links, list_sorted_with_summaries,
-	 repost_replaces_definition, empty_steps_accepted, unknown_fields_ignored, delete_204_then_404)
+	 repost_replaces_definition, empty_steps_accepted, unknown_fields_ignored, delete_204_then_404,
+	 flow_with_a_broken_step_deploys_and_its_good_steps_run)

@@ -243,6 +243,73 @@ FLT_TEST(abandoned_parked_take_does_not_swallow_action)
 	flh_pack_release(&worker);
 }
 
+/* ---- what clients with their own timeouts get ----------------------------- */
+
+/* A server on the default wait (no FLYTE_TAKE_WAIT_MS). */
+static struct flh_server *default_server(void)
+{
+	struct flh_server *s = NULL;
+
+	FLH_ASSERT_MSG(flh_server_start(&s, NULL) == 0, "the server did not start");
+	return s;
+}
+
+/* One idle take with a client-side timeout; returns the response (status 0 when the client timed out). */
+static struct flh_resp *idle_take(struct flh_server *s, const char *pack, long client_timeout_ms, const char *prefer)
+{
+	const char *headers[] = { prefer, NULL };
+	struct flh_req req = { .method = "POST", .url = flh_path("/v1/packs/%s/actions/take", pack),
+			       .headers = prefer ? headers : NULL, .timeout_ms = client_timeout_ms };
+
+	return flh_http(s, &req);
+}
+
+FLT_TEST(idle_take_fits_the_original_clients_timeouts)
+{
+	struct flh_server *s = default_server();
+	struct flh_pack p = { 0 };
+	struct flh_resp *r;
+
+	FLH_EQ_INT(flh_pack_register(&p, s, "{\"name\":\"Idle\",\"commands\":[{\"name\":\"C\"}]}"), 201);
+	/* the Python client's default timeout is 5 s, the Go client's 10 s: both get 204, not a timeout */
+	r = idle_take(s, "Idle", 5000, NULL);
+	FLH_EQ_INT(r->status, 204);
+	FLH_ASSERT(flh_resp_header(r, "Preference-Applied") == NULL);
+	flh_resp_free(r);
+	r = idle_take(s, "Idle", 10000, NULL);
+	FLH_EQ_INT(r->status, 204);
+	flh_resp_free(r);
+	flh_pack_release(&p);
+	flh_server_free(s);
+}
+
+FLT_TEST(prefer_wait_sets_the_wait_of_a_take)
+{
+	struct flh_server *s = default_server();
+	struct flh_pack p = { 0 };
+	struct flh_resp *r;
+
+	FLH_EQ_INT(flh_pack_register(&p, s, "{\"name\":\"Pref\",\"commands\":[{\"name\":\"C\"}]}"), 201);
+	/* a client with a 2 s timeout asks for 1 s (RFC 7240) */
+	r = idle_take(s, "Pref", 2000, "Prefer: wait=1");
+	FLH_EQ_INT(r->status, 204);
+	FLH_EQ_STR(flh_resp_header(r, "Preference-Applied"), "wait=1");
+	flh_resp_free(r);
+	/* other preferences and spacing are tolerated */
+	r = idle_take(s, "Pref", 2000, "Prefer: respond-async, WAIT = 0");
+	FLH_EQ_INT(r->status, 204);
+	FLH_EQ_STR(flh_resp_header(r, "Preference-Applied"), "wait=0");
+	flh_resp_free(r);
+	/* more than the server allows is capped (FLYTE_TAKE_WAIT_MAX_MS, 9 s): the Go client's 10 s suffice */
+	r = idle_take(s, "Pref", 10000, "Prefer: wait=600");
+	FLH_EQ_INT(r->status, 204);
+	FLH_EQ_STR(flh_resp_header(r, "Preference-Applied"), "wait=9");
+	flh_resp_free(r);
+	flh_pack_release(&p);
+	flh_server_free(s);
+}
+
 FLT_MAIN(parked_take_is_woken_by_event, take_with_nothing_is_204_after_wait, take_for_unknown_pack_is_404,
 	 one_event_goes_to_exactly_one_parked_take, parked_take_filtered_on_other_command_is_not_served,
-	 abandoned_parked_take_does_not_swallow_action)
+	 abandoned_parked_take_does_not_swallow_action, idle_take_fits_the_original_clients_timeouts,
+	 prefer_wait_sets_the_wait_of_a_take)

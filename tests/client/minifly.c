@@ -139,11 +139,26 @@ static void handle(struct fake_srv *s, const struct fake_req *req, struct fake_r
 			for (int i = 0; i < m->n_actions; i++) {
 				if (!m->taken[i]) {
 					m->taken[i] = true;
+					m->attempts[i]++;
 					r->status = 200;
-					fake_body(r,
-						  "{\"command\":\"%s\",\"input\":%s,\"links\":[{\"href\":"
-						  "\"%s/v1/packs/%s/actions/%d/result\",\"rel\":\"%s/swagger#/actionResult\"}]}",
-						  m->commands[i], m->inputs[i], u, id, i, u);
+					if (m->lease_ms > 0) {
+						char until[64];
+						time_t t = time(NULL) + (m->lease_ms + 999) / 1000;
+						struct tm tm;
+						gmtime_r(&t, &tm);
+						strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%SZ", &tm);
+						fake_body(r,
+							  "{\"command\":\"%s\",\"input\":%s,\"links\":[{\"href\":"
+							  "\"%s/v1/packs/%s/actions/%d/result?attempt=%d\",\"rel\":"
+							  "\"%s/swagger#/actionResult\"}],\"attempt\":%d,\"leaseUntil\":\"%s\"}",
+							  m->commands[i], m->inputs[i], u, id, i, m->attempts[i], u,
+							  m->attempts[i], until);
+					} else {
+						fake_body(r,
+							  "{\"command\":\"%s\",\"input\":%s,\"links\":[{\"href\":"
+							  "\"%s/v1/packs/%s/actions/%d/result\",\"rel\":\"%s/swagger#/actionResult\"}]}",
+							  m->commands[i], m->inputs[i], u, id, i, u);
+					}
 					goto out;
 				}
 			}
@@ -154,10 +169,41 @@ static void handle(struct fake_srv *s, const struct fake_req *req, struct fake_r
 		goto out;
 	}
 	if (!strcmp(req->method, "POST") &&
+	    sscanf(req->path, "/v1/packs/%127[^/]/actions/%d/heartbeat", id, &action) == 2 &&
+	    strstr(req->path, "/heartbeat")) {
+		const char *q = strstr(req->path, "?attempt=");
+		m->heartbeat_posts++;
+		if (!known_pack(m, id) || action < 0 || action >= m->n_actions)
+			goto out; /* 404 */
+		if (m->fail_heartbeats > 0) {
+			m->fail_heartbeats--;
+			r->status = 503;
+			fake_body(r, "{\"error\":\"store unavailable\"}");
+			goto out;
+		}
+		if (m->lost[action]) {
+			r->status = 409;
+			fake_body(r, "{\"error\":\"attempt %s no longer holds action '%d'\"}", q ? q + 9 : "?", action);
+			goto out;
+		}
+		m->heartbeats[action]++;
+		m->heartbeat_attempt[action] = q ? (int)strtol(q + 9, NULL, 10) : 0;
+		r->status = 200;
+		fake_body(r, "{\"attempt\":%d,\"leaseUntil\":\"2030-01-01T00:00:00Z\"}", m->attempts[action]);
+		pthread_cond_broadcast(&m->cond);
+		goto out;
+	}
+	if (!strcmp(req->method, "POST") &&
 	    sscanf(req->path, "/v1/packs/%127[^/]/actions/%d/result", id, &action) == 2) {
+		const char *q = strstr(req->path, "?attempt=");
 		m->result_posts++;
 		if (!known_pack(m, id))
 			goto out; /* 404 */
+		if (action >= 0 && action < m->n_actions && m->lost[action]) {
+			r->status = 409;
+			fake_body(r, "{\"error\":\"result refused\"}");
+			goto out;
+		}
 		if (m->drop_results > 0) {
 			m->drop_results--;
 			r->drop = true;
@@ -175,6 +221,7 @@ static void handle(struct fake_srv *s, const struct fake_req *req, struct fake_r
 		}
 		if (m->n_results < MF_MAX) {
 			m->results[m->n_results].action = action;
+			m->results[m->n_results].attempt = q ? (int)strtol(q + 9, NULL, 10) : 0;
 			m->results[m->n_results].body = strdup(req->body);
 			m->n_results++;
 		}
@@ -283,6 +330,30 @@ const char *mf_result_for(struct minifly *m, int action)
 			b = m->results[i].body;
 	pthread_mutex_unlock(&m->mu);
 	return b;
+}
+
+int mf_result_attempt(struct minifly *m, int action)
+{
+	int a = -1;
+
+	pthread_mutex_lock(&m->mu);
+	for (int i = 0; i < m->n_results; i++)
+		if (m->results[i].action == action)
+			a = m->results[i].attempt;
+	pthread_mutex_unlock(&m->mu);
+	return a;
+}
+
+int mf_wait_heartbeats(struct minifly *m, int action, int n, int timeout_ms)
+{
+	return wait_count(m, &m->heartbeats[action], n, timeout_ms);
+}
+
+void mf_lose_lease(struct minifly *m, int action)
+{
+	pthread_mutex_lock(&m->mu);
+	m->lost[action] = true;
+	pthread_mutex_unlock(&m->mu);
 }
 
 int mf_int(struct minifly *m, const int *field)

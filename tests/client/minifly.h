@@ -21,7 +21,8 @@
 
 struct mf_result {
 	int action;
-	char *body; /* the posted JSON */
+	int attempt; /* ?attempt= of the link posted to, 0 when absent */
+	char *body;  /* the posted JSON */
 };
 
 struct mf_event {
@@ -46,6 +47,16 @@ struct minifly {
 	char *inputs[MF_MAX];
 	bool taken[MF_MAX];
 	int n_actions;
+
+	/* leases (lease_ms > 0): takes answer "attempt" and "leaseUntil" and
+	 * links ending in ?attempt=n; heartbeats are counted per action */
+	int lease_ms;
+	int attempts[MF_MAX];       /* takes of each action */
+	int heartbeats[MF_MAX];     /* heartbeats accepted per action */
+	int heartbeat_attempt[MF_MAX]; /* ?attempt= of the last heartbeat */
+	bool lost[MF_MAX];          /* heartbeats and results of this action answer 409 */
+	int fail_heartbeats;        /* 503 for the next N heartbeats */
+	int heartbeat_posts;        /* every heartbeat request */
 
 	struct mf_result results[MF_MAX];
 	int n_results;
@@ -85,5 +96,11 @@ const char *mf_str(struct minifly *m, const char *field, char *buf, size_t len);
 const char *mf_event(struct minifly *m, int i, int what, char *buf, size_t len);
 /* Body of the result posted for action i, or NULL (borrowed). */
 const char *mf_result_for(struct minifly *m, int action);
+/* Attempt of the result posted for action i (0 = none in its link, -1 = no result). */
+int mf_result_attempt(struct minifly *m, int action);
+/* Wait until action i has at least n accepted heartbeats; returns the count. */
+int mf_wait_heartbeats(struct minifly *m, int action, int n, int timeout_ms);
+/* Make heartbeats and results of action i answer 409 (its lease went to another taker). */
+void mf_lose_lease(struct minifly *m, int action);
 
 #endif

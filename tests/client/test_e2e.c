@@ -10,7 +10,9 @@
  *    the states;
  *  - the library cases: the server is down when a pack starts, the server
  *    restarts while a handler runs (its result still lands), the pack
- *    record is deleted (a take answers 404 and the pack registers again).
+ *    record is deleted (a take answers 404 and the pack registers again),
+ *    heartbeats keep the lease of a handler that runs longer than it;
+ *  - `flytectl execution get` lists the attempts of a redelivered action.
  *
  * Child processes (packs) are killed at the end of each case and by an
  * atexit handler if a case fails half-way; the harness removes the
@@ -535,6 +537,161 @@ FLT_TEST(docs_example_pack)
 	flh_server_free(srv);
 }
 
+static atomic_long slow_attempt;
+
+/* Holds while `hold` is set (longer than its lease), then answers. */
+static int slow_echo(const char *in, size_t len, struct flyte_result *out, void *payload)
+{
+	atomic_store(&slow_attempt, flyte_result_attempt(out));
+	atomic_fetch_add(&handled, 1);
+	while (atomic_load(&hold) && !flyte_result_lease_lost(out))
+		usleep(5000);
+	return flyte_result_set(out, "Echoed", in);
+}
+
+FLT_TEST(heartbeats_keep_a_slow_handler_s_lease)
+{
+	static const char flow[] =
+		"{\"name\":\"lease\",\"steps\":[{\"id\":\"slow\",\"event\":{\"packName\":\"Src\",\"name\":\"Go\"},"
+		"\"command\":{\"packName\":\"Leased\",\"name\":\"Slow\",\"input\":\"{{ Event.Payload.n }}\"}}]}";
+	static const char *const outs[] = { "Echoed" };
+	static const struct flyte_command_def cmd = { "Slow", outs, 1, slow_echo, NULL, NULL };
+	struct flh_server *srv = NULL;
+	struct flh_pack src = { 0 };
+	struct flyte_pack_def def = { 0 };
+	struct flyte_pack_stats st;
+	struct flyte_client *c;
+	struct flyte_pack *p = NULL;
+	struct flh_resp *r;
+	json_t *act = NULL;
+	bool ok = false;
+
+	FLH_ASSERT(flh_server_start(&srv, NULL) == 0);
+	r = flh_post_json(srv, "/v1/flows", flow);
+	FLH_STATUS(r, 201);
+	flh_resp_free(r);
+	FLH_EQ_INT(flh_pack_register(&src, srv, "{\"name\":\"Src\"}"), 201);
+	c = lib_client(flh_server_url(srv));
+	def.name = "Leased";
+	def.commands = &cmd;
+	def.n_commands = 1;
+	FLH_EQ_INT(flyte_pack_new(&p, c, &def, NULL), FLYTE_OK);
+	FLH_EQ_INT(flyte_pack_set_command_lease(p, "Slow", 1, 2), FLYTE_OK);
+	FLH_EQ_INT(flyte_pack_start(p), FLYTE_OK);
+	atomic_store(&hold, true);
+	atomic_store(&handled, 0);
+	atomic_store(&slow_attempt, 0);
+	FLH_EQ_INT(flh_pack_event(&src, "Go", "{\"n\":\"1\"}"), 202);
+	/* held for several leases: heartbeats extend it, nobody else gets it */
+	for (int i = 0; i < 1500 && !ok; i++) {
+		flyte_pack_get_stats(p, &st);
+		ok = st.heartbeats >= 6;
+		if (!ok)
+			flh_sleep_ms(20);
+	}
+	FLH_ASSERT_MSG(ok, "fewer than 6 heartbeats were accepted");
+	/* the server applies the declared lease: the held action shows when it ends */
+	r = flh_get(srv, "/v1/audit/flows?flowName=lease");
+	FLH_EQ_STR(flh_json_str(flh_resp_json(r), "flows.0.actions.slow.state.value"), "PENDING");
+	FLH_ASSERT(flh_json_str(flh_resp_json(r), "flows.0.actions.slow.leaseUntil") != NULL);
+	FLH_EQ_INT(json_integer_value(flh_json_get(flh_resp_json(r), "flows.0.actions.slow.attempt")), 1);
+	flh_resp_free(r);
+	FLH_EQ_INT(atomic_load(&handled), 1);
+	FLH_EQ_INT(atomic_load(&slow_attempt), 1);
+	atomic_store(&hold, false);
+	ok = false;
+	for (int i = 0; i < 1500 && !ok; i++) {
+		r = flh_get(srv, "/v1/audit/flows?flowName=lease");
+		act = flh_json_get(flh_resp_json(r), "flows.0.actions.slow");
+		ok = act && !strcmp(nz(flh_json_str(act, "state.value")), "SUCCESS");
+		if (ok) {
+			/* one take, no redelivery: NEW, PENDING (attempt 1), SUCCESS */
+			FLH_EQ_INT(json_integer_value(json_object_get(act, "attempt")), 1);
+			FLH_EQ_INT(json_array_size(json_object_get(act, "states")), 3);
+			FLH_EQ_INT(json_integer_value(flh_json_get(act, "states.1.attempt")), 1);
+			FLH_ASSERT(json_object_get(act, "refusedResults") == NULL);
+		}
+		flh_resp_free(r);
+		if (!ok)
+			flh_sleep_ms(20);
+	}
+	FLH_ASSERT_MSG(ok, "the slow action did not complete");
+	flyte_pack_get_stats(p, &st);
+	FLH_EQ_INT(st.leases_lost, 0);
+	FLH_EQ_INT(st.results_posted, 1);
+	flyte_pack_free(p);
+	flyte_client_free(c);
+	flh_pack_release(&src);
+	flh_server_free(srv);
+}
+
+FLT_TEST(execution_get_lists_attempts)
+{
+	static const char flow[] =
+		"{\"name\":\"att\",\"steps\":[{\"id\":\"job\",\"event\":{\"packName\":\"Src\",\"name\":\"Go\"},"
+		"\"command\":{\"packName\":\"Lw\",\"name\":\"Job\"}}]}";
+	struct flh_server *srv = NULL;
+	struct flh_pack src = { 0 }, worker = { 0 };
+	struct flh_action a1 = { 0 }, a2 = { 0 };
+	struct flh_resp *r;
+	struct run out;
+	char id[64];
+	json_t *j, *att;
+
+	FLH_ASSERT(flh_server_start(&srv, NULL) == 0);
+	r = flh_post_json(srv, "/v1/flows", flow);
+	FLH_STATUS(r, 201);
+	flh_resp_free(r);
+	FLH_EQ_INT(flh_pack_register(&src, srv, "{\"name\":\"Src\"}"), 201);
+	FLH_EQ_INT(flh_pack_register(&worker, srv,
+				     "{\"name\":\"Lw\",\"commands\":[{\"name\":\"Job\",\"leaseSeconds\":1}]}"),
+		   201);
+	FLH_EQ_INT(flh_pack_event(&src, "Go", "{}"), 202);
+	/* taken, never answered: the lease ends and the action is taken again */
+	FLH_EQ_INT(flh_pack_take_wait(&worker, NULL, &a1, FLH_WAIT_MS), 200);
+	FLH_EQ_INT(flh_pack_take_wait(&worker, NULL, &a2, FLH_WAIT_MS), 200);
+	FLH_EQ_INT(json_integer_value(json_object_get(a2.body, "attempt")), 2);
+	/* the first attempt answers late: refused; the second completes it */
+	FLH_EQ_INT(flh_action_result(srv, &a1, "Done", "1"), 409);
+	FLH_EQ_INT(flh_action_result(srv, &a2, "Done", "2"), 202);
+	r = flh_get(srv, "/v1/audit/flows?flowName=att");
+	snprintf(id, sizeof(id), "%s", nz(flh_json_str(flh_resp_json(r), "flows.0.correlationId")));
+	flh_resp_free(r);
+
+	CTL_OK(&out, flh_server_url(srv), "execution", "get", id);
+	FLH_ASSERT_MSG(strstr(out.out, "attempts:") && strstr(out.out, "refused results:"), "%s", out.out);
+	FLH_ASSERT_MSG(strstr(out.out, "lease expired") && strstr(out.out, "SUCCESS"), "%s", out.out);
+	FLH_ASSERT_MSG(strstr(out.out, " Lw "), "the taker is not shown: %s", out.out);
+	FLH_ASSERT_MSG(strstr(out.out, "no longer holds"), "the refusal reason is not shown: %s", out.out);
+
+	CTL_OK(&out, flh_server_url(srv), "execution", "get", id, "-o", "json");
+	j = json_loads(out.out, 0, NULL);
+	FLH_ASSERT_MSG(j != NULL, "not JSON: %s", out.out);
+	att = flh_json_get(j, "actions.job.attempts");
+	FLH_EQ_INT(json_array_size(att), 2);
+	FLH_EQ_INT(json_integer_value(flh_json_get(att, "0.attempt")), 1);
+	FLH_EQ_STR(flh_json_str(att, "0.takenBy"), "Lw");
+	FLH_EQ_STR(flh_json_str(att, "0.end"), "lease expired");
+	FLH_ASSERT(flh_json_str(att, "0.takenAt") && flh_json_str(att, "0.endedAt"));
+	FLH_EQ_INT(json_integer_value(flh_json_get(att, "0.refusedResults.0.attempt")), 1);
+	FLH_EQ_STR(flh_json_str(att, "0.refusedResults.0.event"), "Done");
+	FLH_EQ_INT(json_integer_value(flh_json_get(att, "1.attempt")), 2);
+	FLH_EQ_STR(flh_json_str(att, "1.end"), "SUCCESS");
+	FLH_ASSERT(flh_json_get(att, "1.refusedResults") == NULL);
+	FLH_EQ_STR(flh_json_str(j, "actions.job.state.value"), "SUCCESS"); /* the server's data is still there */
+	json_decref(j);
+
+	CTL_OK(&out, flh_server_url(srv), "execution", "get", id, "-o", "yaml");
+	FLH_ASSERT_MSG(strstr(out.out, "attempts:") && strstr(out.out, "end: lease expired") &&
+			       strstr(out.out, "takenBy: Lw"),
+		       "%s", out.out);
+	flh_action_release(&a1);
+	flh_action_release(&a2);
+	flh_pack_release(&src);
+	flh_pack_release(&worker);
+	flh_server_free(srv);
+}
+
 /* Run one shell line in tmpdir with flytectl on PATH; returns the exit code (-1: killed at 30 s). */
 static int run_line(const char *line, const char *url, char *out, size_t outlen)
 {
@@ -813,5 +970,6 @@ FLT_TEST(prepare)
 }
 
 FLT_MAIN(prepare, try_it_in_a_minute, server_down_at_start_then_up, server_restart_keeps_results,
-	 deleted_pack_registers_again, docs_example_pack, man_page_examples_run, tls_options_reach_curl,
+	 deleted_pack_registers_again, docs_example_pack, heartbeats_keep_a_slow_handler_s_lease,
+	 execution_get_lists_attempts, man_page_examples_run, tls_options_reach_curl,
 	 ticker_ticks_on_aligned_seconds)

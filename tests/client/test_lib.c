@@ -329,6 +329,45 @@ FLT_TEST(backoff_grows_with_jitter_and_is_capped)
 	FLT_ASSERT(flyte__backoff_ms(1000, 1, 1) >= 0);
 }
 
+FLT_TEST(heartbeat_links_come_from_result_links)
+{
+	static const struct {
+		const char *result, *heartbeat;
+	} cases[] = {
+		{ "http://h/v1/packs/P/actions/a1/result?attempt=2", "http://h/v1/packs/P/actions/a1/heartbeat?attempt=2" },
+		{ "http://h/v1/packs/P/actions/a1/result", "http://h/v1/packs/P/actions/a1/heartbeat" },
+		{ "https://h:8443/x/v1/packs/P.env.dev/actions/a%2F1/result?attempt=1&z=1#f",
+		  "https://h:8443/x/v1/packs/P.env.dev/actions/a%2F1/heartbeat?attempt=1&z=1#f" },
+		{ "http://h/v1/packs/P/actions/a1/results?attempt=1", NULL },
+		{ "http://h/v1/packs/P/actions/a1", NULL },
+		{ "/result", "/heartbeat" },
+		{ "", NULL },
+	};
+
+	for (size_t i = 0; i < FL_ARRAY_LEN(cases); i++) {
+		char *hb = flyte__heartbeat_url(cases[i].result);
+		if (cases[i].heartbeat)
+			FLT_EQ_STR(hb, cases[i].heartbeat);
+		else
+			FLT_ASSERT(hb == NULL);
+		free(hb);
+	}
+}
+
+FLT_TEST(result_attempt_and_lease)
+{
+	struct flyte_result r;
+
+	flyte__result_init(&r, "Cmd");
+	FLT_EQ_INT(flyte_result_attempt(&r), 0);
+	FLT_EQ_INT(flyte_result_lease_lost(&r), 0);
+	r.attempt = 3;
+	FLT_EQ_INT(flyte_result_attempt(&r), 3);
+	FLT_EQ_INT(flyte_result_attempt(NULL), 0);
+	FLT_EQ_INT(flyte_result_lease_lost(NULL), 0);
+	flyte__result_release(&r);
+}
+
 FLT_TEST(url_escape)
 {
 	char *e = NULL;
@@ -341,4 +380,5 @@ FLT_MAIN(error_table_is_complete, json_check_accepts_and_rejects, json_depth_is_
 	 json_member_returns_raw_text, json_quote_escapes_and_repairs_utf8, labels_parse_like_the_go_client,
 	 labels_from_env, client_options_from_env, client_rejects_bad_options,
 	 connection_refused_is_a_network_error, registration_body_and_id, results,
-	 backoff_grows_with_jitter_and_is_capped, url_escape)
+	 backoff_grows_with_jitter_and_is_capped, heartbeat_links_come_from_result_links, result_attempt_and_lease,
+	 url_escape)

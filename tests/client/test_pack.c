@@ -3,7 +3,9 @@
  * test_pack.c - libflyte's pack behaviour against a scripted server
  * (minifly): the action round trip, FATAL results, re-registration after a
  * 404, retried result posts, a server that is down at start or restarts
- * mid-run, bounded event retries, attach mode, graceful stop.
+ * mid-run, bounded event retries, attach mode, graceful stop; leases:
+ * what the registration declares, heartbeats while a handler runs (and
+ * only then), transient heartbeat failures, a lost lease.
  */
 #include "fl-common.h"
 
@@ -24,6 +26,8 @@ static struct flyte_client *client;
 static struct flyte_pack *pack;
 static atomic_int active, max_active;
 static atomic_bool gate_open;
+static atomic_long seen_attempt;
+static atomic_int seen_lost;
 
 static void fast_options(struct flyte_pack_options *po)
 {
@@ -83,9 +87,13 @@ static int slow(const char *in, size_t len, struct flyte_result *out, void *payl
 
 static int gated(const char *in, size_t len, struct flyte_result *out, void *payload)
 {
+	atomic_store(&seen_attempt, flyte_result_attempt(out));
 	atomic_fetch_add(&active, 1);
-	while (!atomic_load(&gate_open))
+	while (!atomic_load(&gate_open)) {
+		if (flyte_result_lease_lost(out))
+			atomic_store(&seen_lost, 1);
 		usleep(2000);
+	}
 	return flyte_result_set(out, "Done", in);
 }
 
@@ -125,6 +133,8 @@ static void setup(void)
 	atomic_store(&active, 0);
 	atomic_store(&max_active, 0);
 	atomic_store(&gate_open, false);
+	atomic_store(&seen_attempt, -1);
+	atomic_store(&seen_lost, 0);
 	if (mf_start(&mf, 0))
 		FLT_FAIL("cannot start the fake server");
 	make_client(fake_url(mf.srv), NULL);
@@ -551,9 +561,253 @@ FLT_TEST(run_returns_after_request_stop)
 	teardown();
 }
 
+
+/* ------------------------------------------------------------------ leases */
+
+/* The "leaseSeconds" / "maxAttempts" of command `name` in the last registration (-1 = absent). */
+static void declared(const char *name, long *lease, long *max_attempts)
+{
+	json_t *reg = json_loads(mf_str(&mf, mf.last_registration, sbuf, sizeof(sbuf)), 0, NULL), *c;
+	size_t i;
+
+	*lease = *max_attempts = -2;
+	json_array_foreach(json_object_get(reg, "commands"), i, c) {
+		if (strcmp(json_string_value(json_object_get(c, "name")), name))
+			continue;
+		*lease = json_is_integer(json_object_get(c, "leaseSeconds"))
+				 ? (long)json_integer_value(json_object_get(c, "leaseSeconds"))
+				 : -1;
+		*max_attempts = json_is_integer(json_object_get(c, "maxAttempts"))
+					? (long)json_integer_value(json_object_get(c, "maxAttempts"))
+					: -1;
+	}
+	json_decref(reg);
+	if (*lease == -2)
+		FLT_FAIL("command '%s' not in the registration", name);
+}
+
+/* Register a fresh pack with the commands of start_pack() and options po; registration only. */
+static int register_with(const struct flyte_pack_options *po)
+{
+	static const struct flyte_command_def cmds[] = {
+		{ "Echo", done_events, 1, echo, NULL, NULL },
+		{ "Gated", done_events, 1, gated, NULL, NULL },
+	};
+	struct flyte_pack_def def = { 0 };
+	int rc;
+
+	flyte_pack_free(pack);
+	pack = NULL;
+	def.name = "Test";
+	def.commands = cmds;
+	def.n_commands = FL_ARRAY_LEN(cmds);
+	rc = flyte_pack_new(&pack, client, &def, po);
+	if (rc)
+		return rc;
+	return flyte_pack_register(pack);
+}
+
+FLT_TEST(registration_declares_leases)
+{
+	struct flyte_pack_options po;
+	long lease, att;
+
+	setup();
+	unsetenv("FLYTE_LEASE_SECONDS");
+	/* default: 60 s for every command, maxAttempts left to the server */
+	FLT_EQ_INT(register_with(NULL), FLYTE_OK);
+	declared("Echo", &lease, &att);
+	FLT_EQ_INT(lease, 60);
+	FLT_EQ_INT(att, -1);
+	declared("Gated", &lease, &att);
+	FLT_EQ_INT(lease, 60);
+
+	/* the environment sets the pack's default; a command overrides it */
+	setenv("FLYTE_LEASE_SECONDS", "7", 1);
+	flyte_pack_free(pack);
+	pack = NULL;
+	{
+		static const struct flyte_command_def cmds[] = {
+			{ "Echo", done_events, 1, echo, NULL, NULL },
+			{ "Gated", done_events, 1, gated, NULL, NULL },
+		};
+		struct flyte_pack_def def = { 0 };
+		def.name = "Test";
+		def.commands = cmds;
+		def.n_commands = 2;
+		FLT_EQ_INT(flyte_pack_new(&pack, client, &def, NULL), FLYTE_OK);
+		FLT_EQ_INT(flyte_pack_set_command_lease(pack, "Gated", 2, 5), FLYTE_OK);
+		FLT_EQ_INT(flyte_pack_set_command_lease(pack, "Nope", 2, 5), FLYTE_ENOTFOUND);
+		FLT_EQ_INT(flyte_pack_set_command_lease(pack, "Echo", 31536001, 0), FLYTE_EINVALID);
+		FLT_EQ_INT(flyte_pack_set_command_lease(pack, "Echo", 1, 1001), FLYTE_EINVALID);
+		FLT_EQ_INT(flyte_pack_register(pack), FLYTE_OK);
+		/* too late once registered: the server already has the definition */
+		FLT_EQ_INT(flyte_pack_set_command_lease(pack, "Echo", 3, 0), FLYTE_EMISUSE);
+	}
+	declared("Echo", &lease, &att);
+	FLT_EQ_INT(lease, 7);
+	FLT_EQ_INT(att, -1);
+	declared("Gated", &lease, &att);
+	FLT_EQ_INT(lease, 2);
+	FLT_EQ_INT(att, 5);
+
+	/* an explicit option wins over the environment; negative declares none */
+	fast_options(&po);
+	po.lease_seconds = 20;
+	po.max_attempts = 4;
+	FLT_EQ_INT(register_with(&po), FLYTE_OK);
+	declared("Echo", &lease, &att);
+	FLT_EQ_INT(lease, 20);
+	FLT_EQ_INT(att, 4);
+	po.lease_seconds = -1;
+	po.max_attempts = 0;
+	FLT_EQ_INT(register_with(&po), FLYTE_OK);
+	declared("Echo", &lease, &att);
+	FLT_EQ_INT(lease, -1);
+	FLT_EQ_INT(att, -1);
+
+	/* out of range or malformed */
+	po.lease_seconds = 31536001;
+	FLT_EQ_INT(register_with(&po), FLYTE_EINVALID);
+	po.lease_seconds = 0;
+	setenv("FLYTE_LEASE_SECONDS", "10s", 1);
+	FLT_EQ_INT(register_with(&po), FLYTE_EINVALID);
+	FLT_ASSERT(strstr(flyte_last_error(), "FLYTE_LEASE_SECONDS"));
+	setenv("FLYTE_LEASE_SECONDS", "0", 1);
+	FLT_EQ_INT(register_with(&po), FLYTE_EINVALID);
+	unsetenv("FLYTE_LEASE_SECONDS");
+	teardown();
+}
+
+/* A pack whose Gated command has a 1 s lease (heartbeats every 333 ms). */
+static void start_leased_pack(void)
+{
+	static const struct flyte_command_def cmds[] = {
+		{ "Echo", done_events, 1, echo, NULL, NULL },
+		{ "Gated", done_events, 1, gated, NULL, NULL },
+	};
+	struct flyte_pack_def def = { 0 };
+	struct flyte_pack_options po;
+
+	fast_options(&po);
+	def.name = "Test";
+	def.commands = cmds;
+	def.n_commands = FL_ARRAY_LEN(cmds);
+	if (flyte_pack_new(&pack, client, &def, &po) || flyte_pack_set_command_lease(pack, "Gated", 1, 0))
+		FLT_FAIL("pack: %s", flyte_last_error());
+	if (flyte_pack_start(pack))
+		FLT_FAIL("start: %s", flyte_last_error());
+}
+
+FLT_TEST(heartbeats_while_the_handler_runs)
+{
+	struct flyte_pack_stats st;
+	int a, n;
+
+	setup();
+	mf.lease_ms = 1000;
+	start_leased_pack();
+	a = mf_add_action(&mf, "Gated", "\"slow\"");
+	/* the handler blocks without calling anything; heartbeats keep coming */
+	FLT_EQ_INT(mf_wait_heartbeats(&mf, a, 4, WAIT_MS), 4);
+	FLT_EQ_INT(mf_int(&mf, &mf.heartbeat_attempt[a]), 1);
+	FLT_EQ_INT(atomic_load(&seen_attempt), 1);
+	atomic_store(&gate_open, true);
+	FLT_EQ_INT(mf_wait_results(&mf, 1, WAIT_MS), 1);
+	FLT_EQ_INT(mf_result_attempt(&mf, a), 1);
+	/* no heartbeat after the handler returned */
+	n = mf_int(&mf, &mf.heartbeats[a]);
+	usleep(1000000);
+	FLT_EQ_INT(mf_int(&mf, &mf.heartbeats[a]), n);
+	/* a quick action needs none */
+	a = mf_add_action(&mf, "Echo", "1");
+	FLT_EQ_INT(mf_wait_results(&mf, 2, WAIT_MS), 2);
+	FLT_EQ_INT(mf_int(&mf, &mf.heartbeats[a]), 0);
+	FLT_EQ_INT(flyte_pack_stop(pack), FLYTE_OK);
+	flyte_pack_get_stats(pack, &st);
+	FLT_EQ_INT(st.heartbeats, (unsigned long)n);
+	FLT_EQ_INT(st.leases_lost, 0);
+	FLT_EQ_INT(st.results_posted, 2);
+	teardown();
+}
+
+FLT_TEST(failed_heartbeats_are_retried)
+{
+	struct flyte_pack_stats st;
+	int a;
+
+	setup();
+	mf.lease_ms = 1000;
+	mf.fail_heartbeats = 3; /* 503 three times: tried again, the lease is not lost */
+	start_leased_pack();
+	a = mf_add_action(&mf, "Gated", "1");
+	FLT_EQ_INT(mf_wait_heartbeats(&mf, a, 2, WAIT_MS), 2);
+	FLT_ASSERT(mf_int(&mf, &mf.heartbeat_posts) >= 5);
+	FLT_EQ_INT(atomic_load(&seen_lost), 0);
+	atomic_store(&gate_open, true);
+	FLT_EQ_INT(mf_wait_results(&mf, 1, WAIT_MS), 1);
+	FLT_EQ_INT(flyte_pack_stop(pack), FLYTE_OK);
+	flyte_pack_get_stats(pack, &st);
+	FLT_EQ_INT(st.leases_lost, 0);
+	FLT_EQ_INT(st.results_posted, 1);
+	teardown();
+}
+
+FLT_TEST(lost_lease_is_reported_and_the_pack_goes_on)
+{
+	struct flyte_pack_stats st;
+	int a, posts;
+
+	setup();
+	mf.lease_ms = 1000;
+	start_leased_pack();
+	a = mf_add_action(&mf, "Gated", "1");
+	FLT_EQ_INT(mf_wait_heartbeats(&mf, a, 1, WAIT_MS), 1);
+	/* the action goes to another taker: heartbeats and the result get 409 */
+	mf_lose_lease(&mf, a);
+	for (int i = 0; i < 1500 && !atomic_load(&seen_lost); i++)
+		usleep(10000);
+	FLT_EQ_INT(atomic_load(&seen_lost), 1); /* the handler learnt it while running */
+	posts = mf_int(&mf, &mf.heartbeat_posts);
+	usleep(800000);
+	FLT_EQ_INT(mf_int(&mf, &mf.heartbeat_posts), posts); /* no more heartbeats for it */
+	atomic_store(&gate_open, true);
+	for (int i = 0; i < 1500 && mf_int(&mf, &mf.result_posts) < 1; i++)
+		usleep(10000);
+	/* the pack keeps working */
+	mf_add_action(&mf, "Echo", "2");
+	FLT_EQ_INT(mf_wait_results(&mf, 1, WAIT_MS), 1);
+	FLT_EQ_INT(flyte_pack_stop(pack), FLYTE_OK);
+	flyte_pack_get_stats(pack, &st);
+	FLT_EQ_INT(st.leases_lost, 1);
+	FLT_EQ_INT(st.results_dropped, 1); /* the refused result is not retried */
+	FLT_EQ_INT(st.results_posted, 1);
+	FLT_EQ_INT(mf_int(&mf, &mf.result_posts), 2);
+	teardown();
+}
+
+FLT_TEST(no_lease_no_heartbeats)
+{
+	setup();
+	/* a server without leases: no attempt, no leaseUntil, plain result link */
+	start_leased_pack();
+	mf_add_action(&mf, "Gated", "1");
+	while (atomic_load(&active) == 0)
+		usleep(2000);
+	usleep(800000);
+	atomic_store(&gate_open, true);
+	FLT_EQ_INT(mf_wait_results(&mf, 1, WAIT_MS), 1);
+	FLT_EQ_INT(mf_int(&mf, &mf.heartbeat_posts), 0);
+	FLT_EQ_INT(atomic_load(&seen_attempt), 0);
+	FLT_EQ_INT(mf_result_attempt(&mf, 0), 0);
+	teardown();
+}
+
 FLT_MAIN(action_round_trip, failures_complete_as_fatal, take_404_registers_again, failed_result_posts_are_retried,
 	 refused_result_is_not_retried, server_down_at_start, server_restart_loses_no_result,
 	 events_retry_a_bounded_number_of_times, attach_uses_an_existing_pack, links_from_location_and_bearer_token,
 	 register_attempts_are_bounded_when_asked, concurrency_is_bounded_and_all_results_arrive,
 	 several_pollers_share_the_slots, inline_stop_finishes_the_running_handler,
-	 stop_finishes_running_handlers, stop_deadline_drops_unpostable_results, run_returns_after_request_stop)
+	 stop_finishes_running_handlers, stop_deadline_drops_unpostable_results, run_returns_after_request_stop,
+	 registration_declares_leases, heartbeats_while_the_handler_runs, failed_heartbeats_are_retried,
+	 lost_lease_is_reported_and_the_pack_goes_on, no_lease_no_heartbeats)

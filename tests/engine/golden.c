@@ -482,11 +482,11 @@ static void do_flow(struct run *r, struct words *w, const struct step *st, struc
 		read_outcome(o, fl_engine_flow_list(r->eng, &body, &err), &body, &err);
 		return;
 	}
-	if (strcmp(verb, "put") == 0) {
+	if (strcmp(verb, "put") == 0 || strcmp(verb, "put-strict") == 0) {
 		if (!(def = doc_arg(r, w, st, "flow definition")))
 			return;
 		res_init(&res);
-		wait_res(&res, fl_engine_flow_put(r->eng, def, on_done, &res));
+		wait_res(&res, fl_engine_flow_put(r->eng, def, verb[3] ? FL_ENGINE_FLOW_STRICT : 0, on_done, &res));
 		outcome_from(o, &res, true);
 		res_release(&res);
 		json_decref(def);
@@ -1039,7 +1039,7 @@ static void setup(struct run *r, const struct flc_case *c)
 		if (!def)
 			break;
 		res_init(&res);
-		wait_res(&res, fl_engine_flow_put(r->eng, def, on_done, &res));
+		wait_res(&res, fl_engine_flow_put(r->eng, def, 0, on_done, &res));
 		if (res.code)
 			fail(r, "flow #%zu: %s: %s", i + 1, fl_err_name(res.code), res.msg);
 		res_release(&res);

@@ -636,7 +636,7 @@ FLT_TEST(claim_oldest_first_and_states)
 	struct fl_error err = FL_ERROR_INIT;
 	struct fl_store *st;
 	struct fl_store_action a = { 0 };
-	struct fl_store_claim c = { .pack_name = "P", .now = 500, .lease_until = 777 };
+	struct fl_store_claim c = { .pack_name = "P", .taker = "P-1", .now = 500, .lease_until = 777 };
 	json_t *states;
 
 	fresh();
@@ -661,6 +661,9 @@ FLT_TEST(claim_oldest_first_and_states)
 	FLT_EQ_INT(json_integer_value(json_object_get(json_array_get(states, 0), "time")), 100);
 	FLT_EQ_STR(json_string_value(json_object_get(json_array_get(states, 1), "value")), "PENDING");
 	FLT_EQ_INT(json_integer_value(json_object_get(json_array_get(states, 1), "time")), 500);
+	/* the PENDING entry says which attempt it was and who took it */
+	FLT_EQ_INT(json_integer_value(json_object_get(json_array_get(states, 1), "attempt")), 1);
+	FLT_EQ_STR(json_string_value(json_object_get(json_array_get(states, 1), "by")), "P-1");
 	json_decref(states);
 	fl_store_action_release(&a);
 	/* what the claim returned is what is stored */
@@ -1458,6 +1461,38 @@ FLT_TEST(readers_see_committed_snapshot)
 	fl_store_close(st);
 }
 
+/*
+ * A transaction whose rollback never ran (the rollback failed) must not make
+ * the connection unusable: the next begin abandons it.  Otherwise every
+ * later begin fails ("cannot start a transaction within a transaction").
+ */
+FLT_TEST(begin_after_a_rollback_that_did_not_happen)
+{
+	struct fl_error err = FL_ERROR_INIT;
+	struct fl_store *st, *ro;
+	struct fl_store_ds_item it = ds_item("k", "v"), got = { 0 };
+
+	fresh();
+	st = open_rw();
+	ro = open_ro();
+	/* the writer: a write left in an open transaction is dropped by the next begin */
+	OK(fl_store_begin(st, &err));
+	OK(fl_store_ds_put(st, NULL, &it, &err));
+	OK(fl_store_begin(st, &err));
+	FLT_EQ_INT(fl_store_ds_get(st, &got, "k", &err), FL_ENOTFOUND);
+	it.key = (char *)"k2";
+	OK(fl_store_ds_put(st, NULL, &it, &err));
+	OK(fl_store_commit(st, &err));
+	/* a reader left in its read transaction begins again and sees the commit */
+	OK(fl_store_begin(ro, &err));
+	OK(fl_store_begin(ro, &err));
+	OK(fl_store_ds_get(ro, &got, "k2", &err));
+	fl_store_ds_item_release(&got);
+	OK(fl_store_rollback(ro, &err));
+	fl_store_close(ro);
+	fl_store_close(st);
+}
+
 FLT_TEST(a_read_transaction_keeps_one_snapshot)
 {
 	struct fl_error err = FL_ERROR_INIT;
@@ -1614,4 +1649,4 @@ FLT_MAIN_ARGS(init, migrate_fresh_and_reopen, schema_newer_than_the_program_is_r
 	      load_new_and_execution_steps, audit_filters_and_paging,
 	      audit_sort_key_is_the_latest_matching_state_time, audit_keyset_paging, datastore_created_updated,
 	      expiry_in_chunks, expiry_of_pending_actions_and_whole_executions, readers_see_committed_snapshot,
-	      a_read_transaction_keeps_one_snapshot, a_callback_stops_the_iteration, state_names)
+	      begin_after_a_rollback_that_did_not_happen, a_read_transaction_keeps_one_snapshot, a_callback_stops_the_iteration, state_names)

@@ -154,11 +154,11 @@ static const char *const migrations[] = {
 	"context, trigger, result, state, state_time, states::text, attempt, lease_until, expired::int, " \
 	"taken_by, refused::text"
 
-/* The SET part of a claim ($2 now, $3 lease end, $4 taker). */
+/* The SET part of a claim ($2 now, $3 lease end, $4 taker); the PENDING entry records the attempt and the taker. */
 #define CLAIM_SET                                                                                     \
 	"state = 1, state_time = $2, states = states || jsonb_build_array(jsonb_build_object("        \
-	"'value', 'PENDING', 'time', $2::bigint, 'attempt', attempt + 1)), attempt = attempt + 1, "   \
-	"lease_until = $3, taken_by = $4 "
+	"'value', 'PENDING', 'time', $2::bigint, 'attempt', attempt + 1, 'by', $4::text)), "         \
+	"attempt = attempt + 1, lease_until = $3, taken_by = $4 "
 
 #define TAKEN_NOTE "pg_notify('" NOTE_CHANNEL "', json_build_object('t', 'x', 'i', id)::text)"
 #define NEW_NOTE "pg_notify('" NOTE_CHANNEL "', flyte_new_note(seq, id, pack_name, name, pack_labels))"
@@ -244,12 +244,12 @@ static const char *const sql[S__COUNT] = {
 	[S_FLOW_DELETE] = "DELETE FROM flows WHERE name = $1",
 
 	[S_ACTION_INSERT] = "WITH ins AS (INSERT INTO actions(id, correlation_id, step_id, flow_name, flow_uuid, name, "
-			    "pack_name, pack_labels, input, context, trigger, state, state_time, states) "
-			    "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, $12, "
-			    "jsonb_build_array(jsonb_build_object('value', 'NEW', 'time', $12::bigint))) "
+			    "pack_name, pack_labels, input, context, trigger, state, state_time, states, result) "
+			    "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $13, $12, "
+			    "jsonb_build_array(jsonb_build_object('value', $14::text, 'time', $12::bigint)), $15) "
 			    "ON CONFLICT DO NOTHING "
-			    "RETURNING seq, id, pack_name, name, pack_labels) "
-			    "SELECT seq, " NEW_NOTE " FROM ins",
+			    "RETURNING seq, id, pack_name, name, pack_labels, state) "
+			    "SELECT seq, CASE WHEN state = 0 THEN " NEW_NOTE " END FROM ins",
 	/*
 	 * Only when the execution is new: the unique check of ON CONFLICT waits
 	 * for a transaction that updated the row (exec_touch), and that one may be
@@ -827,8 +827,15 @@ static int pg_begin(struct fl_store *st, struct fl_error *err)
 
 	s->in_tx = false; /* a transaction lost with its connection ends here at the latest */
 	rc = ensure_connected(s, err);
-	if (!rc)
-		rc = exec_sql(s, "BEGIN", "begin", err);
+	if (rc)
+		return rc;
+	/* a transaction whose rollback did not happen is abandoned, not nested */
+	if (PQtransactionStatus(s->conn) != PQTRANS_IDLE) {
+		rc = exec_sql(s, "ROLLBACK", "rollback", err);
+		if (rc)
+			return rc;
+	}
+	rc = exec_sql(s, "BEGIN", "begin", err);
 	s->in_tx = rc == FL_OK;
 	return rc;
 }
@@ -1134,6 +1141,9 @@ static int pg_action_insert(struct fl_store *st, int64_t *seq, const struct fl_s
 	p_text(&p, a->context);
 	p_text(&p, a->trigger);
 	p_int(&p, a->created);
+	p_int(&p, a->state);
+	p_text(&p, fl_store_state_name(a->state));
+	p_text(&p, a->result);
 	r = run(s, S_ACTION_INSERT, &p, false, "insert action", err);
 	if (!r)
 		return err->code;

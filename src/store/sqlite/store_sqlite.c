@@ -115,11 +115,11 @@ static const char *const migrations[] = {
 	"context, trigger, result, state, state_time, states, attempt, lease_until, expired, taken_by, " \
 	"refused"
 
-/* The PENDING entry of a take records its attempt (the old value + 1 in an UPDATE). */
+/* The PENDING entry of a take records its attempt (the old value + 1 in an UPDATE) and the taker. */
 #define CLAIM_SET                                                                                   \
 	"state = 1, state_time = ?2, states = json_insert(states, '$[#]', json_object('value', "      \
-	"'PENDING', 'time', ?2, 'attempt', attempt + 1)), attempt = attempt + 1, lease_until = ?3, "  \
-	"taken_by = ?7 "
+	"'PENDING', 'time', ?2, 'attempt', attempt + 1, 'by', ?7)), attempt = attempt + 1, "           \
+	"lease_until = ?3, taken_by = ?7 "
 
 #define STATE_APPEND(state_sql, time_param) \
 	"states = json_insert(states, '$[#]', json_object('value', " state_sql ", 'time', " time_param "))"
@@ -213,9 +213,9 @@ static const char *const sql[S__COUNT] = {
 	[S_FLOW_DELETE] = "DELETE FROM flows WHERE name = ?1",
 
 	[S_ACTION_INSERT] = "INSERT INTO actions(id, correlation_id, step_id, flow_name, flow_uuid, name, pack_name, "
-			    "pack_labels, input, context, trigger, state, state_time, states) "
-			    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 0, ?12, "
-			    "json_array(json_object('value', 'NEW', 'time', ?12)))",
+			    "pack_labels, input, context, trigger, state, state_time, states, result) "
+			    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?13, ?12, "
+			    "json_array(json_object('value', ?14, 'time', ?12)), ?15)",
 	[S_EXEC_UPSERT] = "INSERT INTO executions(correlation_id, flow_name, flow_uuid, created, latest_time) "
 			  "VALUES(?1, ?2, ?3, ?4, ?4) ON CONFLICT(correlation_id) DO UPDATE SET "
 			  "latest_time = max(latest_time, excluded.latest_time)",
@@ -718,6 +718,14 @@ static int sq_ping(struct fl_store *st, struct fl_error *err)
 static int sq_begin(struct fl_store *st, struct fl_error *err)
 {
 	struct sq *s = sq_of(st);
+
+	/* A transaction left open by a rollback that failed is abandoned first:
+	 * otherwise every later begin on this connection would fail. */
+	if (!sqlite3_get_autocommit(s->db)) {
+		int rc = exec_id(s, S_ROLLBACK, "rollback", err);
+		if (rc)
+			return rc;
+	}
 	return exec_id(s, s->readonly ? S_BEGIN_DEFERRED : S_BEGIN_IMMEDIATE, "begin", err);
 }
 
@@ -1076,6 +1084,9 @@ static int sq_action_insert(struct fl_store *st, int64_t *seq, const struct fl_s
 	bind_text(q, 10, a->context);
 	bind_text(q, 11, a->trigger);
 	sqlite3_bind_int64(q, 12, a->created);
+	sqlite3_bind_int(q, 13, a->state);
+	bind_text(q, 14, fl_store_state_name(a->state));
+	bind_text(q, 15, a->result);
 	rc = sqlite3_step(q);
 	stmt_done(q);
 	if (rc != SQLITE_DONE) {

@@ -151,7 +151,7 @@ FLT_TEST(test_setup)
 	ec.take_wait_ms_default = 0;
 	if (fl_engine_open(&engine, &ec, &err) != FL_OK)
 		FLT_FAIL("engine: %s", err.msg);
-	fl_api_init(&api, engine, 0);
+	fl_api_init(&api, engine, 0, 0);
 	FLT_EQ_INT(fl_router_new(&router, api.routes, api.nroutes, &err), FL_OK);
 	ctx.router = router;
 	ctx.limits = (struct fl_body_limits)FL_BODY_LIMITS_DEFAULT;

@@ -53,7 +53,7 @@ FLT_TEST(test_defaults)
 	FLT_EQ_INT(cfg.delete_dead_packs_at, 23 * 60);
 	FLT_EQ_INT(cfg.pack_grace_sec, 604800);
 	FLT_EQ_INT(cfg.log_level, FL_LOG_INFO);
-	FLT_EQ_INT(cfg.take_wait_ms, 5000);
+	FLT_EQ_INT(cfg.take_wait_ms, 3000);
 	FLT_EQ_INT(cfg.max_parked_takes, 10000);
 	FLT_EQ_INT(cfg.threads, 2);
 	FLT_EQ_INT(cfg.max_connections, 4096);
@@ -151,7 +151,7 @@ FLT_TEST(test_strict_bounds)
 	struct fl_config cfg;
 	struct fl_error err = FL_ERROR_INIT;
 
-	FLT_EQ_INT(LOAD(&cfg, &err, { "FLYTE_TAKE_WAIT_MS", "10000" }), FL_EINVALID);
+	FLT_EQ_INT(LOAD(&cfg, &err, { "FLYTE_TAKE_WAIT_MS", "200000" }), FL_EINVALID);
 	FLT_ASSERT(strstr(err.msg, "FLYTE_TAKE_WAIT_MS") != NULL);
 	fl_config_release(&cfg);
 	FLT_EQ_INT(LOAD(&cfg, &err, { "FLYTE_THREADS", "0" }), FL_EINVALID);

@@ -88,7 +88,7 @@ static int call(enum kind k, const char *id, const char *text)
 
 	res_init(&r);
 	rc = k == K_PACK ? fl_engine_pack_register(eng, j, on_done, &r)
-	     : k == K_FLOW ? fl_engine_flow_put(eng, j, on_done, &r)
+	     : k == K_FLOW ? fl_engine_flow_put(eng, j, 0, on_done, &r)
 			   : fl_engine_event_post(eng, id, j, on_done, &r);
 	json_decref(j);
 	if (rc)

@@ -109,7 +109,7 @@ FLT_TEST(flow_compile_normalises)
 			  "\"extra\":true}");
 	json_t *step, *audit;
 
-	FLT_EQ_INT(fl_flowdef_compile(&f, j, NULL, &err), FL_OK);
+	FLT_EQ_INT(fl_flowdef_compile(&f, j, NULL, FL_FLOWDEF_STRICT, &err), FL_OK);
 	FLT_EQ_INT(f->nsteps, 1);
 	FLT_EQ_STR(f->steps[0].id, "a");
 	FLT_EQ_INT(f->steps[0].nevent_labels, 1);
@@ -137,14 +137,14 @@ FLT_TEST(flow_compile_normalises)
 			deep[n++] = ']';
 		n += (size_t)snprintf(deep + n, sizeof(deep) - n, "}}]}");
 		j = parse(deep);
-		FLT_EQ_INT(fl_flowdef_compile(&f, j, NULL, &err), FL_EINVALID);
+		FLT_EQ_INT(fl_flowdef_compile(&f, j, NULL, FL_FLOWDEF_STRICT, &err), FL_EINVALID);
 		FLT_ASSERT(strstr(err.msg, "nested"));
 		json_decref(j);
 	}
 	/* a step without id is named by its index */
 	j = parse("{\"name\":\"f\",\"steps\":[{\"event\":{\"name\":\"E\",\"packName\":\"P\"},\"criteria\":\"{% if %}\","
 		  "\"command\":{\"name\":\"C\",\"packName\":\"P\"}}]}");
-	FLT_EQ_INT(fl_flowdef_compile(&f, j, NULL, &err), FL_EINVALID);
+	FLT_EQ_INT(fl_flowdef_compile(&f, j, NULL, FL_FLOWDEF_STRICT, &err), FL_EINVALID);
 	FLT_ASSERT(strstr(err.msg, "step #0 field 'criteria'"));
 	json_decref(j);
 }
