@@ -3,8 +3,8 @@
 #
 # bench/multi/run.sh BUILD_DIR [SECONDS]
 #
-# (RATE in the environment sets the events per second of the latency
-# scenario, default 500.)
+# Environment: RATE, the events per second of the latency scenario (default
+# 500); SCENARIOS, which of "loop ingest latency" to run (default all).
 # flyte on PostgreSQL, one and two servers, beside SQLite: full loops per
 # second, ingest events per second and the event -> waiting-take latency,
 # measured with BUILD_DIR/bench/load/flyte-load (SECONDS per scenario,
@@ -136,13 +136,24 @@ settle() { # what the previous configuration wrote reaches the disk before the n
 	sync
 	sleep 2
 }
+scenarios=${SCENARIOS:-loop ingest latency}
+run_load() { # URLS SCENARIO...
+	local urls=$1 s
+	shift
+	for s in "$@"; do
+		case " $scenarios " in *" $s "*) ;; *) continue ;; esac
+		if [ "$s" = latency ]; then
+			"$load" --server "$urls" --scenario latency --duration "$secs" --rate "${RATE:-500}"
+		else
+			"$load" --server "$urls" --scenario "$s" --duration "$secs"
+		fi
+	done
+}
 bench() { # LABEL URLS
 	local label=$1 urls=$2
 	settle
 	echo "== $label"
-	"$load" --server "$urls" --scenario loop --duration "$secs"
-	"$load" --server "$urls" --scenario ingest --duration "$secs"
-	"$load" --server "$urls" --scenario latency --duration "$secs" --rate "${RATE:-500}"
+	run_load "$urls" loop ingest latency
 }
 
 start_server sqlite FLYTE_DB_PATH="$tmp/flyte.db"
@@ -171,6 +182,5 @@ start_haproxy "$a" "$b"
 lb=$started_url
 settle
 echo "== pg-2-haproxy: 2 servers behind haproxy"
-"$load" --server "$lb" --scenario loop --duration "$secs"
-"$load" --server "$lb" --scenario ingest --duration "$secs"
+run_load "$lb" loop ingest
 stop_servers
