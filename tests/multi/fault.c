@@ -35,10 +35,17 @@
 
 static char g_dir[300];
 
+/* The cluster is stopped in any case; FLH_KEEP keeps its directory (data and log). */
 static void stop_cluster(void)
 {
-	if (g_dir[0] && !getenv("FLH_KEEP"))
+	char err[256];
+
+	if (g_dir[0] && getenv("FLH_KEEP")) {
+		pgtemp_cluster_stop(g_dir, err, sizeof(err));
+		printf("# kept %s\n", g_dir);
+	} else if (g_dir[0]) {
 		pgtemp_stop_dir(g_dir);
+	}
 	g_dir[0] = '\0';
 }
 
