@@ -20,6 +20,12 @@
  *           time; the handler notes when the take delivered it.  Reports
  *           event→take latency percentiles (monotonic clock, one process).
  *
+ * Several servers sharing one database (--server URL1,URL2,...): pack
+ * instances, senders and ingest threads are spread over them in turn, and
+ * in the latency scenario the events go to the first server while the
+ * taking pack polls the second, so the figure is the latency across
+ * servers.
+ *
  * The generator only uses the public libflyte API, so its numbers include
  * the client library's cost, as a real pack would see it.
  */
@@ -36,16 +42,25 @@
 
 #include <flyte.h>
 
+#define MAX_SERVERS 8
+
 struct opts {
-	const char *server;
+	const char *server; /* one URL, or several separated by commas */
 	const char *scenario;
 	double duration;
 	unsigned packs, pack_concurrency, window, senders, concurrency, pollers;
 	double rate;
 };
 
-static struct flyte_client *client;
+static struct flyte_client *clients[MAX_SERVERS];
+static unsigned nclients;
 static unsigned pollers = 1;
+
+/* The client of the i-th pack instance, sender or thread: the servers in turn. */
+static struct flyte_client *client_for(unsigned i)
+{
+	return clients[i % nclients];
+}
 
 static int64_t mono_ns(void)
 {
@@ -70,7 +85,7 @@ static int die(const char *what)
 static int apply_flow(const char *json)
 {
 	struct flyte_response r;
-	int rc = flyte_client_request(&r, client, "POST", "/v1/flows", "application/json", json, strlen(json));
+	int rc = flyte_client_request(&r, clients[0], "POST", "/v1/flows", "application/json", json, strlen(json));
 
 	if (!rc && r.status != 201) {
 		fprintf(stderr, "flyte-load: applying a flow answered HTTP %d: %.200s\n", r.status, r.body);
@@ -80,8 +95,8 @@ static int apply_flow(const char *json)
 	return rc ? (rc == -1 ? 1 : die("apply flow")) : 0;
 }
 
-/* A pack with no commands that sends the generator's events. */
-static struct flyte_pack *event_source(void)
+/* A pack with no commands that sends the generator's events (through client c). */
+static struct flyte_pack *event_source(struct flyte_client *c)
 {
 	struct flyte_pack_def def = { 0 };
 	struct flyte_pack_options po;
@@ -90,7 +105,7 @@ static struct flyte_pack *event_source(void)
 	def.name = "LoadGen";
 	flyte_pack_options_init(&po);
 	po.register_attempts = 5;
-	if (flyte_pack_new(&p, client, &def, &po) || flyte_pack_register(p)) {
+	if (flyte_pack_new(&p, c, &def, &po) || flyte_pack_register(p)) {
 		die("register LoadGen");
 		flyte_pack_free(p);
 		return NULL;
@@ -98,8 +113,8 @@ static struct flyte_pack *event_source(void)
 	return p;
 }
 
-static struct flyte_pack *command_pack(const char *name, int instance, const struct flyte_command_def *cmds,
-				       size_t n, unsigned concurrency)
+static struct flyte_pack *command_pack(struct flyte_client *c, const char *name, int instance,
+				       const struct flyte_command_def *cmds, size_t n, unsigned concurrency)
 {
 	struct flyte_pack_def def = { 0 };
 	struct flyte_pack_options po;
@@ -117,7 +132,7 @@ static struct flyte_pack *command_pack(const char *name, int instance, const str
 	flyte_pack_options_init(&po);
 	po.concurrency = concurrency;
 	po.pollers = pollers;
-	if (flyte_pack_new(&p, client, &def, &po) || flyte_pack_register(p) || flyte_pack_start(p)) {
+	if (flyte_pack_new(&p, c, &def, &po) || flyte_pack_register(p) || flyte_pack_start(p)) {
 		die("start pack");
 		flyte_pack_free(p);
 		p = NULL;
@@ -145,7 +160,7 @@ static double pct_ms(const int64_t *sorted, size_t n, double p)
 /* ------------------------------------------------------------------ loop */
 
 struct loop_state {
-	struct flyte_pack *src;
+	struct flyte_pack *src[MAX_SERVERS]; /* one event source per server */
 	pthread_mutex_t mu;
 	pthread_cond_t cond;
 	unsigned in_flight, window;
@@ -177,8 +192,8 @@ static int finish_handler(const char *in, size_t len, struct flyte_result *out, 
 
 static void *loop_sender(void *arg)
 {
+	struct flyte_pack *src = arg;
 	char payload[64];
-	(void)arg;
 
 	while (!atomic_load(&L.stop)) {
 		pthread_mutex_lock(&L.mu);
@@ -189,7 +204,7 @@ static void *loop_sender(void *arg)
 		if (atomic_load(&L.stop))
 			break;
 		snprintf(payload, sizeof(payload), "{\"i\":%lu}", atomic_fetch_add(&L.sent, 1));
-		if (flyte_pack_send_event(L.src, "Start", payload)) {
+		if (flyte_pack_send_event(src, "Start", payload)) {
 			atomic_fetch_add(&L.errors, 1);
 			pthread_mutex_lock(&L.mu);
 			L.in_flight--;
@@ -236,14 +251,14 @@ static int scenario_loop(const struct opts *o)
 	pthread_mutex_init(&L.mu, NULL);
 	pthread_cond_init(&L.cond, NULL);
 	L.window = o->window;
-	L.src = event_source();
-	if (!L.src)
-		goto out;
+	for (unsigned i = 0; i < nclients; i++)
+		if (!(L.src[i] = event_source(clients[i])))
+			goto out;
 	for (unsigned i = 0; i < o->packs; i++)
-		if (!(packs[i] = command_pack("Load", (int)i, cmds, 2, o->pack_concurrency)))
+		if (!(packs[i] = command_pack(client_for(i), "Load", (int)i, cmds, 2, o->pack_concurrency)))
 			goto out;
 	for (unsigned i = 0; i < o->senders; i++)
-		pthread_create(&threads[i], NULL, loop_sender, NULL);
+		pthread_create(&threads[i], NULL, loop_sender, L.src[i % nclients]);
 	sleep_until(mono_ns() + 1000000000); /* warm-up: 1 s */
 	f0 = atomic_load(&L.finished);
 	p0 = posted(packs, o->packs);
@@ -267,9 +282,9 @@ static int scenario_loop(const struct opts *o)
 		sleep_until(mono_ns() + 10000000);
 	{
 		double secs = (double)(t1 - t0) / 1e9;
-		printf("loop:    packs=%u pollers=%u window=%u senders=%u duration=%.1fs  full loops=%lu  loops/s=%.0f  "
+		printf("loop:    servers=%u packs=%u pollers=%u window=%u senders=%u duration=%.1fs  full loops=%lu  loops/s=%.0f  "
 		       "results/s=%.0f  send errors=%lu  unfinished after drain=%ld\n",
-		       o->packs, o->pollers, o->window, o->senders, secs, f1 - f0, (double)(f1 - f0) / secs,
+		       nclients, o->packs, o->pollers, o->window, o->senders, secs, f1 - f0, (double)(f1 - f0) / secs,
 		       (double)(p1 - p0) / secs, atomic_load(&L.errors) - e0,
 		       (long)(atomic_load(&L.sent) - atomic_load(&L.finished) - atomic_load(&L.errors)));
 	}
@@ -277,8 +292,10 @@ static int scenario_loop(const struct opts *o)
 out:
 	for (unsigned i = 0; packs && i < o->packs; i++)
 		flyte_pack_free(packs[i]);
-	flyte_pack_free(L.src);
-	L.src = NULL;
+	for (unsigned i = 0; i < nclients; i++) {
+		flyte_pack_free(L.src[i]);
+		L.src[i] = NULL;
+	}
 	free(packs);
 	free(threads);
 	return rc;
@@ -317,19 +334,23 @@ static void *ingest_main(void *arg)
 static int scenario_ingest(const struct opts *o)
 {
 	struct ingest_thread *th = calloc(o->concurrency, sizeof(*th));
-	struct flyte_pack *src = event_source();
+	struct flyte_pack *src[MAX_SERVERS] = { NULL };
 	unsigned long sent = 0, errors = 0;
 	size_t n = 0, cap = 0;
 	int64_t *all = NULL, t0, t1;
+	bool ok = th != NULL;
 
-	if (!th || !src) {
+	for (unsigned i = 0; ok && i < nclients; i++)
+		ok = (src[i] = event_source(clients[i])) != NULL;
+	if (!ok) {
 		free(th);
-		flyte_pack_free(src);
+		for (unsigned i = 0; i < nclients; i++)
+			flyte_pack_free(src[i]);
 		return 1;
 	}
 	t0 = mono_ns();
 	for (unsigned i = 0; i < o->concurrency; i++) {
-		th[i].src = src;
+		th[i].src = src[i % nclients];
 		th[i].until = t0 + (int64_t)(o->duration * 1e9);
 		th[i].cap_lat = 1 << 20;
 		th[i].lat = malloc(th[i].cap_lat * sizeof(int64_t));
@@ -349,15 +370,16 @@ static int scenario_ingest(const struct opts *o)
 	}
 	if (all)
 		qsort(all, n, sizeof(*all), cmp_i64);
-	printf("ingest:  concurrency=%u duration=%.1fs  events=%lu  events/s=%.0f  errors=%lu  "
+	printf("ingest:  servers=%u concurrency=%u duration=%.1fs  events=%lu  events/s=%.0f  errors=%lu  "
 	       "post latency p50=%.2fms p99=%.2fms max=%.2fms\n",
-	       o->concurrency, (double)(t1 - t0) / 1e9, sent, (double)sent / ((double)(t1 - t0) / 1e9), errors,
+	       nclients, o->concurrency, (double)(t1 - t0) / 1e9, sent, (double)sent / ((double)(t1 - t0) / 1e9), errors,
 	       pct_ms(all, n, 50), pct_ms(all, n, 99), n ? (double)all[n - 1] / 1e6 : 0.0);
 	for (unsigned i = 0; i < o->concurrency; i++)
 		free(th[i].lat);
 	free(all);
 	free(th);
-	flyte_pack_free(src);
+	for (unsigned i = 0; i < nclients; i++)
+		flyte_pack_free(src[i]);
 	return 0;
 }
 
@@ -427,8 +449,9 @@ static int scenario_latency(const struct opts *o)
 	T.period_ns = (int64_t)(1e9 / o->rate);
 	T.lat = calloc(T.total ? T.total : 1, sizeof(*T.lat));
 	sorted = calloc(T.total ? T.total : 1, sizeof(*sorted));
-	if (!T.lat || !sorted || apply_flow(flow) || !(T.src = event_source()) ||
-	    !(lat = command_pack("Lat", 0, &cmd, 1, o->pack_concurrency)))
+	/* events to the first server, takes on the second (when there is one) */
+	if (!T.lat || !sorted || apply_flow(flow) || !(T.src = event_source(clients[0])) ||
+	    !(lat = command_pack(client_for(1), "Lat", 0, &cmd, 1, o->pack_concurrency)))
 		goto out;
 	sleep_until(mono_ns() + 500000000); /* let the take loop park */
 	T.t0 = mono_ns() + 10000000;
@@ -443,9 +466,9 @@ static int scenario_latency(const struct opts *o)
 		if (T.lat[k] > 0)
 			sorted[n++] = T.lat[k];
 	qsort(sorted, n, sizeof(*sorted), cmp_i64);
-	printf("latency: rate=%.0f/s duration=%.1fs  sent=%lu  taken=%zu  lost=%lu  send errors=%lu  late sends=%lu  "
+	printf("latency: %s rate=%.0f/s duration=%.1fs  sent=%lu  taken=%zu  lost=%lu  send errors=%lu  late sends=%lu  "
 	       "event->take p50=%.2fms p90=%.2fms p99=%.2fms max=%.2fms\n",
-	       o->rate, o->duration, T.total - atomic_load(&T.send_errors), n,
+	       nclients > 1 ? "across servers" : "one server", o->rate, o->duration, T.total - atomic_load(&T.send_errors), n,
 	       T.total - atomic_load(&T.send_errors) - n, atomic_load(&T.send_errors), atomic_load(&T.late_sends),
 	       pct_ms(sorted, n, 50), pct_ms(sorted, n, 90), pct_ms(sorted, n, 99),
 	       n ? (double)sorted[n - 1] / 1e6 : 0.0);
@@ -464,7 +487,9 @@ static const char usage[] =
 	"usage: flyte-load [--server URL] [--scenario loop|ingest|latency|all] [--duration SEC]\n"
 	"                  [--packs N] [--pack-concurrency N] [--window N] [--senders N]\n"
 	"                  [--pollers N] [--concurrency N] [--rate PER_SEC]\n"
-	"  --server URL           flyte server (default $FLYTE_API or http://127.0.0.1:8080)\n"
+	"  --server URL[,URL...]  flyte server (default $FLYTE_API or http://127.0.0.1:8080); several\n"
+	"                         servers on one database share the load, and the latency\n"
+	"                         scenario sends to the first and takes from the second\n"
 	"  --scenario S           loop, ingest, latency or all (default all)\n"
 	"  --duration SEC         measured time per scenario (default 10)\n"
 	"  --packs N              loop: pack instances (default 8)\n"
@@ -527,10 +552,22 @@ int main(int argc, char **argv)
 		fputs(usage, stderr);
 		return 2;
 	}
-	flyte_client_options_init(&co);
-	co.api_url = o.server ? o.server : "http://127.0.0.1:8080";
-	if (flyte_client_new(&client, &co))
-		return die("client");
+	{
+		const char *list = o.server ? o.server : "http://127.0.0.1:8080";
+		static char urls[MAX_SERVERS][512];
+		while (*list && nclients < MAX_SERVERS) {
+			size_t len = strcspn(list, ",");
+			snprintf(urls[nclients], sizeof(urls[nclients]), "%.*s", (int)len, list);
+			flyte_client_options_init(&co);
+			co.api_url = urls[nclients];
+			if (flyte_client_new(&clients[nclients], &co))
+				return die("client");
+			nclients++;
+			list += len + (list[len] == ',');
+		}
+		if (!nclients)
+			return die("no server");
+	}
 	pollers = o.pollers;
 	all = !strcmp(o.scenario, "all");
 	if (!rc && (all || !strcmp(o.scenario, "loop")))
@@ -539,6 +576,7 @@ int main(int argc, char **argv)
 		rc = scenario_ingest(&o);
 	if (!rc && (all || !strcmp(o.scenario, "latency")))
 		rc = scenario_latency(&o);
-	flyte_client_free(client);
+	for (unsigned i = 0; i < nclients; i++)
+		flyte_client_free(clients[i]);
 	return rc;
 }

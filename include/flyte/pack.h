@@ -274,8 +274,9 @@ FLYTE_API void flyte_pack_request_stop(struct flyte_pack *pack);
  * safe to call on a pack that never started.  Must not be called from a
  * handler.
  *
- * @return FLYTE_OK; FLYTE_ETIMEOUT if results had to be dropped (they are
- *         logged).
+ * @return FLYTE_OK; FLYTE_ETIMEOUT if results were dropped because
+ *         stop_timeout_ms passed (they are logged; a result the server
+ *         refused is dropped at once and is not this error).
  */
 FLYTE_API int flyte_pack_stop(struct flyte_pack *pack);
 

@@ -178,6 +178,7 @@ struct fl_engine_qent {
 	char *name;     /* command */
 	char *pack_name;
 	json_t *labels; /* NULL when none */
+	bool own;       /* made NEW by this server (created or requeued), not heard from another */
 };
 
 /* Take queue (grouped by label set and command) and parked takes of one pack name. */
@@ -255,6 +256,9 @@ struct fl_engine {
 	int64_t lease_due;     /* monotonic ns of the next lease end; 0 = none known */
 	int64_t lease_hold;    /* monotonic ns: after a failed lease job, none runs before */
 	int64_t change_version; /* shared database: the last change of packs and flows applied */
+	bool resync_due;        /* shared database: notifications were lost; the next sync reads the queues again */
+	/* shared database: actions this server made NEW whose own notification has not come back yet */
+	struct fl_strmap *own_new;
 	atomic_bool reload_due; /* the state could not be rebuilt after a failure (read by /health) */
 	int64_t reload_at;      /* monotonic ns of the next attempt */
 	struct fl_error reload_err; /* why the last attempt failed: the answer to jobs meanwhile */

@@ -158,6 +158,7 @@ int fl_engine_open(struct fl_engine **out, const struct fl_engine_config *cfg, s
 	eng->tenv.datastore_payload = eng->wst;
 	if (!rc && fl_store_is_shared(eng->wst)) {
 		eng->shared = true;
+		eng->own_new = fl_strmap_new();
 		/* listen first, then read: nothing committed meanwhile is missed */
 		rc = fl_engine__listener_start(eng, err);
 		if (!rc) {

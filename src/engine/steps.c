@@ -439,6 +439,7 @@ static int insert_action(struct step_run *r, const struct fl_engine_pstep *o, bo
 	if (rc)
 		return rc;
 	q = fl_engine__qent_new(seq, id, st->command_name, st->command_pack, o->labels);
+	q->own = true;
 	if (eng->fresh_tail)
 		eng->fresh_tail->next = q;
 	else

@@ -464,6 +464,9 @@ static void dispatch_fresh(struct fl_engine *eng)
 	for (; e; e = nx) {
 		nx = e->next;
 		e->next = e->prev = NULL;
+		/* its notification comes back to this server too: nothing to learn from it */
+		if (e->own && eng->own_new)
+			fl_strmap_set(eng->own_new, e->id, strlen(e->id), eng);
 		dispatch(eng, e);
 	}
 }
@@ -684,6 +687,7 @@ static int run_release(struct fl_engine *eng, struct fl_engine_job *job)
 		return rc;
 	}
 	e = fl_engine__qent_from_row(&a);
+	e->own = true;
 	fl_store_action_release(&a);
 	if (eng->fresh_tail)
 		eng->fresh_tail->next = e;
@@ -1227,6 +1231,7 @@ static int run_leases(struct fl_engine *eng, struct fl_engine_job *job)
 			 a.id, a.pack_name, a.name, a.attempt);
 		{
 			struct fl_engine_qent *e = fl_engine__qent_from_row(&a);
+			e->own = true;
 			if (eng->fresh_tail)
 				eng->fresh_tail->next = e;
 			else
@@ -1356,6 +1361,8 @@ static int heard_new(struct fl_engine *eng, const struct fl_engine_note *n, stru
 {
 	struct fl_engine_qent *e;
 
+	if (fl_strmap_remove(eng->own_new, n->id, strlen(n->id)))
+		return FL_OK; /* made NEW here, and handed out or queued then */
 	if (fl_strmap_gets(eng->qents, n->id))
 		return FL_OK;
 	if (n->seq > 0 && n->pack_name && n->command) {
@@ -1385,17 +1392,22 @@ static int heard_new(struct fl_engine *eng, const struct fl_engine_note *n, stru
 	return FL_OK;
 }
 
+static int load_fresh_cb(const struct fl_store_action *a, void *payload);
+
 /*
  * First job of every batch with a shared database: apply the changes of
  * packs and flows that other servers committed (so the batch's requests
  * see them), then what the notifications announced: actions to queue (and
- * hand to parked takes, after this job) or to drop.
+ * hand to parked takes, after this job) or to drop.  When notifications were
+ * lost (the listening connection was replaced, or a failed batch took them
+ * with it) the queues are read again, and every NEW action found is offered
+ * to the parked takes like a new one.
  */
 static int run_sync(struct fl_engine *eng, struct fl_engine_job *job)
 {
 	struct sync_ctx x = { eng, false, &job->res.err };
 	struct fl_engine_note *notes = fl_engine__notes_take(eng), *n;
-	bool resync = false;
+	bool resync = eng->resync_due;
 	int rc = fl_store_changes(eng->wst, &eng->change_version, apply_change, &x, &job->res.err);
 
 	if (rc == FL_ECONFLICT) {
@@ -1424,8 +1436,11 @@ static int run_sync(struct fl_engine *eng, struct fl_engine_job *job)
 	if (!rc && resync) {
 		/* notifications were lost: the queues are read again */
 		discard_fresh(eng);
+		fl_strmap_clear(eng->own_new, NULL);
 		fl_engine__queues_clear(eng);
-		rc = fl_store_action_load_new(eng->wst, load_new_cb, eng, &job->res.err);
+		rc = fl_store_action_load_new(eng->wst, load_fresh_cb, eng, &job->res.err);
+		if (!rc)
+			eng->resync_due = false;
 	}
 	return rc;
 }
@@ -1504,6 +1519,20 @@ static int load_new_cb(const struct fl_store_action *a, void *payload)
 	return 0;
 }
 
+/* A NEW action read again by a sync: offered to the parked takes after the job (dispatch_fresh). */
+static int load_fresh_cb(const struct fl_store_action *a, void *payload)
+{
+	struct fl_engine *eng = payload;
+	struct fl_engine_qent *e = fl_engine__qent_from_row(a);
+
+	if (eng->fresh_tail)
+		eng->fresh_tail->next = e;
+	else
+		eng->fresh_head = e;
+	eng->fresh_tail = e;
+	return 0;
+}
+
 int fl_engine__reload(struct fl_engine *eng, struct fl_error *err)
 {
 	struct fl_strmap *packs = fl_strmap_new(), *old;
@@ -1545,6 +1574,8 @@ void fl_engine__state_release(struct fl_engine *eng)
 	fl_engine__queues_free(eng);
 	fl_strmap_free(eng->failing, NULL);
 	eng->failing = NULL;
+	fl_strmap_free(eng->own_new, NULL);
+	eng->own_new = NULL;
 	discard_lease_fatal(eng);
 	fl_strmap_free(eng->triggers, trig_free);
 	fl_strmap_free(eng->flows, flow_unref_cb);
@@ -1854,6 +1885,11 @@ static void run_batch(struct fl_engine *eng, struct fl_engine_job *list, bool dr
 			 retry ? ", its jobs run again one by one" : "", broken.msg);
 		fl_store_rollback(eng->wst, NULL);
 		discard_fresh(eng);
+		/* the notifications its sync took are gone with it, and its own will not come */
+		if (eng->shared) {
+			eng->resync_due = true;
+			fl_strmap_clear(eng->own_new, NULL);
+		}
 		if (!retry)
 			for (j = eng->done_head; j; j = j->next)
 				if (j->in_tx)

@@ -262,6 +262,7 @@ struct flyte_pack {
 
 	atomic_ulong st_registrations, st_taken, st_posted, st_result_retries, st_dropped, st_events,
 		st_take_errors, st_heartbeats, st_leases_lost;
+	atomic_ulong st_stop_lost; /* dropped because the stop deadline passed (flyte_pack_stop's error) */
 };
 
 /* Sentinel for flyte__pack_register(): register even if someone just did. */

@@ -215,6 +215,7 @@ static void post_result(struct flyte_pack *p, const struct flyte__job *j, const 
 				give_up_at = now + p->opts.stop_timeout_ms;
 			if (now >= give_up_at) {
 				atomic_fetch_add(&p->st_dropped, 1);
+				atomic_fetch_add(&p->st_stop_lost, 1);
 				flyte__log(p->client, FLYTE_LOG_ERROR,
 					   "result for command '%s' to '%s' not posted within %ld ms of the stop; it is lost",
 					   j->command, j->result_url, p->opts.stop_timeout_ms);
@@ -537,7 +538,7 @@ FLYTE_API int flyte_pack_stop(struct flyte_pack *p)
 	if (p->stopped)
 		goto out;
 	p->stopped = true;
-	dropped = atomic_load(&p->st_dropped);
+	dropped = atomic_load(&p->st_stop_lost); /* refused results are not the stop's doing */
 	wake_runner(p);
 	flyte__cancel_fire(&p->stop_take);
 	pthread_mutex_lock(&p->qmu);
@@ -555,9 +556,9 @@ FLYTE_API int flyte_pack_stop(struct flyte_pack *p)
 		pthread_join(p->workers[i], NULL);
 	/* every handler has returned: no lease needs a heartbeat any more */
 	flyte__heartbeat_stop(p);
-	if (atomic_load(&p->st_dropped) != dropped)
+	if (atomic_load(&p->st_stop_lost) != dropped)
 		rc = flyte__error(p, FLYTE_ETIMEOUT, "pack '%s' stopped with %lu result(s) not posted", p->name,
-				  atomic_load(&p->st_dropped) - dropped);
+				  atomic_load(&p->st_stop_lost) - dropped);
 	flyte__log(p->client, FLYTE_LOG_INFO, "pack '%s' stopped", p->name);
 out:
 	pthread_mutex_unlock(&p->life_mu);

@@ -135,12 +135,49 @@ static void stop_own(void)
 	own_dir[0] = '\0';
 }
 
+/* pg_ctl start on the cluster in dir (made by start_cluster): its socket in dir, no TCP. */
+static int pg_start(const char *bindir, const char *dir, char *err, size_t errlen)
+{
+	char pg_ctl[300], data[300], log[300], cmdlog[300], opts[600];
+	const char *start_argv[] = { pg_ctl, "-D", data, "-l", log, "-w", "-t", "60", "-o", opts, "start", NULL };
+
+	snprintf(pg_ctl, sizeof(pg_ctl), "%s/pg_ctl", bindir);
+	snprintf(data, sizeof(data), "%s/data", dir);
+	snprintf(log, sizeof(log), "%s/server.log", dir); /* written by the server (as postgres) */
+	snprintf(cmdlog, sizeof(cmdlog), "%s/commands.log", dir);
+	/* Unix socket only, in the cluster's directory; room for several servers and their pools */
+	snprintf(opts, sizeof(opts),
+		 "-k %s -c listen_addresses='' -p " PGTEMP_PORT " -c max_connections=400 -c shared_buffers=32MB", dir);
+	return run(start_argv, cmdlog, err, errlen);
+}
+
+int pgtemp_cluster_stop(const char *dir, char *err, size_t errlen)
+{
+	char bindir[256], pg_ctl[300], data[300], cmdlog[300];
+	const char *argv[] = { pg_ctl, "-D", data, "-m", "fast", "-w", "-t", "60", "stop", NULL };
+
+	if (find_bindir(bindir, sizeof(bindir), err, errlen) != 0)
+		return -1;
+	snprintf(pg_ctl, sizeof(pg_ctl), "%s/pg_ctl", bindir);
+	snprintf(data, sizeof(data), "%s/data", dir);
+	snprintf(cmdlog, sizeof(cmdlog), "%s/commands.log", dir);
+	return run(argv, cmdlog, err, errlen);
+}
+
+int pgtemp_cluster_start(const char *dir, char *err, size_t errlen)
+{
+	char bindir[256];
+
+	if (find_bindir(bindir, sizeof(bindir), err, errlen) != 0)
+		return -1;
+	return pg_start(bindir, dir, err, errlen);
+}
+
 static int start_cluster(char *dir, size_t dirlen, char *conn, size_t connlen, char *err, size_t errlen)
 {
-	char bindir[256], initdb[300], pg_ctl[300], data[300], log[300], cmdlog[300], opts[600];
+	char bindir[256], initdb[300], data[300], cmdlog[300];
 	const char *init_argv[] = { initdb, "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync",
 				    NULL };
-	const char *start_argv[] = { pg_ctl, "-D", data, "-l", log, "-w", "-t", "60", "-o", opts, "start", NULL };
 	char tmpl[] = "/tmp/flyte-pg-XXXXXX";
 
 	if (find_bindir(bindir, sizeof(bindir), err, errlen) != 0)
@@ -160,14 +197,9 @@ static int start_cluster(char *dir, size_t dirlen, char *conn, size_t connlen, c
 		}
 	}
 	snprintf(initdb, sizeof(initdb), "%s/initdb", bindir);
-	snprintf(pg_ctl, sizeof(pg_ctl), "%s/pg_ctl", bindir);
 	snprintf(data, sizeof(data), "%s/data", dir);
-	snprintf(log, sizeof(log), "%s/server.log", dir); /* written by the server (as postgres) */
 	snprintf(cmdlog, sizeof(cmdlog), "%s/commands.log", dir);
-	/* Unix socket only, in the cluster's directory; room for several servers and their pools */
-	snprintf(opts, sizeof(opts),
-		 "-k %s -c listen_addresses='' -p " PGTEMP_PORT " -c max_connections=400 -c shared_buffers=32MB", dir);
-	if (run(init_argv, cmdlog, err, errlen) != 0 || run(start_argv, cmdlog, err, errlen) != 0) {
+	if (run(init_argv, cmdlog, err, errlen) != 0 || pg_start(bindir, dir, err, errlen) != 0) {
 		/* keep the directory and its logs for a look; the message names them */
 		return -1;
 	}

@@ -40,4 +40,13 @@ int pgtemp_start_detached(char *conninfo_out, size_t outlen, char *dir_out, size
 /* Stop a cluster started with pgtemp_start_detached and remove its directory. */
 int pgtemp_stop_dir(const char *dir);
 
+/*
+ * Stop a cluster started with pgtemp_start_detached (pg_ctl stop, fast mode:
+ * clients are disconnected) and keep its data; pgtemp_cluster_start starts it
+ * again on the same socket.  For tests of a database lost while servers run.
+ * 0, or -1 with err.
+ */
+int pgtemp_cluster_stop(const char *dir, char *err, size_t errlen);
+int pgtemp_cluster_start(const char *dir, char *err, size_t errlen);
+
 #endif

@@ -24,9 +24,11 @@
  *    another for it.
  *
  * Connections: a lost connection makes every call fail with FL_EIO
- * ("database … is unavailable"); begin() and ping() reconnect, at most once
- * per backoff interval (100 ms doubling to 2 s), and statements are
- * prepared again on the new connection.  A LISTEN connection reconnects in
+ * ("database … is unavailable") until the transaction that was open on it
+ * is ended (commit or rollback); a call outside a transaction (begin(),
+ * ping(), a read on its own) connects again, at most once per backoff
+ * interval (100 ms doubling to 2 s), and statements are prepared again on
+ * the new connection.  A LISTEN connection reconnects in
  * wait_notify() and then reports FL_STORE_NOTE_RESYNC.  Passwords never
  * appear in messages (fl_store_pg_redact).
  *
@@ -42,6 +44,7 @@
 #include "alloc.h"
 #include "buf.h"
 #include "error.h"
+#include "log.h"
 #include "store/pg/store_pg.h"
 #include "store/store.h"
 #include "timeutil.h"
@@ -247,8 +250,16 @@ static const char *const sql[S__COUNT] = {
 			    "ON CONFLICT DO NOTHING "
 			    "RETURNING seq, id, pack_name, name, pack_labels, state) "
 			    "SELECT seq, CASE WHEN state = 0 THEN " NEW_NOTE " END FROM ins",
+	/*
+	 * Only when the execution is new: the unique check of ON CONFLICT waits
+	 * for a transaction that updated the row (exec_touch), and that one may be
+	 * waiting for this one's action insert (two results of one execution on
+	 * two servers firing a join step): a deadlock.
+	 */
 	[S_EXEC_INSERT] = "INSERT INTO executions(correlation_id, flow_name, flow_uuid, created, latest_time) "
-			  "VALUES($1, $2, $3, $4, $4) ON CONFLICT(correlation_id) DO NOTHING",
+			  "SELECT $1::text, $2::text, $3::text, $4::bigint, $4::bigint "
+			  "WHERE NOT EXISTS (SELECT 1 FROM executions WHERE correlation_id = $1::text) "
+			  "ON CONFLICT(correlation_id) DO NOTHING",
 	[S_EXEC_TOUCH] = "UPDATE executions SET latest_time = $2 WHERE correlation_id = ("
 			 "SELECT correlation_id FROM executions WHERE correlation_id = $1 AND latest_time < $2 "
 			 "FOR UPDATE SKIP LOCKED)",
@@ -325,6 +336,7 @@ struct pg {
 	bool prepared[S__COUNT];
 	int64_t retry_at; /* monotonic ns before which no reconnect is tried */
 	int backoff_ms;
+	bool in_tx;  /* begin() succeeded and no commit() or rollback() came since */
 	bool resync; /* LISTEN: the connection was replaced, notes may have been lost */
 };
 
@@ -432,14 +444,30 @@ static int pg_fail(struct pg *s, PGresult *res, const char *what, struct fl_erro
 			    *state ? " (" : "", state, *state ? ")" : "");
 }
 
+static int ensure_connected(struct pg *s, struct fl_error *err);
+
+/*
+ * The connection, made again when it was lost outside a transaction.  Inside
+ * one it stays lost: what the transaction did is gone with it, and only the
+ * caller's rollback (or commit) ends it.
+ */
+static int usable(struct pg *s, struct fl_error *err)
+{
+	if (connected(s))
+		return FL_OK;
+	if (s->in_tx)
+		return unavailable(s, err);
+	return ensure_connected(s, err);
+}
+
 /* Run text SQL (no parameters, no result rows wanted). */
 static int exec_sql(struct pg *s, const char *text, const char *what, struct fl_error *err)
 {
 	PGresult *res;
-	int rc = FL_OK;
+	int rc = usable(s, err);
 
-	if (!connected(s))
-		return unavailable(s, err);
+	if (rc)
+		return rc;
 	res = PQexec(s->conn, text);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
 		rc = pg_fail(s, res, what, err);
@@ -459,6 +487,18 @@ static int session_setup(struct pg *s, struct fl_error *err)
 	return rc;
 }
 
+/*
+ * What the server says outside an answer (warnings, and the reason it
+ * closes the connection: "terminating connection due to administrator
+ * command") goes to the log, not to standard error as libpq would print it.
+ */
+static void notice_to_log(void *arg, const char *message)
+{
+	const struct pg *s = arg;
+
+	FL_LOG_W(NULL, "database '%s': %.*s", s->shown, (int)strcspn(message, "\n"), message);
+}
+
 /* (Re)connect now. */
 static int connect_now(struct pg *s, struct fl_error *err)
 {
@@ -466,6 +506,8 @@ static int connect_now(struct pg *s, struct fl_error *err)
 		PQfinish(s->conn);
 	memset(s->prepared, 0, sizeof(s->prepared));
 	s->conn = PQconnectdb(s->conninfo);
+	if (s->conn)
+		PQsetNoticeProcessor(s->conn, notice_to_log, s);
 	if (!connected(s)) {
 		int64_t now = fl_time_mono_ns();
 		s->backoff_ms = s->backoff_ms ? FL_MIN(s->backoff_ms * 2, BACKOFF_MAX_MS) : BACKOFF_MIN_MS;
@@ -536,10 +578,8 @@ static PGresult *run(struct pg *s, enum stmt_id id, const struct params *p, bool
 	PGresult *res;
 	ExecStatusType st;
 
-	if (!connected(s)) {
-		unavailable(s, err);
+	if (usable(s, err) != FL_OK)
 		return NULL;
-	}
 	snprintf(name, sizeof(name), "s%d", (int)id);
 	if (!s->prepared[id]) {
 		res = PQprepare(s->conn, name, sql[id], 0, NULL);
@@ -663,8 +703,9 @@ static int pg_schema_version(struct fl_store *st, int *out, struct fl_error *err
 	int rc = FL_OK;
 
 	*out = 0;
-	if (!connected(s))
-		return unavailable(s, err);
+	rc = usable(s, err);
+	if (rc)
+		return rc;
 	r = PQexec(s->conn, "SELECT to_regclass('flyte_schema') IS NOT NULL");
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		rc = pg_fail(s, r, "read schema version", err);
@@ -782,25 +823,37 @@ static int pg_maintain(struct fl_store *st, struct fl_error *err)
 static int pg_begin(struct fl_store *st, struct fl_error *err)
 {
 	struct pg *s = pg_of(st);
-	int rc = ensure_connected(s, err);
+	int rc;
 
+	s->in_tx = false; /* a transaction lost with its connection ends here at the latest */
+	rc = ensure_connected(s, err);
 	if (rc)
 		return rc;
 	/* a transaction whose rollback did not happen is abandoned, not nested */
-	if (PQtransactionStatus(s->conn) != PQTRANS_IDLE && (rc = exec_sql(s, "ROLLBACK", "rollback", err)))
-		return rc;
-	return exec_sql(s, "BEGIN", "begin", err);
+	if (PQtransactionStatus(s->conn) != PQTRANS_IDLE) {
+		rc = exec_sql(s, "ROLLBACK", "rollback", err);
+		if (rc)
+			return rc;
+	}
+	rc = exec_sql(s, "BEGIN", "begin", err);
+	s->in_tx = rc == FL_OK;
+	return rc;
 }
 
 static int pg_commit(struct fl_store *st, struct fl_error *err)
 {
-	return exec_sql(pg_of(st), "COMMIT", "commit", err);
+	struct pg *s = pg_of(st);
+	int rc = exec_sql(s, "COMMIT", "commit", err);
+
+	s->in_tx = false; /* committed, or aborted by the failure */
+	return rc;
 }
 
 static int pg_rollback(struct fl_store *st, struct fl_error *err)
 {
 	struct pg *s = pg_of(st);
 
+	s->in_tx = false;
 	if (!connected(s) || PQtransactionStatus(s->conn) == PQTRANS_IDLE)
 		return FL_OK;
 	return exec_sql(s, "ROLLBACK", "rollback", err);
@@ -1352,8 +1405,9 @@ static int pg_audit_query(struct fl_store *st, const struct fl_store_audit_query
 
 	if (aq->start < 0 || aq->limit <= 0)
 		return fl_error_set(err, FL_EINVALID, "audit query needs start >= 0 and limit > 0");
-	if (!connected(s))
-		return unavailable(s, err);
+	rc = usable(s, err);
+	if (rc)
+		return rc;
 	if (!by_actions) {
 		fl_buf_adds(&text, "SELECT correlation_id, latest_time AS t FROM executions WHERE true");
 		if (aq->flow_name) {
