@@ -2,21 +2,14 @@
 /*
  * step.h - one flow step, compiled and run offline for `flytectl test`.
  *
- * A step is checked and compiled the way the server compiles the steps of a
- * flow (every template once: context values, event and command pack labels,
- * criteria, each string of the command input), then run against one event
- * and a parent context in the server's order: the context values (each sees
- * only the parent context), the event's pack labels, the criteria, then the
- * command's pack labels and input.  Templates are rendered by the server's
- * own template module, so filters, functions, datastore() and the budgets
- * behave exactly as on the server.  Dependencies (dependsOn) are not
- * checked: a test runs the step as if they had finished.
- *
- * The semantics are those of src/engine/flowdef.c (normalise_step,
- * compile_step) and src/engine/steps.c (eval_step); flytectl cannot link the
- * engine, so they are written again here, and the `cli` test suite runs the
- * same steps through a real server and through `flytectl test` and compares
- * the actions, so that the two cannot drift apart unnoticed.
+ * The step is checked, compiled and run by the server's own code: the flow
+ * module (src/flow: fl_flowdef_compile_step, fl_step_run) on the template
+ * module, so templates, filters, functions, datastore(), the budgets and
+ * the order (context, event labels, criteria, command labels and input)
+ * are exactly the server's.  This file only adds what the server does
+ * around a step: which event triggers it, and the reason a step does not
+ * run, in words.  Dependencies (dependsOn) are not checked: a test runs the
+ * step as if they had finished.
  */
 #ifndef FLYTECTL_STEP_H
 #define FLYTECTL_STEP_H

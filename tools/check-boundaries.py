@@ -28,7 +28,7 @@ import sys
 # module -> the modules its files may include (besides its own).  Sub-folders
 # belong to their parent (src/store/sqlite is part of src/store) unless
 # listed themselves.
-SERVER = ['src/common', 'src/template', 'src/json', 'src/yaml', 'src/store', 'src/engine',
+SERVER = ['src/common', 'src/template', 'src/flow', 'src/json', 'src/yaml', 'src/store', 'src/engine',
           'src/config', 'src/auth', 'src/http', 'src/api', 'src/server']
 MODULES = {
     'src/common': [],
@@ -36,7 +36,8 @@ MODULES = {
     'src/json': ['src/common'],
     'src/yaml': ['src/common', 'src/json'],
     'src/store': ['src/common'],
-    'src/engine': ['src/common', 'src/template', 'src/store'],
+    'src/flow': ['src/common', 'src/template'],
+    'src/engine': ['src/common', 'src/template', 'src/flow', 'src/store'],
     'src/config': ['src/common'],
     'src/auth': ['src/common', 'src/yaml'],
     'src/http': ['src/common', 'src/json', 'src/yaml', 'src/auth'],
@@ -46,8 +47,8 @@ MODULES = {
     # src/common only; never the engine, the store, http or the api.
     'include': [],
     'src/pack': ['src/common', 'include'],
-    # flytectl's offline `test` runs steps with the template module and reads YAML
-    'cli': ['src/common', 'include', 'src/template', 'src/json', 'src/yaml'],
+    # flytectl's offline `test` runs steps with the flow and template modules and reads YAML
+    'cli': ['src/common', 'include', 'src/template', 'src/flow', 'src/json', 'src/yaml'],
     'packs/common': ['src/common', 'include'],
     'packs': ['src/common', 'include', 'packs/common'],
 }

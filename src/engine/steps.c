@@ -112,22 +112,20 @@ const char *fl_engine__event_json(struct fl_engine_event *ev)
 /* The template value `Event` (borrowed from ev). */
 static fl_val *event_val(struct fl_engine_event *ev)
 {
-	fl_val *e, *p;
+	struct fl_step_event e = {
+		.name = ev->in->name,
+		.pack_id = ev->pack->id,
+		.pack_name = ev->pack->name,
+		.pack_labels = ev->pack->labels,
+		.payload = ev->in->payload,
+		.created_ns = ev->in->created,
+		.created_offset = ev->in->created_offset,
+		.received_ns = ev->in->received,
+	};
 
-	if (ev->val)
-		return ev->val;
-	e = fl_val_object_new(6);
-	p = fl_val_object_new(3);
-	fl_val_object_setz(e, "Name", fl_val_strz(ev->in->name ? ev->in->name : ""));
-	fl_val_object_setz(p, "Id", fl_val_strz(ev->pack->id));
-	fl_val_object_setz(p, "Name", fl_val_strz(ev->pack->name));
-	fl_val_object_setz(p, "Labels", fl_val_from_json(ev->pack->labels, 0));
-	fl_val_object_setz(e, "Pack", p);
-	fl_val_object_setz(e, "Payload", fl_val_from_json(ev->in->payload, FL_VAL_JSON_NUMBERS_AS_FLOAT));
-	fl_val_object_setz(e, "CreatedAt", fl_val_time(ev->in->created, ev->in->created_offset));
-	fl_val_object_setz(e, "ReceivedAt", fl_val_time(ev->in->received, 0));
-	ev->val = e;
-	return e;
+	if (!ev->val)
+		ev->val = fl_step_event_val(&e);
+	return ev->val;
 }
 
 /* ------------------------------------------------- execution state */
@@ -208,95 +206,6 @@ static void log_tmpl_error(struct step_run *r, const struct fl_tmpl *t, const ch
 		 (int)FL_MIN(len, (size_t)1024), src ? src : "", e->msg, r->step->id, field);
 }
 
-/*
- * A template failed: on the writer's short budget a timeout defers the job
- * (FL_ETIMEOUT); anything else skips the step with a log line (FL_OK).
- */
-static int tmpl_failed(struct step_run *r, const struct fl_tmpl *t, const char *field, const struct fl_error *e)
-{
-	if (e->code == FL_ETIMEOUT && r->defer_on_timeout)
-		return FL_ETIMEOUT;
-	log_tmpl_error(r, t, field, e);
-	return FL_OK;
-}
-
-/* Render t into a new JSON string in *out; *out stays NULL when the step is skipped. */
-static int render_string(struct step_run *r, const struct fl_tmpl *t, fl_val *ctx, const char *field, json_t **out)
-{
-	struct fl_buf buf = FL_BUF_INIT(0);
-	struct fl_error e = FL_ERROR_INIT;
-	size_t len;
-	const char *src;
-	int rc = FL_OK;
-
-	*out = NULL;
-	if (fl_tmpl_is_literal(t)) {
-		src = fl_tmpl_source(t, &len);
-		*out = json_stringn(src ? src : "", len);
-		return FL_OK;
-	}
-	if (fl_tmpl_render(t, ctx, r->env, &buf, &e) != FL_OK) {
-		rc = tmpl_failed(r, t, field, &e);
-		goto out;
-	}
-	if (fl_buf_failed(&buf)) {
-		fl_error_set(&e, FL_ETOOBIG, "rendered value is too big");
-		log_tmpl_error(r, t, field, &e);
-		goto out;
-	}
-	*out = json_stringn(buf.ptr, buf.len);
-	if (!*out) {
-		fl_error_set(&e, FL_EINVALID, "rendered value is not valid UTF-8");
-		log_tmpl_error(r, t, field, &e);
-	}
-out:
-	fl_buf_release(&buf);
-	return rc;
-}
-
-static int render_input(struct step_run *r, const struct fl_flowdef_input *in, fl_val *ctx, json_t **out)
-{
-	json_t *o, *kid;
-	int rc;
-
-	*out = NULL;
-	switch (in->kind) {
-	case FL_FLOWDEF_IN_LITERAL:
-		*out = json_incref((json_t *)in->literal);
-		return FL_OK;
-	case FL_FLOWDEF_IN_TEMPLATE:
-		return render_string(r, in->t, ctx, "command.input", out);
-	case FL_FLOWDEF_IN_OBJECT:
-	case FL_FLOWDEF_IN_ARRAY:
-		/* a null element of an array stays null (Flyte failed the whole step here) */
-		o = in->kind == FL_FLOWDEF_IN_OBJECT ? json_object() : json_array();
-		for (size_t i = 0; i < in->n; i++) {
-			rc = render_input(r, &in->kids[i], ctx, &kid);
-			if (rc || !kid) {
-				json_decref(o);
-				return rc;
-			}
-			if (in->kind == FL_FLOWDEF_IN_OBJECT)
-				json_object_set_new(o, in->keys[i], kid);
-			else
-				json_array_append_new(o, kid);
-		}
-		*out = o;
-		return FL_OK;
-	}
-	return FL_OK;
-}
-
-/* The root template context {Event, Context}. */
-static fl_val *root_ctx(struct fl_engine_event *ev, const json_t *context)
-{
-	fl_val *root = fl_val_object_new(2);
-
-	fl_val_object_setz(root, "Event", fl_val_ref(event_val(ev)));
-	fl_val_object_setz(root, "Context", fl_val_from_json(context, 0));
-	return root;
-}
-
 static char *dump_or_null(const json_t *j)
 {
 	if (!j || (json_is_object(j) && json_object_size(j) == 0))
@@ -314,88 +223,42 @@ static void pstep_release(struct fl_engine_pstep *o)
 }
 
 /*
- * Evaluate one step: context, event labels, criteria, command labels and
- * input.  Returns FL_OK (o->fire tells whether an action is due) or
- * FL_ETIMEOUT when the writer's budget ran out (the job is deferred).
+ * Evaluate one step (src/flow/step.c).  Returns FL_OK (o->fire tells
+ * whether an action is due; a template that failed is logged and skips the
+ * step) or FL_ETIMEOUT when the writer's short budget ran out (the job is
+ * deferred to the render threads).
  */
 static int eval_step(struct step_run *r, const json_t *parent, struct fl_engine_pstep *o)
 {
 	const struct fl_flowdef_step *st = r->step;
-	json_t *ctx = json_deep_copy(parent), *labels = json_object(), *input = NULL, *v;
-	fl_val *root = NULL;
-	char field[320];
+	struct fl_step_run run;
 	int rc = FL_OK;
-	bool ok;
 
 	memset(o, 0, sizeof(*o));
 	o->index = st->index;
-	/* 1. context: every value sees only the parent context */
-	if (st->ncontext) {
-		root = root_ctx(r->ev, parent);
-		for (size_t i = 0; i < st->ncontext; i++) {
-			snprintf(field, sizeof(field), "context.%s", st->context[i].key);
-			rc = render_string(r, st->context[i].t, root, field, &v);
-			if (rc || !v)
-				goto out;
-			json_object_set_new(ctx, st->context[i].key, v);
-		}
-		fl_val_unref(root);
+	fl_step_run(&run, st, event_val(r->ev), r->ev->pack->labels, parent, r->env);
+	switch (run.outcome) {
+	case FL_STEP_FIRES:
+		o->fire = true;
+		o->input = json_dumps(run.input, JSON_COMPACT | JSON_ENCODE_ANY);
+		o->labels_txt = dump_or_null(run.labels);
+		o->context_txt = dump_or_null(run.context);
+		o->labels = json_object_size(run.labels) ? json_incref(run.labels) : NULL;
+		break;
+	case FL_STEP_LABELS:
+		FL_LOG_D(&r->lctx, "step '%s' skipped: pack label '%s' does not match", st->id, run.label);
+		break;
+	case FL_STEP_CRITERIA:
+		FL_LOG_D(&r->lctx, "step '%s' skipped: criteria is false", st->id);
+		break;
+	case FL_STEP_FAILED:
+		if (run.err.code == FL_ETIMEOUT && r->defer_on_timeout)
+			rc = FL_ETIMEOUT;
+		else
+			log_tmpl_error(r, run.tmpl, run.field, &run.err);
+		break;
 	}
-	root = root_ctx(r->ev, ctx);
-
-	/* 2. the sending pack must carry the (rendered) event labels */
-	for (size_t i = 0; i < st->nevent_labels; i++) {
-		const char *want;
-		snprintf(field, sizeof(field), "event.packLabels.%s", st->event_labels[i].key);
-		rc = render_string(r, st->event_labels[i].t, root, field, &v);
-		if (rc || !v)
-			goto out;
-		want = json_string_value(json_object_get(r->ev->pack->labels, st->event_labels[i].key));
-		ok = want && strcmp(want, json_string_value(v)) == 0;
-		json_decref(v);
-		if (!ok) {
-			FL_LOG_D(&r->lctx, "step '%s' skipped: pack label '%s' does not match", st->id,
-				 st->event_labels[i].key);
-			goto out;
-		}
-	}
-
-	/* 3. criteria */
-	if (st->criteria) {
-		struct fl_error e = FL_ERROR_INIT;
-		bool yes = false;
-		if (fl_tmpl_render_bool(st->criteria, root, r->env, &yes, &e) != FL_OK) {
-			rc = tmpl_failed(r, st->criteria, "criteria", &e);
-			goto out;
-		}
-		if (!yes) {
-			FL_LOG_D(&r->lctx, "step '%s' skipped: criteria is false", st->id);
-			goto out;
-		}
-	}
-
-	/* 4. command labels and input */
-	for (size_t i = 0; i < st->ncommand_labels; i++) {
-		snprintf(field, sizeof(field), "command.packLabels.%s", st->command_labels[i].key);
-		rc = render_string(r, st->command_labels[i].t, root, field, &v);
-		if (rc || !v)
-			goto out;
-		json_object_set_new(labels, st->command_labels[i].key, v);
-	}
-	rc = render_input(r, &st->input, root, &input);
-	if (rc || !input)
-		goto out;
-
-	o->fire = true;
-	o->input = json_dumps(input, JSON_COMPACT | JSON_ENCODE_ANY);
-	o->labels_txt = dump_or_null(labels);
-	o->context_txt = dump_or_null(ctx);
-	o->labels = json_object_size(labels) ? json_incref(labels) : NULL;
-out:
-	fl_val_unref(root);
-	json_decref(ctx);
-	json_decref(labels);
-	json_decref(input);
+	fl_step_run_release(&run);
 	return rc;
 }
 

@@ -4,7 +4,7 @@
 
 #include <jansson.h>
 
-#include "engine/flowdef.h"
+#include "flow/flowdef.h"
 #include "engine/packdef.h"
 #include "engine/strmap.h"
 #include "error.h"

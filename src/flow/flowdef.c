@@ -16,7 +16,7 @@
 #include "alloc.h"
 #include "buf.h"
 #include "error.h"
-#include "flowdef.h"
+#include "flow/flowdef.h"
 #include "template.h"
 
 #define MAX_NAME 1024
@@ -79,14 +79,14 @@ static int opt_string_map(json_t *out, const json_t *obj, const char *key, const
 	return FL_OK;
 }
 
-static int normalise_step(json_t **out, const json_t *s, size_t i, struct fl_error *err)
+/* Check and normalise one step; path names it in messages ("steps[3]", "step"). */
+static int normalise_step(json_t **out, const json_t *s, const char *path, struct fl_error *err)
 {
-	char path[64], field[128];
+	char field[128];
 	json_t *st = json_object(), *ev = NULL, *cmd = NULL, *v, *src;
 	int rc = FL_OK;
 
 	*out = NULL;
-	snprintf(path, sizeof(path), "steps[%zu]", i);
 	if (!json_is_object(s)) {
 		rc = bad(err, path, "must be an object");
 		goto fail;
@@ -197,7 +197,9 @@ static int normalise(json_t **out, const json_t *body, struct fl_error *err)
 		return bad(err, "steps", "has more than 1000 steps");
 	arr = json_array();
 	json_array_foreach (steps, i, s) {
-		rc = normalise_step(&ns, s, i, err);
+		char path[64];
+		snprintf(path, sizeof(path), "steps[%zu]", i);
+		rc = normalise_step(&ns, s, path, err);
 		if (rc) {
 			json_decref(arr);
 			return rc;
@@ -224,6 +226,10 @@ struct cctx {
 
 static int tmpl_fail(struct cctx *c, const char *field, const struct fl_error *terr)
 {
+	if (!c->flow) /* a step on its own */
+		return c->step->id[0] ? fl_error_set(c->err, FL_EINVALID, "step '%s' field '%s': %s", c->step->id,
+						     field, terr->msg)
+				      : fl_error_set(c->err, FL_EINVALID, "step field '%s': %s", field, terr->msg);
 	if (c->step->id[0])
 		return fl_error_set(c->err, FL_EINVALID, "flow '%s': step '%s' field '%s': %s", c->flow, c->step->id,
 				    field, terr->msg);
@@ -327,7 +333,7 @@ static int compile_step(struct fl_flowdef *f, struct fl_flowdef_step *st, const 
 			const struct fl_tmpl_limits *lim, unsigned flags, struct fl_error *err)
 {
 	struct fl_error terr = FL_ERROR_INIT;
-	struct cctx c = { f->name, st, lim, (flags & FL_FLOWDEF_STRICT) ? err : &terr };
+	struct cctx c = { f->name[0] ? f->name : NULL, st, lim, (flags & FL_FLOWDEF_STRICT) ? err : &terr };
 	const json_t *ev = json_object_get(s, "event"), *cmd = json_object_get(s, "command"), *deps, *crit;
 	struct fl_buf path = FL_BUF_INIT(4096);
 	int rc;
@@ -435,6 +441,33 @@ int fl_flowdef_compile(struct fl_flowdef **out, const json_t *body, const struct
 			flowdef_free(f);
 			return rc;
 		}
+	}
+	*out = f;
+	return FL_OK;
+}
+
+int fl_flowdef_compile_step(struct fl_flowdef **out, const json_t *step, const struct fl_tmpl_limits *lim,
+			    struct fl_error *err)
+{
+	struct fl_flowdef *f;
+	json_t *ns = NULL;
+	int rc;
+
+	*out = NULL;
+	rc = normalise_step(&ns, step, "step", err);
+	if (rc)
+		return rc;
+	f = fl_xcalloc(1, sizeof(*f));
+	f->refs = 1;
+	f->name = fl_xstrdup("");
+	f->def = json_pack("{s:s, s:[o]}", "name", "", "steps", ns);
+	f->steps = fl_xcalloc(2, sizeof(*f->steps));
+	f->nsteps = 1;
+	rc = compile_step(f, &f->steps[0], json_array_get(json_object_get(f->def, "steps"), 0), lim,
+			  FL_FLOWDEF_STRICT, err);
+	if (rc) {
+		flowdef_free(f);
+		return rc;
 	}
 	*out = f;
 	return FL_OK;

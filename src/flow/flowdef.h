@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * flowdef.h - flow definitions: validation, normalisation and compilation.
+ * flowdef.h - flow definitions: validation, normalisation and compilation
+ * (module src/flow: the template module and jansson only, so that flytectl
+ * compiles steps with the server's own code).
  *
  * fl_flowdef_compile turns a posted flow (or one loaded from the store) into
  * a struct fl_flowdef: the normalised JSON definition plus, per step, every
@@ -89,6 +91,14 @@ enum fl_flowdef_flags {
  */
 int fl_flowdef_compile(struct fl_flowdef **out, const json_t *body, const struct fl_tmpl_limits *lim,
 		       unsigned flags, struct fl_error *err);
+/*
+ * Check and compile one step on its own (borrowed JSON), as `flytectl test`
+ * does: a flow with that single step and an empty name.  Any error fails it
+ * (FL_EINVALID): "field 'step.event.name' is required", "step 'x' field
+ * 'criteria': line 1, column 4: unknown filter 'trim'".
+ */
+int fl_flowdef_compile_step(struct fl_flowdef **out, const json_t *step, const struct fl_tmpl_limits *lim,
+			    struct fl_error *err);
 struct fl_flowdef *fl_flowdef_ref(struct fl_flowdef *f);
 /* Drop a reference; frees at zero.  NULL-tolerant. */
 void fl_flowdef_unref(struct fl_flowdef *f);
