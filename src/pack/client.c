@@ -384,6 +384,13 @@ int flyte__request(struct flyte_response *out, struct flyte_client *c, const voi
 		   struct flyte__cancel *cancel, long timeout_ms, const char *method, const char *url,
 		   const char *content_type, const void *body, size_t body_len)
 {
+	return flyte__request_h(out, c, handle, cancel, timeout_ms, method, url, content_type, body, body_len, NULL);
+}
+
+int flyte__request_h(struct flyte_response *out, struct flyte_client *c, const void *handle,
+		     struct flyte__cancel *cancel, long timeout_ms, const char *method, const char *url,
+		     const char *content_type, const void *body, size_t body_len, const char *header)
+{
 	struct flyte__conn *k = NULL;
 	struct curl_slist *headers = NULL, *h;
 	char ctype_hdr[256];
@@ -411,6 +418,11 @@ int flyte__request(struct flyte_response *out, struct flyte_client *c, const voi
 		headers = h;
 	if (h && c->auth_header) {
 		h = curl_slist_append(headers, c->auth_header);
+		if (h)
+			headers = h;
+	}
+	if (h && header) {
+		h = curl_slist_append(headers, header);
 		if (h)
 			headers = h;
 	}

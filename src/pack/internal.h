@@ -138,6 +138,10 @@ struct flyte_client {
 int flyte__request(struct flyte_response *out, struct flyte_client *c, const void *handle,
 		   struct flyte__cancel *cancel, long timeout_ms, const char *method, const char *url,
 		   const char *content_type, const void *body, size_t body_len);
+/* The same with one more request header (a whole "Name: value" line; NULL = none). */
+int flyte__request_h(struct flyte_response *out, struct flyte_client *c, const void *handle,
+		     struct flyte__cancel *cancel, long timeout_ms, const char *method, const char *url,
+		     const char *content_type, const void *body, size_t body_len, const char *header);
 /* Absolute URL for path (absolute URLs are copied).  NULL on OOM. */
 char *flyte__url(const struct flyte_client *c, const char *path);
 /* Parse {"links":[{"href","rel"}...]} from a JSON body. */
