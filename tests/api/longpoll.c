@@ -307,6 +307,25 @@ FLT_TEST(prefer_wait_sets_the_wait_of_a_take)
 	flh_resp_free(r);
 	flh_pack_release(&p);
 	flh_server_free(s);
+
+	/* on a server with other limits: a number past any integer type is the cap (no
+	 * overflow); a preference that is not a number is ignored (the default wait) */
+	{
+		static const char *const env[] = { "FLYTE_TAKE_WAIT_MS=500", "FLYTE_TAKE_WAIT_MAX_MS=1000", NULL };
+		struct flh_server_opts o = { .env = env };
+		FLH_ASSERT(flh_server_start(&s, &o) == 0);
+	}
+	FLH_EQ_INT(flh_pack_register(&p, s, "{\"name\":\"Pref\",\"commands\":[{\"name\":\"C\"}]}"), 201);
+	r = idle_take(s, "Pref", 5000, "Prefer: wait=99999999999999999999999");
+	FLH_EQ_INT(r->status, 204);
+	FLH_EQ_STR(flh_resp_header(r, "Preference-Applied"), "wait=1");
+	flh_resp_free(r);
+	r = idle_take(s, "Pref", 5000, "Prefer: wait=soon");
+	FLH_EQ_INT(r->status, 204);
+	FLH_ASSERT(flh_resp_header(r, "Preference-Applied") == NULL);
+	flh_resp_free(r);
+	flh_pack_release(&p);
+	flh_server_free(s);
 }
 
 FLT_MAIN(parked_take_is_woken_by_event, take_with_nothing_is_204_after_wait, take_for_unknown_pack_is_404,
