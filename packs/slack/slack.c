@@ -18,6 +18,7 @@
 #include "packjson.h"
 #include "slack.h"
 #include "timeutil.h"
+#include "utf8.h"
 #include "webapi.h"
 
 #define ERR_LEN 512
@@ -414,7 +415,7 @@ static int post(struct slack *s, json_t *body, json_t **answer, char *err, size_
 
 static int too_long(const char *text, char *err, size_t errlen)
 {
-	size_t n = slack_text_chars(text, strlen(text));
+	size_t n = fl_utf8_count(text, strlen(text));
 
 	if (n <= SLACK_TEXT_MAX)
 		return 0;

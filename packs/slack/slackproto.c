@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "hex.h"
 #include "packjson.h"
 #include "slackproto.h"
 #include "timeutil.h"
@@ -150,16 +151,14 @@ void slack_signature_make(char *out, size_t outlen, const char *secret, const ch
 			  size_t len)
 {
 	unsigned char mac[32];
-	char hex[65];
-	size_t n = 0;
+	char hex[2 * sizeof(mac) + 1];
 
 	copy(out, outlen, "");
-	if (!hmac_v0(mac, secret, timestamp, body, len) ||
-	    !OPENSSL_buf2hexstr_ex(hex, sizeof(hex), &n, mac, sizeof(mac), '\0'))
+	if (!hmac_v0(mac, secret, timestamp, body, len))
 		return;
-	for (size_t i = 0; i < n; i++) /* OpenSSL writes upper case; Slack sends lower case */
-		if (hex[i] >= 'A' && hex[i] <= 'F')
-			hex[i] = (char)(hex[i] - 'A' + 'a');
+	for (size_t i = 0; i < sizeof(mac); i++) /* lower case, as Slack sends it */
+		fl_hex_byte(hex + 2 * i, mac[i], false);
+	hex[2 * sizeof(mac)] = '\0';
 	snprintf(out, outlen, "v0=%s", hex);
 }
 
@@ -168,7 +167,6 @@ int slack_signature_verify(const char *secret, const char *timestamp, const char
 {
 	unsigned char mac[32], given[32];
 	long long ts = 0;
-	size_t n = 0;
 
 	if (!secret || !*secret) {
 		snprintf(err, errlen, "no signing secret configured");
@@ -193,8 +191,8 @@ int slack_signature_verify(const char *secret, const char *timestamp, const char
 		snprintf(err, errlen, "stale timestamp: %lld s from now", ts - (long long)now);
 		return -1;
 	}
-	if (strncmp(signature, "v0=", 3) || strlen(signature) != 3 + 64 ||
-	    !OPENSSL_hexstr2buf_ex(given, sizeof(given), &n, signature + 3, '\0') || n != sizeof(given)) {
+	if (strncmp(signature, "v0=", 3) || strlen(signature) != 3 + 2 * sizeof(given) ||
+	    !fl_hex_decode(given, signature + 3, sizeof(given))) {
 		snprintf(err, errlen, "malformed X-Slack-Signature");
 		return -1;
 	}
@@ -731,17 +729,6 @@ void slack_html_to_mrkdwn(struct fl_buf *out, const char *html, size_t len)
 	slack_escape(out, text.ptr, text.len);
 	fl_buf_release(&text);
 	fl_buf_release(&href);
-}
-
-size_t slack_text_chars(const char *s, size_t len)
-{
-	size_t n = 0;
-
-	/* every byte that does not continue a sequence starts a character */
-	for (size_t i = 0; i < len; i++)
-		if (((unsigned char)s[i] & 0xC0) != 0x80)
-			n++;
-	return n;
 }
 
 const char *slack_hipchat_color(const char *name, unsigned rnd)
