@@ -15,6 +15,7 @@
  */
 #include "fl-common.h"
 
+#include "grow.h"
 #include "internal.h"
 
 int flyte__cancel_init(struct flyte__cancel *c)
@@ -65,21 +66,17 @@ bool flyte__cancel_fired(struct flyte__cancel *c)
 
 int flyte__cancel_watch(struct flyte__cancel *c, CURLM *m)
 {
+	CURLM **w;
 	int rc = FLYTE_OK;
 
 	pthread_mutex_lock(&c->mu);
-	if (c->n_waiting == c->cap_waiting) {
-		size_t cap = c->cap_waiting ? c->cap_waiting * 2 : 8;
-		CURLM **w = realloc(c->waiting, cap * sizeof(*w));
-		if (!w) {
-			rc = FLYTE_ENOMEM;
-			goto out;
-		}
+	w = fl_grow_try(c->waiting, &c->cap_waiting, c->n_waiting + 1, sizeof(*w));
+	if (w) {
 		c->waiting = w;
-		c->cap_waiting = cap;
+		c->waiting[c->n_waiting++] = m;
+	} else {
+		rc = FLYTE_ENOMEM;
 	}
-	c->waiting[c->n_waiting++] = m;
-out:
 	pthread_mutex_unlock(&c->mu);
 	return rc;
 }
