@@ -24,7 +24,6 @@
 struct bamboo {
 	struct httpc *http; /* NULL when not configured: see error */
 	char error[256];    /* why, e.g. "BAMBOO_HOST is not set" */
-	bool basic;         /* Basic authentication: add os_authType=basic */
 };
 
 /*

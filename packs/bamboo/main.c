@@ -35,12 +35,10 @@ int main(int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
-	if (bamboo_from_env(&b, flyte_log_stderr, packutil_log_level(), err, sizeof(err))) {
-		fprintf(stderr, "flyte-bamboo: %s\n", err);
-		bamboo_release(&b);
-		return 1;
-	}
-	rc = packutil_serve("flyte-bamboo", "Bamboo", bamboo_commands, bamboo_n_commands, &b, b.http ? NULL : b.error);
+	if (bamboo_from_env(&b, flyte_log_stderr, packutil_log_level(), err, sizeof(err)))
+		rc = packutil_fail("flyte-bamboo", err);
+	else
+		rc = packutil_serve("flyte-bamboo", "Bamboo", bamboo_commands, bamboo_n_commands, &b, b.http ? NULL : b.error);
 	bamboo_release(&b);
 	return rc;
 }

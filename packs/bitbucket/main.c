@@ -33,13 +33,11 @@ int main(int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
-	if (bitbucket_from_env(&bb, flyte_log_stderr, packutil_log_level(), err, sizeof(err))) {
-		fprintf(stderr, "flyte-bitbucket: %s\n", err);
-		bitbucket_release(&bb);
-		return 1;
-	}
-	rc = packutil_serve("flyte-bitbucket", "BitBucket", bitbucket_commands, bitbucket_n_commands, &bb,
-			    bb.http ? NULL : bb.error);
+	if (bitbucket_from_env(&bb, flyte_log_stderr, packutil_log_level(), err, sizeof(err)))
+		rc = packutil_fail("flyte-bitbucket", err);
+	else
+		rc = packutil_serve("flyte-bitbucket", "BitBucket", bitbucket_commands, bitbucket_n_commands, &bb,
+				    bb.http ? NULL : bb.error);
 	bitbucket_release(&bb);
 	return rc;
 }

@@ -32,13 +32,11 @@ int main(int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
-	if (graphite_from_env(&g, flyte_log_stderr, packutil_log_level(), err, sizeof(err))) {
-		fprintf(stderr, "flyte-graphite: %s\n", err);
-		graphite_release(&g);
-		return 1;
-	}
-	rc = packutil_serve("flyte-graphite", "Graphite", graphite_commands, graphite_n_commands, &g,
-			    g.http ? NULL : g.error);
+	if (graphite_from_env(&g, flyte_log_stderr, packutil_log_level(), err, sizeof(err)))
+		rc = packutil_fail("flyte-graphite", err);
+	else
+		rc = packutil_serve("flyte-graphite", "Graphite", graphite_commands, graphite_n_commands, &g,
+				    g.http ? NULL : g.error);
 	graphite_release(&g);
 	return rc;
 }

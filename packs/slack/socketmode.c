@@ -18,6 +18,7 @@
 #include <libwebsockets.h>
 
 #include "buf.h"
+#include "packutil.h"
 #include "slackproto.h"
 #include "socketmode.h"
 #include "timeutil.h"
@@ -77,19 +78,9 @@ struct slack_sm {
 static flyte_log_fn lws_log_fn;
 static void *lws_log_payload;
 
-static void logf_(struct slack_sm *sm, enum flyte_log_level level, const char *fmt, ...) FL_PRINTF(3, 4);
-static void logf_(struct slack_sm *sm, enum flyte_log_level level, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	if (!sm->o.log_fn || level < sm->o.log_level)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	sm->o.log_fn(level, msg, sm->o.log_payload);
-}
+/* Log through the options' callback at their threshold. */
+#define logf_(sm, level, ...) \
+	packutil_logf((sm)->o.log_fn, (sm)->o.log_payload, (sm)->o.log_level, (level), __VA_ARGS__)
 
 /* Cut "?..." off a URL for messages: the query holds the ticket. */
 static void url_for_log(char *out, size_t len, const char *url)
