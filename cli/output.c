@@ -100,6 +100,14 @@ void ctl_table_free(struct ctl_table *t)
 	free(t);
 }
 
+int ctl_table_done(struct ctl_table *t, json_t *answer)
+{
+	ctl_table_print(t, stdout);
+	ctl_table_free(t);
+	json_decref(answer);
+	return CTL_OK;
+}
+
 void ctl_print_json(FILE *f, json_t *v)
 {
 	char *s = json_dumps(v, JSON_INDENT(2) | JSON_ENCODE_ANY);

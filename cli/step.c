@@ -171,6 +171,20 @@ static int compile_map(const struct ctl_step *st, struct kv **out, size_t *n, co
 	return FL_OK;
 }
 
+static int compile_input(const struct ctl_step *st, struct input *in, const json_t *v, struct fl_buf *path,
+			 unsigned depth, const struct fl_tmpl_limits *lim, struct fl_error *err);
+
+/* Compile x as the next child of in; path names it (cut back to mark after). */
+static int compile_kid(const struct ctl_step *st, struct input *in, const json_t *x, struct fl_buf *path, size_t mark,
+		       unsigned depth, const struct fl_tmpl_limits *lim, struct fl_error *err)
+{
+	int rc = compile_input(st, &in->kids[in->n], x, path, depth + 1, lim, err);
+
+	in->n++;
+	fl_buf_truncate(path, mark);
+	return rc;
+}
+
 /* The command input: strings are templates, a null member of an object is dropped (as the server does). */
 static int compile_input(const struct ctl_step *st, struct input *in, const json_t *v, struct fl_buf *path,
 			 unsigned depth, const struct fl_tmpl_limits *lim, struct fl_error *err)
@@ -196,10 +210,7 @@ static int compile_input(const struct ctl_step *st, struct input *in, const json
 				continue; /* a null member is dropped, as the server does */
 			fl_buf_addf(path, ".%s", k);
 			in->keys[in->n] = k;
-			rc = compile_input(st, &in->kids[in->n], x, path, depth + 1, lim, err);
-			in->n++;
-			fl_buf_truncate(path, mark);
-			if (rc)
+			if ((rc = compile_kid(st, in, x, path, mark, depth, lim, err)))
 				return rc;
 		}
 		return FL_OK;
@@ -209,10 +220,7 @@ static int compile_input(const struct ctl_step *st, struct input *in, const json
 		in->kids = fl_xcalloc(json_array_size(v) + 1, sizeof(*in->kids));
 		json_array_foreach ((json_t *)v, i, x) {
 			fl_buf_addf(path, "[%zu]", i);
-			rc = compile_input(st, &in->kids[in->n], x, path, depth + 1, lim, err);
-			in->n++;
-			fl_buf_truncate(path, mark);
-			if (rc)
+			if ((rc = compile_kid(st, in, x, path, mark, depth, lim, err)))
 				return rc;
 		}
 		return FL_OK;
