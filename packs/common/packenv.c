@@ -122,6 +122,13 @@ void packenv_secret_free(char *secret)
 	free(secret);
 }
 
+void packenv_list_free(char **list)
+{
+	for (size_t i = 0; list && list[i]; i++)
+		free(list[i]);
+	free(list);
+}
+
 int packenv_list(char ***out, size_t *n, const char *list, char *err, size_t errlen)
 {
 	size_t cap = 1, k = 0;

@@ -67,4 +67,7 @@ void packenv_secret_free(char *secret);
  */
 int packenv_list(char ***out, size_t *n, const char *list, char *err, size_t errlen);
 
+/* Free a list of packenv_list() (NULL accepted). */
+void packenv_list_free(char **list);
+
 #endif

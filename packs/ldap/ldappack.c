@@ -103,9 +103,7 @@ void ldap_config_release(struct ldap_config *cfg)
 	packenv_secret_free(cfg->bind_password);
 	free(cfg->base_dn);
 	free(cfg->filter);
-	for (size_t i = 0; cfg->attributes && cfg->attributes[i]; i++)
-		free(cfg->attributes[i]);
-	free(cfg->attributes);
+	packenv_list_free(cfg->attributes);
 	free(cfg->group_attribute);
 	free(cfg->ca_file);
 	free(cfg->group_base_dn);

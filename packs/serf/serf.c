@@ -51,9 +51,7 @@ void serf_config_release(struct serf_config *cfg)
 	free(cfg->pack_name);
 	free(cfg->rpc_addr);
 	packenv_secret_free(cfg->rpc_auth);
-	for (size_t i = 0; i < cfg->n_join; i++)
-		free(cfg->join_hosts[i]);
-	free(cfg->join_hosts);
+	packenv_list_free(cfg->join_hosts);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

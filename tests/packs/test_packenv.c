@@ -160,12 +160,11 @@ FLT_TEST(lists_trimmed)
 	FLT_EQ_STR(v[1], "b");
 	FLT_EQ_STR(v[2], "c d");
 	FLT_ASSERT(v[3] == NULL);
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
+	packenv_list_free(v);
 	FLT_EQ_INT(packenv_list(&v, NULL, NULL, err, sizeof(err)), 0);
 	FLT_ASSERT(v[0] == NULL);
-	free(v);
+	packenv_list_free(v);
+	packenv_list_free(NULL);
 }
 
 /* The Ticker took "5x" for 5 (strtol without an end check). */
