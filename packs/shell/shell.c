@@ -16,25 +16,22 @@
  * Built only on the public libflyte API (packs are third-party code as far
  * as the library is concerned); JSON input is decoded with jansson.
  */
-#include <errno.h>
+#include "fl-common.h"
+
 #include <fcntl.h>
-#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "packenv.h"
 #include "shell.h"
+#include "timeutil.h"
 
 extern char **environ;
 
@@ -42,9 +39,7 @@ extern char **environ;
 
 static int64_t mono_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return fl_time_mono_ns() / FL_NS_PER_MS;
 }
 
 static int split_cmd(struct shell_config *cfg, const char *cmd, char *err, size_t errlen)

@@ -1121,13 +1121,7 @@ static bool pause_ms(struct slack *s, long ms)
 	struct timespec ts;
 	bool go_on;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	ts = fl_time_deadline(CLOCK_REALTIME, ms);
 	pthread_mutex_lock(&s->qlock);
 	if (!s->stopping)
 		pthread_cond_timedwait(&s->qcond, &s->qlock, &ts);
@@ -1417,13 +1411,7 @@ void slack_stop(struct slack *s, int drain_ms)
 	if (!s->dispatcher_started)
 		return;
 	/* let the dispatcher send what is queued, then make it give up */
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += drain_ms / 1000;
-	ts.tv_nsec += (drain_ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	ts = fl_time_deadline(CLOCK_REALTIME, drain_ms);
 	pthread_mutex_lock(&s->qlock);
 	s->draining = true;
 	pthread_cond_broadcast(&s->qcond);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests for the primitives libflyte and the packs share with the
- * server: percent-encoding (buf.h), hex decoding (hex.h) and the growth
- * of arrays that must not abort (grow.h).
+ * server: percent-encoding (buf.h), hex decoding (hex.h), deadlines
+ * (timeutil.h) and the growth of arrays that must not abort (grow.h).
  */
 #include "fl-common.h"
 
@@ -11,6 +11,7 @@
 #include "fltest.h"
 #include "grow.h"
 #include "hex.h"
+#include "timeutil.h"
 
 static void escaped(const char *in, size_t n, const char *want)
 {
@@ -120,5 +121,23 @@ FLT_TEST(xgrow_uses_the_same_rule)
 	free(v);
 }
 
+FLT_TEST(deadlines_are_normalised)
+{
+	for (long ms = 0; ms < 3000; ms += 7) {
+		struct timespec before, d, after;
+		int64_t lo, hi, at;
+
+		clock_gettime(CLOCK_MONOTONIC, &before);
+		d = fl_time_deadline(CLOCK_MONOTONIC, ms);
+		clock_gettime(CLOCK_MONOTONIC, &after);
+		lo = (int64_t)before.tv_sec * FL_NS_PER_SEC + before.tv_nsec + ms * FL_NS_PER_MS;
+		hi = (int64_t)after.tv_sec * FL_NS_PER_SEC + after.tv_nsec + ms * FL_NS_PER_MS;
+		at = (int64_t)d.tv_sec * FL_NS_PER_SEC + d.tv_nsec;
+		if (d.tv_nsec < 0 || d.tv_nsec >= 1000000000L || at < lo || at > hi)
+			FLT_FAIL("%ld ms: %lld.%09ld is not in [%lld, %lld]", ms, (long long)d.tv_sec, d.tv_nsec,
+				 (long long)lo, (long long)hi);
+	}
+}
+
 FLT_MAIN(url_escaping_keeps_only_unreserved, url_escaping_every_byte, hex_decode, grow_doubles_from_four,
-	 grow_refuses_overflow_and_keeps_the_array, xgrow_uses_the_same_rule)
+	 grow_refuses_overflow_and_keeps_the_array, xgrow_uses_the_same_rule, deadlines_are_normalised)
