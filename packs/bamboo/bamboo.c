@@ -89,7 +89,7 @@ static int run_build_command(struct bamboo *b, const struct build_command *c, co
 	struct httpc_response r;
 	json_t *in = NULL, *body = NULL;
 	const char *build, *value;
-	char err[RESTPACK_MSG_LEN], msg[RESTPACK_MSG_LEN], *path = NULL;
+	char err[RESTPACK_WHY_LEN], msg[RESTPACK_MSG_LEN], *path = NULL;
 	int rc;
 
 	httpc_response_init(&r);
@@ -175,7 +175,7 @@ static int start_stage(const char *input, size_t len, struct flyte_result *out, 
 	json_t *in = NULL, *vars;
 	const char *build, *stage, *k;
 	long long max_retry = 0, delay = 0;
-	char err[RESTPACK_MSG_LEN], msg[RESTPACK_MSG_LEN], more[512], *path = NULL;
+	char err[RESTPACK_WHY_LEN], msg[RESTPACK_MSG_LEN], more[512], *path = NULL;
 	json_t *v;
 	int rc, count = 0;
 
@@ -287,7 +287,7 @@ static int trigger_plan(const char *input, size_t len, struct flyte_result *out,
 	struct fl_buf q = FL_BUF_INIT(0);
 	json_t *in = NULL, *ans = NULL, *p;
 	const char *plan;
-	char err[RESTPACK_MSG_LEN], msg[RESTPACK_MSG_LEN], *path = NULL;
+	char err[RESTPACK_WHY_LEN], msg[RESTPACK_MSG_LEN], *path = NULL;
 	int rc;
 
 	httpc_response_init(&r);
@@ -330,7 +330,7 @@ static int enable_plan(const char *input, size_t len, struct flyte_result *out, 
 	struct httpc_response r;
 	json_t *in = NULL;
 	const char *plan;
-	char err[RESTPACK_MSG_LEN], msg[RESTPACK_MSG_LEN], *path = NULL;
+	char err[RESTPACK_WHY_LEN], msg[RESTPACK_MSG_LEN], *path = NULL;
 	int rc;
 
 	httpc_response_init(&r);
@@ -377,7 +377,7 @@ static int get_lifecycle(const char *input, size_t len, struct flyte_result *out
 	struct fl_buf q = FL_BUF_INIT(0);
 	json_t *in = NULL, *ans = NULL;
 	const char *build, *stage;
-	char err[RESTPACK_MSG_LEN], msg[RESTPACK_MSG_LEN], *path = NULL;
+	char err[RESTPACK_WHY_LEN], msg[RESTPACK_MSG_LEN], *path = NULL;
 	int rc;
 
 	httpc_response_init(&r);

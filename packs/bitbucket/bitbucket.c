@@ -57,7 +57,7 @@ static int create_repo(const char *input, size_t len, struct flyte_result *out, 
 	struct httpc_response r;
 	json_t *in = NULL, *body = NULL, *ans = NULL;
 	const char *project, *name, *url = NULL;
-	char err[RESTPACK_MSG_LEN], msg[RESTPACK_MSG_LEN], *path = NULL;
+	char err[RESTPACK_WHY_LEN], why[RESTPACK_ERR_LEN], msg[RESTPACK_MSG_LEN], *path = NULL;
 	int rc;
 
 	httpc_response_init(&r);
@@ -76,8 +76,8 @@ static int create_repo(const char *input, size_t len, struct flyte_result *out, 
 	if (restpack_exchange(bb->http, &(struct httpc_request){ .method = "POST", .path = path, .json = body }, 201, &r,
 			      NULL, NULL, NULL, err, sizeof(err))) {
 		/* err says it: "err=..." or "statusCode=..." */
-	} else if (httpc_answer_json(&ans, r.body, r.body_len, msg, sizeof(msg)) || !(url = bitbucket_repo_url(ans))) {
-		snprintf(err, sizeof(err), "err=%s", ans ? "the answer has no links.self href" : msg);
+	} else if (httpc_answer_json(&ans, r.body, r.body_len, why, sizeof(why)) || !(url = bitbucket_repo_url(ans))) {
+		snprintf(err, sizeof(err), "err=%s", ans ? "the answer has no links.self href" : why);
 	} else {
 		rc = packjson_result(out, "createRepo", packjson_strs("project", project, "name", name, "url", url, NULL));
 		goto done;

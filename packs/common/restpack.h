@@ -16,8 +16,9 @@
 
 #include "httpc.h"
 
-#define RESTPACK_ERR_LEN 1024 /* a description of a failure (httpc_describe) */
-#define RESTPACK_MSG_LEN 2048 /* room for a description and the input values */
+#define RESTPACK_ERR_LEN 1024                   /* a description of a failure (httpc_describe) */
+#define RESTPACK_WHY_LEN (RESTPACK_ERR_LEN + 32) /* "err=" or "statusCode=<n>" and a description */
+#define RESTPACK_MSG_LEN 2048                   /* room for a description and the input values */
 
 /* httpc_options_init() with the service's name and the pack's log callback. */
 void restpack_options_init(struct httpc_options *o, const char *name, flyte_log_fn log_fn, enum flyte_log_level level);

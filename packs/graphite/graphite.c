@@ -52,7 +52,7 @@ static int add_events(const char *input, size_t len, struct flyte_result *out, v
 	struct httpc_response r;
 	json_t *in = NULL, *body = NULL;
 	const char *what, *tags, *data;
-	char err[RESTPACK_MSG_LEN], msg[RESTPACK_MSG_LEN];
+	char err[RESTPACK_WHY_LEN], msg[RESTPACK_MSG_LEN];
 	int rc;
 
 	httpc_response_init(&r);

@@ -176,7 +176,7 @@ static int issue_info(const char *input, size_t len, struct flyte_result *out, v
 	struct jira *j = payload;
 	struct httpc_response r;
 	json_t *in = json_loadb(input, len, JSON_DECODE_ANY, NULL), *ans = NULL;
-	char key[256], msg[RESTPACK_MSG_LEN], err[RESTPACK_MSG_LEN], *path = NULL;
+	char key[256], msg[RESTPACK_MSG_LEN], err[RESTPACK_WHY_LEN], *path = NULL;
 	size_t start, klen;
 	int rc;
 
@@ -262,7 +262,7 @@ static int create_issue(const char *input, size_t len, struct flyte_result *out,
 	struct httpc_response r;
 	json_t *in = NULL, *ans = NULL, *fields = NULL, *body = NULL;
 	const char *project, *issuetype, *summary, *description, *priority, *reporter;
-	char err[RESTPACK_MSG_LEN], msg[RESTPACK_MSG_LEN], reaction[160], *url = NULL;
+	char err[RESTPACK_WHY_LEN], msg[RESTPACK_MSG_LEN], reaction[160], *url = NULL;
 	int rc;
 
 	httpc_response_init(&r);
@@ -345,7 +345,7 @@ static int create_inc_issue(const char *input, size_t len, struct flyte_result *
 	struct httpc_response r;
 	json_t *in = NULL, *ans = NULL, *fields = NULL, *labels = NULL, *body = NULL, *v;
 	const char *inc, *project, *issuetype, *summary, *description;
-	char err[RESTPACK_MSG_LEN], msg[RESTPACK_MSG_LEN];
+	char err[RESTPACK_WHY_LEN], msg[RESTPACK_MSG_LEN];
 	size_t i;
 	int rc;
 
@@ -422,7 +422,7 @@ static int comment_issue(const char *input, size_t len, struct flyte_result *out
 	struct httpc_response r;
 	json_t *in = NULL, *body = NULL;
 	const char *id, *comment;
-	char err[RESTPACK_MSG_LEN], msg[RESTPACK_MSG_LEN], *path = NULL;
+	char err[RESTPACK_WHY_LEN], msg[RESTPACK_MSG_LEN], *path = NULL;
 	int rc;
 
 	httpc_response_init(&r);
@@ -473,7 +473,7 @@ static int search_issues(const char *input, size_t len, struct flyte_result *out
 	json_t *in = NULL, *ans = NULL, *body = NULL, *p;
 	const char *query;
 	long long start = 0, max = 10;
-	char err[RESTPACK_MSG_LEN], msg[RESTPACK_MSG_LEN];
+	char err[RESTPACK_WHY_LEN], msg[RESTPACK_MSG_LEN];
 	int rc;
 
 	httpc_response_init(&r);
@@ -557,7 +557,7 @@ static int issue_assign(const char *input, size_t len, struct flyte_result *out,
 	struct httpc_response r;
 	json_t *in = NULL, *body = NULL;
 	const char *issue, *user;
-	char err[RESTPACK_MSG_LEN], msg[RESTPACK_MSG_LEN], *path = NULL;
+	char err[RESTPACK_WHY_LEN], msg[RESTPACK_MSG_LEN], *path = NULL;
 	int rc;
 
 	httpc_response_init(&r);
@@ -606,7 +606,7 @@ static int get_transitions(const char *input, size_t len, struct flyte_result *o
 	struct httpc_response r;
 	json_t *in = NULL, *ans = NULL;
 	const char *issue;
-	char err[RESTPACK_MSG_LEN], msg[RESTPACK_MSG_LEN], *path = NULL;
+	char err[RESTPACK_WHY_LEN], msg[RESTPACK_MSG_LEN], *path = NULL;
 	int rc;
 
 	httpc_response_init(&r);
@@ -650,7 +650,7 @@ static int transition(const char *input, size_t len, struct flyte_result *out, v
 	struct httpc_response r;
 	json_t *in = NULL, *body = NULL;
 	const char *issue, *tid;
-	char err[RESTPACK_MSG_LEN], msg[RESTPACK_MSG_LEN], *path = NULL, *url = NULL;
+	char err[RESTPACK_WHY_LEN], msg[RESTPACK_MSG_LEN], *path = NULL, *url = NULL;
 	int rc;
 
 	httpc_response_init(&r);
@@ -787,7 +787,7 @@ static int issue_create_link(const char *input, size_t len, struct flyte_result 
 	struct httpc_response r;
 	struct link_req l;
 	json_t *body = NULL;
-	char err[RESTPACK_ERR_LEN], msg[RESTPACK_MSG_LEN];
+	char err[RESTPACK_WHY_LEN], msg[RESTPACK_MSG_LEN];
 	int rc;
 
 	httpc_response_init(&r);
@@ -817,7 +817,7 @@ static int link_by_id(struct jira *j, const char *method, const char *input, siz
 	struct httpc_response r;
 	struct link_req l;
 	json_t *ans = NULL;
-	char err[RESTPACK_ERR_LEN], msg[RESTPACK_MSG_LEN], *path = NULL;
+	char err[RESTPACK_WHY_LEN], msg[RESTPACK_MSG_LEN], *path = NULL;
 	bool get = !strcmp(method, "GET");
 	int rc;
 
