@@ -20,12 +20,11 @@
 
 /* ------------------------------------------------------------ config */
 
-int bamboo_from_env(struct bamboo *b, flyte_log_fn log_fn, enum flyte_log_level level, char *err, size_t errlen)
+int bamboo_from_env(struct restpack *b, flyte_log_fn log_fn, enum flyte_log_level level, char *err, size_t errlen)
 {
 	struct httpc_options o;
 	const char *pass = packenv_get("BAMBOO_PASS"), *missing;
 
-	memset(b, 0, sizeof(*b));
 	if (!pass)
 		pass = packenv_get("BAMBOO_PASSWORD"); /* the name the Go pack's README used */
 	restpack_options_init(&o, "Bamboo", log_fn, level);
@@ -34,15 +33,7 @@ int bamboo_from_env(struct bamboo *b, flyte_log_fn log_fn, enum flyte_log_level 
 				"BAMBOO_USER (or BAMBOO_TOKEN)", "BAMBOO_PASS");
 	if (o.auth == HTTPC_AUTH_BASIC)
 		o.query = "os_authType=basic"; /* with every request, as Bamboo's REST documentation requires */
-	return restpack_new(&b->http, &o, "BAMBOO", missing, b->error, sizeof(b->error), err, errlen);
-}
-
-void bamboo_release(struct bamboo *b)
-{
-	if (!b)
-		return;
-	httpc_free(b->http);
-	memset(b, 0, sizeof(*b));
+	return restpack_new(b, &o, "BAMBOO", missing, err, errlen);
 }
 
 /* ------------------------------------------------------------ helpers */
@@ -54,7 +45,7 @@ static int invalid_input(struct flyte_result *out, const char *command, const ch
 }
 
 /* "Fail: <the variable that is not set>" or "Fail: <member> is missing" when one is needed. */
-static bool unusable(const struct bamboo *b, const char *member, const char *value, char *msg, size_t len)
+static bool unusable(const struct restpack *b, const char *member, const char *value, char *msg, size_t len)
 {
 	if (b->http && *value)
 		return false;
@@ -83,7 +74,7 @@ static int build_result(struct flyte_result *out, const char *event, const struc
 	return packjson_result(out, event, packjson_with_error(packjson_strs(c->member, value, "build", build, NULL), error));
 }
 
-static int run_build_command(struct bamboo *b, const struct build_command *c, const char *input, size_t len,
+static int run_build_command(struct restpack *b, const struct build_command *c, const char *input, size_t len,
 			     struct flyte_result *out)
 {
 	struct httpc_response r;
@@ -169,7 +160,7 @@ static int stage_result(struct flyte_result *out, const char *event, const char 
 
 static int start_stage(const char *input, size_t len, struct flyte_result *out, void *payload)
 {
-	struct bamboo *b = payload;
+	struct restpack *b = payload;
 	struct httpc_response r;
 	struct fl_buf q = FL_BUF_INIT(0);
 	json_t *in = NULL, *vars;
@@ -266,7 +257,7 @@ static int plan_result(struct flyte_result *out, const char *event, const char *
 }
 
 /* Decode the input of a plan command.  False when the command is answered already (rc). */
-static bool plan_input(struct bamboo *b, const char *command, const char *fail, const char *input, size_t len,
+static bool plan_input(struct restpack *b, const char *command, const char *fail, const char *input, size_t len,
 		       json_t **in, const char **plan, struct flyte_result *out, int *rc)
 {
 	char msg[RESTPACK_MSG_LEN];
@@ -282,7 +273,7 @@ static bool plan_input(struct bamboo *b, const char *command, const char *fail, 
 
 static int trigger_plan(const char *input, size_t len, struct flyte_result *out, void *payload)
 {
-	struct bamboo *b = payload;
+	struct restpack *b = payload;
 	struct httpc_response r;
 	struct fl_buf q = FL_BUF_INIT(0);
 	json_t *in = NULL, *ans = NULL, *p;
@@ -326,7 +317,7 @@ done:
 
 static int enable_plan(const char *input, size_t len, struct flyte_result *out, void *payload)
 {
-	struct bamboo *b = payload;
+	struct restpack *b = payload;
 	struct httpc_response r;
 	json_t *in = NULL;
 	const char *plan;
@@ -372,7 +363,7 @@ json_t *bamboo_lifecycle_payload(const json_t *result, const char *build, const 
 
 static int get_lifecycle(const char *input, size_t len, struct flyte_result *out, void *payload)
 {
-	struct bamboo *b = payload;
+	struct restpack *b = payload;
 	struct httpc_response r;
 	struct fl_buf q = FL_BUF_INIT(0);
 	json_t *in = NULL, *ans = NULL;

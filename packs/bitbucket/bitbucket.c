@@ -17,24 +17,15 @@
 #include "packutil.h"
 #include "restpack.h"
 
-int bitbucket_from_env(struct bitbucket *bb, flyte_log_fn log_fn, enum flyte_log_level level, char *err, size_t errlen)
+int bitbucket_from_env(struct restpack *bb, flyte_log_fn log_fn, enum flyte_log_level level, char *err, size_t errlen)
 {
 	struct httpc_options o;
 	const char *missing;
 
-	memset(bb, 0, sizeof(*bb));
 	restpack_options_init(&o, "Bitbucket", log_fn, level);
 	missing = restpack_auth(&o, packenv_get("BITBUCKET_TOKEN"), packenv_get("BITBUCKET_USER"),
 				packenv_get("BITBUCKET_PASS"), "BITBUCKET_USER (or BITBUCKET_TOKEN)", "BITBUCKET_PASS");
-	return restpack_new(&bb->http, &o, "BITBUCKET", missing, bb->error, sizeof(bb->error), err, errlen);
-}
-
-void bitbucket_release(struct bitbucket *bb)
-{
-	if (!bb)
-		return;
-	httpc_free(bb->http);
-	memset(bb, 0, sizeof(*bb));
+	return restpack_new(bb, &o, "BITBUCKET", missing, err, errlen);
 }
 
 const char *bitbucket_repo_url(const json_t *repo)
@@ -53,7 +44,7 @@ static int failure(struct flyte_result *out, const char *project, const char *na
 
 static int create_repo(const char *input, size_t len, struct flyte_result *out, void *payload)
 {
-	struct bitbucket *bb = payload;
+	struct restpack *bb = payload;
 	struct httpc_response r;
 	json_t *in = NULL, *body = NULL, *ans = NULL;
 	const char *project, *name, *url = NULL;

@@ -7,6 +7,7 @@
 
 #include "httpc.h"
 #include "packenv.h"
+#include "packutil.h"
 #include "restpack.h"
 
 void restpack_options_init(struct httpc_options *o, const char *name, flyte_log_fn log_fn, enum flyte_log_level level)
@@ -33,21 +34,46 @@ const char *restpack_auth(struct httpc_options *o, const char *token, const char
 	return NULL;
 }
 
-int restpack_new(struct httpc **http, struct httpc_options *o, const char *prefix, const char *missing, char *unset,
-		 size_t unsetlen, char *err, size_t errlen)
+int restpack_new(struct restpack *rp, struct httpc_options *o, const char *prefix, const char *missing, char *err,
+		 size_t errlen)
 {
 	char name[64];
 
-	*http = NULL;
+	memset(rp, 0, sizeof(*rp));
 	if (httpc_options_from_env(o, prefix, 0, err, errlen))
 		return -1;
 	snprintf(name, sizeof(name), "%s_HOST", prefix);
 	o->base_url = packenv_get(name);
 	if (!o->base_url || missing) {
-		snprintf(unset, unsetlen, "%s is not set", o->base_url ? missing : name);
+		snprintf(rp->error, sizeof(rp->error), "%s is not set", o->base_url ? missing : name);
 		return 0;
 	}
-	return httpc_new(http, o, err, errlen) ? -1 : 0;
+	return httpc_new(&rp->http, o, err, errlen) ? -1 : 0;
+}
+
+void restpack_release(struct restpack *rp)
+{
+	if (!rp)
+		return;
+	httpc_free(rp->http);
+	memset(rp, 0, sizeof(*rp));
+}
+
+int restpack_main(int argc, char **argv, const char *prog, const char *name, const char *help,
+		  const struct flyte_command_def *commands, size_t n, restpack_from_env_fn from_env)
+{
+	struct restpack rp;
+	char err[512];
+	int rc = packutil_args(argc, argv, prog, help);
+
+	if (rc >= 0)
+		return rc;
+	if (from_env(&rp, flyte_log_stderr, packutil_log_level(), err, sizeof(err)))
+		rc = packutil_fail(prog, err);
+	else
+		rc = packutil_serve(prog, name, commands, n, &rp, rp.http ? NULL : rp.error);
+	restpack_release(&rp);
+	return rc;
 }
 
 int restpack_call(struct httpc *h, const struct httpc_request *q, struct httpc_response *r, char *msg, size_t len)

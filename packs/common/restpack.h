@@ -15,10 +15,37 @@
 #include <jansson.h>
 
 #include "httpc.h"
+#include "packutil.h"
 
 #define RESTPACK_ERR_LEN 1024                   /* a description of a failure (httpc_describe) */
 #define RESTPACK_WHY_LEN (RESTPACK_ERR_LEN + 32) /* "err=" or "statusCode=<n>" and a description */
 #define RESTPACK_MSG_LEN 2048                   /* room for a description and the input values */
+
+/* The state of a REST pack: the handle of its service, or why there is none. */
+struct restpack {
+	struct httpc *http; /* NULL when not configured: see error */
+	char error[256];    /* why, e.g. "BAMBOO_HOST is not set" */
+};
+
+/* Free the handle; rp is zeroed.  NULL is accepted. */
+void restpack_release(struct restpack *rp);
+
+/*
+ * Configure a pack whose state is a struct restpack from the environment:
+ * returns 0 (rp->http NULL when a variable is missing), or -1 with a
+ * message in err when one is malformed.
+ */
+typedef int (*restpack_from_env_fn)(struct restpack *rp, flyte_log_fn log_fn, enum flyte_log_level level,
+				    char *err, size_t errlen);
+
+/*
+ * main() of such a pack: --help and --version, from_env (logging to stderr
+ * at FLYTE_LOG_LEVEL), then the pack `name` with commands[0..n) until it
+ * is stopped.  A missing variable is a warning: the commands answer with
+ * their failure event.  Returns the process exit code.
+ */
+int restpack_main(int argc, char **argv, const char *prog, const char *name, const char *help,
+		  const struct flyte_command_def *commands, size_t n, restpack_from_env_fn from_env);
 
 /* httpc_options_init() with the service's name and the pack's log callback. */
 void restpack_options_init(struct httpc_options *o, const char *name, flyte_log_fn log_fn, enum flyte_log_level level);
@@ -33,16 +60,16 @@ const char *restpack_auth(struct httpc_options *o, const char *token, const char
 			  const char *user_var, const char *password_var);
 
 /*
- * Make the handle of a REST pack from o (name, time-outs, credentials set
- * by the caller), the httpc settings <prefix>_* (httpc_options_from_env)
- * and the base URL <prefix>_HOST.  A missing <prefix>_HOST or `missing`
- * (a credential variable that is not set, see restpack_auth) is no error:
- * *http stays NULL and unset says "<variable> is not set", for the
+ * Make rp's handle from o (name, time-outs, credentials set by the
+ * caller), the httpc settings <prefix>_* (httpc_options_from_env) and the
+ * base URL <prefix>_HOST.  A missing <prefix>_HOST or `missing` (a
+ * credential variable that is not set, see restpack_auth) is no error:
+ * rp->http stays NULL and rp->error says "<variable> is not set", for the
  * commands to answer with their failure event.  Returns -1 with a message
  * in err only when a variable is malformed or the handle cannot be made.
  */
-int restpack_new(struct httpc **http, struct httpc_options *o, const char *prefix, const char *missing, char *unset,
-		 size_t unsetlen, char *err, size_t errlen);
+int restpack_new(struct restpack *rp, struct httpc_options *o, const char *prefix, const char *missing, char *err,
+		 size_t errlen);
 
 /* Send q; 0 when the service answered (any status), else -1 with httpc_describe() in msg. */
 int restpack_call(struct httpc *h, const struct httpc_request *q, struct httpc_response *r, char *msg, size_t len);

@@ -16,12 +16,11 @@
 #include "packutil.h"
 #include "restpack.h"
 
-int graphite_from_env(struct graphite *g, flyte_log_fn log_fn, enum flyte_log_level level, char *err, size_t errlen)
+int graphite_from_env(struct restpack *g, flyte_log_fn log_fn, enum flyte_log_level level, char *err, size_t errlen)
 {
 	struct httpc_options o;
 	const char *user = packenv_get("GRAPHITE_USER");
 
-	memset(g, 0, sizeof(*g));
 	restpack_options_init(&o, "Graphite", log_fn, level);
 	o.timeout_ms = 10000; /* the Go pack's client time-out */
 	if (user) { /* graphite-web behind a proxy with Basic authentication */
@@ -29,15 +28,7 @@ int graphite_from_env(struct graphite *g, flyte_log_fn log_fn, enum flyte_log_le
 		o.user = user;
 		o.password = getenv("GRAPHITE_PASSWORD");
 	}
-	return restpack_new(&g->http, &o, "GRAPHITE", NULL, g->error, sizeof(g->error), err, errlen);
-}
-
-void graphite_release(struct graphite *g)
-{
-	if (!g)
-		return;
-	httpc_free(g->http);
-	memset(g, 0, sizeof(*g));
+	return restpack_new(g, &o, "GRAPHITE", NULL, err, errlen);
 }
 
 static int failure(struct flyte_result *out, const char *tags, const char *what, const char *data, const char *error)
@@ -48,7 +39,7 @@ static int failure(struct flyte_result *out, const char *tags, const char *what,
 
 static int add_events(const char *input, size_t len, struct flyte_result *out, void *payload)
 {
-	struct graphite *g = payload;
+	struct restpack *g = payload;
 	struct httpc_response r;
 	json_t *in = NULL, *body = NULL;
 	const char *what, *tags, *data;

@@ -37,12 +37,12 @@ int jira_from_env(struct jira *j, flyte_log_fn log_fn, enum flyte_log_level leve
 	restpack_options_init(&o, "Jira", log_fn, level);
 	missing = restpack_auth(&o, packenv_get("JIRA_BEARER_TOKEN"), packenv_get("JIRA_USER"), pass,
 				"JIRA_USER (or JIRA_BEARER_TOKEN)", "JIRA_PASSWORD (or JIRA_API_TOKEN)");
-	if (restpack_new(&j->http, &o, "JIRA", missing, j->error, sizeof(j->error), err, errlen))
+	if (restpack_new(&j->rest, &o, "JIRA", missing, err, errlen))
 		return -1;
-	if (!j->http)
+	if (!j->rest.http)
 		return 0;
 	/* the path of the base URL, for the requestURL of Transition */
-	p = strstr(httpc_base_url(j->http), "://");
+	p = strstr(httpc_base_url(j->rest.http), "://");
 	p = p ? strchr(p + 3, '/') : NULL;
 	j->path_prefix = strdup(p ? p : "");
 	if (!j->path_prefix) {
@@ -56,7 +56,7 @@ void jira_release(struct jira *j)
 {
 	if (!j)
 		return;
-	httpc_free(j->http);
+	restpack_release(&j->rest);
 	free(j->path_prefix);
 	memset(j, 0, sizeof(*j));
 }
@@ -193,12 +193,13 @@ static int issue_info(const char *input, size_t len, struct flyte_result *out, v
 	}
 	memcpy(key, json_string_value(in) + start, klen);
 	key[klen] = '\0';
-	if (!j->http) {
-		rc = info_failure(out, key, j->error);
+	if (!j->rest.http) {
+		rc = info_failure(out, key, j->rest.error);
 		goto done;
 	}
 	path = path_of("/rest/api/2/issue/%s", key);
-	if (restpack_exchange(j->http, &(struct httpc_request){ .method = "GET", .path = path, .flags = HTTPC_IDEMPOTENT },
+	if (restpack_exchange(j->rest.http,
+			      &(struct httpc_request){ .method = "GET", .path = path, .flags = HTTPC_IDEMPOTENT },
 			      200, &r, &ans, NULL, NULL, err, sizeof(err))) {
 		snprintf(msg, sizeof(msg), "issueId=%s : %s", key, err);
 		rc = info_failure(out, key, msg);
@@ -247,7 +248,8 @@ static json_t *named(const char *member, const char *value)
 /* POST a new issue; 0 with Jira's answer (which has the key) in *ans, or -1 with why it failed. */
 static int post_issue(struct jira *j, json_t *body, struct httpc_response *r, json_t **ans, char *why, size_t len)
 {
-	if (restpack_exchange(j->http, &(struct httpc_request){ .method = "POST", .path = "/rest/api/2/issue", .json = body },
+	if (restpack_exchange(j->rest.http,
+			      &(struct httpc_request){ .method = "POST", .path = "/rest/api/2/issue", .json = body },
 			      201, r, ans, NULL, NULL, why, len))
 		return -1;
 	if (*packjson_sv(*ans, "key"))
@@ -281,8 +283,8 @@ static int create_issue(const char *input, size_t len, struct flyte_result *out,
 		reaction_summary(description, reaction, sizeof(reaction));
 		summary = reaction;
 	}
-	if (!j->http) {
-		rc = create_failure(out, j->error, project, issuetype, summary, description, priority);
+	if (!j->rest.http) {
+		rc = create_failure(out, j->rest.error, project, issuetype, summary, description, priority);
 		goto done;
 	}
 	fields = json_pack("{s:o,s:o,s:o}", "project", named("key", project), "summary", packjson_string(summary),
@@ -300,7 +302,7 @@ static int create_issue(const char *input, size_t len, struct flyte_result *out,
 	}
 	if (!post_issue(j, body, &r, &ans, err, sizeof(err))) {
 		struct fl_buf b = FL_BUF_INIT(0);
-		fl_buf_addf(&b, "%s/browse/%s", httpc_base_url(j->http), packjson_sv(ans, "key"));
+		fl_buf_addf(&b, "%s/browse/%s", httpc_base_url(j->rest.http), packjson_sv(ans, "key"));
 		url = fl_buf_detach(&b, NULL);
 		rc = packjson_result(out, "CreateIssue",
 				     packjson_strs("id", packjson_sv(ans, "key"), "url", url, "project", project,
@@ -378,8 +380,8 @@ static int create_inc_issue(const char *input, size_t len, struct flyte_result *
 		rc = inc_failure(out, msg);
 		goto done;
 	}
-	if (!j->http) {
-		rc = inc_failure(out, j->error);
+	if (!j->rest.http) {
+		rc = inc_failure(out, j->rest.error);
 		goto done;
 	}
 	fields = json_pack("{s:o,s:o,s:o,s:o}", "project", named("key", project), "summary", packjson_string(summary),
@@ -431,13 +433,13 @@ static int comment_issue(const char *input, size_t len, struct flyte_result *out
 		rc = comment_failure(out, "unknown", "unknown", msg);
 		goto done;
 	}
-	if (!j->http || !*id) {
-		rc = comment_failure(out, id, comment, !j->http ? j->error : "Could not leave comment: id is missing");
+	if (!j->rest.http || !*id) {
+		rc = comment_failure(out, id, comment, !j->rest.http ? j->rest.error : "Could not leave comment: id is missing");
 		goto done;
 	}
 	path = path_of("/rest/api/2/issue/%s/comment", id);
 	body = packjson_strs("body", comment, NULL);
-	if (restpack_exchange(j->http, &(struct httpc_request){ .method = "POST", .path = path, .json = body }, 201, &r,
+	if (restpack_exchange(j->rest.http, &(struct httpc_request){ .method = "POST", .path = path, .json = body }, 201, &r,
 			      NULL, NULL, NULL, err, sizeof(err))) {
 		snprintf(msg, sizeof(msg), "Could not leave comment: issueId=%s : %s", id, err);
 		rc = comment_failure(out, id, comment, msg);
@@ -487,8 +489,8 @@ static int search_issues(const char *input, size_t len, struct flyte_result *out
 		rc = search_failure(out, query, start, max, "Empty query string");
 		goto done;
 	}
-	if (!j->http) {
-		rc = search_failure(out, query, start, max, j->error);
+	if (!j->rest.http) {
+		rc = search_failure(out, query, start, max, j->rest.error);
 		goto done;
 	}
 	body = json_pack("{s:o,s:I,s:I,s:[s,s,s,s,s,s]}", "jql", packjson_string(query), "startAt", (json_int_t)start,
@@ -498,7 +500,7 @@ static int search_issues(const char *input, size_t len, struct flyte_result *out
 		rc = flyte_result_fatal(out, "out of memory");
 		goto done;
 	}
-	if (restpack_exchange(j->http,
+	if (restpack_exchange(j->rest.http,
 			      &(struct httpc_request){ .method = "POST", .path = "/rest/api/2/search", .json = body,
 						       .flags = HTTPC_IDEMPOTENT },
 			      200, &r, &ans, "error=", NULL, err, sizeof(err))) {
@@ -565,14 +567,14 @@ static int issue_assign(const char *input, size_t len, struct flyte_result *out,
 		rc = assign_failure(out, issue, user, err);
 		goto done;
 	}
-	if (!j->http || !*issue) {
-		rc = assign_failure(out, issue, user, !j->http ? j->error : "issueId is missing");
+	if (!j->rest.http || !*issue) {
+		rc = assign_failure(out, issue, user, !j->rest.http ? j->rest.error : "issueId is missing");
 		goto done;
 	}
 	path = path_of("/rest/api/2/issue/%s/assignee", issue);
 	/* {"name": null} unassigns, "-1" picks the project's default assignee */
 	body = json_pack("{s:o}", "name", *user ? packjson_string(user) : json_null());
-	if (restpack_call(j->http, &(struct httpc_request){ .method = "PUT", .path = path, .json = body,
+	if (restpack_call(j->rest.http, &(struct httpc_request){ .method = "PUT", .path = path, .json = body,
 							     .flags = HTTPC_IDEMPOTENT },
 			  &r, err, sizeof(err))) {
 		rc = assign_failure(out, issue, user, err);
@@ -614,12 +616,13 @@ static int get_transitions(const char *input, size_t len, struct flyte_result *o
 		rc = transitions_failure(out, issue, err);
 		goto done;
 	}
-	if (!j->http || !*issue) {
-		rc = transitions_failure(out, issue, !j->http ? j->error : "issueId is missing");
+	if (!j->rest.http || !*issue) {
+		rc = transitions_failure(out, issue, !j->rest.http ? j->rest.error : "issueId is missing");
 		goto done;
 	}
 	path = path_of("/rest/api/2/issue/%s/transitions", issue);
-	if (restpack_exchange(j->http, &(struct httpc_request){ .method = "GET", .path = path, .flags = HTTPC_IDEMPOTENT },
+	if (restpack_exchange(j->rest.http,
+			      &(struct httpc_request){ .method = "GET", .path = path, .flags = HTTPC_IDEMPOTENT },
 			      200, &r, &ans, NULL, NULL, err, sizeof(err))) {
 		snprintf(msg, sizeof(msg), "issueId=%s : %s", issue, err);
 		rc = transitions_failure(out, issue, msg);
@@ -658,13 +661,13 @@ static int transition(const char *input, size_t len, struct flyte_result *out, v
 		rc = transition_failure(out, issue, tid, err);
 		goto done;
 	}
-	if (!j->http || !*issue) {
-		rc = transition_failure(out, issue, tid, !j->http ? j->error : "issueId is missing");
+	if (!j->rest.http || !*issue) {
+		rc = transition_failure(out, issue, tid, !j->rest.http ? j->rest.error : "issueId is missing");
 		goto done;
 	}
 	path = path_of("/rest/api/2/issue/%s/transitions", issue);
 	body = json_pack("{s:o}", "transition", packjson_strs("id", tid, NULL));
-	if (restpack_call(j->http, &(struct httpc_request){ .method = "POST", .path = path, .json = body }, &r, err,
+	if (restpack_call(j->rest.http, &(struct httpc_request){ .method = "POST", .path = path, .json = body }, &r, err,
 			  sizeof(err))) {
 		rc = transition_failure(out, issue, tid, err);
 		goto done;
@@ -772,8 +775,8 @@ static bool link_begin(struct jira *j, const char *input, size_t len, bool need_
 		*rc = flyte_result_fatal(out, "out of memory");
 	else if (in)
 		*rc = link_failure(out, l, err);
-	else if (!j->http || (need_id && !*l->link_id))
-		*rc = link_failure(out, l, !j->http ? j->error : "linkId is missing");
+	else if (!j->rest.http || (need_id && !*l->link_id))
+		*rc = link_failure(out, l, !j->rest.http ? j->rest.error : "linkId is missing");
 	else
 		return true;
 	return false;
@@ -795,7 +798,8 @@ static int issue_create_link(const char *input, size_t len, struct flyte_result 
 		goto done;
 	body = json_pack("{s:o,s:o,s:o,s:o}", "type", named("name", l.type), "inwardIssue", named("key", l.inward),
 			 "outwardIssue", named("key", l.outward), "comment", named("body", LINK_COMMENT));
-	if (restpack_call(j->http, &(struct httpc_request){ .method = "POST", .path = "/rest/api/2/issueLink", .json = body },
+	if (restpack_call(j->rest.http,
+			  &(struct httpc_request){ .method = "POST", .path = "/rest/api/2/issueLink", .json = body },
 			  &r, err, sizeof(err))) {
 		rc = link_failure(out, &l, err);
 	} else if (r.status >= 200 && r.status <= 208) {
@@ -825,7 +829,7 @@ static int link_by_id(struct jira *j, const char *method, const char *input, siz
 	if (!link_begin(j, input, len, true, &l, out, &rc))
 		goto done;
 	path = path_of("/rest/api/2/issueLink/%s", l.link_id);
-	if (restpack_call(j->http, &(struct httpc_request){ .method = method, .path = path, .flags = HTTPC_IDEMPOTENT },
+	if (restpack_call(j->rest.http, &(struct httpc_request){ .method = method, .path = path, .flags = HTTPC_IDEMPOTENT },
 			  &r, err, sizeof(err))) {
 		rc = link_failure(out, &l, err);
 	} else if (r.status < 200 || r.status > 208) {

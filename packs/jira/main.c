@@ -40,7 +40,8 @@ int main(int argc, char **argv)
 	if (jira_from_env(&j, flyte_log_stderr, packutil_log_level(), err, sizeof(err)))
 		rc = packutil_fail("flyte-jira", err);
 	else
-		rc = packutil_serve("flyte-jira", "Jira", jira_commands, jira_n_commands, &j, j.http ? NULL : j.error);
+		rc = packutil_serve("flyte-jira", "Jira", jira_commands, jira_n_commands, &j,
+				    j.rest.http ? NULL : j.rest.error);
 	jira_release(&j);
 	return rc;
 }
