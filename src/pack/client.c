@@ -721,20 +721,9 @@ FLYTE_API int flyte_client_link(char **out, struct flyte_client *c, const char *
 
 FLYTE_API int flyte_url_escape(char **out, const char *segment)
 {
-	static const char hex[] = "0123456789ABCDEF";
 	struct fl_buf b = FL_BUF_INIT(0);
 
-	*out = NULL;
-	for (const unsigned char *p = (const unsigned char *)segment; *p; p++) {
-		unsigned char ch = *p;
-		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-		    ch == '-' || ch == '.' || ch == '_' || ch == '~') {
-			fl_buf_addc(&b, (char)ch);
-		} else {
-			char e[3] = { '%', hex[ch >> 4], hex[ch & 15] };
-			fl_buf_add(&b, e, 3);
-		}
-	}
+	fl_buf_add_url_escaped(&b, segment, strlen(segment));
 	*out = fl_buf_detach(&b, NULL);
 	return *out ? FLYTE_OK : flyte__error_oom(NULL);
 }

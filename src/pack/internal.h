@@ -63,8 +63,6 @@ int flyte__json_check(const char *s, size_t len, size_t *err_off);
  * the top level).  Returns 0 and sets *out, or -1 if absent or malformed.
  */
 int flyte__json_member(const char *s, size_t len, const char *key, struct flyte__span *out);
-/* Append s (n bytes) as a JSON string literal; invalid UTF-8 becomes U+FFFD. */
-void flyte__buf_add_json_string(struct fl_buf *b, const char *s, size_t n);
 
 /* ------------------------------------------------------------- cancel.c */
 
