@@ -40,20 +40,6 @@ static void drop_db(void)
 	db_made = false;
 }
 
-/*
- * A fresh database for the test that calls it.  The previous test's one is
- * dropped first, so a failed test (which leaves by longjmp) leaves nothing.
- */
-static void fresh(void)
-{
-	char msg[256] = "";
-
-	drop_db();
-	if (drv->fresh(target, db, sizeof(db), msg, sizeof(msg)) != 0)
-		FLT_FAIL("cannot make a fresh %s database under '%s': %s", drv->name, target, msg);
-	db_made = true;
-}
-
 static struct fl_store *open_flags(unsigned flags)
 {
 	struct fl_store *st = NULL;
@@ -72,6 +58,34 @@ static struct fl_store *open_rw(void)
 static struct fl_store *open_ro(void)
 {
 	return open_flags(FL_STORE_READONLY);
+}
+
+/*
+ * A fresh database for the test that calls it, opened read-write.  The
+ * previous test's one is dropped first, so a failed test (which leaves by
+ * longjmp) leaves nothing.
+ */
+static struct fl_store *fresh(void)
+{
+	char msg[256] = "";
+
+	drop_db();
+	if (drv->fresh(target, db, sizeof(db), msg, sizeof(msg)) != 0)
+		FLT_FAIL("cannot make a fresh %s database under '%s': %s", drv->name, target, msg);
+	db_made = true;
+	return open_rw();
+}
+
+/* fresh() with a transaction begun. */
+static struct fl_store *fresh_begin(void)
+{
+	struct fl_error err = FL_ERROR_INIT;
+	struct fl_store *st = fresh();
+	int rc = fl_store_begin(st, &err);
+
+	if (rc != FL_OK)
+		FLT_FAIL("begin failed: %d %s", rc, err.msg);
+	return st;
 }
 
 /* Expects a `struct fl_error err` in scope. */
@@ -114,6 +128,80 @@ static struct fl_store_ds_item ds_item(const char *key, const char *value)
 	it.value = (char *)value;
 	it.value_len = strlen(value);
 	return it;
+}
+
+/* An action of command Run of pack P in flow f (version u), with no optional field. */
+static struct fl_store_action_new new_action(const char *id, const char *corr, const char *step, int64_t created)
+{
+	return (struct fl_store_action_new){
+		.id = id,
+		.correlation_id = corr,
+		.step_id = step,
+		.flow_name = "f",
+		.flow_uuid = "u",
+		.name = "Run",
+		.pack_name = "P",
+		.trigger = "{}",
+		.created = created,
+	};
+}
+
+/* Put a version of a flow (definition "{}") inside the open transaction. */
+static void put_version(struct fl_store *st, const char *name, const char *uuid, int64_t created)
+{
+	struct fl_error err = FL_ERROR_INIT;
+	struct fl_store_flow f = { .name = (char *)name, .uuid = (char *)uuid, .def = (char *)"{}", .created = created };
+
+	OK(fl_store_flow_put(st, NULL, &f, &err));
+}
+
+/* Claim an action with c: it must be `want` (NULL: any). */
+static void claim(struct fl_store *st, const struct fl_store_claim *c, const char *want)
+{
+	struct fl_error err = FL_ERROR_INIT;
+	struct fl_store_action a = { 0 };
+
+	OK(fl_store_action_claim(st, &a, c, &err));
+	if (want && strcmp(a.id, want) != 0) {
+		char got[64];
+		snprintf(got, sizeof(got), "%s", a.id);
+		fl_store_action_release(&a);
+		FLT_FAIL("claimed '%s', expected '%s'", got, want);
+	}
+	fl_store_action_release(&a);
+}
+
+/* The datastore item `key` exists, with this value (NULL: any). */
+static void ds_has(struct fl_store *st, const char *key, const char *want)
+{
+	struct fl_error err = FL_ERROR_INIT;
+	struct fl_store_ds_item got = { 0 };
+	bool same;
+
+	OK(fl_store_ds_get(st, &got, key, &err));
+	same = !want || (got.value && strcmp(got.value, want) == 0);
+	fl_store_ds_item_release(&got);
+	if (!same)
+		FLT_FAIL("datastore '%s' is not \"%s\"", key, want);
+}
+
+/* The action's state history is exactly these values at these times. */
+static void expect_states(const struct fl_store_action *a, size_t n, const char *const values[],
+			  const int64_t times[])
+{
+	json_t *states = json_loads(a->states, 0, NULL);
+	size_t got = json_array_size(states), bad = SIZE_MAX;
+
+	for (size_t i = 0; i < n && i < got && bad == SIZE_MAX; i++) {
+		json_t *e = json_array_get(states, i);
+		const char *v = json_string_value(json_object_get(e, "value"));
+		if (!v || strcmp(v, values[i]) != 0 || json_integer_value(json_object_get(e, "time")) != times[i])
+			bad = i;
+	}
+	json_decref(states);
+	if (bad != SIZE_MAX)
+		FLT_FAIL("state %zu of %s is not %s at %" PRId64 ": %s", bad, a->id, values[bad], times[bad], a->states);
+	FLT_EQ_INT(got, n);
 }
 
 /* ---------------------------------------------------------- collectors */
@@ -195,8 +283,7 @@ FLT_TEST(migrate_fresh_and_reopen)
 	struct fl_store_pack p = { 0 }, got = { 0 };
 	int v = -1, first;
 
-	fresh();
-	st = open_rw();
+	st = fresh();
 	OK(fl_store_schema_version(st, &v, &err));
 	FLT_ASSERT(v >= 1); /* each driver numbers its own migrations */
 	first = v;
@@ -231,8 +318,7 @@ FLT_TEST(schema_newer_than_the_program_is_refused)
 	struct fl_store *st;
 	char msg[256] = "";
 
-	fresh();
-	st = open_rw();
+	st = fresh();
 	fl_store_close(st);
 	if (drv->set_schema_version(db, 99, msg, sizeof(msg)) != 0)
 		FLT_FAIL("cannot set the schema version: %s", msg);
@@ -248,8 +334,7 @@ FLT_TEST(one_writer_per_database)
 	struct fl_error err = FL_ERROR_INIT;
 	struct fl_store *st, *st2 = (struct fl_store *)1, *ro = NULL;
 
-	fresh();
-	st = open_rw();
+	st = fresh();
 	if (fl_store_is_shared(st)) {
 		/* a driver for several servers takes no lock: a second writer is welcome */
 		OK(fl_store_open(&st2, drv->name, db, 0, &err));
@@ -292,8 +377,7 @@ FLT_TEST(read_only_connection)
 	struct fl_store *st, *ro;
 	struct fl_store_ds_item it = ds_item("k", "v"), got = { 0 };
 
-	fresh();
-	st = open_rw();
+	st = fresh();
 	ro = open_ro();
 	OK(fl_store_ping(ro, &err));
 	FLT_EQ_INT(fl_store_migrate(ro, &err), FL_EMISUSE);
@@ -307,9 +391,7 @@ FLT_TEST(read_only_connection)
 	OK(fl_store_begin(st, &err));
 	OK(fl_store_ds_put(st, NULL, &it, &err));
 	OK(fl_store_commit(st, &err));
-	OK(fl_store_ds_get(ro, &got, "k", &err));
-	FLT_EQ_STR(got.value, "v");
-	fl_store_ds_item_release(&got);
+	ds_has(ro, "k", "v");
 	fl_store_close(ro);
 	fl_store_close(st);
 }
@@ -320,8 +402,7 @@ FLT_TEST(maintain_outside_transactions)
 	struct fl_store *st, *ro;
 	struct fl_store_ds_item it = ds_item("k", "v");
 
-	fresh();
-	st = open_rw();
+	st = fresh();
 	ro = open_ro();
 	OK(fl_store_maintain(st, &err)); /* nothing to do */
 	OK(fl_store_maintain(ro, &err));
@@ -342,9 +423,7 @@ FLT_TEST(commit_and_rollback)
 	struct fl_store *st;
 	struct fl_store_ds_item a = ds_item("a", "1"), b = ds_item("b", "2"), c = ds_item("c", "3"), got = { 0 };
 
-	fresh();
-	st = open_rw();
-	OK(fl_store_begin(st, &err));
+	st = fresh_begin();
 	OK(fl_store_ds_put(st, NULL, &a, &err));
 	OK(fl_store_rollback(st, &err));
 	FLT_EQ_INT(fl_store_ds_get(st, &got, "a", &err), FL_ENOTFOUND);
@@ -360,17 +439,14 @@ FLT_TEST(commit_and_rollback)
 	OK(fl_store_ds_put(st, NULL, &c, &err));
 	OK(fl_store_savepoint_release(st, &err));
 	/* the transaction sees its own writes */
-	OK(fl_store_ds_get(st, &got, "c", &err));
-	fl_store_ds_item_release(&got);
+	ds_has(st, "c", NULL);
 	OK(fl_store_commit(st, &err));
 	fl_store_close(st);
 
 	st = open_rw();
-	OK(fl_store_ds_get(st, &got, "a", &err));
-	fl_store_ds_item_release(&got);
+	ds_has(st, "a", NULL);
 	FLT_EQ_INT(fl_store_ds_get(st, &got, "b", &err), FL_ENOTFOUND);
-	OK(fl_store_ds_get(st, &got, "c", &err));
-	fl_store_ds_item_release(&got);
+	ds_has(st, "c", NULL);
 	fl_store_close(st);
 }
 
@@ -384,9 +460,7 @@ FLT_TEST(packs_crud)
 	struct names n = { { 0 }, 0, 0 };
 	bool created = false;
 
-	fresh();
-	st = open_rw();
-	OK(fl_store_begin(st, &err));
+	st = fresh_begin();
 	p.id = (char *)"Zed";
 	p.name = (char *)"Zed";
 	p.def = (char *)"{}";
@@ -445,9 +519,7 @@ FLT_TEST(flows_versions)
 	struct names n = { { 0 }, 0, 0 };
 	bool created = false;
 
-	fresh();
-	st = open_rw();
-	OK(fl_store_begin(st, &err));
+	st = fresh_begin();
 	f.uuid = (char *)"u1";
 	f.name = (char *)"beta";
 	f.def = (char *)"{\"v\":1}";
@@ -516,26 +588,14 @@ FLT_TEST(insert_and_get_every_field)
 	struct fl_error err = FL_ERROR_INIT;
 	struct fl_store *st;
 	struct fl_store_action a = { 0 };
-	struct fl_store_action_new n = {
-		.id = "a1",
-		.correlation_id = "c1",
-		.step_id = "s1",
-		.flow_name = "f",
-		.flow_uuid = "u",
-		.name = "Run",
-		.pack_name = "P",
-		.pack_labels = "{\"env\":\"prod\"}",
-		.input = "[1,\"two\",null]",
-		.context = "{\"who\":\"ann\"}",
-		.trigger = "{\"event\":\"Go\",\"pack\":{\"id\":\"Src\",\"name\":\"Src\"}}",
-		.created = 1700000000123456789,
-	};
+	struct fl_store_action_new n = new_action("a1", "c1", "s1", 1700000000123456789);
 	int64_t s1 = 0, s2 = 0;
-	json_t *states;
 
-	fresh();
-	st = open_rw();
-	OK(fl_store_begin(st, &err));
+	n.pack_labels = "{\"env\":\"prod\"}";
+	n.input = "[1,\"two\",null]";
+	n.context = "{\"who\":\"ann\"}";
+	n.trigger = "{\"event\":\"Go\",\"pack\":{\"id\":\"Src\",\"name\":\"Src\"}}";
+	st = fresh_begin();
 	OK(fl_store_action_insert(st, &s1, &n, &err));
 	OK(fl_store_action_get(st, &a, "a1", &err));
 	FLT_EQ_INT(a.seq, s1);
@@ -556,11 +616,7 @@ FLT_TEST(insert_and_get_every_field)
 	FLT_EQ_INT(a.attempt, 0);
 	FLT_EQ_INT(a.lease_until, 0);
 	FLT_ASSERT(!a.expired);
-	states = json_loads(a.states, 0, NULL);
-	FLT_EQ_INT(json_array_size(states), 1);
-	FLT_EQ_STR(json_string_value(json_object_get(json_array_get(states, 0), "value")), "NEW");
-	FLT_EQ_INT(json_integer_value(json_object_get(json_array_get(states, 0), "time")), 1700000000123456789);
-	json_decref(states);
+	expect_states(&a, 1, (const char *const[]){ "NEW" }, (const int64_t[]){ 1700000000123456789 });
 	fl_store_action_release(&a);
 
 	/* optional fields: no labels, input null, no context, no step id */
@@ -592,15 +648,11 @@ FLT_TEST(json_fields_kept_verbatim)
 	struct fl_store_claim c = { .action_id = "a1", .now = 2 };
 	/* key order, duplicate-looking keys, unicode and escapes must survive as written */
 	static const char odd[] = "{\"z\":1,\"a\":[1.50,\"\\u00e9\\n\"],\"m\":{\"b\":true,\"a\":null}}";
-	struct fl_store_action_new n = {
-		.id = "a1", .correlation_id = "c1", .step_id = "s1", .flow_name = "f", .flow_uuid = "u",
-		.name = "Run", .pack_name = "P", .pack_labels = "{\"z\":\"1\",\"a\":\"2\"}", .input = odd,
-		.context = odd, .trigger = odd, .created = 1,
-	};
+	struct fl_store_action_new n = new_action("a1", "c1", "s1", 1);
 
-	fresh();
-	st = open_rw();
-	OK(fl_store_begin(st, &err));
+	n.pack_labels = "{\"z\":\"1\",\"a\":\"2\"}";
+	n.input = n.context = n.trigger = odd;
+	st = fresh_begin();
 	p.id = (char *)"P";
 	p.name = (char *)"P";
 	p.def = (char *)odd;
@@ -610,8 +662,7 @@ FLT_TEST(json_fields_kept_verbatim)
 	f.def = (char *)odd;
 	OK(fl_store_flow_put(st, NULL, &f, &err));
 	OK(fl_store_action_insert(st, NULL, &n, &err));
-	OK(fl_store_action_claim(st, &a, &c, &err));
-	fl_store_action_release(&a);
+	claim(st, &c, "a1");
 	OK(fl_store_action_complete(st, "a1", 1, FL_ACTION_SUCCESS, 3, odd, &err));
 	OK(fl_store_commit(st, &err));
 
@@ -639,9 +690,7 @@ FLT_TEST(claim_oldest_first_and_states)
 	struct fl_store_claim c = { .pack_name = "P", .taker = "P-1", .now = 500, .lease_until = 777 };
 	json_t *states;
 
-	fresh();
-	st = open_rw();
-	OK(fl_store_begin(st, &err));
+	st = fresh_begin();
 	add_action(st, "a1", "c1", "s1", "P", NULL, "Run", 100);
 	add_action(st, "a2", "c2", "s1", "Q", NULL, "Run", 50);
 	/* oldest means first inserted (seq), not earliest `created` */
@@ -655,13 +704,9 @@ FLT_TEST(claim_oldest_first_and_states)
 	FLT_EQ_INT(a.lease_until, 777); /* stored as given */
 	FLT_EQ_STR(a.input, "{\"x\":1}");
 	FLT_EQ_STR(a.context, "{\"k\":\"v\"}");
-	states = json_loads(a.states, 0, NULL);
-	FLT_ASSERT(json_array_size(states) == 2);
-	FLT_EQ_STR(json_string_value(json_object_get(json_array_get(states, 0), "value")), "NEW");
-	FLT_EQ_INT(json_integer_value(json_object_get(json_array_get(states, 0), "time")), 100);
-	FLT_EQ_STR(json_string_value(json_object_get(json_array_get(states, 1), "value")), "PENDING");
-	FLT_EQ_INT(json_integer_value(json_object_get(json_array_get(states, 1), "time")), 500);
+	expect_states(&a, 2, (const char *const[]){ "NEW", "PENDING" }, (const int64_t[]){ 100, 500 });
 	/* the PENDING entry says which attempt it was and who took it */
+	states = json_loads(a.states, 0, NULL);
 	FLT_EQ_INT(json_integer_value(json_object_get(json_array_get(states, 1), "attempt")), 1);
 	FLT_EQ_STR(json_string_value(json_object_get(json_array_get(states, 1), "by")), "P-1");
 	json_decref(states);
@@ -673,9 +718,7 @@ FLT_TEST(claim_oldest_first_and_states)
 	FLT_EQ_INT(a.lease_until, 777);
 	fl_store_action_release(&a);
 
-	OK(fl_store_action_claim(st, &a, &c, &err));
-	FLT_EQ_STR(a.id, "a3");
-	fl_store_action_release(&a);
+	claim(st, &c, "a3");
 	FLT_EQ_INT(fl_store_action_claim(st, &a, &c, &err), FL_ENOTFOUND);
 
 	/* by id, whatever the pack */
@@ -702,9 +745,7 @@ FLT_TEST(claim_label_subset_and_command_filter)
 	struct fl_store_action a = { 0 };
 	struct fl_store_claim c = { .pack_name = "P", .now = 1 };
 
-	fresh();
-	st = open_rw();
-	OK(fl_store_begin(st, &err));
+	st = fresh_begin();
 	add_action(st, "prod1", "c1", "s", "P", "{\"env\":\"prod\"}", "Run", 10);
 	add_action(st, "any1", "c2", "s", "P", NULL, "Stop", 20);
 	add_action(st, "dev1", "c3", "s", "P", "{\"env\":\"dev\"}", "Run", 30);
@@ -713,12 +754,8 @@ FLT_TEST(claim_label_subset_and_command_filter)
 	add_action(st, "other", "c6", "s", "PP", NULL, "Run", 60);
 
 	/* a taker without labels can only take actions without labels */
-	OK(fl_store_action_claim(st, &a, &c, &err));
-	FLT_EQ_STR(a.id, "any1");
-	fl_store_action_release(&a);
-	OK(fl_store_action_claim(st, &a, &c, &err));
-	FLT_EQ_STR(a.id, "empty"); /* an empty label set is no condition */
-	fl_store_action_release(&a);
+	claim(st, &c, "any1");
+	claim(st, &c, "empty"); /* an empty label set is no condition */
 	FLT_EQ_INT(fl_store_action_claim(st, &a, &c, &err), FL_ENOTFOUND); /* not "PP"'s */
 
 	/* command filter */
@@ -726,25 +763,19 @@ FLT_TEST(claim_label_subset_and_command_filter)
 	c.command = "Stop";
 	FLT_EQ_INT(fl_store_action_claim(st, &a, &c, &err), FL_ENOTFOUND);
 	c.command = "Run";
-	OK(fl_store_action_claim(st, &a, &c, &err));
-	FLT_EQ_STR(a.id, "dev1");
-	fl_store_action_release(&a);
+	claim(st, &c, "dev1");
 	/* every label of the action, in any order, must be among the taker's */
 	c.pack_labels = "{\"env\":\"dev\"}";
 	FLT_EQ_INT(fl_store_action_claim(st, &a, &c, &err), FL_ENOTFOUND);
 	c.pack_labels = "{\"zone\":\"eu\",\"env\":\"dev\",\"x\":\"y\"}";
-	OK(fl_store_action_claim(st, &a, &c, &err));
-	FLT_EQ_STR(a.id, "deveu");
-	fl_store_action_release(&a);
+	claim(st, &c, "deveu");
 
 	/* label values must be equal */
 	c.pack_labels = "{\"env\":\"staging\"}";
 	FLT_EQ_INT(fl_store_action_claim(st, &a, &c, &err), FL_ENOTFOUND);
 	c.pack_labels = "{\"env\":\"prod\"}";
 	c.command = NULL;
-	OK(fl_store_action_claim(st, &a, &c, &err));
-	FLT_EQ_STR(a.id, "prod1");
-	fl_store_action_release(&a);
+	claim(st, &c, "prod1");
 	OK(fl_store_commit(st, &err));
 	fl_store_close(st);
 }
@@ -756,9 +787,7 @@ FLT_TEST(complete_and_requeue_are_fenced)
 	struct fl_store_action a = { 0 };
 	struct fl_store_claim c = { .action_id = "a1", .now = 5 };
 
-	fresh();
-	st = open_rw();
-	OK(fl_store_begin(st, &err));
+	st = fresh_begin();
 	add_action(st, "a1", "c1", "s1", "P", NULL, "Run", 1);
 	add_action(st, "a2", "c2", "s1", "P", NULL, "Run", 2);
 
@@ -804,25 +833,13 @@ FLT_TEST(complete_and_requeue_are_fenced)
 	FLT_EQ_INT(a.state_time, 9);
 	FLT_EQ_INT(a.attempt, 2);
 	FLT_EQ_STR(a.result, "{\"event\":\"FATAL\"}");
-	{
-		static const char *const want[] = { "NEW", "PENDING", "NEW", "PENDING", "FATAL" };
-		static const int64_t times[] = { 1, 5, 7, 8, 9 };
-		json_t *states = json_loads(a.states, 0, NULL);
-		FLT_EQ_INT(json_array_size(states), 5);
-		for (size_t i = 0; i < 5; i++) {
-			json_t *s = json_array_get(states, i);
-			FLT_EQ_STR(json_string_value(json_object_get(s, "value")), want[i]);
-			FLT_EQ_INT(json_integer_value(json_object_get(s, "time")), times[i]);
-		}
-		json_decref(states);
-	}
+	expect_states(&a, 5, (const char *const[]){ "NEW", "PENDING", "NEW", "PENDING", "FATAL" },
+		      (const int64_t[]){ 1, 5, 7, 8, 9 });
 	fl_store_action_release(&a);
 
 	/* an unchecked attempt (< 0) completes whatever the attempt */
 	c.now = 11;
-	OK(fl_store_action_claim(st, &a, &c, &err));
-	FLT_EQ_STR(a.id, "a2");
-	fl_store_action_release(&a);
+	claim(st, &c, "a2");
 	OK(fl_store_action_complete(st, "a2", -1, FL_ACTION_SUCCESS, 12, "{\"event\":\"Done\"}", &err));
 	OK(fl_store_action_get(st, &a, "a2", &err));
 	FLT_EQ_INT(a.state, FL_ACTION_SUCCESS);
@@ -836,21 +853,9 @@ FLT_TEST(once_per_execution_step_and_savepoints)
 	struct fl_error err = FL_ERROR_INIT;
 	struct fl_store *st;
 	struct fl_store_action a = { 0 };
-	struct fl_store_action_new dup = {
-		.id = "a2",
-		.correlation_id = "c1",
-		.step_id = "s1",
-		.flow_name = "f",
-		.flow_uuid = "u",
-		.name = "Run",
-		.pack_name = "P",
-		.trigger = "{}",
-		.created = 2,
-	};
+	struct fl_store_action_new dup = new_action("a2", "c1", "s1", 2);
 
-	fresh();
-	st = open_rw();
-	OK(fl_store_begin(st, &err));
+	st = fresh_begin();
 	add_action(st, "a1", "c1", "s1", "P", NULL, "Run", 1);
 	OK(fl_store_savepoint(st, &err));
 	FLT_EQ_INT(fl_store_action_insert(st, NULL, &dup, &err), FL_EEXISTS);
@@ -885,23 +890,11 @@ FLT_TEST(a_refused_duplicate_leaves_the_transaction_usable)
 	struct fl_error err = FL_ERROR_INIT;
 	struct fl_store *st;
 	struct fl_store_action a = { 0 };
-	struct fl_store_action_new dup = {
-		.id = "dup",
-		.correlation_id = "c1",
-		.step_id = "s1",
-		.flow_name = "f",
-		.flow_uuid = "u",
-		.name = "Run",
-		.pack_name = "P",
-		.trigger = "{}",
-		.created = 2,
-	};
+	struct fl_store_action_new dup = new_action("dup", "c1", "s1", 2);
 	struct names n = { { 0 }, 0, 0 };
 
 	/* the engine skips a duplicate step and goes on with the job in the same savepoint */
-	fresh();
-	st = open_rw();
-	OK(fl_store_begin(st, &err));
+	st = fresh_begin();
 	OK(fl_store_savepoint(st, &err));
 	add_action(st, "a1", "c1", "s1", "P", NULL, "Run", 1);
 	FLT_EQ_INT(fl_store_action_insert(st, NULL, &dup, &err), FL_EEXISTS);
@@ -930,18 +923,14 @@ FLT_TEST(load_new_and_execution_steps)
 	struct names n = { { 0 }, 0, 0 };
 	struct names ss = { { 0 }, 0, 0 };
 
-	fresh();
-	st = open_rw();
-	OK(fl_store_begin(st, &err));
+	st = fresh_begin();
 	add_action(st, "n1", "c1", "a", "P", NULL, "Run", 30);
 	add_action(st, "n2", "c1", "b", "Q", NULL, "Run", 10);
 	add_action(st, "n3", "c2", "a", "P", NULL, "Run", 20);
 	add_action(st, "n4", "c2", "b", "P", NULL, "Run", 40);
-	OK(fl_store_action_claim(st, &a, &c, &err));
-	fl_store_action_release(&a);
+	claim(st, &c, "n2");
 	c.action_id = "n4";
-	OK(fl_store_action_claim(st, &a, &c, &err));
-	fl_store_action_release(&a);
+	claim(st, &c, "n4");
 	OK(fl_store_action_complete(st, "n4", 1, FL_ACTION_SUCCESS, 50, "{}", &err));
 	OK(fl_store_commit(st, &err));
 	OK(fl_store_action_load_new(st, id_cb, &n, &err));
@@ -984,21 +973,17 @@ FLT_TEST(audit_filters_and_paging)
 {
 	struct fl_error err = FL_ERROR_INIT;
 	struct fl_store *st;
-	struct fl_store_action a = { 0 };
 	struct names n;
 	struct fl_store_audit_query q = { .limit = 50 };
 	struct fl_store_claim c = { .action_id = "x1", .now = 500 };
 
-	fresh();
-	st = open_rw();
-	OK(fl_store_begin(st, &err));
+	st = fresh_begin();
 	add_action(st, "x1", "e1", "s1", "Slack", "{\"env\":\"dev\"}", "Send", 100);
 	add_action(st, "x2", "e2", "s1", "Shell", NULL, "Run", 200);
 	add_action(st, "x3", "e3", "s1", "Slack", "{\"env\":\"prod\",\"zone\":\"eu\"}", "Send", 300);
 	add_action(st, "x4", "e3", "s2", "Shell", NULL, "Run", 310);
 	/* taking x1 makes e1 the most recent execution */
-	OK(fl_store_action_claim(st, &a, &c, &err));
-	fl_store_action_release(&a);
+	claim(st, &c, "x1");
 	OK(fl_store_commit(st, &err));
 
 	FLT_EQ_STR(audit(st, &q, &n), "e1,e3,e2");
@@ -1070,19 +1055,15 @@ FLT_TEST(audit_sort_key_is_the_latest_matching_state_time)
 {
 	struct fl_error err = FL_ERROR_INIT;
 	struct fl_store *st;
-	struct fl_store_action a = { 0 };
 	struct fl_store_claim c = { .action_id = "e1b", .now = 900 };
 	struct fl_store_audit_query q = { .limit = 10 };
 	struct keyed k = { 0 };
 
-	fresh();
-	st = open_rw();
-	OK(fl_store_begin(st, &err));
+	st = fresh_begin();
 	add_action(st, "e1a", "e1", "s1", "P", NULL, "Run", 100);
 	add_action(st, "e1b", "e1", "s2", "P", NULL, "Run", 150);
 	add_action(st, "e2a", "e2", "s1", "P", NULL, "Run", 500);
-	OK(fl_store_action_claim(st, &a, &c, &err)); /* e1's latest state: 900 */
-	fl_store_action_release(&a);
+	claim(st, &c, "e1b"); /* e1's latest state: 900 */
 	OK(fl_store_commit(st, &err));
 	OK(fl_store_audit_query(st, &q, keyed_cb, &k, &err));
 	FLT_EQ_INT(k.n, 2);
@@ -1137,9 +1118,7 @@ FLT_TEST(audit_keyset_paging)
 	struct names all, paged;
 	char id[16], corr[16];
 
-	fresh();
-	st = open_rw();
-	OK(fl_store_begin(st, &err));
+	st = fresh_begin();
 	/* ties on the sort key: c01..c04 at 100, c05..c07 at 200, c08 at 50 */
 	for (int i = 1; i <= 8; i++) {
 		snprintf(id, sizeof(id), "a%02d", i);
@@ -1191,9 +1170,7 @@ FLT_TEST(datastore_created_updated)
 	struct names n = { { 0 }, 0, 0 };
 	bool created = false;
 
-	fresh();
-	st = open_rw();
-	OK(fl_store_begin(st, &err));
+	st = fresh_begin();
 	it.key = (char *)"teams";
 	it.content_type = (char *)"application/json";
 	it.value = (char *)"{\"a\":\0}";
@@ -1266,16 +1243,13 @@ FLT_TEST(expiry_in_chunks)
 	struct fl_store *st;
 	struct fl_store_action a = { 0 };
 	struct fl_store_claim c = { .now = 5000 };
-	struct fl_store_flow f = { 0 };
 	struct names n = { { 0 }, 0, 0 };
 	struct fl_store_audit_query q = { .limit = 100 };
 	char id[16], corr[16];
 	size_t cnt;
 	int seen = 0;
 
-	fresh();
-	st = open_rw();
-	OK(fl_store_begin(st, &err));
+	st = fresh_begin();
 	for (int i = 0; i < 25; i++) {
 		snprintf(id, sizeof(id), "old%02d", i);
 		snprintf(corr, sizeof(corr), "c%02d", i);
@@ -1299,9 +1273,7 @@ FLT_TEST(expiry_in_chunks)
 	FLT_EQ_INT(fl_store_action_claim(st, &a, &c, &err), FL_ENOTFOUND);
 	c.action_id = NULL;
 	c.pack_name = "P";
-	OK(fl_store_action_claim(st, &a, &c, &err));
-	FLT_EQ_STR(a.id, "fresh");
-	fl_store_action_release(&a);
+	claim(st, &c, "fresh");
 	OK(fl_store_commit(st, &err));
 	OK(fl_store_action_get(st, &a, "old00", &err));
 	FLT_ASSERT(a.expired);
@@ -1329,19 +1301,10 @@ FLT_TEST(expiry_in_chunks)
 
 	/* flow versions: only old, non-latest, unreferenced ones go */
 	OK(fl_store_begin(st, &err));
-	f.name = (char *)"flow1";
-	f.def = (char *)"{}";
-	f.created = 1;
-	f.uuid = (char *)"uuid1"; /* referenced by execution cf */
-	OK(fl_store_flow_put(st, NULL, &f, &err));
-	f.uuid = (char *)"unused";
-	OK(fl_store_flow_put(st, NULL, &f, &err));
-	f.uuid = (char *)"young";
-	f.created = 2000;
-	OK(fl_store_flow_put(st, NULL, &f, &err));
-	f.uuid = (char *)"latest";
-	f.created = 1;
-	OK(fl_store_flow_put(st, NULL, &f, &err));
+	put_version(st, "flow1", "uuid1", 1); /* referenced by execution cf */
+	put_version(st, "flow1", "unused", 1);
+	put_version(st, "flow1", "young", 2000);
+	put_version(st, "flow1", "latest", 1);
 	OK(fl_store_expire_flow_versions(st, &cnt, 1000, 100, &err));
 	FLT_EQ_INT(cnt, 1);
 	OK(fl_store_commit(st, &err));
@@ -1364,25 +1327,20 @@ FLT_TEST(expiry_of_pending_actions_and_whole_executions)
 	struct fl_store *st;
 	struct fl_store_action a = { 0 };
 	struct fl_store_claim c = { .action_id = "p1", .now = 200 };
-	struct fl_store_flow f = { 0 };
 	struct names n;
 	struct fl_store_audit_query q = { .limit = 10 };
 	size_t cnt;
 
-	fresh();
-	st = open_rw();
-	OK(fl_store_begin(st, &err));
+	st = fresh_begin();
 	add_action(st, "p1", "e1", "s1", "P", NULL, "Run", 100);
-	OK(fl_store_action_claim(st, &a, &c, &err));
-	fl_store_action_release(&a);
+	claim(st, &c, "p1");
 	/* e2: one old action, one young: the execution is young */
 	add_action(st, "o2", "e2", "s1", "P", NULL, "Run", 100);
 	add_action(st, "y2", "e2", "s2", "P", NULL, "Run", 5000);
 	/* finished actions do not expire */
 	add_action(st, "d3", "e3", "s1", "P", NULL, "Run", 100);
 	c.action_id = "d3";
-	OK(fl_store_action_claim(st, &a, &c, &err));
-	fl_store_action_release(&a);
+	claim(st, &c, "d3");
 	OK(fl_store_action_complete(st, "d3", 1, FL_ACTION_SUCCESS, 300, "{}", &err));
 	OK(fl_store_commit(st, &err));
 
@@ -1416,13 +1374,8 @@ FLT_TEST(expiry_of_pending_actions_and_whole_executions)
 
 	/* a version used by a remaining execution stays; once that is gone, it may go */
 	OK(fl_store_begin(st, &err));
-	f.name = (char *)"flow1";
-	f.def = (char *)"{}";
-	f.created = 1;
-	f.uuid = (char *)"uuid1";
-	OK(fl_store_flow_put(st, NULL, &f, &err));
-	f.uuid = (char *)"uuid2";
-	OK(fl_store_flow_put(st, NULL, &f, &err));
+	put_version(st, "flow1", "uuid1", 1);
+	put_version(st, "flow1", "uuid2", 1);
 	OK(fl_store_expire_flow_versions(st, &cnt, 1000, 100, &err));
 	FLT_EQ_INT(cnt, 0);
 	OK(fl_store_expire_audit(st, &cnt, 10000, 100, &err));
@@ -1446,17 +1399,14 @@ FLT_TEST(readers_see_committed_snapshot)
 	struct fl_store *st, *ro;
 	struct fl_store_ds_item it = ds_item("k", "v"), got = { 0 };
 
-	fresh();
-	st = open_rw();
+	st = fresh();
 	ro = open_ro();
 	OK(fl_store_begin(st, &err));
 	OK(fl_store_ds_put(st, NULL, &it, &err));
 	/* uncommitted: invisible to the reader, and the reader is not blocked */
 	FLT_EQ_INT(fl_store_ds_get(ro, &got, "k", &err), FL_ENOTFOUND);
 	OK(fl_store_commit(st, &err));
-	OK(fl_store_ds_get(ro, &got, "k", &err));
-	FLT_EQ_STR(got.value, "v");
-	fl_store_ds_item_release(&got);
+	ds_has(ro, "k", "v");
 	fl_store_close(ro);
 	fl_store_close(st);
 }
@@ -1472,8 +1422,7 @@ FLT_TEST(begin_after_a_rollback_that_did_not_happen)
 	struct fl_store *st, *ro;
 	struct fl_store_ds_item it = ds_item("k", "v"), got = { 0 };
 
-	fresh();
-	st = open_rw();
+	st = fresh();
 	ro = open_ro();
 	/* the writer: a write left in an open transaction is dropped by the next begin */
 	OK(fl_store_begin(st, &err));
@@ -1486,8 +1435,7 @@ FLT_TEST(begin_after_a_rollback_that_did_not_happen)
 	/* a reader left in its read transaction begins again and sees the commit */
 	OK(fl_store_begin(ro, &err));
 	OK(fl_store_begin(ro, &err));
-	OK(fl_store_ds_get(ro, &got, "k2", &err));
-	fl_store_ds_item_release(&got);
+	ds_has(ro, "k2", NULL);
 	OK(fl_store_rollback(ro, &err));
 	fl_store_close(ro);
 	fl_store_close(st);
@@ -1498,11 +1446,9 @@ FLT_TEST(a_read_transaction_keeps_one_snapshot)
 	struct fl_error err = FL_ERROR_INIT;
 	struct fl_store *st, *ro;
 	struct fl_store_ds_item v1 = ds_item("k", "one"), v2 = ds_item("k", "two"), other = ds_item("o", "x");
-	struct fl_store_ds_item got = { 0 };
 	struct names n = { { 0 }, 0, 0 };
 
-	fresh();
-	st = open_rw();
+	st = fresh();
 	ro = open_ro();
 	OK(fl_store_begin(st, &err));
 	OK(fl_store_ds_put(st, NULL, &v1, &err));
@@ -1510,23 +1456,17 @@ FLT_TEST(a_read_transaction_keeps_one_snapshot)
 
 	/* the audit reads an execution from several statements in one read transaction */
 	OK(fl_store_begin(ro, &err));
-	OK(fl_store_ds_get(ro, &got, "k", &err));
-	FLT_EQ_STR(got.value, "one");
-	fl_store_ds_item_release(&got);
+	ds_has(ro, "k", "one");
 	OK(fl_store_begin(st, &err));
 	OK(fl_store_ds_put(st, NULL, &v2, &err));
 	OK(fl_store_ds_put(st, NULL, &other, &err));
 	OK(fl_store_commit(st, &err)); /* the writer is not blocked by the reader */
-	OK(fl_store_ds_get(ro, &got, "k", &err));
-	FLT_EQ_STR(got.value, "one");
-	fl_store_ds_item_release(&got);
+	ds_has(ro, "k", "one");
 	OK(fl_store_ds_list(ro, ds_cb, &n, &err));
 	FLT_EQ_INT(n.n, 1);
 	OK(fl_store_rollback(ro, &err));
 	/* a new snapshot */
-	OK(fl_store_ds_get(ro, &got, "k", &err));
-	FLT_EQ_STR(got.value, "two");
-	fl_store_ds_item_release(&got);
+	ds_has(ro, "k", "two");
 	fl_store_close(ro);
 	fl_store_close(st);
 }
@@ -1554,9 +1494,7 @@ FLT_TEST(a_callback_stops_the_iteration)
 	struct names n;
 	char key[8];
 
-	fresh();
-	st = open_rw();
-	OK(fl_store_begin(st, &err));
+	st = fresh_begin();
 	for (int i = 0; i < 3; i++) {
 		snprintf(key, sizeof(key), "k%d", i);
 		p.id = p.name = key;
