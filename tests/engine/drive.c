@@ -6,9 +6,9 @@
 #include "fl-common.h"
 
 #include <time.h>
-#include <unistd.h>
 
 #include "drive.h"
+#include "fsutil.h"
 
 void fld_res_init(struct fld_res *r)
 {
@@ -89,10 +89,7 @@ void fld_barrier(struct fl_engine *eng)
 
 int fld_dir_make(struct fld_dir *d, const char *prefix)
 {
-	const char *tmp = getenv("TMPDIR");
-
-	snprintf(d->path, sizeof(d->path), "%s/%s-XXXXXX", tmp && *tmp ? tmp : "/tmp", prefix);
-	if (!mkdtemp(d->path))
+	if (flt_tmpdir_make(d->path, sizeof(d->path), prefix) != 0)
 		return -1;
 	snprintf(d->db, sizeof(d->db), "%s/e.db", d->path);
 	snprintf(d->log, sizeof(d->log), "%s/log", d->path);
@@ -101,15 +98,7 @@ int fld_dir_make(struct fld_dir *d, const char *prefix)
 
 void fld_dir_remove(const struct fld_dir *d)
 {
-	static const char *const suffixes[] = { "", "-wal", "-shm", ".lock", "-journal" };
-	char p[sizeof(d->db) + 16];
-
-	for (size_t i = 0; i < FL_ARRAY_LEN(suffixes); i++) {
-		snprintf(p, sizeof(p), "%s%s", d->db, suffixes[i]);
-		unlink(p);
-	}
-	unlink(d->log);
-	rmdir(d->path);
+	flt_tmpdir_remove(d->path);
 }
 
 int fld_inline_ms(void)

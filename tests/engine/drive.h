@@ -64,9 +64,9 @@ struct fld_dir {
 	char log[300];
 };
 
-/* Make $TMPDIR/<prefix>-XXXXXX (or under /tmp); 0, or -1 with errno. */
+/* Make the directory (tests/fsutil.h: $TMPDIR/<prefix>-XXXXXX); 0, or -1 with errno. */
 int fld_dir_make(struct fld_dir *d, const char *prefix);
-/* Remove the database files, the log and the directory. */
+/* Remove the directory and what it holds (kept when FLH_KEEP is set). */
 void fld_dir_remove(const struct fld_dir *d);
 
 /*

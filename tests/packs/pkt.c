@@ -6,7 +6,6 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -17,23 +16,13 @@
 #include <unistd.h>
 
 #include "pkt.h"
-
-extern char **environ;
+#include "fsutil.h"
 
 #define MAX_CHILDREN 32
 
 static char dir[256];
 static pid_t children[MAX_CHILDREN];
 static int flow_seq;
-
-static int rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
 
 void pkt_kill_others(pid_t keep)
 {
@@ -53,16 +42,13 @@ void pkt_kill_all(void)
 static void at_exit(void)
 {
 	pkt_kill_all();
-	if (dir[0] && !getenv("FLH_KEEP"))
-		nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	flt_tmpdir_remove(dir);
 }
 
 const char *pkt_dir(void)
 {
 	if (!dir[0]) {
-		const char *t = getenv("TMPDIR");
-		snprintf(dir, sizeof(dir), "%s/flyte-packs-XXXXXX", t && *t ? t : "/tmp");
-		if (!mkdtemp(dir)) {
+		if (flt_tmpdir_make(dir, sizeof(dir), "flyte-packs") != 0) {
 			perror("mkdtemp");
 			abort();
 		}
@@ -137,39 +123,6 @@ bool pkt_wait_port(int port, int timeout_ms)
 	return false;
 }
 
-static char **child_env(const char *const *extra)
-{
-	size_t n = 0, k = 0;
-	char **env;
-
-	while (environ[n])
-		n++;
-	for (size_t i = 0; extra && extra[i]; i++)
-		k++;
-	env = calloc(n + k + 1, sizeof(*env));
-	if (!env)
-		abort();
-	k = 0;
-	for (size_t i = 0; environ[i]; i++) {
-		size_t len = strcspn(environ[i], "=");
-		bool overridden = false;
-		for (size_t j = 0; extra && extra[j]; j++)
-			overridden = overridden || (!strncmp(extra[j], environ[i], len) && extra[j][len] == '=');
-		if (!overridden && strncmp(environ[i], "FLYTE_", 6))
-			env[k++] = environ[i];
-	}
-	/* a later extra entry overrides an earlier one with the same name */
-	for (size_t j = 0; extra && extra[j]; j++) {
-		size_t len = strcspn(extra[j], "=");
-		bool overridden = false;
-		for (size_t l = j + 1; extra[l]; l++)
-			overridden = overridden || (!strncmp(extra[l], extra[j], len) && extra[l][len] == '=');
-		if (!overridden)
-			env[k++] = (char *)extra[j];
-	}
-	return env;
-}
-
 static void track(pid_t pid)
 {
 	for (int i = 0; i < MAX_CHILDREN; i++)
@@ -188,7 +141,7 @@ static void untrack(pid_t pid)
 
 static pid_t spawn_fd(const char *const *argv, const char *const *env, int outfd)
 {
-	char **envp = child_env(env);
+	char **envp = flh_child_env(NULL, env);
 	pid_t parent = getpid(), pid;
 	int nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
