@@ -30,49 +30,20 @@ static const struct conf_driver *const conf_drivers[] = {
 
 static const struct conf_driver *drv;
 static const char *target;
-static char db[600];   /* the database of the running test */
-static bool db_made;
-
-static void drop_db(void)
-{
-	if (db_made)
-		drv->drop(db);
-	db_made = false;
-}
-
-static struct fl_store *open_flags(unsigned flags)
-{
-	struct fl_store *st = NULL;
-	struct fl_error err = FL_ERROR_INIT;
-
-	if (fl_store_open(&st, drv->name, db, flags, &err) != FL_OK)
-		FLT_FAIL("open %s: %s", flags & FL_STORE_READONLY ? "read-only" : "read-write", err.msg);
-	return st;
-}
-
 static struct fl_store *open_rw(void)
 {
-	return open_flags(0);
+	return conf_db_open(0);
 }
 
 static struct fl_store *open_ro(void)
 {
-	return open_flags(FL_STORE_READONLY);
+	return conf_db_open(FL_STORE_READONLY);
 }
 
-/*
- * A fresh database for the test that calls it, opened read-write.  The
- * previous test's one is dropped first, so a failed test (which leaves by
- * longjmp) leaves nothing.
- */
+/* A fresh database for the test that calls it (driver.h), opened read-write. */
 static struct fl_store *fresh(void)
 {
-	char msg[256] = "";
-
-	drop_db();
-	if (drv->fresh(target, db, sizeof(db), msg, sizeof(msg)) != 0)
-		FLT_FAIL("cannot make a fresh %s database under '%s': %s", drv->name, target, msg);
-	db_made = true;
+	conf_db_fresh(drv, target);
 	return open_rw();
 }
 
@@ -87,14 +58,6 @@ static struct fl_store *fresh_begin(void)
 		FLT_FAIL("begin failed: %d %s", rc, err.msg);
 	return st;
 }
-
-/* Expects a `struct fl_error err` in scope. */
-#define OK(call)                                                              \
-	do {                                                                  \
-		int rc_ = (call);                                             \
-		if (rc_ != FL_OK)                                             \
-			FLT_FAIL("%s failed: %d %s", #call, rc_, err.msg);    \
-	} while (0)
 
 /* Insert one action with the given fields inside the open transaction. */
 static int64_t add_action(struct fl_store *st, const char *id, const char *corr, const char *step, const char *pack,
@@ -320,10 +283,10 @@ FLT_TEST(schema_newer_than_the_program_is_refused)
 
 	st = fresh();
 	fl_store_close(st);
-	if (drv->set_schema_version(db, 99, msg, sizeof(msg)) != 0)
+	if (drv->set_schema_version(conf_db, 99, msg, sizeof(msg)) != 0)
 		FLT_FAIL("cannot set the schema version: %s", msg);
 	st = NULL;
-	FLT_EQ_INT(fl_store_open(&st, drv->name, db, 0, &err), FL_EINVALID);
+	FLT_EQ_INT(fl_store_open(&st, drv->name, conf_db, 0, &err), FL_EINVALID);
 	FLT_ASSERT(st == NULL);
 	FLT_ASSERT(strstr(err.msg, "schema version 99") != NULL);
 	FLT_ASSERT(strstr(err.msg, "newer") != NULL);
@@ -337,22 +300,22 @@ FLT_TEST(one_writer_per_database)
 	st = fresh();
 	if (fl_store_is_shared(st)) {
 		/* a driver for several servers takes no lock: a second writer is welcome */
-		OK(fl_store_open(&st2, drv->name, db, 0, &err));
+		OK(fl_store_open(&st2, drv->name, conf_db, 0, &err));
 		OK(fl_store_ping(st2, &err));
 		fl_store_close(st2);
 		fl_store_close(st);
 		return;
 	}
-	FLT_EQ_INT(fl_store_open(&st2, drv->name, db, 0, &err), FL_ECONFLICT);
+	FLT_EQ_INT(fl_store_open(&st2, drv->name, conf_db, 0, &err), FL_ECONFLICT);
 	FLT_ASSERT(st2 == NULL);
 	FLT_ASSERT(strstr(err.msg, "is in use by another flyte process") != NULL);
 	/* read-only connections do not count */
-	OK(fl_store_open(&ro, drv->name, db, FL_STORE_READONLY, &err));
+	OK(fl_store_open(&ro, drv->name, conf_db, FL_STORE_READONLY, &err));
 	OK(fl_store_ping(ro, &err));
 	fl_store_close(ro);
 	fl_store_close(st);
 	/* the claim goes away with the connection */
-	OK(fl_store_open(&st2, drv->name, db, 0, &err));
+	OK(fl_store_open(&st2, drv->name, conf_db, 0, &err));
 	fl_store_close(st2);
 }
 
@@ -1575,7 +1538,6 @@ static int init(int argc, char **argv)
 		return 1;
 	}
 	printf("# store driver '%s', target '%s'\n", drv->name, target);
-	atexit(drop_db);
 	return 0;
 }
 
