@@ -32,8 +32,7 @@
 
 #include "fltest.h"
 #include "harness.h"
-
-extern char **environ;
+#include "fsutil.h"
 
 #define MAX_CHILDREN 8
 
@@ -51,55 +50,19 @@ static void kill_children(void)
 	}
 }
 
-static void cleanup_tmp(void)
-{
-	char cmd[128];
-	if (tmpdir[0]) {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "cannot remove %s\n", tmpdir);
-		tmpdir[0] = '\0';
-	}
-}
-
 static void at_exit(void)
 {
 	kill_children();
-	cleanup_tmp();
-}
-
-/* Environment of a child: ours plus extra "K=V" entries (extra wins). */
-static char **child_env(const char *const *extra)
-{
-	size_t n = 0, k = 0;
-	char **env;
-
-	while (environ[n])
-		n++;
-	for (size_t i = 0; extra && extra[i]; i++)
-		k++;
-	env = calloc(n + k + 1, sizeof(*env));
-	if (!env)
-		abort();
-	k = 0;
-	for (size_t i = 0; environ[i]; i++) {
-		bool overridden = false;
-		size_t len = strcspn(environ[i], "=");
-		for (size_t j = 0; extra && extra[j]; j++)
-			overridden = overridden || (!strncmp(extra[j], environ[i], len) && extra[j][len] == '=');
-		if (!overridden && strncmp(environ[i], "FLYTE_", 6))
-			env[k++] = environ[i];
-	}
-	for (size_t j = 0; extra && extra[j]; j++)
-		env[k++] = (char *)extra[j];
-	return env;
+	if (flt_tmpdir_remove(tmpdir) != 0)
+		fprintf(stderr, "cannot remove %s\n", tmpdir);
+	tmpdir[0] = '\0';
 }
 
 /* Start a long-running child with output to <tmpdir>/<logname>; returns its pid. */
 static pid_t start_child(const char *bin, const char *const *extra_env, const char *logname)
 {
 	posix_spawn_file_actions_t fa;
-	char log[128], **env = child_env(extra_env);
+	char log[128], **env = flh_child_env(NULL, extra_env);
 	char *argv[] = { (char *)bin, NULL };
 	pid_t pid = -1;
 
@@ -161,7 +124,7 @@ static void flytectl(struct run *r, const char *url, const char *const *args)
 	for (size_t i = 0; args[i] && argc < 23; i++)
 		argv[argc++] = (char *)args[i];
 	argv[argc] = NULL;
-	env = child_env(extra);
+	env = flh_child_env(NULL, extra);
 	if (pipe(p))
 		abort();
 	posix_spawn_file_actions_init(&fa);
@@ -197,24 +160,24 @@ static const char *nz(const char *s)
 	return s ? s : "";
 }
 
-/* The flow YAML of the try-it sequence, from README.md. */
-static char *doc_flow_yaml(void)
-{
-	const char *path = getenv("FLYTE_DOC_TRYIT");
-	FILE *f = path ? fopen(path, "r") : NULL;
-	static char doc[65536];
-	char *b, *e;
-	size_t n;
+/* Wait up to 30 s until the pack's statistics st meet cond (an expression over st); ok: they did. */
+#define WAIT_STATS(ok, p, st, cond) FLH_WAIT_FOR(ok, 30000, (flyte_pack_get_stats((p), &(st)), (cond)))
 
+/* README.md's try-it flow (the hello.yaml block), written to <tmpdir>/hello.yaml, whose path goes to path. */
+static void write_try_it_flow(char *path, size_t len)
+{
+	char *yaml = flh_doc_fenced(getenv("FLYTE_DOC_TRYIT"), "<!-- try-it: hello.yaml -->");
+	FILE *f;
+
+	FLH_ASSERT_MSG(yaml != NULL, "no '<!-- try-it: hello.yaml -->' block in README.md");
+	snprintf(path, len, "%s/hello.yaml", tmpdir);
+	f = fopen(path, "w");
 	if (!f)
-		return NULL;
-	n = fread(doc, 1, sizeof(doc) - 1, f);
+		free(yaml);
+	FLH_ASSERT(f != NULL);
+	fputs(yaml, f);
 	fclose(f);
-	doc[n] = '\0';
-	b = strstr(doc, "<!-- try-it: hello.yaml -->");
-	b = b ? strstr(b, "```yaml\n") : NULL;
-	e = b ? strstr(b + 8, "```") : NULL;
-	return b && e ? strndup(b + 8, (size_t)(e - b - 8)) : NULL;
+	free(yaml);
 }
 
 FLT_TEST(try_it_in_a_minute)
@@ -222,20 +185,12 @@ FLT_TEST(try_it_in_a_minute)
 	struct flh_server *srv = NULL;
 	struct run r;
 	char flowfile[128], api[128], id[64] = "";
-	char *yaml = doc_flow_yaml();
 	const char *url;
 	json_t *j, *execs, *acts;
 	bool ok = false;
-	FILE *f;
 	pid_t shell;
 
-	FLH_ASSERT_MSG(yaml != NULL, "no '<!-- try-it: hello.yaml -->' block in README.md");
-	snprintf(flowfile, sizeof(flowfile), "%s/hello.yaml", tmpdir);
-	f = fopen(flowfile, "w");
-	FLH_ASSERT(f != NULL);
-	fputs(yaml, f);
-	fclose(f);
-	free(yaml);
+	write_try_it_flow(flowfile, sizeof(flowfile));
 
 	/* 1. the server */
 	FLH_ASSERT(flh_server_start(&srv, NULL) == 0);
@@ -428,13 +383,8 @@ FLT_TEST(server_restart_keeps_results)
 	atomic_store(&hold, true);
 	int before = atomic_load(&handled);
 	FLH_EQ_INT(flh_pack_event(&src, "Go", "{\"n\":\"2\"}"), 202);
-	bool taken = false;
-	for (int i = 0; i < 1500 && !taken; i++) {
-		flyte_pack_get_stats(p, &st);
-		taken = st.actions_taken >= 2;
-		if (!taken)
-			flh_sleep_ms(20);
-	}
+	bool taken;
+	WAIT_STATS(taken, p, st, st.actions_taken >= 2);
 	FLH_ASSERT(taken);
 	FLH_ASSERT(flh_server_stop(srv, 0, NULL) == 0);
 	atomic_store(&hold, false); /* its result post now fails and is kept */
@@ -443,13 +393,8 @@ FLT_TEST(server_restart_keeps_results)
 	flh_sleep_ms(300);
 	FLH_ASSERT(flh_server_restart(srv) == 0);
 	/* the result lands after the restart and the pack keeps working */
-	bool done = false;
-	for (int i = 0; i < 1500 && !done; i++) {
-		flyte_pack_get_stats(p, &st);
-		done = st.results_posted >= 2;
-		if (!done)
-			flh_sleep_ms(20);
-	}
+	bool done;
+	WAIT_STATS(done, p, st, st.results_posted >= 2);
 	FLH_ASSERT_MSG(done, "the result held across the restart was not posted");
 	FLH_EQ_INT(st.results_dropped, 0);
 	FLH_ASSERT(st.result_retries >= 1);
@@ -476,13 +421,8 @@ FLT_TEST(deleted_pack_registers_again)
 	roundtrip(srv, &src, 1);
 	CTL_OK(&r, flh_server_url(srv), "pack", "delete", "E2E");
 	/* the next take answers 404: the pack registers again and keeps working */
-	bool again = false;
-	for (int i = 0; i < 1500 && !again; i++) {
-		flyte_pack_get_stats(p, &st);
-		again = st.registrations >= 2;
-		if (!again)
-			flh_sleep_ms(20);
-	}
+	bool again;
+	WAIT_STATS(again, p, st, st.registrations >= 2);
 	FLH_ASSERT_MSG(again, "the pack did not register again after its record was deleted");
 	roundtrip(srv, &src, 2);
 	flyte_pack_free(p);
@@ -584,12 +524,7 @@ FLT_TEST(heartbeats_keep_a_slow_handler_s_lease)
 	atomic_store(&slow_attempt, 0);
 	FLH_EQ_INT(flh_pack_event(&src, "Go", "{\"n\":\"1\"}"), 202);
 	/* held for several leases: heartbeats extend it, nobody else gets it */
-	for (int i = 0; i < 1500 && !ok; i++) {
-		flyte_pack_get_stats(p, &st);
-		ok = st.heartbeats >= 6;
-		if (!ok)
-			flh_sleep_ms(20);
-	}
+	WAIT_STATS(ok, p, st, st.heartbeats >= 6);
 	FLH_ASSERT_MSG(ok, "fewer than 6 heartbeats were accepted");
 	/* the server applies the declared lease: the held action shows when it ends */
 	r = flh_get(srv, "/v1/audit/flows?flowName=lease");
@@ -710,7 +645,7 @@ static int run_line(const char *line, const char *url, char *out, size_t outlen)
 		*slash = '\0';
 	snprintf(api, sizeof(api), "FLYTE_API=%s", url);
 	snprintf(path, sizeof(path), "PATH=%s:%s", dir, getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
-	env = child_env(extra);
+	env = flh_child_env(NULL, extra);
 	if (pipe(p))
 		abort();
 	fcntl(p[0], F_SETFL, O_NONBLOCK);
@@ -786,21 +721,14 @@ FLT_TEST(man_page_examples_run)
 {
 	static char lines[64][512], man[65536], out[65536];
 	struct flh_server *srv = NULL;
-	char api[128], flowfile[128], *yaml = doc_flow_yaml();
+	char api[128], flowfile[128];
 	struct run r;
-	FILE *f;
 	int n;
 	pid_t shell;
 
 	n = man_examples(lines, 64, man, sizeof(man));
 	FLH_ASSERT_MSG(n > 5, "no EXAMPLES in docs/flytectl.1 (FLYTE_DOC_MAN)");
-	FLH_ASSERT(yaml != NULL);
-	snprintf(flowfile, sizeof(flowfile), "%s/hello.yaml", tmpdir);
-	f = fopen(flowfile, "w");
-	FLH_ASSERT(f != NULL);
-	fputs(yaml, f);
-	fclose(f);
-	free(yaml);
+	write_try_it_flow(flowfile, sizeof(flowfile));
 	FLH_ASSERT(flh_server_start(&srv, NULL) == 0);
 	snprintf(api, sizeof(api), "FLYTE_API=%s", flh_server_url(srv));
 	const char *shell_env[] = { api, NULL };
@@ -981,8 +909,7 @@ FLT_TEST(ticker_ticks_on_aligned_seconds)
 /* Runs first: temp dir and cleanup handler. */
 FLT_TEST(prepare)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/flyte-e2e.XXXXXX");
-	FLT_ASSERT(mkdtemp(tmpdir) != NULL);
+	FLT_ASSERT(flt_tmpdir_make(tmpdir, sizeof(tmpdir), "flyte-e2e") == 0);
 	atexit(at_exit);
 	FLT_ASSERT(getenv("FLYTECTL_BIN") && getenv("FLYTE_SHELL_BIN") && getenv("FLYTE_BIN"));
 }
