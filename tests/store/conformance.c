@@ -93,6 +93,17 @@ static struct fl_store_ds_item ds_item(const char *key, const char *value)
 	return it;
 }
 
+/*
+ * A put that reports whether it created (true) or replaced (false): the call
+ * succeeds and says `want` (expects `bool created` and `err` in scope).
+ */
+#define OK_CREATED(call, want)                                                \
+	do {                                                                  \
+		created = !(want);                                            \
+		OK(call);                                                     \
+		FLT_EQ_INT(created, (want));                                  \
+	} while (0)
+
 /* An action of command Run of pack P in flow f (version u), with no optional field. */
 static struct fl_store_action_new new_action(const char *id, const char *corr, const char *step, int64_t created)
 {
@@ -146,6 +157,18 @@ static void ds_has(struct fl_store *st, const char *key, const char *want)
 	fl_store_ds_item_release(&got);
 	if (!same)
 		FLT_FAIL("datastore '%s' is not \"%s\"", key, want);
+}
+
+/* There is no datastore item `key`. */
+static void ds_absent(struct fl_store *st, const char *key)
+{
+	struct fl_error err = FL_ERROR_INIT;
+	struct fl_store_ds_item got = { 0 };
+	int rc = fl_store_ds_get(st, &got, key, &err);
+
+	fl_store_ds_item_release(&got);
+	if (rc != FL_ENOTFOUND)
+		FLT_FAIL("datastore '%s': got %d, expected FL_ENOTFOUND", key, rc);
 }
 
 /* The action's state history is exactly these values at these times. */
@@ -338,7 +361,7 @@ FLT_TEST(read_only_connection)
 {
 	struct fl_error err = FL_ERROR_INIT;
 	struct fl_store *st, *ro;
-	struct fl_store_ds_item it = ds_item("k", "v"), got = { 0 };
+	struct fl_store_ds_item it = ds_item("k", "v");
 
 	st = fresh();
 	ro = open_ro();
@@ -349,7 +372,7 @@ FLT_TEST(read_only_connection)
 	OK(fl_store_begin(ro, &err));
 	FLT_ASSERT(fl_store_ds_put(ro, NULL, &it, &err) != FL_OK);
 	OK(fl_store_rollback(ro, &err));
-	FLT_EQ_INT(fl_store_ds_get(st, &got, "k", &err), FL_ENOTFOUND);
+	ds_absent(st, "k");
 	/* and reads */
 	OK(fl_store_begin(st, &err));
 	OK(fl_store_ds_put(st, NULL, &it, &err));
@@ -384,12 +407,12 @@ FLT_TEST(commit_and_rollback)
 {
 	struct fl_error err = FL_ERROR_INIT;
 	struct fl_store *st;
-	struct fl_store_ds_item a = ds_item("a", "1"), b = ds_item("b", "2"), c = ds_item("c", "3"), got = { 0 };
+	struct fl_store_ds_item a = ds_item("a", "1"), b = ds_item("b", "2"), c = ds_item("c", "3");
 
 	st = fresh_begin();
 	OK(fl_store_ds_put(st, NULL, &a, &err));
 	OK(fl_store_rollback(st, &err));
-	FLT_EQ_INT(fl_store_ds_get(st, &got, "a", &err), FL_ENOTFOUND);
+	ds_absent(st, "a");
 
 	/* a rolled back savepoint undoes only its own writes, and is released */
 	OK(fl_store_begin(st, &err));
@@ -397,7 +420,7 @@ FLT_TEST(commit_and_rollback)
 	OK(fl_store_savepoint(st, &err));
 	OK(fl_store_ds_put(st, NULL, &b, &err));
 	OK(fl_store_savepoint_rollback(st, &err));
-	FLT_EQ_INT(fl_store_ds_get(st, &got, "b", &err), FL_ENOTFOUND);
+	ds_absent(st, "b");
 	OK(fl_store_savepoint(st, &err));
 	OK(fl_store_ds_put(st, NULL, &c, &err));
 	OK(fl_store_savepoint_release(st, &err));
@@ -408,7 +431,7 @@ FLT_TEST(commit_and_rollback)
 
 	st = open_rw();
 	ds_has(st, "a", NULL);
-	FLT_EQ_INT(fl_store_ds_get(st, &got, "b", &err), FL_ENOTFOUND);
+	ds_absent(st, "b");
 	ds_has(st, "c", NULL);
 	fl_store_close(st);
 }
@@ -428,14 +451,11 @@ FLT_TEST(packs_crud)
 	p.name = (char *)"Zed";
 	p.def = (char *)"{}";
 	p.last_seen = 10;
-	OK(fl_store_pack_upsert(st, &created, &p, &err));
-	FLT_ASSERT(created);
-	OK(fl_store_pack_upsert(st, &created, &p, &err));
-	FLT_ASSERT(!created);
+	OK_CREATED(fl_store_pack_upsert(st, &created, &p, &err), true);
+	OK_CREATED(fl_store_pack_upsert(st, &created, &p, &err), false);
 	p.id = (char *)"Alpha.env.dev";
 	p.name = (char *)"Alpha";
-	OK(fl_store_pack_upsert(st, &created, &p, &err));
-	FLT_ASSERT(created);
+	OK_CREATED(fl_store_pack_upsert(st, &created, &p, &err), true);
 	p.id = (char *)"Alpha";
 	OK(fl_store_pack_upsert(st, NULL, &p, &err));
 	/* sorted by name, then id */
@@ -447,8 +467,7 @@ FLT_TEST(packs_crud)
 	p.name = (char *)"Zed";
 	p.def = (char *)"{\"name\":\"Zed\",\"labels\":{}}";
 	p.last_seen = 5;
-	OK(fl_store_pack_upsert(st, &created, &p, &err));
-	FLT_ASSERT(!created);
+	OK_CREATED(fl_store_pack_upsert(st, &created, &p, &err), false);
 	OK(fl_store_pack_get(st, &got, "Zed", &err));
 	FLT_EQ_STR(got.id, "Zed");
 	FLT_EQ_STR(got.def, "{\"name\":\"Zed\",\"labels\":{}}");
@@ -487,20 +506,17 @@ FLT_TEST(flows_versions)
 	f.name = (char *)"beta";
 	f.def = (char *)"{\"v\":1}";
 	f.created = 1;
-	OK(fl_store_flow_put(st, &created, &f, &err));
-	FLT_ASSERT(created);
+	OK_CREATED(fl_store_flow_put(st, &created, &f, &err), true);
 	f.uuid = (char *)"u2";
 	f.def = (char *)"{\"v\":2}";
 	f.description = (char *)"second";
 	f.created = 2;
-	OK(fl_store_flow_put(st, &created, &f, &err));
-	FLT_ASSERT(!created);
+	OK_CREATED(fl_store_flow_put(st, &created, &f, &err), false);
 	f.uuid = (char *)"u3";
 	f.name = (char *)"alpha";
 	f.description = NULL;
 	f.created = 3;
-	OK(fl_store_flow_put(st, &created, &f, &err));
-	FLT_ASSERT(created);
+	OK_CREATED(fl_store_flow_put(st, &created, &f, &err), true);
 
 	OK(fl_store_flow_get(st, &got, "beta", &err));
 	FLT_EQ_STR(got.uuid, "u2");
@@ -535,8 +551,7 @@ FLT_TEST(flows_versions)
 	/* putting a deleted name again creates it */
 	f.uuid = (char *)"u4";
 	f.name = (char *)"beta";
-	OK(fl_store_flow_put(st, &created, &f, &err));
-	FLT_ASSERT(created);
+	OK_CREATED(fl_store_flow_put(st, &created, &f, &err), true);
 	OK(fl_store_flow_get(st, &got, "beta", &err));
 	FLT_EQ_STR(got.uuid, "u4");
 	fl_store_flow_release(&got);
@@ -1138,16 +1153,13 @@ FLT_TEST(datastore_created_updated)
 	it.content_type = (char *)"application/json";
 	it.value = (char *)"{\"a\":\0}";
 	it.value_len = 7;
-	OK(fl_store_ds_put(st, &created, &it, &err));
-	FLT_ASSERT(created);
+	OK_CREATED(fl_store_ds_put(st, &created, &it, &err), true);
 	/* identical re-put is an update, not a creation */
-	OK(fl_store_ds_put(st, &created, &it, &err));
-	FLT_ASSERT(!created);
+	OK_CREATED(fl_store_ds_put(st, &created, &it, &err), false);
 	it.key = (char *)"alpha";
 	it.description = (char *)"first";
 	it.content_type = NULL;
-	OK(fl_store_ds_put(st, &created, &it, &err));
-	FLT_ASSERT(created);
+	OK_CREATED(fl_store_ds_put(st, &created, &it, &err), true);
 	it.key = (char *)"empty";
 	it.description = NULL;
 	it.content_type = (char *)"text/plain";
@@ -1181,8 +1193,7 @@ FLT_TEST(datastore_created_updated)
 	it.content_type = (char *)"text/csv";
 	it.value = (char *)"a,b";
 	it.value_len = 3;
-	OK(fl_store_ds_put(st, &created, &it, &err));
-	FLT_ASSERT(!created);
+	OK_CREATED(fl_store_ds_put(st, &created, &it, &err), false);
 	OK(fl_store_commit(st, &err));
 	OK(fl_store_ds_get(st, &got, "alpha", &err));
 	FLT_EQ_STR(got.content_type, "text/csv");
@@ -1194,7 +1205,7 @@ FLT_TEST(datastore_created_updated)
 	OK(fl_store_ds_delete(st, "teams", &err));
 	FLT_EQ_INT(fl_store_ds_delete(st, "teams", &err), FL_ENOTFOUND);
 	OK(fl_store_commit(st, &err));
-	FLT_EQ_INT(fl_store_ds_get(st, &got, "teams", &err), FL_ENOTFOUND);
+	ds_absent(st, "teams");
 	fl_store_close(st);
 }
 
@@ -1360,14 +1371,14 @@ FLT_TEST(readers_see_committed_snapshot)
 {
 	struct fl_error err = FL_ERROR_INIT;
 	struct fl_store *st, *ro;
-	struct fl_store_ds_item it = ds_item("k", "v"), got = { 0 };
+	struct fl_store_ds_item it = ds_item("k", "v");
 
 	st = fresh();
 	ro = open_ro();
 	OK(fl_store_begin(st, &err));
 	OK(fl_store_ds_put(st, NULL, &it, &err));
 	/* uncommitted: invisible to the reader, and the reader is not blocked */
-	FLT_EQ_INT(fl_store_ds_get(ro, &got, "k", &err), FL_ENOTFOUND);
+	ds_absent(ro, "k");
 	OK(fl_store_commit(st, &err));
 	ds_has(ro, "k", "v");
 	fl_store_close(ro);
@@ -1383,7 +1394,7 @@ FLT_TEST(begin_after_a_rollback_that_did_not_happen)
 {
 	struct fl_error err = FL_ERROR_INIT;
 	struct fl_store *st, *ro;
-	struct fl_store_ds_item it = ds_item("k", "v"), got = { 0 };
+	struct fl_store_ds_item it = ds_item("k", "v");
 
 	st = fresh();
 	ro = open_ro();
@@ -1391,7 +1402,7 @@ FLT_TEST(begin_after_a_rollback_that_did_not_happen)
 	OK(fl_store_begin(st, &err));
 	OK(fl_store_ds_put(st, NULL, &it, &err));
 	OK(fl_store_begin(st, &err));
-	FLT_EQ_INT(fl_store_ds_get(st, &got, "k", &err), FL_ENOTFOUND);
+	ds_absent(st, "k");
 	it.key = (char *)"k2";
 	OK(fl_store_ds_put(st, NULL, &it, &err));
 	OK(fl_store_commit(st, &err));
