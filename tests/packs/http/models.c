@@ -275,3 +275,20 @@ void md_help_lists(const char *bin, const char *const *names)
 	for (size_t i = 0; names[i]; i++)
 		FLH_ASSERT_MSG(strstr(h, names[i]) != NULL, "--help does not name %s", names[i]);
 }
+
+void md_expect_body(struct standin *s, const char *method, const char *target, const char *body)
+{
+	struct standin_req q;
+	bool same;
+
+	md_last(s, &q);
+	same = (!method || !strcmp(q.method, method)) && !strcmp(q.target, target);
+	if (!same)
+		printf("# got %s %s\n", q.method, q.target);
+	if (!same) {
+		standin_req_release(&q);
+		FLH_FAIL("expected %s %s", method ? method : "a request to", target);
+	}
+	MD_BODY(&q, body);
+	standin_req_release(&q);
+}

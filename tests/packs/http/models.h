@@ -45,6 +45,12 @@ void md_answer(struct standin_resp *r, int status, const char *ctype, json_t *j)
 /* The last request was `method target`, sent with Authorization `auth` (NULL: not checked). */
 void md_expect_last(struct standin *s, const char *method, const char *target, const char *auth);
 
+/*
+ * The last request was to `target` (method: NULL = not checked) with a JSON
+ * body equal, in member order, to the JSON text `body`.
+ */
+void md_expect_body(struct standin *s, const char *method, const char *target, const char *body);
+
 /* POST a flow definition (JSON text): it must be created (201). */
 void md_post_flow(struct flh_server *srv, const char *json);
 /* md_post_flow of the definition in a file (a documented example). */
@@ -114,6 +120,16 @@ void md_help_lists(const char *bin, const char *const *names);
 		FLH_ASSERT(pt_run((e), (pack), (labels), (command), (input), 0, &md_r_) == 0);     \
 		MD_EVENT(&md_r_, (event));                                                          \
 		MD_PAYLOAD(&md_r_, (payload));                                                      \
+		pt_result_release(&md_r_);                                                          \
+	} while (0)
+
+/* MD_EXPECT for a failure: the payload's "error" must be `error`. */
+#define MD_EXPECT_ERROR_IS(e, pack, labels, command, input, event, error)                           \
+	do {                                                                                        \
+		struct pt_result md_r_;                                                             \
+		FLH_ASSERT(pt_run((e), (pack), (labels), (command), (input), 0, &md_r_) == 0);     \
+		MD_EVENT(&md_r_, (event));                                                          \
+		FLH_EQ_STR(pt_str(&md_r_, "error"), (error));                                       \
 		pt_result_release(&md_r_);                                                          \
 	} while (0)
 

@@ -149,14 +149,11 @@ FLT_TEST(trigger_and_enable_plan)
 FLT_TEST(comments_and_lifecycle)
 {
 	struct pt_result r;
-	struct standin_req q;
 
 	EXPECT("AddComment", "{\"build\":\"ABC-DEF-13\",\"comment\":\"deployed by flyte\"}", "CommentAdded",
 	       "{\"comment\":\"deployed by flyte\",\"build\":\"ABC-DEF-13\"}");
-	md_last(S, &q);
-	FLH_EQ_STR(q.target, "/rest/api/latest/result/ABC-DEF-13/comment?os_authType=basic");
-	MD_BODY(&q, "{\"content\":\"deployed by flyte\"}");
-	standin_req_release(&q);
+	md_expect_body(S, NULL, "/rest/api/latest/result/ABC-DEF-13/comment?os_authType=basic",
+		       "{\"content\":\"deployed by flyte\"}");
 	RUN(&r, "AddComment", "{\"build\":\"ABC-DEF-13\",\"comment\":\"\"}");
 	MD_EVENT(&r, "FailedToAddComment");
 	/* the comment is under "comment" (the Go pack used "label") */

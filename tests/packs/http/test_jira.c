@@ -472,14 +472,10 @@ FLT_TEST(create_inc_issue)
 FLT_TEST(comment_issue)
 {
 	struct pt_result r;
-	struct standin_req q;
 
 	EXPECT("CommentIssue", "{\"id\":\"TEST-1\",\"comment\":\"deployed to staging\"}", "Comment",
 	       "{\"id\":\"TEST-1\",\"comment\":\"deployed to staging\"}");
-	md_last(S, &q);
-	FLH_EQ_STR(q.target, "/rest/api/2/issue/TEST-1/comment");
-	MD_BODY(&q, "{\"body\":\"deployed to staging\"}");
-	standin_req_release(&q);
+	md_expect_body(S, NULL, "/rest/api/2/issue/TEST-1/comment", "{\"body\":\"deployed to staging\"}");
 
 	EXPECT("CommentIssue", "{\"id\":\"TEST-77\",\"comment\":\"x\"}", "CommentFailure",
 	       "{\"id\":\"TEST-77\",\"comment\":\"x\",\"error\":\"Could not leave comment: issueId=TEST-77 : "
@@ -493,7 +489,6 @@ FLT_TEST(comment_issue)
 FLT_TEST(search_issues)
 {
 	struct pt_result r;
-	struct standin_req q;
 
 	RUN(&r, "SearchIssues", "{\"query\":\"project = TEST\",\"maxResults\":\"1\"}");
 	MD_EVENT(&r, "SearchSuccess");
@@ -503,11 +498,9 @@ FLT_TEST(search_issues)
 		       "\"TEST-1\",\"summary\":\"Login fails\",\"status\":\"Open\",\"description\":\"It breaks.\","
 		       "\"assignee\":\"jdoe\"}]}");
 	pt_result_release(&r);
-	md_last(S, &q);
-	FLH_EQ_STR(q.target, "/rest/api/2/search");
-	MD_BODY(&q, "{\"jql\":\"project = TEST\",\"startAt\":0,\"maxResults\":1,\"fields\":[\"summary\",\"assignee\","
-		    "\"labels\",\"status\",\"description\",\"priority\"]}");
-	standin_req_release(&q);
+	md_expect_body(S, NULL, "/rest/api/2/search",
+		       "{\"jql\":\"project = TEST\",\"startAt\":0,\"maxResults\":1,\"fields\":[\"summary\",\"assignee\","
+		       "\"labels\",\"status\",\"description\",\"priority\"]}");
 
 	RUN(&r, "SearchIssues", "{\"query\":\"project = NONE\",\"startIndex\":3}");
 	MD_PAYLOAD(&r, "{\"query\":\"project = NONE\",\"startIndex\":3,\"maxResults\":10,\"total\":0,\"issues\":null}");
@@ -581,15 +574,12 @@ FLT_TEST(transitions)
 FLT_TEST(issue_links)
 {
 	struct pt_result r;
-	struct standin_req q;
 
 	EXPECT("IssueCreateLink", "{\"inwardIssue\":\"TEST-1\",\"outwardIssue\":\"OPS-7\",\"linkType\":\"Relates\"}",
 	       "Link", "{\"inwardIssue\":\"TEST-1\",\"outwardIssue\":\"OPS-7\",\"linkType\":\"Relates\"}");
-	md_last(S, &q);
-	FLH_EQ_STR(q.target, "/rest/api/2/issueLink");
-	MD_BODY(&q, "{\"type\":{\"name\":\"Relates\"},\"inwardIssue\":{\"key\":\"TEST-1\"},\"outwardIssue\":{\"key\":"
-		    "\"OPS-7\"},\"comment\":{\"body\":\"Link related issues!\"}}");
-	standin_req_release(&q);
+	md_expect_body(S, NULL, "/rest/api/2/issueLink",
+		       "{\"type\":{\"name\":\"Relates\"},\"inwardIssue\":{\"key\":\"TEST-1\"},\"outwardIssue\":{\"key\":"
+		       "\"OPS-7\"},\"comment\":{\"body\":\"Link related issues!\"}}");
 	EXPECT("IssueCreateLink", "{\"inwardIssue\":\"TEST-1\",\"outwardIssue\":\"OPS-7\",\"linkType\":\"Causes\"}",
 	       "LinkFailure",
 	       "{\"inwardIssue\":\"TEST-1\",\"outwardIssue\":\"OPS-7\",\"linkType\":\"Causes\",\"error\":\"could not "

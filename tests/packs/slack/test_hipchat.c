@@ -30,6 +30,8 @@ static const char *const clear_slack[] = { "SLACK_", "PACK_NAME", "RENEW_CONVERS
 	MD_EXPECT(&E, "HipChat", "{\"env\":\"staging\"}", (cmd), (input), (event), (payload))
 #define EXPECT_ERROR(cmd, input, event, part) \
 	MD_EXPECT_ERROR(&E, "HipChat", "{\"env\":\"staging\"}", (cmd), (input), (event), (part))
+#define EXPECT_ERROR_IS(cmd, input, event, error) \
+	MD_EXPECT_ERROR_IS(&E, "HipChat", "{\"env\":\"staging\"}", (cmd), (input), (event), (error))
 
 static json_t *last_post(void)
 {
@@ -196,10 +198,8 @@ FLT_TEST(send_message)
 	EXPECT("SendMessage", "{\"roomId\":\"nowhere\",\"message\":\"x\"}", "SendMessageFailed",
 	       "{\"roomId\":\"nowhere\",\"message\":\"x\",\"error\":\"cannot find room 'nowhere': no Slack channel "
 	       "'nowhere'\"}");
-	RUN(&r, "SendMessage", "{\"roomId\":\"random\",\"message\":\"x\"}");
-	MD_EVENT(&r, "SendMessageFailed");
-	FLH_EQ_STR(pt_str(&r, "error"), "cannot send to room 'random': not_in_channel");
-	pt_result_release(&r);
+	EXPECT_ERROR_IS("SendMessage", "{\"roomId\":\"random\",\"message\":\"x\"}", "SendMessageFailed",
+			"cannot send to room 'random': not_in_channel");
 	RUN(&r, "SendMessage", "[1]");
 	MD_EVENT(&r, "FATAL");
 	FLH_ASSERT(strstr(json_string_value(r.payload), "input is not valid"));
@@ -235,15 +235,13 @@ FLT_TEST(send_notification)
 
 	EXPECT("SendNotification", "{\"roomId\":\"deployRoom\",\"message\":\"x\"}", "SendNotificationFailed",
 	       "{\"roomId\":\"deployRoom\",\"message\":\"x\",\"error\":\"missing fields: [from]\"}");
-	RUN(&r, "SendNotification", "{\"roomId\":\"deployRoom\",\"message\":\"x\",\"from\":\"CI\",\"color\":\"pink\"}");
-	MD_EVENT(&r, "SendNotificationFailed");
-	FLH_EQ_STR(pt_str(&r, "error"), "invalid color 'pink': expected yellow, green, red, purple, gray or random");
-	pt_result_release(&r);
+	EXPECT_ERROR_IS("SendNotification",
+			"{\"roomId\":\"deployRoom\",\"message\":\"x\",\"from\":\"CI\",\"color\":\"pink\"}",
+			"SendNotificationFailed",
+			"invalid color 'pink': expected yellow, green, red, purple, gray or random");
 	/* send errors are reported (the HipChat pack swallowed them) */
-	RUN(&r, "SendNotification", "{\"roomId\":\"random\",\"message\":\"x\",\"from\":\"CI\"}");
-	MD_EVENT(&r, "SendNotificationFailed");
-	FLH_EQ_STR(pt_str(&r, "error"), "cannot send to room 'random': not_in_channel");
-	pt_result_release(&r);
+	EXPECT_ERROR_IS("SendNotification", "{\"roomId\":\"random\",\"message\":\"x\",\"from\":\"CI\"}",
+			"SendNotificationFailed", "cannot send to room 'random': not_in_channel");
 	RUN(&r, "SendNotification", "{\"roomId\":\"deployRoom\",\"message\":\"x\",\"from\":\"CI\",\"notify\":\"yes\"}");
 	MD_EVENT(&r, "FATAL");
 	pt_result_release(&r);
@@ -301,7 +299,6 @@ FLT_TEST(label_build_flow)
 {
 	struct standin *bamboo = NULL;
 	static struct md_bamboo model;
-	struct standin_req q;
 	char host[128], ts[32];
 	size_t posts = slackstub_posts(S);
 	json_t *post;
@@ -338,11 +335,8 @@ FLT_TEST(label_build_flow)
 	FLH_ASSERT_MSG(ok, "the LabelBuildFlow execution did not complete both steps");
 	/* Bamboo saw exactly one label request, for the right build */
 	FLH_EQ_INT(standin_count(bamboo), 1);
-	md_last(bamboo, &q);
-	FLH_EQ_STR(q.method, "POST");
-	FLH_EQ_STR(q.target, "/rest/api/latest/result/ABC-DEF-12/label?os_authType=basic");
-	MD_BODY(&q, "{\"name\":\"staging\"}");
-	standin_req_release(&q);
+	md_expect_body(bamboo, "POST", "/rest/api/latest/result/ABC-DEF-12/label?os_authType=basic",
+		       "{\"name\":\"staging\"}");
 	FLH_EQ_INT(slackstub_posts(S) - posts, 1);
 	FLH_EQ_INT(pt_stop_pack(bp), 0);
 	standin_stop(bamboo);

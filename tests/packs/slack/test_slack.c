@@ -36,6 +36,8 @@ static const char *const clear_slack[] = { "SLACK_", "PACK_NAME", "RENEW_CONVERS
 #define RUN(r, cmd, input) FLH_ASSERT(pt_run(&E, "Slack", NULL, (cmd), (input), 0, (r)) == 0)
 #define EXPECT(cmd, input, event, payload) MD_EXPECT(&E, "Slack", NULL, (cmd), (input), (event), (payload))
 #define EXPECT_ERROR(cmd, input, event, part) MD_EXPECT_ERROR(&E, "Slack", NULL, (cmd), (input), (event), (part))
+#define EXPECT_ERROR_IS(cmd, input, event, error) \
+	MD_EXPECT_ERROR_IS(&E, "Slack", NULL, (cmd), (input), (event), (error))
 
 /* The last chat.postMessage request, checked against Slack's rules for JSON calls. */
 static json_t *last_post_body(void)
@@ -296,10 +298,8 @@ FLT_TEST(send_message)
 	       "SendMessageFailed",
 	       "{\"message\":\"x\",\"threadTimestamp\":\"1.2\",\"channelId\":\"C0NOPE0001\",\"error\":\"cannot send "
 	       "message: channel_not_found\"}");
-	RUN(&r, "SendMessage", "{\"channelId\":\"C0RANDOM01\",\"message\":\"x\"}");
-	MD_EVENT(&r, "SendMessageFailed");
-	FLH_EQ_STR(pt_str(&r, "error"), "cannot send message: not_in_channel");
-	pt_result_release(&r);
+	EXPECT_ERROR_IS("SendMessage", "{\"channelId\":\"C0RANDOM01\",\"message\":\"x\"}", "SendMessageFailed",
+			"cannot send message: not_in_channel");
 }
 
 FLT_TEST(oversized_message)
@@ -358,10 +358,8 @@ FLT_TEST(send_rich_message)
 	EXPECT("SendRichMessage", "{\"channel\":\"C0NOPE0001\",\"text\":\"x\"}", "SendRichMessageFailed",
 	       "{\"inputMessage\":{\"channel\":\"C0NOPE0001\",\"text\":\"x\"},\"error\":\"cannot send rich "
 	       "message=channel_not_found\"}");
-	RUN(&r, "SendRichMessage", "{\"channel\":\"C0OPS00001\",\"attachments\":[\"not an object\"]}");
-	MD_EVENT(&r, "SendRichMessageFailed");
-	FLH_EQ_STR(pt_str(&r, "error"), "cannot send rich message=invalid_attachments");
-	pt_result_release(&r);
+	EXPECT_ERROR_IS("SendRichMessage", "{\"channel\":\"C0OPS00001\",\"attachments\":[\"not an object\"]}",
+			"SendRichMessageFailed", "cannot send rich message=invalid_attachments");
 	RUN(&r, "SendRichMessage", "{\"text\":\"x\"}");
 	MD_EVENT(&r, "SendRichMessageFailed");
 	FLH_EQ_STR(pt_str(&r, "error"), "cannot send rich message=channel is missing");
