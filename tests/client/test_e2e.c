@@ -336,6 +336,32 @@ static void setup_flow(struct flh_server *srv, struct flh_pack *src)
 	FLH_EQ_INT(flh_pack_register(src, srv, "{\"name\":\"Src\"}"), 201);
 }
 
+/* A server with the flow "echo" and its pack Src, and a libflyte pack that has done one round trip. */
+struct echo_env {
+	struct flh_server *srv;
+	struct flh_pack src;
+	struct flyte_client *c;
+	struct flyte_pack *p;
+};
+
+static void echo_start(struct echo_env *e)
+{
+	memset(e, 0, sizeof(*e));
+	FLH_ASSERT(flh_server_start(&e->srv, NULL) == 0);
+	setup_flow(e->srv, &e->src);
+	e->c = lib_client(flh_server_url(e->srv));
+	e->p = lib_pack(e->c);
+	roundtrip(e->srv, &e->src, 1);
+}
+
+static void echo_stop(struct echo_env *e)
+{
+	flyte_pack_free(e->p);
+	flyte_client_free(e->c);
+	flh_pack_release(&e->src);
+	flh_server_free(e->srv);
+}
+
 FLT_TEST(server_down_at_start_then_up)
 {
 	struct flh_server *srv = NULL;
@@ -367,68 +393,48 @@ FLT_TEST(server_down_at_start_then_up)
 
 FLT_TEST(server_restart_keeps_results)
 {
-	struct flh_server *srv = NULL;
-	struct flh_pack src = { 0 };
-	struct flyte_client *c;
-	struct flyte_pack *p;
+	struct echo_env e;
 	struct flyte_pack_stats st;
 
-	FLH_ASSERT(flh_server_start(&srv, NULL) == 0);
-	setup_flow(srv, &src);
-	c = lib_client(flh_server_url(srv));
-	p = lib_pack(c);
-	roundtrip(srv, &src, 1);
+	echo_start(&e);
 
 	/* a handler is busy while the server goes down and comes back */
 	atomic_store(&hold, true);
 	int before = atomic_load(&handled);
-	FLH_EQ_INT(flh_pack_event(&src, "Go", "{\"n\":\"2\"}"), 202);
+	FLH_EQ_INT(flh_pack_event(&e.src, "Go", "{\"n\":\"2\"}"), 202);
 	bool taken;
-	WAIT_STATS(taken, p, st, st.actions_taken >= 2);
+	WAIT_STATS(taken, e.p, st, st.actions_taken >= 2);
 	FLH_ASSERT(taken);
-	FLH_ASSERT(flh_server_stop(srv, 0, NULL) == 0);
+	FLH_ASSERT(flh_server_stop(e.srv, 0, NULL) == 0);
 	atomic_store(&hold, false); /* its result post now fails and is kept */
 	for (int i = 0; i < 500 && atomic_load(&handled) == before; i++)
 		flh_sleep_ms(10);
 	flh_sleep_ms(300);
-	FLH_ASSERT(flh_server_restart(srv) == 0);
+	FLH_ASSERT(flh_server_restart(e.srv) == 0);
 	/* the result lands after the restart and the pack keeps working */
 	bool done;
-	WAIT_STATS(done, p, st, st.results_posted >= 2);
+	WAIT_STATS(done, e.p, st, st.results_posted >= 2);
 	FLH_ASSERT_MSG(done, "the result held across the restart was not posted");
 	FLH_EQ_INT(st.results_dropped, 0);
 	FLH_ASSERT(st.result_retries >= 1);
-	roundtrip(srv, &src, 3);
-	flyte_pack_free(p);
-	flyte_client_free(c);
-	flh_pack_release(&src);
-	flh_server_free(srv);
+	roundtrip(e.srv, &e.src, 3);
+	echo_stop(&e);
 }
 
 FLT_TEST(deleted_pack_registers_again)
 {
-	struct flh_server *srv = NULL;
-	struct flh_pack src = { 0 };
-	struct flyte_client *c;
-	struct flyte_pack *p;
+	struct echo_env e;
 	struct flyte_pack_stats st;
 	struct run r;
 
-	FLH_ASSERT(flh_server_start(&srv, NULL) == 0);
-	setup_flow(srv, &src);
-	c = lib_client(flh_server_url(srv));
-	p = lib_pack(c);
-	roundtrip(srv, &src, 1);
-	CTL_OK(&r, flh_server_url(srv), "pack", "delete", "E2E");
+	echo_start(&e);
+	CTL_OK(&r, flh_server_url(e.srv), "pack", "delete", "E2E");
 	/* the next take answers 404: the pack registers again and keeps working */
 	bool again;
-	WAIT_STATS(again, p, st, st.registrations >= 2);
+	WAIT_STATS(again, e.p, st, st.registrations >= 2);
 	FLH_ASSERT_MSG(again, "the pack did not register again after its record was deleted");
-	roundtrip(srv, &src, 2);
-	flyte_pack_free(p);
-	flyte_client_free(c);
-	flh_pack_release(&src);
-	flh_server_free(srv);
+	roundtrip(e.srv, &e.src, 2);
+	echo_stop(&e);
 }
 
 FLT_TEST(docs_example_pack)
