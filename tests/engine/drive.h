@@ -85,6 +85,8 @@ extern struct fld_dir fld_tmp;
 
 void fld_tmp_setup(const char *prefix);
 void fld_tmp_cleanup(void);
+/* The end of a test: free the engine (NULL is fine), then fld_tmp_cleanup. */
+void fld_finish(struct fl_engine *eng);
 
 /* Open an engine on fld_tmp.db with cfg (NULL: fld_config's) at log level error. */
 struct fl_engine *fld_open(const struct fl_engine_config *cfg);
@@ -94,6 +96,8 @@ json_t *fld_parse(const char *text);
 
 /* Wait for the callback of a call that was accepted. */
 void fld_await(struct fld_res *r);
+/* Post an event (JSON text) as pack `id` without waiting: r (initialised here) gets the answer. */
+void fld_post(struct fl_engine *eng, const char *id, const char *text, struct fld_res *r);
 
 enum fld_call { FLD_REGISTER, FLD_FLOW, FLD_EVENT };
 

@@ -22,6 +22,12 @@ void fld_tmp_cleanup(void)
 	fld_dir_remove(&fld_tmp);
 }
 
+void fld_finish(struct fl_engine *eng)
+{
+	fl_engine_free(eng);
+	fld_tmp_cleanup();
+}
+
 struct fl_engine *fld_open(const struct fl_engine_config *cfg)
 {
 	struct fl_engine_config c;
@@ -54,6 +60,18 @@ void fld_await(struct fld_res *r)
 	fld_wait(r, FL_OK);
 	if (!r->done)
 		FLT_FAIL("callback never came");
+}
+
+void fld_post(struct fl_engine *eng, const char *id, const char *text, struct fld_res *r)
+{
+	json_t *j = fld_parse(text);
+	int rc;
+
+	fld_res_init(r);
+	rc = fl_engine_event_post(eng, id, j, fld_on_done, r);
+	json_decref(j);
+	if (rc != FL_OK)
+		FLT_FAIL("event post returned %d", rc);
 }
 
 int fld_call(struct fl_engine *eng, enum fld_call k, const char *id, const char *text, struct fld_res *r)

@@ -84,8 +84,7 @@ FLT_TEST(stats_count_what_happened)
 		FLT_ASSERT(st.renders_deferred >= 1); /* the suite really ran on the render threads */
 	else
 		FLT_EQ_INT(st.renders_deferred, 0);
-	fl_engine_free(eng);
-	fld_tmp_cleanup();
+	fld_finish(eng);
 }
 
 FLT_TEST(take_parks_and_is_woken)
@@ -120,8 +119,7 @@ FLT_TEST(take_parks_and_is_woken)
 	FLT_ASSERT(fld_res_done(&r));
 	FLT_ASSERT(r.body == NULL);
 	fld_res_release(&r);
-	fl_engine_free(eng);
-	fld_tmp_cleanup();
+	fld_finish(eng);
 }
 
 static void take_one(struct fl_engine *eng, const char *pack, const char *cmd, char *id, int64_t *attempt,
@@ -181,8 +179,7 @@ FLT_TEST(concurrent_results_fire_a_step_once)
 	FLT_EQ_INT(json_array_size(list), 1);
 	FLT_EQ_INT(json_object_size(json_object_get(json_array_get(list, 0), "actions")), 3);
 	json_decref(list);
-	fl_engine_free(eng);
-	fld_tmp_cleanup();
+	fld_finish(eng);
 }
 
 FLT_TEST(restart_keeps_state)
@@ -229,8 +226,7 @@ FLT_TEST(restart_keeps_state)
 		FLT_EQ_STR(json_string_value(in), "max done");
 		json_decref(in);
 	}
-	fl_engine_free(eng);
-	fld_tmp_cleanup();
+	fld_finish(eng);
 }
 
 FLT_TEST(shutdown_refuses_new_jobs)
@@ -247,8 +243,7 @@ FLT_TEST(shutdown_refuses_new_jobs)
 	FLT_ASSERT(!fld_res_done(&r));
 	fld_res_release(&r);
 	json_decref(j);
-	fl_engine_free(eng);
-	fld_tmp_cleanup();
+	fld_finish(eng);
 }
 
 FLT_TEST(expiry_and_dead_packs)
@@ -299,8 +294,7 @@ FLT_TEST(expiry_and_dead_packs)
 	json_decref(got);
 	FLT_EQ_INT(fl_engine_pack_get(eng, "Worker", &got, &err), FL_OK);
 	json_decref(got);
-	fl_engine_free(eng);
-	fld_tmp_cleanup();
+	fld_finish(eng);
 }
 
 /* ------------------------------------------------ costly templates */
@@ -325,6 +319,22 @@ static char *big_event(const char *name, size_t n, size_t k)
 	"\"context\":{\"n\":\"{{ Event.Payload.s|length }}\"},"                                         \
 	"\"command\":{\"name\":\"Run\",\"packName\":\"Worker\",\"input\":{\"out\":\"" input "\"}}}]}"
 
+/* The length of the event's string, once per element of its list. */
+#define LENGTHS "{% for i in Event.Payload.l %}{{ Event.Payload.s|length }},{% endfor %}"
+
+/* An engine with cfg on a fresh database, packs Src and Worker and the costly flow (COSTLY_FLOW text). */
+static struct fl_engine *costly_setup(const struct fl_engine_config *cfg, const char *flow)
+{
+	struct fl_engine *eng;
+
+	fld_tmp_setup("fl-engine");
+	eng = fld_open(cfg);
+	fld_must(eng, FLD_REGISTER, NULL, "{\"name\":\"Src\"}");
+	fld_must(eng, FLD_REGISTER, NULL, "{\"name\":\"Worker\"}");
+	fld_must(eng, FLD_FLOW, NULL, flow);
+	return eng;
+}
+
 FLT_TEST(costly_render_moves_off_the_writer)
 {
 	struct fl_engine_config cfg;
@@ -336,12 +346,8 @@ FLT_TEST(costly_render_moves_off_the_writer)
 	fl_engine_config_default(&cfg);
 	cfg.render_inline_ms = 1;
 	cfg.render_deadline_ms = 60000;
-	fld_tmp_setup("fl-engine");
-	eng = fld_open(&cfg);
-	fld_must(eng, FLD_REGISTER, NULL, "{\"name\":\"Src\"}");
-	fld_must(eng, FLD_REGISTER, NULL, "{\"name\":\"Worker\"}");
 	/* 200 x length of 64 KiB: far more than a millisecond of work */
-	fld_must(eng, FLD_FLOW, NULL, COSTLY_FLOW("{% for i in Event.Payload.l %}{{ Event.Payload.s|length }},{% endfor %}"));
+	eng = costly_setup(&cfg, COSTLY_FLOW(LENGTHS));
 	fld_must(eng, FLD_EVENT, "Src", ev);
 	FLT_EQ_INT(fld_take(eng, "Worker", NULL, 0, &a), FL_OK);
 	FLT_ASSERT(a != NULL);
@@ -357,16 +363,15 @@ FLT_TEST(costly_render_moves_off_the_writer)
 	FLT_EQ_INT(st.renders_deferred, 1);
 	FLT_EQ_INT(st.actions_created, 1);
 	free(ev);
-	fl_engine_free(eng);
-	fld_tmp_cleanup();
+	fld_finish(eng);
 }
 
 FLT_TEST(costly_render_does_not_hold_other_writes)
 {
 	struct fl_engine_config cfg;
 	struct fl_engine *eng;
-	struct fld_res big, small;
-	json_t *j, *a = NULL;
+	struct fld_res big;
+	json_t *a = NULL;
 	char *ev = big_event("Big", 3200, 100);
 	bool small_first;
 
@@ -374,30 +379,22 @@ FLT_TEST(costly_render_does_not_hold_other_writes)
 	cfg.render_inline_ms = 1;
 	cfg.render_deadline_ms = 3000;
 	cfg.tmpl_limits.max_steps = UINT64_MAX / 2; /* only the deadline stops it */
-	fld_tmp_setup("fl-engine");
-	eng = fld_open(&cfg);
-	fld_must(eng, FLD_REGISTER, NULL, "{\"name\":\"Src\"}");
-	fld_must(eng, FLD_REGISTER, NULL, "{\"name\":\"Other\"}");
-	fld_must(eng, FLD_REGISTER, NULL, "{\"name\":\"Worker\"}");
 	/* 100^3 x length of 3,200 bytes: runs until the deadline */
-	fld_must(eng, FLD_FLOW, NULL,
-	     COSTLY_FLOW("{% for a in Event.Payload.l %}{% for b in Event.Payload.l %}{% for c in Event.Payload.l %}"
-			 "{{ Event.Payload.s|length }}{% endfor %}{% endfor %}{% endfor %}"));
+	eng = costly_setup(&cfg, COSTLY_FLOW("{% for a in Event.Payload.l %}{% for b in Event.Payload.l %}"
+					     "{% for c in Event.Payload.l %}{{ Event.Payload.s|length }}{% endfor %}"
+					     "{% endfor %}{% endfor %}"));
+	fld_must(eng, FLD_REGISTER, NULL, "{\"name\":\"Other\"}");
 	fld_must(eng, FLD_FLOW, NULL,
 	     "{\"name\":\"plain\",\"steps\":[{\"id\":\"p\",\"event\":{\"name\":\"Ping\",\"packName\":\"Other\"},"
 	     "\"command\":{\"name\":\"Pong\",\"packName\":\"Worker\",\"input\":\"{{ Event.Name }}\"}}]}");
 
-	fld_res_init(&big);
-	j = fld_parse(ev);
-	FLT_EQ_INT(fl_engine_event_post(eng, "Src", j, fld_on_done, &big), FL_OK);
-	json_decref(j);
+	fld_post(eng, "Src", ev, &big);
 	/* an unrelated pack's event, posted while the costly one renders, is answered first */
 	fld_must(eng, FLD_EVENT, "Other", "{\"event\":\"Ping\"}");
 	small_first = !fld_res_done(&big);
 	FLT_EQ_INT(fld_take(eng, "Worker", "Pong", 0, &a), FL_OK);
 	FLT_ASSERT(a != NULL);
 	json_decref(a);
-	(void)small;
 	fld_await(&big);
 	FLT_ASSERT(small_first);
 	/* the costly step ran out of time: the event is stored, its step skipped */
@@ -406,8 +403,7 @@ FLT_TEST(costly_render_does_not_hold_other_writes)
 	FLT_ASSERT(a == NULL);
 	fld_res_release(&big);
 	free(ev);
-	fl_engine_free(eng);
-	fld_tmp_cleanup();
+	fld_finish(eng);
 }
 
 FLT_TEST(writer_renders_when_there_are_no_render_threads)
@@ -421,11 +417,7 @@ FLT_TEST(writer_renders_when_there_are_no_render_threads)
 	fl_engine_config_default(&cfg);
 	cfg.render_inline_ms = 1;
 	cfg.render_threads = 0;
-	fld_tmp_setup("fl-engine");
-	eng = fld_open(&cfg);
-	fld_must(eng, FLD_REGISTER, NULL, "{\"name\":\"Src\"}");
-	fld_must(eng, FLD_REGISTER, NULL, "{\"name\":\"Worker\"}");
-	fld_must(eng, FLD_FLOW, NULL, COSTLY_FLOW("{% for i in Event.Payload.l %}{{ Event.Payload.s|length }},{% endfor %}"));
+	eng = costly_setup(&cfg, COSTLY_FLOW(LENGTHS));
 	fld_must(eng, FLD_EVENT, "Src", ev);
 	FLT_EQ_INT(fld_take(eng, "Worker", NULL, 0, &a), FL_OK);
 	FLT_ASSERT(a != NULL);
@@ -434,8 +426,7 @@ FLT_TEST(writer_renders_when_there_are_no_render_threads)
 	fl_engine_stats(eng, &st);
 	FLT_EQ_INT(st.renders_deferred, 0);
 	free(ev);
-	fl_engine_free(eng);
-	fld_tmp_cleanup();
+	fld_finish(eng);
 }
 
 FLT_TEST(shutdown_waits_for_deferred_jobs)
@@ -443,20 +434,12 @@ FLT_TEST(shutdown_waits_for_deferred_jobs)
 	struct fl_engine_config cfg;
 	struct fl_engine *eng;
 	struct fld_res big;
-	json_t *j;
 	char *ev = big_event("Big", 64 * 1024, 300);
 
 	fl_engine_config_default(&cfg);
 	cfg.render_inline_ms = 1;
-	fld_tmp_setup("fl-engine");
-	eng = fld_open(&cfg);
-	fld_must(eng, FLD_REGISTER, NULL, "{\"name\":\"Src\"}");
-	fld_must(eng, FLD_REGISTER, NULL, "{\"name\":\"Worker\"}");
-	fld_must(eng, FLD_FLOW, NULL, COSTLY_FLOW("{% for i in Event.Payload.l %}{{ Event.Payload.s|length }},{% endfor %}"));
-	fld_res_init(&big);
-	j = fld_parse(ev);
-	FLT_EQ_INT(fl_engine_event_post(eng, "Src", j, fld_on_done, &big), FL_OK);
-	json_decref(j);
+	eng = costly_setup(&cfg, COSTLY_FLOW(LENGTHS));
+	fld_post(eng, "Src", ev, &big);
 	fl_engine_shutdown(eng);
 	/* the event was answered (and stored) before the shutdown returned */
 	FLT_ASSERT(fld_res_done(&big));
@@ -471,8 +454,7 @@ FLT_TEST(shutdown_waits_for_deferred_jobs)
 		json_decref(a);
 	}
 	free(ev);
-	fl_engine_free(eng);
-	fld_tmp_cleanup();
+	fld_finish(eng);
 }
 
 /* ------------------------------------------------------ take queues */
@@ -548,8 +530,7 @@ FLT_TEST(take_finds_its_action_behind_a_backlog)
 	FLT_EQ_STR(sval(a, "command"), "Work");
 	FLT_EQ_STR(sval(a, "id"), oldest);
 	json_decref(a);
-	fl_engine_free(eng);
-	fld_tmp_cleanup();
+	fld_finish(eng);
 }
 
 FLT_TEST(take_with_many_labels_walks_the_label_sets)
@@ -575,8 +556,7 @@ FLT_TEST(take_with_many_labels_walks_the_label_sets)
 	json_decref(a);
 	FLT_EQ_INT(fld_take(eng, "W.a.1.b.1.c.1.d.1.e.1.f.1.g.1.h.1.i.1.j.1.k.1.l.1", NULL, 0, &a), FL_OK);
 	FLT_ASSERT(a == NULL);
-	fl_engine_free(eng);
-	fld_tmp_cleanup();
+	fld_finish(eng);
 }
 
 #ifdef FL_FAULT_INJECTION

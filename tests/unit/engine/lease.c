@@ -79,6 +79,15 @@ static void take_one(struct fl_engine *eng, const char *pack, const char *cmd, s
 		FLT_FAIL("no action for '%s' within %d ms", pack, GUARD_MS);
 }
 
+/* t's lease ended: the same action is taken again (command cmd of Worker), as attempt `attempt`. */
+static void taken_again(struct fl_engine *eng, const char *cmd, const struct taken *t, struct taken *t2,
+			int64_t attempt)
+{
+	take_one(eng, "Worker", cmd, t2);
+	FLT_EQ_STR(t2->id, t->id);
+	FLT_EQ_INT(t2->attempt, attempt);
+}
+
 static void no_action(struct fl_engine *eng, const char *pack, const char *cmd)
 {
 	struct taken t;
@@ -204,9 +213,7 @@ FLT_TEST(take_holds_the_action_for_its_lease)
 	/* while it holds, nobody else gets it */
 	no_action(eng, "Worker", "Job");
 	/* the lease ends: a waiting take gets it again, as attempt 2 */
-	take_one(eng, "Worker", "Job", &t2);
-	FLT_EQ_STR(t2.id, t.id);
-	FLT_EQ_INT(t2.attempt, 2);
+	taken_again(eng, "Job", &t, &t2, 2);
 	FLT_ASSERT(t2.lease_until > t.lease_until);
 	a = audit_action(eng, "lf", "job");
 	/* NEW, PENDING (1), NEW "lease expired", PENDING (2) */
@@ -220,8 +227,7 @@ FLT_TEST(take_holds_the_action_for_its_lease)
 	json_decref(a);
 	json_decref(t.input);
 	json_decref(t2.input);
-	fl_engine_free(eng);
-	fld_tmp_cleanup();
+	fld_finish(eng);
 }
 
 FLT_TEST(heartbeats_extend_the_lease)
@@ -258,15 +264,12 @@ FLT_TEST(heartbeats_extend_the_lease)
 	FLT_EQ_INT(heartbeat(eng, "Ghost", t.id, 1, NULL, NULL, 0), FL_ENOTFOUND);
 
 	/* no more heartbeats: the lease ends and the action is taken again */
-	take_one(eng, "Worker", "Job", &t2);
-	FLT_EQ_STR(t2.id, t.id);
-	FLT_EQ_INT(t2.attempt, 2);
+	taken_again(eng, "Job", &t, &t2, 2);
 	/* the old attempt's heartbeats are refused now */
 	FLT_EQ_INT(heartbeat(eng, "Worker", t.id, 1, NULL, msg, sizeof(msg)), FL_ECONFLICT);
 	json_decref(t.input);
 	json_decref(t2.input);
-	fl_engine_free(eng);
-	fld_tmp_cleanup();
+	fld_finish(eng);
 }
 
 FLT_TEST(late_result_is_refused_and_recorded)
@@ -315,8 +318,7 @@ FLT_TEST(late_result_is_refused_and_recorded)
 	json_decref(t.input);
 	json_decref(t2.input);
 	json_decref(r.input);
-	fl_engine_free(eng);
-	fld_tmp_cleanup();
+	fld_finish(eng);
 }
 
 FLT_TEST(last_attempt_ends_fatal_and_the_flow_reacts)
@@ -358,8 +360,7 @@ FLT_TEST(last_attempt_ends_fatal_and_the_flow_reacts)
 	json_decref(t.input);
 	json_decref(t2.input);
 	json_decref(c.input);
-	fl_engine_free(eng);
-	fld_tmp_cleanup();
+	fld_finish(eng);
 }
 
 FLT_TEST(server_default_lease_applies_to_undeclared_commands)
@@ -377,8 +378,7 @@ FLT_TEST(server_default_lease_applies_to_undeclared_commands)
 	FLT_EQ_INT(t.attempt, 1);
 	FLT_EQ_INT(t.lease_until, 0);
 	json_decref(t.input);
-	fl_engine_free(eng);
-	fld_tmp_cleanup();
+	fld_finish(eng);
 
 	/* the server's default lease (1 s) applies */
 	eng = setup(1);
@@ -388,13 +388,10 @@ FLT_TEST(server_default_lease_applies_to_undeclared_commands)
 	fld_must(eng, FLD_EVENT, "Src", "{\"event\":\"Free\"}");
 	take_one(eng, "Worker", "Free", &t);
 	FLT_ASSERT(t.lease_until > 0);
-	take_one(eng, "Worker", "Free", &t2);
-	FLT_EQ_STR(t2.id, t.id);
-	FLT_EQ_INT(t2.attempt, 2);
+	taken_again(eng, "Free", &t, &t2, 2);
 	json_decref(t.input);
 	json_decref(t2.input);
-	fl_engine_free(eng);
-	fld_tmp_cleanup();
+	fld_finish(eng);
 }
 
 FLT_TEST(leases_survive_a_restart)
@@ -407,14 +404,11 @@ FLT_TEST(leases_survive_a_restart)
 	fl_engine_free(eng);
 	/* the engine comes back on the same database: the lease still ends and redelivers */
 	eng = open_engine(0, 3);
-	take_one(eng, "Worker", "Job", &t2);
-	FLT_EQ_STR(t2.id, t.id);
-	FLT_EQ_INT(t2.attempt, 2);
+	taken_again(eng, "Job", &t, &t2, 2);
 	FLT_EQ_INT(fld_result(eng, "Worker", t2.id, 2, "{\"event\":\"Done\",\"payload\":{\"by\":\"two\"}}", NULL, 0), FL_OK);
 	json_decref(t.input);
 	json_decref(t2.input);
-	fl_engine_free(eng);
-	fld_tmp_cleanup();
+	fld_finish(eng);
 }
 
 #ifdef FL_FAULT_INJECTION
@@ -450,9 +444,7 @@ FLT_TEST(a_failed_lease_job_runs_again)
 		usleep(50000);
 	unlink(rules);
 	usleep(100000);
-	take_one(eng, "Worker", "Job", &t2);
-	FLT_EQ_STR(t2.id, t.id);
-	FLT_EQ_INT(t2.attempt, 2);
+	taken_again(eng, "Job", &t, &t2, 2);
 	json_decref(t.input);
 	json_decref(t2.input);
 	fl_engine_free(eng);
