@@ -61,18 +61,17 @@ static void at_exit(void)
 /* Start a long-running child with output to <tmpdir>/<logname>; returns its pid. */
 static pid_t start_child(const char *bin, const char *const *extra_env, const char *logname)
 {
-	posix_spawn_file_actions_t fa;
 	char log[128], **env = flh_child_env(NULL, extra_env);
 	char *argv[] = { (char *)bin, NULL };
 	pid_t pid = -1;
+	int fd;
 
 	snprintf(log, sizeof(log), "%s/%s", tmpdir, logname);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-	posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	if (posix_spawn(&pid, bin, &fa, NULL, argv, env))
-		pid = -1;
-	posix_spawn_file_actions_destroy(&fa);
+	fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		pid = flh_spawn(bin, argv, env, fd);
+		close(fd);
+	}
 	free(env);
 	for (int i = 0; pid > 0 && i < MAX_CHILDREN; i++)
 		if (!children[i]) {

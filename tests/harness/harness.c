@@ -402,33 +402,26 @@ static const char *flyte_bin(void)
 	return bin;
 }
 
-/*
- * Fork and exec `bin` with argv/envp, stdout+stderr appended to log_path.
- * Returns the pid or -1.
- */
-static pid_t spawn(const char *bin, char *const *argv, char *const *envp, const char *log_path)
+pid_t flh_spawn(const char *bin, char *const *argv, char *const *envp, int outfd)
 {
 	pid_t parent = getpid();
-	int logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	int nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	pid_t pid;
-	if (logfd < 0 || nullfd < 0) {
-		printf("# flh: cannot open %s: %s\n", log_path, strerror(errno));
-		if (logfd >= 0)
-			close(logfd);
-		if (nullfd >= 0)
-			close(nullfd);
+
+	if (nullfd < 0) {
+		printf("# flh: cannot open /dev/null: %s\n", strerror(errno));
 		return -1;
 	}
+	fflush(stdout);
 	pid = fork();
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(126);
 		dup2(nullfd, 0);
-		dup2(logfd, 1);
-		dup2(logfd, 2);
-		execve(bin, argv, envp);
+		dup2(outfd, 1);
+		dup2(outfd, 2);
+		execve(bin, argv, envp ? envp : environ);
 		{
 			static const char msg[] = "flh: execve failed\n";
 			ssize_t w = write(2, msg, sizeof(msg) - 1);
@@ -436,10 +429,24 @@ static pid_t spawn(const char *bin, char *const *argv, char *const *envp, const 
 		}
 		_exit(127);
 	}
-	close(logfd);
 	close(nullfd);
 	if (pid < 0)
 		printf("# flh: fork failed: %s\n", strerror(errno));
+	return pid;
+}
+
+/* flh_spawn with stdout and stderr appended to log_path. */
+static pid_t spawn(const char *bin, char *const *argv, char *const *envp, const char *log_path)
+{
+	int logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	pid_t pid;
+
+	if (logfd < 0) {
+		printf("# flh: cannot open %s: %s\n", log_path, strerror(errno));
+		return -1;
+	}
+	pid = flh_spawn(bin, argv, envp, logfd);
+	close(logfd);
 	return pid;
 }
 

@@ -198,6 +198,13 @@ char **flh_child_env(const char *const *clear, const char *const *extra);
  */
 char *flh_doc_fenced(const char *path, const char *marker);
 
+/*
+ * Fork and exec bin with argv and envp (NULL: this process's environment),
+ * stdin from /dev/null, stdout and stderr to outfd; the child dies with the
+ * thread that forked it.  Returns the pid, or -1 (after a TAP note).
+ */
+pid_t flh_spawn(const char *bin, char *const *argv, char *const *envp, int outfd);
+
 /* A TCP port on 127.0.0.1 that nothing listens on right now, or -1. */
 int flh_free_port(void);
 

@@ -15,7 +15,6 @@
 #include <libpq-fe.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -354,25 +353,13 @@ static void print_file(const char *path, const char *what)
 
 static pid_t spawn_haproxy(const char *bin, const struct mlt_balancer *b)
 {
-	pid_t parent = getpid(), pid;
+	const char *argv[] = { bin, "-f", b->cfg_path, "-db", NULL };
 	int logfd = open(b->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	pid_t pid;
 
 	if (logfd < 0)
 		return -1;
-	pid = fork();
-	if (pid == 0) {
-		const char *argv[] = { bin, "-f", b->cfg_path, "-db", NULL };
-		int nullfd = open("/dev/null", O_RDONLY);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(126);
-		if (nullfd >= 0)
-			dup2(nullfd, 0);
-		dup2(logfd, 1);
-		dup2(logfd, 2);
-		execv(bin, (char *const *)argv);
-		_exit(127);
-	}
+	pid = flh_spawn(bin, (char *const *)argv, NULL, logfd);
 	close(logfd);
 	return pid;
 }

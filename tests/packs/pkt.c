@@ -9,7 +9,6 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -142,25 +141,9 @@ static void untrack(pid_t pid)
 static pid_t spawn_fd(const char *const *argv, const char *const *env, int outfd)
 {
 	char **envp = flh_child_env(NULL, env);
-	pid_t parent = getpid(), pid;
-	int nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	pid_t pid = flh_spawn(argv[0], (char *const *)argv, envp, outfd);
 
-	fflush(stdout);
-	pid = fork();
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(126);
-		dup2(nullfd, 0);
-		dup2(outfd, 1);
-		dup2(outfd, 2);
-		execve(argv[0], (char *const *)argv, envp);
-		dprintf(2, "pkt: cannot execute %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
 	free(envp);
-	if (nullfd >= 0)
-		close(nullfd);
 	if (pid > 0)
 		track(pid);
 	return pid;

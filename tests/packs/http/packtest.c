@@ -6,7 +6,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -73,7 +72,7 @@ static bool pack_known(struct pt_env *e, const char *id)
 pid_t pt_start_pack(struct pt_env *e, const char *bin, const char *const *clear, const char *const *env,
 		    const char *log, const char *id)
 {
-	posix_spawn_file_actions_t fa;
+	int fd;
 	char api[160], path[256], **envp;
 	char *argv[] = { (char *)bin, NULL };
 	const char *extra[32];
@@ -89,12 +88,11 @@ pid_t pt_start_pack(struct pt_env *e, const char *bin, const char *const *clear,
 	extra[k] = NULL;
 	envp = flh_child_env(clear, extra);
 	snprintf(path, sizeof(path), "%s/%s", e->dir, log);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, path, O_WRONLY | O_CREAT | O_APPEND, 0644);
-	posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	if (posix_spawn(&pid, bin, &fa, NULL, argv, envp))
-		pid = -1;
-	posix_spawn_file_actions_destroy(&fa);
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		pid = flh_spawn(bin, argv, envp, fd);
+		close(fd);
+	}
 	free(envp);
 	if (pid < 0) {
 		printf("# cannot start %s\n", bin);
