@@ -276,6 +276,18 @@ static int submit(struct fl_engine *eng, struct fl_engine_job *job)
 	return fl_engine__submit(eng, job);
 }
 
+/* A job about a key (a pack id, flow name or datastore key), and an action and its attempt when given. */
+static struct fl_engine_job *keyed_job(enum fl_engine_job_kind kind, const char *key, const char *action,
+				       int64_t attempt, fl_engine_done_fn cb, void *payload)
+{
+	struct fl_engine_job *job = fl_engine__job_new(kind, cb, payload);
+
+	job->key = key ? fl_xstrdup(key) : NULL;
+	job->action = action ? fl_xstrdup(action) : NULL;
+	job->attempt = attempt < 0 ? -1 : attempt;
+	return job;
+}
+
 int fl_engine_pack_register(struct fl_engine *eng, json_t *def, fl_engine_done_fn cb, void *payload)
 {
 	struct fl_engine_job *job;
@@ -290,13 +302,9 @@ int fl_engine_pack_register(struct fl_engine *eng, json_t *def, fl_engine_done_f
 
 int fl_engine_pack_delete(struct fl_engine *eng, const char *id, fl_engine_done_fn cb, void *payload)
 {
-	struct fl_engine_job *job;
-
 	if (!eng || !id || !cb)
 		return FL_EMISUSE;
-	job = fl_engine__job_new(FL_JOB_PACK_DELETE, cb, payload);
-	job->key = fl_xstrdup(id);
-	return submit(eng, job);
+	return submit(eng, keyed_job(FL_JOB_PACK_DELETE, id, NULL, -1, cb, payload));
 }
 
 int fl_engine_event_post(struct fl_engine *eng, const char *pack_id, json_t *event, fl_engine_done_fn cb,
@@ -306,8 +314,7 @@ int fl_engine_event_post(struct fl_engine *eng, const char *pack_id, json_t *eve
 
 	if (!eng || !pack_id || !cb)
 		return FL_EMISUSE;
-	job = fl_engine__job_new(FL_JOB_EVENT, cb, payload);
-	job->key = fl_xstrdup(pack_id);
+	job = keyed_job(FL_JOB_EVENT, pack_id, NULL, -1, cb, payload);
 	fl_engine__event_parse(&job->ev, event);
 	return submit(eng, job);
 }
@@ -319,8 +326,7 @@ int fl_engine_action_take(struct fl_engine *eng, const char *pack_id, const char
 
 	if (!eng || !pack_id || !cb)
 		return FL_EMISUSE;
-	job = fl_engine__job_new(FL_JOB_TAKE, cb, payload);
-	job->key = fl_xstrdup(pack_id);
+	job = keyed_job(FL_JOB_TAKE, pack_id, NULL, -1, cb, payload);
 	job->command = command_name ? fl_xstrdup(command_name) : NULL;
 	if (wait_ms < 0)
 		wait_ms = eng->cfg.take_wait_ms_default;
@@ -334,24 +340,17 @@ int fl_engine_action_release(struct fl_engine *eng, const char *action_id, int64
 
 	if (!eng || !action_id)
 		return FL_EMISUSE;
-	job = fl_engine__job_new(FL_JOB_RELEASE, NULL, NULL);
-	job->action = fl_xstrdup(action_id);
-	job->attempt = attempt;
+	job = keyed_job(FL_JOB_RELEASE, NULL, action_id, -1, NULL, NULL);
+	job->attempt = attempt; /* as given: the release matches it exactly */
 	return submit(eng, job);
 }
 
 int fl_engine_action_heartbeat(struct fl_engine *eng, const char *pack_id, const char *action_id, int64_t attempt,
 			       fl_engine_done_fn cb, void *payload)
 {
-	struct fl_engine_job *job;
-
 	if (!eng || !pack_id || !action_id || !cb)
 		return FL_EMISUSE;
-	job = fl_engine__job_new(FL_JOB_HEARTBEAT, cb, payload);
-	job->key = fl_xstrdup(pack_id);
-	job->action = fl_xstrdup(action_id);
-	job->attempt = attempt < 0 ? -1 : attempt;
-	return submit(eng, job);
+	return submit(eng, keyed_job(FL_JOB_HEARTBEAT, pack_id, action_id, attempt, cb, payload));
 }
 
 int fl_engine_action_result(struct fl_engine *eng, const char *pack_id, const char *action_id, int64_t attempt,
@@ -361,10 +360,7 @@ int fl_engine_action_result(struct fl_engine *eng, const char *pack_id, const ch
 
 	if (!eng || !pack_id || !action_id || !cb)
 		return FL_EMISUSE;
-	job = fl_engine__job_new(FL_JOB_RESULT, cb, payload);
-	job->key = fl_xstrdup(pack_id);
-	job->action = fl_xstrdup(action_id);
-	job->attempt = attempt < 0 ? -1 : attempt;
+	job = keyed_job(FL_JOB_RESULT, pack_id, action_id, attempt, cb, payload);
 	fl_engine__event_parse(&job->ev, event);
 	return submit(eng, job);
 }
@@ -372,10 +368,11 @@ int fl_engine_action_result(struct fl_engine *eng, const char *pack_id, const ch
 int fl_engine_flow_put(struct fl_engine *eng, json_t *flow, unsigned flags, fl_engine_done_fn cb, void *payload)
 {
 	struct fl_engine_job *job;
-	bool strict = (flags & FL_ENGINE_FLOW_STRICT) || eng->cfg.flows_strict;
+	bool strict;
 
 	if (!eng || !cb)
 		return FL_EMISUSE;
+	strict = (flags & FL_ENGINE_FLOW_STRICT) || eng->cfg.flows_strict;
 	job = fl_engine__job_new(FL_JOB_FLOW_PUT, cb, payload);
 	/* validation and template compilation happen here, off the writer thread */
 	if (fl_flowdef_compile(&job->flow, flow, &eng->cfg.tmpl_limits, strict ? FL_FLOWDEF_STRICT : 0,
@@ -386,13 +383,9 @@ int fl_engine_flow_put(struct fl_engine *eng, json_t *flow, unsigned flags, fl_e
 
 int fl_engine_flow_delete(struct fl_engine *eng, const char *name, fl_engine_done_fn cb, void *payload)
 {
-	struct fl_engine_job *job;
-
 	if (!eng || !name || !cb)
 		return FL_EMISUSE;
-	job = fl_engine__job_new(FL_JOB_FLOW_DELETE, cb, payload);
-	job->key = fl_xstrdup(name);
-	return submit(eng, job);
+	return submit(eng, keyed_job(FL_JOB_FLOW_DELETE, name, NULL, -1, cb, payload));
 }
 
 int fl_engine_datastore_put(struct fl_engine *eng, const struct fl_datastore_item_ref *item, fl_engine_done_fn cb,
@@ -414,13 +407,9 @@ int fl_engine_datastore_put(struct fl_engine *eng, const struct fl_datastore_ite
 
 int fl_engine_datastore_delete(struct fl_engine *eng, const char *key, fl_engine_done_fn cb, void *payload)
 {
-	struct fl_engine_job *job;
-
 	if (!eng || !key || !cb)
 		return FL_EMISUSE;
-	job = fl_engine__job_new(FL_JOB_DS_DELETE, cb, payload);
-	job->key = fl_xstrdup(key);
-	return submit(eng, job);
+	return submit(eng, keyed_job(FL_JOB_DS_DELETE, key, NULL, -1, cb, payload));
 }
 
 /* ------------------------------------------------------------ reads */
