@@ -21,6 +21,7 @@
 
 #include <fcntl.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -28,6 +29,7 @@
 #include "alloc.h"
 #include "buf.h"
 #include "error.h"
+#include "store/sqlite/walbuf.h"
 #include "store/store.h"
 #include "store_sqlite.h"
 
@@ -635,6 +637,17 @@ static void sq_close(struct fl_store *st)
 	free(s);
 }
 
+static pthread_once_t config_once = PTHREAD_ONCE_INIT;
+
+/*
+ * Process-wide settings, before SQLite initialises: no memory statistics
+ * (they take a global mutex on every allocation SQLite makes).
+ */
+static void sq_config(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static int sq_open(struct fl_store **out, const char *path, unsigned flags, struct fl_error *err)
 {
 	struct sq *s = fl_xcalloc(1, sizeof(*s));
@@ -650,8 +663,10 @@ static int sq_open(struct fl_store **out, const char *path, unsigned flags, stru
 		if (rc)
 			goto fail;
 	}
+	pthread_once(&config_once, sq_config);
 	oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (s->readonly ? 0 : SQLITE_OPEN_CREATE);
-	rc = sqlite3_open_v2(s->path, &s->db, oflags, NULL);
+	/* the read-write connection writes the frames of a commit in one system call (walbuf.c) */
+	rc = sqlite3_open_v2(s->path, &s->db, oflags, s->readonly ? NULL : fl_walbuf_vfs());
 	if (rc != SQLITE_OK) {
 		rc = fl_error_set(err, FL_EIO, "cannot open database '%s': %s", s->path,
 				  s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
