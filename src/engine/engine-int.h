@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "buf.h"
 #include "engine.h"
 #include "error.h"
 #include "fl-common.h"
@@ -339,6 +340,8 @@ void fl_engine__event_in_release(struct fl_engine_event_in *ev);
 void fl_engine__event_release(struct fl_engine_event *ev);
 /* The stored JSON text of an event (owned by ev). */
 const char *fl_engine__event_json(struct fl_engine_event *ev);
+/* Append v as compact JSON (jansson's form) to b. */
+void fl_engine__json_add(struct fl_buf *b, const json_t *v);
 /* Start new executions of every flow with a trigger step on this event (§c.1). */
 int fl_engine__trigger(struct fl_engine *eng, struct fl_engine_event *ev, struct fl_error *err);
 /* Continue the execution of a completed action with its result event (§c.2b). */

@@ -446,6 +446,7 @@ static void dispatch(struct fl_engine *eng, struct fl_engine_qent *e)
 		unpark(eng, w);
 		w->res.code = FL_OK;
 		w->res.body = take_body(&a);
+		w->res.body_exclusive = true;
 		w->in_tx = true;
 		push_done(eng, w);
 		fl_store_action_release(&a);
@@ -664,6 +665,7 @@ static int run_take(struct fl_engine *eng, struct fl_engine_job *job)
 			return rc;
 		fl_engine__queue_remove(eng, e);
 		job->res.body = take_body(&a);
+		job->res.body_exclusive = true;
 		fl_store_action_release(&a);
 		atomic_fetch_add_explicit(&eng->st_taken, 1, memory_order_relaxed);
 		return FL_OK;
@@ -891,6 +893,7 @@ static int run_heartbeat(struct fl_engine *eng, struct fl_engine_job *job)
 		lease_watch(eng, lease, now);
 	}
 	job->res.body = json_pack("{s:I,s:I}", "leaseUntil", (json_int_t)lease, "attempt", (json_int_t)a.attempt);
+	job->res.body_exclusive = true;
 out:
 	fl_store_action_release(&a);
 	return rc;
@@ -1592,6 +1595,7 @@ static void fail_job(struct fl_engine_job *j, const struct fl_error *err)
 {
 	json_decref(j->res.body);
 	j->res.body = NULL;
+	j->res.body_exclusive = false;
 	j->res.created = false;
 	j->res.err = *err;
 	j->res.code = err->code ? err->code : FL_EIO;
@@ -1638,6 +1642,7 @@ static void reset_result(struct fl_engine_job *j)
 {
 	json_decref(j->res.body);
 	j->res.body = NULL;
+	j->res.body_exclusive = false;
 	j->res.created = false;
 	fl_error_clear(&j->res.err);
 }
@@ -1748,6 +1753,7 @@ static void run_job(struct fl_engine *eng, struct fl_engine_job *j, struct fl_er
 		discard_fresh(eng);
 		json_decref(j->res.body);
 		j->res.body = NULL;
+		j->res.body_exclusive = false;
 		if (fl_store_savepoint_rollback(eng->wst, &err) != FL_OK)
 			*broken = err;
 		else if (rc == FL_ERETRY || rc == FL_EIO)
