@@ -50,6 +50,7 @@
 #include "timeutil.h"
 
 #define MAX_PARAMS 16
+#define PENDING_MAX 8 /* deferred commands (defer()) */
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 2000
 /* advisory lock key of migrations (a literal in the SQL below) */
@@ -160,6 +161,17 @@ static const char *const migrations[] = {
 	"'value', 'PENDING', 'time', $2::bigint, 'attempt', attempt + 1, 'by', $4::text)), "         \
 	"attempt = attempt + 1, lease_until = $3, taken_by = $4 "
 
+/*
+ * Part of the statement that changes an action (CTE `rows` returned its
+ * correlation_id): the latest state time of its execution moves forward to
+ * `t`, unless another transaction holds the execution's row (SKIP LOCKED):
+ * that one writes a time just as recent, and no server waits for another.
+ */
+#define EXEC_TOUCH(rows, t)                                                                               \
+	"UPDATE executions SET latest_time = " t " WHERE correlation_id = (SELECT correlation_id FROM "  \
+	"executions WHERE correlation_id = (SELECT correlation_id FROM " rows ") AND latest_time < " t \
+	" FOR UPDATE SKIP LOCKED)"
+
 #define TAKEN_NOTE "pg_notify('" NOTE_CHANNEL "', json_build_object('t', 'x', 'i', id)::text)"
 #define NEW_NOTE "pg_notify('" NOTE_CHANNEL "', flyte_new_note(seq, id, pack_name, name, pack_labels))"
 
@@ -182,8 +194,6 @@ enum stmt_id {
 	S_FLOW_LIST_DEF,
 	S_FLOW_DELETE,
 	S_ACTION_INSERT,
-	S_EXEC_INSERT,
-	S_EXEC_TOUCH,
 	S_ACTION_CLAIM_ID,
 	S_ACTION_CLAIM_FIND,
 	S_ACTION_REQUEUE,
@@ -243,42 +253,48 @@ static const char *const sql[S__COUNT] = {
 			    "JOIN flow_versions v ON v.uuid = f.uuid ORDER BY f.name COLLATE \"C\"",
 	[S_FLOW_DELETE] = "DELETE FROM flows WHERE name = $1",
 
+	/*
+	 * The action, its execution when it is new, and the latest state time
+	 * of an execution that exists (EXEC_TOUCH), in one statement.  The
+	 * execution is inserted only when it is new: the unique check of ON
+	 * CONFLICT waits for a transaction that updated the row (a touch), and
+	 * that one may be waiting for this one's action insert (two results of
+	 * one execution on two servers firing a join step): a deadlock.  The
+	 * parts of one statement see the same snapshot, so the touch finds no
+	 * row for an execution inserted here.
+	 */
 	[S_ACTION_INSERT] = "WITH ins AS (INSERT INTO actions(id, correlation_id, step_id, flow_name, flow_uuid, name, "
 			    "pack_name, pack_labels, input, context, trigger, state, state_time, states, result) "
 			    "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $13, $12, "
 			    "jsonb_build_array(jsonb_build_object('value', $14::text, 'time', $12::bigint)), $15) "
 			    "ON CONFLICT DO NOTHING "
-			    "RETURNING seq, id, pack_name, name, pack_labels, state) "
+			    "RETURNING seq, id, pack_name, name, pack_labels, state, correlation_id), "
+			    "ex AS (INSERT INTO executions(correlation_id, flow_name, flow_uuid, created, latest_time) "
+			    "SELECT $2::text, $4::text, $5::text, $12::bigint, $12::bigint FROM ins "
+			    "WHERE NOT EXISTS (SELECT 1 FROM executions WHERE correlation_id = $2::text) "
+			    "ON CONFLICT(correlation_id) DO NOTHING), "
+			    "t AS (" EXEC_TOUCH("ins", "$12") ") "
 			    "SELECT seq, CASE WHEN state = 0 THEN " NEW_NOTE " END FROM ins",
-	/*
-	 * Only when the execution is new: the unique check of ON CONFLICT waits
-	 * for a transaction that updated the row (exec_touch), and that one may be
-	 * waiting for this one's action insert (two results of one execution on
-	 * two servers firing a join step): a deadlock.
-	 */
-	[S_EXEC_INSERT] = "INSERT INTO executions(correlation_id, flow_name, flow_uuid, created, latest_time) "
-			  "SELECT $1::text, $2::text, $3::text, $4::bigint, $4::bigint "
-			  "WHERE NOT EXISTS (SELECT 1 FROM executions WHERE correlation_id = $1::text) "
-			  "ON CONFLICT(correlation_id) DO NOTHING",
-	[S_EXEC_TOUCH] = "UPDATE executions SET latest_time = $2 WHERE correlation_id = ("
-			 "SELECT correlation_id FROM executions WHERE correlation_id = $1 AND latest_time < $2 "
-			 "FOR UPDATE SKIP LOCKED)",
 	[S_ACTION_CLAIM_ID] = "WITH c AS (UPDATE actions SET " CLAIM_SET "WHERE seq = ("
 			      "SELECT seq FROM actions WHERE id = $1 AND state = 0 AND NOT expired "
-			      "FOR UPDATE SKIP LOCKED) RETURNING " ACTION_COLS ") "
+			      "FOR UPDATE SKIP LOCKED) RETURNING " ACTION_COLS "), "
+			      "t AS (" EXEC_TOUCH("c", "$2") ") "
 			      "SELECT c.*, " TAKEN_NOTE " FROM c",
 	[S_ACTION_CLAIM_FIND] = "WITH c AS (UPDATE actions SET " CLAIM_SET "WHERE seq = ("
 				"SELECT seq FROM actions WHERE ($1::text IS NULL OR true) AND pack_name = $5 "
 				"AND state = 0 AND NOT expired "
 				"AND ($6::text IS NULL OR name = $6) AND labels_j <@ coalesce($7::jsonb, '{}'::jsonb) "
-				"ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING " ACTION_COLS ") "
+				"ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING " ACTION_COLS "), "
+				"t AS (" EXEC_TOUCH("c", "$2") ") "
 				"SELECT c.*, " TAKEN_NOTE " FROM c",
 	[S_ACTION_REQUEUE] = "WITH r AS (UPDATE actions SET state = 0, state_time = $3, states = states || "
 			     "jsonb_build_array(CASE WHEN $4::text IS NULL "
 			     "THEN jsonb_build_object('value', 'NEW', 'time', $3::bigint) "
 			     "ELSE jsonb_build_object('value', 'NEW', 'time', $3::bigint, 'reason', $4::text) END), "
 			     "lease_until = 0 WHERE id = $1 AND state = 1 AND NOT expired AND attempt = $2 "
-			     "RETURNING " ACTION_COLS ") SELECT r.*, " NEW_NOTE " FROM r",
+			     "RETURNING " ACTION_COLS "), "
+			     "t AS (" EXEC_TOUCH("r", "$3") ") "
+			     "SELECT r.*, " NEW_NOTE " FROM r",
 	[S_ACTION_EXTEND] = "UPDATE actions SET lease_until = $3 "
 			    "WHERE id = $1 AND state = 1 AND NOT expired AND attempt = $2",
 	[S_LEASE_EXPIRED] = "SELECT " ACTION_COLS " FROM actions "
@@ -288,11 +304,13 @@ static const char *const sql[S__COUNT] = {
 			    "jsonb_build_object('attempt', $2::bigint, 'event', $3::text, 'time', $4::bigint, "
 			    "'reason', $5::text)) "
 			    "WHERE id = $1 AND jsonb_array_length(coalesce(refused, '[]'::jsonb)) < 20",
-	[S_ACTION_COMPLETE] = "UPDATE actions SET state = $2, state_time = $3, states = states || "
+	[S_ACTION_COMPLETE] = "WITH u AS (UPDATE actions SET state = $2, state_time = $3, states = states || "
 			      "jsonb_build_array(jsonb_build_object('value', $4::text, 'time', $3::bigint)), "
 			      "result = $5, lease_until = 0 "
 			      "WHERE id = $1 AND state = 1 AND NOT expired AND ($6::bigint < 0 OR attempt = $6) "
-			      "RETURNING correlation_id",
+			      "RETURNING correlation_id), "
+			      "t AS (" EXEC_TOUCH("u", "$3") ") "
+			      "SELECT correlation_id FROM u",
 	[S_ACTION_GET] = "SELECT " ACTION_COLS " FROM actions WHERE id = $1",
 	[S_ACTION_STATE] = "SELECT state, attempt, expired::int FROM actions WHERE id = $1",
 	[S_ACTION_LOAD_NEW] = "SELECT " ACTION_COLS " FROM actions WHERE state = 0 AND NOT expired ORDER BY seq",
@@ -338,6 +356,9 @@ struct pg {
 	int backoff_ms;
 	bool in_tx;  /* begin() succeeded and no commit() or rollback() came since */
 	bool resync; /* LISTEN: the connection was replaced, notes may have been lost */
+	/* BEGIN, SAVEPOINT and RELEASE not sent yet: they go with the next statement (see defer()) */
+	const char *pending[PENDING_MAX];
+	int npending;
 };
 
 static struct pg *pg_of(struct fl_store *st)
@@ -460,6 +481,10 @@ static int usable(struct pg *s, struct fl_error *err)
 	return ensure_connected(s, err);
 }
 
+struct params;
+static PGresult *pipeline(struct pg *s, const char *text, int id, const struct params *p, bool binary,
+			  const char *what, struct fl_error *err);
+
 /* Run text SQL (no parameters, no result rows wanted). */
 static int exec_sql(struct pg *s, const char *text, const char *what, struct fl_error *err)
 {
@@ -468,6 +493,14 @@ static int exec_sql(struct pg *s, const char *text, const char *what, struct fl_
 
 	if (rc)
 		return rc;
+	if (s->npending) {
+		/* one command only: the deferred ones go in the same round trip */
+		res = pipeline(s, text, -1, NULL, false, what, err);
+		if (!res)
+			return err && err->code ? err->code : FL_EIO;
+		PQclear(res);
+		return FL_OK;
+	}
 	res = PQexec(s->conn, text);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
 		rc = pg_fail(s, res, what, err);
@@ -505,6 +538,7 @@ static int connect_now(struct pg *s, struct fl_error *err)
 	if (s->conn)
 		PQfinish(s->conn);
 	memset(s->prepared, 0, sizeof(s->prepared));
+	s->npending = 0; /* they belonged to the connection's transaction */
 	s->conn = PQconnectdb(s->conninfo);
 	if (s->conn)
 		PQsetNoticeProcessor(s->conn, notice_to_log, s);
@@ -580,6 +614,8 @@ static PGresult *run(struct pg *s, enum stmt_id id, const struct params *p, bool
 
 	if (usable(s, err) != FL_OK)
 		return NULL;
+	if (s->npending)
+		return pipeline(s, NULL, (int)id, p, binary, what, err);
 	snprintf(name, sizeof(name), "s%d", (int)id);
 	if (!s->prepared[id]) {
 		res = PQprepare(s->conn, name, sql[id], 0, NULL);
@@ -600,6 +636,119 @@ static PGresult *run(struct pg *s, enum stmt_id id, const struct params *p, bool
 		return NULL;
 	}
 	return res;
+}
+
+/*
+ * Deferred commands.  BEGIN, SAVEPOINT and RELEASE SAVEPOINT answer nothing
+ * the engine waits for, so they are not sent on their own: they wait here
+ * and go to the server in the same round trip as the next statement (libpq
+ * pipeline mode), which then reports their failure as its own.  A job that
+ * ran no statement costs nothing: its RELEASE cancels its SAVEPOINT here.
+ */
+static void defer(struct pg *s, const char *cmd)
+{
+	if (s->npending == PENDING_MAX) {
+		/* cannot happen with the engine's use (at most BEGIN, RELEASE, SAVEPOINT); stay correct anyway */
+		PGresult *r = pipeline(s, "SELECT 1", -1, NULL, false, "deferred commands", NULL);
+		PQclear(r);
+	}
+	s->pending[s->npending++] = cmd;
+}
+
+/* Drop the last deferred command if it is cmd (true when dropped). */
+static bool undefer(struct pg *s, const char *cmd)
+{
+	if (!s->npending || strcmp(s->pending[s->npending - 1], cmd) != 0)
+		return false;
+	s->npending--;
+	return true;
+}
+
+/*
+ * One round trip: the deferred commands, then either the command `text`
+ * (id < 0), the prepared statement `id` (prepared on the way when new), or
+ * nothing more (id < 0 and no text), in pipeline mode.  Returns the last result (caller PQclear) or NULL with
+ * err set by the first failure.  The deferred commands are gone either way.
+ */
+static PGresult *pipeline(struct pg *s, const char *text, int id, const struct params *p, bool binary,
+			  const char *what, struct fl_error *err)
+{
+	const char *pending[PENDING_MAX], *failed_what = what;
+	int npending = s->npending, nsent = 0, expect;
+	PGresult *last = NULL, *bad = NULL, *r;
+	bool prepare = id >= 0 && !s->prepared[id], sent = true;
+	char name[16];
+
+	memcpy(pending, s->pending, sizeof(pending));
+	s->npending = 0;
+	snprintf(name, sizeof(name), "s%d", id);
+	if (!PQenterPipelineMode(s->conn)) {
+		pg_fail(s, NULL, what, err);
+		return NULL;
+	}
+	for (int i = 0; i < npending && sent; i++, nsent++)
+		sent = PQsendQueryParams(s->conn, pending[i], 0, NULL, NULL, NULL, NULL, 0) == 1;
+	if (sent && prepare) {
+		sent = PQsendPrepare(s->conn, name, sql[id], 0, NULL) == 1;
+		nsent += sent;
+	}
+	if (sent && (id >= 0 || text)) {
+		if (id >= 0)
+			sent = PQsendQueryPrepared(s->conn, name, p ? p->n : 0, p ? p->v : NULL, p ? p->len : NULL,
+						   p ? p->fmt : NULL, binary ? 1 : 0) == 1;
+		else
+			sent = PQsendQueryParams(s->conn, text, 0, NULL, NULL, NULL, NULL, 0) == 1;
+		nsent += sent;
+	}
+	expect = nsent;
+	if (PQpipelineSync(s->conn) != 1) {
+		pg_fail(s, NULL, what, err);
+		PQexitPipelineMode(s->conn);
+		return NULL;
+	}
+	/* one result (and its NULL) per query sent, then the sync */
+	for (int i = 0; i < expect; i++) {
+		ExecStatusType st;
+		r = PQgetResult(s->conn);
+		if (!r)
+			break; /* the connection failed */
+		st = PQresultStatus(r);
+		if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+			if (!bad) {
+				bad = r;
+				failed_what = i >= npending ? what
+					      : strcmp(pending[i], "BEGIN") == 0 ? "begin"
+										: "savepoint";
+				r = NULL;
+			}
+		} else if (prepare && i == npending) {
+			s->prepared[id] = true;
+		} else if (i == expect - 1) {
+			last = r;
+			r = NULL;
+		}
+		PQclear(r);
+		/* the end of this query's results */
+		while ((r = PQgetResult(s->conn)) != NULL)
+			PQclear(r);
+	}
+	while ((r = PQgetResult(s->conn)) != NULL) {
+		bool sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+		PQclear(r);
+		if (sync)
+			break;
+	}
+	PQexitPipelineMode(s->conn);
+	if (bad || !sent || !last) {
+		PQclear(last);
+		if (bad || connected(s))
+			pg_fail(s, bad, failed_what, err);
+		else
+			unavailable(s, err);
+		PQclear(bad);
+		return NULL;
+	}
+	return last;
 }
 
 /* Run a statement for its effect; *changed gets the number of rows affected (may be NULL). */
@@ -830,21 +979,27 @@ static int pg_begin(struct fl_store *st, struct fl_error *err)
 	if (rc)
 		return rc;
 	/* a transaction whose rollback did not happen is abandoned, not nested */
+	s->npending = 0;
 	if (PQtransactionStatus(s->conn) != PQTRANS_IDLE) {
 		rc = exec_sql(s, "ROLLBACK", "rollback", err);
 		if (rc)
 			return rc;
 	}
-	rc = exec_sql(s, "BEGIN", "begin", err);
-	s->in_tx = rc == FL_OK;
-	return rc;
+	defer(s, "BEGIN"); /* sent with the first statement */
+	s->in_tx = true;
+	return FL_OK;
 }
 
 static int pg_commit(struct fl_store *st, struct fl_error *err)
 {
 	struct pg *s = pg_of(st);
-	int rc = exec_sql(s, "COMMIT", "commit", err);
+	int rc;
 
+	if (undefer(s, "BEGIN") && !s->npending) {
+		s->in_tx = false; /* nothing was sent: nothing to commit */
+		return usable(s, err);
+	}
+	rc = exec_sql(s, "COMMIT", "commit", err);
 	s->in_tx = false; /* committed, or aborted by the failure */
 	return rc;
 }
@@ -854,6 +1009,7 @@ static int pg_rollback(struct fl_store *st, struct fl_error *err)
 	struct pg *s = pg_of(st);
 
 	s->in_tx = false;
+	s->npending = 0; /* never sent */
 	if (!connected(s) || PQtransactionStatus(s->conn) == PQTRANS_IDLE)
 		return FL_OK;
 	return exec_sql(s, "ROLLBACK", "rollback", err);
@@ -861,17 +1017,33 @@ static int pg_rollback(struct fl_store *st, struct fl_error *err)
 
 static int pg_savepoint(struct fl_store *st, struct fl_error *err)
 {
-	return exec_sql(pg_of(st), "SAVEPOINT job", "savepoint", err);
+	struct pg *s = pg_of(st);
+	int rc = usable(s, err);
+
+	if (!rc)
+		defer(s, "SAVEPOINT job");
+	return rc;
 }
 
 static int pg_savepoint_release(struct fl_store *st, struct fl_error *err)
 {
-	return exec_sql(pg_of(st), "RELEASE SAVEPOINT job", "release savepoint", err);
+	struct pg *s = pg_of(st);
+	int rc = usable(s, err);
+
+	if (!rc && !undefer(s, "SAVEPOINT job"))
+		defer(s, "RELEASE SAVEPOINT job");
+	return rc;
 }
 
 static int pg_savepoint_rollback(struct fl_store *st, struct fl_error *err)
 {
-	return exec_sql(pg_of(st), "ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job", "rollback savepoint", err);
+	struct pg *s = pg_of(st);
+	int rc;
+
+	if (undefer(s, "SAVEPOINT job"))
+		return usable(s, err); /* the job sent nothing */
+	rc = exec_sql(s, "ROLLBACK TO SAVEPOINT job", "rollback savepoint", err);
+	return rc ? rc : exec_sql(s, "RELEASE SAVEPOINT job", "rollback savepoint", err);
 }
 
 /* ---------------------------------------------------------- changes */
@@ -1111,23 +1283,12 @@ static int pg_flow_delete(struct fl_store *st, const char *name, struct fl_error
 
 /* ---------------------------------------------------------- actions */
 
-/* The latest state time of an execution moves forward, unless another transaction holds its row. */
-static int exec_touch(struct pg *s, const char *corr, int64_t t, struct fl_error *err)
-{
-	struct params p = { .n = 0 };
-
-	p_text(&p, corr);
-	p_int(&p, t);
-	return run_exec(s, S_EXEC_TOUCH, &p, NULL, "update execution", err);
-}
-
 static int pg_action_insert(struct fl_store *st, int64_t *seq, const struct fl_store_action_new *a,
 			    struct fl_error *err)
 {
 	struct pg *s = pg_of(st);
 	struct params p = { .n = 0 };
 	PGresult *r;
-	int rc;
 
 	p_text(&p, a->id);
 	p_text(&p, a->correlation_id);
@@ -1155,13 +1316,7 @@ static int pg_action_insert(struct fl_store *st, int64_t *seq, const struct fl_s
 	if (seq)
 		*seq = col_int(r, 0, 0);
 	PQclear(r);
-	p.n = 0;
-	p_text(&p, a->correlation_id);
-	p_text(&p, a->flow_name);
-	p_text(&p, a->flow_uuid);
-	p_int(&p, a->created);
-	rc = run_exec(s, S_EXEC_INSERT, &p, NULL, "insert execution", err);
-	return rc ? rc : exec_touch(s, a->correlation_id, a->created, err);
+	return FL_OK;
 }
 
 /* The row an UPDATE ... RETURNING gave back, if any. */
@@ -1236,10 +1391,6 @@ static int pg_action_claim(struct fl_store *st, struct fl_store_action *out, con
 		}
 		return fl_error_set(err, FL_ENOTFOUND, "no NEW action for pack '%s'", c->pack_name ? c->pack_name : "");
 	}
-	if (exec_touch(s, out->correlation_id, c->now, err) != FL_OK) {
-		fl_store_action_release(out);
-		return err->code;
-	}
 	return FL_OK;
 }
 
@@ -1262,10 +1413,6 @@ static int pg_action_requeue(struct fl_store *st, struct fl_store_action *out, c
 	returned_action(r, out, &found);
 	if (!found)
 		return action_miss(s, id, FL_ACTION_PENDING, attempt, err);
-	if (exec_touch(s, out->correlation_id, now, err) != FL_OK) {
-		fl_store_action_release(out);
-		return err->code;
-	}
 	return FL_OK;
 }
 
@@ -1328,8 +1475,6 @@ static int pg_action_complete(struct fl_store *st, const char *id, int64_t attem
 	struct pg *s = pg_of(st);
 	struct params p = { .n = 0 };
 	PGresult *r;
-	char *corr;
-	int rc;
 
 	if (state != FL_ACTION_SUCCESS && state != FL_ACTION_FATAL)
 		return fl_error_set(err, FL_EMISUSE, "cannot complete action '%s' with state %s", id,
@@ -1347,11 +1492,8 @@ static int pg_action_complete(struct fl_store *st, const char *id, int64_t attem
 		PQclear(r);
 		return action_miss(s, id, FL_ACTION_PENDING, attempt, err);
 	}
-	corr = col_nn(r, 0, 0);
 	PQclear(r);
-	rc = exec_touch(s, corr, now, err);
-	free(corr);
-	return rc;
+	return FL_OK;
 }
 
 static int pg_action_get(struct fl_store *st, struct fl_store_action *out, const char *id, struct fl_error *err)
@@ -1457,6 +1599,15 @@ static int pg_audit_query(struct fl_store *st, const struct fl_store_audit_query
 	if (fl_buf_failed(&text)) {
 		fl_buf_release(&text);
 		return fl_error_set(err, FL_ENOMEM, "cannot build the audit query");
+	}
+	if (s->npending) {
+		/* a deferred BEGIN goes first: the query belongs to the caller's transaction */
+		r = pipeline(s, NULL, -1, NULL, false, "audit query", err);
+		if (!r) {
+			fl_buf_release(&text);
+			return err->code ? err->code : FL_EIO;
+		}
+		PQclear(r);
 	}
 	r = PQexecParams(s->conn, text.ptr, p.n, NULL, p.v, NULL, NULL, 0);
 	fl_buf_release(&text);
