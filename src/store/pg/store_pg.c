@@ -45,6 +45,7 @@
 #include "buf.h"
 #include "error.h"
 #include "log.h"
+#include "store/driver.h"
 #include "store/pg/store_pg.h"
 #include "store/store.h"
 #include "timeutil.h"
@@ -146,6 +147,10 @@ static const char *const migrations[] = {
 	"LANGUAGE sql IMMUTABLE AS $$ SELECT CASE WHEN octet_length(n) < 7900 THEN n "
 	"  ELSE json_build_object('t', 'n', 'i', i)::text END "
 	"  FROM (SELECT json_build_object('t', 'n', 's', s, 'i', i, 'p', p, 'c', c, 'l', l::json)::text AS n) x $$;",
+
+	/* 2: the claim index holds only what can be claimed (NEW, not expired) */
+	("DROP INDEX actions_claim;"
+	 "CREATE INDEX actions_new ON actions(pack_name, seq) WHERE state = 0 AND NOT expired;"),
 };
 
 /* ------------------------------------------------------- statements */
@@ -175,55 +180,17 @@ static const char *const migrations[] = {
 #define TAKEN_NOTE "pg_notify('" NOTE_CHANNEL "', json_build_object('t', 'x', 'i', id)::text)"
 #define NEW_NOTE "pg_notify('" NOTE_CHANNEL "', flyte_new_note(seq, id, pack_name, name, pack_labels))"
 
+#define STMT_ENUM(name) S_##name,
 enum stmt_id {
-	S_PING,
-	S_PACK_EXISTS,
-	S_PACK_UPSERT,
-	S_PACK_GET,
-	S_PACK_LIST,
-	S_PACK_DELETE,
-	S_PACK_DELETE_STALE,
-	S_PACK_TOUCH,
+	FL_STORE__STMTS(STMT_ENUM)
 	S_CHANGE,
-	S_FLOW_EXISTS,
-	S_FLOW_VERSION_INSERT,
-	S_FLOW_LATEST_SET,
-	S_FLOW_GET,
-	S_FLOW_GET_VERSION,
-	S_FLOW_LIST,
-	S_FLOW_LIST_DEF,
-	S_FLOW_DELETE,
-	S_ACTION_INSERT,
-	S_ACTION_CLAIM_ID,
-	S_ACTION_CLAIM_FIND,
-	S_ACTION_REQUEUE,
-	S_ACTION_EXTEND,
-	S_LEASE_EXPIRED,
-	S_LEASE_NEXT,
-	S_ACTION_REFUSE,
-	S_ACTION_COMPLETE,
-	S_ACTION_GET,
-	S_ACTION_STATE,
-	S_ACTION_LOAD_NEW,
-	S_EXEC_STEPS,
-	S_AUDIT_ACTIONS,
-	S_DS_EXISTS,
-	S_DS_PUT,
-	S_DS_GET,
-	S_DS_LIST,
-	S_DS_DELETE,
-	S_EXPIRE_OPEN_SELECT,
-	S_EXPIRE_OPEN_MARK,
-	S_EXPIRE_EXEC_SELECT,
-	S_EXPIRE_EXEC_ACTIONS,
-	S_EXPIRE_EXEC_DELETE,
-	S_EXPIRE_FLOW_VERSIONS,
 	S_EXPIRE_CHANGES,
 	S_TRY_LOCK,
 	S_CHANGES,
 	S_CHANGES_RANGE,
 	S__COUNT
 };
+#undef STMT_ENUM
 
 static const char *const sql[S__COUNT] = {
 	[S_PING] = "SELECT 1",
@@ -304,13 +271,14 @@ static const char *const sql[S__COUNT] = {
 			    "jsonb_build_object('attempt', $2::bigint, 'event', $3::text, 'time', $4::bigint, "
 			    "'reason', $5::text)) "
 			    "WHERE id = $1 AND jsonb_array_length(coalesce(refused, '[]'::jsonb)) < 20",
-	[S_ACTION_COMPLETE] = "WITH u AS (UPDATE actions SET state = $2, state_time = $3, states = states || "
-			      "jsonb_build_array(jsonb_build_object('value', $4::text, 'time', $3::bigint)), "
-			      "result = $5, lease_until = 0 "
-			      "WHERE id = $1 AND state = 1 AND NOT expired AND ($6::bigint < 0 OR attempt = $6) "
-			      "RETURNING correlation_id), "
-			      "t AS (" EXEC_TOUCH("u", "$3") ") "
-			      "SELECT correlation_id FROM u",
+	[S_ACTION_FINISH] = "WITH u AS (UPDATE actions SET state = $2, state_time = $3, states = states || "
+			    "jsonb_build_array(jsonb_build_object('value', $4::text, 'time', $3::bigint)), "
+			    "result = $5, lease_until = 0 "
+			    "WHERE id = $1 AND state = 1 AND NOT expired AND ($6::bigint < 0 OR attempt = $6) "
+			    "AND ($7::text IS NULL OR (pack_name = $7 AND labels_j <@ coalesce($8::jsonb, '{}'::jsonb))) "
+			    "RETURNING " ACTION_COLS "), "
+			    "t AS (" EXEC_TOUCH("u", "$3") ") "
+			    "SELECT * FROM u",
 	[S_ACTION_GET] = "SELECT " ACTION_COLS " FROM actions WHERE id = $1",
 	[S_ACTION_STATE] = "SELECT state, attempt, expired::int FROM actions WHERE id = $1",
 	[S_ACTION_LOAD_NEW] = "SELECT " ACTION_COLS " FROM actions WHERE state = 0 AND NOT expired ORDER BY seq",
@@ -767,51 +735,57 @@ static int run_exec(struct pg *s, enum stmt_id id, const struct params *p, size_
 	return FL_OK;
 }
 
+static const char *row_text(const struct fl_store__row *r, int col, size_t *len)
+{
+	PGresult *res = r->res;
+
+	if (PQgetisnull(res, r->row, col))
+		return NULL;
+	*len = (size_t)PQgetlength(res, r->row, col);
+	return PQgetvalue(res, r->row, col);
+}
+
+static int64_t row_int(const struct fl_store__row *r, int col)
+{
+	PGresult *res = r->res;
+
+	return PQgetisnull(res, r->row, col) ? 0 : strtoll(PQgetvalue(res, r->row, col), NULL, 10);
+}
+
+/* Row `row` of r for the decoders of driver.h. */
+static struct fl_store__row row_of(PGresult *r, int row)
+{
+	return (struct fl_store__row){ row_text, row_int, r, row };
+}
+
 static char *col(PGresult *r, int row, int c)
 {
-	if (PQgetisnull(r, row, c))
-		return NULL;
-	return fl_xmemdup0(PQgetvalue(r, row, c), (size_t)PQgetlength(r, row, c));
+	struct fl_store__row x = row_of(r, row);
+
+	return fl_store__col(&x, c);
 }
 
 static char *col_nn(PGresult *r, int row, int c)
 {
-	char *v = col(r, row, c);
-	return v ? v : fl_xstrdup("");
+	struct fl_store__row x = row_of(r, row);
+
+	return fl_store__col_nn(&x, c);
 }
 
 static int64_t col_int(PGresult *r, int row, int c)
 {
-	return PQgetisnull(r, row, c) ? 0 : strtoll(PQgetvalue(r, row, c), NULL, 10);
+	struct fl_store__row x = row_of(r, row);
+
+	return row_int(&x, c);
 }
 
 /* ------------------------------------------------------------ rows */
 
 static void read_action(PGresult *r, int row, struct fl_store_action *a)
 {
-	a->seq = col_int(r, row, 0);
-	a->id = col_nn(r, row, 1);
-	a->correlation_id = col_nn(r, row, 2);
-	a->step_id = col_nn(r, row, 3);
-	a->flow_name = col_nn(r, row, 4);
-	a->flow_uuid = col_nn(r, row, 5);
-	a->name = col_nn(r, row, 6);
-	a->pack_name = col_nn(r, row, 7);
-	a->pack_labels = col(r, row, 8);
-	a->input = col(r, row, 9);
-	if (!a->input)
-		a->input = fl_xstrdup("null");
-	a->context = col(r, row, 10);
-	a->trigger = col_nn(r, row, 11);
-	a->result = col(r, row, 12);
-	a->state = (int)col_int(r, row, 13);
-	a->state_time = col_int(r, row, 14);
-	a->states = col_nn(r, row, 15);
-	a->attempt = col_int(r, row, 16);
-	a->lease_until = col_int(r, row, 17);
-	a->expired = col_int(r, row, 18) != 0;
-	a->taken_by = col(r, row, 19);
-	a->refused = col(r, row, 20);
+	struct fl_store__row x = row_of(r, row);
+
+	fl_store__read_action(a, &x);
 }
 
 /* Hand every row of an action result to cb; *count rows seen (may be NULL). */
@@ -1082,10 +1056,9 @@ static int pg_pack_upsert(struct fl_store *st, bool *created, const struct fl_st
 
 static void read_pack(PGresult *r, int row, struct fl_store_pack *p)
 {
-	p->id = col_nn(r, row, 0);
-	p->name = col_nn(r, row, 1);
-	p->def = col_nn(r, row, 2);
-	p->last_seen = col_int(r, row, 3);
+	struct fl_store__row x = row_of(r, row);
+
+	fl_store__read_pack(p, &x);
 }
 
 static int pg_pack_get(struct fl_store *st, struct fl_store_pack *out, const char *id, struct fl_error *err)
@@ -1210,11 +1183,9 @@ static int pg_flow_put(struct fl_store *st, bool *created, const struct fl_store
 
 static void read_flow(PGresult *r, int row, struct fl_store_flow *f)
 {
-	f->uuid = col_nn(r, row, 0);
-	f->name = col_nn(r, row, 1);
-	f->description = col(r, row, 2);
-	f->def = col(r, row, 3);
-	f->created = col_int(r, row, 4);
+	struct fl_store__row x = row_of(r, row);
+
+	fl_store__read_flow(f, &x);
 }
 
 static int one_flow(struct pg *s, enum stmt_id id, const char *key, struct fl_store_flow *out, const char *what,
@@ -1334,29 +1305,19 @@ static int action_miss(struct pg *s, const char *id, int want_state, int64_t att
 {
 	struct params p = { .n = 0 };
 	PGresult *r;
-	int state;
-	int64_t cur;
-	bool expired;
+	int rc;
 
 	p_text(&p, id);
 	r = run(s, S_ACTION_STATE, &p, false, "get action state", err);
 	if (!r)
 		return err->code;
-	if (PQntuples(r) == 0) {
-		PQclear(r);
-		return fl_error_set(err, FL_ENOTFOUND, "action '%s' not found", id);
-	}
-	state = (int)col_int(r, 0, 0);
-	cur = col_int(r, 0, 1);
-	expired = col_int(r, 0, 2) != 0;
+	if (PQntuples(r) == 0)
+		rc = fl_store__action_miss(err, id, want_state, attempt, false, 0, 0, false);
+	else
+		rc = fl_store__action_miss(err, id, want_state, attempt, true, (int)col_int(r, 0, 0), col_int(r, 0, 1),
+					   col_int(r, 0, 2) != 0);
 	PQclear(r);
-	if (expired)
-		return fl_error_set(err, FL_ENOTFOUND, "action '%s' has expired", id);
-	if (state != want_state)
-		return fl_error_set(err, FL_ECONFLICT, "action '%s' is in state %s, not %s", id, fl_store_state_name(state),
-				    fl_store_state_name(want_state));
-	return fl_error_set(err, FL_ECONFLICT, "action '%s': attempt %" PRId64 " is stale (current %" PRId64 ")", id,
-			    attempt, cur);
+	return rc;
 }
 
 static int pg_action_claim(struct fl_store *st, struct fl_store_action *out, const struct fl_store_claim *c,
@@ -1469,30 +1430,33 @@ static int pg_action_refuse(struct fl_store *st, const char *id, int64_t attempt
 	return run_exec(pg_of(st), S_ACTION_REFUSE, &p, NULL, "record a refused result", err);
 }
 
-static int pg_action_complete(struct fl_store *st, const char *id, int64_t attempt, int state, int64_t now,
-			      const char *result, struct fl_error *err)
+
+static int pg_action_finish(struct fl_store *st, struct fl_store_action *out, const struct fl_store_finish *f,
+			    struct fl_error *err)
 {
 	struct pg *s = pg_of(st);
 	struct params p = { .n = 0 };
 	PGresult *r;
+	bool found;
 
-	if (state != FL_ACTION_SUCCESS && state != FL_ACTION_FATAL)
-		return fl_error_set(err, FL_EMISUSE, "cannot complete action '%s' with state %s", id,
-				    fl_store_state_name(state));
-	p_text(&p, id);
-	p_int(&p, state);
-	p_int(&p, now);
-	p_text(&p, fl_store_state_name(state));
-	p_text(&p, result);
-	p_int(&p, attempt < 0 ? -1 : attempt);
-	r = run(s, S_ACTION_COMPLETE, &p, false, "complete action", err);
+	memset(out, 0, sizeof(*out));
+	if (fl_store__final_state(err, f->action_id, f->state))
+		return err->code;
+	p_text(&p, f->action_id);
+	p_int(&p, f->state);
+	p_int(&p, f->now);
+	p_text(&p, fl_store_state_name(f->state));
+	p_text(&p, f->result);
+	p_int(&p, f->attempt < 0 ? -1 : f->attempt);
+	p_text(&p, f->pack_name);
+	p_text(&p, f->pack_labels);
+	r = run(s, S_ACTION_FINISH, &p, false, "complete action", err);
 	if (!r)
 		return err->code;
-	if (PQntuples(r) == 0) {
-		PQclear(r);
-		return action_miss(s, id, FL_ACTION_PENDING, attempt, err);
-	}
-	PQclear(r);
+	returned_action(r, out, &found);
+	if (!found)
+		return fl_error_set(err, FL_ENOTFOUND, "action '%s' is not a PENDING action of this pack and attempt",
+				    f->action_id);
 	return FL_OK;
 }
 
@@ -1535,70 +1499,29 @@ static int pg_execution_steps(struct fl_store *st, const char *corr, fl_store_st
 
 /* ------------------------------------------------------------ audit */
 
+static const struct fl_store__dialect pg_dialect = { '$', "%s::jsonb <@ labels_j", " COLLATE \"C\"" };
+
 static int pg_audit_query(struct fl_store *st, const struct fl_store_audit_query *aq, fl_store_corr_fn cb,
 			  void *payload, struct fl_error *err)
 {
 	struct pg *s = pg_of(st);
 	struct fl_buf text = FL_BUF_INIT(4096);
+	struct fl_store__param params[FL_STORE__AUDIT_PARAMS];
 	struct params p = { .n = 0 };
-	bool by_actions = aq->step_id || aq->action_name || aq->action_pack_name || aq->action_pack_labels;
 	PGresult *r;
-	int rc = FL_OK;
+	int np = 0, rc = fl_store__audit_sql(&text, params, &np, aq, &pg_dialect, err);
 
-	if (aq->start < 0 || aq->limit <= 0)
-		return fl_error_set(err, FL_EINVALID, "audit query needs start >= 0 and limit > 0");
-	rc = usable(s, err);
-	if (rc)
-		return rc;
-	if (!by_actions) {
-		fl_buf_adds(&text, "SELECT correlation_id, latest_time AS t FROM executions WHERE true");
-		if (aq->flow_name) {
-			p_text(&p, aq->flow_name);
-			fl_buf_addf(&text, " AND flow_name = $%d", p.n);
-		}
-		if (aq->after) {
-			p_int(&p, aq->after_time);
-			p_text(&p, aq->after_corr ? aq->after_corr : "");
-			fl_buf_addf(&text, " AND (latest_time < $%d OR (latest_time = $%d AND correlation_id COLLATE \"C\" < $%d))",
-				    p.n - 1, p.n - 1, p.n);
-		}
-	} else {
-		fl_buf_adds(&text, "SELECT correlation_id, max(state_time) AS t FROM actions WHERE true");
-		if (aq->flow_name) {
-			p_text(&p, aq->flow_name);
-			fl_buf_addf(&text, " AND flow_name = $%d", p.n);
-		}
-		if (aq->step_id) {
-			p_text(&p, aq->step_id);
-			fl_buf_addf(&text, " AND step_id = $%d", p.n);
-		}
-		if (aq->action_name) {
-			p_text(&p, aq->action_name);
-			fl_buf_addf(&text, " AND name = $%d", p.n);
-		}
-		if (aq->action_pack_name) {
-			p_text(&p, aq->action_pack_name);
-			fl_buf_addf(&text, " AND pack_name = $%d", p.n);
-		}
-		if (aq->action_pack_labels) {
-			p_text(&p, aq->action_pack_labels);
-			fl_buf_addf(&text, " AND $%d::jsonb <@ labels_j", p.n);
-		}
-		fl_buf_adds(&text, " GROUP BY correlation_id");
-		if (aq->after) {
-			p_int(&p, aq->after_time);
-			p_text(&p, aq->after_corr ? aq->after_corr : "");
-			fl_buf_addf(&text, " HAVING (max(state_time) < $%d OR (max(state_time) = $%d AND "
-					   "correlation_id COLLATE \"C\" < $%d))",
-				    p.n - 1, p.n - 1, p.n);
-		}
-	}
-	p_int(&p, aq->limit);
-	p_int(&p, aq->after ? 0 : aq->start);
-	fl_buf_addf(&text, " ORDER BY t DESC, correlation_id COLLATE \"C\" DESC LIMIT $%d OFFSET $%d", p.n - 1, p.n);
-	if (fl_buf_failed(&text)) {
+	if (!rc)
+		rc = usable(s, err);
+	if (rc) {
 		fl_buf_release(&text);
-		return fl_error_set(err, FL_ENOMEM, "cannot build the audit query");
+		return rc;
+	}
+	for (int i = 0; i < np; i++) {
+		if (params[i].text)
+			p_text(&p, params[i].text);
+		else
+			p_int(&p, params[i].num);
 	}
 	if (s->npending) {
 		/* a deferred BEGIN goes first: the query belongs to the caller's transaction */
@@ -1714,26 +1637,11 @@ static int pg_ds_delete(struct fl_store *st, const char *key, struct fl_error *e
 
 /* ----------------------------------------------------------- expiry */
 
-struct seq_cb {
-	int64_t *v;
-	size_t n;
-	fl_store_action_fn cb;
-	void *payload;
-};
-
-static int collect_seq(const struct fl_store_action *a, void *payload)
-{
-	struct seq_cb *l = payload;
-
-	l->v[l->n++] = a->seq;
-	return l->cb ? l->cb(a, l->payload) : 0;
-}
-
 static int pg_expire_actions(struct fl_store *st, size_t *n, int64_t before, size_t limit, fl_store_action_fn cb,
 			     void *payload, struct fl_error *err)
 {
 	struct pg *s = pg_of(st);
-	struct seq_cb l = { NULL, 0, cb, payload };
+	struct fl_store__seqs l = { NULL, 0, 0, cb, payload };
 	struct params p = { .n = 0 };
 	int rc;
 
@@ -1742,8 +1650,7 @@ static int pg_expire_actions(struct fl_store *st, size_t *n, int64_t before, siz
 		return FL_OK;
 	p_int(&p, before);
 	p_int(&p, (int64_t)FL_MIN(limit, (size_t)INT64_MAX));
-	l.v = fl_xreallocarray(NULL, limit, sizeof(*l.v));
-	rc = one_action(s, S_EXPIRE_OPEN_SELECT, &p, collect_seq, &l, NULL, "select expired actions", err);
+	rc = one_action(s, S_EXPIRE_OPEN_SELECT, &p, fl_store__collect_seq, &l, NULL, "select expired actions", err);
 	for (size_t i = 0; !rc && i < l.n; i++) {
 		p.n = 0;
 		p_int(&p, l.v[i]);
@@ -1966,7 +1873,7 @@ const struct fl_store_ops fl_store_pg_ops = {
 	.action_lease_expired = pg_action_lease_expired,
 	.action_lease_next = pg_action_lease_next,
 	.action_refuse = pg_action_refuse,
-	.action_complete = pg_action_complete,
+	.action_finish = pg_action_finish,
 	.action_get = pg_action_get,
 	.action_load_new = pg_action_load_new,
 	.execution_steps = pg_execution_steps,
