@@ -155,7 +155,7 @@ struct fl_engine_job {
 /* Ids collected by a maintenance job, applied to memory once it succeeded. */
 struct fl_engine_idlist {
 	char **v;
-	size_t n;
+	size_t n, cap;
 };
 
 /* A pack as the writer knows it. */
@@ -163,6 +163,7 @@ struct fl_engine_pack {
 	char *id;
 	char *name;
 	json_t *labels;    /* object, possibly empty */
+	char *labels_txt;  /* labels as compact JSON text, NULL when empty (writer only) */
 	json_t *commands;  /* the definition's commands (lease settings), NULL when none */
 	int64_t last_seen; /* exact (ns), guarded by packs_mu for readers */
 	int64_t flushed;   /* last value written to the store */

@@ -163,10 +163,7 @@ struct exec_state {
 
 static void exec_add(struct exec_state *x, const char *step, bool copy, int state)
 {
-	if (x->n == x->cap) {
-		x->cap = x->cap ? x->cap * 2 : 8;
-		x->v = fl_xrealloc(x->v, x->cap * sizeof(*x->v));
-	}
+	FL_GROW(x->v, x->cap, x->n + 1);
 	x->v[x->n].owned = copy ? fl_xstrdup(step) : NULL;
 	x->v[x->n].step = copy ? x->v[x->n].owned : step;
 	x->v[x->n].state = state;
@@ -407,10 +404,7 @@ static void plan_add(struct fl_engine_prep *p, struct fl_flowdef *flow, const ch
 {
 	struct fl_engine_pexec *x;
 
-	if (p->n == p->cap) {
-		p->cap = p->cap ? p->cap * 2 : 4;
-		p->v = fl_xrealloc(p->v, p->cap * sizeof(*p->v));
-	}
+	FL_GROW(p->v, p->cap, p->n + 1);
 	x = &p->v[p->n++];
 	memset(x, 0, sizeof(*x));
 	x->flow = fl_flowdef_ref(flow);
