@@ -701,7 +701,7 @@ static const char usage[] =
 	"  --pollers N            loop and latency: take requests open per pack (default 8:\n"
 	"                         as many as handlers, so each poller runs its own actions)\n"
 	"  --concurrency N        ingest: sending threads (default 16)\n"
-	"  --rate PER_SEC         latency: events per second (default 500)\n"
+	"  --rate PER_SEC         latency: events per second (default 1000)\n"
 	"  --server-pid PID[,PID] print the CPU time and context switches of these server\n"
 	"                         processes per loop / event (from /proc), and their memory\n"
 	"  --probe CMD            loop: run CMD (a shell command) during the measured window\n"
@@ -753,7 +753,7 @@ static int parse(struct opts *o, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	struct opts o = { getenv("FLYTE_API"), "all", 10, 8, 8, 256, 8, 16, 8, 500, NULL, NULL };
+	struct opts o = { getenv("FLYTE_API"), "all", 10, 8, 8, 256, 8, 16, 8, 1000, NULL, NULL };
 	struct flyte_client_options co;
 	bool all;
 	int rc = 0;
