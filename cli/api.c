@@ -71,7 +71,7 @@ int ctl_expect(const struct flyte_response *r, int expected, const char *what)
 	return code;
 }
 
-int ctl_get_json(struct ctl *ctl, const char *path, const char *what, json_t **out)
+static int get_json(struct ctl *ctl, const char *path, const char *what, bool quiet_404, json_t **out)
 {
 	struct flyte_response r;
 	json_error_t err;
@@ -79,6 +79,8 @@ int ctl_get_json(struct ctl *ctl, const char *path, const char *what, json_t **o
 
 	*out = NULL;
 	rc = ctl_request(ctl, &r, "GET", path, NULL, NULL, 0);
+	if (!rc && quiet_404 && r.status == 404)
+		rc = CTL_NOTFOUND;
 	if (!rc)
 		rc = ctl_expect(&r, 200, what);
 	if (!rc) {
@@ -86,6 +88,57 @@ int ctl_get_json(struct ctl *ctl, const char *path, const char *what, json_t **o
 		if (!*out)
 			rc = ctl_fail(CTL_ERROR, "%s: the server's answer is not JSON: %s", what, err.text);
 	}
+	flyte_response_release(&r);
+	return rc;
+}
+
+int ctl_get_json(struct ctl *ctl, const char *path, const char *what, json_t **out)
+{
+	return get_json(ctl, path, what, false, out);
+}
+
+int ctl_get_item(struct ctl *ctl, const char *collection, const char *noun, const char *id, bool quiet_404,
+		 json_t **out)
+{
+	char *path = ctl_path(collection, id), what[300];
+	int rc;
+
+	*out = NULL;
+	if (!path)
+		return ctl_fail(CTL_ERROR, "out of memory");
+	snprintf(what, sizeof(what), "get %s '%s'", noun, id);
+	rc = get_json(ctl, path, what, quiet_404, out);
+	free(path);
+	return rc;
+}
+
+int ctl_get_list(struct ctl *ctl, const char *path, const char *what, const char *key, json_t **out)
+{
+	int rc = ctl_get_json(ctl, path, what, out);
+
+	if (rc || ctl->format == CTL_TABLE)
+		return rc;
+	ctl_print_structured(ctl, json_object_get(*out, key));
+	json_decref(*out);
+	*out = NULL;
+	return CTL_OK;
+}
+
+int ctl_delete_item(struct ctl *ctl, const char *collection, const char *noun, const char *id)
+{
+	char *path = ctl_path(collection, id), what[300];
+	struct flyte_response r;
+	int rc;
+
+	if (!path)
+		return ctl_fail(CTL_ERROR, "out of memory");
+	snprintf(what, sizeof(what), "delete %s '%s'", noun, id);
+	rc = ctl_request(ctl, &r, "DELETE", path, NULL, NULL, 0);
+	free(path);
+	if (!rc)
+		rc = ctl_expect(&r, 204, what);
+	if (!rc)
+		printf("%s %s deleted\n", noun, id);
 	flyte_response_release(&r);
 	return rc;
 }

@@ -16,15 +16,22 @@
 static const char usage_line[] =
 	"usage: flytectl [--server URL] [--token JWT] [-o table|json|yaml] [--timeout SEC] COMMAND ...\n";
 
+/* "flytectl: <message>" on stderr. */
+static void say(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+static void say(const char *fmt, va_list ap)
+{
+	fputs("flytectl: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 int ctl_fail(int code, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("flytectl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	say(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return code;
 }
 
@@ -42,11 +49,9 @@ int ctl_usage_error(const struct ctl *ctl, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("flytectl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	say(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	ctl_print_usage(stderr, ctl);
 	return CTL_USAGE;
 }

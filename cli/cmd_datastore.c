@@ -30,23 +30,15 @@ int cmd_datastore_list(struct ctl *ctl, struct ctl_args *a)
 	int rc;
 
 	(void)a;
-	rc = ctl_get_json(ctl, "/v1/datastore", "list datastore items", &j);
-	if (rc)
+	rc = ctl_get_list(ctl, "/v1/datastore", "list datastore items", "datastore", &j);
+	if (rc || !j)
 		return rc;
-	if (ctl->format != CTL_TABLE) {
-		ctl_print_structured(ctl, json_object_get(j, "datastore"));
-		json_decref(j);
-		return CTL_OK;
-	}
 	t = ctl_table_new(3, head);
 	json_array_foreach(json_object_get(j, "datastore"), i, d) {
 		const char *row[] = { ctl_str(d, "key"), ctl_str(d, "contentType"), ctl_str(d, "description") };
 		ctl_table_row(t, row);
 	}
-	ctl_table_print(t, stdout);
-	ctl_table_free(t);
-	json_decref(j);
-	return CTL_OK;
+	return ctl_table_done(t, j);
 }
 
 int cmd_datastore_get(struct ctl *ctl, struct ctl_args *a)
@@ -236,19 +228,5 @@ int cmd_upload_datastore(struct ctl *ctl, struct ctl_args *a)
 
 int cmd_datastore_delete(struct ctl *ctl, struct ctl_args *a)
 {
-	char *path = ctl_path("datastore", a->pos[0]), what[300];
-	struct flyte_response r;
-	int rc;
-
-	if (!path)
-		return ctl_fail(CTL_ERROR, "out of memory");
-	snprintf(what, sizeof(what), "delete datastore item '%s'", a->pos[0]);
-	rc = ctl_request(ctl, &r, "DELETE", path, NULL, NULL, 0);
-	free(path);
-	if (!rc)
-		rc = ctl_expect(&r, 204, what);
-	if (!rc)
-		printf("datastore item %s deleted\n", a->pos[0]);
-	flyte_response_release(&r);
-	return rc;
+	return ctl_delete_item(ctl, "datastore", "datastore item", a->pos[0]);
 }

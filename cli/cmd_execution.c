@@ -78,14 +78,9 @@ int cmd_execution_list(struct ctl *ctl, struct ctl_args *a)
 	add_param(q, sizeof(q), "start", ctl_opt(a, "start"));
 	add_param(q, sizeof(q), "limit", ctl_opt(a, "limit"));
 	snprintf(path, sizeof(path), "/v1/audit/flows%s%s", q[0] ? "?" : "", q);
-	rc = ctl_get_json(ctl, path, "list executions", &j);
-	if (rc)
+	rc = ctl_get_list(ctl, path, "list executions", "flows", &j);
+	if (rc || !j)
 		return rc;
-	if (ctl->format != CTL_TABLE) {
-		ctl_print_structured(ctl, json_object_get(j, "flows"));
-		json_decref(j);
-		return CTL_OK;
-	}
 	t = ctl_table_new(5, head);
 	json_array_foreach(json_object_get(j, "flows"), i, e) {
 		char n[32];
@@ -94,10 +89,7 @@ int cmd_execution_list(struct ctl *ctl, struct ctl_args *a)
 				      last_update(e) };
 		ctl_table_row(t, row);
 	}
-	ctl_table_print(t, stdout);
-	ctl_table_free(t);
-	json_decref(j);
-	return CTL_OK;
+	return ctl_table_done(t, j);
 }
 
 static void action_row(struct ctl_table *t, const char *step, json_t *act)
@@ -263,14 +255,11 @@ int cmd_execution_get(struct ctl *ctl, struct ctl_args *a)
 	static const char *const head[] = { "STEP", "COMMAND", "PACK", "STATE", "ATTEMPTS", "UPDATED", "RESULT" };
 	static const char *const attempt_head[] = { "STEP", "ATTEMPT", "TAKEN", "BY", "LEASE END", "ENDED", "END" };
 	static const char *const refused_head[] = { "STEP", "ATTEMPT", "REFUSED AT", "EVENT", "REASON" };
-	char *path = ctl_path("audit/flows", a->pos[0]), what[300];
 	struct tables t;
 	json_t *j;
 	int rc;
 
-	snprintf(what, sizeof(what), "get execution '%s'", a->pos[0]);
-	rc = path ? ctl_get_json(ctl, path, what, &j) : ctl_fail(CTL_ERROR, "out of memory");
-	free(path);
+	rc = ctl_get_item(ctl, "audit/flows", "execution", a->pos[0], false, &j);
 	if (rc)
 		return rc;
 	if (ctl->format != CTL_TABLE) {

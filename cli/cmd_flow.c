@@ -32,23 +32,15 @@ int cmd_flow_list(struct ctl *ctl, struct ctl_args *a)
 	int rc;
 
 	(void)a;
-	rc = ctl_get_json(ctl, "/v1/flows", "list flows", &j);
-	if (rc)
+	rc = ctl_get_list(ctl, "/v1/flows", "list flows", "flows", &j);
+	if (rc || !j)
 		return rc;
-	if (ctl->format != CTL_TABLE) {
-		ctl_print_structured(ctl, json_object_get(j, "flows"));
-		json_decref(j);
-		return CTL_OK;
-	}
 	t = ctl_table_new(2, head);
 	json_array_foreach(json_object_get(j, "flows"), i, f) {
 		const char *row[] = { ctl_str(f, "name"), ctl_str(f, "description") };
 		ctl_table_row(t, row);
 	}
-	ctl_table_print(t, stdout);
-	ctl_table_free(t);
-	json_decref(j);
-	return CTL_OK;
+	return ctl_table_done(t, j);
 }
 
 /* One warning as a line of text (caller frees). */
@@ -103,15 +95,12 @@ static size_t print_warnings(FILE *f, json_t *flow, const char *prefix)
 int cmd_flow_get(struct ctl *ctl, struct ctl_args *a)
 {
 	static const char *const head[] = { "STEP", "DEPENDS ON", "ON EVENT", "COMMAND", "CRITERIA" };
-	char *path = ctl_path("flows", a->pos[0]), what[300];
 	struct ctl_table *t;
 	json_t *j, *s;
 	size_t i;
 	int rc;
 
-	snprintf(what, sizeof(what), "get flow '%s'", a->pos[0]);
-	rc = path ? ctl_get_json(ctl, path, what, &j) : ctl_fail(CTL_ERROR, "out of memory");
-	free(path);
+	rc = ctl_get_item(ctl, "flows", "flow", a->pos[0], false, &j);
 	if (rc)
 		return rc;
 	if (ctl->format != CTL_TABLE) {
@@ -238,19 +227,5 @@ int cmd_upload_flow(struct ctl *ctl, struct ctl_args *a)
 
 int cmd_flow_delete(struct ctl *ctl, struct ctl_args *a)
 {
-	char *path = ctl_path("flows", a->pos[0]), what[300];
-	struct flyte_response r;
-	int rc;
-
-	if (!path)
-		return ctl_fail(CTL_ERROR, "out of memory");
-	snprintf(what, sizeof(what), "delete flow '%s'", a->pos[0]);
-	rc = ctl_request(ctl, &r, "DELETE", path, NULL, NULL, 0);
-	free(path);
-	if (!rc)
-		rc = ctl_expect(&r, 204, what);
-	if (!rc)
-		printf("flow %s deleted\n", a->pos[0]);
-	flyte_response_release(&r);
-	return rc;
+	return ctl_delete_item(ctl, "flows", "flow", a->pos[0]);
 }

@@ -21,14 +21,9 @@ int cmd_pack_list(struct ctl *ctl, struct ctl_args *a)
 	int rc;
 
 	(void)a;
-	rc = ctl_get_json(ctl, "/v1/packs", "list packs", &j);
-	if (rc)
+	rc = ctl_get_list(ctl, "/v1/packs", "list packs", "packs", &j);
+	if (rc || !j)
 		return rc;
-	if (ctl->format != CTL_TABLE) {
-		ctl_print_structured(ctl, json_object_get(j, "packs"));
-		json_decref(j);
-		return CTL_OK;
-	}
 	t = ctl_table_new(5, head);
 	json_array_foreach(json_object_get(j, "packs"), i, p) {
 		char *labels = ctl_labels_text(json_object_get(p, "labels"));
@@ -37,37 +32,13 @@ int cmd_pack_list(struct ctl *ctl, struct ctl_args *a)
 		ctl_table_row(t, row);
 		free(labels);
 	}
-	ctl_table_print(t, stdout);
-	ctl_table_free(t);
-	json_decref(j);
-	return CTL_OK;
+	return ctl_table_done(t, j);
 }
 
-/*
- * GET the pack with id `id`.  Returns CTL_OK with *out, CTL_NOTFOUND without
- * a message (the caller looks for a name), or an error already reported.
- */
+/* GET the pack with id `id`; CTL_NOTFOUND without a message (the caller looks for a name). */
 static int get_pack(struct ctl *ctl, const char *id, json_t **out)
 {
-	char *path = ctl_path("packs", id), what[300];
-	struct flyte_response r;
-	json_error_t err;
-	int rc;
-
-	*out = NULL;
-	if (!path)
-		return ctl_fail(CTL_ERROR, "out of memory");
-	rc = ctl_request(ctl, &r, "GET", path, NULL, NULL, 0);
-	free(path);
-	if (!rc && r.status == 404)
-		rc = CTL_NOTFOUND;
-	snprintf(what, sizeof(what), "get pack '%s'", id);
-	if (!rc)
-		rc = ctl_expect(&r, 200, what);
-	if (!rc && !(*out = json_loadb(r.body, r.body_len, 0, &err)))
-		rc = ctl_fail(CTL_ERROR, "%s: the server's answer is not JSON: %s", what, err.text);
-	flyte_response_release(&r);
-	return rc;
+	return ctl_get_item(ctl, "packs", "pack", id, true, out);
 }
 
 /* No pack has id `arg`: find the packs named arg.  Returns CTL_OK with the one pack in *out, or an error. */
@@ -136,27 +107,10 @@ int cmd_pack_get(struct ctl *ctl, struct ctl_args *a)
 		const char *row[] = { ctl_str(c, "name"), evs };
 		ctl_table_row(t, row);
 	}
-	ctl_table_print(t, stdout);
-	ctl_table_free(t);
-	json_decref(j);
-	return CTL_OK;
+	return ctl_table_done(t, j);
 }
 
 int cmd_pack_delete(struct ctl *ctl, struct ctl_args *a)
 {
-	char *path = ctl_path("packs", a->pos[0]), what[300];
-	struct flyte_response r;
-	int rc;
-
-	if (!path)
-		return ctl_fail(CTL_ERROR, "out of memory");
-	snprintf(what, sizeof(what), "delete pack '%s'", a->pos[0]);
-	rc = ctl_request(ctl, &r, "DELETE", path, NULL, NULL, 0);
-	free(path);
-	if (!rc)
-		rc = ctl_expect(&r, 204, what);
-	if (!rc)
-		printf("pack %s deleted\n", a->pos[0]);
-	flyte_response_release(&r);
-	return rc;
+	return ctl_delete_item(ctl, "packs", "pack", a->pos[0]);
 }

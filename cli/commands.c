@@ -11,61 +11,69 @@
 
 #include "ctl.h"
 
-static const struct ctl_opt no_opts[] = { { NULL, 0, NULL, NULL, false } };
+/* Rows several commands share. */
+#define OPT_END { NULL, 0, NULL, NULL, false }
+#define OPT_FLOW_FILE { "file", 'f', "FILE", "flow definition, JSON or YAML ('-' = stdin)", false }
+#define OPT_CONTENT_TYPE \
+	{ "content-type", 'c', "TYPE", "content type of the value (default: from the file extension)", false }
+#define OPT_DESCRIPTION { "description", 'd', "TEXT", "description of the item", false }
+#define OPT_ONLY_FLOW { "flow", 0, "NAME", "only executions of this flow", false }
+
+static const struct ctl_opt no_opts[] = { OPT_END };
 
 static const struct ctl_opt apply_opts[] = {
-	{ "file", 'f', "FILE", "flow definition, JSON or YAML ('-' = stdin)", false },
+	OPT_FLOW_FILE,
 	{ "strict", 0, NULL, "refuse the flow if any step does not compile (the server stores it with warnings otherwise)", false },
-	{ NULL, 0, NULL, NULL, false },
+	OPT_END,
 };
 
 static const struct ctl_opt put_opts[] = {
 	{ "file", 'f', "FILE", "the value ('-' = stdin)", false },
-	{ "content-type", 'c', "TYPE", "content type of the value (default: from the file extension)", false },
-	{ "description", 'd', "TEXT", "description of the item", false },
-	{ NULL, 0, NULL, NULL, false },
+	OPT_CONTENT_TYPE,
+	OPT_DESCRIPTION,
+	OPT_END,
 };
 
 /* `upload flow` and `upload datastore` take the options of the original CLI. */
 static const struct ctl_opt upload_flow_opts[] = {
-	{ "file", 'f', "FILE", "flow definition, JSON or YAML ('-' = stdin)", false },
+	OPT_FLOW_FILE,
 	{ "content-type", 'c', "TYPE", "application/json or application/x-yaml (default: from the file)", false },
 	{ "strict", 0, NULL, "refuse the flow if any step does not compile", false },
-	{ NULL, 0, NULL, NULL, false },
+	OPT_END,
 };
 
 static const struct ctl_opt upload_ds_opts[] = {
 	{ "file", 'f', "FILE", "the value", false },
 	{ "name", 'n', "KEY", "key of the item (default: the file name without its extension)", false },
-	{ "description", 'd', "TEXT", "description of the item", false },
-	{ "content-type", 'c', "TYPE", "content type of the value (default: from the file extension)", false },
-	{ NULL, 0, NULL, NULL, false },
+	OPT_DESCRIPTION,
+	OPT_CONTENT_TYPE,
+	OPT_END,
 };
 
 static const struct ctl_opt exec_list_opts[] = {
-	{ "flow", 0, "NAME", "only executions of this flow", false },
+	OPT_ONLY_FLOW,
 	{ "step", 0, "ID", "only executions with an action of this step", false },
 	{ "action", 0, "NAME", "only executions with an action of this command", false },
 	{ "pack", 0, "NAME", "only executions with an action for this pack", false },
 	{ "labels", 0, "K:V,...", "only actions whose pack labels include these", false },
 	{ "start", 0, "N", "skip the N most recent executions", false },
 	{ "limit", 0, "N", "show at most N executions (server default 50)", false },
-	{ NULL, 0, NULL, NULL, false },
+	OPT_END,
 };
 
 static const struct ctl_opt event_opts[] = {
 	{ "pack", 'p', "NAME", "name of the pack the event comes from (required)", false },
 	{ "label", 'l', "K=V", "label of that pack", true },
 	{ "data", 'd', "JSON", "payload given inline instead of a file", false },
-	{ NULL, 0, NULL, NULL, false },
+	OPT_END,
 };
 
 static const struct ctl_opt tail_opts[] = {
-	{ "flow", 0, "NAME", "only executions of this flow", false },
+	OPT_ONLY_FLOW,
 	{ "interval", 0, "MS", "polling interval in milliseconds (default 1000)", false },
 	{ "count", 'n', "N", "exit after printing N changes", false },
 	{ "all", 'a', NULL, "also print what already happened", false },
-	{ NULL, 0, NULL, NULL, false },
+	OPT_END,
 };
 
 static const struct ctl_opt test_opts[] = {
@@ -74,7 +82,7 @@ static const struct ctl_opt test_opts[] = {
 	{ "step", 0, "ID", "id of the step of --flow to run (default: its only step)", false },
 	{ "dslookup", 0, NULL, "read datastore items missing from the test file from the server", false },
 	{ "format", 0, "FORMAT", "json (default) or yaml, as -o", false },
-	{ NULL, 0, NULL, NULL, false },
+	OPT_END,
 };
 
 const struct ctl_command ctl_commands[] = {

@@ -148,6 +148,21 @@ int ctl_request(struct ctl *ctl, struct flyte_response *r, const char *method, c
 int ctl_expect(const struct flyte_response *r, int expected, const char *what);
 /* GET path and parse the JSON answer (expects 200).  *out is a new reference. */
 int ctl_get_json(struct ctl *ctl, const char *path, const char *what, json_t **out);
+/*
+ * GET the `noun` (e.g. "flow", in messages: "get flow 'x'") `id` of a
+ * collection as ctl_get_json does.  quiet_404: a 404 returns CTL_NOTFOUND
+ * without a message (the caller looks elsewhere).
+ */
+int ctl_get_item(struct ctl *ctl, const char *collection, const char *noun, const char *id, bool quiet_404,
+		 json_t **out);
+/*
+ * GET a collection and, with -o json|yaml, print its member `key`: then
+ * *out is NULL.  For a table, *out is the answer (a new reference; see
+ * ctl_table_done()).
+ */
+int ctl_get_list(struct ctl *ctl, const char *path, const char *what, const char *key, json_t **out);
+/* DELETE the `noun` `id` of a collection (expects 204) and say so: "<noun> <id> deleted". */
+int ctl_delete_item(struct ctl *ctl, const char *collection, const char *noun, const char *id);
 /* "/v1/<collection>/<escaped id>" (caller frees). */
 char *ctl_path(const char *collection, const char *id);
 
@@ -160,6 +175,8 @@ struct ctl_table *ctl_table_new(int ncols, const char *const *headers);
 void ctl_table_row(struct ctl_table *t, const char *const *cells);
 void ctl_table_print(struct ctl_table *t, FILE *f);
 void ctl_table_free(struct ctl_table *t);
+/* Print t on stdout, free it and the answer it was made of.  Returns CTL_OK. */
+int ctl_table_done(struct ctl_table *t, json_t *answer);
 
 /* Print a JSON value as indented JSON or as YAML. */
 void ctl_print_json(FILE *f, json_t *v);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "utf8.h"
 
 struct ctl_table {
 	int ncols;
@@ -55,13 +56,10 @@ void ctl_table_row(struct ctl_table *t, const char *const *cells)
 	t->rows++;
 }
 
+/* Characters of a cell (a cell is NULL only when it could not be copied). */
 static size_t display_width(const char *s)
 {
-	size_t n = 0;
-	for (; s && *s; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-	return n;
+	return s ? fl_utf8_count(s, strlen(s)) : 0;
 }
 
 void ctl_table_print(struct ctl_table *t, FILE *f)
@@ -100,6 +98,14 @@ void ctl_table_free(struct ctl_table *t)
 		free(t->cells[i]);
 	free(t->cells);
 	free(t);
+}
+
+int ctl_table_done(struct ctl_table *t, json_t *answer)
+{
+	ctl_table_print(t, stdout);
+	ctl_table_free(t);
+	json_decref(answer);
+	return CTL_OK;
 }
 
 void ctl_print_json(FILE *f, json_t *v)

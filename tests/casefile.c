@@ -10,28 +10,7 @@
 
 #include "alloc.h"
 #include "casefile.h"
-
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *data = NULL;
-	size_t n = 0, cap = 0, r;
-
-	if (!f)
-		return NULL;
-	do {
-		if (cap - n < 4096) {
-			cap = cap ? cap * 2 : 8192;
-			data = fl_xrealloc(data, cap + 1);
-		}
-		r = fread(data + n, 1, cap - n, f);
-		n += r;
-	} while (r > 0);
-	fclose(f);
-	data[n] = '\0';
-	*len = n;
-	return data;
-}
+#include "fsutil.h"
 
 static struct flc_case *new_case(struct flc_cases *cs, const char *rel, const char *name, size_t namelen)
 {
@@ -157,7 +136,7 @@ static void walk(struct flc_cases *cs, const char *root, const char *rel)
 		} else {
 			size_t sl = strlen(sub), len;
 			if (sl > 5 && strcmp(sub + sl - 5, ".case") == 0) {
-				char *data = read_file(full, &len);
+				char *data = flt_read_file(full, 0, &len);
 				if (data) {
 					if (cs->nfiles == cs->capfiles) {
 						cs->capfiles = cs->capfiles ? cs->capfiles * 2 : 64;

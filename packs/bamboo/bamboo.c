@@ -13,174 +13,100 @@
 
 #include "bamboo.h"
 #include "httpc.h"
+#include "packenv.h"
 #include "packjson.h"
-
-#define MSG_LEN 2048 /* room for a description (ERR_LEN) and the input values */
-#define ERR_LEN 1024
-
-static const char *sv(const json_t *o, const char *k)
-{
-	const json_t *v = json_object_get(o, k);
-	return json_is_string(v) ? json_string_value(v) : "";
-}
-
-static const char *getenv_ne(const char *name)
-{
-	const char *v = getenv(name);
-	return v && *v ? v : NULL;
-}
+#include "packutil.h"
+#include "restpack.h"
 
 /* ------------------------------------------------------------ config */
 
-int bamboo_from_env(struct bamboo *b, flyte_log_fn log_fn, enum flyte_log_level level, char *err, size_t errlen)
+int bamboo_from_env(struct restpack *b, flyte_log_fn log_fn, enum flyte_log_level level, char *err, size_t errlen)
 {
 	struct httpc_options o;
-	const char *host = getenv_ne("BAMBOO_HOST"), *user = getenv_ne("BAMBOO_USER");
-	const char *pass = getenv_ne("BAMBOO_PASS"), *token = getenv_ne("BAMBOO_TOKEN");
+	const char *pass = packenv_get("BAMBOO_PASS"), *missing;
 
-	memset(b, 0, sizeof(*b));
 	if (!pass)
-		pass = getenv_ne("BAMBOO_PASSWORD"); /* the name the Go pack's README used */
-	httpc_options_init(&o);
-	o.name = "Bamboo";
+		pass = packenv_get("BAMBOO_PASSWORD"); /* the name the Go pack's README used */
+	restpack_options_init(&o, "Bamboo", log_fn, level);
 	o.timeout_ms = 60000; /* the Go pack's client time-out */
-	o.log_fn = log_fn;
-	o.log_level = level;
-	if (httpc_options_from_env(&o, "BAMBOO", 0, err, errlen))
-		return -1;
-	if (!host) {
-		snprintf(b->error, sizeof(b->error), "BAMBOO_HOST is not set");
-		return 0;
-	}
-	o.base_url = host;
-	if (token) {
-		o.auth = HTTPC_AUTH_BEARER;
-		o.token = token;
-	} else if (user && pass) {
-		o.auth = HTTPC_AUTH_BASIC;
-		o.user = user;
-		o.password = pass;
-		b->basic = true;
-	} else {
-		snprintf(b->error, sizeof(b->error), "%s is not set",
-			 user ? "BAMBOO_PASS" : "BAMBOO_USER (or BAMBOO_TOKEN)");
-		return 0;
-	}
-	return httpc_new(&b->http, &o, err, errlen) ? -1 : 0;
-}
-
-void bamboo_release(struct bamboo *b)
-{
-	if (!b)
-		return;
-	httpc_free(b->http);
-	memset(b, 0, sizeof(*b));
+	missing = restpack_auth(&o, packenv_get("BAMBOO_TOKEN"), packenv_get("BAMBOO_USER"), pass,
+				"BAMBOO_USER (or BAMBOO_TOKEN)", "BAMBOO_PASS");
+	if (o.auth == HTTPC_AUTH_BASIC)
+		o.query = "os_authType=basic"; /* with every request, as Bamboo's REST documentation requires */
+	return restpack_new(b, &o, "BAMBOO", missing, err, errlen);
 }
 
 /* ------------------------------------------------------------ helpers */
 
-/*
- * Send method path?query (query: fl_buf being built, may be NULL) with an
- * optional JSON body.  Returns 0 when Bamboo answered, -1 with a
- * description in msg otherwise.
- */
-static int call(struct bamboo *b, const char *method, const char *path, struct fl_buf *query, json_t *body,
-		unsigned flags, struct httpc_response *r, char *msg, size_t len)
+/* FATAL for an input that cannot be decoded, as the Go pack answered. */
+static int invalid_input(struct flyte_result *out, const char *command, const char *err)
 {
-	struct fl_buf q = FL_BUF_INIT(0);
-	struct httpc_request req = { .method = method, .path = path, .json = body, .flags = flags };
-	int rc;
-
-	if (query)
-		fl_buf_add(&q, query->ptr, query->len);
-	if (b->basic)
-		httpc_query_add(&q, "os_authType", "basic");
-	if (fl_buf_failed(&q)) {
-		snprintf(msg, len, "out of memory");
-		httpc_response_init(r);
-		return -1;
-	}
-	req.query = q.ptr;
-	rc = httpc_send(b->http, &req, r);
-	fl_buf_release(&q);
-	if (rc == FLYTE_OK)
-		return 0;
-	httpc_describe(msg, len, b->http, r);
-	return -1;
+	return flyte_result_fatal(out, "Input is invalid: could not marshal %s command input: %s", command, err);
 }
 
-/* " : <Bamboo's message>" of an error answer, or "". */
-static const char *detail(struct bamboo *b, const struct httpc_response *r, char *buf, size_t len)
+/* "Fail: <the variable that is not set>" or "Fail: <member> is missing" when one is needed. */
+static bool unusable(const struct restpack *b, const char *member, const char *value, char *msg, size_t len)
 {
-	char m[400];
-
-	buf[0] = '\0';
-	if (httpc_answer_message(m, sizeof(m), r->body, r->body_len, r->content_type)) {
-		snprintf(buf, len, " : %s", m);
-		httpc_redact(b->http, buf);
-	}
-	return buf;
+	if (b->http && *value)
+		return false;
+	snprintf(msg, len, "Fail: %s%s", b->http ? member : b->error, b->http ? " is missing" : "");
+	return true;
 }
 
-/* Decode the input object and its string members; FATAL on failure. */
-static int decode(const char *input, size_t len, json_t **in, const char *command, struct flyte_result *out,
-		  const char *k1, const char **v1, const char *k2, const char **v2)
-{
-	char err[512];
+/* ----------------------------------------- AddLabel, DeleteLabel, AddComment */
 
-	*v1 = "";
-	if (v2)
-		*v2 = "";
-	if (packjson_object(in, input, len, err, sizeof(err)) || packjson_str(*in, k1, NULL, v1, err, sizeof(err)) ||
-	    (k2 && packjson_str(*in, k2, NULL, v2, err, sizeof(err))))
-		return flyte_result_fatal(out, "Input is invalid: could not marshal %s command input: %s", command, err);
-	return 0;
+/* A command that sends one request about a value (a label, a comment) of a build. */
+struct build_command {
+	const char *name;        /* for input errors */
+	const char *member;      /* the value's member in the input and the payloads */
+	const char *ok, *fail;   /* events */
+	const char *method;
+	const char *resource;    /* the path below /result/{build}/ */
+	bool value_in_path;      /* .../{resource}/{value} */
+	const char *body_member; /* the JSON body is {body_member: value}; NULL = none */
+	unsigned flags;
+	const char *what;        /* the Go pack's failure message: "Fail: <what>: <METHOD> failed: ..." */
+};
+
+static int build_result(struct flyte_result *out, const char *event, const struct build_command *c, const char *value,
+			const char *build, const char *error)
+{
+	return packjson_result(out, event, packjson_with_error(packjson_strs(c->member, value, "build", build, NULL), error));
 }
 
-/* ------------------------------------------------------ AddLabel etc. */
-
-static int label_result(struct flyte_result *out, const char *event, const char *label, const char *build,
-			const char *error)
+static int run_build_command(struct restpack *b, const struct build_command *c, const char *input, size_t len,
+			     struct flyte_result *out)
 {
-	json_t *p = packjson_strs("label", label, "build", build, NULL);
-	if (p && error && packjson_set_str(p, "error", error)) {
-		json_decref(p);
-		p = NULL;
-	}
-	return packjson_result(out, event, p);
-}
-
-static int add_label(const char *input, size_t len, struct flyte_result *out, void *payload)
-{
-	struct bamboo *b = payload;
 	struct httpc_response r;
 	json_t *in = NULL, *body = NULL;
-	const char *build, *label;
-	char err[ERR_LEN], msg[MSG_LEN], more[512], *path = NULL;
+	const char *build, *value;
+	char err[RESTPACK_WHY_LEN], msg[RESTPACK_MSG_LEN], *path = NULL;
 	int rc;
 
 	httpc_response_init(&r);
-	if ((rc = decode(input, len, &in, "AddLabel", out, "label", &label, "build", &build)))
-		goto done;
-	if (!b->http || !*build) {
-		snprintf(msg, sizeof(msg), "Fail: %s", !b->http ? b->error : "build is missing");
-		rc = label_result(out, "FailedToAddLabel", label, build, msg);
+	if (packjson_input(&in, input, len, err, sizeof(err), c->member, &value, "build", &build, NULL)) {
+		rc = invalid_input(out, c->name, err);
 		goto done;
 	}
-	httpc_pathf(&path, "/rest/api/latest/result/%s/label", build);
-	body = packjson_strs("name", label, NULL);
-	/* adding a label that is there already changes nothing: safe to retry */
-	if (call(b, "POST", path, NULL, body, HTTPC_IDEMPOTENT, &r, err, sizeof(err)))
-		snprintf(msg, sizeof(msg), "Fail: Could not apply label: POST failed: path=%s : label=%s : err=%s", path,
-			 label, err);
-	else if (r.status != 204)
-		snprintf(msg, sizeof(msg), "Fail: Could not apply label: POST failed: path=%s : label=%s : statusCode=%ld%s",
-			 path, label, r.status, detail(b, &r, more, sizeof(more)));
-	else {
-		rc = label_result(out, "AddedLabel", label, build, NULL);
+	if (unusable(b, "build", build, msg, sizeof(msg)) ||
+	    (c->value_in_path && unusable(b, c->member, value, msg, sizeof(msg)))) {
+		rc = build_result(out, c->fail, c, value, build, msg);
 		goto done;
 	}
-	rc = label_result(out, "FailedToAddLabel", label, build, msg);
+	if (c->value_in_path)
+		httpc_pathf(&path, "/rest/api/latest/result/%s/%s/%s", build, c->resource, value);
+	else
+		httpc_pathf(&path, "/rest/api/latest/result/%s/%s", build, c->resource);
+	body = c->body_member ? packjson_strs(c->body_member, value, NULL) : NULL;
+	if (!restpack_exchange(b->http,
+			       &(struct httpc_request){ .method = c->method, .path = path, .json = body, .flags = c->flags },
+			       204, &r, NULL, NULL, NULL, err, sizeof(err))) {
+		rc = build_result(out, c->ok, c, value, build, NULL);
+		goto done;
+	}
+	snprintf(msg, sizeof(msg), "Fail: %s: %s failed: path=%s : %s=%s : %s", c->what, c->method, path, c->member,
+		 value, err);
+	rc = build_result(out, c->fail, c, value, build, msg);
 done:
 	httpc_response_release(&r);
 	json_decref(in);
@@ -189,42 +115,29 @@ done:
 	return rc;
 }
 
+/* adding a label that is there already, or deleting one, changes nothing: safe to retry */
+static const struct build_command add_label_cmd = { "AddLabel", "label", "AddedLabel", "FailedToAddLabel", "POST",
+						    "label", false, "name", HTTPC_IDEMPOTENT, "Could not apply label" };
+static const struct build_command delete_label_cmd = { "DeleteLabel", "label", "DeletedLabel", "FailedToDeleteLabel",
+						       "DELETE", "label", true, NULL, HTTPC_IDEMPOTENT,
+						       "could not delete label" };
+static const struct build_command add_comment_cmd = { "AddComment", "comment", "CommentAdded", "FailedToAddComment",
+						      "POST", "comment", false, "content", 0,
+						      "could not apply Comment" };
+
+static int add_label(const char *input, size_t len, struct flyte_result *out, void *payload)
+{
+	return run_build_command(payload, &add_label_cmd, input, len, out);
+}
+
 static int delete_label(const char *input, size_t len, struct flyte_result *out, void *payload)
 {
-	struct bamboo *b = payload;
-	struct httpc_response r;
-	json_t *in = NULL;
-	const char *build, *label;
-	char err[ERR_LEN], msg[MSG_LEN], more[512], *path = NULL;
-	int rc;
+	return run_build_command(payload, &delete_label_cmd, input, len, out);
+}
 
-	httpc_response_init(&r);
-	if ((rc = decode(input, len, &in, "DeleteLabel", out, "label", &label, "build", &build)))
-		goto done;
-	if (!b->http || !*build || !*label) {
-		snprintf(msg, sizeof(msg), "Fail: %s",
-			 !b->http ? b->error : !*build ? "build is missing" : "label is missing");
-		rc = label_result(out, "FailedToDeleteLabel", label, build, msg);
-		goto done;
-	}
-	httpc_pathf(&path, "/rest/api/latest/result/%s/label/%s", build, label);
-	if (call(b, "DELETE", path, NULL, NULL, HTTPC_IDEMPOTENT, &r, err, sizeof(err)))
-		snprintf(msg, sizeof(msg), "Fail: could not delete label: DELETE failed: path=%s : label=%s : err=%s", path,
-			 label, err);
-	else if (r.status != 204)
-		snprintf(msg, sizeof(msg),
-			 "Fail: could not delete label: DELETE failed: path=%s : label=%s : statusCode=%ld%s", path, label,
-			 r.status, detail(b, &r, more, sizeof(more)));
-	else {
-		rc = label_result(out, "DeletedLabel", label, build, NULL);
-		goto done;
-	}
-	rc = label_result(out, "FailedToDeleteLabel", label, build, msg);
-done:
-	httpc_response_release(&r);
-	json_decref(in);
-	free(path);
-	return rc;
+static int add_comment(const char *input, size_t len, struct flyte_result *out, void *payload)
+{
+	return run_build_command(payload, &add_comment_cmd, input, len, out);
 }
 
 /* --------------------------------------------------------- StartStage */
@@ -239,31 +152,26 @@ static void sleep_sec(long long s)
 static int stage_result(struct flyte_result *out, const char *event, const char *build, const char *stage,
 			json_t *vars, const char *error)
 {
-	json_t *p = json_pack("{s:o,s:o,s:O}", "build", packjson_string(build), "stage", packjson_string(stage), "vars",
-			      vars ? vars : json_null());
-	if (p && error && packjson_set_str(p, "error", error)) {
-		json_decref(p);
-		p = NULL;
-	}
-	return packjson_result(out, event, p);
+	return packjson_result(out, event,
+			       packjson_with_error(json_pack("{s:o,s:o,s:O}", "build", packjson_string(build), "stage",
+							     packjson_string(stage), "vars", vars ? vars : json_null()),
+						   error));
 }
 
 static int start_stage(const char *input, size_t len, struct flyte_result *out, void *payload)
 {
-	struct bamboo *b = payload;
+	struct restpack *b = payload;
 	struct httpc_response r;
 	struct fl_buf q = FL_BUF_INIT(0);
 	json_t *in = NULL, *vars;
-	const char *build = "", *stage = "", *k;
+	const char *build, *stage, *k;
 	long long max_retry = 0, delay = 0;
-	char err[ERR_LEN], msg[MSG_LEN], more[512], *path = NULL;
+	char err[RESTPACK_WHY_LEN], msg[RESTPACK_MSG_LEN], more[512], *path = NULL;
 	json_t *v;
 	int rc, count = 0;
 
 	httpc_response_init(&r);
-	if (packjson_object(&in, input, len, err, sizeof(err)) ||
-	    packjson_str(in, "build", NULL, &build, err, sizeof(err)) ||
-	    packjson_str(in, "stage", NULL, &stage, err, sizeof(err)) ||
+	if (packjson_input(&in, input, len, err, sizeof(err), "build", &build, "stage", &stage, NULL) ||
 	    packjson_int(in, "maxRetry", 0, &max_retry, err, sizeof(err)) ||
 	    packjson_int(in, "delay", 0, &delay, err, sizeof(err))) {
 		rc = flyte_result_fatal(out, "input is invalid: %s", err);
@@ -304,7 +212,12 @@ static int start_stage(const char *input, size_t len, struct flyte_result *out, 
 	}
 	for (;;) {
 		httpc_response_release(&r);
-		if (call(b, "PUT", path, &q, NULL, 0, &r, err, sizeof(err))) {
+		if (fl_buf_failed(&q)) {
+			snprintf(msg, sizeof(msg), "failed to initiate stage: %s err: out of memory", path);
+			break;
+		}
+		if (restpack_call(b->http, &(struct httpc_request){ .method = "PUT", .path = path, .query = q.ptr }, &r, err,
+				  sizeof(err))) {
 			snprintf(msg, sizeof(msg), "failed to initiate stage: %s err: %s", path, err);
 			break;
 		}
@@ -314,13 +227,13 @@ static int start_stage(const char *input, size_t len, struct flyte_result *out, 
 		}
 		if (r.status != 400) {
 			snprintf(msg, sizeof(msg), "bamboo is returning a %ld error. Build: %s,stage: %s%s", r.status, build,
-				 stage, detail(b, &r, more, sizeof(more)));
+				 stage, restpack_detail(b->http, &r, more, sizeof(more)));
 			break;
 		}
 		/* 400: the stage is busy (running or queued); try again later */
 		if (++count >= max_retry) {
 			snprintf(msg, sizeof(msg), "failed to progress reached maximum number of retryCount: [%lld]%s",
-				 max_retry, detail(b, &r, more, sizeof(more)));
+				 max_retry, restpack_detail(b->http, &r, more, sizeof(more)));
 			break;
 		}
 		httpc_logf(b->http, FLYTE_LOG_INFO, "Bamboo: stage '%s' of build '%s' is busy; retry %d of %lld in %lld s",
@@ -336,47 +249,63 @@ done:
 	return rc;
 }
 
-/* --------------------------------------------------------- TriggerPlan */
+/* ------------------------------------------------ TriggerPlan, EnablePlan */
+
+static int plan_result(struct flyte_result *out, const char *event, const char *plan, const char *error)
+{
+	return packjson_result(out, event, packjson_strs("plan", plan, "error", error, NULL));
+}
+
+/* Decode the input of a plan command.  False when the command is answered already (rc). */
+static bool plan_input(struct restpack *b, const char *command, const char *fail, const char *input, size_t len,
+		       json_t **in, const char **plan, struct flyte_result *out, int *rc)
+{
+	char msg[RESTPACK_MSG_LEN];
+
+	if (packjson_input(in, input, len, msg, sizeof(msg), "plan", plan, NULL))
+		*rc = invalid_input(out, command, msg);
+	else if (unusable(b, "plan", *plan, msg, sizeof(msg)))
+		*rc = plan_result(out, fail, *plan, msg);
+	else
+		return true;
+	return false;
+}
 
 static int trigger_plan(const char *input, size_t len, struct flyte_result *out, void *payload)
 {
-	struct bamboo *b = payload;
+	struct restpack *b = payload;
 	struct httpc_response r;
 	struct fl_buf q = FL_BUF_INIT(0);
 	json_t *in = NULL, *ans = NULL, *p;
 	const char *plan;
-	char err[ERR_LEN], msg[MSG_LEN], more[512], *path = NULL;
+	char err[RESTPACK_WHY_LEN], msg[RESTPACK_MSG_LEN], *path = NULL;
 	int rc;
 
 	httpc_response_init(&r);
-	if ((rc = decode(input, len, &in, "TriggerPlan", out, "plan", &plan, NULL, NULL)))
+	if (!plan_input(b, "TriggerPlan", "FailedToTriggerPlan", input, len, &in, &plan, out, &rc))
 		goto done;
-	if (!b->http || !*plan) {
-		snprintf(msg, sizeof(msg), "Fail: %s", !b->http ? b->error : "plan is missing");
-		rc = packjson_result(out, "FailedToTriggerPlan", packjson_strs("plan", plan, "error", msg, NULL));
-		goto done;
-	}
 	/* Bamboo's "queue a build" call; the Go pack sent PUT .../queue/{plan}&executeAllStages=false */
 	httpc_pathf(&path, "/rest/api/latest/queue/%s", plan);
 	httpc_query_add(&q, "executeAllStages", "false");
-	if (call(b, "POST", path, &q, NULL, 0, &r, err, sizeof(err))) {
-		snprintf(msg, sizeof(msg), "Fail: Could not start Plan: POST failed: path=%s plan=%s err=%s", path, plan, err);
-	} else if (r.status != 200) {
-		snprintf(msg, sizeof(msg), "Fail: Could not start Plan: POST failed: path=%s plan=%s code=%ld%s", path, plan,
-			 r.status, detail(b, &r, more, sizeof(more)));
-	} else {
-		p = packjson_strs("plan", plan, NULL);
-		/* what was queued, when the answer says so (additions) */
-		if (p && !httpc_answer_json(&ans, r.body, r.body_len, err, sizeof(err)) && json_is_object(ans)) {
-			if (*sv(ans, "buildResultKey"))
-				packjson_set_str(p, "buildResultKey", sv(ans, "buildResultKey"));
-			if (json_is_integer(json_object_get(ans, "buildNumber")))
-				json_object_set(p, "buildNumber", json_object_get(ans, "buildNumber"));
-		}
-		rc = packjson_result(out, "PlanTriggered", p);
+	if (fl_buf_failed(&q)) {
+		rc = flyte_result_fatal(out, "out of memory");
 		goto done;
 	}
-	rc = packjson_result(out, "FailedToTriggerPlan", packjson_strs("plan", plan, "error", msg, NULL));
+	if (restpack_exchange(b->http, &(struct httpc_request){ .method = "POST", .path = path, .query = q.ptr }, 200,
+			      &r, NULL, "err=", "code=", err, sizeof(err))) {
+		snprintf(msg, sizeof(msg), "Fail: Could not start Plan: POST failed: path=%s plan=%s %s", path, plan, err);
+		rc = plan_result(out, "FailedToTriggerPlan", plan, msg);
+		goto done;
+	}
+	p = packjson_strs("plan", plan, NULL);
+	/* what was queued, when the answer says so (additions) */
+	if (p && !restpack_answer_object(&r, &ans, err, sizeof(err))) {
+		if (*packjson_sv(ans, "buildResultKey"))
+			packjson_set_str(p, "buildResultKey", packjson_sv(ans, "buildResultKey"));
+		if (json_is_integer(json_object_get(ans, "buildNumber")))
+			json_object_set(p, "buildNumber", json_object_get(ans, "buildNumber"));
+	}
+	rc = packjson_result(out, "PlanTriggered", p);
 done:
 	httpc_response_release(&r);
 	fl_buf_release(&q);
@@ -386,91 +315,31 @@ done:
 	return rc;
 }
 
-/* ---------------------------------------------------------- EnablePlan */
-
 static int enable_plan(const char *input, size_t len, struct flyte_result *out, void *payload)
 {
-	struct bamboo *b = payload;
+	struct restpack *b = payload;
 	struct httpc_response r;
 	json_t *in = NULL;
 	const char *plan;
-	char err[ERR_LEN], msg[MSG_LEN], more[512], *path = NULL;
+	char err[RESTPACK_WHY_LEN], msg[RESTPACK_MSG_LEN], *path = NULL;
 	int rc;
 
 	httpc_response_init(&r);
-	if ((rc = decode(input, len, &in, "EnablePlan", out, "plan", &plan, NULL, NULL)))
+	if (!plan_input(b, "EnablePlan", "FailedToEnablePlan", input, len, &in, &plan, out, &rc))
 		goto done;
-	if (!b->http || !*plan) {
-		snprintf(msg, sizeof(msg), "Fail: %s", !b->http ? b->error : "plan is missing");
-		rc = packjson_result(out, "FailedToEnablePlan", packjson_strs("plan", plan, "error", msg, NULL));
-		goto done;
-	}
 	httpc_pathf(&path, "/rest/api/latest/plan/%s/enable", plan);
-	if (call(b, "POST", path, NULL, NULL, HTTPC_IDEMPOTENT, &r, err, sizeof(err)))
-		snprintf(msg, sizeof(msg), "Fail: could not enable plan: POST failed: path=%s  err=%s", path, err);
-	else if (r.status != 204)
-		snprintf(msg, sizeof(msg), "Fail: could not enable plan: POST failed: path=%s : statusCode=%ld%s", path,
-			 r.status, detail(b, &r, more, sizeof(more)));
-	else {
-		rc = packjson_result(out, "PlanEnabled", packjson_strs("plan", plan, NULL));
+	/* the Go pack's messages: "path=<p>  err=<e>" (two blanks), "path=<p> : statusCode=<s>" */
+	if (restpack_exchange(b->http,
+			      &(struct httpc_request){ .method = "POST", .path = path, .flags = HTTPC_IDEMPOTENT }, 204,
+			      &r, NULL, " err=", ": statusCode=", err, sizeof(err))) {
+		snprintf(msg, sizeof(msg), "Fail: could not enable plan: POST failed: path=%s %s", path, err);
+		rc = plan_result(out, "FailedToEnablePlan", plan, msg);
 		goto done;
 	}
-	rc = packjson_result(out, "FailedToEnablePlan", packjson_strs("plan", plan, "error", msg, NULL));
+	rc = packjson_result(out, "PlanEnabled", packjson_strs("plan", plan, NULL));
 done:
 	httpc_response_release(&r);
 	json_decref(in);
-	free(path);
-	return rc;
-}
-
-/* ---------------------------------------------------------- AddComment */
-
-static int comment_result(struct flyte_result *out, const char *event, const char *comment, const char *build,
-			  const char *error)
-{
-	json_t *p = packjson_strs("comment", comment, "build", build, NULL);
-	if (p && error && packjson_set_str(p, "error", error)) {
-		json_decref(p);
-		p = NULL;
-	}
-	return packjson_result(out, event, p);
-}
-
-static int add_comment(const char *input, size_t len, struct flyte_result *out, void *payload)
-{
-	struct bamboo *b = payload;
-	struct httpc_response r;
-	json_t *in = NULL, *body = NULL;
-	const char *build, *comment;
-	char err[ERR_LEN], msg[MSG_LEN], more[512], *path = NULL;
-	int rc;
-
-	httpc_response_init(&r);
-	if ((rc = decode(input, len, &in, "AddComment", out, "comment", &comment, "build", &build)))
-		goto done;
-	if (!b->http || !*build) {
-		snprintf(msg, sizeof(msg), "Fail: %s", !b->http ? b->error : "build is missing");
-		rc = comment_result(out, "FailedToAddComment", comment, build, msg);
-		goto done;
-	}
-	httpc_pathf(&path, "/rest/api/latest/result/%s/comment", build);
-	body = packjson_strs("content", comment, NULL);
-	if (call(b, "POST", path, NULL, body, 0, &r, err, sizeof(err)))
-		snprintf(msg, sizeof(msg), "Fail: could not apply Comment: POST failed: path=%s : comment=%s : err=%s", path,
-			 comment, err);
-	else if (r.status != 204)
-		snprintf(msg, sizeof(msg),
-			 "Fail: could not apply Comment: POST failed: path=%s : comment=%s : statusCode=%ld%s", path,
-			 comment, r.status, detail(b, &r, more, sizeof(more)));
-	else {
-		rc = comment_result(out, "CommentAdded", comment, build, NULL);
-		goto done;
-	}
-	rc = comment_result(out, "FailedToAddComment", comment, build, msg);
-done:
-	httpc_response_release(&r);
-	json_decref(in);
-	json_decref(body);
 	free(path);
 	return rc;
 }
@@ -483,55 +352,54 @@ json_t *bamboo_lifecycle_payload(const json_t *result, const char *build, const 
 	size_t i;
 
 	json_array_foreach(stages, i, s) {
-		if (!strcmp(sv(s, "name"), stage)) {
+		if (!strcmp(packjson_sv(s, "name"), stage)) {
 			found = s;
 			break;
 		}
 	}
-	return packjson_strs("stage", stage, "lifecycle", sv(found, "lifeCycleState"), "state", sv(found, "state"),
-			     "build", build, NULL);
-}
-
-static int lifecycle_failure(struct flyte_result *out, const char *stage, const char *build, const char *error)
-{
-	return packjson_result(out, "GetLifeCycleFailed",
-			       packjson_strs("stage", stage, "build", build, "error", error, NULL));
+	return packjson_strs("stage", stage, "lifecycle", packjson_sv(found, "lifeCycleState"), "state",
+			     packjson_sv(found, "state"), "build", build, NULL);
 }
 
 static int get_lifecycle(const char *input, size_t len, struct flyte_result *out, void *payload)
 {
-	struct bamboo *b = payload;
+	struct restpack *b = payload;
 	struct httpc_response r;
 	struct fl_buf q = FL_BUF_INIT(0);
 	json_t *in = NULL, *ans = NULL;
 	const char *build, *stage;
-	char err[ERR_LEN], msg[MSG_LEN], more[512], *path = NULL;
+	char err[RESTPACK_WHY_LEN], msg[RESTPACK_MSG_LEN], *path = NULL;
 	int rc;
 
 	httpc_response_init(&r);
-	if ((rc = decode(input, len, &in, "GetStage", out, "build", &build, "stage", &stage)))
+	if (packjson_input(&in, input, len, err, sizeof(err), "build", &build, "stage", &stage, NULL)) {
+		rc = invalid_input(out, "GetStage", err);
 		goto done;
+	}
 	if (!b->http || !*build) {
-		rc = lifecycle_failure(out, stage, build, !b->http ? b->error : "build is missing");
-		goto done;
+		snprintf(msg, sizeof(msg), "%s", !b->http ? b->error : "build is missing");
+		goto failed;
 	}
 	httpc_pathf(&path, "/rest/api/latest/result/%s.json", build);
 	httpc_query_add(&q, "expand", "stages");
-	if (call(b, "GET", path, &q, NULL, HTTPC_IDEMPOTENT, &r, err, sizeof(err))) {
-		snprintf(msg, sizeof(msg), "could not get life cycle of build: GET failed: path=%s : build=%s : err=%s", path,
+	if (fl_buf_failed(&q)) {
+		rc = flyte_result_fatal(out, "out of memory");
+		goto done;
+	}
+	if (restpack_exchange(b->http,
+			      &(struct httpc_request){ .method = "GET", .path = path, .query = q.ptr, .flags = HTTPC_IDEMPOTENT },
+			      200, &r, NULL, NULL, NULL, err, sizeof(err))) {
+		snprintf(msg, sizeof(msg), "could not get life cycle of build: GET failed: path=%s : build=%s : %s", path,
 			 build, err);
-	} else if (r.status != 200) {
-		snprintf(msg, sizeof(msg), "could not get life cycle of build: GET failed: path=%s : build=%s : statusCode=%ld%s",
-			 path, build, r.status, detail(b, &r, more, sizeof(more)));
-	} else if (httpc_answer_json(&ans, r.body, r.body_len, err, sizeof(err)) || !json_is_object(ans)) {
+	} else if (restpack_answer_object(&r, &ans, err, sizeof(err))) {
 		/* the Go pack exited here (logger.Fatalf) */
-		snprintf(msg, sizeof(msg), "could not get life cycle of build: build=%s : %s", build,
-			 ans ? "unexpected answer: not a JSON object" : err);
+		snprintf(msg, sizeof(msg), "could not get life cycle of build: build=%s : %s", build, err);
 	} else {
 		rc = packjson_result(out, "GetLifeCycleState", bamboo_lifecycle_payload(ans, build, stage));
 		goto done;
 	}
-	rc = lifecycle_failure(out, stage, build, msg);
+failed:
+	rc = packjson_result(out, "GetLifeCycleFailed", packjson_strs("stage", stage, "build", build, "error", msg, NULL));
 done:
 	httpc_response_release(&r);
 	fl_buf_release(&q);
@@ -543,21 +411,13 @@ done:
 
 /* ------------------------------------------------------------- table */
 
-static const char *const add_label_events[] = { "AddedLabel", "FailedToAddLabel" };
-static const char *const delete_label_events[] = { "DeletedLabel", "FailedToDeleteLabel" };
-static const char *const stage_events[] = { "StartStageSuccess", "FailedToStartStage" };
-static const char *const trigger_events[] = { "PlanTriggered", "FailedToTriggerPlan" };
-static const char *const enable_events[] = { "PlanEnabled", "FailedToEnablePlan" };
-static const char *const comment_events[] = { "CommentAdded", "FailedToAddComment" };
-static const char *const lifecycle_events[] = { "GetLifeCycleState", "GetLifeCycleFailed" };
-
 const struct flyte_command_def bamboo_commands[] = {
-	{ "AddLabel", add_label_events, 2, add_label, NULL, NULL },
-	{ "DeleteLabel", delete_label_events, 2, delete_label, NULL, NULL },
-	{ "StartStage", stage_events, 2, start_stage, NULL, NULL },
-	{ "TriggerPlan", trigger_events, 2, trigger_plan, NULL, NULL },
-	{ "EnablePlan", enable_events, 2, enable_plan, NULL, NULL },
-	{ "AddComment", comment_events, 2, add_comment, NULL, NULL },
-	{ "GetLifecycleState", lifecycle_events, 2, get_lifecycle, NULL, NULL },
+	PACKUTIL_COMMAND("AddLabel", add_label, "AddedLabel", "FailedToAddLabel"),
+	PACKUTIL_COMMAND("DeleteLabel", delete_label, "DeletedLabel", "FailedToDeleteLabel"),
+	PACKUTIL_COMMAND("StartStage", start_stage, "StartStageSuccess", "FailedToStartStage"),
+	PACKUTIL_COMMAND("TriggerPlan", trigger_plan, "PlanTriggered", "FailedToTriggerPlan"),
+	PACKUTIL_COMMAND("EnablePlan", enable_plan, "PlanEnabled", "FailedToEnablePlan"),
+	PACKUTIL_COMMAND("AddComment", add_comment, "CommentAdded", "FailedToAddComment"),
+	PACKUTIL_COMMAND("GetLifecycleState", get_lifecycle, "GetLifeCycleState", "GetLifeCycleFailed"),
 };
 const size_t bamboo_n_commands = FL_ARRAY_LEN(bamboo_commands);

@@ -15,26 +15,20 @@
 
 #include <flyte.h>
 
-#include "httpc.h"
+#include "restpack.h"
 
 /* StartStage's bounds on the input's retry settings. */
 #define BAMBOO_MAX_RETRY 100
 #define BAMBOO_MAX_DELAY_SEC 600
 
-struct bamboo {
-	struct httpc *http; /* NULL when not configured: see error */
-	char error[256];    /* why, e.g. "BAMBOO_HOST is not set" */
-	bool basic;         /* Basic authentication: add os_authType=basic */
-};
-
 /*
  * Read BAMBOO_HOST, BAMBOO_USER, BAMBOO_PASS (or BAMBOO_PASSWORD),
  * BAMBOO_TOKEN and the BAMBOO_* HTTP settings.  A missing variable leaves
  * b->http NULL (commands then fail with their failure event); returns -1
- * with a message in err only when a variable is malformed.
+ * with a message in err only when a variable is malformed.  Release b with
+ * restpack_release().
  */
-int bamboo_from_env(struct bamboo *b, flyte_log_fn log_fn, enum flyte_log_level level, char *err, size_t errlen);
-void bamboo_release(struct bamboo *b);
+int bamboo_from_env(struct restpack *b, flyte_log_fn log_fn, enum flyte_log_level level, char *err, size_t errlen);
 
 extern const struct flyte_command_def bamboo_commands[];
 extern const size_t bamboo_n_commands;

@@ -7,7 +7,6 @@
 #include "fl-common.h"
 
 #include "bamboo.h"
-#include "packutil.h"
 
 static const char help[] =
 	"usage: flyte-bamboo\n"
@@ -29,18 +28,6 @@ static const char help[] =
 
 int main(int argc, char **argv)
 {
-	struct bamboo b;
-	char err[512];
-	int rc = packutil_args(argc, argv, "flyte-bamboo", help);
-
-	if (rc >= 0)
-		return rc;
-	if (bamboo_from_env(&b, flyte_log_stderr, packutil_log_level(), err, sizeof(err))) {
-		fprintf(stderr, "flyte-bamboo: %s\n", err);
-		bamboo_release(&b);
-		return 1;
-	}
-	rc = packutil_serve("flyte-bamboo", "Bamboo", bamboo_commands, bamboo_n_commands, &b, b.http ? NULL : b.error);
-	bamboo_release(&b);
-	return rc;
+	return restpack_main(argc, argv, "flyte-bamboo", "Bamboo", help, bamboo_commands, bamboo_n_commands,
+			     bamboo_from_env);
 }

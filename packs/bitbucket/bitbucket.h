@@ -11,21 +11,16 @@
 
 #include <flyte.h>
 
-#include "httpc.h"
-
-struct bitbucket {
-	struct httpc *http; /* NULL when not configured: see error */
-	char error[256];
-};
+#include "restpack.h"
 
 /*
  * Read BITBUCKET_HOST, BITBUCKET_USER, BITBUCKET_PASS, BITBUCKET_TOKEN and
  * the BITBUCKET_* HTTP settings.  A missing variable leaves bb->http NULL
  * (commands then fail with their failure event); returns -1 with a message
- * in err only when a variable is malformed.
+ * in err only when a variable is malformed.  Release bb with
+ * restpack_release().
  */
-int bitbucket_from_env(struct bitbucket *bb, flyte_log_fn log_fn, enum flyte_log_level level, char *err, size_t errlen);
-void bitbucket_release(struct bitbucket *bb);
+int bitbucket_from_env(struct restpack *bb, flyte_log_fn log_fn, enum flyte_log_level level, char *err, size_t errlen);
 
 extern const struct flyte_command_def bitbucket_commands[];
 extern const size_t bitbucket_n_commands;

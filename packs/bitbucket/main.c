@@ -7,7 +7,6 @@
 #include "fl-common.h"
 
 #include "bitbucket.h"
-#include "packutil.h"
 
 static const char help[] =
 	"usage: flyte-bitbucket\n"
@@ -27,19 +26,6 @@ static const char help[] =
 
 int main(int argc, char **argv)
 {
-	struct bitbucket bb;
-	char err[512];
-	int rc = packutil_args(argc, argv, "flyte-bitbucket", help);
-
-	if (rc >= 0)
-		return rc;
-	if (bitbucket_from_env(&bb, flyte_log_stderr, packutil_log_level(), err, sizeof(err))) {
-		fprintf(stderr, "flyte-bitbucket: %s\n", err);
-		bitbucket_release(&bb);
-		return 1;
-	}
-	rc = packutil_serve("flyte-bitbucket", "BitBucket", bitbucket_commands, bitbucket_n_commands, &bb,
-			    bb.http ? NULL : bb.error);
-	bitbucket_release(&bb);
-	return rc;
+	return restpack_main(argc, argv, "flyte-bitbucket", "BitBucket", help, bitbucket_commands, bitbucket_n_commands,
+			     bitbucket_from_env);
 }

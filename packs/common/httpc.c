@@ -25,6 +25,7 @@
 
 #include "b64.h"
 #include "httpc.h"
+#include "packenv.h"
 #include "timeutil.h"
 #include "utf8.h"
 
@@ -46,6 +47,7 @@ struct httpc {
 	unsigned max_attempts;
 	size_t max_response;
 	char *user_agent;
+	char *query; /* sent with every request, after its own */
 	flyte_log_fn log_fn;
 	void *log_payload;
 	enum flyte_log_level log_level;
@@ -82,30 +84,8 @@ void httpc_options_init(struct httpc_options *o)
 
 static const char *env(const char *prefix, const char *suffix, char *name, size_t namelen)
 {
-	const char *v;
-
 	snprintf(name, namelen, "%s_%s", prefix, suffix);
-	v = getenv(name);
-	return v && *v ? v : NULL;
-}
-
-int httpc_env_bool(const char *name, bool def, bool *out, char *err, size_t errlen)
-{
-	const char *v = getenv(name);
-
-	*out = def;
-	if (!v || !*v)
-		return FLYTE_OK;
-	if (!strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "yes")) {
-		*out = true;
-		return FLYTE_OK;
-	}
-	if (!strcasecmp(v, "false") || !strcmp(v, "0") || !strcasecmp(v, "no")) {
-		*out = false;
-		return FLYTE_OK;
-	}
-	snprintf(err, errlen, "invalid %s '%s': expected true or false", name, v);
-	return FLYTE_EINVALID;
+	return packenv_get(name);
 }
 
 /* Seconds (decimals allowed) → ms; -1 when malformed or out of range. */
@@ -121,35 +101,22 @@ static long parse_seconds(const char *v)
 	return (long)(d * 1000.0 + 0.5);
 }
 
-static int parse_range(const char *v, long long lo, long long hi, long long *out)
-{
-	char *end;
-	long long n;
-
-	errno = 0;
-	n = strtoll(v, &end, 10);
-	if (errno || end == v || *end || n < lo || n > hi)
-		return -1;
-	*out = n;
-	return 0;
-}
-
 int httpc_options_from_env(struct httpc_options *o, const char *prefix, unsigned flags, char *err,
 			   size_t errlen)
 {
 	char name[128];
 	const char *v;
-	long long n;
+	long n;
 	long ms;
 
 	if (!(flags & HTTPC_ENV_NO_TLS)) {
-		bool b;
+		bool b = o->insecure != 0;
 		if ((v = env(prefix, "CA_FILE", name, sizeof(name))))
 			o->ca_file = v;
 		if ((v = env(prefix, "CA_PATH", name, sizeof(name))))
 			o->ca_path = v;
 		snprintf(name, sizeof(name), "%s_INSECURE", prefix);
-		if (httpc_env_bool(name, o->insecure != 0, &b, err, errlen))
+		if (packenv_bool(name, &b, err, errlen))
 			return FLYTE_EINVALID;
 		o->insecure = b;
 	}
@@ -163,27 +130,21 @@ int httpc_options_from_env(struct httpc_options *o, const char *prefix, unsigned
 			goto bad_seconds;
 		o->connect_timeout_ms = ms;
 	}
-	if ((v = env(prefix, "RETRIES", name, sizeof(name)))) {
-		if (parse_range(v, 0, 10, &n)) {
-			snprintf(err, errlen, "invalid %s '%s': expected 0..10", name, v);
-			return FLYTE_EINVALID;
-		}
+	snprintf(name, sizeof(name), "%s_RETRIES", prefix);
+	n = -1;
+	if (packenv_long(name, 0, 10, &n, err, errlen))
+		return FLYTE_EINVALID;
+	if (n >= 0)
 		o->max_attempts = (unsigned)n + 1;
-	}
-	if ((v = env(prefix, "RETRY_DELAY_MS", name, sizeof(name)))) {
-		if (parse_range(v, 1, 60000, &n)) {
-			snprintf(err, errlen, "invalid %s '%s': expected 1..60000", name, v);
-			return FLYTE_EINVALID;
-		}
-		o->retry_initial_ms = (long)n;
-	}
-	if ((v = env(prefix, "MAX_RESPONSE_BYTES", name, sizeof(name)))) {
-		if (parse_range(v, 1024, 1LL << 30, &n)) {
-			snprintf(err, errlen, "invalid %s '%s': expected 1024..1073741824", name, v);
-			return FLYTE_EINVALID;
-		}
+	snprintf(name, sizeof(name), "%s_RETRY_DELAY_MS", prefix);
+	if (packenv_long(name, 1, 60000, &o->retry_initial_ms, err, errlen))
+		return FLYTE_EINVALID;
+	snprintf(name, sizeof(name), "%s_MAX_RESPONSE_BYTES", prefix);
+	n = 0;
+	if (packenv_long(name, 1024, 1L << 30, &n, err, errlen))
+		return FLYTE_EINVALID;
+	if (n)
 		o->max_response = (size_t)n;
-	}
 	return FLYTE_OK;
 bad_seconds:
 	snprintf(err, errlen, "invalid %s '%s': expected seconds (0..86400, decimals allowed)", name, v);
@@ -376,7 +337,7 @@ int httpc_new(struct httpc **out, const struct httpc_options *o, char *err, size
 		goto fail;
 	if (dup_opt(&h->ca_file, o->ca_file) || dup_opt(&h->ca_path, o->ca_path) ||
 	    dup_opt(&h->cert_file, o->cert_file) || dup_opt(&h->key_file, o->key_file) ||
-	    dup_opt(&h->unix_socket, o->unix_socket))
+	    dup_opt(&h->unix_socket, o->unix_socket) || dup_opt(&h->query, o->query))
 		goto oom;
 	if (o->user_agent && *o->user_agent) {
 		if (has_crlf(o->user_agent)) {
@@ -438,6 +399,7 @@ void httpc_free(struct httpc *h)
 	free(h->key_file);
 	free(h->unix_socket);
 	free(h->user_agent);
+	free(h->query);
 	pthread_mutex_destroy(&h->lock);
 	free(h);
 }
@@ -860,9 +822,12 @@ int httpc_send(struct httpc *h, const struct httpc_request *req, struct httpc_re
 	}
 	snprintf(out->url, sizeof(out->url), "%s", url.ptr);
 	httpc_redact(h, out->url);
-	if (req->query && *req->query) {
+	if ((req->query && *req->query) || h->query) {
 		fl_buf_addc(&url, '?');
-		fl_buf_adds(&url, req->query);
+		fl_buf_adds(&url, req->query ? req->query : "");
+		if (req->query && *req->query && h->query)
+			fl_buf_addc(&url, '&');
+		fl_buf_adds(&url, h->query ? h->query : "");
 	}
 	if (fl_buf_failed(&url)) {
 		rc = FLYTE_ENOMEM;

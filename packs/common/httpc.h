@@ -125,6 +125,9 @@ struct httpc_options {
 	long retry_max_ms;       /* largest delay (and Retry-After) waited; default 30000 */
 	size_t max_response;     /* answers larger than this fail with FLYTE_ETOOBIG; default 8 MiB */
 	const char *user_agent;  /* default "flyte-packs/<libflyte version>" */
+	/* Query sent with every request, after the request's own, already
+	 * escaped (e.g. Bamboo's "os_authType=basic"); NULL = none. */
+	const char *query;
 	/* Logging (see flyte/client.h); NULL = silent.  Requests are logged at
 	 * debug level, retries at info, with secrets redacted. */
 	flyte_log_fn log_fn;
@@ -146,7 +149,7 @@ enum httpc_env_flags {
  * | variable | field |
  * |---|---|
  * | `<P>_CA_FILE`, `<P>_CA_PATH` | ca_file, ca_path |
- * | `<P>_INSECURE` | insecure (`true`/`1`/`yes` or `false`/`0`/`no`) |
+ * | `<P>_INSECURE` | insecure (true or false, see packenv_bool()) |
  * | `<P>_TIMEOUT_SEC` | timeout_ms (seconds, decimals allowed; 0 = none) |
  * | `<P>_CONNECT_TIMEOUT_SEC` | connect_timeout_ms |
  * | `<P>_RETRIES` | max_attempts = 1 + retries (0..10) |
@@ -158,13 +161,6 @@ enum httpc_env_flags {
  */
 int httpc_options_from_env(struct httpc_options *o, const char *prefix, unsigned flags, char *err,
 			   size_t errlen);
-
-/*
- * Read a boolean variable: unset or empty gives def; `true`/`1`/`yes` and
- * `false`/`0`/`no` are accepted.  Returns FLYTE_OK or FLYTE_EINVALID (err
- * names the variable).
- */
-int httpc_env_bool(const char *name, bool def, bool *out, char *err, size_t errlen);
 
 /* ------------------------------------------------------------- handle */
 

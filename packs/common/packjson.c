@@ -54,6 +54,31 @@ int packjson_object(json_t **out, const char *input, size_t len, char *err, size
 	return 0;
 }
 
+int packjson_input(json_t **in, const char *input, size_t len, char *err, size_t errlen, ...)
+{
+	const char *key;
+	va_list ap;
+	int rc;
+
+	va_start(ap, errlen);
+	for (key = va_arg(ap, const char *); key; key = va_arg(ap, const char *))
+		*va_arg(ap, const char **) = "";
+	va_end(ap);
+	rc = packjson_object(in, input, len, err, errlen);
+	va_start(ap, errlen);
+	for (key = va_arg(ap, const char *); key && !rc; key = va_arg(ap, const char *))
+		rc = packjson_str(*in, key, NULL, va_arg(ap, const char **), err, errlen);
+	va_end(ap);
+	return rc;
+}
+
+const char *packjson_sv(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+
+	return json_is_string(v) ? json_string_value(v) : "";
+}
+
 int packjson_str(const json_t *obj, const char *key, const char *def, const char **out, char *err, size_t errlen)
 {
 	const json_t *v = json_object_get(obj, key);
@@ -137,6 +162,15 @@ int packjson_set_str(json_t *obj, const char *key, const char *value)
 {
 	json_t *v = packjson_string(value);
 	return v && !json_object_set_new(obj, key, v) ? 0 : -1;
+}
+
+json_t *packjson_with_error(json_t *p, const char *error)
+{
+	if (p && error && packjson_set_str(p, "error", error)) {
+		json_decref(p);
+		return NULL;
+	}
+	return p;
 }
 
 json_t *packjson_strs(const char *key, ...)

@@ -35,6 +35,19 @@
  */
 int packjson_object(json_t **out, const char *input, size_t len, char *err, size_t errlen);
 
+/*
+ * packjson_object() and then packjson_str() of each member named in the
+ * NULL-terminated list of (const char *key, const char **value) pairs:
+ *
+ *     packjson_input(&in, input, len, err, sizeof(err), "issueId", &issue, "username", &user, NULL)
+ *
+ * Every value starts as ""; as Go did, the members read before a failure
+ * keep what was read.  Returns 0, or -1 with the message of the failure in
+ * err (*in is then NULL, or the object whose member was wrong: release it
+ * either way).
+ */
+int packjson_input(json_t **in, const char *input, size_t len, char *err, size_t errlen, ...);
+
 /* Go's name of the JSON type of j in decoding errors: "object", "string", "number", ... */
 const char *packjson_go_type(const json_t *j);
 
@@ -52,6 +65,9 @@ int packjson_str(const json_t *obj, const char *key, const char *def, const char
  */
 int packjson_int(const json_t *obj, const char *key, long long def, long long *out, char *err, size_t errlen);
 
+/* The string value of member key of o: "" when it is not a string or o not an object.  Borrowed from o. */
+const char *packjson_sv(const json_t *o, const char *key);
+
 /* A new JSON string of s (NULL gives ""), invalid UTF-8 replaced by U+FFFD.
  * Never NULL unless out of memory. */
 json_t *packjson_string(const char *s);
@@ -68,6 +84,13 @@ json_t *packjson_strs(const char *key, ...);
 
 /* obj[key] = packjson_string(value).  Returns 0 or -1 (out of memory). */
 int packjson_set_str(json_t *obj, const char *key, const char *value);
+
+/*
+ * The payload p (consumed) with the member "error" added, for the failure
+ * event of a command; p itself when error is NULL.  NULL when p is NULL or
+ * out of memory.
+ */
+json_t *packjson_with_error(json_t *p, const char *error);
 
 /*
  * Serialise payload (consumed, may be NULL on an earlier out-of-memory) and

@@ -6,16 +6,17 @@
  * flyte_pack_request_stop(), which is async-signal-safe; the thread blocked
  * in flyte_pack_run() then stops the pack gracefully.
  */
-#include <errno.h>
+#include "fl-common.h"
+
 #include <fcntl.h>
 #include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include <unistd.h>
 
+#include "packenv.h"
 #include "packutil.h"
+
+/* The failures below print with packutil_fail(); -packutil_fail() is the -1 of a function that failed. */
 
 static struct flyte_pack *running_pack;
 static int signal_pipe[2] = { -1, -1 };
@@ -29,27 +30,33 @@ static void on_signal_pipe(int sig)
 	errno = saved;
 }
 
-int packutil_signal_fd(void)
-{
-	struct sigaction sa;
-
-	if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK))
-		return -1;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	sa.sa_handler = on_signal_pipe;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	return signal_pipe[0];
-}
-
 static void on_signal(int sig)
 {
 	(void)sig;
 	if (running_pack)
 		flyte_pack_request_stop(running_pack);
+}
+
+/* Ignore SIGPIPE; SIGINT and SIGTERM go to handler. */
+static void catch_signals(void (*handler)(int))
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sa.sa_handler = handler;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+int packutil_signal_fd(void)
+{
+	if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK))
+		return -1;
+	catch_signals(on_signal_pipe);
+	return signal_pipe[0];
 }
 
 int packutil_args(int argc, char **argv, const char *prog, const char *help)
@@ -66,6 +73,12 @@ int packutil_args(int argc, char **argv, const char *prog, const char *help)
 	}
 	fprintf(stderr, "%s: unknown argument '%s' (try --help)\n", prog, argv[1]);
 	return 2;
+}
+
+int packutil_fail(const char *prog, const char *msg)
+{
+	fprintf(stderr, "%s: %s\n", prog, msg);
+	return 1;
 }
 
 enum flyte_log_level packutil_log_level(void)
@@ -91,18 +104,14 @@ int packutil_client(struct flyte_client **client, struct flyte_labels **labels, 
 
 	*client = NULL;
 	*labels = NULL;
-	if (flyte_client_options_from_env(&o)) {
-		fprintf(stderr, "%s: %s\n", prog, flyte_last_error());
-		return -1;
-	}
+	if (flyte_client_options_from_env(&o))
+		return -packutil_fail(prog, flyte_last_error());
 	o.log_fn = flyte_log_stderr;
 	o.log_level = packutil_log_level();
-	if (flyte_client_new(client, &o)) {
-		fprintf(stderr, "%s: %s\n", prog, flyte_last_error());
-		return -1;
-	}
+	if (flyte_client_new(client, &o))
+		return -packutil_fail(prog, flyte_last_error());
 	if (flyte_labels_from_env(labels)) {
-		fprintf(stderr, "%s: %s\n", prog, flyte_last_error());
+		packutil_fail(prog, flyte_last_error());
 		flyte_client_free(*client);
 		*client = NULL;
 		return -1;
@@ -112,80 +121,86 @@ int packutil_client(struct flyte_client **client, struct flyte_labels **labels, 
 
 int packutil_options(struct flyte_pack_options *po, const char *prog)
 {
-	const char *v = getenv("FLYTE_PACK_CONCURRENCY");
+	long n = 0;
+	char err[256];
 
 	flyte_pack_options_init(po);
-	if (v && *v) {
-		char *end;
-		long n = strtol(v, &end, 10);
-		if (*end || n < 1 || n > 4096) {
-			fprintf(stderr, "%s: invalid FLYTE_PACK_CONCURRENCY '%s': expected 1..4096\n", prog, v);
-			return -1;
-		}
+	if (packenv_long("FLYTE_PACK_CONCURRENCY", 1, 4096, &n, err, sizeof(err)))
+		return -packutil_fail(prog, err);
+	if (n)
 		po->concurrency = (unsigned)n;
-	}
 	return 0;
+}
+
+int packutil_open(struct packutil_session *s, const char *prog, const struct flyte_pack_def *def, void *payload,
+		  unsigned flags)
+{
+	struct flyte_pack_def d = *def;
+
+	memset(s, 0, sizeof(*s));
+	if (packutil_client(&s->client, &s->labels, prog) || packutil_options(&s->po, prog))
+		return -1;
+	if (def->n_commands) {
+		s->commands = calloc(def->n_commands, sizeof(*s->commands));
+		if (!s->commands)
+			return -packutil_fail(prog, "out of memory");
+		for (size_t i = 0; i < def->n_commands; i++) {
+			s->commands[i] = def->commands[i];
+			s->commands[i].payload = payload;
+		}
+	}
+	d.labels = s->labels;
+	d.commands = s->commands;
+	if (flyte_pack_new(&s->pack, s->client, &d, &s->po) || ((flags & PACKUTIL_START) && flyte_pack_start(s->pack)))
+		return -packutil_fail(prog, flyte_last_error());
+	return 0;
+}
+
+void packutil_close(struct packutil_session *s)
+{
+	flyte_pack_free(s->pack);
+	flyte_labels_free(s->labels);
+	flyte_client_free(s->client);
+	free(s->commands);
+	memset(s, 0, sizeof(*s));
 }
 
 int packutil_run(struct flyte_pack *pack, const char *prog)
 {
-	struct sigaction sa;
 	int rc;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
 	running_pack = pack;
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	catch_signals(on_signal);
 	rc = flyte_pack_run(pack);
 	running_pack = NULL;
-	if (rc) {
-		fprintf(stderr, "%s: %s\n", prog, flyte_pack_last_error(pack));
-		return 1;
-	}
-	return 0;
+	return rc ? packutil_fail(prog, flyte_pack_last_error(pack)) : 0;
+}
+
+void packutil_logf(flyte_log_fn fn, void *payload, enum flyte_log_level threshold, enum flyte_log_level level,
+		   const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+
+	if (!fn || level < threshold || level >= FLYTE_LOG_NONE)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fn(level, msg, payload);
 }
 
 int packutil_serve(const char *prog, const char *name, const struct flyte_command_def *commands, size_t n,
 		   void *payload, const char *warning)
 {
-	struct flyte_client *client = NULL;
-	struct flyte_labels *labels = NULL;
-	struct flyte_pack *pack = NULL;
-	struct flyte_pack_options po;
-	struct flyte_command_def *cmds = calloc(n ? n : 1, sizeof(*cmds));
-	struct flyte_pack_def def;
+	struct flyte_pack_def def = { .name = name, .commands = commands, .n_commands = n };
+	struct packutil_session s;
 	int rc = 1;
 
-	if (!cmds) {
-		fprintf(stderr, "%s: out of memory\n", prog);
-		return 1;
-	}
 	if (warning)
 		fprintf(stderr, "%s: warning: %s; every command will fail until it is set\n", prog, warning);
-	if (packutil_client(&client, &labels, prog) || packutil_options(&po, prog))
-		goto out;
-	for (size_t i = 0; i < n; i++) {
-		cmds[i] = commands[i];
-		cmds[i].payload = payload;
-	}
-	memset(&def, 0, sizeof(def));
-	def.name = name;
-	def.labels = labels;
-	def.commands = cmds;
-	def.n_commands = n;
-	if (flyte_pack_new(&pack, client, &def, &po)) {
-		fprintf(stderr, "%s: %s\n", prog, flyte_last_error());
-		goto out;
-	}
-	rc = packutil_run(pack, prog);
-out:
-	flyte_pack_free(pack);
-	flyte_labels_free(labels);
-	flyte_client_free(client);
-	free(cmds);
+	if (!packutil_open(&s, prog, &def, payload, 0))
+		rc = packutil_run(s.pack, prog);
+	packutil_close(&s);
 	return rc;
 }

@@ -20,54 +20,40 @@
 #include "buf.h"
 #include "consul.h"
 #include "httpc.h"
+#include "packenv.h"
 #include "packjson.h"
-
-#define MSG_LEN 2048 /* room for a description (ERR_LEN) and the input values */
-#define ERR_LEN 1024
-
-static const char *getenv_ne(const char *name)
-{
-	const char *v = getenv(name);
-	return v && *v ? v : NULL;
-}
+#include "packutil.h"
+#include "restpack.h"
 
 /* ------------------------------------------------------------ config */
 
-static char *read_token_file(const char *path, char *err, size_t errlen)
+/* The token of CONSUL_HTTP_TOKEN_FILE: the file's first line without trailing blanks. */
+static int read_token_file(char **token, const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
-	char buf[4096];
 	size_t n;
 
-	if (!f) {
-		snprintf(err, errlen, "cannot read CONSUL_HTTP_TOKEN_FILE '%s': %s", path, strerror(errno));
-		return NULL;
-	}
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	while (n > 0 && isspace((unsigned char)buf[n - 1]))
-		buf[--n] = '\0';
-	return strdup(buf);
+	if (packenv_secret_file(token, "CONSUL_HTTP_TOKEN_FILE", path, err, errlen))
+		return -1;
+	n = strlen(*token);
+	while (n > 0 && isspace((unsigned char)(*token)[n - 1]))
+		(*token)[--n] = '\0';
+	return 0;
 }
 
 int consul_from_env(struct consul *c, flyte_log_fn log_fn, enum flyte_log_level level, char *err, size_t errlen)
 {
 	struct httpc_options o;
 	struct fl_buf url = FL_BUF_INIT(0), user = FL_BUF_INIT(0);
-	const char *addr = getenv_ne("CONSUL_HTTP_ADDR"), *token = getenv_ne("CONSUL_HTTP_TOKEN");
-	const char *tfile = getenv_ne("CONSUL_HTTP_TOKEN_FILE"), *auth = getenv_ne("CONSUL_HTTP_AUTH");
-	bool ssl, verify;
+	const char *addr = packenv_get("CONSUL_HTTP_ADDR"), *token = packenv_get("CONSUL_HTTP_TOKEN");
+	const char *tfile = packenv_get("CONSUL_HTTP_TOKEN_FILE"), *auth = packenv_get("CONSUL_HTTP_AUTH");
+	bool ssl = false, verify = true;
 	int rc = -1;
 
 	memset(c, 0, sizeof(*c));
-	httpc_options_init(&o);
-	o.name = "Consul";
-	o.log_fn = log_fn;
-	o.log_level = level;
+	restpack_options_init(&o, "Consul", log_fn, level);
 	if (httpc_options_from_env(&o, "CONSUL", HTTPC_ENV_NO_TLS, err, errlen) ||
-	    httpc_env_bool("CONSUL_HTTP_SSL", false, &ssl, err, errlen) ||
-	    httpc_env_bool("CONSUL_HTTP_SSL_VERIFY", true, &verify, err, errlen))
+	    packenv_bool("CONSUL_HTTP_SSL", &ssl, err, errlen) ||
+	    packenv_bool("CONSUL_HTTP_SSL_VERIFY", &verify, err, errlen))
 		goto out;
 	if (!addr)
 		addr = "127.0.0.1:8500";
@@ -84,12 +70,12 @@ int consul_from_env(struct consul *c, flyte_log_fn log_fn, enum flyte_log_level 
 	}
 	o.base_url = url.ptr;
 	o.insecure = !verify;
-	o.ca_file = getenv_ne("CONSUL_CACERT");
-	o.ca_path = getenv_ne("CONSUL_CAPATH");
-	o.cert_file = getenv_ne("CONSUL_CLIENT_CERT");
-	o.key_file = getenv_ne("CONSUL_CLIENT_KEY");
+	o.ca_file = packenv_get("CONSUL_CACERT");
+	o.ca_path = packenv_get("CONSUL_CAPATH");
+	o.cert_file = packenv_get("CONSUL_CLIENT_CERT");
+	o.key_file = packenv_get("CONSUL_CLIENT_KEY");
 	if (!token && tfile) {
-		if (!(c->token = read_token_file(tfile, err, errlen)))
+		if (read_token_file(&c->token, tfile, err, errlen))
 			goto out;
 		token = *c->token ? c->token : NULL;
 	}
@@ -110,7 +96,7 @@ int consul_from_env(struct consul *c, flyte_log_fn log_fn, enum flyte_log_level 
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	if (getenv_ne("CONSUL_TLS_SERVER_NAME") && log_fn)
+	if (packenv_get("CONSUL_TLS_SERVER_NAME") && log_fn)
 		log_fn(FLYTE_LOG_WARN, "Consul: CONSUL_TLS_SERVER_NAME is not supported and is ignored", NULL);
 	rc = httpc_new(&c->http, &o, err, errlen) ? -1 : 0;
 out:
@@ -124,10 +110,7 @@ void consul_release(struct consul *c)
 	if (!c)
 		return;
 	httpc_free(c->http);
-	if (c->token) {
-		explicit_bzero(c->token, strlen(c->token));
-		free(c->token);
-	}
+	packenv_secret_free(c->token);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -269,7 +252,7 @@ static int transact_kv(const char *input, size_t len, struct flyte_result *out, 
 	struct op *ops = NULL;
 	json_t *in = NULL, *list, *echo = NULL, *echo_ops, *errors = NULL, *body = NULL, *ans = NULL, *v;
 	const char *dc = "";
-	char err[ERR_LEN], msg[MSG_LEN];
+	char err[RESTPACK_ERR_LEN], msg[RESTPACK_MSG_LEN];
 	bool reads_only = true;
 	size_t n, i;
 	int rc;
@@ -366,8 +349,7 @@ static int transact_kv(const char *input, size_t len, struct flyte_result *out, 
 	req.query = q.ptr;
 	req.json = body;
 	req.flags = reads_only ? HTTPC_IDEMPOTENT : 0;
-	if (httpc_send(c->http, &req, &r)) {
-		httpc_describe(err, sizeof(err), c->http, &r);
+	if (restpack_call(c->http, &req, &r, err, sizeof(err))) {
 		rc = flyte_result_fatal(out, "failed to make transaction request: %s", err);
 	} else if (r.status != 200 && r.status != 409) {
 		char vendor[384] = "";
@@ -399,9 +381,7 @@ done:
 	return rc;
 }
 
-static const char *const txn_events[] = { "TransactionSucceeded", "TransactionRolledBack" };
-
 const struct flyte_command_def consul_commands[] = {
-	{ "TransactKV", txn_events, 2, transact_kv, NULL, NULL },
+	PACKUTIL_COMMAND("TransactKV", transact_kv, "TransactionSucceeded", "TransactionRolledBack"),
 };
 const size_t consul_n_commands = FL_ARRAY_LEN(consul_commands);

@@ -7,6 +7,7 @@
 #include "fl-common.h"
 
 #include "consul.h"
+#include "packenv.h"
 #include "packutil.h"
 
 static const char help[] =
@@ -31,18 +32,16 @@ static const char help[] =
 int main(int argc, char **argv)
 {
 	struct consul c;
-	const char *name = getenv("PACK_NAME");
+	const char *name = packenv_get("PACK_NAME");
 	char err[512];
 	int rc = packutil_args(argc, argv, "flyte-consul", help);
 
 	if (rc >= 0)
 		return rc;
-	if (consul_from_env(&c, flyte_log_stderr, packutil_log_level(), err, sizeof(err))) {
-		fprintf(stderr, "flyte-consul: %s\n", err);
-		consul_release(&c);
-		return 1;
-	}
-	rc = packutil_serve("flyte-consul", name && *name ? name : "Consul", consul_commands, consul_n_commands, &c, NULL);
+	if (consul_from_env(&c, flyte_log_stderr, packutil_log_level(), err, sizeof(err)))
+		rc = packutil_fail("flyte-consul", err);
+	else
+		rc = packutil_serve("flyte-consul", name ? name : "Consul", consul_commands, consul_n_commands, &c, NULL);
 	consul_release(&c);
 	return rc;
 }

@@ -19,67 +19,10 @@
 #include <jansson.h>
 
 #include "email.h"
+#include "packenv.h"
 
 #define MAX_RECIPIENTS 1000
 #define DEFAULT_TIMEOUT_SEC 30L
-
-static int parse_bool(const char *name, const char *v, bool *out, char *err, size_t errlen)
-{
-	if (!strcmp(v, "true") || !strcmp(v, "1") || !strcmp(v, "yes"))
-		*out = true;
-	else if (!strcmp(v, "false") || !strcmp(v, "0") || !strcmp(v, "no"))
-		*out = false;
-	else {
-		snprintf(err, errlen, "invalid %s '%s': expected true or false", name, v);
-		return -1;
-	}
-	return 0;
-}
-
-static const char *env(const char *name)
-{
-	const char *v = getenv(name);
-	return v && *v ? v : NULL;
-}
-
-static int dup_env(char **out, const char *name, char *err, size_t errlen)
-{
-	const char *v = env(name);
-
-	*out = NULL;
-	if (!v)
-		return 0;
-	*out = strdup(v);
-	if (!*out) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	return 0;
-}
-
-static int read_secret_file(char **out, const char *path, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "r");
-	char line[1024];
-	size_t n;
-
-	if (!f) {
-		snprintf(err, errlen, "cannot read SMTP_PASSWORD_FILE '%s': %s", path, strerror(errno));
-		return -1;
-	}
-	if (!fgets(line, sizeof(line), f))
-		line[0] = '\0';
-	fclose(f);
-	n = strcspn(line, "\r\n");
-	line[n] = '\0';
-	*out = strdup(line);
-	explicit_bzero(line, sizeof(line));
-	if (!*out) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	return 0;
-}
 
 static bool server_ok(const char *s)
 {
@@ -97,10 +40,10 @@ int email_config_from_env(struct email_config *cfg, char *err, size_t errlen)
 {
 	const char *v;
 	bool plaintext_auth = false;
+	long timeout_sec = DEFAULT_TIMEOUT_SEC;
 
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->timeout_ms = DEFAULT_TIMEOUT_SEC * 1000;
-	v = env("SMTPSERVER");
+	v = packenv_get("SMTPSERVER");
 	if (!v) {
 		snprintf(err, errlen, "SMTPSERVER is not set (host:port of the SMTP server)");
 		return -1;
@@ -109,10 +52,12 @@ int email_config_from_env(struct email_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "invalid SMTPSERVER '%s': expected host:port", v);
 		return -1;
 	}
-	if (dup_env(&cfg->server, "SMTPSERVER", err, errlen) || dup_env(&cfg->ca_file, "SMTP_CA_FILE", err, errlen) ||
-	    dup_env(&cfg->username, "SMTP_USERNAME", err, errlen) || dup_env(&cfg->helo, "SMTP_HELO_NAME", err, errlen))
+	if (packenv_dup(&cfg->server, "SMTPSERVER", NULL, err, errlen) ||
+	    packenv_dup(&cfg->ca_file, "SMTP_CA_FILE", NULL, err, errlen) ||
+	    packenv_dup(&cfg->username, "SMTP_USERNAME", NULL, err, errlen) ||
+	    packenv_dup(&cfg->helo, "SMTP_HELO_NAME", NULL, err, errlen))
 		return -1;
-	v = env("SMTP_TLS");
+	v = packenv_get("SMTP_TLS");
 	if (!v || !strcmp(v, "none"))
 		cfg->tls = EMAIL_TLS_NONE;
 	else if (!strcmp(v, "starttls"))
@@ -123,28 +68,12 @@ int email_config_from_env(struct email_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "invalid SMTP_TLS '%s': expected none, starttls or smtps", v);
 		return -1;
 	}
-	if ((v = env("SMTP_INSECURE")) && parse_bool("SMTP_INSECURE", v, &cfg->insecure, err, errlen))
+	if (packenv_bool("SMTP_INSECURE", &cfg->insecure, err, errlen) ||
+	    packenv_bool("SMTP_ALLOW_PLAINTEXT_AUTH", &plaintext_auth, err, errlen) ||
+	    packenv_long("SMTP_TIMEOUT_SEC", 1, 3600, &timeout_sec, err, errlen))
 		return -1;
-	if ((v = env("SMTP_ALLOW_PLAINTEXT_AUTH")) &&
-	    parse_bool("SMTP_ALLOW_PLAINTEXT_AUTH", v, &plaintext_auth, err, errlen))
-		return -1;
-	if ((v = env("SMTP_TIMEOUT_SEC"))) {
-		char *end;
-		long n = strtol(v, &end, 10);
-		if (*end || end == v || n < 1 || n > 3600) {
-			snprintf(err, errlen, "invalid SMTP_TIMEOUT_SEC '%s': expected 1..3600", v);
-			return -1;
-		}
-		cfg->timeout_ms = n * 1000;
-	}
-	if (env("SMTP_PASSWORD") && env("SMTP_PASSWORD_FILE")) {
-		snprintf(err, errlen, "set SMTP_PASSWORD or SMTP_PASSWORD_FILE, not both");
-		return -1;
-	}
-	if ((v = env("SMTP_PASSWORD_FILE"))) {
-		if (read_secret_file(&cfg->password, v, err, errlen))
-			return -1;
-	} else if (dup_env(&cfg->password, "SMTP_PASSWORD", err, errlen))
+	cfg->timeout_ms = timeout_sec * 1000;
+	if (packenv_secret(&cfg->password, "SMTP_PASSWORD", "SMTP_PASSWORD_FILE", err, errlen))
 		return -1;
 	if (cfg->password && !cfg->username) {
 		snprintf(err, errlen, "SMTP_PASSWORD is set but SMTP_USERNAME is not");
@@ -165,10 +94,7 @@ void email_config_release(struct email_config *cfg)
 	free(cfg->server);
 	free(cfg->ca_file);
 	free(cfg->username);
-	if (cfg->password) {
-		explicit_bzero(cfg->password, strlen(cfg->password));
-		free(cfg->password);
-	}
+	packenv_secret_free(cfg->password);
 	free(cfg->helo);
 	memset(cfg, 0, sizeof(*cfg));
 }

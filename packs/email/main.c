@@ -29,50 +29,33 @@ static const char help[] =
 	"  FLYTE_PACK_CONCURRENCY         mails sent at once (default 8)\n"
 	"  FLYTE_API_TIMEOUT, FLYTE_JWT, FLYTE_LOG_LEVEL  see docs/packs.md\n";
 
-static const char *const output_events[] = { "EmailSent", "SendEmailFailed" };
-
 static const char *const tls_names[] = { "none", "starttls", "smtps" };
 
 int main(int argc, char **argv)
 {
 	struct email_config cfg = { 0 };
-	struct flyte_client *client = NULL;
-	struct flyte_labels *labels = NULL;
-	struct flyte_pack *pack = NULL;
-	struct flyte_pack_options po;
-	struct flyte_command_def cmd = { "SendEmail", output_events, 2, email_handler, &cfg, NULL };
-	struct flyte_pack_def def = { 0 };
+	struct flyte_command_def cmd = PACKUTIL_COMMAND("SendEmail", email_handler, "EmailSent", "SendEmailFailed");
+	struct flyte_pack_def def = { .name = "Email", .commands = &cmd, .n_commands = 1 };
+	struct packutil_session s = { 0 };
 	char err[512];
 	int rc = packutil_args(argc, argv, "flyte-email", help);
 
 	if (rc >= 0)
 		return rc;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT))
+		return packutil_fail("flyte-email", "cannot initialise libcurl");
 	rc = 1;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
-		fprintf(stderr, "flyte-email: cannot initialise libcurl\n");
-		return 1;
-	}
 	if (email_config_from_env(&cfg, err, sizeof(err))) {
-		fprintf(stderr, "flyte-email: %s\n", err);
+		packutil_fail("flyte-email", err);
 		goto out;
 	}
-	if (packutil_client(&client, &labels, "flyte-email") || packutil_options(&po, "flyte-email"))
+	if (packutil_open(&s, "flyte-email", &def, &cfg, 0))
 		goto out;
-	def.name = "Email";
-	def.labels = labels;
-	def.commands = &cmd;
-	def.n_commands = 1;
-	if (flyte_pack_new(&pack, client, &def, &po)) {
-		fprintf(stderr, "flyte-email: %s\n", flyte_last_error());
-		goto out;
-	}
 	fprintf(stderr, "flyte-email: SMTP server %s, TLS %s, AUTH %s\n", cfg.server, tls_names[cfg.tls],
 		cfg.username ? "as configured user" : "off");
-	rc = packutil_run(pack, "flyte-email");
+	rc = packutil_run(s.pack, "flyte-email");
 out:
-	flyte_pack_free(pack);
-	flyte_labels_free(labels);
-	flyte_client_free(client);
+	packutil_close(&s);
 	email_config_release(&cfg);
 	curl_global_cleanup();
 	return rc;

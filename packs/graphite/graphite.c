@@ -11,49 +11,24 @@
 
 #include "graphite.h"
 #include "httpc.h"
+#include "packenv.h"
 #include "packjson.h"
+#include "packutil.h"
+#include "restpack.h"
 
-#define MSG_LEN 2048 /* room for a description (ERR_LEN) and the input values */
-#define ERR_LEN 1024
-
-static const char *getenv_ne(const char *name)
-{
-	const char *v = getenv(name);
-	return v && *v ? v : NULL;
-}
-
-int graphite_from_env(struct graphite *g, flyte_log_fn log_fn, enum flyte_log_level level, char *err, size_t errlen)
+int graphite_from_env(struct restpack *g, flyte_log_fn log_fn, enum flyte_log_level level, char *err, size_t errlen)
 {
 	struct httpc_options o;
-	const char *host = getenv_ne("GRAPHITE_HOST"), *user = getenv_ne("GRAPHITE_USER");
+	const char *user = packenv_get("GRAPHITE_USER");
 
-	memset(g, 0, sizeof(*g));
-	httpc_options_init(&o);
-	o.name = "Graphite";
+	restpack_options_init(&o, "Graphite", log_fn, level);
 	o.timeout_ms = 10000; /* the Go pack's client time-out */
-	o.log_fn = log_fn;
-	o.log_level = level;
-	if (httpc_options_from_env(&o, "GRAPHITE", 0, err, errlen))
-		return -1;
-	if (!host) {
-		snprintf(g->error, sizeof(g->error), "GRAPHITE_HOST is not set");
-		return 0;
-	}
-	o.base_url = host;
 	if (user) { /* graphite-web behind a proxy with Basic authentication */
 		o.auth = HTTPC_AUTH_BASIC;
 		o.user = user;
 		o.password = getenv("GRAPHITE_PASSWORD");
 	}
-	return httpc_new(&g->http, &o, err, errlen) ? -1 : 0;
-}
-
-void graphite_release(struct graphite *g)
-{
-	if (!g)
-		return;
-	httpc_free(g->http);
-	memset(g, 0, sizeof(*g));
+	return restpack_new(g, &o, "GRAPHITE", NULL, err, errlen);
 }
 
 static int failure(struct flyte_result *out, const char *tags, const char *what, const char *data, const char *error)
@@ -64,18 +39,15 @@ static int failure(struct flyte_result *out, const char *tags, const char *what,
 
 static int add_events(const char *input, size_t len, struct flyte_result *out, void *payload)
 {
-	struct graphite *g = payload;
+	struct restpack *g = payload;
 	struct httpc_response r;
-	struct httpc_request q = { .method = "POST", .path = "/events/" };
 	json_t *in = NULL, *body = NULL;
-	const char *what = "", *tags = "", *data = "";
-	char err[ERR_LEN], msg[MSG_LEN], vendor[384];
+	const char *what, *tags, *data;
+	char err[RESTPACK_WHY_LEN], msg[RESTPACK_MSG_LEN];
 	int rc;
 
 	httpc_response_init(&r);
-	if (packjson_object(&in, input, len, err, sizeof(err)) || packjson_str(in, "what", NULL, &what, err, sizeof(err)) ||
-	    packjson_str(in, "tags", NULL, &tags, err, sizeof(err)) ||
-	    packjson_str(in, "data", NULL, &data, err, sizeof(err))) {
+	if (packjson_input(&in, input, len, err, sizeof(err), "what", &what, "tags", &tags, "data", &data, NULL)) {
 		snprintf(msg, sizeof(msg), "Fail: Could not marshal Tags,What and Data into json: %s", err);
 		rc = failure(out, "unknown", "unknown", "unknown", msg);
 		goto done;
@@ -84,26 +56,15 @@ static int add_events(const char *input, size_t len, struct flyte_result *out, v
 		rc = failure(out, tags, what, data, "What must not be null");
 		goto done;
 	}
-	if (!g->http) {
-		snprintf(msg, sizeof(msg), "Fail: could not apply event: %s", g->error);
-		rc = failure(out, tags, what, data, msg);
-		goto done;
-	}
 	body = packjson_strs("what", what, "tags", tags, "data", data, NULL);
-	q.json = body;
-	if (httpc_send(g->http, &q, &r)) {
-		httpc_describe(err, sizeof(err), g->http, &r);
-		snprintf(msg, sizeof(msg), "Fail: could not apply event: %s", err);
-	} else if (r.status != 200) {
-		if (httpc_answer_message(vendor, sizeof(vendor), r.body, r.body_len, r.content_type))
-			snprintf(msg, sizeof(msg), "Fail: could not apply event: status code %ld : %s", r.status, vendor);
-		else
-			snprintf(msg, sizeof(msg), "Fail: could not apply event: status code %ld", r.status);
-		httpc_redact(g->http, msg);
-	} else {
+	if (!g->http)
+		snprintf(err, sizeof(err), "%s", g->error);
+	else if (!restpack_exchange(g->http, &(struct httpc_request){ .method = "POST", .path = "/events/", .json = body },
+				    200, &r, NULL, "", "status code ", err, sizeof(err))) {
 		rc = packjson_result(out, "AddEventsSuccess", packjson_strs("tags", tags, "what", what, "data", data, NULL));
 		goto done;
 	}
+	snprintf(msg, sizeof(msg), "Fail: could not apply event: %s", err);
 	rc = failure(out, tags, what, data, msg);
 done:
 	httpc_response_release(&r);
@@ -112,9 +73,7 @@ done:
 	return rc;
 }
 
-static const char *const add_events_events[] = { "AddEventsSuccess", "AddEventsFailure" };
-
 const struct flyte_command_def graphite_commands[] = {
-	{ "AddEvents", add_events_events, 2, add_events, NULL, NULL },
+	PACKUTIL_COMMAND("AddEvents", add_events, "AddEventsSuccess", "AddEventsFailure"),
 };
 const size_t graphite_n_commands = FL_ARRAY_LEN(graphite_commands);

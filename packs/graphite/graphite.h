@@ -9,21 +9,16 @@
 
 #include <flyte.h>
 
-#include "httpc.h"
-
-struct graphite {
-	struct httpc *http; /* NULL when not configured: see error */
-	char error[256];
-};
+#include "restpack.h"
 
 /*
  * Read GRAPHITE_HOST, GRAPHITE_USER / GRAPHITE_PASSWORD (optional) and the
  * GRAPHITE_* HTTP settings.  A missing GRAPHITE_HOST leaves g->http NULL
  * (AddEvents then answers AddEventsFailure); returns -1 with a message in
- * err only when a variable is malformed.
+ * err only when a variable is malformed.  Release g with
+ * restpack_release().
  */
-int graphite_from_env(struct graphite *g, flyte_log_fn log_fn, enum flyte_log_level level, char *err, size_t errlen);
-void graphite_release(struct graphite *g);
+int graphite_from_env(struct restpack *g, flyte_log_fn log_fn, enum flyte_log_level level, char *err, size_t errlen);
 
 extern const struct flyte_command_def graphite_commands[];
 extern const size_t graphite_n_commands;

@@ -7,7 +7,6 @@
 #include "fl-common.h"
 
 #include "graphite.h"
-#include "packutil.h"
 
 static const char help[] =
 	"usage: flyte-graphite\n"
@@ -26,19 +25,6 @@ static const char help[] =
 
 int main(int argc, char **argv)
 {
-	struct graphite g;
-	char err[512];
-	int rc = packutil_args(argc, argv, "flyte-graphite", help);
-
-	if (rc >= 0)
-		return rc;
-	if (graphite_from_env(&g, flyte_log_stderr, packutil_log_level(), err, sizeof(err))) {
-		fprintf(stderr, "flyte-graphite: %s\n", err);
-		graphite_release(&g);
-		return 1;
-	}
-	rc = packutil_serve("flyte-graphite", "Graphite", graphite_commands, graphite_n_commands, &g,
-			    g.http ? NULL : g.error);
-	graphite_release(&g);
-	return rc;
+	return restpack_main(argc, argv, "flyte-graphite", "Graphite", help, graphite_commands, graphite_n_commands,
+			     graphite_from_env);
 }

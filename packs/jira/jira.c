@@ -14,69 +14,35 @@
 
 #include "httpc.h"
 #include "jira.h"
+#include "packenv.h"
 #include "packjson.h"
-
-#define MSG_LEN 2048 /* room for a description (ERR_LEN) and the input values */
-#define ERR_LEN 1024
-
-static const char *sv(const json_t *o, const char *k)
-{
-	const json_t *v = json_object_get(o, k);
-	return json_is_string(v) ? json_string_value(v) : "";
-}
+#include "packutil.h"
+#include "restpack.h"
 
 static const char *sv2(const json_t *o, const char *k1, const char *k2)
 {
-	return sv(json_object_get(o, k1), k2);
+	return packjson_sv(json_object_get(o, k1), k2);
 }
 
 /* ------------------------------------------------------------ config */
 
-static int missing(struct jira *j, const char *var)
-{
-	snprintf(j->error, sizeof(j->error), "%s is not set", var);
-	return 0;
-}
-
-static const char *getenv_ne(const char *name)
-{
-	const char *v = getenv(name);
-	return v && *v ? v : NULL;
-}
-
 int jira_from_env(struct jira *j, flyte_log_fn log_fn, enum flyte_log_level level, char *err, size_t errlen)
 {
 	struct httpc_options o;
-	const char *host = getenv_ne("JIRA_HOST"), *user = getenv_ne("JIRA_USER");
-	const char *pass = getenv_ne("JIRA_PASSWORD"), *token = getenv_ne("JIRA_API_TOKEN");
-	const char *bearer = getenv_ne("JIRA_BEARER_TOKEN"), *p;
+	const char *pass = packenv_get("JIRA_PASSWORD"), *missing, *p;
 
 	memset(j, 0, sizeof(*j));
-	httpc_options_init(&o);
-	o.name = "Jira";
-	o.log_fn = log_fn;
-	o.log_level = level;
-	if (httpc_options_from_env(&o, "JIRA", 0, err, errlen))
+	if (!pass)
+		pass = packenv_get("JIRA_API_TOKEN"); /* Jira Cloud: an API token is the Basic password */
+	restpack_options_init(&o, "Jira", log_fn, level);
+	missing = restpack_auth(&o, packenv_get("JIRA_BEARER_TOKEN"), packenv_get("JIRA_USER"), pass,
+				"JIRA_USER (or JIRA_BEARER_TOKEN)", "JIRA_PASSWORD (or JIRA_API_TOKEN)");
+	if (restpack_new(&j->rest, &o, "JIRA", missing, err, errlen))
 		return -1;
-	if (!host)
-		return missing(j, "JIRA_HOST");
-	o.base_url = host;
-	if (bearer) {
-		o.auth = HTTPC_AUTH_BEARER;
-		o.token = bearer;
-	} else if (user) {
-		if (!pass && !token)
-			return missing(j, "JIRA_PASSWORD (or JIRA_API_TOKEN)");
-		o.auth = HTTPC_AUTH_BASIC;
-		o.user = user;
-		o.password = pass ? pass : token;
-	} else {
-		return missing(j, "JIRA_USER (or JIRA_BEARER_TOKEN)");
-	}
-	if (httpc_new(&j->http, &o, err, errlen))
-		return -1;
+	if (!j->rest.http)
+		return 0;
 	/* the path of the base URL, for the requestURL of Transition */
-	p = strstr(httpc_base_url(j->http), "://");
+	p = strstr(httpc_base_url(j->rest.http), "://");
 	p = p ? strchr(p + 3, '/') : NULL;
 	j->path_prefix = strdup(p ? p : "");
 	if (!j->path_prefix) {
@@ -90,54 +56,12 @@ void jira_release(struct jira *j)
 {
 	if (!j)
 		return;
-	httpc_free(j->http);
+	restpack_release(&j->rest);
 	free(j->path_prefix);
 	memset(j, 0, sizeof(*j));
 }
 
 /* ------------------------------------------------------------ helpers */
-
-/*
- * Send a request.  Returns 0 when Jira answered (any status), -1 with a
- * one-line description in msg otherwise.
- */
-static int call(struct jira *j, const char *method, const char *path, json_t *body, unsigned flags,
-		struct httpc_response *r, char *msg, size_t len)
-{
-	struct httpc_request q = { .method = method, .path = path, .json = body, .flags = flags };
-
-	if (httpc_send(j->http, &q, r) == FLYTE_OK)
-		return 0;
-	httpc_describe(msg, len, j->http, r);
-	return -1;
-}
-
-/* " : <Jira's message>" of an error answer, or "". */
-static const char *detail(struct jira *j, const struct httpc_response *r, char *buf, size_t len)
-{
-	char m[400];
-
-	buf[0] = '\0';
-	if (httpc_answer_message(m, sizeof(m), r->body, r->body_len, r->content_type)) {
-		snprintf(buf, len, " : %s", m);
-		httpc_redact(j->http, buf);
-	}
-	return buf;
-}
-
-/* Parse a JSON object answer; -1 with the reason in msg. */
-static int answer_object(const struct httpc_response *r, json_t **out, char *msg, size_t len)
-{
-	if (httpc_answer_json(out, r->body, r->body_len, msg, len))
-		return -1;
-	if (!json_is_object(*out)) {
-		json_decref(*out);
-		*out = NULL;
-		snprintf(msg, len, "unexpected answer: not a JSON object");
-		return -1;
-	}
-	return 0;
-}
 
 static char *path_of(const char *fmt, const char *arg)
 {
@@ -155,7 +79,7 @@ static json_t *join_names(const json_t *list, const char *member)
 	size_t i;
 
 	json_array_foreach(list, i, v) {
-		const char *t = member ? sv(v, member) : (json_is_string(v) ? json_string_value(v) : "");
+		const char *t = member ? packjson_sv(v, member) : (json_is_string(v) ? json_string_value(v) : "");
 		if (b.len || i)
 			fl_buf_addc(&b, ',');
 		fl_buf_adds(&b, t);
@@ -168,10 +92,9 @@ static json_t *join_names(const json_t *list, const char *member)
 json_t *jira_info_payload(const json_t *issue)
 {
 	const json_t *f = json_object_get(issue, "fields");
-	json_t *p = packjson_strs("id", sv(issue, "key"), "summary", sv(f, "summary"), "status",
-				  sv2(f, "status", "name"), "description", sv(f, "description"), "assignee",
-				  sv2(f, "assignee", "emailAddress"), "reporter", sv2(f, "reporter", "emailAddress"),
-				  NULL);
+	json_t *p = packjson_strs("id", packjson_sv(issue, "key"), "summary", packjson_sv(f, "summary"), "status",
+				  sv2(f, "status", "name"), "description", packjson_sv(f, "description"), "assignee",
+				  sv2(f, "assignee", "emailAddress"), "reporter", sv2(f, "reporter", "emailAddress"), NULL);
 
 	if (!p)
 		return NULL;
@@ -196,9 +119,9 @@ json_t *jira_search_issues(const json_t *answer)
 	list = json_array();
 	json_array_foreach(issues, i, v) {
 		const json_t *f = json_object_get(v, "fields");
-		if (json_array_append_new(list, packjson_strs("id", sv(v, "key"), "summary", sv(f, "summary"), "status",
-							      sv2(f, "status", "name"), "description",
-							      sv(f, "description"), "assignee",
+		if (json_array_append_new(list, packjson_strs("id", packjson_sv(v, "key"), "summary",
+							      packjson_sv(f, "summary"), "status", sv2(f, "status", "name"),
+							      "description", packjson_sv(f, "description"), "assignee",
 							      sv2(f, "assignee", "name"), NULL))) {
 			json_decref(list);
 			return NULL;
@@ -213,7 +136,8 @@ json_t *jira_transitions(const json_t *answer)
 	size_t i;
 
 	json_array_foreach(json_object_get(answer, "transitions"), i, v) {
-		if (json_array_append_new(list, packjson_strs("id", sv(v, "id"), "name", sv(v, "name"), NULL))) {
+		if (json_array_append_new(list,
+					  packjson_strs("id", packjson_sv(v, "id"), "name", packjson_sv(v, "name"), NULL))) {
 			json_decref(list);
 			return NULL;
 		}
@@ -224,13 +148,13 @@ json_t *jira_transitions(const json_t *answer)
 json_t *jira_link_payload(const json_t *link)
 {
 	const json_t *t = json_object_get(link, "type");
-	json_t *type = packjson_strs("name", sv(t, "name"), NULL);
+	json_t *type = packjson_strs("name", packjson_sv(t, "name"), NULL);
 
 	if (!type)
 		return NULL;
 	/* Go's struct had omitempty on inward and outward */
-	if ((*sv(t, "inward") && packjson_set_str(type, "inward", sv(t, "inward"))) ||
-	    (*sv(t, "outward") && packjson_set_str(type, "outward", sv(t, "outward")))) {
+	if ((*packjson_sv(t, "inward") && packjson_set_str(type, "inward", packjson_sv(t, "inward"))) ||
+	    (*packjson_sv(t, "outward") && packjson_set_str(type, "outward", packjson_sv(t, "outward")))) {
 		json_decref(type);
 		return NULL;
 	}
@@ -252,7 +176,7 @@ static int issue_info(const char *input, size_t len, struct flyte_result *out, v
 	struct jira *j = payload;
 	struct httpc_response r;
 	json_t *in = json_loadb(input, len, JSON_DECODE_ANY, NULL), *ans = NULL;
-	char key[256], msg[MSG_LEN], err[ERR_LEN], more[512], *path = NULL;
+	char key[256], msg[RESTPACK_MSG_LEN], err[RESTPACK_WHY_LEN], *path = NULL;
 	size_t start, klen;
 	int rc;
 
@@ -269,19 +193,15 @@ static int issue_info(const char *input, size_t len, struct flyte_result *out, v
 	}
 	memcpy(key, json_string_value(in) + start, klen);
 	key[klen] = '\0';
-	if (!j->http) {
-		rc = info_failure(out, key, j->error);
+	if (!j->rest.http) {
+		rc = info_failure(out, key, j->rest.error);
 		goto done;
 	}
 	path = path_of("/rest/api/2/issue/%s", key);
-	if (call(j, "GET", path, NULL, HTTPC_IDEMPOTENT, &r, err, sizeof(err))) {
-		snprintf(msg, sizeof(msg), "issueId=%s : err=%s", key, err);
-		rc = info_failure(out, key, msg);
-	} else if (r.status != 200) {
-		snprintf(msg, sizeof(msg), "issueId=%s : statusCode=%ld%s", key, r.status, detail(j, &r, more, sizeof(more)));
-		rc = info_failure(out, key, msg);
-	} else if (answer_object(&r, &ans, err, sizeof(err))) {
-		snprintf(msg, sizeof(msg), "issueId=%s : err=%s", key, err);
+	if (restpack_exchange(j->rest.http,
+			      &(struct httpc_request){ .method = "GET", .path = path, .flags = HTTPC_IDEMPOTENT },
+			      200, &r, &ans, NULL, NULL, err, sizeof(err))) {
+		snprintf(msg, sizeof(msg), "issueId=%s : %s", key, err);
 		rc = info_failure(out, key, msg);
 	} else {
 		rc = packjson_result(out, "Info", jira_info_payload(ans));
@@ -325,23 +245,31 @@ static json_t *named(const char *member, const char *value)
 	return packjson_strs(member, value, NULL);
 }
 
+/* POST a new issue; 0 with Jira's answer (which has the key) in *ans, or -1 with why it failed. */
+static int post_issue(struct jira *j, json_t *body, struct httpc_response *r, json_t **ans, char *why, size_t len)
+{
+	if (restpack_exchange(j->rest.http,
+			      &(struct httpc_request){ .method = "POST", .path = "/rest/api/2/issue", .json = body },
+			      201, r, ans, NULL, NULL, why, len))
+		return -1;
+	if (*packjson_sv(*ans, "key"))
+		return 0;
+	snprintf(why, len, "err=the answer has no issue key");
+	return -1;
+}
+
 static int create_issue(const char *input, size_t len, struct flyte_result *out, void *payload)
 {
 	struct jira *j = payload;
 	struct httpc_response r;
 	json_t *in = NULL, *ans = NULL, *fields = NULL, *body = NULL;
-	const char *project = "", *issuetype = "", *summary = "", *description = "", *priority = "", *reporter = "";
-	char err[ERR_LEN], msg[MSG_LEN], more[512], reaction[160], *url = NULL;
+	const char *project, *issuetype, *summary, *description, *priority, *reporter;
+	char err[RESTPACK_WHY_LEN], msg[RESTPACK_MSG_LEN], reaction[160], *url = NULL;
 	int rc;
 
 	httpc_response_init(&r);
-	if (packjson_object(&in, input, len, err, sizeof(err)) ||
-	    packjson_str(in, "project", NULL, &project, err, sizeof(err)) ||
-	    packjson_str(in, "issuetype", NULL, &issuetype, err, sizeof(err)) ||
-	    packjson_str(in, "summary", NULL, &summary, err, sizeof(err)) ||
-	    packjson_str(in, "description", NULL, &description, err, sizeof(err)) ||
-	    packjson_str(in, "priority", NULL, &priority, err, sizeof(err)) ||
-	    packjson_str(in, "reporter", NULL, &reporter, err, sizeof(err))) {
+	if (packjson_input(&in, input, len, err, sizeof(err), "project", &project, "issuetype", &issuetype, "summary",
+			   &summary, "description", &description, "priority", &priority, "reporter", &reporter, NULL)) {
 		snprintf(msg, sizeof(msg), "Could not marshal create client issue input: %s", err);
 		rc = create_failure(out, msg, "unknown", "unknown", "unknown", "", "");
 		goto done;
@@ -355,8 +283,8 @@ static int create_issue(const char *input, size_t len, struct flyte_result *out,
 		reaction_summary(description, reaction, sizeof(reaction));
 		summary = reaction;
 	}
-	if (!j->http) {
-		rc = create_failure(out, j->error, project, issuetype, summary, description, priority);
+	if (!j->rest.http) {
+		rc = create_failure(out, j->rest.error, project, issuetype, summary, description, priority);
 		goto done;
 	}
 	fields = json_pack("{s:o,s:o,s:o}", "project", named("key", project), "summary", packjson_string(summary),
@@ -372,24 +300,17 @@ static int create_issue(const char *input, size_t len, struct flyte_result *out,
 		rc = flyte_result_fatal(out, "out of memory");
 		goto done;
 	}
-	if (call(j, "POST", "/rest/api/2/issue", body, 0, &r, err, sizeof(err))) {
-		snprintf(msg, sizeof(msg), "Could not create issue: issueSummary='%s' : err=%s", summary, err);
-	} else if (r.status != 201) {
-		snprintf(msg, sizeof(msg), "Could not create issue: issueSummary='%s' : statusCode=%ld%s", summary,
-			 r.status, detail(j, &r, more, sizeof(more)));
-	} else if (answer_object(&r, &ans, err, sizeof(err)) || !*sv(ans, "key")) {
-		snprintf(msg, sizeof(msg), "Could not create issue: issueSummary='%s' : err=%s", summary,
-			 ans ? "the answer has no issue key" : err);
-	} else {
+	if (!post_issue(j, body, &r, &ans, err, sizeof(err))) {
 		struct fl_buf b = FL_BUF_INIT(0);
-		fl_buf_addf(&b, "%s/browse/%s", httpc_base_url(j->http), sv(ans, "key"));
+		fl_buf_addf(&b, "%s/browse/%s", httpc_base_url(j->rest.http), packjson_sv(ans, "key"));
 		url = fl_buf_detach(&b, NULL);
 		rc = packjson_result(out, "CreateIssue",
-				     packjson_strs("id", sv(ans, "key"), "url", url, "project", project, "issuetype",
-						   issuetype, "summary", summary, "description", description, "priority",
-						   priority, "reporter", reporter, NULL));
+				     packjson_strs("id", packjson_sv(ans, "key"), "url", url, "project", project,
+						   "issuetype", issuetype, "summary", summary, "description", description,
+						   "priority", priority, "reporter", reporter, NULL));
 		goto done;
 	}
+	snprintf(msg, sizeof(msg), "Could not create issue: issueSummary='%s' : %s", summary, err);
 	rc = create_failure(out, msg, project, issuetype, summary, description, priority);
 done:
 	httpc_response_release(&r);
@@ -425,18 +346,14 @@ static int create_inc_issue(const char *input, size_t len, struct flyte_result *
 	struct jira *j = payload;
 	struct httpc_response r;
 	json_t *in = NULL, *ans = NULL, *fields = NULL, *labels = NULL, *body = NULL, *v;
-	const char *inc = "", *project = "", *issuetype = "", *summary = "", *description = "";
-	char err[ERR_LEN], msg[MSG_LEN], more[512];
+	const char *inc, *project, *issuetype, *summary, *description;
+	char err[RESTPACK_WHY_LEN], msg[RESTPACK_MSG_LEN];
 	size_t i;
 	int rc;
 
 	httpc_response_init(&r);
-	if (packjson_object(&in, input, len, err, sizeof(err)) ||
-	    packjson_str(in, "incident", NULL, &inc, err, sizeof(err)) ||
-	    packjson_str(in, "project", NULL, &project, err, sizeof(err)) ||
-	    packjson_str(in, "issuetype", NULL, &issuetype, err, sizeof(err)) ||
-	    packjson_str(in, "summary", NULL, &summary, err, sizeof(err)) ||
-	    packjson_str(in, "description", NULL, &description, err, sizeof(err))) {
+	if (packjson_input(&in, input, len, err, sizeof(err), "incident", &inc, "project", &project, "issuetype",
+			   &issuetype, "summary", &summary, "description", &description, NULL)) {
 		snprintf(msg, sizeof(msg), "could not marshal create client issue input: %s", err);
 		rc = inc_failure(out, msg);
 		goto done;
@@ -463,8 +380,8 @@ static int create_inc_issue(const char *input, size_t len, struct flyte_result *
 		rc = inc_failure(out, msg);
 		goto done;
 	}
-	if (!j->http) {
-		rc = inc_failure(out, j->error);
+	if (!j->rest.http) {
+		rc = inc_failure(out, j->rest.error);
 		goto done;
 	}
 	fields = json_pack("{s:o,s:o,s:o,s:o}", "project", named("key", project), "summary", packjson_string(summary),
@@ -476,20 +393,13 @@ static int create_inc_issue(const char *input, size_t len, struct flyte_result *
 		rc = flyte_result_fatal(out, "out of memory");
 		goto done;
 	}
-	if (call(j, "POST", "/rest/api/2/issue", body, 0, &r, err, sizeof(err))) {
-		snprintf(msg, sizeof(msg), "could not create issue: issueSummary='%s' : err=%s", summary, err);
-	} else if (r.status != 201) {
-		snprintf(msg, sizeof(msg), "could not create issue: issueSummary='%s' : statusCode=%ld%s", summary,
-			 r.status, detail(j, &r, more, sizeof(more)));
-	} else if (answer_object(&r, &ans, err, sizeof(err)) || !*sv(ans, "key")) {
-		snprintf(msg, sizeof(msg), "could not create issue: issueSummary='%s' : err=%s", summary,
-			 ans ? "the answer has no issue key" : err);
-	} else {
+	if (!post_issue(j, body, &r, &ans, err, sizeof(err))) {
 		rc = packjson_result(out, "CreateIncIssue",
-				     packjson_strs("id", sv(ans, "id"), "key", sv(ans, "key"), "self", sv(ans, "self"),
-						   NULL));
+				     packjson_strs("id", packjson_sv(ans, "id"), "key", packjson_sv(ans, "key"),
+						   "self", packjson_sv(ans, "self"), NULL));
 		goto done;
 	}
+	snprintf(msg, sizeof(msg), "could not create issue: issueSummary='%s' : %s", summary, err);
 	rc = inc_failure(out, msg);
 done:
 	httpc_response_release(&r);
@@ -513,33 +423,29 @@ static int comment_issue(const char *input, size_t len, struct flyte_result *out
 	struct jira *j = payload;
 	struct httpc_response r;
 	json_t *in = NULL, *body = NULL;
-	const char *id = "", *comment = "";
-	char err[ERR_LEN], msg[MSG_LEN], more[512], *path = NULL;
+	const char *id, *comment;
+	char err[RESTPACK_WHY_LEN], msg[RESTPACK_MSG_LEN], *path = NULL;
 	int rc;
 
 	httpc_response_init(&r);
-	if (packjson_object(&in, input, len, err, sizeof(err)) || packjson_str(in, "id", NULL, &id, err, sizeof(err)) ||
-	    packjson_str(in, "comment", NULL, &comment, err, sizeof(err))) {
+	if (packjson_input(&in, input, len, err, sizeof(err), "id", &id, "comment", &comment, NULL)) {
 		snprintf(msg, sizeof(msg), "Could not marshal comment into json: %s", err);
 		rc = comment_failure(out, "unknown", "unknown", msg);
 		goto done;
 	}
-	if (!j->http || !*id) {
-		rc = comment_failure(out, id, comment, !j->http ? j->error : "Could not leave comment: id is missing");
+	if (!j->rest.http || !*id) {
+		rc = comment_failure(out, id, comment, !j->rest.http ? j->rest.error : "Could not leave comment: id is missing");
 		goto done;
 	}
 	path = path_of("/rest/api/2/issue/%s/comment", id);
 	body = packjson_strs("body", comment, NULL);
-	if (call(j, "POST", path, body, 0, &r, err, sizeof(err))) {
-		snprintf(msg, sizeof(msg), "Could not leave comment: issueId=%s : err=%s", id, err);
-	} else if (r.status != 201) {
-		snprintf(msg, sizeof(msg), "Could not leave comment: issueId=%s : statusCode=%ld%s", id, r.status,
-			 detail(j, &r, more, sizeof(more)));
+	if (restpack_exchange(j->rest.http, &(struct httpc_request){ .method = "POST", .path = path, .json = body }, 201, &r,
+			      NULL, NULL, NULL, err, sizeof(err))) {
+		snprintf(msg, sizeof(msg), "Could not leave comment: issueId=%s : %s", id, err);
+		rc = comment_failure(out, id, comment, msg);
 	} else {
 		rc = packjson_result(out, "Comment", packjson_strs("id", id, "comment", comment, NULL));
-		goto done;
 	}
-	rc = comment_failure(out, id, comment, msg);
 done:
 	httpc_response_release(&r);
 	json_decref(in);
@@ -559,10 +465,7 @@ static json_t *search_head(const char *query, long long start, long long max)
 static int search_failure(struct flyte_result *out, const char *query, long long start, long long max,
 			  const char *error)
 {
-	json_t *p = search_head(query, start, max);
-	if (p)
-		packjson_set_str(p, "error", error);
-	return packjson_result(out, "SearchFailure", p);
+	return packjson_result(out, "SearchFailure", packjson_with_error(search_head(query, start, max), error));
 }
 
 static int search_issues(const char *input, size_t len, struct flyte_result *out, void *payload)
@@ -570,14 +473,13 @@ static int search_issues(const char *input, size_t len, struct flyte_result *out
 	struct jira *j = payload;
 	struct httpc_response r;
 	json_t *in = NULL, *ans = NULL, *body = NULL, *p;
-	const char *query = "";
+	const char *query;
 	long long start = 0, max = 10;
-	char err[ERR_LEN], msg[MSG_LEN], more[512];
+	char err[RESTPACK_WHY_LEN], msg[RESTPACK_MSG_LEN];
 	int rc;
 
 	httpc_response_init(&r);
-	if (packjson_object(&in, input, len, err, sizeof(err)) ||
-	    packjson_str(in, "query", NULL, &query, err, sizeof(err)) ||
+	if (packjson_input(&in, input, len, err, sizeof(err), "query", &query, NULL) ||
 	    packjson_int(in, "startIndex", 0, &start, err, sizeof(err)) ||
 	    packjson_int(in, "maxResults", 10, &max, err, sizeof(err))) {
 		rc = flyte_result_fatal(out, "input is not valid: %s", err);
@@ -587,8 +489,8 @@ static int search_issues(const char *input, size_t len, struct flyte_result *out
 		rc = search_failure(out, query, start, max, "Empty query string");
 		goto done;
 	}
-	if (!j->http) {
-		rc = search_failure(out, query, start, max, j->error);
+	if (!j->rest.http) {
+		rc = search_failure(out, query, start, max, j->rest.error);
 		goto done;
 	}
 	body = json_pack("{s:o,s:I,s:I,s:[s,s,s,s,s,s]}", "jql", packjson_string(query), "startAt", (json_int_t)start,
@@ -598,13 +500,11 @@ static int search_issues(const char *input, size_t len, struct flyte_result *out
 		rc = flyte_result_fatal(out, "out of memory");
 		goto done;
 	}
-	if (call(j, "POST", "/rest/api/2/search", body, HTTPC_IDEMPOTENT, &r, err, sizeof(err))) {
-		snprintf(msg, sizeof(msg), "Could not search for issues: query='%s' : error=%s", query, err);
-	} else if (r.status != 200) {
-		snprintf(msg, sizeof(msg), "Could not search for issues: query='%s' : statusCode=%ld%s", query, r.status,
-			 detail(j, &r, more, sizeof(more)));
-	} else if (answer_object(&r, &ans, err, sizeof(err))) {
-		snprintf(msg, sizeof(msg), "Could not search for issues: query='%s' : error=%s", query, err);
+	if (restpack_exchange(j->rest.http,
+			      &(struct httpc_request){ .method = "POST", .path = "/rest/api/2/search", .json = body,
+						       .flags = HTTPC_IDEMPOTENT },
+			      200, &r, &ans, "error=", NULL, err, sizeof(err))) {
+		snprintf(msg, sizeof(msg), "Could not search for issues: query='%s' : %s", query, err);
 	} else {
 		const json_t *total = json_object_get(ans, "total");
 		p = search_head(query, start, max);
@@ -627,6 +527,17 @@ done:
 
 /* --------------------------------------------------------- IssueAssign */
 
+/* The Go pack's message for an answer other than 204 to IssueAssign and Transition. */
+static void status_message(char *buf, size_t len, long status, const char *bad_request, const char *unauthorized)
+{
+	switch (status) {
+	case 400: snprintf(buf, len, "%s", bad_request); break;
+	case 401: snprintf(buf, len, "%s", unauthorized); break;
+	case 404: snprintf(buf, len, "issue or user does not exist"); break;
+	default: snprintf(buf, len, "unsupported status code %ld", status); break;
+	}
+}
+
 static json_t *assign_payload(const char *issue, const char *user)
 {
 	json_t *p = packjson_strs("issueId", issue, NULL);
@@ -639,12 +550,7 @@ static json_t *assign_payload(const char *issue, const char *user)
 
 static int assign_failure(struct flyte_result *out, const char *issue, const char *user, const char *error)
 {
-	json_t *p = assign_payload(issue, user);
-	if (p && packjson_set_str(p, "error", error)) {
-		json_decref(p);
-		p = NULL;
-	}
-	return packjson_result(out, "AssignFailure", p);
+	return packjson_result(out, "AssignFailure", packjson_with_error(assign_payload(issue, user), error));
 }
 
 static int issue_assign(const char *input, size_t len, struct flyte_result *out, void *payload)
@@ -652,38 +558,35 @@ static int issue_assign(const char *input, size_t len, struct flyte_result *out,
 	struct jira *j = payload;
 	struct httpc_response r;
 	json_t *in = NULL, *body = NULL;
-	const char *issue = "", *user = "";
-	char err[ERR_LEN], msg[MSG_LEN], *path = NULL;
+	const char *issue, *user;
+	char err[RESTPACK_WHY_LEN], msg[RESTPACK_MSG_LEN], *path = NULL;
 	int rc;
 
 	httpc_response_init(&r);
-	if (packjson_object(&in, input, len, err, sizeof(err)) ||
-	    packjson_str(in, "issueId", NULL, &issue, err, sizeof(err)) ||
-	    packjson_str(in, "username", NULL, &user, err, sizeof(err))) {
+	if (packjson_input(&in, input, len, err, sizeof(err), "issueId", &issue, "username", &user, NULL)) {
 		rc = assign_failure(out, issue, user, err);
 		goto done;
 	}
-	if (!j->http || !*issue) {
-		rc = assign_failure(out, issue, user, !j->http ? j->error : "issueId is missing");
+	if (!j->rest.http || !*issue) {
+		rc = assign_failure(out, issue, user, !j->rest.http ? j->rest.error : "issueId is missing");
 		goto done;
 	}
 	path = path_of("/rest/api/2/issue/%s/assignee", issue);
 	/* {"name": null} unassigns, "-1" picks the project's default assignee */
 	body = json_pack("{s:o}", "name", *user ? packjson_string(user) : json_null());
-	if (call(j, "PUT", path, body, HTTPC_IDEMPOTENT, &r, err, sizeof(err))) {
+	if (restpack_call(j->rest.http, &(struct httpc_request){ .method = "PUT", .path = path, .json = body,
+							     .flags = HTTPC_IDEMPOTENT },
+			  &r, err, sizeof(err))) {
 		rc = assign_failure(out, issue, user, err);
 		goto done;
 	}
-	switch (r.status) {
-	case 204:
+	if (r.status == 204) {
 		rc = packjson_result(out, "Assign", assign_payload(issue, user));
-		goto done;
-	case 400: snprintf(msg, sizeof(msg), "invalid user representation"); break;
-	case 401: snprintf(msg, sizeof(msg), "invalid permission to assign to issue"); break;
-	case 404: snprintf(msg, sizeof(msg), "issue or user does not exist"); break;
-	default: snprintf(msg, sizeof(msg), "unsupported status code %ld", r.status); break;
+	} else {
+		status_message(msg, sizeof(msg), r.status, "invalid user representation",
+			       "invalid permission to assign to issue");
+		rc = assign_failure(out, issue, user, msg);
 	}
-	rc = assign_failure(out, issue, user, msg);
 done:
 	httpc_response_release(&r);
 	json_decref(in);
@@ -704,34 +607,30 @@ static int get_transitions(const char *input, size_t len, struct flyte_result *o
 	struct jira *j = payload;
 	struct httpc_response r;
 	json_t *in = NULL, *ans = NULL;
-	const char *issue = "";
-	char err[ERR_LEN], msg[MSG_LEN], more[512], *path = NULL;
+	const char *issue;
+	char err[RESTPACK_WHY_LEN], msg[RESTPACK_MSG_LEN], *path = NULL;
 	int rc;
 
 	httpc_response_init(&r);
-	if (packjson_object(&in, input, len, err, sizeof(err)) ||
-	    packjson_str(in, "issueId", NULL, &issue, err, sizeof(err))) {
+	if (packjson_input(&in, input, len, err, sizeof(err), "issueId", &issue, NULL)) {
 		rc = transitions_failure(out, issue, err);
 		goto done;
 	}
-	if (!j->http || !*issue) {
-		rc = transitions_failure(out, issue, !j->http ? j->error : "issueId is missing");
+	if (!j->rest.http || !*issue) {
+		rc = transitions_failure(out, issue, !j->rest.http ? j->rest.error : "issueId is missing");
 		goto done;
 	}
 	path = path_of("/rest/api/2/issue/%s/transitions", issue);
-	if (call(j, "GET", path, NULL, HTTPC_IDEMPOTENT, &r, err, sizeof(err))) {
-		snprintf(msg, sizeof(msg), "issueId=%s : err=%s", issue, err);
-	} else if (r.status != 200) {
-		snprintf(msg, sizeof(msg), "issueId=%s : statusCode=%ld%s", issue, r.status, detail(j, &r, more, sizeof(more)));
-	} else if (answer_object(&r, &ans, err, sizeof(err))) {
-		snprintf(msg, sizeof(msg), "issueId=%s : err=%s", issue, err);
+	if (restpack_exchange(j->rest.http,
+			      &(struct httpc_request){ .method = "GET", .path = path, .flags = HTTPC_IDEMPOTENT },
+			      200, &r, &ans, NULL, NULL, err, sizeof(err))) {
+		snprintf(msg, sizeof(msg), "issueId=%s : %s", issue, err);
+		rc = transitions_failure(out, issue, msg);
 	} else {
 		rc = packjson_result(out, "GetTransitions",
 				     json_pack("{s:o,s:o}", "id", packjson_string(issue), "transitions",
 					       jira_transitions(ans)));
-		goto done;
 	}
-	rc = transitions_failure(out, issue, msg);
 done:
 	httpc_response_release(&r);
 	json_decref(in);
@@ -753,42 +652,37 @@ static int transition(const char *input, size_t len, struct flyte_result *out, v
 	struct jira *j = payload;
 	struct httpc_response r;
 	json_t *in = NULL, *body = NULL;
-	const char *issue = "", *tid = "";
-	char err[ERR_LEN], msg[MSG_LEN], *path = NULL, *url = NULL;
+	const char *issue, *tid;
+	char err[RESTPACK_WHY_LEN], msg[RESTPACK_MSG_LEN], *path = NULL, *url = NULL;
 	int rc;
 
 	httpc_response_init(&r);
-	if (packjson_object(&in, input, len, err, sizeof(err)) ||
-	    packjson_str(in, "issueId", NULL, &issue, err, sizeof(err)) ||
-	    packjson_str(in, "transitionId", NULL, &tid, err, sizeof(err))) {
+	if (packjson_input(&in, input, len, err, sizeof(err), "issueId", &issue, "transitionId", &tid, NULL)) {
 		rc = transition_failure(out, issue, tid, err);
 		goto done;
 	}
-	if (!j->http || !*issue) {
-		rc = transition_failure(out, issue, tid, !j->http ? j->error : "issueId is missing");
+	if (!j->rest.http || !*issue) {
+		rc = transition_failure(out, issue, tid, !j->rest.http ? j->rest.error : "issueId is missing");
 		goto done;
 	}
 	path = path_of("/rest/api/2/issue/%s/transitions", issue);
 	body = json_pack("{s:o}", "transition", packjson_strs("id", tid, NULL));
-	if (call(j, "POST", path, body, 0, &r, err, sizeof(err))) {
+	if (restpack_call(j->rest.http, &(struct httpc_request){ .method = "POST", .path = path, .json = body }, &r, err,
+			  sizeof(err))) {
 		rc = transition_failure(out, issue, tid, err);
 		goto done;
 	}
-	switch (r.status) {
-	case 204: {
+	if (r.status == 204) {
 		struct fl_buf b = FL_BUF_INIT(0);
 		fl_buf_addf(&b, "%s%s", j->path_prefix, path);
 		url = fl_buf_detach(&b, NULL);
 		rc = packjson_result(out, "Transition",
 				     packjson_strs("issueId", issue, "transitionId", tid, "requestURL", url, NULL));
-		goto done;
+	} else {
+		status_message(msg, sizeof(msg), r.status, "no transition specified",
+			       "invalid permission to transition an issue");
+		rc = transition_failure(out, issue, tid, msg);
 	}
-	case 400: snprintf(msg, sizeof(msg), "no transition specified"); break;
-	case 401: snprintf(msg, sizeof(msg), "invalid permission to transition an issue"); break;
-	case 404: snprintf(msg, sizeof(msg), "issue or user does not exist"); break;
-	default: snprintf(msg, sizeof(msg), "unsupported status code %ld", r.status); break;
-	}
-	rc = transition_failure(out, issue, tid, msg);
 done:
 	httpc_response_release(&r);
 	json_decref(in);
@@ -821,12 +715,7 @@ static json_t *link_req_payload(const struct link_req *l)
 
 static int link_failure(struct flyte_result *out, const struct link_req *l, const char *error)
 {
-	json_t *p = link_req_payload(l);
-	if (p && packjson_set_str(p, "error", error)) {
-		json_decref(p);
-		p = NULL;
-	}
-	return packjson_result(out, "LinkFailure", p);
+	return packjson_result(out, "LinkFailure", packjson_with_error(link_req_payload(l), error));
 }
 
 static void link_release(struct link_req *l)
@@ -839,16 +728,12 @@ static void link_release(struct link_req *l)
 
 static int link_input(const char *input, size_t len, struct link_req *l, char *err, size_t errlen)
 {
-	const char *id = "", *inward = "", *outward = "", *type = "";
+	const char *id, *inward, *outward, *type;
 	json_t *in = NULL;
-	int rc;
-
 	/* as Go did, the members read before an error are kept */
-	rc = packjson_object(&in, input, len, err, errlen) ||
-	     packjson_str(in, "linkId", NULL, &id, err, errlen) ||
-	     packjson_str(in, "inwardIssue", NULL, &inward, err, errlen) ||
-	     packjson_str(in, "outwardIssue", NULL, &outward, err, errlen) ||
-	     packjson_str(in, "linkType", NULL, &type, err, errlen);
+	int rc = packjson_input(&in, input, len, err, errlen, "linkId", &id, "inwardIssue", &inward, "outwardIssue",
+				&outward, "linkType", &type, NULL);
+
 	l->link_id = strdup(id);
 	l->inward = strdup(inward);
 	l->outward = strdup(outward);
@@ -875,6 +760,28 @@ static void link_status_message(char *buf, size_t len, long status, const char *
 	}
 }
 
+/*
+ * Decode the input of a link command into l.  Returns false when the
+ * command is answered already (rc): an input that cannot be decoded, Jira
+ * not configured, or no linkId when need_id.  Release l either way.
+ */
+static bool link_begin(struct jira *j, const char *input, size_t len, bool need_id, struct link_req *l,
+		       struct flyte_result *out, int *rc)
+{
+	char err[RESTPACK_ERR_LEN];
+	int in = link_input(input, len, l, err, sizeof(err));
+
+	if (in == -2)
+		*rc = flyte_result_fatal(out, "out of memory");
+	else if (in)
+		*rc = link_failure(out, l, err);
+	else if (!j->rest.http || (need_id && !*l->link_id))
+		*rc = link_failure(out, l, !j->rest.http ? j->rest.error : "linkId is missing");
+	else
+		return true;
+	return false;
+}
+
 #define LINK_COMMENT "Link related issues!"
 
 static int issue_create_link(const char *input, size_t len, struct flyte_result *out, void *payload)
@@ -883,23 +790,17 @@ static int issue_create_link(const char *input, size_t len, struct flyte_result 
 	struct httpc_response r;
 	struct link_req l;
 	json_t *body = NULL;
-	char err[ERR_LEN], msg[MSG_LEN];
+	char err[RESTPACK_WHY_LEN], msg[RESTPACK_MSG_LEN];
 	int rc;
 
 	httpc_response_init(&r);
-	if ((rc = link_input(input, len, &l, err, sizeof(err))) == -2)
-		return flyte_result_fatal(out, "out of memory");
-	if (rc) {
-		rc = link_failure(out, &l, err);
+	if (!link_begin(j, input, len, false, &l, out, &rc))
 		goto done;
-	}
-	if (!j->http) {
-		rc = link_failure(out, &l, j->error);
-		goto done;
-	}
 	body = json_pack("{s:o,s:o,s:o,s:o}", "type", named("name", l.type), "inwardIssue", named("key", l.inward),
 			 "outwardIssue", named("key", l.outward), "comment", named("body", LINK_COMMENT));
-	if (call(j, "POST", "/rest/api/2/issueLink", body, 0, &r, err, sizeof(err))) {
+	if (restpack_call(j->rest.http,
+			  &(struct httpc_request){ .method = "POST", .path = "/rest/api/2/issueLink", .json = body },
+			  &r, err, sizeof(err))) {
 		rc = link_failure(out, &l, err);
 	} else if (r.status >= 200 && r.status <= 208) {
 		rc = packjson_result(out, "Link", link_req_payload(&l));
@@ -914,36 +815,30 @@ done:
 	return rc;
 }
 
-static int issue_get_link(const char *input, size_t len, struct flyte_result *out, void *payload)
+/* IssueGetLink and IssueDeleteLink: GET or DELETE /rest/api/2/issueLink/{linkId}. */
+static int link_by_id(struct jira *j, const char *method, const char *input, size_t len, struct flyte_result *out)
 {
-	struct jira *j = payload;
 	struct httpc_response r;
 	struct link_req l;
 	json_t *ans = NULL;
-	char err[ERR_LEN], msg[MSG_LEN], *path = NULL;
+	char err[RESTPACK_WHY_LEN], msg[RESTPACK_MSG_LEN], *path = NULL;
+	bool get = !strcmp(method, "GET");
 	int rc;
 
 	httpc_response_init(&r);
-	if ((rc = link_input(input, len, &l, err, sizeof(err))) == -2)
-		return flyte_result_fatal(out, "out of memory");
-	if (rc) {
-		rc = link_failure(out, &l, err);
+	if (!link_begin(j, input, len, true, &l, out, &rc))
 		goto done;
-	}
-	if (!j->http || !*l.link_id) {
-		rc = link_failure(out, &l, !j->http ? j->error : "linkId is missing");
-		goto done;
-	}
 	path = path_of("/rest/api/2/issueLink/%s", l.link_id);
-	if (call(j, "GET", path, NULL, HTTPC_IDEMPOTENT, &r, err, sizeof(err))) {
+	if (restpack_call(j->rest.http, &(struct httpc_request){ .method = method, .path = path, .flags = HTTPC_IDEMPOTENT },
+			  &r, err, sizeof(err))) {
 		rc = link_failure(out, &l, err);
 	} else if (r.status < 200 || r.status > 208) {
 		link_status_message(msg, sizeof(msg), r.status, l.link_id);
 		rc = link_failure(out, &l, msg);
-	} else if (answer_object(&r, &ans, err, sizeof(err))) {
+	} else if (get && restpack_answer_object(&r, &ans, err, sizeof(err))) {
 		rc = link_failure(out, &l, err);
 	} else {
-		rc = packjson_result(out, "Link", jira_link_payload(ans));
+		rc = packjson_result(out, "Link", get ? jira_link_payload(ans) : link_req_payload(&l));
 	}
 done:
 	httpc_response_release(&r);
@@ -953,64 +848,29 @@ done:
 	return rc;
 }
 
+static int issue_get_link(const char *input, size_t len, struct flyte_result *out, void *payload)
+{
+	return link_by_id(payload, "GET", input, len, out);
+}
+
 static int issue_delete_link(const char *input, size_t len, struct flyte_result *out, void *payload)
 {
-	struct jira *j = payload;
-	struct httpc_response r;
-	struct link_req l;
-	char err[ERR_LEN], msg[MSG_LEN], *path = NULL;
-	int rc;
-
-	httpc_response_init(&r);
-	if ((rc = link_input(input, len, &l, err, sizeof(err))) == -2)
-		return flyte_result_fatal(out, "out of memory");
-	if (rc) {
-		rc = link_failure(out, &l, err);
-		goto done;
-	}
-	if (!j->http || !*l.link_id) {
-		rc = link_failure(out, &l, !j->http ? j->error : "linkId is missing");
-		goto done;
-	}
-	path = path_of("/rest/api/2/issueLink/%s", l.link_id);
-	if (call(j, "DELETE", path, NULL, HTTPC_IDEMPOTENT, &r, err, sizeof(err))) {
-		rc = link_failure(out, &l, err);
-	} else if (r.status < 200 || r.status > 208) {
-		link_status_message(msg, sizeof(msg), r.status, l.link_id);
-		rc = link_failure(out, &l, msg);
-	} else {
-		rc = packjson_result(out, "Link", link_req_payload(&l));
-	}
-done:
-	httpc_response_release(&r);
-	link_release(&l);
-	free(path);
-	return rc;
+	return link_by_id(payload, "DELETE", input, len, out);
 }
 
 /* ------------------------------------------------------------- table */
 
-static const char *const info_events[] = { "Info", "InfoFailure" };
-static const char *const create_events[] = { "CreateIssue", "CreateIssueFailure" };
-static const char *const inc_events[] = { "CreateIncIssue", "CreateIncIssueFailure" };
-static const char *const comment_events[] = { "Comment", "CommentFailure" };
-static const char *const search_events[] = { "SearchSuccess", "SearchFailure" };
-static const char *const assign_events[] = { "Assign", "AssignFailure" };
-static const char *const transitions_events[] = { "GetTransitions", "GetTransitionsFailure" };
-static const char *const transition_events[] = { "Transition", "TransitionFailure" };
-static const char *const link_events[] = { "Link", "LinkFailure" };
-
 const struct flyte_command_def jira_commands[] = {
-	{ "IssueInfo", info_events, 2, issue_info, NULL, NULL },
-	{ "CreateIssue", create_events, 2, create_issue, NULL, NULL },
-	{ "CreateIncIssue", inc_events, 2, create_inc_issue, NULL, NULL },
-	{ "CommentIssue", comment_events, 2, comment_issue, NULL, NULL },
-	{ "SearchIssues", search_events, 2, search_issues, NULL, NULL },
-	{ "IssueAssign", assign_events, 2, issue_assign, NULL, NULL },
-	{ "GetTransitions", transitions_events, 2, get_transitions, NULL, NULL },
-	{ "Transition", transition_events, 2, transition, NULL, NULL },
-	{ "IssueCreateLink", link_events, 2, issue_create_link, NULL, NULL },
-	{ "IssueGetLink", link_events, 2, issue_get_link, NULL, NULL },
-	{ "IssueDeleteLink", link_events, 2, issue_delete_link, NULL, NULL },
+	PACKUTIL_COMMAND("IssueInfo", issue_info, "Info", "InfoFailure"),
+	PACKUTIL_COMMAND("CreateIssue", create_issue, "CreateIssue", "CreateIssueFailure"),
+	PACKUTIL_COMMAND("CreateIncIssue", create_inc_issue, "CreateIncIssue", "CreateIncIssueFailure"),
+	PACKUTIL_COMMAND("CommentIssue", comment_issue, "Comment", "CommentFailure"),
+	PACKUTIL_COMMAND("SearchIssues", search_issues, "SearchSuccess", "SearchFailure"),
+	PACKUTIL_COMMAND("IssueAssign", issue_assign, "Assign", "AssignFailure"),
+	PACKUTIL_COMMAND("GetTransitions", get_transitions, "GetTransitions", "GetTransitionsFailure"),
+	PACKUTIL_COMMAND("Transition", transition, "Transition", "TransitionFailure"),
+	PACKUTIL_COMMAND("IssueCreateLink", issue_create_link, "Link", "LinkFailure"),
+	PACKUTIL_COMMAND("IssueGetLink", issue_get_link, "Link", "LinkFailure"),
+	PACKUTIL_COMMAND("IssueDeleteLink", issue_delete_link, "Link", "LinkFailure"),
 };
 const size_t jira_n_commands = FL_ARRAY_LEN(jira_commands);

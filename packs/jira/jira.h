@@ -16,18 +16,17 @@
 
 #include <flyte.h>
 
-#include "httpc.h"
+#include "restpack.h"
 
 struct jira {
-	struct httpc *http;  /* NULL when not configured: see error */
-	char error[256];     /* why, e.g. "JIRA_HOST is not set" */
-	char *path_prefix;   /* path of JIRA_HOST ("" or "/jira"), for requestURL */
+	struct restpack rest; /* the handle, or why there is none */
+	char *path_prefix;    /* path of JIRA_HOST ("" or "/jira"), for requestURL */
 };
 
 /*
  * Read JIRA_HOST, JIRA_USER, JIRA_PASSWORD / JIRA_API_TOKEN,
  * JIRA_BEARER_TOKEN and the JIRA_* HTTP settings (httpc_options_from_env).
- * A missing variable is not an error here: j->http stays NULL and every
+ * A missing variable is not an error here: j->rest.http stays NULL and every
  * command answers with its failure event naming the variable.  Returns 0,
  * or -1 with a message in err when a variable is malformed.
  */

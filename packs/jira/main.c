@@ -37,12 +37,11 @@ int main(int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
-	if (jira_from_env(&j, flyte_log_stderr, packutil_log_level(), err, sizeof(err))) {
-		fprintf(stderr, "flyte-jira: %s\n", err);
-		jira_release(&j);
-		return 1;
-	}
-	rc = packutil_serve("flyte-jira", "Jira", jira_commands, jira_n_commands, &j, j.http ? NULL : j.error);
+	if (jira_from_env(&j, flyte_log_stderr, packutil_log_level(), err, sizeof(err)))
+		rc = packutil_fail("flyte-jira", err);
+	else
+		rc = packutil_serve("flyte-jira", "Jira", jira_commands, jira_n_commands, &j,
+				    j.rest.http ? NULL : j.rest.error);
 	jira_release(&j);
 	return rc;
 }

@@ -13,16 +13,16 @@
 
 #include <ldap.h>
 
+#include "hex.h"
 #include "ldappack.h"
 
 void ldapf_escape(struct fl_buf *b, const char *value, size_t len)
 {
-	static const char hex[] = "0123456789abcdef";
-
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)value[i];
 		if (c == '*' || c == '(' || c == ')' || c == '\\' || c < 0x20 || c == 0x7f) {
-			char esc[3] = { '\\', hex[c >> 4], hex[c & 15] };
+			char esc[3] = { '\\' };
+			fl_hex_byte(esc + 1, c, false);
 			fl_buf_add(b, esc, 3);
 		} else {
 			fl_buf_addc(b, (char)c);

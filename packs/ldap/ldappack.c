@@ -20,6 +20,7 @@
 #include <ldap.h>
 
 #include "ldappack.h"
+#include "packenv.h"
 
 #define DEFAULT_TIMEOUT_SEC 20L
 #define DEFAULT_DEPTH 10L
@@ -30,82 +31,10 @@
 
 /* ---- configuration -------------------------------------------------------- */
 
-static const char *env(const char *name)
-{
-	const char *v = getenv(name);
-	return v && *v ? v : NULL;
-}
-
-static int need(char **out, const char *name, char *err, size_t errlen)
-{
-	const char *v = env(name);
-
-	if (!v) {
-		snprintf(err, errlen, "%s is not set", name);
-		return -1;
-	}
-	*out = strdup(v);
-	if (!*out) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	return 0;
-}
-
-static int maybe(char **out, const char *name, const char *def, char *err, size_t errlen)
-{
-	const char *v = env(name);
-
-	*out = NULL;
-	if (!v && !def)
-		return 0;
-	*out = strdup(v ? v : def);
-	if (!*out) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	return 0;
-}
-
-static int parse_bool(const char *name, bool *out, char *err, size_t errlen)
-{
-	const char *v = env(name);
-
-	if (!v)
-		return 0;
-	if (!strcmp(v, "true") || !strcmp(v, "1") || !strcmp(v, "yes"))
-		*out = true;
-	else if (!strcmp(v, "false") || !strcmp(v, "0") || !strcmp(v, "no"))
-		*out = false;
-	else {
-		snprintf(err, errlen, "invalid %s '%s': expected true or false", name, v);
-		return -1;
-	}
-	return 0;
-}
-
-static int parse_long(const char *name, long min, long max, long *out, char *err, size_t errlen)
-{
-	const char *v = env(name);
-	char *end;
-	long n;
-
-	if (!v)
-		return 0;
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno || end == v || *end || n < min || n > max) {
-		snprintf(err, errlen, "invalid %s '%s': expected %ld..%ld", name, v, min, max);
-		return -1;
-	}
-	*out = n;
-	return 0;
-}
-
 /* "host:port" of the original pack becomes ldap://host:port. */
 static int make_url(struct ldap_config *cfg, char *err, size_t errlen)
 {
-	const char *v = env("LDAP_URL");
+	const char *v = packenv_get("LDAP_URL");
 	LDAPURLDesc *desc = NULL;
 	size_t n;
 
@@ -128,94 +57,35 @@ static int make_url(struct ldap_config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
-static int read_secret_file(char **out, const char *path, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "r");
-	char line[1024];
-
-	if (!f) {
-		snprintf(err, errlen, "cannot read BIND_PASSWORD_FILE '%s': %s", path, strerror(errno));
-		return -1;
-	}
-	if (!fgets(line, sizeof(line), f))
-		line[0] = '\0';
-	fclose(f);
-	line[strcspn(line, "\r\n")] = '\0';
-	*out = strdup(line);
-	explicit_bzero(line, sizeof(line));
-	if (!*out) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	return 0;
-}
-
-static int split_attributes(struct ldap_config *cfg, const char *list, char *err, size_t errlen)
-{
-	size_t n = 1, k = 0;
-	const char *p = list;
-
-	for (const char *c = list; *c; c++)
-		n += *c == ',';
-	cfg->attributes = calloc(n + 1, sizeof(char *));
-	if (!cfg->attributes)
-		goto oom;
-	while (*p) {
-		size_t len = strcspn(p, ",");
-		const char *s = p;
-		size_t l = len;
-		while (l && (*s == ' ' || *s == '\t'))
-			s++, l--;
-		while (l && (s[l - 1] == ' ' || s[l - 1] == '\t'))
-			l--;
-		if (l && !(cfg->attributes[k++] = strndup(s, l)))
-			goto oom;
-		p += len + (p[len] == ',');
-	}
-	return 0;
-oom:
-	snprintf(err, errlen, "out of memory");
-	return -1;
-}
-
 int ldap_config_from_env(struct ldap_config *cfg, char *err, size_t errlen)
 {
-	const char *v;
-
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->timeout_sec = DEFAULT_TIMEOUT_SEC;
 	cfg->group_depth = DEFAULT_DEPTH;
 	cfg->pool_max = 8;
-	if (make_url(cfg, err, errlen) || need(&cfg->base_dn, "BASE_DN", err, errlen) ||
-	    need(&cfg->filter, "SEARCH_FILTER", err, errlen) ||
-	    need(&cfg->group_attribute, "GROUP_ATTRIBUTE", err, errlen) ||
-	    maybe(&cfg->bind_dn, "BIND_USERNAME", NULL, err, errlen) ||
-	    maybe(&cfg->ca_file, "LDAP_CA_FILE", NULL, err, errlen) ||
-	    maybe(&cfg->group_base_dn, "GROUP_SEARCH_BASE_DN", NULL, err, errlen) ||
-	    maybe(&cfg->member_attribute, "GROUP_MEMBER_ATTRIBUTE", "member", err, errlen) ||
-	    parse_long("SEARCH_TIMEOUT_IN_SECONDS", 1, 3600, &cfg->timeout_sec, err, errlen) ||
-	    parse_long("GROUP_SEARCH_DEPTH", 1, 100, &cfg->group_depth, err, errlen) ||
-	    parse_bool("LDAP_STARTTLS", &cfg->starttls, err, errlen) ||
-	    parse_bool("LDAP_INSECURE", &cfg->insecure, err, errlen))
+	if (make_url(cfg, err, errlen) || packenv_need(&cfg->base_dn, "BASE_DN", err, errlen) ||
+	    packenv_need(&cfg->filter, "SEARCH_FILTER", err, errlen) ||
+	    packenv_need(&cfg->group_attribute, "GROUP_ATTRIBUTE", err, errlen) ||
+	    packenv_dup(&cfg->bind_dn, "BIND_USERNAME", NULL, err, errlen) ||
+	    packenv_dup(&cfg->ca_file, "LDAP_CA_FILE", NULL, err, errlen) ||
+	    packenv_dup(&cfg->group_base_dn, "GROUP_SEARCH_BASE_DN", NULL, err, errlen) ||
+	    packenv_dup(&cfg->member_attribute, "GROUP_MEMBER_ATTRIBUTE", "member", err, errlen) ||
+	    packenv_long("SEARCH_TIMEOUT_IN_SECONDS", 1, 3600, &cfg->timeout_sec, err, errlen) ||
+	    packenv_long("GROUP_SEARCH_DEPTH", 1, 100, &cfg->group_depth, err, errlen) ||
+	    packenv_bool("LDAP_STARTTLS", &cfg->starttls, err, errlen) ||
+	    packenv_bool("LDAP_INSECURE", &cfg->insecure, err, errlen))
 		return -1;
 	if (!strstr(cfg->filter, "{username}")) {
 		snprintf(err, errlen, "SEARCH_FILTER '%s' has no {username} placeholder", cfg->filter);
 		return -1;
 	}
-	if (split_attributes(cfg, env("ATTRIBUTES") ? env("ATTRIBUTES") : "", err, errlen))
+	if (packenv_list(&cfg->attributes, NULL, packenv_get("ATTRIBUTES"), err, errlen))
 		return -1;
 	if (!cfg->attributes[0] && !cfg->group_base_dn) {
 		snprintf(err, errlen, "set ATTRIBUTES (e.g. memberOf) or GROUP_SEARCH_BASE_DN");
 		return -1;
 	}
-	if (env("BIND_PASSWORD") && env("BIND_PASSWORD_FILE")) {
-		snprintf(err, errlen, "set BIND_PASSWORD or BIND_PASSWORD_FILE, not both");
-		return -1;
-	}
-	if ((v = env("BIND_PASSWORD_FILE"))) {
-		if (read_secret_file(&cfg->bind_password, v, err, errlen))
-			return -1;
-	} else if (maybe(&cfg->bind_password, "BIND_PASSWORD", NULL, err, errlen))
+	if (packenv_secret(&cfg->bind_password, "BIND_PASSWORD", "BIND_PASSWORD_FILE", err, errlen))
 		return -1;
 	if (cfg->starttls && !strncasecmp(cfg->url, "ldaps://", 8)) {
 		snprintf(err, errlen, "LDAP_STARTTLS cannot be used with an ldaps:// URL");
@@ -230,15 +100,10 @@ void ldap_config_release(struct ldap_config *cfg)
 		return;
 	free(cfg->url);
 	free(cfg->bind_dn);
-	if (cfg->bind_password) {
-		explicit_bzero(cfg->bind_password, strlen(cfg->bind_password));
-		free(cfg->bind_password);
-	}
+	packenv_secret_free(cfg->bind_password);
 	free(cfg->base_dn);
 	free(cfg->filter);
-	for (size_t i = 0; cfg->attributes && cfg->attributes[i]; i++)
-		free(cfg->attributes[i]);
-	free(cfg->attributes);
+	packenv_list_free(cfg->attributes);
 	free(cfg->group_attribute);
 	free(cfg->ca_file);
 	free(cfg->group_base_dn);

@@ -32,18 +32,14 @@ static const char help[] =
 	"  FLYTE_PACK_CONCURRENCY         lookups at once and pooled connections (default 8)\n"
 	"  FLYTE_API_TIMEOUT, FLYTE_JWT, FLYTE_LOG_LEVEL  see docs/packs.md\n";
 
-static const char *const output_events[] = { "GroupsRetrieved", "GroupsRetrievalError" };
-
 int main(int argc, char **argv)
 {
 	struct ldap_config cfg = { 0 };
 	struct ldap_pool pool = { 0 };
-	struct flyte_client *client = NULL;
-	struct flyte_labels *labels = NULL;
-	struct flyte_pack *pack = NULL;
-	struct flyte_pack_options po;
-	struct flyte_command_def cmd = { "GetGroups", output_events, 2, ldap_groups_handler, &pool, NULL };
-	struct flyte_pack_def def = { 0 };
+	struct flyte_command_def cmd =
+		PACKUTIL_COMMAND("GetGroups", ldap_groups_handler, "GroupsRetrieved", "GroupsRetrievalError");
+	struct flyte_pack_def def = { .name = "ldap", .commands = &cmd, .n_commands = 1 };
+	struct packutil_session s = { 0 };
 	char err[512];
 	int rc = packutil_args(argc, argv, "flyte-ldap", help);
 
@@ -51,31 +47,21 @@ int main(int argc, char **argv)
 		return rc;
 	rc = 1;
 	if (ldap_config_from_env(&cfg, err, sizeof(err))) {
-		fprintf(stderr, "flyte-ldap: %s\n", err);
+		packutil_fail("flyte-ldap", err);
 		goto out;
 	}
-	if (packutil_client(&client, &labels, "flyte-ldap") || packutil_options(&po, "flyte-ldap"))
+	if (packutil_open(&s, "flyte-ldap", &def, &pool, 0))
 		goto out;
-	cfg.pool_max = po.concurrency;
+	cfg.pool_max = s.po.concurrency; /* a connection per action in progress */
 	if (ldap_pool_init(&pool, &cfg)) {
-		fprintf(stderr, "flyte-ldap: out of memory\n");
-		goto out;
-	}
-	def.name = "ldap";
-	def.labels = labels;
-	def.commands = &cmd;
-	def.n_commands = 1;
-	if (flyte_pack_new(&pack, client, &def, &po)) {
-		fprintf(stderr, "flyte-ldap: %s\n", flyte_last_error());
+		packutil_fail("flyte-ldap", "out of memory");
 		goto out;
 	}
 	fprintf(stderr, "flyte-ldap: directory %s%s, bind %s, base '%s'\n", cfg.url, cfg.starttls ? " (StartTLS)" : "",
 		cfg.bind_dn ? cfg.bind_dn : "anonymous", cfg.base_dn);
-	rc = packutil_run(pack, "flyte-ldap");
+	rc = packutil_run(s.pack, "flyte-ldap");
 out:
-	flyte_pack_free(pack);
-	flyte_labels_free(labels);
-	flyte_client_free(client);
+	packutil_close(&s);
 	ldap_pool_release(&pool);
 	ldap_config_release(&cfg);
 	return rc;

@@ -26,19 +26,15 @@ static const char help[] =
 	"  FLYTE_PACK_CONCURRENCY         SendEvent actions at once (default 8)\n"
 	"  FLYTE_API_TIMEOUT, FLYTE_JWT, FLYTE_LOG_LEVEL  see docs/packs.md\n";
 
-static const char *const output_events[] = { "EventSent", "SendEventFailed" };
-
 int main(int argc, char **argv)
 {
-	struct serf_config cfg = { 0 };
-	struct flyte_client *client = NULL;
-	struct flyte_labels *labels = NULL;
-	struct flyte_pack_options po;
-	struct flyte_command_def cmd = { "SendEvent", output_events, 2, serf_send_handler, &cfg, NULL };
-	struct flyte_event_def events[] = { { "UserEvent", NULL }, { "JoinFailed", NULL }, { "MemberEvent", NULL } };
-	struct flyte_pack_def def = { 0 };
-	struct serf_stream s = { 0 };
 	static const char *const agent_vars[] = { "SERF_NODE_NAME", "SERF_ADVERTISE", "SERF_KEYRING_FILE" };
+	struct serf_config cfg = { 0 };
+	struct flyte_command_def cmd = PACKUTIL_COMMAND("SendEvent", serf_send_handler, "EventSent", "SendEventFailed");
+	struct flyte_event_def events[] = { { "UserEvent", NULL }, { "JoinFailed", NULL }, { "MemberEvent", NULL } };
+	struct flyte_pack_def def = { .commands = &cmd, .n_commands = 1, .events = events };
+	struct packutil_session ps = { 0 };
+	struct serf_stream s = { .cfg = &cfg };
 	char err[512];
 	int rc = packutil_args(argc, argv, "flyte-serf", help);
 
@@ -46,34 +42,27 @@ int main(int argc, char **argv)
 		return rc;
 	rc = 1;
 	if (serf_config_from_env(&cfg, err, sizeof(err))) {
-		fprintf(stderr, "flyte-serf: %s\n", err);
+		packutil_fail("flyte-serf", err);
 		goto out;
 	}
 	for (size_t i = 0; i < FL_ARRAY_LEN(agent_vars); i++)
 		if (getenv(agent_vars[i]))
 			fprintf(stderr, "flyte-serf: %s is ignored: it is a setting of the serf agent now\n",
 				agent_vars[i]);
-	if (packutil_client(&client, &labels, "flyte-serf") || packutil_options(&po, "flyte-serf"))
-		goto out;
 	def.name = cfg.pack_name;
-	def.labels = labels;
-	def.commands = &cmd;
-	def.n_commands = 1;
-	def.events = events;
 	def.n_events = cfg.member_events ? 3 : 2;
-	s.cfg = &cfg;
-	if (flyte_pack_new(&s.pack, client, &def, &po) || flyte_pack_start(s.pack) ||
-	    (s.wake_fd = packutil_signal_fd()) < 0) {
-		fprintf(stderr, "flyte-serf: %s\n", flyte_last_error());
+	if (packutil_open(&ps, "flyte-serf", &def, &cfg, PACKUTIL_START))
+		goto out;
+	s.pack = ps.pack;
+	if ((s.wake_fd = packutil_signal_fd()) < 0) {
+		packutil_fail("flyte-serf", "cannot set up signal handling");
 		goto out;
 	}
 	fprintf(stderr, "flyte-serf: pack %s, agent %s, events '%s'%s\n", cfg.pack_name, cfg.rpc_addr,
 		serf_stream_type(&cfg), cfg.rpc_auth ? ", RPC key set" : "");
 	rc = serf_stream_run(&s);
 out:
-	flyte_pack_free(s.pack);
-	flyte_labels_free(labels);
-	flyte_client_free(client);
+	packutil_close(&ps);
 	serf_config_release(&cfg);
 	return rc;
 }

@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "packenv.h"
 #include "serf.h"
 
 #define DEFAULT_RPC_ADDR "127.0.0.1:7373"
@@ -24,92 +25,22 @@
 /* How long an event waits for the pack's first registration. */
 #define REGISTER_WAIT_MS 30000
 
-static const char *env(const char *name)
-{
-	const char *v = getenv(name);
-	return v && *v ? v : NULL;
-}
-
-static int dup_or(char **out, const char *v, const char *def, char *err, size_t errlen)
-{
-	*out = strdup(v ? v : def);
-	if (!*out) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	return 0;
-}
-
-static int parse_long(const char *name, long min, long max, long *out, char *err, size_t errlen)
-{
-	const char *v = env(name);
-	char *end;
-	long n;
-
-	if (!v)
-		return 0;
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno || end == v || *end || n < min || n > max) {
-		snprintf(err, errlen, "invalid %s '%s': expected %ld..%ld", name, v, min, max);
-		return -1;
-	}
-	*out = n;
-	return 0;
-}
-
-static int split_hosts(struct serf_config *cfg, const char *list, char *err, size_t errlen)
-{
-	size_t n = 1;
-	const char *p = list;
-
-	for (const char *c = list; *c; c++)
-		n += *c == ',';
-	cfg->join_hosts = calloc(n + 1, sizeof(char *));
-	if (!cfg->join_hosts)
-		goto oom;
-	while (*p) {
-		size_t len = strcspn(p, ","), l = len;
-		const char *s = p;
-		while (l && (*s == ' ' || *s == '\t'))
-			s++, l--;
-		while (l && (s[l - 1] == ' ' || s[l - 1] == '\t'))
-			l--;
-		if (l && !(cfg->join_hosts[cfg->n_join++] = strndup(s, l)))
-			goto oom;
-		p += len + (p[len] == ',');
-	}
-	return 0;
-oom:
-	snprintf(err, errlen, "out of memory");
-	return -1;
-}
-
 int serf_config_from_env(struct serf_config *cfg, char *err, size_t errlen)
 {
-	const char *v;
 	long timeout = 5000;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->retry_initial_ms = 100;
 	cfg->retry_max_ms = 5000;
-	if (dup_or(&cfg->pack_name, env("PACK_NAME"), "Serf", err, errlen) ||
-	    dup_or(&cfg->rpc_addr, env("SERF_RPC_ADDR"), DEFAULT_RPC_ADDR, err, errlen) ||
-	    split_hosts(cfg, env("SERF_JOIN_HOSTS") ? env("SERF_JOIN_HOSTS") : "", err, errlen) ||
-	    parse_long("SERF_RPC_TIMEOUT_MS", 100, 600000, &timeout, err, errlen) ||
-	    parse_long("SERF_RECONNECT_MAX_MS", 100, 600000, &cfg->retry_max_ms, err, errlen))
+	if (packenv_dup(&cfg->pack_name, "PACK_NAME", "Serf", err, errlen) ||
+	    packenv_dup(&cfg->rpc_addr, "SERF_RPC_ADDR", DEFAULT_RPC_ADDR, err, errlen) ||
+	    packenv_list(&cfg->join_hosts, &cfg->n_join, packenv_get("SERF_JOIN_HOSTS"), err, errlen) ||
+	    packenv_long("SERF_RPC_TIMEOUT_MS", 100, 600000, &timeout, err, errlen) ||
+	    packenv_long("SERF_RECONNECT_MAX_MS", 100, 600000, &cfg->retry_max_ms, err, errlen) ||
+	    packenv_dup(&cfg->rpc_auth, "SERF_RPC_AUTH", NULL, err, errlen) ||
+	    packenv_bool("SERF_MEMBER_EVENTS", &cfg->member_events, err, errlen))
 		return -1;
 	cfg->timeout_ms = (int)timeout;
-	if ((v = env("SERF_RPC_AUTH")) && dup_or(&cfg->rpc_auth, v, "", err, errlen))
-		return -1;
-	if ((v = env("SERF_MEMBER_EVENTS"))) {
-		if (!strcmp(v, "true") || !strcmp(v, "1") || !strcmp(v, "yes"))
-			cfg->member_events = true;
-		else if (strcmp(v, "false") && strcmp(v, "0") && strcmp(v, "no")) {
-			snprintf(err, errlen, "invalid SERF_MEMBER_EVENTS '%s': expected true or false", v);
-			return -1;
-		}
-	}
 	return 0;
 }
 
@@ -119,13 +50,8 @@ void serf_config_release(struct serf_config *cfg)
 		return;
 	free(cfg->pack_name);
 	free(cfg->rpc_addr);
-	if (cfg->rpc_auth) {
-		explicit_bzero(cfg->rpc_auth, strlen(cfg->rpc_auth));
-		free(cfg->rpc_auth);
-	}
-	for (size_t i = 0; i < cfg->n_join; i++)
-		free(cfg->join_hosts[i]);
-	free(cfg->join_hosts);
+	packenv_secret_free(cfg->rpc_auth);
+	packenv_list_free(cfg->join_hosts);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "packenv.h"
 #include "packutil.h"
 #include "shell.h"
 
@@ -29,37 +30,17 @@ static const char *const output_events[] = { "Output" };
 int main(int argc, char **argv)
 {
 	struct shell_config cfg;
-	struct flyte_client *client = NULL;
-	struct flyte_labels *labels = NULL;
-	struct flyte_pack *pack = NULL;
-	struct flyte_pack_options po;
-	struct flyte_command_def cmd = { "Shell", output_events, 1, shell_handler, &cfg, NULL };
-	struct flyte_pack_def def = { 0 };
+	struct flyte_command_def cmd = { "Shell", output_events, 1, shell_handler, NULL, NULL };
+	const char *name = packenv_get("FLYTE_SHELL_PACK_NAME");
 	char err[512];
 	int rc = packutil_args(argc, argv, "flyte-shell", help);
 
 	if (rc >= 0)
 		return rc;
-	rc = 1;
-	if (shell_config_from_env(&cfg, err, sizeof(err))) {
-		fprintf(stderr, "flyte-shell: %s\n", err);
-		goto out;
-	}
-	if (packutil_client(&client, &labels, "flyte-shell") || packutil_options(&po, "flyte-shell"))
-		goto out;
-	def.name = getenv("FLYTE_SHELL_PACK_NAME") ? getenv("FLYTE_SHELL_PACK_NAME") : "Shell";
-	def.labels = labels;
-	def.commands = &cmd;
-	def.n_commands = 1;
-	if (flyte_pack_new(&pack, client, &def, &po)) {
-		fprintf(stderr, "flyte-shell: %s\n", flyte_last_error());
-		goto out;
-	}
-	rc = packutil_run(pack, "flyte-shell");
-out:
-	flyte_pack_free(pack);
-	flyte_labels_free(labels);
-	flyte_client_free(client);
+	if (shell_config_from_env(&cfg, err, sizeof(err)))
+		rc = packutil_fail("flyte-shell", err);
+	else
+		rc = packutil_serve("flyte-shell", name ? name : "Shell", &cmd, 1, &cfg, NULL);
 	shell_config_release(&cfg);
 	return rc;
 }

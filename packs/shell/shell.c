@@ -16,23 +16,22 @@
  * Built only on the public libflyte API (packs are third-party code as far
  * as the library is concerned); JSON input is decoded with jansson.
  */
-#include <errno.h>
+#include "fl-common.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
+#include "packenv.h"
 #include "shell.h"
+#include "timeutil.h"
 
 extern char **environ;
 
@@ -40,24 +39,7 @@ extern char **environ;
 
 static int64_t mono_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int parse_long(const char *name, const char *v, long min, long *out, char *err, size_t errlen)
-{
-	char *end;
-	long n;
-
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno || end == v || *end || n < min) {
-		snprintf(err, errlen, "invalid %s '%s': expected an integer >= %ld", name, v, min);
-		return -1;
-	}
-	*out = n;
-	return 0;
+	return fl_time_mono_ns() / FL_NS_PER_MS;
 }
 
 static int split_cmd(struct shell_config *cfg, const char *cmd, char *err, size_t errlen)
@@ -90,31 +72,18 @@ oom:
 
 int shell_config_from_env(struct shell_config *cfg, char *err, size_t errlen)
 {
-	const char *v;
-	long n;
+	const char *v = packenv_get("FLYTE_SHELL_CMD");
+	long max_output = SHELL_DEFAULT_MAX_OUTPUT;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->timeout_sec = SHELL_DEFAULT_TIMEOUT_SEC;
-	cfg->max_output = SHELL_DEFAULT_MAX_OUTPUT;
 	cfg->kill_grace_ms = 1000;
-
-	v = getenv("FLYTE_SHELL_CMD");
-	if (split_cmd(cfg, v && *v ? v : "bash -c", err, errlen))
+	if (split_cmd(cfg, v ? v : "bash -c", err, errlen) ||
+	    packenv_long("FLYTE_SHELL_TIMEOUT_SEC", 0, LONG_MAX, &cfg->timeout_sec, err, errlen) ||
+	    packenv_long("FLYTE_SHELL_MAX_OUTPUT_BYTES", 1, LONG_MAX, &max_output, err, errlen))
 		return -1;
-	v = getenv("FLYTE_SHELL_TIMEOUT_SEC");
-	if (v && *v) {
-		if (parse_long("FLYTE_SHELL_TIMEOUT_SEC", v, 0, &n, err, errlen))
-			return -1;
-		cfg->timeout_sec = n;
-	}
-	v = getenv("FLYTE_SHELL_MAX_OUTPUT_BYTES");
-	if (v && *v) {
-		if (parse_long("FLYTE_SHELL_MAX_OUTPUT_BYTES", v, 1, &n, err, errlen))
-			return -1;
-		cfg->max_output = (size_t)n;
-	}
-	v = getenv("FLYTE_SHELL_WORKDIR");
-	if (v && *v) {
+	cfg->max_output = (size_t)max_output;
+	if ((v = packenv_get("FLYTE_SHELL_WORKDIR"))) {
 		struct stat st;
 		if (stat(v, &st) || !S_ISDIR(st.st_mode)) {
 			snprintf(err, errlen, "invalid FLYTE_SHELL_WORKDIR '%s': not a directory", v);
@@ -126,16 +95,7 @@ int shell_config_from_env(struct shell_config *cfg, char *err, size_t errlen)
 			return -1;
 		}
 	}
-	v = getenv("FLYTE_SHELL_CLEAN_ENV");
-	if (v && *v) {
-		if (!strcmp(v, "true") || !strcmp(v, "1") || !strcmp(v, "yes"))
-			cfg->clean_env = true;
-		else if (strcmp(v, "false") && strcmp(v, "0") && strcmp(v, "no")) {
-			snprintf(err, errlen, "invalid FLYTE_SHELL_CLEAN_ENV '%s': expected true or false", v);
-			return -1;
-		}
-	}
-	return 0;
+	return packenv_bool("FLYTE_SHELL_CLEAN_ENV", &cfg->clean_env, err, errlen);
 }
 
 void shell_config_release(struct shell_config *cfg)

@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "eventsapi.h"
+#include "packutil.h"
 #include "slackproto.h"
 #include "timeutil.h"
 
@@ -32,19 +33,9 @@ struct req {
 	bool too_big;
 };
 
-static void logf_(struct slack_events *ev, enum flyte_log_level level, const char *fmt, ...) FL_PRINTF(3, 4);
-static void logf_(struct slack_events *ev, enum flyte_log_level level, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	if (!ev->o.log_fn || level < ev->o.log_level)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	ev->o.log_fn(level, msg, ev->o.log_payload);
-}
+/* Log through the options' callback at their threshold. */
+#define logf_(ev, level, ...) \
+	packutil_logf((ev)->o.log_fn, (ev)->o.log_payload, (ev)->o.log_level, (level), __VA_ARGS__)
 
 static void count(struct slack_events *ev, unsigned long *field)
 {

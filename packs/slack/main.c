@@ -66,76 +66,47 @@ static void legacy_log_level(void)
 
 int main(int argc, char **argv)
 {
-	struct flyte_client *client = NULL;
-	struct flyte_labels *labels = NULL;
-	struct flyte_pack *pack = NULL;
-	struct flyte_command_def *cmds = NULL;
-	const struct flyte_command_def *defs;
-	struct flyte_pack_options po;
-	struct flyte_pack_def def;
+	struct packutil_session ps = { 0 };
+	struct flyte_pack_def def = { 0 };
 	struct slack s;
 	struct pollfd pfd;
 	char err[512];
-	size_t n, n_events;
-	int rc = packutil_args(argc, argv, PROG, help), sigfd;
+	int rc = packutil_args(argc, argv, PROG, help);
 
 	if (rc >= 0)
 		return rc;
 	rc = 1;
 	legacy_log_level();
 	if (slack_init(&s, flyte_log_stderr, packutil_log_level(), err, sizeof(err))) {
-		fprintf(stderr, PROG ": %s\n", err);
 		slack_release(&s);
-		return 1;
+		return packutil_fail(PROG, err);
 	}
-	sigfd = packutil_signal_fd();
-	if (sigfd < 0) {
-		fprintf(stderr, PROG ": cannot set up signal handling\n");
+	pfd.fd = packutil_signal_fd();
+	pfd.events = POLLIN;
+	if (pfd.fd < 0) {
+		packutil_fail(PROG, "cannot set up signal handling");
 		goto out;
 	}
-	if (packutil_client(&client, &labels, PROG) || packutil_options(&po, PROG))
-		goto out;
-	defs = slack_commands(&s, &n);
-	cmds = calloc(n, sizeof(*cmds));
-	if (!cmds) {
-		fprintf(stderr, PROG ": out of memory\n");
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		cmds[i] = defs[i];
-		cmds[i].payload = &s;
-	}
-	memset(&def, 0, sizeof(def));
 	def.name = s.cfg.pack_name;
-	def.labels = labels;
-	def.commands = cmds;
-	def.n_commands = n;
-	def.events = slack_events(&s, &n_events);
-	def.n_events = n_events;
-	if (flyte_pack_new(&pack, client, &def, &po) || flyte_pack_start(pack)) {
-		fprintf(stderr, PROG ": %s\n", flyte_last_error());
+	def.commands = slack_commands(&s, &def.n_commands);
+	def.events = slack_events(&s, &def.n_events);
+	if (packutil_open(&ps, PROG, &def, &s, PACKUTIL_START))
 		goto out;
-	}
-	if (slack_start(&s, pack, err, sizeof(err))) {
-		fprintf(stderr, PROG ": %s\n", err);
+	if (slack_start(&s, ps.pack, err, sizeof(err))) {
+		packutil_fail(PROG, err);
 		goto out;
 	}
 	fprintf(stderr, PROG ": pack %s started (%s flavour)\n", s.cfg.pack_name,
 		s.cfg.flavour == SLACK_FLAVOUR_HIPCHAT ? "HipChat" : "Slack");
-	pfd.fd = sigfd;
-	pfd.events = POLLIN;
 	while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
 		;
 	rc = 0;
 out:
 	/* receivers first, then what is queued goes to flyte, then the pack stops */
 	slack_stop(&s, 5000);
-	if (pack && flyte_pack_stop(pack))
-		fprintf(stderr, PROG ": %s\n", flyte_pack_last_error(pack));
-	flyte_pack_free(pack);
-	flyte_labels_free(labels);
-	flyte_client_free(client);
+	if (ps.pack && flyte_pack_stop(ps.pack))
+		packutil_fail(PROG, flyte_pack_last_error(ps.pack));
+	packutil_close(&ps);
 	slack_release(&s);
-	free(cmds);
 	return rc;
 }

@@ -15,9 +15,12 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "packenv.h"
 #include "packjson.h"
+#include "packutil.h"
 #include "slack.h"
 #include "timeutil.h"
+#include "utf8.h"
 #include "webapi.h"
 
 #define ERR_LEN 512
@@ -42,18 +45,6 @@ static void logf_(struct slack *s, enum flyte_log_level level, const char *fmt, 
 	s->log_fn(level, msg, s->log_payload);
 }
 
-static const char *sv(const json_t *o, const char *k)
-{
-	const json_t *v = json_object_get(o, k);
-	return json_is_string(v) ? json_string_value(v) : "";
-}
-
-static const char *getenv_ne(const char *name)
-{
-	const char *v = getenv(name);
-	return v && *v ? v : NULL;
-}
-
 static int64_t mono_sec(void)
 {
 	return fl_time_mono_ns() / FL_NS_PER_SEC;
@@ -62,7 +53,7 @@ static int64_t mono_sec(void)
 /* A number of seconds (or hours times 3600 for scale 3600) from a variable. */
 static int env_seconds(const char *name, double scale, long def, long *out, char *err, size_t errlen)
 {
-	const char *v = getenv_ne(name);
+	const char *v = packenv_get(name);
 	char *end;
 	double d;
 
@@ -124,10 +115,10 @@ int slack_init(struct slack *s, flyte_log_fn log_fn, enum flyte_log_level level,
 	}
 	slack_seen_init(s->seen);
 
-	v = getenv_ne("PACK_NAME");
+	v = packenv_get("PACK_NAME");
 	snprintf(c->pack_name, sizeof(c->pack_name), "%s", v ? v : "Slack");
 	c->flavour = v && !strcasecmp(v, "HipChat") ? SLACK_FLAVOUR_HIPCHAT : SLACK_FLAVOUR_SLACK;
-	if ((v = getenv_ne("FLYTE_SLACK_FLAVOUR"))) {
+	if ((v = packenv_get("FLYTE_SLACK_FLAVOUR"))) {
 		if (!strcasecmp(v, "hipchat"))
 			c->flavour = SLACK_FLAVOUR_HIPCHAT;
 		else if (!strcasecmp(v, "slack"))
@@ -136,20 +127,20 @@ int slack_init(struct slack *s, flyte_log_fn log_fn, enum flyte_log_level level,
 			snprintf(err, errlen, "invalid FLYTE_SLACK_FLAVOUR '%s': expected slack or hipchat", v);
 			return -1;
 		}
-		if (c->flavour == SLACK_FLAVOUR_HIPCHAT && !getenv_ne("PACK_NAME"))
+		if (c->flavour == SLACK_FLAVOUR_HIPCHAT && !packenv_get("PACK_NAME"))
 			snprintf(c->pack_name, sizeof(c->pack_name), "HipChat");
 	}
-	c->bot_token = getenv_ne("FLYTE_SLACK_TOKEN");
+	c->bot_token = packenv_get("FLYTE_SLACK_TOKEN");
 	if (!c->bot_token) {
 		snprintf(err, errlen, "FLYTE_SLACK_TOKEN is not set (the bot token, xoxb-...)");
 		return -1;
 	}
-	c->app_token = getenv_ne("FLYTE_SLACK_APP_TOKEN");
-	c->signing_secret = getenv_ne("FLYTE_SLACK_SIGNING_SECRET");
-	c->api_url = getenv_ne("SLACK_API_URL");
+	c->app_token = packenv_get("FLYTE_SLACK_APP_TOKEN");
+	c->signing_secret = packenv_get("FLYTE_SLACK_SIGNING_SECRET");
+	c->api_url = packenv_get("SLACK_API_URL");
 	if (!c->api_url)
 		c->api_url = SLACK_DEFAULT_API_URL;
-	if ((v = getenv_ne("FLYTE_SLACK_EVENTS_ADDR"))) {
+	if ((v = packenv_get("FLYTE_SLACK_EVENTS_ADDR"))) {
 		if (parse_events_addr(c, v, err, errlen))
 			return -1;
 		if (!c->signing_secret) {
@@ -158,7 +149,7 @@ int slack_init(struct slack *s, flyte_log_fn log_fn, enum flyte_log_level level,
 			return -1;
 		}
 	}
-	c->events_path = getenv_ne("FLYTE_SLACK_EVENTS_PATH");
+	c->events_path = packenv_get("FLYTE_SLACK_EVENTS_PATH");
 	if (!c->events_path)
 		c->events_path = "/slack/events";
 	if (c->events_path[0] != '/') {
@@ -169,14 +160,14 @@ int slack_init(struct slack *s, flyte_log_fn log_fn, enum flyte_log_level level,
 	    env_seconds("SLACK_USER_CACHE_SEC", 1, 3600, &c->user_cache_sec, err, errlen) ||
 	    env_seconds("SLACK_RECONNECT_DELAY_MS", 1, 500, &c->reconnect_ms, err, errlen))
 		return -1;
-	c->channel_types = getenv_ne("SLACK_CHANNEL_TYPES");
+	c->channel_types = packenv_get("SLACK_CHANNEL_TYPES");
 	if (!c->channel_types)
 		c->channel_types = "public_channel,private_channel";
 	if (c->flavour == SLACK_FLAVOUR_HIPCHAT) {
-		const char *dir = getenv_ne("BKP_DIR");
-		const char *tmp = getenv_ne("TMPDIR");
-		c->default_room = getenv_ne("DEFAULT_JOIN_ROOM");
-		c->room_map = getenv_ne("HIPCHAT_ROOM_MAP");
+		const char *dir = packenv_get("BKP_DIR");
+		const char *tmp = packenv_get("TMPDIR");
+		c->default_room = packenv_get("DEFAULT_JOIN_ROOM");
+		c->room_map = packenv_get("HIPCHAT_ROOM_MAP");
 		if (dir)
 			snprintf(c->rooms_file, sizeof(c->rooms_file), "%s/rooms.json", dir);
 		else
@@ -195,7 +186,7 @@ int slack_init(struct slack *s, flyte_log_fn log_fn, enum flyte_log_level level,
 			}
 			free(copy);
 		}
-		if (getenv_ne("HIPCHAT_TOKENS"))
+		if (packenv_get("HIPCHAT_TOKENS"))
 			logf_(s, FLYTE_LOG_INFO, "HIPCHAT_TOKENS is ignored: messages go through Slack (FLYTE_SLACK_TOKEN)");
 	}
 
@@ -251,7 +242,7 @@ static json_t *user_get(struct slack *s, const char *id, char *err, size_t errle
 	}
 	fl_buf_release(&q);
 	user = json_object_get(ans, "user");
-	if (!json_is_object(user) || strcmp(sv(user, "id"), id)) {
+	if (!json_is_object(user) || strcmp(packjson_sv(user, "id"), id)) {
 		snprintf(err, errlen, "users.info answered without the user");
 		json_decref(ans);
 		return NULL;
@@ -302,9 +293,9 @@ static json_t *channels_fetch(struct slack *s, char *err, size_t errlen)
 			return NULL;
 		}
 		json_array_foreach(list, i, c)
-			if (json_is_object(c) && *sv(c, "id"))
+			if (json_is_object(c) && *packjson_sv(c, "id"))
 				json_array_append(all, (json_t *)c);
-		next = sv(json_object_get(ans, "response_metadata"), "next_cursor");
+		next = packjson_sv(json_object_get(ans, "response_metadata"), "next_cursor");
 		snprintf(cursor, sizeof(cursor), "%s", next);
 		json_decref(ans);
 		ans = NULL;
@@ -358,7 +349,7 @@ static json_t *find_channel(const json_t *list, const char *ref)
 	if (ref[0] == '#')
 		ref++;
 	json_array_foreach(list, i, c)
-		if (!strcmp(sv(c, "id"), ref) || !strcasecmp(sv(c, "name"), ref))
+		if (!strcmp(packjson_sv(c, "id"), ref) || !strcasecmp(packjson_sv(c, "name"), ref))
 			return (json_t *)c;
 	return NULL;
 }
@@ -387,7 +378,7 @@ static int resolve(struct slack *s, const char *room, char *id, size_t idlen, js
 		c = list ? find_channel(list, ref) : NULL;
 	}
 	if (c) {
-		snprintf(id, idlen, "%s", sv(c, "id"));
+		snprintf(id, idlen, "%s", packjson_sv(c, "id"));
 		*conv = json_incref(c);
 		json_decref(list);
 		return 0;
@@ -414,7 +405,7 @@ static int post(struct slack *s, json_t *body, json_t **answer, char *err, size_
 
 static int too_long(const char *text, char *err, size_t errlen)
 {
-	size_t n = slack_text_chars(text, strlen(text));
+	size_t n = fl_utf8_count(text, strlen(text));
 
 	if (n <= SLACK_TEXT_MAX)
 		return 0;
@@ -431,7 +422,7 @@ static void rooms_save_locked(struct slack *s)
 	size_t i;
 
 	json_array_foreach(s->rooms, i, r)
-		json_array_append_new(ids, json_string(sv(r, "roomId")));
+		json_array_append_new(ids, json_string(packjson_sv(r, "roomId")));
 	snprintf(dir, sizeof(dir), "%s", s->cfg.rooms_file);
 	if ((slash = strrchr(dir, '/')) && slash != dir) {
 		*slash = '\0';
@@ -457,7 +448,7 @@ static void room_add_locked(struct slack *s, const char *room, const char *chann
 	size_t i;
 
 	json_array_foreach(s->rooms, i, r) {
-		if (!strcmp(sv(r, "roomId"), room)) {
+		if (!strcmp(packjson_sv(r, "roomId"), room)) {
 			json_object_set_new(r, "channel", json_string(channel));
 			return;
 		}
@@ -533,8 +524,8 @@ static bool rooms_resolve_all(struct slack *s)
 
 	pthread_mutex_lock(&s->lock);
 	json_array_foreach(s->rooms, i, r)
-		if (!*sv(r, "channel"))
-			json_array_append_new(pending, json_string(sv(r, "roomId")));
+		if (!*packjson_sv(r, "channel"))
+			json_array_append_new(pending, json_string(packjson_sv(r, "roomId")));
 	pthread_mutex_unlock(&s->lock);
 	json_array_foreach(pending, i, r) {
 		if (room_join(s, json_string_value(r), err, sizeof(err))) {
@@ -555,8 +546,8 @@ static bool room_of_channel(struct slack *s, const char *channel, char *out, siz
 
 	pthread_mutex_lock(&s->lock);
 	json_array_foreach(s->rooms, i, r) {
-		if (!strcmp(sv(r, "channel"), channel)) {
-			snprintf(out, len, "%s", sv(r, "roomId"));
+		if (!strcmp(packjson_sv(r, "channel"), channel)) {
+			snprintf(out, len, "%s", packjson_sv(r, "roomId"));
 			found = true;
 			break;
 		}
@@ -671,7 +662,8 @@ static int cmd_send_message(const char *input, size_t len, struct flyte_result *
 	}
 	/* threadTimestamp: the thread the message is in, or the message itself
 	 * (replying with it starts a thread on it) */
-	rc = message_result(out, "MessageSent", message, *thread ? thread : sv(ans, "ts"), channel, sv(ans, "ts"), NULL);
+	rc = message_result(out, "MessageSent", message, *thread ? thread : packjson_sv(ans, "ts"), channel,
+			    packjson_sv(ans, "ts"), NULL);
 done:
 	json_decref(in);
 	json_decref(body);
@@ -736,17 +728,17 @@ static int cmd_send_rich_message(const char *input, size_t len, struct flyte_res
 	json_object_foreach_safe(body, tmp, k, v)
 		if (json_is_null(v) || !strcmp(k, "escape_text"))
 			json_object_del(body, k);
-	if (json_is_true(json_object_get(in, "escape_text")) && *sv(in, "text")) {
+	if (json_is_true(json_object_get(in, "escape_text")) && *packjson_sv(in, "text")) {
 		struct fl_buf t = FL_BUF_INIT(0);
-		slack_escape(&t, sv(in, "text"), strlen(sv(in, "text")));
+		slack_escape(&t, packjson_sv(in, "text"), strlen(packjson_sv(in, "text")));
 		json_object_set_new(body, "text", packjson_string(t.ptr));
 		fl_buf_release(&t);
 	}
-	if (!*sv(in, "channel"))
+	if (!*packjson_sv(in, "channel"))
 		snprintf(err, sizeof(err), "channel is missing");
-	else if (!too_long(sv(body, "text"), err, sizeof(err)) && !post(s, body, &ans, err, sizeof(err))) {
+	else if (!too_long(packjson_sv(body, "text"), err, sizeof(err)) && !post(s, body, &ans, err, sizeof(err))) {
 		rc = packjson_result(out, "RichMessageSent",
-				     packjson_strs("channelId", sv(ans, "channel"), "threadTimestamp", sv(ans, "ts"), NULL));
+				     packjson_strs("channelId", packjson_sv(ans, "channel"), "threadTimestamp", packjson_sv(ans, "ts"), NULL));
 		goto done;
 	}
 	snprintf(msg, sizeof(msg), "cannot send rich message=%s", err);
@@ -783,15 +775,15 @@ static int cmd_get_channel_info(const char *input, size_t len, struct flyte_resu
 		goto done;
 	}
 	c = *name ? find_channel(list, name) : NULL;
-	if (!c || strcasecmp(sv(c, "name"), name[0] == '#' ? name + 1 : name)) {
+	if (!c || strcasecmp(packjson_sv(c, "name"), name[0] == '#' ? name + 1 : name)) {
 		rc = packjson_result(out, "GetChannelInfoFail",
 				     packjson_strs("channelName", name, "reason", "can't find channel with such name", NULL));
 		goto done;
 	}
 	rc = packjson_result(out, "GetChannelInfoSuccess",
 			     json_pack("{s:o,s:o}", "channelName", packjson_string(name), "conversation",
-				       packjson_strs("id", sv(c, "id"), "name", sv(c, "name"), "topic",
-						     sv(json_object_get(c, "topic"), "value"), NULL)));
+				       packjson_strs("id", packjson_sv(c, "id"), "name", packjson_sv(c, "name"), "topic",
+						     packjson_sv(json_object_get(c, "topic"), "value"), NULL)));
 done:
 	json_decref(in);
 	json_decref(list);
@@ -967,7 +959,7 @@ static int hc_broadcast(const char *input, size_t len, struct flyte_result *out,
 	pthread_mutex_unlock(&s->lock);
 	json_array_foreach(rooms, i, r) {
 		json_t *body = json_pack("{s:o}", "text", escaped_text(v[0]));
-		if (!body || hc_post(s, sv(r, "roomId"), body, err, sizeof(err))) {
+		if (!body || hc_post(s, packjson_sv(r, "roomId"), body, err, sizeof(err))) {
 			if (errors.len)
 				fl_buf_adds(&errors, "; ");
 			fl_buf_adds(&errors, body ? err : "out of memory");
@@ -1006,8 +998,8 @@ static int hc_join_room(const char *input, size_t len, struct flyte_result *out,
 	channel[0] = '\0';
 	pthread_mutex_lock(&s->lock);
 	for (size_t i = 0; i < json_array_size(s->rooms); i++) /* already joined counts as success */
-		if (!strcmp(sv(json_array_get(s->rooms, i), "roomId"), v[0]))
-			snprintf(channel, sizeof(channel), "%s", sv(json_array_get(s->rooms, i), "channel"));
+		if (!strcmp(packjson_sv(json_array_get(s->rooms, i), "roomId"), v[0]))
+			snprintf(channel, sizeof(channel), "%s", packjson_sv(json_array_get(s->rooms, i), "channel"));
 	pthread_mutex_unlock(&s->lock);
 	if (!channel[0] && room_join(s, v[0], err, sizeof(err))) {
 		logf_(s, FLYTE_LOG_WARN, "HipChat: JoinRoom failed: %s", err);
@@ -1034,7 +1026,7 @@ static int hc_leave_room(const char *input, size_t len, struct flyte_result *out
 		goto done;
 	pthread_mutex_lock(&s->lock);
 	for (size_t i = 0; i < json_array_size(s->rooms); i++) {
-		if (!strcmp(sv(json_array_get(s->rooms, i), "roomId"), v[0])) {
+		if (!strcmp(packjson_sv(json_array_get(s->rooms, i), "roomId"), v[0])) {
 			json_array_remove(s->rooms, i);
 			found = true;
 			break;
@@ -1057,27 +1049,18 @@ done:
 
 /* -------------------------------------------------------------- tables */
 
-static const char *const send_message_events[] = { "MessageSent", "SendMessageFailed" };
-static const char *const rich_events[] = { "RichMessageSent", "SendRichMessageFailed" };
-static const char *const channel_events[] = { "GetChannelInfoSuccess", "GetChannelInfoFail" };
-
 static const struct flyte_command_def slack_cmds[] = {
-	{ "SendMessage", send_message_events, 2, cmd_send_message, NULL, NULL },
-	{ "SendRichMessage", rich_events, 2, cmd_send_rich_message, NULL, NULL },
-	{ "GetChannelInfo", channel_events, 2, cmd_get_channel_info, NULL, NULL },
+	PACKUTIL_COMMAND("SendMessage", cmd_send_message, "MessageSent", "SendMessageFailed"),
+	PACKUTIL_COMMAND("SendRichMessage", cmd_send_rich_message, "RichMessageSent", "SendRichMessageFailed"),
+	PACKUTIL_COMMAND("GetChannelInfo", cmd_get_channel_info, "GetChannelInfoSuccess", "GetChannelInfoFail"),
 };
 
-static const char *const notification_events[] = { "NotificationSent", "SendNotificationFailed" };
-static const char *const broadcast_events[] = { "BroadcastSent", "BroadcastFailed" };
-static const char *const join_events[] = { "RoomJoined", "JoinRoomFailed" };
-static const char *const leave_events[] = { "RoomLeft", "LeaveRoomFailed" };
-
 static const struct flyte_command_def hipchat_cmds[] = {
-	{ "SendMessage", send_message_events, 2, hc_send_message, NULL, NULL },
-	{ "SendNotification", notification_events, 2, hc_send_notification, NULL, NULL },
-	{ "Broadcast", broadcast_events, 2, hc_broadcast, NULL, NULL },
-	{ "JoinRoom", join_events, 2, hc_join_room, NULL, NULL },
-	{ "LeaveRoom", leave_events, 2, hc_leave_room, NULL, NULL },
+	PACKUTIL_COMMAND("SendMessage", hc_send_message, "MessageSent", "SendMessageFailed"),
+	PACKUTIL_COMMAND("SendNotification", hc_send_notification, "NotificationSent", "SendNotificationFailed"),
+	PACKUTIL_COMMAND("Broadcast", hc_broadcast, "BroadcastSent", "BroadcastFailed"),
+	PACKUTIL_COMMAND("JoinRoom", hc_join_room, "RoomJoined", "JoinRoomFailed"),
+	PACKUTIL_COMMAND("LeaveRoom", hc_leave_room, "RoomLeft", "LeaveRoomFailed"),
 };
 
 static const struct flyte_event_def slack_evs[] = { { "ReceivedMessage", NULL }, { "ReactionAdded", NULL } };
@@ -1107,7 +1090,7 @@ const struct flyte_event_def *slack_events(const struct slack *s, size_t *n)
 
 void slack_incoming(struct slack *s, json_t *callback)
 {
-	const char *id = sv(callback, "event_id");
+	const char *id = packjson_sv(callback, "event_id");
 	bool fresh;
 
 	pthread_mutex_lock(&s->lock);
@@ -1138,13 +1121,7 @@ static bool pause_ms(struct slack *s, long ms)
 	struct timespec ts;
 	bool go_on;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	ts = fl_time_deadline(CLOCK_REALTIME, ms);
 	pthread_mutex_lock(&s->qlock);
 	if (!s->stopping)
 		pthread_cond_timedwait(&s->qcond, &s->qlock, &ts);
@@ -1198,7 +1175,7 @@ static const char *mention_name(const char *id, void *payload)
 {
 	struct names *n = payload;
 	const json_t *u = json_object_get(n->mentions, id);
-	return u ? sv(u, "mentionName") : NULL;
+	return u ? packjson_sv(u, "mentionName") : NULL;
 }
 
 static void handle_hipchat(struct slack *s, const struct slack_event *ev)
@@ -1357,7 +1334,7 @@ static int open_url(char *url, size_t len, bool *permanent, char *err, size_t er
 	}
 	if (rc)
 		return -1;
-	u = sv(ans, "url");
+	u = packjson_sv(ans, "url");
 	if (strncmp(u, "wss://", 6) && strncmp(u, "ws://", 5)) {
 		snprintf(err, errlen, "apps.connections.open answered without a WebSocket URL");
 		json_decref(ans);
@@ -1385,11 +1362,11 @@ int slack_start(struct slack *s, struct flyte_pack *pack, char *err, size_t errl
 		struct slack_sm_options o = {
 			.open_url = open_url, .on_event = on_event, .payload = s,
 			.retry_initial_ms = s->cfg.reconnect_ms > 0 ? s->cfg.reconnect_ms : 500,
-			.ca_file = getenv_ne("SLACK_CA_FILE"),
+			.ca_file = packenv_get("SLACK_CA_FILE"),
 			.log_fn = s->log_fn, .log_payload = s->log_payload, .log_level = s->log_level,
 		};
 		bool insecure = false;
-		if (httpc_env_bool("SLACK_INSECURE", false, &insecure, err, errlen))
+		if (packenv_bool("SLACK_INSECURE", &insecure, err, errlen))
 			return -1;
 		o.insecure = insecure;
 		if (slack_sm_start(&s->sm, &o, err, errlen))
@@ -1434,13 +1411,7 @@ void slack_stop(struct slack *s, int drain_ms)
 	if (!s->dispatcher_started)
 		return;
 	/* let the dispatcher send what is queued, then make it give up */
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += drain_ms / 1000;
-	ts.tv_nsec += (drain_ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	ts = fl_time_deadline(CLOCK_REALTIME, drain_ms);
 	pthread_mutex_lock(&s->qlock);
 	s->draining = true;
 	pthread_cond_broadcast(&s->qcond);

@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "hex.h"
 #include "packjson.h"
 #include "slackproto.h"
 #include "timeutil.h"
@@ -20,12 +21,6 @@
 static void copy(char *dst, size_t len, const char *s)
 {
 	snprintf(dst, len, "%s", s ? s : "");
-}
-
-static const char *sv(const json_t *o, const char *k)
-{
-	const json_t *v = json_object_get(o, k);
-	return json_is_string(v) ? json_string_value(v) : "";
 }
 
 /* An id we can keep and echo: printable ASCII, no quotes or backslashes, short. */
@@ -75,7 +70,7 @@ int slack_frame_decode(struct slack_frame *f, const char *text, size_t len, char
 	}
 	if (!strcmp(kind, "disconnect")) {
 		f->type = SLACK_FRAME_DISCONNECT;
-		copy(f->reason, sizeof(f->reason), sv(j, "reason"));
+		copy(f->reason, sizeof(f->reason), packjson_sv(j, "reason"));
 		rc = 0;
 		goto out;
 	}
@@ -101,9 +96,9 @@ int slack_frame_decode(struct slack_frame *f, const char *text, size_t len, char
 		snprintf(f->problem, sizeof(f->problem), "events_api envelope without a payload object");
 		goto out;
 	}
-	if (strcmp(sv(payload, "type"), "event_callback")) {
+	if (strcmp(packjson_sv(payload, "type"), "event_callback")) {
 		snprintf(f->problem, sizeof(f->problem), "events_api payload of type '%.60s' is not an event_callback",
-			 sv(payload, "type"));
+			 packjson_sv(payload, "type"));
 		goto out;
 	}
 	f->type = SLACK_FRAME_EVENTS_API;
@@ -150,16 +145,14 @@ void slack_signature_make(char *out, size_t outlen, const char *secret, const ch
 			  size_t len)
 {
 	unsigned char mac[32];
-	char hex[65];
-	size_t n = 0;
+	char hex[2 * sizeof(mac) + 1];
 
 	copy(out, outlen, "");
-	if (!hmac_v0(mac, secret, timestamp, body, len) ||
-	    !OPENSSL_buf2hexstr_ex(hex, sizeof(hex), &n, mac, sizeof(mac), '\0'))
+	if (!hmac_v0(mac, secret, timestamp, body, len))
 		return;
-	for (size_t i = 0; i < n; i++) /* OpenSSL writes upper case; Slack sends lower case */
-		if (hex[i] >= 'A' && hex[i] <= 'F')
-			hex[i] = (char)(hex[i] - 'A' + 'a');
+	for (size_t i = 0; i < sizeof(mac); i++) /* lower case, as Slack sends it */
+		fl_hex_byte(hex + 2 * i, mac[i], false);
+	hex[2 * sizeof(mac)] = '\0';
 	snprintf(out, outlen, "v0=%s", hex);
 }
 
@@ -168,7 +161,6 @@ int slack_signature_verify(const char *secret, const char *timestamp, const char
 {
 	unsigned char mac[32], given[32];
 	long long ts = 0;
-	size_t n = 0;
 
 	if (!secret || !*secret) {
 		snprintf(err, errlen, "no signing secret configured");
@@ -193,8 +185,8 @@ int slack_signature_verify(const char *secret, const char *timestamp, const char
 		snprintf(err, errlen, "stale timestamp: %lld s from now", ts - (long long)now);
 		return -1;
 	}
-	if (strncmp(signature, "v0=", 3) || strlen(signature) != 3 + 64 ||
-	    !OPENSSL_hexstr2buf_ex(given, sizeof(given), &n, signature + 3, '\0') || n != sizeof(given)) {
+	if (strncmp(signature, "v0=", 3) || strlen(signature) != 3 + 2 * sizeof(given) ||
+	    !fl_hex_decode(given, signature + 3, sizeof(given))) {
 		snprintf(err, errlen, "malformed X-Slack-Signature");
 		return -1;
 	}
@@ -225,7 +217,7 @@ int slack_body_decode(json_t **out, enum slack_body_type *type, const char *body
 		snprintf(err, errlen, "body is not a JSON object: %s", je.text);
 		return -1;
 	}
-	t = sv(j, "type");
+	t = packjson_sv(j, "type");
 	if (!*t) {
 		snprintf(err, errlen, "body has no \"type\"");
 		json_decref(j);
@@ -241,7 +233,7 @@ int slack_body_decode(json_t **out, enum slack_body_type *type, const char *body
 		}
 		*type = SLACK_BODY_URL_VERIFICATION;
 		if (challenge_len)
-			copy(challenge, challenge_len, sv(j, "challenge"));
+			copy(challenge, challenge_len, packjson_sv(j, "challenge"));
 	} else if (!strcmp(t, "app_rate_limited")) {
 		*type = SLACK_BODY_RATE_LIMITED;
 	}
@@ -351,9 +343,9 @@ json_t *slack_user_payload(const json_t *user)
 	const json_t *p = json_object_get(user, "profile");
 	json_t *o = json_object();
 
-	if (put(o, "id", sv(user, "id")) && put(o, "name", sv(user, "name")) && put(o, "email", sv(p, "email")) &&
-	    put(o, "title", sv(p, "title")) && put(o, "firstName", sv(p, "first_name")) &&
-	    put(o, "lastName", sv(p, "last_name")))
+	if (put(o, "id", packjson_sv(user, "id")) && put(o, "name", packjson_sv(user, "name")) &&
+	    put(o, "email", packjson_sv(p, "email")) && put(o, "title", packjson_sv(p, "title")) &&
+	    put(o, "firstName", packjson_sv(p, "first_name")) && put(o, "lastName", packjson_sv(p, "last_name")))
 		return o;
 	json_decref(o);
 	return NULL;
@@ -393,14 +385,14 @@ json_t *slack_reaction_added(const struct slack_event *ev, json_t *user, json_t 
 json_t *slack_hipchat_user(const json_t *user)
 {
 	const json_t *p = json_object_get(user, "profile");
-	const char *name = sv(p, "real_name"), *mention = sv(p, "display_name");
+	const char *name = packjson_sv(p, "real_name"), *mention = packjson_sv(p, "display_name");
 	json_t *o = json_object();
 
 	if (!*name)
-		name = *sv(user, "real_name") ? sv(user, "real_name") : sv(user, "name");
+		name = *packjson_sv(user, "real_name") ? packjson_sv(user, "real_name") : packjson_sv(user, "name");
 	if (!*mention)
-		mention = sv(user, "name");
-	if (put(o, "id", sv(user, "id")) && put(o, "name", name) && put(o, "mentionName", mention))
+		mention = packjson_sv(user, "name");
+	if (put(o, "id", packjson_sv(user, "id")) && put(o, "name", name) && put(o, "mentionName", mention))
 		return o;
 	json_decref(o);
 	return NULL;
@@ -731,17 +723,6 @@ void slack_html_to_mrkdwn(struct fl_buf *out, const char *html, size_t len)
 	slack_escape(out, text.ptr, text.len);
 	fl_buf_release(&text);
 	fl_buf_release(&href);
-}
-
-size_t slack_text_chars(const char *s, size_t len)
-{
-	size_t n = 0;
-
-	/* every byte that does not continue a sequence starts a character */
-	for (size_t i = 0; i < len; i++)
-		if (((unsigned char)s[i] & 0xC0) != 0x80)
-			n++;
-	return n;
 }
 
 const char *slack_hipchat_color(const char *name, unsigned rnd)

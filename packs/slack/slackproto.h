@@ -230,9 +230,6 @@ void slack_escape(struct fl_buf *out, const char *text, size_t len);
  */
 void slack_html_to_mrkdwn(struct fl_buf *out, const char *html, size_t len);
 
-/* Number of characters (code points) of UTF-8 text; invalid bytes count one each. */
-size_t slack_text_chars(const char *s, size_t len);
-
 /*
  * Attachment colour of a HipChat notification colour (yellow, green, red,
  * purple, gray; "random" picks one with rnd), or NULL for another name.

@@ -18,6 +18,7 @@
 #include <libwebsockets.h>
 
 #include "buf.h"
+#include "packutil.h"
 #include "slackproto.h"
 #include "socketmode.h"
 #include "timeutil.h"
@@ -77,19 +78,9 @@ struct slack_sm {
 static flyte_log_fn lws_log_fn;
 static void *lws_log_payload;
 
-static void logf_(struct slack_sm *sm, enum flyte_log_level level, const char *fmt, ...) FL_PRINTF(3, 4);
-static void logf_(struct slack_sm *sm, enum flyte_log_level level, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	if (!sm->o.log_fn || level < sm->o.log_level)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	sm->o.log_fn(level, msg, sm->o.log_payload);
-}
+/* Log through the options' callback at their threshold. */
+#define logf_(sm, level, ...) \
+	packutil_logf((sm)->o.log_fn, (sm)->o.log_payload, (sm)->o.log_level, (level), __VA_ARGS__)
 
 /* Cut "?..." off a URL for messages: the query holds the ticket. */
 static void url_for_log(char *out, size_t len, const char *url)
@@ -111,11 +102,6 @@ static void lws_emit(int level, const char *line)
 	lws_log_fn(level == LLL_ERR ? FLYTE_LOG_ERROR : FLYTE_LOG_WARN, msg, lws_log_payload);
 }
 
-static int64_t now_ns(void)
-{
-	return fl_time_mono_ns();
-}
-
 /* The delay before attempt number `failures` + 1, with jitter. */
 static int64_t backoff_ns(struct slack_sm *sm)
 {
@@ -134,7 +120,7 @@ static void failed_locked(struct slack_sm *sm)
 {
 	sm->connecting = false;
 	sm->failures++;
-	sm->next_attempt = now_ns() + backoff_ns(sm);
+	sm->next_attempt = fl_time_mono_ns() + backoff_ns(sm);
 	pthread_cond_broadcast(&sm->cond);
 }
 
@@ -148,7 +134,7 @@ static void *manager_main(void *arg)
 	pthread_mutex_lock(&sm->lock);
 	while (!atomic_load(&sm->stop)) {
 		bool permanent = false;
-		int64_t now = now_ns();
+		int64_t now = fl_time_mono_ns();
 		int rc;
 
 		if (sm->pending || sm->connecting || (sm->stats.live > 0 && !sm->refresh)) {
@@ -169,10 +155,10 @@ static void *manager_main(void *arg)
 			break;
 		if (rc) {
 			failed_locked(sm);
-			if (permanent && sm->next_attempt < now_ns() + PERMANENT_RETRY_MS * FL_NS_PER_MS)
-				sm->next_attempt = now_ns() + PERMANENT_RETRY_MS * FL_NS_PER_MS;
+			if (permanent && sm->next_attempt < fl_time_mono_ns() + PERMANENT_RETRY_MS * FL_NS_PER_MS)
+				sm->next_attempt = fl_time_mono_ns() + PERMANENT_RETRY_MS * FL_NS_PER_MS;
 			logf_(sm, FLYTE_LOG_ERROR, "Slack Socket Mode: cannot open a connection: %s; next try in %" PRId64 " ms",
-			      err, (sm->next_attempt - now_ns()) / FL_NS_PER_MS);
+			      err, (sm->next_attempt - fl_time_mono_ns()) / FL_NS_PER_MS);
 			continue;
 		}
 		sm->stats.opens++;
@@ -279,7 +265,7 @@ static void conn_gone(struct slack_sm *sm, struct conn *c, const char *why)
 		sm->stats.drops++;
 		/* reconnect at once after a drop; back off when they keep coming */
 		if (sm->failures++ > 0)
-			sm->next_attempt = now_ns() + backoff_ns(sm);
+			sm->next_attempt = fl_time_mono_ns() + backoff_ns(sm);
 		logf_(sm, FLYTE_LOG_WARN, "Slack Socket Mode: connection %u lost: %s", c->id, why);
 		pthread_cond_broadcast(&sm->cond);
 	} else {
@@ -351,7 +337,7 @@ static void on_frame(struct slack_sm *sm, struct conn *c)
 		if (!strcmp(f.reason, "link_disabled")) {
 			/* nothing to connect to until someone turns Socket Mode on again */
 			sm->disabled = true;
-			sm->next_attempt = now_ns() + DISABLED_RETRY_MS * FL_NS_PER_MS;
+			sm->next_attempt = fl_time_mono_ns() + DISABLED_RETRY_MS * FL_NS_PER_MS;
 			logf_(sm, FLYTE_LOG_ERROR, "Slack Socket Mode: Slack disabled the connection (Socket Mode is off "
 						   "for the app); trying again in %ld s", DISABLED_RETRY_MS / 1000);
 			c->closing = true;

@@ -19,37 +19,25 @@ static const char help[] =
 
 int main(int argc, char **argv)
 {
-	struct flyte_client *client = NULL;
-	struct flyte_labels *labels = NULL;
 	struct flyte_event_def tick = { "Tick", NULL };
-	struct flyte_pack_def def = { 0 };
-	struct flyte_pack_options po;
-	struct ticker t = { NULL, 60, -1, 200, 10000 };
-	const char *iv = getenv("FLYTE_TICKER_INTERVAL_SEC");
+	struct flyte_pack_def def = { .name = "Ticker", .events = &tick, .n_events = 1 };
+	struct packutil_session s = { 0 };
+	struct ticker t;
+	char err[256];
 	int rc = packutil_args(argc, argv, "flyte-ticker", help);
 
 	if (rc >= 0)
 		return rc;
+	if (ticker_from_env(&t, err, sizeof(err)))
+		return packutil_fail("flyte-ticker", err);
 	rc = 1;
-	if (iv && *iv && ((t.interval_sec = strtol(iv, NULL, 10)) < 1 || t.interval_sec > 86400)) {
-		fprintf(stderr, "flyte-ticker: invalid FLYTE_TICKER_INTERVAL_SEC '%s': expected 1..86400\n", iv);
-		return 1;
+	if (!packutil_open(&s, "flyte-ticker", &def, NULL, PACKUTIL_START)) {
+		t.pack = s.pack;
+		if ((t.wake_fd = packutil_signal_fd()) < 0)
+			packutil_fail("flyte-ticker", "cannot set up signal handling");
+		else
+			rc = ticker_loop(&t);
 	}
-	if (packutil_client(&client, &labels, "flyte-ticker") || packutil_options(&po, "flyte-ticker"))
-		goto out;
-	def.name = "Ticker";
-	def.labels = labels;
-	def.events = &tick;
-	def.n_events = 1;
-	if (flyte_pack_new(&t.pack, client, &def, &po) || flyte_pack_start(t.pack) ||
-	    (t.wake_fd = packutil_signal_fd()) < 0) {
-		fprintf(stderr, "flyte-ticker: %s\n", flyte_last_error());
-		goto out;
-	}
-	rc = ticker_loop(&t);
-out:
-	flyte_pack_free(t.pack);
-	flyte_labels_free(labels);
-	flyte_client_free(client);
+	packutil_close(&s);
 	return rc;
 }

@@ -12,14 +12,13 @@
  * backoff; its "time" is the minute it stands for, not the time it finally
  * got through, so cron-style criteria still match the right minute.
  */
-#include <errno.h>
-#include <poll.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
+#include "fl-common.h"
 
+#include <poll.h>
+
+#include "packenv.h"
 #include "ticker.h"
+#include "timeutil.h"
 
 int64_t ticker_next_boundary(int64_t now_ns, long interval_sec)
 {
@@ -49,18 +48,20 @@ size_t ticker_due(int64_t last_ns, int64_t now_ns, long interval_sec, int64_t *o
 
 void ticker_payload(int64_t t_ns, char *buf, size_t len)
 {
-	time_t sec = (time_t)(t_ns / TICKER_NS_PER_SEC);
-	long nsec = (long)(t_ns % TICKER_NS_PER_SEC);
-	struct tm tm;
-	char date[32];
+	char date[48];
 
-	if (nsec < 0) {
-		nsec += 1000000000L;
-		sec--;
-	}
-	gmtime_r(&sec, &tm);
-	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "{\"time\":\"%s.%09ldZ\"}", date, nsec);
+	fl_time_format_rfc3339(date, sizeof(date), t_ns, 0, 9);
+	snprintf(buf, len, "{\"time\":\"%s\"}", date);
+}
+
+int ticker_from_env(struct ticker *t, char *err, size_t errlen)
+{
+	memset(t, 0, sizeof(*t));
+	t->interval_sec = 60;
+	t->wake_fd = -1;
+	t->retry_initial_ms = 200;
+	t->retry_max_ms = 10000;
+	return packenv_long("FLYTE_TICKER_INTERVAL_SEC", 1, 86400, &t->interval_sec, err, errlen);
 }
 
 void ticker_queue_push(struct ticker_queue *q, int64_t t_ns)
@@ -90,18 +91,9 @@ void ticker_queue_pop(struct ticker_queue *q)
 	q->n--;
 }
 
-static int64_t wall_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * TICKER_NS_PER_SEC + ts.tv_nsec;
-}
-
 static int64_t mono_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return fl_time_mono_ns() / FL_NS_PER_MS;
 }
 
 /* Sleep up to ns nanoseconds; true if the stop fd became readable. */
@@ -128,10 +120,10 @@ int ticker_loop(struct ticker *t)
 
 	memset(&q, 0, sizeof(q));
 	/* The boundary just passed is not emitted: the first tick is the next one. */
-	last = ticker_next_boundary(wall_ns(), t->interval_sec) - step;
+	last = ticker_next_boundary(fl_time_now_ns(), t->interval_sec) - step;
 	for (;;) {
 		int64_t now, next, sleep_ns, tick;
-		size_t n = ticker_due(last, wall_ns(), t->interval_sec, due, TICKER_MAX_PENDING);
+		size_t n = ticker_due(last, fl_time_now_ns(), t->interval_sec, due, TICKER_MAX_PENDING);
 
 		for (size_t i = 0; i < n; i++)
 			ticker_queue_push(&q, due[i]);
@@ -154,7 +146,7 @@ int ticker_loop(struct ticker *t)
 			fails++;
 		}
 
-		now = wall_ns();
+		now = fl_time_now_ns();
 		next = ticker_next_boundary(now, t->interval_sec);
 		if (next - step > last)
 			continue; /* a boundary passed while sending */

@@ -54,6 +54,13 @@ struct ticker {
 	long retry_initial_ms, retry_max_ms;
 };
 
+/*
+ * The defaults (a tick a minute, retries from 200 ms to 10 s) and
+ * FLYTE_TICKER_INTERVAL_SEC (1..86400).  Returns 0, or -1 with a message in
+ * err.
+ */
+int ticker_from_env(struct ticker *t, char *err, size_t errlen);
+
 /* Emit ticks until wake_fd becomes readable.  Returns 0. */
 int ticker_loop(struct ticker *t);
 

@@ -158,9 +158,11 @@ static int take_wait(struct fl_request *req, const struct fl_api *api, bool *ask
 					v++;
 				errno = 0;
 				sec = strtoll(v, &end, 10);
-				if (!errno && end != v && sec >= 0) {
+				if (end != v && sec >= 0) { /* ERANGE: LLONG_MAX, capped below */
 					*asked = true;
-					return (int)FL_MIN(sec * 1000, (long long)api->take_wait_max_ms);
+					if (sec > api->take_wait_max_ms / 1000)
+						return api->take_wait_max_ms;
+					return (int)(sec * 1000);
 				}
 			}
 		}

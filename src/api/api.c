@@ -130,14 +130,21 @@ int fl_api_delete(struct fl_request *req, fl_api_delete_fn del, const char *para
 	return fl_api_started(req, rc, fl_api_done_deleted);
 }
 
+json_t *fl_api_list_links(const char *base, const char *path, const char *help)
+{
+	json_t *links = json_array();
+
+	fl_links_push(links, base, path, NULL, NULL, "self");
+	fl_links_push(links, base, "/v1", NULL, NULL, "up");
+	fl_links_push(links, base, help, NULL, NULL, "help");
+	return links;
+}
+
 int fl_api_reply_list(struct fl_request *req, const char *key, json_t *items, const char *path, const char *help,
 		      unsigned flags)
 {
-	json_t *o = json_object(), *links = json_array();
+	json_t *o = json_object(), *links = fl_api_list_links(req->base, path, help);
 
-	fl_api_link(req, links, path, NULL, NULL, "self");
-	fl_api_link(req, links, "/v1", NULL, NULL, "up");
-	fl_api_link(req, links, help, NULL, NULL, "help");
 	if (flags & FL_API_LIST_LINKS_FIRST) {
 		json_object_set_new(o, "links", links);
 		json_object_set_new(o, key, items);
@@ -150,12 +157,17 @@ int fl_api_reply_list(struct fl_request *req, const char *key, json_t *items, co
 	return FL_OK;
 }
 
-json_t *fl_api_self_links(struct fl_request *req, const char *path, const char *id)
+json_t *fl_api_self_links_at(const char *base, const char *path, const char *id)
 {
 	json_t *links = json_array();
 
-	fl_api_link(req, links, path, id, NULL, "self");
+	fl_links_push(links, base, path, id, NULL, "self");
 	return links;
+}
+
+json_t *fl_api_self_links(struct fl_request *req, const char *path, const char *id)
+{
+	return fl_api_self_links_at(req->base, path, id);
 }
 
 json_t *fl_api_body_object(struct fl_request *req, bool null_ok)

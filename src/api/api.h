@@ -112,8 +112,17 @@ enum fl_api_reply_list_flags {
 int fl_api_reply_list(struct fl_request *req, const char *key, json_t *items, const char *path, const char *help,
 		      unsigned flags);
 
+/*
+ * The links of a collection, [self, up, help], as fl_api_reply_list writes
+ * them, under the links base `base` (req->base, or a copy of it kept by an
+ * answer that is streamed after the handler returned).  New reference.
+ */
+json_t *fl_api_list_links(const char *base, const char *path, const char *help);
+
 /* The links of one list entry: [{"href": <base><path><escaped id>, "rel": "self"}] (new reference). */
 json_t *fl_api_self_links(struct fl_request *req, const char *path, const char *id);
+/* The same under the links base `base` (see fl_api_list_links). */
+json_t *fl_api_self_links_at(const char *base, const char *path, const char *id);
 
 /*
  * Decode the request body (JSON, or YAML for application/x-yaml) as an

@@ -17,15 +17,14 @@
 /* A copy of an execution object with its self link last (base: the links base of the request). */
 static json_t *execution_json(const char *base, const json_t *exec)
 {
-	json_t *n = fl_api_normalize(exec), *o = json_object(), *links = json_array(), *v;
+	json_t *n = fl_api_normalize(exec), *o = json_object(), *v;
 	const char *k, *corr = json_string_value(json_object_get(exec, "correlationId"));
 
 	json_object_foreach(n, k, v) {
 		if (strcmp(k, "links") != 0)
 			json_object_set(o, k, v);
 	}
-	fl_links_push(links, base, "/v1/audit/flows/", corr ? corr : "", NULL, "self");
-	json_object_set_new(o, "links", links);
+	json_object_set_new(o, "links", fl_api_self_links_at(base, "/v1/audit/flows/", corr ? corr : ""));
 	json_decref(n);
 	return o;
 }
@@ -110,12 +109,9 @@ static void list_stream_free(void *p)
 
 static void list_close(struct list_stream *ls, struct fl_buf *out)
 {
-	json_t *links = json_array(), *item;
+	json_t *links = fl_api_list_links(ls->base, "/v1/audit/flows", "/swagger#/flowExecs"), *item;
 	size_t i;
 
-	fl_links_push(links, ls->base, "/v1/audit/flows", NULL, NULL, "self");
-	fl_links_push(links, ls->base, "/v1", NULL, NULL, "up");
-	fl_links_push(links, ls->base, "/swagger#/flowExecs", NULL, NULL, "help");
 	if (ls->yaml) {
 		if (!ls->n)
 			fl_buf_adds(out, "flows: []\n");

@@ -5,6 +5,7 @@
 #include "fl-common.h"
 
 #include "alloc.h"
+#include "grow.h"
 
 static FL_NORETURN void oom(size_t n)
 {
@@ -72,17 +73,13 @@ void *fl_xmallocarray(size_t count, size_t size)
 
 void *fl_xgrow(void *p, size_t *cap, size_t need, size_t size)
 {
-	size_t c = *cap;
+	size_t c;
 
-	if (need <= c)
+	if (need <= *cap)
 		return p;
-	if (c < 4)
-		c = 4;
-	while (c < need) {
-		if (c > SIZE_MAX / 2)
-			oom(SIZE_MAX);
-		c *= 2;
-	}
+	c = fl_grow_cap(*cap, need);
+	if (!c)
+		oom(SIZE_MAX);
 	p = fl_xreallocarray(p, c, size);
 	*cap = c;
 	return p;

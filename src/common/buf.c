@@ -136,6 +136,25 @@ void fl_buf_add_utf8(struct fl_buf *b, uint32_t cp)
 	fl_buf_add(b, u, fl_utf8_encode(u, cp));
 }
 
+void fl_buf_add_url_escaped(struct fl_buf *b, const char *s, size_t n)
+{
+	size_t run = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char e[3] = { '%' };
+
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		    c == '_' || c == '~')
+			continue;
+		fl_buf_add(b, s + run, i - run);
+		fl_hex_byte(e + 1, c, true);
+		fl_buf_add(b, e, 3);
+		run = i + 1;
+	}
+	fl_buf_add(b, s + run, n - run);
+}
+
 /* Code points written as escapes rather than raw (see buf.h). */
 static bool json_escaped(uint32_t cp)
 {

@@ -58,6 +58,12 @@ void fl_buf_vaddf(struct fl_buf *b, const char *fmt, va_list ap) FL_PRINTF(2, 0)
  *    is replaced by U+FFFD, so the result is always valid JSON.
  */
 void fl_buf_add_json_str(struct fl_buf *b, const char *s, size_t n);
+/*
+ * Append s[0..n) percent-encoded: every byte outside the RFC 3986
+ * unreserved set (A-Z a-z 0-9 - . _ ~) as %XX with upper-case digits.
+ * Safe as a path segment and as a query key or value.
+ */
+void fl_buf_add_url_escaped(struct fl_buf *b, const char *s, size_t n);
 /* Append the UTF-8 encoding of cp (U+FFFD for surrogates and values above U+10FFFF). */
 void fl_buf_add_utf8(struct fl_buf *b, uint32_t cp);
 /* Shorten to len bytes (len <= b->len). */

@@ -43,4 +43,20 @@ static inline void fl_hex_byte(char *out, unsigned char c, bool upper)
 	out[1] = upper ? fl_hex_upper(c) : fl_hex_lower(c);
 }
 
+/*
+ * Decode the 2 * n hex digits at s into out[0..n).  Returns false (out
+ * partly written) when one of them is not a hex digit.
+ */
+static inline bool fl_hex_decode(unsigned char *out, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int hi = fl_hex_val((unsigned char)s[2 * i]), lo;
+
+		if (hi < 0 || (lo = fl_hex_val((unsigned char)s[2 * i + 1])) < 0)
+			return false;
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return true;
+}
+
 #endif

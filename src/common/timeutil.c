@@ -20,6 +20,20 @@ int64_t fl_time_mono_ns(void)
 	return (int64_t)ts.tv_sec * FL_NS_PER_SEC + ts.tv_nsec;
 }
 
+struct timespec fl_time_deadline(clockid_t clock, long ms)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return ts;
+}
+
 /* Howard Hinnant's days_from_civil / civil_from_days. */
 int64_t fl_time_days_from_civil(int64_t y, unsigned m, unsigned d)
 {

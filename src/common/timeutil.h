@@ -18,6 +18,8 @@
 int64_t fl_time_now_ns(void);
 /* Monotonic clock in ns (for timeouts and measurements). */
 int64_t fl_time_mono_ns(void);
+/* The time of clock (CLOCK_REALTIME, CLOCK_MONOTONIC) ms from now: a deadline for pthread's timed waits. */
+struct timespec fl_time_deadline(clockid_t clock, long ms);
 
 /*
  * Format ns as RFC 3339 into out (at least 40 bytes).  offset_sec is the zone

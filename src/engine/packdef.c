@@ -14,6 +14,7 @@
 #include "alloc.h"
 #include "buf.h"
 #include "error.h"
+#include "flow/flowdef.h"
 #include "packdef.h"
 #include "str.h"
 #include "timeutil.h"
@@ -104,11 +105,6 @@ bool fl_packdef_labels_subset(const json_t *required, const json_t *have)
 static int bad(struct fl_error *err, const char *field, const char *what)
 {
 	return fl_error_set(err, FL_EINVALID, "field '%s' %s", field, what);
-}
-
-static bool has_newline(const char *s)
-{
-	return strchr(s, '\n') || strchr(s, '\r');
 }
 
 /* Copy a labels object (strings only) into *out (NULL when absent/null). */
@@ -322,11 +318,8 @@ int fl_packdef_parse(struct fl_packdef *out, const json_t *body, struct fl_error
 	if (!json_is_object(body))
 		return fl_error_set(err, FL_EINVALID, "pack definition must be a JSON object");
 	name = json_object_get(body, "name");
-	if (!json_is_string(name) || json_string_length(name) == 0)
-		return bad(err, "name", "must be a non-empty string");
-	if (json_string_length(name) > MAX_NAME || strlen(json_string_value(name)) != json_string_length(name) ||
-	    has_newline(json_string_value(name)) || strchr(json_string_value(name), '/'))
-		return bad(err, "name", "must be at most 1024 bytes without '/', NUL or newlines");
+	if ((rc = fl_flowdef_check_name(name, err)))
+		return rc;
 	rc = parse_labels(&labels, json_object_get(body, "labels"), "labels", err);
 	if (!rc)
 		rc = parse_commands(&commands, json_object_get(body, "commands"), err);

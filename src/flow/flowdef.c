@@ -53,6 +53,23 @@ static int req_string(json_t *out, const json_t *obj, const char *key, const cha
 	return FL_OK;
 }
 
+/* Optional string member `key` of obj, copied into out when non-empty. */
+static int opt_string(json_t *out, const json_t *obj, const char *key, const char *path, struct fl_error *err)
+{
+	json_t *v = json_object_get(obj, key);
+	char field[200];
+
+	if (is_absent(v))
+		return FL_OK;
+	if (!json_is_string(v)) {
+		snprintf(field, sizeof(field), "%s.%s", path, key);
+		return bad(err, field, "must be a string");
+	}
+	if (json_string_length(v))
+		json_object_set(out, key, v);
+	return FL_OK;
+}
+
 /* Optional object of strings; copied into out[key] when non-empty. */
 static int opt_string_map(json_t *out, const json_t *obj, const char *key, const char *path, struct fl_error *err)
 {
@@ -79,6 +96,16 @@ static int opt_string_map(json_t *out, const json_t *obj, const char *key, const
 	return FL_OK;
 }
 
+int fl_flowdef_check_name(const json_t *name, struct fl_error *err)
+{
+	if (!json_is_string(name) || json_string_length(name) == 0)
+		return bad(err, "name", "must be a non-empty string");
+	if (json_string_length(name) > MAX_NAME || strlen(json_string_value(name)) != json_string_length(name) ||
+	    has_newline(json_string_value(name)) || strchr(json_string_value(name), '/'))
+		return bad(err, "name", "must be at most 1024 bytes without '/', NUL or newlines");
+	return FL_OK;
+}
+
 /* Check and normalise one step; path names it in messages ("steps[3]", "step"). */
 static int normalise_step(json_t **out, const json_t *s, const char *path, struct fl_error *err)
 {
@@ -91,16 +118,8 @@ static int normalise_step(json_t **out, const json_t *s, const char *path, struc
 		rc = bad(err, path, "must be an object");
 		goto fail;
 	}
-	v = json_object_get(s, "id");
-	if (!is_absent(v)) {
-		snprintf(field, sizeof(field), "%s.id", path);
-		if (!json_is_string(v)) {
-			rc = bad(err, field, "must be a string");
-			goto fail;
-		}
-		if (json_string_length(v))
-			json_object_set(st, "id", v);
-	}
+	if ((rc = opt_string(st, s, "id", path, err)))
+		goto fail;
 	v = json_object_get(s, "dependsOn");
 	if (!is_absent(v)) {
 		size_t j;
@@ -135,16 +154,8 @@ static int normalise_step(json_t **out, const json_t *s, const char *path, struc
 
 	if ((rc = opt_string_map(st, s, "context", path, err)))
 		goto fail;
-	v = json_object_get(s, "criteria");
-	if (!is_absent(v)) {
-		snprintf(field, sizeof(field), "%s.criteria", path);
-		if (!json_is_string(v)) {
-			rc = bad(err, field, "must be a string");
-			goto fail;
-		}
-		if (json_string_length(v))
-			json_object_set(st, "criteria", v);
-	}
+	if ((rc = opt_string(st, s, "criteria", path, err)))
+		goto fail;
 
 	src = json_object_get(s, "command");
 	snprintf(field, sizeof(field), "%s.command", path);
@@ -180,11 +191,8 @@ static int normalise(json_t **out, const json_t *body, struct fl_error *err)
 	if (!json_is_object(body))
 		return fl_error_set(err, FL_EINVALID, "flow definition must be a JSON object");
 	name = json_object_get(body, "name");
-	if (!json_is_string(name) || json_string_length(name) == 0)
-		return bad(err, "name", "must be a non-empty string");
-	if (json_string_length(name) > MAX_NAME || strlen(json_string_value(name)) != json_string_length(name) ||
-	    has_newline(json_string_value(name)) || strchr(json_string_value(name), '/'))
-		return bad(err, "name", "must be at most 1024 bytes without '/', NUL or newlines");
+	if ((rc = fl_flowdef_check_name(name, err)))
+		return rc;
 	desc = json_object_get(body, "description");
 	if (!is_absent(desc) && (!json_is_string(desc) || has_newline(json_string_value(desc))))
 		return bad(err, "description", "must be a string without newlines");

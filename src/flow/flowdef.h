@@ -99,6 +99,12 @@ int fl_flowdef_compile(struct fl_flowdef **out, const json_t *body, const struct
  */
 int fl_flowdef_compile_step(struct fl_flowdef **out, const json_t *step, const struct fl_tmpl_limits *lim,
 			    struct fl_error *err);
+/*
+ * The rule for the name of a flow or a pack (it is a path segment): a
+ * non-empty string of at most 1024 bytes without '/', NUL or newlines.
+ * FL_EINVALID naming the field 'name' otherwise.
+ */
+int fl_flowdef_check_name(const json_t *name, struct fl_error *err);
 struct fl_flowdef *fl_flowdef_ref(struct fl_flowdef *f);
 /* Drop a reference; frees at zero.  NULL-tolerant. */
 void fl_flowdef_unref(struct fl_flowdef *f);

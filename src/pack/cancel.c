@@ -15,7 +15,9 @@
  */
 #include "fl-common.h"
 
+#include "grow.h"
 #include "internal.h"
+#include "timeutil.h"
 
 int flyte__cancel_init(struct flyte__cancel *c)
 {
@@ -65,21 +67,17 @@ bool flyte__cancel_fired(struct flyte__cancel *c)
 
 int flyte__cancel_watch(struct flyte__cancel *c, CURLM *m)
 {
+	CURLM **w;
 	int rc = FLYTE_OK;
 
 	pthread_mutex_lock(&c->mu);
-	if (c->n_waiting == c->cap_waiting) {
-		size_t cap = c->cap_waiting ? c->cap_waiting * 2 : 8;
-		CURLM **w = realloc(c->waiting, cap * sizeof(*w));
-		if (!w) {
-			rc = FLYTE_ENOMEM;
-			goto out;
-		}
+	w = fl_grow_try(c->waiting, &c->cap_waiting, c->n_waiting + 1, sizeof(*w));
+	if (w) {
 		c->waiting = w;
-		c->cap_waiting = cap;
+		c->waiting[c->n_waiting++] = m;
+	} else {
+		rc = FLYTE_ENOMEM;
 	}
-	c->waiting[c->n_waiting++] = m;
-out:
 	pthread_mutex_unlock(&c->mu);
 	return rc;
 }
@@ -98,9 +96,7 @@ void flyte__cancel_unwatch(struct flyte__cancel *c, CURLM *m)
 
 int64_t flyte__mono_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return fl_time_mono_ns() / FL_NS_PER_MS;
 }
 
 bool flyte__cancel_sleep(struct flyte__cancel *c, long ms)
@@ -116,24 +112,13 @@ bool flyte__cancel_sleep(struct flyte__cancel *c, long ms)
 			;
 		return false;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += ms / 1000;
-	deadline.tv_nsec += (ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
+	deadline = fl_time_deadline(CLOCK_MONOTONIC, ms);
 	pthread_mutex_lock(&c->mu);
 	while (!flyte__cancel_fired(c)) {
 		struct timespec slice = deadline;
 		if (c->linked) {
 			/* wake up now and then to notice the linked flag */
-			clock_gettime(CLOCK_MONOTONIC, &slice);
-			slice.tv_nsec += FLYTE__CANCEL_CHECK_MS * 1000000L;
-			if (slice.tv_nsec >= 1000000000L) {
-				slice.tv_sec++;
-				slice.tv_nsec -= 1000000000L;
-			}
+			slice = fl_time_deadline(CLOCK_MONOTONIC, FLYTE__CANCEL_CHECK_MS);
 			if (slice.tv_sec > deadline.tv_sec ||
 			    (slice.tv_sec == deadline.tv_sec && slice.tv_nsec > deadline.tv_nsec))
 				slice = deadline;

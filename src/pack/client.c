@@ -384,6 +384,13 @@ int flyte__request(struct flyte_response *out, struct flyte_client *c, const voi
 		   struct flyte__cancel *cancel, long timeout_ms, const char *method, const char *url,
 		   const char *content_type, const void *body, size_t body_len)
 {
+	return flyte__request_h(out, c, handle, cancel, timeout_ms, method, url, content_type, body, body_len, NULL);
+}
+
+int flyte__request_h(struct flyte_response *out, struct flyte_client *c, const void *handle,
+		     struct flyte__cancel *cancel, long timeout_ms, const char *method, const char *url,
+		     const char *content_type, const void *body, size_t body_len, const char *header)
+{
 	struct flyte__conn *k = NULL;
 	struct curl_slist *headers = NULL, *h;
 	char ctype_hdr[256];
@@ -411,6 +418,11 @@ int flyte__request(struct flyte_response *out, struct flyte_client *c, const voi
 		headers = h;
 	if (h && c->auth_header) {
 		h = curl_slist_append(headers, c->auth_header);
+		if (h)
+			headers = h;
+	}
+	if (h && header) {
+		h = curl_slist_append(headers, header);
 		if (h)
 			headers = h;
 	}
@@ -709,20 +721,9 @@ FLYTE_API int flyte_client_link(char **out, struct flyte_client *c, const char *
 
 FLYTE_API int flyte_url_escape(char **out, const char *segment)
 {
-	static const char hex[] = "0123456789ABCDEF";
 	struct fl_buf b = FL_BUF_INIT(0);
 
-	*out = NULL;
-	for (const unsigned char *p = (const unsigned char *)segment; *p; p++) {
-		unsigned char ch = *p;
-		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-		    ch == '-' || ch == '.' || ch == '_' || ch == '~') {
-			fl_buf_addc(&b, (char)ch);
-		} else {
-			char e[3] = { '%', hex[ch >> 4], hex[ch & 15] };
-			fl_buf_add(&b, e, 3);
-		}
-	}
+	fl_buf_add_url_escaped(&b, segment, strlen(segment));
 	*out = fl_buf_detach(&b, NULL);
 	return *out ? FLYTE_OK : flyte__error_oom(NULL);
 }

@@ -63,8 +63,6 @@ int flyte__json_check(const char *s, size_t len, size_t *err_off);
  * the top level).  Returns 0 and sets *out, or -1 if absent or malformed.
  */
 int flyte__json_member(const char *s, size_t len, const char *key, struct flyte__span *out);
-/* Append s (n bytes) as a JSON string literal; invalid UTF-8 becomes U+FFFD. */
-void flyte__buf_add_json_string(struct fl_buf *b, const char *s, size_t n);
 
 /* ------------------------------------------------------------- cancel.c */
 
@@ -138,6 +136,10 @@ struct flyte_client {
 int flyte__request(struct flyte_response *out, struct flyte_client *c, const void *handle,
 		   struct flyte__cancel *cancel, long timeout_ms, const char *method, const char *url,
 		   const char *content_type, const void *body, size_t body_len);
+/* The same with one more request header (a whole "Name: value" line; NULL = none). */
+int flyte__request_h(struct flyte_response *out, struct flyte_client *c, const void *handle,
+		     struct flyte__cancel *cancel, long timeout_ms, const char *method, const char *url,
+		     const char *content_type, const void *body, size_t body_len, const char *header);
 /* Absolute URL for path (absolute URLs are copied).  NULL on OOM. */
 char *flyte__url(const struct flyte_client *c, const char *path);
 /* Parse {"links":[{"href","rel"}...]} from a JSON body. */

@@ -231,12 +231,6 @@ int flyte__json_member(const char *str, size_t len, const char *key, struct flyt
 	}
 }
 
-/* Strings in request bodies are written by the escaper every JSON writer uses (buf.h). */
-void flyte__buf_add_json_string(struct fl_buf *b, const char *str, size_t n)
-{
-	fl_buf_add_json_str(b, str, n);
-}
-
 FLYTE_API int flyte_json_validate(const char *json, size_t len)
 {
 	size_t off = 0;
@@ -253,7 +247,7 @@ FLYTE_API int flyte_json_quote(char **out, const char *text, size_t len)
 	struct fl_buf b = FL_BUF_INIT(0);
 
 	*out = NULL;
-	flyte__buf_add_json_string(&b, text ? text : "", text ? len : 0);
+	fl_buf_add_json_str(&b, text ? text : "", text ? len : 0);
 	if (fl_buf_failed(&b)) {
 		int rc = flyte__error_buf(NULL, &b);
 		fl_buf_release(&b);

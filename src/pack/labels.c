@@ -13,6 +13,7 @@
 
 #include <ctype.h>
 
+#include "grow.h"
 #include "internal.h"
 
 struct label {
@@ -46,6 +47,7 @@ FLYTE_API void flyte_labels_free(struct flyte_labels *l)
 static int set_n(struct flyte_labels *l, const char *key, size_t klen, const char *value, size_t vlen)
 {
 	size_t lo = 0, hi = l->n;
+	struct label *it;
 	char *k = NULL, *v = NULL;
 
 	if (!klen)
@@ -70,14 +72,10 @@ static int set_n(struct flyte_labels *l, const char *key, size_t klen, const cha
 		else
 			hi = mid;
 	}
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 4;
-		struct label *it = realloc(l->items, cap * sizeof(*it));
-		if (!it)
-			return flyte__error_oom(NULL);
-		l->items = it;
-		l->cap = cap;
-	}
+	it = fl_grow_try(l->items, &l->cap, l->n + 1, sizeof(*it));
+	if (!it)
+		return flyte__error_oom(NULL);
+	l->items = it;
 	k = strndup(key, klen);
 	v = strndup(value, vlen);
 	if (!k || !v) {

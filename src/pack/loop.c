@@ -341,9 +341,29 @@ static void enqueue(struct flyte_pack *p, struct flyte__job *j)
 	pthread_mutex_unlock(&p->qmu);
 }
 
+/*
+ * The long-poll wait a take asks the server for (RFC 7240 `Prefer: wait=N`,
+ * which the server caps at its FLYTE_TAKE_WAIT_MAX_MS): what the take's own
+ * timeout affords with two seconds to spare, at most a minute.  Servers that
+ * do not know the preference ignore it.
+ */
+static void prefer_wait(const struct flyte_pack *p, char *out, size_t len)
+{
+	long sec = (p->opts.poll_timeout_ms - 2000) / 1000;
+
+	if (sec < 0)
+		sec = 0;
+	if (sec > 60)
+		sec = 60;
+	snprintf(out, len, "Prefer: wait=%ld", sec);
+}
+
 static void take_loop(struct flyte_pack *p)
 {
 	unsigned fails = 0, quick_204 = 0;
+	char prefer[40];
+
+	prefer_wait(p, prefer, sizeof(prefer));
 
 	while (reserve_slot(p)) {
 		struct flyte_response resp;
@@ -358,8 +378,8 @@ static void take_loop(struct flyte_pack *p)
 			rc = flyte__error_oom(p);
 			goto fail;
 		}
-		rc = flyte__request(&resp, p->client, p, &p->stop_take, p->opts.poll_timeout_ms, "POST", url,
-				    "application/json", "null", 4);
+		rc = flyte__request_h(&resp, p->client, p, &p->stop_take, p->opts.poll_timeout_ms, "POST", url,
+				      "application/json", "null", 4, prefer);
 		free(url);
 		if (rc != FLYTE_OK || resp.status != 200)
 			release_slot(p); /* only a taken action keeps its slot */

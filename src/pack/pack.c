@@ -38,7 +38,7 @@ static void add_link_array(struct fl_buf *b, const char *help_url)
 	fl_buf_adds(b, "[");
 	if (help_url && *help_url) {
 		fl_buf_adds(b, "{\"href\":");
-		flyte__buf_add_json_string(b, help_url, strlen(help_url));
+		fl_buf_add_json_str(b, help_url, strlen(help_url));
 		fl_buf_adds(b, ",\"rel\":\"help\"}");
 	}
 	fl_buf_adds(b, "]");
@@ -76,7 +76,7 @@ static void add_events(struct fl_buf *b, const struct flyte_pack_def *def)
 			continue;
 		fl_buf_adds(b, first ? "{\"name\":" : ",{\"name\":");
 		first = false;
-		flyte__buf_add_json_string(b, e->name, strlen(e->name));
+		fl_buf_add_json_str(b, e->name, strlen(e->name));
 		if (e->help_url && *e->help_url) {
 			fl_buf_adds(b, ",\"links\":");
 			add_link_array(b, e->help_url);
@@ -91,7 +91,7 @@ static void add_events(struct fl_buf *b, const struct flyte_pack_def *def)
 				continue;
 			fl_buf_adds(b, first ? "{\"name\":" : ",{\"name\":");
 			first = false;
-			flyte__buf_add_json_string(b, name, strlen(name));
+			fl_buf_add_json_str(b, name, strlen(name));
 			fl_buf_adds(b, "}");
 		}
 	}
@@ -109,16 +109,16 @@ static char *build_head(const struct flyte_pack_def *def)
 	size_t nl = flyte_labels_count(def->labels);
 
 	fl_buf_adds(&b, "{\"name\":");
-	flyte__buf_add_json_string(&b, def->name, strlen(def->name));
+	fl_buf_add_json_str(&b, def->name, strlen(def->name));
 	if (nl) {
 		fl_buf_adds(&b, ",\"labels\":{");
 		for (size_t i = 0; i < nl; i++) {
 			const char *k = flyte_labels_key(def->labels, i), *v = flyte_labels_value(def->labels, i);
 			if (i)
 				fl_buf_addc(&b, ',');
-			flyte__buf_add_json_string(&b, k, strlen(k));
+			fl_buf_add_json_str(&b, k, strlen(k));
 			fl_buf_addc(&b, ':');
-			flyte__buf_add_json_string(&b, v, strlen(v));
+			fl_buf_add_json_str(&b, v, strlen(v));
 		}
 		fl_buf_addc(&b, '}');
 	}
@@ -159,12 +159,12 @@ static char *render_registration(const struct flyte_pack *p)
 		long lease;
 
 		fl_buf_adds(&b, i ? ",{\"name\":" : "{\"name\":");
-		flyte__buf_add_json_string(&b, c->name, strlen(c->name));
+		fl_buf_add_json_str(&b, c->name, strlen(c->name));
 		fl_buf_adds(&b, ",\"events\":[");
 		for (size_t k = 0; k < c->n_events; k++) {
 			if (k)
 				fl_buf_addc(&b, ',');
-			flyte__buf_add_json_string(&b, c->events[k], strlen(c->events[k]));
+			fl_buf_add_json_str(&b, c->events[k], strlen(c->events[k]));
 		}
 		fl_buf_adds(&b, "]");
 		if (c->help_url && *c->help_url) {

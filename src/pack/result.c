@@ -112,7 +112,7 @@ void flyte__event_body(struct fl_buf *b, const char *event, const char *payload_
 	if (fl_time_format_rfc3339(ts, sizeof(ts), fl_time_now_ns(), 0, -1) < 0)
 		ts[0] = '\0';
 	fl_buf_adds(b, "{\"event\":");
-	flyte__buf_add_json_string(b, event, strlen(event));
+	fl_buf_add_json_str(b, event, strlen(event));
 	fl_buf_adds(b, ",\"payload\":");
 	fl_buf_adds(b, payload_json ? payload_json : "null");
 	if (ts[0]) {

@@ -8,6 +8,7 @@
 #include "fl-common.h"
 
 #include "api-util.h"
+#include "fltest.h"
 
 #include "buf.h"
 #include "oid.h"
@@ -32,9 +33,86 @@ struct flh_server *api_start(int take_wait_ms, const char *const *extra_env)
 	return s;
 }
 
+struct flh_server *api_srv(void)
+{
+	static struct flh_server *srv;
+	static bool start_failed;
+
+	if (!srv && !start_failed) {
+		srv = api_start(300, NULL);
+		start_failed = srv == NULL;
+	}
+	FLH_ASSERT_MSG(srv, "the server did not start");
+	return srv;
+}
+
+const char *api_base(void)
+{
+	return flh_server_url(api_srv());
+}
+
+void api_get_same(const char *path, const char *const *headers, const char *tmpl, const char *base)
+{
+	struct flh_req req = { .url = path, .headers = headers };
+	struct flh_resp *r = flh_http(api_srv(), &req);
+	json_t *want = api_expect_json(tmpl, base ? base : api_base());
+
+	FLH_STATUS(r, 200);
+	FLH_ASSERT_MSG(flh_resp_ctype_is(r, "application/json"), "Content-Type is %s",
+		       flh_resp_header(r, "Content-Type"));
+	FLH_JSON_SAME(flh_resp_json(r), want, true);
+	json_decref(want);
+	flh_resp_free(r);
+}
+
+static void *taker_main(void *arg)
+{
+	struct api_taker *t = arg;
+
+	t->status = flh_pack_take(t->pack, t->query, &t->a);
+	atomic_store(&t->done, 1);
+	return NULL;
+}
+
+void api_taker_start(struct api_taker *t, struct flh_pack *p, const char *query)
+{
+	memset(t, 0, sizeof(*t));
+	t->pack = p;
+	t->query = query;
+	atomic_init(&t->done, 0);
+	FLH_ASSERT(pthread_create(&t->th, NULL, taker_main, t) == 0);
+}
+
+bool api_take_arrived(struct flh_pack *p, const char *before)
+{
+	bool ok;
+	char *now = NULL;
+
+	FLH_WAIT_FOR(ok, 3000, (free(now), now = flh_pack_last_seen(p), now && before && strcmp(now, before) != 0));
+	if (!ok)
+		printf("# lastSeen of %s did not change after a take (still %s)\n", p->id, now ? now : "(none)");
+	free(now);
+	return ok;
+}
+
+void api_taker_park(struct api_taker *t, struct flh_pack *p, const char *query)
+{
+	char *before = flh_pack_last_seen(p);
+
+	FLH_ASSERT_MSG(before != NULL, "pack %s has no lastSeen", p->id);
+	api_taker_start(t, p, query);
+	api_take_arrived(p, before);
+	free(before);
+}
+
 long api_post_flow(struct flh_server *s, const char *json)
 {
-	return api_post_status(s, "/v1/flows", "application/json", json);
+	return api_post_json(s, "/v1/flows", json);
+}
+
+long api_post_json(struct flh_server *s, const char *path, const char *json)
+{
+	return api_post_status(s, path, "application/json", json);
 }
 
 long api_post_status(struct flh_server *s, const char *path, const char *ctype, const char *body)

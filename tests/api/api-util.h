@@ -5,7 +5,8 @@
  * Thin conveniences over tests/harness: starting a server with the
  * defaults these suites use, posting flows and datastore items, and waiting
  * for the audit to show executions.  Functions that can fail return the
- * HTTP status (or -1) and leave asserting to the caller.
+ * HTTP status (or -1) and leave asserting to the caller; api_srv, for
+ * tests/fltest.h suites, asserts itself.
  */
 #ifndef FL_API_UTIL_H
 #define FL_API_UTIL_H
@@ -14,6 +15,9 @@
 
 #include "harness.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
+
 /*
  * Start a server whose takes wait `take_wait_ms` (FLYTE_TAKE_WAIT_MS) plus
  * the given extra "NAME=value" entries (NULL-terminated, may be NULL).
@@ -21,8 +25,19 @@
  */
 struct flh_server *api_start(int take_wait_ms, const char *const *extra_env);
 
+/*
+ * The server the tests of a suite share: started on first use with takes
+ * waiting 300 ms, kept to the end of the suite.  When it does not start,
+ * the calling test fails (FLH_ASSERT) and later tests do not try again.
+ */
+struct flh_server *api_srv(void);
+/* api_srv's URL, the base of the links it answers with. */
+const char *api_base(void);
+
 /* POST a flow definition (JSON text); returns the status. */
 long api_post_flow(struct flh_server *s, const char *json);
+/* POST JSON text to a path; returns the status (the answer is printed unless 2xx). */
+long api_post_json(struct flh_server *s, const char *path, const char *json);
 /* POST a body with a content type to a path; returns the status. */
 long api_post_status(struct flh_server *s, const char *path, const char *ctype, const char *body);
 
@@ -55,6 +70,33 @@ char *api_subst(const char *tmpl, const char *base);
 
 /* Parse api_subst(tmpl, base) as JSON; new reference or NULL. */
 json_t *api_expect_json(const char *tmpl, const char *base);
+
+/*
+ * GET path on api_srv() with extra request headers (NULL-terminated, may be
+ * NULL): 200, a JSON Content-Type and exactly (in member order) the
+ * document api_expect_json(tmpl, base); base NULL is api_base().
+ */
+void api_get_same(const char *path, const char *const *headers, const char *tmpl, const char *base);
+
+/* A take on a thread of its own: a long poll that parks in the server. */
+struct api_taker {
+	pthread_t th;
+	struct flh_pack *pack;
+	const char *query; /* appended to the take link, may be NULL */
+	struct flh_action a; /* the answer: release it */
+	long status;
+	atomic_int done; /* set once the take has answered */
+};
+
+/* Start t's take; the test fails when the thread cannot start. */
+void api_taker_start(struct api_taker *t, struct flh_pack *p, const char *query);
+/*
+ * Wait up to 3 s for the pack's lastSeen to differ from `before`: a take
+ * reached the server.  Prints a note when it did not; false then.
+ */
+bool api_take_arrived(struct flh_pack *p, const char *before);
+/* api_taker_start, then wait until the server has the take (api_take_arrived). */
+void api_taker_park(struct api_taker *t, struct flh_pack *p, const char *query);
 
 /* GET /health == 200. */
 bool api_alive(struct flh_server *s);

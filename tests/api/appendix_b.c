@@ -332,22 +332,33 @@ static const char CHAIN_FLOW[] =
 	"{\"id\":\"onfail\",\"dependsOn\":[\"start\"],\"event\":{\"packName\":\"ChainW\",\"name\":\"FATAL\"},"
 	"\"command\":{\"packName\":\"ChainW\",\"name\":\"Cleanup\",\"input\":\"{{ Context.Who }}\"}}]}";
 
+/*
+ * ChainSrc sends Go for `who`; ChainW takes First and posts `result`
+ * (payload: JSON text or NULL), then takes the next action *b, which must
+ * be command `next` with `who` as its input.
+ */
+static void chain_run(struct flh_server *s, struct flh_pack *src, struct flh_pack *w, struct flh_action *a,
+		      struct flh_action *b, const char *who, const char *result, const char *payload, const char *next)
+{
+	FLH_EQ_INT(flh_pack_register(src, s, "{\"name\":\"ChainSrc\"}"), 201);
+	FLH_EQ_INT(flh_pack_register(w, s, "{\"name\":\"ChainW\"}"), 201);
+	FLH_EQ_INT(api_post_flow(s, CHAIN_FLOW), 201);
+	FLH_EQ_INT(flh_pack_event(src, "Go", flh_path("{\"who\":\"%s\"}", who)), 202);
+	FLH_EQ_INT(flh_pack_take_wait(w, NULL, a, FLH_WAIT_MS), 200);
+	FLH_EQ_STR(a->command, "First");
+	FLH_EQ_INT(flh_action_result(s, a, result, payload), 202);
+	FLH_EQ_INT(flh_pack_take_wait(w, NULL, b, FLH_WAIT_MS), 200);
+	FLH_EQ_STR(b->command, next);
+	FLH_EQ_STR(json_string_value(b->input), who);
+}
+
 FLT_TEST(each_step_fires_once_per_execution)
 {
 	struct flh_server *s = start();
 	struct flh_pack src, w;
 	struct flh_action a, b, none;
 	json_t *audit;
-	FLH_EQ_INT(flh_pack_register(&src, s, "{\"name\":\"ChainSrc\"}"), 201);
-	FLH_EQ_INT(flh_pack_register(&w, s, "{\"name\":\"ChainW\"}"), 201);
-	FLH_EQ_INT(api_post_flow(s, CHAIN_FLOW), 201);
-	FLH_EQ_INT(flh_pack_event(&src, "Go", "{\"who\":\"ann\"}"), 202);
-	FLH_EQ_INT(flh_pack_take_wait(&w, NULL, &a, FLH_WAIT_MS), 200);
-	FLH_EQ_STR(a.command, "First");
-	FLH_EQ_INT(flh_action_result(s, &a, "Done", NULL), 202);
-	FLH_EQ_INT(flh_pack_take_wait(&w, NULL, &b, FLH_WAIT_MS), 200);
-	FLH_EQ_STR(b.command, "Second");
-	FLH_EQ_STR(json_string_value(b.input), "ann");
+	chain_run(s, &src, &w, &a, &b, "ann", "Done", NULL, "Second");
 	/* Second's own "Done" matches step "next" again: it already ran. */
 	FLH_EQ_INT(flh_action_result(s, &b, "Done", NULL), 202);
 	audit = api_audit_wait(s, "flowName=chain_flow", 1, NULL, NULL, FLH_WAIT_MS);
@@ -374,16 +385,7 @@ FLT_TEST(fatal_result_runs_failure_step)
 	struct flh_pack src, w;
 	struct flh_action a, b, none;
 	json_t *audit;
-	FLH_EQ_INT(flh_pack_register(&src, s, "{\"name\":\"ChainSrc\"}"), 201);
-	FLH_EQ_INT(flh_pack_register(&w, s, "{\"name\":\"ChainW\"}"), 201);
-	FLH_EQ_INT(api_post_flow(s, CHAIN_FLOW), 201);
-	FLH_EQ_INT(flh_pack_event(&src, "Go", "{\"who\":\"bob\"}"), 202);
-	FLH_EQ_INT(flh_pack_take_wait(&w, NULL, &a, FLH_WAIT_MS), 200);
-	FLH_EQ_STR(a.command, "First");
-	FLH_EQ_INT(flh_action_result(s, &a, "FATAL", "\"boom\""), 202);
-	FLH_EQ_INT(flh_pack_take_wait(&w, NULL, &b, FLH_WAIT_MS), 200);
-	FLH_EQ_STR(b.command, "Cleanup");
-	FLH_EQ_STR(json_string_value(b.input), "bob");
+	chain_run(s, &src, &w, &a, &b, "bob", "FATAL", "\"boom\"", "Cleanup");
 	FLH_EQ_INT(flh_pack_take(&w, NULL, &none), 204);
 	flh_action_release(&none);
 	audit = api_audit_wait(s, "flowName=chain_flow", 1, NULL, NULL, FLH_WAIT_MS);

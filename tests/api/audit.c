@@ -22,19 +22,6 @@
 
 #include "timeutil.h"
 
-static struct flh_server *g_srv;
-static bool g_start_failed;
-
-static struct flh_server *srv(void)
-{
-	if (!g_srv && !g_start_failed) {
-		g_srv = api_start(300, NULL);
-		g_start_failed = g_srv == NULL;
-	}
-	FLH_ASSERT_MSG(g_srv, "the server did not start");
-	return g_srv;
-}
-
 static const char FLOW_A[] =
 	"{\"name\":\"aud_a\",\"description\":\"audit flow A\",\"steps\":[{\"id\":\"a1\","
 	"\"event\":{\"packName\":\"AudSrc\",\"name\":\"Ev1\"},"
@@ -90,33 +77,33 @@ static void setup(void)
 	char body[512];
 	if (e3[0])
 		return;
-	FLH_EQ_INT(flh_pack_register(&g_src, srv(), "{\"name\":\"AudSrc\"}"), 201);
-	FLH_EQ_INT(flh_pack_register(&g_worker, srv(),
+	FLH_EQ_INT(flh_pack_register(&g_src, api_srv(), "{\"name\":\"AudSrc\"}"), 201);
+	FLH_EQ_INT(flh_pack_register(&g_worker, api_srv(),
 				     "{\"name\":\"AudW\",\"labels\":{\"env\":\"dev\",\"foo\":\"bar\",\"x\":\"y\"}}"),
 		   201);
-	FLH_EQ_INT(api_post_flow(srv(), FLOW_A), 201);
-	FLH_EQ_INT(api_post_flow(srv(), FLOW_B), 201);
+	FLH_EQ_INT(api_post_flow(api_srv(), FLOW_A), 201);
+	FLH_EQ_INT(api_post_flow(api_srv(), FLOW_B), 201);
 
 	snprintf(body, sizeof(body),
 		 "{\"event\":\"Ev1\",\"payload\":{\"n\":\"1\",\"k\":\"v1\"},\"createdAt\":\"2022-01-02T15:04:05Z\"}");
-	r = flh_post_json(srv(), g_src.event_href, body);
+	r = flh_post_json(api_srv(), g_src.event_href, body);
 	FLH_STATUS(r, 202);
 	flh_resp_free(r);
-	a = api_audit_wait(srv(), "flowName=aud_a", 1, NULL, NULL, FLH_WAIT_MS);
+	a = api_audit_wait(api_srv(), "flowName=aud_a", 1, NULL, NULL, FLH_WAIT_MS);
 	FLH_ASSERT(a && json_array_size(json_object_get(a, "flows")) == 1);
 	copy_cid(e1, a, 0);
 	clock_past(a);
 	json_decref(a);
 
 	FLH_EQ_INT(flh_pack_event(&g_src, "Ev2", "{\"n\":\"2\"}"), 202);
-	a = api_audit_wait(srv(), "flowName=aud_b", 1, NULL, NULL, FLH_WAIT_MS);
+	a = api_audit_wait(api_srv(), "flowName=aud_b", 1, NULL, NULL, FLH_WAIT_MS);
 	FLH_ASSERT(a && json_array_size(json_object_get(a, "flows")) == 1);
 	copy_cid(e2, a, 0);
 	clock_past(a);
 	json_decref(a);
 
 	FLH_EQ_INT(flh_pack_event(&g_src, "Ev1", "{\"n\":\"3\",\"k\":\"v3\"}"), 202);
-	a = api_audit_wait(srv(), "flowName=aud_a", 2, NULL, NULL, FLH_WAIT_MS);
+	a = api_audit_wait(api_srv(), "flowName=aud_a", 2, NULL, NULL, FLH_WAIT_MS);
 	FLH_ASSERT(a && json_array_size(json_object_get(a, "flows")) == 2);
 	copy_cid(e3, a, 0);
 	FLH_ASSERT_MSG(strcmp(flh_json_str(a, "flows.1.correlationId"), e1) == 0,
@@ -127,7 +114,7 @@ static void setup(void)
 /* GET /v1/audit/flows?<query> and compare the correlation ids in order. */
 static void expect_cids(const char *query, const char *const *cids, size_t n)
 {
-	struct flh_resp *r = flh_get(srv(), flh_path("/v1/audit/flows?%s", query));
+	struct flh_resp *r = flh_get(api_srv(), flh_path("/v1/audit/flows?%s", query));
 	json_t *flows;
 	FLH_STATUS(r, 200);
 	flows = json_object_get(flh_resp_json(r), "flows");
@@ -150,12 +137,7 @@ FLT_TEST(empty_audit_is_empty_array)
 	static const char want_tmpl[] = "{\"flows\":[],\"links\":[{\"href\":\"{B}/v1/audit/flows\",\"rel\":\"self\"},"
 					"{\"href\":\"{B}/v1\",\"rel\":\"up\"},"
 					"{\"href\":\"{B}/swagger#/flowExecs\",\"rel\":\"help\"}]}";
-	struct flh_resp *r = flh_get(srv(), "/v1/audit/flows");
-	json_t *want = api_expect_json(want_tmpl, flh_server_url(srv()));
-	FLH_STATUS(r, 200);
-	FLH_JSON_SAME(flh_resp_json(r), want, true);
-	json_decref(want);
-	flh_resp_free(r);
+	api_get_same("/v1/audit/flows", NULL, want_tmpl, NULL);
 }
 
 FLT_TEST(list_newest_first)
@@ -207,7 +189,7 @@ FLT_TEST(bad_paging_is_400)
 {
 	static const char *const bad[] = { "start=-1", "limit=0", "limit=-1", "start=-5&limit=10" };
 	for (size_t i = 0; i < FL_ARRAY_LEN(bad); i++) {
-		struct flh_resp *r = flh_get(srv(), flh_path("/v1/audit/flows?%s", bad[i]));
+		struct flh_resp *r = flh_get(api_srv(), flh_path("/v1/audit/flows?%s", bad[i]));
 		FLH_ERROR(r, 400);
 		flh_resp_free(r);
 	}
@@ -215,7 +197,7 @@ FLT_TEST(bad_paging_is_400)
 
 FLT_TEST(unknown_correlation_id_is_404)
 {
-	struct flh_resp *r = flh_get(srv(), "/v1/audit/flows/0123456789abcdef01234567");
+	struct flh_resp *r = flh_get(api_srv(), "/v1/audit/flows/0123456789abcdef01234567");
 	FLH_ERROR(r, 404);
 	flh_resp_free(r);
 }
@@ -238,7 +220,7 @@ FLT_TEST(execution_shape)
 	char self[256];
 
 	setup();
-	r = flh_get(srv(), flh_path("/v1/audit/flows/%s", e1));
+	r = flh_get(api_srv(), flh_path("/v1/audit/flows/%s", e1));
 	FLH_STATUS(r, 200);
 	FLH_ASSERT(flh_resp_ctype_is(r, "application/json"));
 	ex = flh_resp_json(r);
@@ -254,7 +236,7 @@ FLT_TEST(execution_shape)
 	want = flh_json(steps_json);
 	FLH_JSON_SAME(json_object_get(ex, "steps"), want, false);
 	json_decref(want);
-	snprintf(self, sizeof(self), "%s/v1/audit/flows/%s", flh_server_url(srv()), e1);
+	snprintf(self, sizeof(self), "%s/v1/audit/flows/%s", flh_server_url(api_srv()), e1);
 	FLH_EQ_STR(flh_json_str(ex, "links.0.href"), self);
 	FLH_EQ_STR(flh_json_str(ex, "links.0.rel"), "self");
 
@@ -307,7 +289,7 @@ FLT_TEST(take_result_states_and_reordering)
 	int64_t prev = 0;
 
 	setup();
-	r = flh_get(srv(), flh_path("/v1/audit/flows/%s", e1));
+	r = flh_get(api_srv(), flh_path("/v1/audit/flows/%s", e1));
 	FLH_STATUS(r, 200);
 	aid = flh_json_str(flh_resp_json(r), "actions.a1.id");
 	FLH_ASSERT(aid != NULL);
@@ -317,10 +299,10 @@ FLT_TEST(take_result_states_and_reordering)
 	FLH_ASSERT_MSG(a.result_href && strstr(a.result_href, aid), "took %s, expected action %s",
 		       a.result_href ? a.result_href : "(none)", aid);
 	flh_resp_free(r);
-	FLH_EQ_INT(flh_action_result(srv(), &a, "Done", "{\"out\":\"fine\"}"), 202);
+	FLH_EQ_INT(flh_action_result(api_srv(), &a, "Done", "{\"out\":\"fine\"}"), 202);
 	flh_action_release(&a);
 
-	r = flh_get(srv(), flh_path("/v1/audit/flows/%s", e1));
+	r = flh_get(api_srv(), flh_path("/v1/audit/flows/%s", e1));
 	FLH_STATUS(r, 200);
 	act = flh_json_get(flh_resp_json(r), "actions.a1");
 	FLH_EQ_STR(flh_json_str(act, "state.value"), "SUCCESS");
@@ -354,12 +336,12 @@ FLT_TEST(fatal_result_marks_action_fatal)
 	struct flh_action a;
 	json_t *audit;
 	setup();
-	FLH_EQ_INT(flh_pack_register(&worker, srv(), "{\"name\":\"AudF\"}"), 201);
-	FLH_EQ_INT(api_post_flow(srv(), flow), 201);
+	FLH_EQ_INT(flh_pack_register(&worker, api_srv(), "{\"name\":\"AudF\"}"), 201);
+	FLH_EQ_INT(api_post_flow(api_srv(), flow), 201);
 	FLH_EQ_INT(flh_pack_event(&g_src, "EvF", NULL), 202);
 	FLH_EQ_INT(flh_pack_take_wait(&worker, NULL, &a, FLH_WAIT_MS), 200);
-	FLH_EQ_INT(flh_action_result(srv(), &a, "FATAL", "\"no handler\""), 202);
-	audit = api_audit_wait(srv(), "flowName=aud_fatal", 1, NULL, NULL, FLH_WAIT_MS);
+	FLH_EQ_INT(flh_action_result(api_srv(), &a, "FATAL", "\"no handler\""), 202);
+	audit = api_audit_wait(api_srv(), "flowName=aud_fatal", 1, NULL, NULL, FLH_WAIT_MS);
 	FLH_EQ_STR(flh_json_str(audit, "flows.0.actions.f1.state.value"), "FATAL");
 	FLH_EQ_STR(flh_json_str(audit, "flows.0.actions.f1.states.2.value"), "FATAL");
 	FLH_EQ_STR(flh_json_str(audit, "flows.0.actions.f1.result.payload"), "no handler");
@@ -382,10 +364,10 @@ FLT_TEST(event_body_cannot_spoof_pack)
 	struct flh_resp *r;
 	json_t *audit;
 	setup();
-	FLH_EQ_INT(flh_pack_register(&w, srv(), "{\"name\":\"AudSpoof\"}"), 201);
-	FLH_EQ_INT(api_post_flow(srv(), spoofed), 201);
-	FLH_EQ_INT(api_post_flow(srv(), real), 201);
-	r = flh_post_json(srv(), g_src.event_href,
+	FLH_EQ_INT(flh_pack_register(&w, api_srv(), "{\"name\":\"AudSpoof\"}"), 201);
+	FLH_EQ_INT(api_post_flow(api_srv(), spoofed), 201);
+	FLH_EQ_INT(api_post_flow(api_srv(), real), 201);
+	r = flh_post_json(api_srv(), g_src.event_href,
 			  "{\"event\":\"EvS\",\"pack\":{\"id\":\"Evil\",\"name\":\"Evil\",\"labels\":{\"a\":\"b\"}},"
 			  "\"payload\":{}}");
 	FLH_STATUS(r, 202);
@@ -395,11 +377,11 @@ FLT_TEST(event_body_cannot_spoof_pack)
 	FLH_EQ_STR(json_string_value(a.input), "AudSrc/AudSrc");
 	FLH_EQ_INT(flh_pack_take(&w, NULL, &none), 204);
 	flh_action_release(&none);
-	audit = api_audit_wait(srv(), "flowName=aud_spoof_real", 1, NULL, NULL, FLH_WAIT_MS);
+	audit = api_audit_wait(api_srv(), "flowName=aud_spoof_real", 1, NULL, NULL, FLH_WAIT_MS);
 	FLH_EQ_STR(flh_json_str(audit, "flows.0.actions.r.trigger.pack.name"), "AudSrc");
 	FLH_ASSERT(flh_json_get(audit, "flows.0.actions.r.trigger.pack.labels.a") == NULL);
 	json_decref(audit);
-	audit = api_audit_wait(srv(), "flowName=aud_spoof_evil", 0, NULL, NULL, FLH_WAIT_MS);
+	audit = api_audit_wait(api_srv(), "flowName=aud_spoof_evil", 0, NULL, NULL, FLH_WAIT_MS);
 	FLH_EQ_INT(json_array_size(json_object_get(audit, "flows")), 0);
 	json_decref(audit);
 	flh_action_release(&a);
@@ -417,7 +399,7 @@ static long post_vflow(const char *name, const char *ev, const char *pack, const
 {
 	char flow[1024];
 	snprintf(flow, sizeof(flow), VFLOW, name, ev, pack, pack, pack, version);
-	return api_post_flow(srv(), flow);
+	return api_post_flow(api_srv(), flow);
 }
 
 FLT_TEST(flow_replaced_mid_execution_uses_old_definition)
@@ -430,7 +412,7 @@ FLT_TEST(flow_replaced_mid_execution_uses_old_definition)
 	json_t *ex;
 
 	setup();
-	FLH_EQ_INT(flh_pack_register(&w, srv(), "{\"name\":\"AudV\"}"), 201);
+	FLH_EQ_INT(flh_pack_register(&w, api_srv(), "{\"name\":\"AudV\"}"), 201);
 	FLH_EQ_INT(post_vflow("aud_v", "EvV", "AudV", "v1"), 201);
 	FLH_EQ_INT(flh_pack_event(&g_src, "EvV", NULL), 202);
 	FLH_EQ_INT(flh_pack_take_wait(&w, NULL, &a1, FLH_WAIT_MS), 200);
@@ -438,7 +420,7 @@ FLT_TEST(flow_replaced_mid_execution_uses_old_definition)
 
 	/* Replace the flow while the execution waits for Step1's result. */
 	FLH_EQ_INT(post_vflow("aud_v", "EvV", "AudV", "v2"), 201);
-	FLH_EQ_INT(flh_action_result(srv(), &a1, "Done", NULL), 202);
+	FLH_EQ_INT(flh_action_result(api_srv(), &a1, "Done", NULL), 202);
 	FLH_EQ_INT(flh_pack_take_wait(&w, NULL, &a2, FLH_WAIT_MS), 200);
 	FLH_EQ_STR(a2.command, "Step2");
 	FLH_EQ_STR(json_string_value(a2.input), "v1");
@@ -447,18 +429,18 @@ FLT_TEST(flow_replaced_mid_execution_uses_old_definition)
 	FLH_EQ_INT(flh_pack_event(&g_src, "EvV", NULL), 202);
 	FLH_EQ_INT(flh_pack_take_wait(&w, NULL, &b1, FLH_WAIT_MS), 200);
 	FLH_EQ_STR(b1.command, "Step1");
-	FLH_EQ_INT(flh_action_result(srv(), &b1, "Done", NULL), 202);
+	FLH_EQ_INT(flh_action_result(api_srv(), &b1, "Done", NULL), 202);
 	FLH_EQ_INT(flh_pack_take_wait(&w, NULL, &b2, FLH_WAIT_MS), 200);
 	FLH_EQ_STR(b2.command, "Step2");
 	FLH_EQ_STR(json_string_value(b2.input), "v2");
 
-	r = flh_get(srv(), "/v1/flows/aud_v");
+	r = flh_get(api_srv(), "/v1/flows/aud_v");
 	FLH_STATUS(r, 200);
 	FLH_EQ_STR(flh_json_str(flh_resp_json(r), "steps.1.command.input"), "v2");
 	flh_resp_free(r);
 
 	/* The audit shows each execution with the steps of its own version. */
-	audit = api_audit_wait(srv(), "flowName=aud_v", 2, NULL, NULL, FLH_WAIT_MS);
+	audit = api_audit_wait(api_srv(), "flowName=aud_v", 2, NULL, NULL, FLH_WAIT_MS);
 	FLH_EQ_INT(json_array_size(json_object_get(audit, "flows")), 2);
 	json_array_foreach(json_object_get(audit, "flows"), i, ex) {
 		const char *in = flh_json_str(ex, "actions.s2.input");
@@ -490,23 +472,23 @@ FLT_TEST(flow_deleted_mid_execution_continues)
 	char cid[32];
 
 	setup();
-	FLH_EQ_INT(flh_pack_register(&w, srv(), "{\"name\":\"AudD\"}"), 201);
+	FLH_EQ_INT(flh_pack_register(&w, api_srv(), "{\"name\":\"AudD\"}"), 201);
 	FLH_EQ_INT(post_vflow("aud_d", "EvD", "AudD", "only"), 201);
 	FLH_EQ_INT(flh_pack_event(&g_src, "EvD", NULL), 202);
 	FLH_EQ_INT(flh_pack_take_wait(&w, NULL, &a1, FLH_WAIT_MS), 200);
-	audit = api_audit_wait(srv(), "flowName=aud_d", 1, NULL, NULL, FLH_WAIT_MS);
+	audit = api_audit_wait(api_srv(), "flowName=aud_d", 1, NULL, NULL, FLH_WAIT_MS);
 	copy_cid(cid, audit, 0);
 	json_decref(audit);
 
-	r = flh_delete(srv(), "/v1/flows/aud_d");
+	r = flh_delete(api_srv(), "/v1/flows/aud_d");
 	FLH_STATUS(r, 204);
 	flh_resp_free(r);
-	FLH_EQ_INT(flh_action_result(srv(), &a1, "Done", NULL), 202);
+	FLH_EQ_INT(flh_action_result(api_srv(), &a1, "Done", NULL), 202);
 	FLH_EQ_INT(flh_pack_take_wait(&w, NULL, &a2, FLH_WAIT_MS), 200);
 	FLH_EQ_STR(a2.command, "Step2");
 	FLH_EQ_STR(json_string_value(a2.input), "only");
 
-	r = flh_get(srv(), flh_path("/v1/audit/flows/%s", cid));
+	r = flh_get(api_srv(), flh_path("/v1/audit/flows/%s", cid));
 	FLH_STATUS(r, 200);
 	FLH_EQ_INT(json_array_size(json_object_get(flh_resp_json(r), "steps")), 2);
 	FLH_EQ_INT(json_object_size(json_object_get(flh_resp_json(r), "actions")), 2);

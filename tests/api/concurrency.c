@@ -19,19 +19,6 @@
 
 #define THREADS 8
 
-static struct flh_server *g_srv;
-static bool g_start_failed;
-
-static struct flh_server *srv(void)
-{
-	if (!g_srv && !g_start_failed) {
-		g_srv = api_start(300, NULL);
-		g_start_failed = g_srv == NULL;
-	}
-	FLH_ASSERT_MSG(g_srv, "the server did not start");
-	return g_srv;
-}
-
 static void flow_to(const char *name, const char *src, const char *dst)
 {
 	char flow[512];
@@ -39,7 +26,7 @@ static void flow_to(const char *name, const char *src, const char *dst)
 		 "{\"name\":\"%s\",\"steps\":[{\"id\":\"s\",\"event\":{\"packName\":\"%s\",\"name\":\"Go\"},"
 		 "\"command\":{\"packName\":\"%s\",\"name\":\"Job\",\"input\":\"{{ Event.Payload.i }}\"}}]}",
 		 name, src, dst);
-	FLH_EQ_INT(api_post_flow(srv(), flow), 201);
+	FLH_EQ_INT(api_post_flow(api_srv(), flow), 201);
 }
 
 /* ---- takers ------------------------------------------------------------- */
@@ -85,15 +72,15 @@ FLT_TEST(concurrent_takers_never_share_an_action)
 	json_t *audit;
 
 	FLH_ASSERT(t != NULL);
-	FLH_EQ_INT(flh_pack_register(&src, srv(), "{\"name\":\"CcSrc\"}"), 201);
-	FLH_EQ_INT(flh_pack_register(&worker, srv(), "{\"name\":\"CcWorker\"}"), 201);
+	FLH_EQ_INT(flh_pack_register(&src, api_srv(), "{\"name\":\"CcSrc\"}"), 201);
+	FLH_EQ_INT(flh_pack_register(&worker, api_srv(), "{\"name\":\"CcWorker\"}"), 201);
 	flow_to("cc_take", "CcSrc", "CcWorker");
 	for (int i = 0; i < TAKE_ACTIONS; i++) {
 		char payload[32];
 		snprintf(payload, sizeof(payload), "{\"i\":\"%d\"}", i);
 		FLH_EQ_INT(flh_pack_event(&src, "Go", payload), 202);
 	}
-	audit = api_audit_wait(srv(), "flowName=cc_take&limit=1000", TAKE_ACTIONS, NULL, NULL, FLH_WAIT_MS);
+	audit = api_audit_wait(api_srv(), "flowName=cc_take&limit=1000", TAKE_ACTIONS, NULL, NULL, FLH_WAIT_MS);
 	FLH_EQ_INT(json_array_size(json_object_get(audit, "flows")), TAKE_ACTIONS);
 	json_decref(audit);
 
@@ -155,7 +142,7 @@ FLT_TEST(concurrent_events_each_produce_one_action)
 	size_t i;
 	json_t *audit, *ex;
 
-	FLH_EQ_INT(flh_pack_register(&src, srv(), "{\"name\":\"CcSrc2\"}"), 201);
+	FLH_EQ_INT(flh_pack_register(&src, api_srv(), "{\"name\":\"CcSrc2\"}"), 201);
 	flow_to("cc_events", "CcSrc2", "CcSink2");
 	for (int t = 0; t < THREADS; t++) {
 		p[t] = (struct poster){ .src = &src, .base = t * EVENTS_PER_THREAD };
@@ -166,7 +153,7 @@ FLT_TEST(concurrent_events_each_produce_one_action)
 		failed += p[t].failed;
 	}
 	FLH_EQ_INT(failed, 0);
-	audit = api_audit_wait(srv(), "flowName=cc_events&limit=1000", N, NULL, NULL, FLH_WAIT_MS);
+	audit = api_audit_wait(api_srv(), "flowName=cc_events&limit=1000", N, NULL, NULL, FLH_WAIT_MS);
 	FLH_EQ_INT(json_array_size(json_object_get(audit, "flows")), N);
 	json_array_foreach(json_object_get(audit, "flows"), i, ex) {
 		const char *in = flh_json_str(ex, "actions.s.input");
@@ -217,16 +204,16 @@ static void race_results(const char *tag, bool same)
 	char name[64], flow[64], query[96];
 
 	snprintf(name, sizeof(name), "CcSrc%s", tag);
-	FLH_EQ_INT(flh_pack_register(&src, srv(), flh_path("{\"name\":\"%s\"}", name)), 201);
+	FLH_EQ_INT(flh_pack_register(&src, api_srv(), flh_path("{\"name\":\"%s\"}", name)), 201);
 	snprintf(name, sizeof(name), "CcWorker%s", tag);
-	FLH_EQ_INT(flh_pack_register(&worker, srv(), flh_path("{\"name\":\"%s\"}", name)), 201);
+	FLH_EQ_INT(flh_pack_register(&worker, api_srv(), flh_path("{\"name\":\"%s\"}", name)), 201);
 	snprintf(flow, sizeof(flow), "cc_results%s", tag);
 	flow_to(flow, src.id, worker.id);
 	FLH_EQ_INT(flh_pack_event(&src, "Go", "{\"i\":\"1\"}"), 202);
 	FLH_EQ_INT(flh_pack_take_wait(&worker, NULL, &a, FLH_WAIT_MS), 200);
 	pthread_barrier_init(&go, NULL, THREADS);
 	for (int t = 0; t < THREADS; t++) {
-		r[t] = (struct resulter){ .srv = srv(), .a = &a, .go = &go, .n = same ? 0 : t };
+		r[t] = (struct resulter){ .srv = api_srv(), .a = &a, .go = &go, .n = same ? 0 : t };
 		FLH_ASSERT(pthread_create(&r[t].th, NULL, resulter_main, &r[t]) == 0);
 	}
 	for (int t = 0; t < THREADS; t++) {
@@ -242,7 +229,7 @@ static void race_results(const char *tag, bool same)
 	FLH_EQ_INT(accepted, same ? THREADS : 1);
 	FLH_EQ_INT(conflicts, same ? 0 : THREADS - 1);
 	snprintf(query, sizeof(query), "flowName=%s", flow);
-	audit = api_audit_wait(srv(), query, 1, NULL, NULL, FLH_WAIT_MS);
+	audit = api_audit_wait(api_srv(), query, 1, NULL, NULL, FLH_WAIT_MS);
 	FLH_EQ_STR(flh_json_str(audit, "flows.0.actions.s.state.value"), "SUCCESS");
 	/* completed once: NEW, PENDING, SUCCESS */
 	FLH_EQ_INT(json_array_size(flh_json_get(audit, "flows.0.actions.s.states")), 3);
@@ -291,7 +278,7 @@ FLT_TEST(racing_registrations_and_flow_posts)
 	char want[64];
 
 	for (int t = 0; t < THREADS; t++) {
-		w[t] = (struct writer){ .srv = srv(), .path = "/v1/packs" };
+		w[t] = (struct writer){ .srv = api_srv(), .path = "/v1/packs" };
 		snprintf(w[t].body, sizeof(w[t].body),
 			 "{\"name\":\"CcRace\",\"labels\":{\"env\":\"x\"},\"commands\":[{\"name\":\"Cmd%d\",\"events\":[\"E%d\"]}]}",
 			 t, t);
@@ -301,7 +288,7 @@ FLT_TEST(racing_registrations_and_flow_posts)
 		pthread_join(w[t].th, NULL);
 		FLH_EQ_INT(w[t].status, 201);
 	}
-	r = flh_get(srv(), "/v1/packs/CcRace.env.x");
+	r = flh_get(api_srv(), "/v1/packs/CcRace.env.x");
 	FLH_STATUS(r, 200);
 	FLH_EQ_INT(json_array_size(json_object_get(flh_resp_json(r), "commands")), 1);
 	cmd = flh_json_str(flh_resp_json(r), "commands.0.name");
@@ -312,7 +299,7 @@ FLT_TEST(racing_registrations_and_flow_posts)
 	flh_resp_free(r);
 
 	for (int t = 0; t < THREADS; t++) {
-		w[t] = (struct writer){ .srv = srv(), .path = "/v1/flows" };
+		w[t] = (struct writer){ .srv = api_srv(), .path = "/v1/flows" };
 		snprintf(w[t].body, sizeof(w[t].body),
 			 "{\"name\":\"cc_race\",\"description\":\"d%d\",\"steps\":[{\"id\":\"s\",\"event\":{\"packName\":\"P\","
 			 "\"name\":\"E\"},\"command\":{\"packName\":\"P\",\"name\":\"C\",\"input\":\"d%d\"}}]}",
@@ -323,12 +310,12 @@ FLT_TEST(racing_registrations_and_flow_posts)
 		pthread_join(w[t].th, NULL);
 		FLH_EQ_INT(w[t].status, 201);
 	}
-	r = flh_get(srv(), "/v1/flows/cc_race");
+	r = flh_get(api_srv(), "/v1/flows/cc_race");
 	FLH_STATUS(r, 200);
 	input = flh_json_str(flh_resp_json(r), "steps.0.command.input");
 	FLH_EQ_STR(flh_json_str(flh_resp_json(r), "description"), input);
 	flh_resp_free(r);
-	r = flh_get(srv(), "/v1/flows");
+	r = flh_get(api_srv(), "/v1/flows");
 	{
 		size_t i, same = 0;
 		json_t *f;

@@ -425,12 +425,12 @@ static void second_server_shares_the_database(struct flh_server *s)
 	struct flh_resp *r;
 
 	snprintf(url, sizeof(url), "FLYTE_DB_URL=%s", flh_server_db_url(s));
-	FLH_EQ_INT(api_post_status(s, "/v1/packs", "application/json", "{\"name\":\"FirstServer\"}"), 201);
+	FLH_EQ_INT(api_post_json(s, "/v1/packs", "{\"name\":\"FirstServer\"}"), 201);
 	FLH_ASSERT_MSG(flh_server_start(&s2, &o) == 0, "a second server on the same PostgreSQL database did not start");
 	r = flh_get(s2, "/v1/packs/FirstServer");
 	FLH_STATUS(r, 200);
 	flh_resp_free(r);
-	FLH_EQ_INT(api_post_status(s2, "/v1/packs", "application/json", "{\"name\":\"SecondServer\"}"), 201);
+	FLH_EQ_INT(api_post_json(s2, "/v1/packs", "{\"name\":\"SecondServer\"}"), 201);
 	r = flh_get(s, "/v1/packs/SecondServer");
 	FLH_STATUS(r, 200);
 	flh_resp_free(r);
@@ -453,7 +453,7 @@ FLT_TEST(second_server_on_same_db)
 		return;
 	}
 
-	FLH_EQ_INT(api_post_status(s, "/v1/packs", "application/json", "{\"name\":\"FirstServer\"}"), 201);
+	FLH_EQ_INT(api_post_json(s, "/v1/packs", "{\"name\":\"FirstServer\"}"), 201);
 	FLH_EQ_INT(flh_run(&o, &rr), 0);
 	printf("# second server: %s\n", flh_status_str(rr.wstatus, sbuf, sizeof(sbuf)));
 	FLH_ASSERT_MSG(!rr.timed_out, "the second server kept running on the same database");

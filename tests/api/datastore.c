@@ -17,28 +17,15 @@
 #include "fltest.h"
 #include "harness.h"
 
-static struct flh_server *g_srv;
-static bool g_start_failed;
-
-static struct flh_server *srv(void)
-{
-	if (!g_srv && !g_start_failed) {
-		g_srv = api_start(300, NULL);
-		g_start_failed = g_srv == NULL;
-	}
-	FLH_ASSERT_MSG(g_srv, "the server did not start");
-	return g_srv;
-}
-
 static const char TEAMS[] = "{\"devinf\":{\"email\":\"devinf@example.com\",\"room\":\"R1\"},"
 			    "\"teama\":{\"email\":\"a@example.com\"}}";
 
 FLT_TEST(put_new_201_again_204_get_raw)
 {
 	struct flh_resp *r;
-	FLH_EQ_INT(api_put_item(srv(), "teams", TEAMS, strlen(TEAMS), "application/json", "teams", NULL), 201);
-	FLH_EQ_INT(api_put_item(srv(), "teams", TEAMS, strlen(TEAMS), "application/json", "teams v2", NULL), 204);
-	r = flh_get(srv(), "/v1/datastore/teams");
+	FLH_EQ_INT(api_put_item(api_srv(), "teams", TEAMS, strlen(TEAMS), "application/json", "teams", NULL), 201);
+	FLH_EQ_INT(api_put_item(api_srv(), "teams", TEAMS, strlen(TEAMS), "application/json", "teams v2", NULL), 204);
+	r = flh_get(api_srv(), "/v1/datastore/teams");
 	FLH_STATUS(r, 200);
 	FLH_EQ_STR(flh_resp_header(r, "Content-Type"), "application/json");
 	FLH_EQ_INT(r->body_len, strlen(TEAMS));
@@ -48,15 +35,15 @@ FLT_TEST(put_new_201_again_204_get_raw)
 
 FLT_TEST(identical_put_is_204)
 {
-	FLH_EQ_INT(api_put_item(srv(), "same", "abc", 3, "text/plain", "d", NULL), 201);
-	FLH_EQ_INT(api_put_item(srv(), "same", "abc", 3, "text/plain", "d", NULL), 204);
+	FLH_EQ_INT(api_put_item(api_srv(), "same", "abc", 3, "text/plain", "d", NULL), 201);
+	FLH_EQ_INT(api_put_item(api_srv(), "same", "abc", 3, "text/plain", "d", NULL), 204);
 }
 
 FLT_TEST(default_content_type)
 {
 	struct flh_resp *r;
-	FLH_EQ_INT(api_put_item(srv(), "notype", "hello", 5, NULL, NULL, NULL), 201);
-	r = flh_get(srv(), "/v1/datastore/notype");
+	FLH_EQ_INT(api_put_item(api_srv(), "notype", "hello", 5, NULL, NULL, NULL), 201);
+	r = flh_get(api_srv(), "/v1/datastore/notype");
 	FLH_STATUS(r, 200);
 	FLH_EQ_STR(flh_resp_header(r, "Content-Type"), "text/plain; charset=us-ascii");
 	FLH_EQ_INT(r->body_len, 5);
@@ -71,8 +58,8 @@ FLT_TEST(binary_value_round_trip)
 	for (size_t i = 0; i < sizeof(data); i++)
 		data[i] = (unsigned char)(i * 7 + 3);
 	data[10] = 0;
-	FLH_EQ_INT(api_put_item(srv(), "blob.bin", data, sizeof(data), "application/octet-stream", NULL, NULL), 201);
-	r = flh_get(srv(), "/v1/datastore/blob.bin");
+	FLH_EQ_INT(api_put_item(api_srv(), "blob.bin", data, sizeof(data), "application/octet-stream", NULL, NULL), 201);
+	r = flh_get(api_srv(), "/v1/datastore/blob.bin");
 	FLH_STATUS(r, 200);
 	FLH_EQ_STR(flh_resp_header(r, "Content-Type"), "application/octet-stream");
 	FLH_EQ_INT(r->body_len, sizeof(data));
@@ -96,11 +83,11 @@ FLT_TEST(description_field_and_query_precedence)
 {
 	struct flh_resp *r;
 	json_t *j;
-	FLH_EQ_INT(api_put_item(srv(), "desc1", "x", 1, "text/plain", "from field", NULL), 201);
-	FLH_EQ_INT(api_put_item(srv(), "desc2", "x", 1, "text/plain", "from field", "description=from%20query"),
+	FLH_EQ_INT(api_put_item(api_srv(), "desc1", "x", 1, "text/plain", "from field", NULL), 201);
+	FLH_EQ_INT(api_put_item(api_srv(), "desc2", "x", 1, "text/plain", "from field", "description=from%20query"),
 		   201);
-	FLH_EQ_INT(api_put_item(srv(), "desc3", "x", 1, "text/plain", NULL, NULL), 201);
-	r = flh_get(srv(), "/v1/datastore");
+	FLH_EQ_INT(api_put_item(api_srv(), "desc3", "x", 1, "text/plain", NULL, NULL), 201);
+	r = flh_get(api_srv(), "/v1/datastore");
 	FLH_STATUS(r, 200);
 	j = flh_resp_json(r);
 	FLH_EQ_STR(list_description(j, "desc1"), "from field");
@@ -118,8 +105,8 @@ FLT_TEST(list_sorted_with_item_shape)
 	const char *prev = "";
 	int found = 0;
 	for (i = 0; i < FL_ARRAY_LEN(keys); i++)
-		FLH_EQ_INT(api_put_item(srv(), keys[i], "v", 1, "text/csv", "sorted", NULL), 201);
-	r = flh_get(srv(), "/v1/datastore");
+		FLH_EQ_INT(api_put_item(api_srv(), keys[i], "v", 1, "text/csv", "sorted", NULL), 201);
+	r = flh_get(api_srv(), "/v1/datastore");
 	FLH_STATUS(r, 200);
 	items = json_object_get(flh_resp_json(r), "datastore");
 	FLH_ASSERT(json_is_array(items));
@@ -130,7 +117,7 @@ FLT_TEST(list_sorted_with_item_shape)
 		FLH_ASSERT_MSG(strcmp(prev, key) < 0, "list not sorted: '%s' after '%s'", key, prev);
 		prev = key;
 		FLH_ASSERT_MSG(json_object_get(it, "value") == NULL, "values must not be listed");
-		snprintf(self, sizeof(self), "%s/v1/datastore/%s", flh_server_url(srv()), key);
+		snprintf(self, sizeof(self), "%s/v1/datastore/%s", flh_server_url(api_srv()), key);
 		FLH_EQ_STR(flh_json_str(it, "links.0.href"), self);
 		if (strcmp(key, "mm-middle") == 0) {
 			json_t *want = flh_json("{\"key\":\"mm-middle\",\"contentType\":\"text/csv\","
@@ -149,14 +136,14 @@ FLT_TEST(list_sorted_with_item_shape)
 FLT_TEST(delete_204_then_404)
 {
 	struct flh_resp *r;
-	FLH_EQ_INT(api_put_item(srv(), "gone", "bye", 3, "text/plain", NULL, NULL), 201);
-	r = flh_delete(srv(), "/v1/datastore/gone");
+	FLH_EQ_INT(api_put_item(api_srv(), "gone", "bye", 3, "text/plain", NULL, NULL), 201);
+	r = flh_delete(api_srv(), "/v1/datastore/gone");
 	FLH_STATUS(r, 204);
 	flh_resp_free(r);
-	r = flh_get(srv(), "/v1/datastore/gone");
+	r = flh_get(api_srv(), "/v1/datastore/gone");
 	FLH_ERROR(r, 404);
 	flh_resp_free(r);
-	r = flh_delete(srv(), "/v1/datastore/gone");
+	r = flh_delete(api_srv(), "/v1/datastore/gone");
 	FLH_ERROR(r, 404);
 	flh_resp_free(r);
 }
@@ -166,16 +153,16 @@ FLT_TEST(keys_with_dots_and_slashes)
 	struct flh_resp *r;
 	struct flh_part part = { .name = "value", .data = "x", .filename = "v", .type = "text/plain" };
 	struct flh_req req = { .method = "PUT", .url = "/v1/datastore/a/b", .parts = &part, .nparts = 1 };
-	FLH_EQ_INT(api_put_item(srv(), "teams.json", "[]", 2, "application/json", NULL, NULL), 201);
-	r = flh_get(srv(), "/v1/datastore/teams.json");
+	FLH_EQ_INT(api_put_item(api_srv(), "teams.json", "[]", 2, "application/json", NULL, NULL), 201);
+	r = flh_get(api_srv(), "/v1/datastore/teams.json");
 	FLH_STATUS(r, 200);
 	FLH_EQ_INT(r->body_len, 2);
 	flh_resp_free(r);
 	/* A key is one path segment. */
-	r = flh_http(srv(), &req);
+	r = flh_http(api_srv(), &req);
 	FLH_ERROR(r, 404);
 	flh_resp_free(r);
-	r = flh_get(srv(), "/v1/datastore/a/b");
+	r = flh_get(api_srv(), "/v1/datastore/a/b");
 	FLH_ERROR(r, 404);
 	flh_resp_free(r);
 }
@@ -201,11 +188,11 @@ FLT_TEST(templates_read_json_and_text_items)
 	json_t *want;
 	bool got_json = false, got_text = false;
 
-	FLH_EQ_INT(api_put_item(srv(), "tmpl-teams", TEAMS, strlen(TEAMS), "application/json", "teams", NULL), 201);
-	FLH_EQ_INT(api_put_item(srv(), "greeting", "hello world", 11, "text/plain", NULL, NULL), 201);
-	FLH_EQ_INT(flh_pack_register(&src, srv(), "{\"name\":\"DsSrc\"}"), 201);
-	FLH_EQ_INT(flh_pack_register(&sink, srv(), "{\"name\":\"DsSink\"}"), 201);
-	FLH_EQ_INT(api_post_flow(srv(), flow), 201);
+	FLH_EQ_INT(api_put_item(api_srv(), "tmpl-teams", TEAMS, strlen(TEAMS), "application/json", "teams", NULL), 201);
+	FLH_EQ_INT(api_put_item(api_srv(), "greeting", "hello world", 11, "text/plain", NULL, NULL), 201);
+	FLH_EQ_INT(flh_pack_register(&src, api_srv(), "{\"name\":\"DsSrc\"}"), 201);
+	FLH_EQ_INT(flh_pack_register(&sink, api_srv(), "{\"name\":\"DsSink\"}"), 201);
+	FLH_EQ_INT(api_post_flow(api_srv(), flow), 201);
 	FLH_EQ_INT(flh_pack_event(&src, "Go", "{\"who\":\"ann\"}"), 202);
 
 	for (int i = 0; i < 2; i++) {

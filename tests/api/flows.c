@@ -15,36 +15,12 @@
 #include "fltest.h"
 #include "harness.h"
 
-static struct flh_server *g_srv;
-static bool g_start_failed;
-
-static struct flh_server *srv(void)
-{
-	if (!g_srv && !g_start_failed) {
-		g_srv = api_start(300, NULL);
-		g_start_failed = g_srv == NULL;
-	}
-	FLH_ASSERT_MSG(g_srv, "the server did not start");
-	return g_srv;
-}
-
-static const char *base(void)
-{
-	return flh_server_url(srv());
-}
-
 FLT_TEST(empty_list_is_empty_array)
 {
 	static const char want_tmpl[] = "{\"flows\":[],\"links\":[{\"href\":\"{B}/v1/flows\",\"rel\":\"self\"},"
 					"{\"href\":\"{B}/v1\",\"rel\":\"up\"},"
 					"{\"href\":\"{B}/swagger#/flow\",\"rel\":\"help\"}]}";
-	struct flh_resp *r = flh_get(srv(), "/v1/flows");
-	json_t *want = api_expect_json(want_tmpl, base());
-	FLH_STATUS(r, 200);
-	FLH_ASSERT(flh_resp_ctype_is(r, "application/json"));
-	FLH_JSON_SAME(flh_resp_json(r), want, true);
-	json_decref(want);
-	flh_resp_free(r);
+	api_get_same("/v1/flows", NULL, want_tmpl, NULL);
 }
 
 static const char FULL_FLOW[] =
@@ -69,13 +45,13 @@ FLT_TEST(get_returns_definition_and_links)
 				    "{\"href\":\"{B}/swagger#/flow\",\"rel\":\"help\"}]";
 	struct flh_resp *r;
 	json_t *got, *want, *want_links;
-	FLH_EQ_INT(api_post_flow(srv(), FULL_FLOW), 201);
-	r = flh_get(srv(), "/v1/flows/full_flow");
+	FLH_EQ_INT(api_post_flow(api_srv(), FULL_FLOW), 201);
+	r = flh_get(api_srv(), "/v1/flows/full_flow");
 	FLH_STATUS(r, 200);
 	FLH_ASSERT(flh_resp_ctype_is(r, "application/json"));
 	got = json_deep_copy(flh_resp_json(r));
 	FLH_ASSERT_MSG(json_object_get(got, "uuid") == NULL, "the internal uuid must not be returned");
-	want_links = api_expect_json(links, base());
+	want_links = api_expect_json(links, api_base());
 	FLH_JSON_SAME(json_object_get(got, "links"), want_links, true);
 	json_decref(want_links);
 	json_object_del(got, "links");
@@ -104,9 +80,9 @@ FLT_TEST(list_sorted_with_summaries)
 			 "{\"name\":\"%s\",%s\"steps\":[{\"event\":{\"packName\":\"P\",\"name\":\"E\"},"
 			 "\"command\":{\"packName\":\"P\",\"name\":\"C\"}}]}",
 			 names[i], i == 1 ? "\"description\":\"first one\"," : "");
-		FLH_EQ_INT(api_post_flow(srv(), def), 201);
+		FLH_EQ_INT(api_post_flow(api_srv(), def), 201);
 	}
-	r = flh_get(srv(), "/v1/flows");
+	r = flh_get(api_srv(), "/v1/flows");
 	FLH_STATUS(r, 200);
 	flows = json_object_get(flh_resp_json(r), "flows");
 	json_array_foreach(flows, i, f) {
@@ -121,7 +97,7 @@ FLT_TEST(list_sorted_with_summaries)
 			FLH_ASSERT_MSG(strcmp(key, "name") == 0 || strcmp(key, "description") == 0 ||
 					       strcmp(key, "links") == 0,
 				       "unexpected member '%s' in a flow summary", key);
-		snprintf(self, sizeof(self), "%s/v1/flows/%s", base(), name);
+		snprintf(self, sizeof(self), "%s/v1/flows/%s", api_base(), name);
 		FLH_EQ_INT(json_array_size(json_object_get(f, "links")), 1);
 		FLH_EQ_STR(flh_json_str(f, "links.0.href"), self);
 		FLH_EQ_STR(flh_json_str(f, "links.0.rel"), "self");
@@ -141,12 +117,12 @@ FLT_TEST(list_sorted_with_summaries)
 FLT_TEST(repost_replaces_definition)
 {
 	struct flh_resp *r;
-	FLH_EQ_INT(api_post_flow(srv(), "{\"name\":\"replaced\",\"description\":\"v1\",\"steps\":[]}"), 201);
-	FLH_EQ_INT(api_post_flow(srv(),
+	FLH_EQ_INT(api_post_flow(api_srv(), "{\"name\":\"replaced\",\"description\":\"v1\",\"steps\":[]}"), 201);
+	FLH_EQ_INT(api_post_flow(api_srv(),
 				 "{\"name\":\"replaced\",\"steps\":[{\"id\":\"x\",\"event\":{\"packName\":\"P\","
 				 "\"name\":\"E\"},\"command\":{\"packName\":\"P\",\"name\":\"C\",\"input\":\"v2\"}}]}"),
 		   201);
-	r = flh_get(srv(), "/v1/flows/replaced");
+	r = flh_get(api_srv(), "/v1/flows/replaced");
 	FLH_STATUS(r, 200);
 	FLH_ASSERT_MSG(json_object_get(flh_resp_json(r), "description") == NULL, "old description survived");
 	FLH_EQ_STR(flh_json_str(flh_resp_json(r), "steps.0.command.input"), "v2");
@@ -156,8 +132,8 @@ FLT_TEST(repost_replaces_definition)
 FLT_TEST(empty_steps_accepted)
 {
 	struct flh_resp *r;
-	FLH_EQ_INT(api_post_flow(srv(), "{\"name\":\"no_steps\",\"steps\":[]}"), 201);
-	r = flh_get(srv(), "/v1/flows/no_steps");
+	FLH_EQ_INT(api_post_flow(api_srv(), "{\"name\":\"no_steps\",\"steps\":[]}"), 201);
+	r = flh_get(api_srv(), "/v1/flows/no_steps");
 	FLH_STATUS(r, 200);
 	FLH_EQ_STR(flh_json_str(flh_resp_json(r), "name"), "no_steps");
 	flh_resp_free(r);
@@ -166,11 +142,11 @@ FLT_TEST(empty_steps_accepted)
 FLT_TEST(unknown_fields_ignored)
 {
 	struct flh_resp *r;
-	FLH_EQ_INT(api_post_flow(srv(), "{\"name\":\"extra_fields\",\"owner\":\"me\",\"steps\":[{\"labels\":{\"a\":\"b\"},"
+	FLH_EQ_INT(api_post_flow(api_srv(), "{\"name\":\"extra_fields\",\"owner\":\"me\",\"steps\":[{\"labels\":{\"a\":\"b\"},"
 					"\"event\":{\"packName\":\"P\",\"name\":\"E\"},"
 					"\"command\":{\"packName\":\"P\",\"name\":\"C\"}}]}"),
 		   201);
-	r = flh_get(srv(), "/v1/flows/extra_fields");
+	r = flh_get(api_srv(), "/v1/flows/extra_fields");
 	FLH_STATUS(r, 200);
 	FLH_ASSERT(json_object_get(flh_resp_json(r), "owner") == NULL);
 	FLH_ASSERT(flh_json_get(flh_resp_json(r), "steps.0.labels") == NULL);
@@ -181,21 +157,21 @@ FLT_TEST(delete_204_then_404)
 {
 	struct flh_resp *r;
 	size_t before;
-	FLH_EQ_INT(api_post_flow(srv(), "{\"name\":\"doomed_flow\",\"steps\":[]}"), 201);
-	r = flh_get(srv(), "/v1/flows");
+	FLH_EQ_INT(api_post_flow(api_srv(), "{\"name\":\"doomed_flow\",\"steps\":[]}"), 201);
+	r = flh_get(api_srv(), "/v1/flows");
 	before = json_array_size(json_object_get(flh_resp_json(r), "flows"));
 	flh_resp_free(r);
-	r = flh_delete(srv(), "/v1/flows/doomed_flow");
+	r = flh_delete(api_srv(), "/v1/flows/doomed_flow");
 	FLH_STATUS(r, 204);
 	FLH_EQ_INT(r->body_len, 0);
 	flh_resp_free(r);
-	r = flh_get(srv(), "/v1/flows/doomed_flow");
+	r = flh_get(api_srv(), "/v1/flows/doomed_flow");
 	FLH_ERROR(r, 404);
 	flh_resp_free(r);
-	r = flh_delete(srv(), "/v1/flows/doomed_flow");
+	r = flh_delete(api_srv(), "/v1/flows/doomed_flow");
 	FLH_ERROR(r, 404);
 	flh_resp_free(r);
-	r = flh_get(srv(), "/v1/flows");
+	r = flh_get(api_srv(), "/v1/flows");
 	FLH_EQ_INT(json_array_size(json_object_get(flh_resp_json(r), "flows")), before - 1);
 	flh_resp_free(r);
 }
@@ -215,9 +191,9 @@ FLT_TEST(flow_with_a_broken_step_deploys_and_its_good_steps_run)
 	const char *w;
 	json_t *audit;
 
-	FLH_EQ_INT(flh_pack_register(&src, srv(), "{\"name\":\"HbSrc\"}"), 201);
-	FLH_EQ_INT(flh_pack_register(&worker, srv(), "{\"name\":\"HbWorker\"}"), 201);
-	r = flh_post_json(srv(), "/v1/flows", flow);
+	FLH_EQ_INT(flh_pack_register(&src, api_srv(), "{\"name\":\"HbSrc\"}"), 201);
+	FLH_EQ_INT(flh_pack_register(&worker, api_srv(), "{\"name\":\"HbWorker\"}"), 201);
+	r = flh_post_json(api_srv(), "/v1/flows", flow);
 	FLH_STATUS(r, 201);
 	w = flh_resp_header(r, "Warning");
 	FLH_ASSERT_MSG(w && strstr(w, "299 flyte \"") && strstr(w, "step 'bad'") && strstr(w, "unknown filter 'trim'"),
@@ -226,7 +202,7 @@ FLT_TEST(flow_with_a_broken_step_deploys_and_its_good_steps_run)
 	FLH_EQ_STR(flh_json_str(flh_resp_json(r), "name"), "half_broken");
 	FLH_ASSERT(strstr(flh_json_str(flh_resp_json(r), "warnings.0"), "unknown filter 'trim'"));
 	flh_resp_free(r);
-	r = flh_get(srv(), "/v1/flows/half_broken");
+	r = flh_get(api_srv(), "/v1/flows/half_broken");
 	FLH_STATUS(r, 200);
 	FLH_ASSERT(strstr(flh_json_str(flh_resp_json(r), "warnings.0"), "unknown filter 'trim'"));
 	flh_resp_free(r);
@@ -235,12 +211,12 @@ FLT_TEST(flow_with_a_broken_step_deploys_and_its_good_steps_run)
 	FLH_EQ_STR(json_string_value(a.input), "hello");
 	flh_action_release(&a);
 	/* the broken step is in the audit, FATAL, with the reason */
-	audit = api_audit_wait(srv(), "flowName=half_broken", 1, NULL, NULL, FLH_WAIT_MS);
+	audit = api_audit_wait(api_srv(), "flowName=half_broken", 1, NULL, NULL, FLH_WAIT_MS);
 	FLH_EQ_STR(flh_json_str(audit, "flows.0.actions.bad.state.value"), "FATAL");
 	FLH_ASSERT(strstr(flh_json_str(audit, "flows.0.actions.bad.result.payload.error"), "unknown filter 'trim'"));
 	json_decref(audit);
 	/* strict mode refuses it, naming the step and the position */
-	r = flh_post_json(srv(), "/v1/flows?strict=true", flow);
+	r = flh_post_json(api_srv(), "/v1/flows?strict=true", flow);
 	FLH_STATUS(r, 400);
 	FLH_ASSERT(strstr(flh_json_str(flh_resp_json(r), "error"), "step 'bad' field 'command.input': line 1, column "));
 	flh_resp_free(r);

@@ -21,22 +21,9 @@
 #include "fltest.h"
 #include "harness.h"
 
-static struct flh_server *g_srv;
-static bool g_start_failed;
-
-static struct flh_server *srv(void)
-{
-	if (!g_srv && !g_start_failed) {
-		g_srv = api_start(300, NULL);
-		g_start_failed = g_srv == NULL;
-	}
-	FLH_ASSERT_MSG(g_srv, "the server did not start");
-	return g_srv;
-}
-
 static void reg(struct flh_pack *p, const char *def)
 {
-	FLH_EQ_INT(flh_pack_register(p, srv(), def), 201);
+	FLH_EQ_INT(flh_pack_register(p, api_srv(), def), 201);
 }
 
 static void expect_nothing(struct flh_pack *p, const char *query)
@@ -57,7 +44,7 @@ static void wait_actions(const char *flow, size_t n)
 	int64_t dl = flh_deadline(FLH_WAIT_MS);
 	size_t got = 0;
 	for (;;) {
-		audit = api_audit_wait(srv(), flh_path("flowName=%s", flow), 1, NULL, NULL, FLH_WAIT_MS);
+		audit = api_audit_wait(api_srv(), flh_path("flowName=%s", flow), 1, NULL, NULL, FLH_WAIT_MS);
 		got = audit ? api_audit_action_count(audit) : 0;
 		if (audit)
 			json_decref(audit);
@@ -80,7 +67,7 @@ FLT_TEST(event_pack_labels_must_be_subset_of_sender_labels)
 	reg(&dev, "{\"name\":\"LblSrc\",\"labels\":{\"env\":\"dev\"}}");
 	reg(&bare, "{\"name\":\"LblSrc\"}");
 	reg(&sink, "{\"name\":\"LblSink1\",\"commands\":[{\"name\":\"Record\"}]}");
-	FLH_EQ_INT(api_post_flow(srv(), flow), 201);
+	FLH_EQ_INT(api_post_flow(api_srv(), flow), 201);
 
 	FLH_EQ_INT(flh_pack_event(&dev, "Ping", "{}"), 202);
 	FLH_EQ_INT(flh_pack_event(&bare, "Ping", "{}"), 202);
@@ -107,7 +94,7 @@ FLT_TEST(event_pack_labels_templated_from_context)
 	struct flh_action a;
 	reg(&src, "{\"name\":\"LblSrc2\",\"labels\":{\"env\":\"prod\"}}");
 	reg(&sink, "{\"name\":\"LblSink2\",\"commands\":[{\"name\":\"Record\"}]}");
-	FLH_EQ_INT(api_post_flow(srv(), flow), 201);
+	FLH_EQ_INT(api_post_flow(api_srv(), flow), 201);
 	FLH_EQ_INT(flh_pack_event(&src, "Ping", "{\"want\":\"dev\"}"), 202);
 	FLH_EQ_INT(flh_pack_event(&src, "Ping", "{\"want\":\"prod\"}"), 202);
 	FLH_EQ_INT(flh_pack_take_wait(&sink, NULL, &a, FLH_WAIT_MS), 200);
@@ -134,11 +121,11 @@ FLT_TEST(command_labels_only_superset_instance_takes)
 	reg(&superset, "{\"name\":\"Worker3\",\"labels\":{\"env\":\"prod\",\"region\":\"eu\"},"
 		       "\"commands\":[{\"name\":\"Job\"}]}");
 	reg(&other, "{\"name\":\"Other3\",\"labels\":{\"env\":\"prod\"},\"commands\":[{\"name\":\"Job\"}]}");
-	FLH_EQ_INT(api_post_flow(srv(), flow), 201);
+	FLH_EQ_INT(api_post_flow(api_srv(), flow), 201);
 	FLH_EQ_INT(flh_pack_event(&src, "Go", "{}"), 202);
 	wait_actions("lbl_cmd", 1);
 
-	audit = api_audit_wait(srv(), "flowName=lbl_cmd", 1, NULL, NULL, FLH_WAIT_MS);
+	audit = api_audit_wait(api_srv(), "flowName=lbl_cmd", 1, NULL, NULL, FLH_WAIT_MS);
 	FLH_EQ_STR(flh_json_str(audit, "flows.0.actions.s.packLabels.env"), "prod");
 	FLH_EQ_STR(flh_json_str(audit, "flows.0.actions.s.state.value"), "NEW");
 	json_decref(audit);
@@ -169,7 +156,7 @@ FLT_TEST(command_labels_templated_from_event_pack)
 	reg(&src, "{\"name\":\"LblSrc4\",\"labels\":{\"env\":\"qa\"}}");
 	reg(&qa, "{\"name\":\"Worker4\",\"labels\":{\"env\":\"qa\"}}");
 	reg(&prod, "{\"name\":\"Worker4\",\"labels\":{\"env\":\"prod\"}}");
-	FLH_EQ_INT(api_post_flow(srv(), flow), 201);
+	FLH_EQ_INT(api_post_flow(api_srv(), flow), 201);
 	FLH_EQ_INT(flh_pack_event(&src, "Go", NULL), 202);
 	wait_actions("lbl_cmd_tpl", 1);
 	expect_nothing(&prod, NULL);
@@ -192,7 +179,7 @@ FLT_TEST(unlabelled_action_goes_to_any_instance_of_the_name)
 	reg(&src, "{\"name\":\"LblSrc5\"}");
 	reg(&worker, "{\"name\":\"Worker5\",\"labels\":{\"env\":\"dev\",\"team\":\"t1\"}}");
 	reg(&other, "{\"name\":\"Other5\"}");
-	FLH_EQ_INT(api_post_flow(srv(), flow), 201);
+	FLH_EQ_INT(api_post_flow(api_srv(), flow), 201);
 	FLH_EQ_INT(flh_pack_event(&src, "Go", NULL), 202);
 	wait_actions("lbl_any", 1);
 	expect_nothing(&other, NULL);
@@ -229,7 +216,7 @@ static long post_result_at(const char *url, const char *event)
 	struct flh_resp *r;
 	long st;
 	snprintf(body, sizeof(body), "{\"event\":\"%s\",\"payload\":{}}", event);
-	r = flh_post_json(srv(), url, body);
+	r = flh_post_json(api_srv(), url, body);
 	st = r->status;
 	if (st == 403 && !flh_resp_is_json_error(r)) {
 		flh_resp_print(r);
@@ -256,7 +243,7 @@ FLT_TEST(result_from_wrong_pack_is_403)
 	reg(&dev, "{\"name\":\"Worker6\",\"labels\":{\"env\":\"dev\"}}");
 	reg(&other, "{\"name\":\"Other6\",\"labels\":{\"env\":\"prod\"}}");
 	reg(&prod_zone, "{\"name\":\"Worker6\",\"labels\":{\"env\":\"prod\",\"zone\":\"a\"}}");
-	FLH_EQ_INT(api_post_flow(srv(), flow), 201);
+	FLH_EQ_INT(api_post_flow(api_srv(), flow), 201);
 	FLH_EQ_INT(flh_pack_event(&src, "Go", NULL), 202);
 	FLH_EQ_INT(flh_pack_take_wait(&prod, NULL, &a, FLH_WAIT_MS), 200);
 	FLH_ASSERT(a.result_href != NULL);
@@ -271,7 +258,7 @@ FLT_TEST(result_from_wrong_pack_is_403)
 	url = NULL;
 
 	/* Still PENDING after the refused results. */
-	audit = api_audit_wait(srv(), "flowName=lbl_res", 1, NULL, NULL, FLH_WAIT_MS);
+	audit = api_audit_wait(api_srv(), "flowName=lbl_res", 1, NULL, NULL, FLH_WAIT_MS);
 	FLH_EQ_STR(flh_json_str(audit, "flows.0.actions.s.state.value"), "PENDING");
 	json_decref(audit);
 
@@ -279,7 +266,7 @@ FLT_TEST(result_from_wrong_pack_is_403)
 	url = swap_pack(a.result_href, "Worker6.env.prod", "Worker6.env.prod.zone.a");
 	FLH_EQ_INT(post_result_at(url, "Done"), 202);
 	free(url);
-	audit = api_audit_wait(srv(), "flowName=lbl_res", 1, NULL, NULL, FLH_WAIT_MS);
+	audit = api_audit_wait(api_srv(), "flowName=lbl_res", 1, NULL, NULL, FLH_WAIT_MS);
 	FLH_EQ_STR(flh_json_str(audit, "flows.0.actions.s.state.value"), "SUCCESS");
 	json_decref(audit);
 
@@ -310,7 +297,7 @@ FLT_TEST(take_filter_command_name)
 	reg(&src, "{\"name\":\"LblSrc7\"}");
 	reg(&worker, "{\"name\":\"Worker7\",\"commands\":[{\"name\":\"CmdA\"},{\"name\":\"CmdB\"}]}");
 	snprintf(flow, sizeof(flow), TWO_CMD_FLOW, "lbl_filter", "LblSrc7", "Worker7", "LblSrc7", "Worker7");
-	FLH_EQ_INT(api_post_flow(srv(), flow), 201);
+	FLH_EQ_INT(api_post_flow(api_srv(), flow), 201);
 	FLH_EQ_INT(flh_pack_event(&src, "Go", NULL), 202);
 	wait_actions("lbl_filter", 2);
 
@@ -327,7 +314,7 @@ FLT_TEST(take_filter_command_name)
 	}
 	FLH_ASSERT(cmd_link != NULL);
 	FLH_ASSERT_MSG(strstr(cmd_link, "commandName=CmdA") != NULL, "command link %s", cmd_link);
-	r = flh_post_json(srv(), cmd_link, "null");
+	r = flh_post_json(api_srv(), cmd_link, "null");
 	FLH_STATUS(r, 200);
 	FLH_EQ_STR(flh_json_str(flh_resp_json(r), "command"), "CmdA");
 	flh_resp_free(r);
@@ -344,7 +331,7 @@ FLT_TEST(take_filter_action_name_still_accepted)
 	reg(&src, "{\"name\":\"LblSrc8\"}");
 	reg(&worker, "{\"name\":\"Worker8\"}");
 	snprintf(flow, sizeof(flow), TWO_CMD_FLOW, "lbl_filter2", "LblSrc8", "Worker8", "LblSrc8", "Worker8");
-	FLH_EQ_INT(api_post_flow(srv(), flow), 201);
+	FLH_EQ_INT(api_post_flow(api_srv(), flow), 201);
 	FLH_EQ_INT(flh_pack_event(&src, "Go", NULL), 202);
 	wait_actions("lbl_filter2", 2);
 	FLH_EQ_INT(flh_pack_take(&worker, "actionName=CmdB", &a), 200);

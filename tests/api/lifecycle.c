@@ -19,22 +19,6 @@
 #include <stdatomic.h>
 #include <sys/wait.h>
 
-struct taker {
-	pthread_t th;
-	struct flh_pack *pack;
-	struct flh_action a;
-	long status;
-	atomic_int done;
-};
-
-static void *take_main(void *arg)
-{
-	struct taker *t = arg;
-	t->status = flh_pack_take(t->pack, NULL, &t->a);
-	atomic_store(&t->done, 1);
-	return NULL;
-}
-
 static void expect_exit0(struct flh_server *s)
 {
 	int st = 0;
@@ -48,24 +32,12 @@ FLT_TEST(sigterm_answers_parked_takes_and_exits_0)
 {
 	struct flh_server *s = api_start(9000, NULL);
 	struct flh_pack p;
-	struct taker t[3];
+	struct api_taker t[3];
 	FLH_ASSERT_MSG(s, "the server did not start");
 	FLH_EQ_INT(flh_pack_register(&p, s, "{\"name\":\"LcWorker\",\"commands\":[{\"name\":\"Job\"}]}"), 201);
-	for (int i = 0; i < 3; i++) {
-		char *before = flh_pack_last_seen(&p), *now = NULL;
-		bool arrived;
-		memset(&t[i], 0, sizeof(t[i]));
-		t[i].pack = &p;
-		atomic_init(&t[i].done, 0);
-		FLH_ASSERT(pthread_create(&t[i].th, NULL, take_main, &t[i]) == 0);
-		/* The take reached the server once it refreshed lastSeen. */
-		FLH_WAIT_FOR(arrived, 3000,
-			     (free(now), now = flh_pack_last_seen(&p), now && before && strcmp(now, before) != 0));
-		if (!arrived)
-			printf("# take %d: lastSeen did not change\n", i);
-		free(before);
-		free(now);
-	}
+	/* each take reached the server once it refreshed lastSeen */
+	for (int i = 0; i < 3; i++)
+		api_taker_park(&t[i], &p, NULL);
 	for (int i = 0; i < 3; i++)
 		FLH_ASSERT_MSG(!atomic_load(&t[i].done), "take %d returned %ld before SIGTERM", i, t[i].status);
 	FLH_EQ_INT(flh_server_signal(s, SIGTERM), 0);
@@ -87,7 +59,7 @@ FLT_TEST(sigterm_idle_exits_0)
 {
 	struct flh_server *s = api_start(300, NULL);
 	FLH_ASSERT_MSG(s, "the server did not start");
-	FLH_EQ_INT(api_post_status(s, "/v1/packs", "application/json", "{\"name\":\"LcIdle\"}"), 201);
+	FLH_EQ_INT(api_post_json(s, "/v1/packs", "{\"name\":\"LcIdle\"}"), 201);
 	FLH_EQ_INT(flh_server_signal(s, SIGTERM), 0);
 	expect_exit0(s);
 	flh_server_free(s);

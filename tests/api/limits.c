@@ -20,10 +20,10 @@
 #include "buf.h"
 #include "fltest.h"
 #include "harness.h"
+#include "fsutil.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -60,20 +60,10 @@ static struct flh_server *g_plain; /* per-test plain server */
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static int rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
 /* Servers still running at exit are stopped by the harness. */
 static void cleanup(void)
 {
-	if (g_dir[0] == '/' && !getenv("FLH_KEEP"))
-		nftw(g_dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	flt_tmpdir_remove(g_dir);
 	g_dir[0] = '\0';
 }
 
@@ -152,12 +142,10 @@ static int run_cmd(const char *const *argv, int timeout_ms, char **out)
 static void certs(void)
 {
 	if (!g_certs_made && !g_certs_failed) {
-		const char *t = getenv("TMPDIR");
 		char *out = NULL;
 		int rc;
 		g_certs_failed = true;
-		snprintf(g_dir, sizeof(g_dir), "%s/flyte-limits-XXXXXX", t && *t ? t : "/tmp");
-		FLH_ASSERT_MSG(mkdtemp(g_dir) != NULL, "mkdtemp: %s", strerror(errno));
+		FLH_ASSERT_MSG(flt_tmpdir_make(g_dir, sizeof(g_dir), "flyte-limits") == 0, "mkdtemp: %s", strerror(errno));
 		atexit(cleanup);
 		snprintf(g_cert, sizeof(g_cert), "%s/cert.pem", g_dir);
 		snprintf(g_key, sizeof(g_key), "%s/key.pem", g_dir);

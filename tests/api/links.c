@@ -17,24 +17,6 @@
 #include "fltest.h"
 #include "harness.h"
 
-static struct flh_server *g_srv;
-static bool g_start_failed;
-
-static struct flh_server *srv(void)
-{
-	if (!g_srv && !g_start_failed) {
-		g_srv = api_start(300, NULL);
-		g_start_failed = g_srv == NULL;
-	}
-	FLH_ASSERT_MSG(g_srv, "the server did not start");
-	return g_srv;
-}
-
-static const char *base(void)
-{
-	return flh_server_url(srv());
-}
-
 static const char ROOT_LINKS[] =
 	"{\"links\":["
 	"{\"href\":\"{B}/\",\"rel\":\"self\"},"
@@ -53,58 +35,44 @@ static const char V1_LINKS[] =
 	"{\"href\":\"{B}/v1/audit/flows\",\"rel\":\"{B}/swagger#!/flowAudit/findFlows\"},"
 	"{\"href\":\"{B}/v1/swagger\",\"rel\":\"{B}/swagger\"}]}";
 
-/* GET path with extra request headers and compare with tmpl (base b). */
-static void check_links_doc(const char *path, const char *const *headers, const char *tmpl, const char *b)
-{
-	struct flh_req req = { .url = path, .headers = headers };
-	struct flh_resp *r = flh_http(srv(), &req);
-	json_t *want = api_expect_json(tmpl, b);
-	FLH_STATUS(r, 200);
-	FLH_ASSERT_MSG(flh_resp_ctype_is(r, "application/json"), "Content-Type is %s",
-		       flh_resp_header(r, "Content-Type"));
-	FLH_JSON_SAME(flh_resp_json(r), want, true);
-	json_decref(want);
-	flh_resp_free(r);
-}
-
 FLT_TEST(root_links_exact)
 {
-	check_links_doc("/", NULL, ROOT_LINKS, base());
+	api_get_same("/", NULL, ROOT_LINKS, api_base());
 }
 
 FLT_TEST(v1_links_exact_order)
 {
-	check_links_doc("/v1", NULL, V1_LINKS, base());
+	api_get_same("/v1", NULL, V1_LINKS, api_base());
 }
 
 FLT_TEST(links_follow_x_forwarded_proto)
 {
 	const char *h[] = { "X-Forwarded-Proto: https", NULL };
 	char b[128];
-	snprintf(b, sizeof(b), "https://127.0.0.1:%d", flh_server_port(srv()));
-	check_links_doc("/v1", h, V1_LINKS, b);
-	check_links_doc("/", h, ROOT_LINKS, b);
+	snprintf(b, sizeof(b), "https://127.0.0.1:%d", flh_server_port(api_srv()));
+	api_get_same("/v1", h, V1_LINKS, b);
+	api_get_same("/", h, ROOT_LINKS, b);
 }
 
 FLT_TEST(x_flyte_host_wins_over_forwarded_host_and_host)
 {
 	const char *h[] = { "X-Flyte-Host: flyte.example.com", "X-Forwarded-Host: proxy.example.com",
 			    "Host: direct.example.com:8080", NULL };
-	check_links_doc("/v1", h, V1_LINKS, "http://flyte.example.com");
+	api_get_same("/v1", h, V1_LINKS, "http://flyte.example.com");
 }
 
 FLT_TEST(x_forwarded_host_wins_over_host)
 {
 	const char *h[] = { "X-Forwarded-Host: proxy.example.com:8443", "Host: direct.example.com:8080",
 			    "X-Forwarded-Proto: https", NULL };
-	check_links_doc("/v1", h, V1_LINKS, "https://proxy.example.com:8443");
+	api_get_same("/v1", h, V1_LINKS, "https://proxy.example.com:8443");
 }
 
 FLT_TEST(host_header_with_port_is_used)
 {
 	const char *h[] = { "Host: direct.example.com:8080", NULL };
-	check_links_doc("/v1", h, V1_LINKS, "http://direct.example.com:8080");
-	check_links_doc("/", h, ROOT_LINKS, "http://direct.example.com:8080");
+	api_get_same("/v1", h, V1_LINKS, "http://direct.example.com:8080");
+	api_get_same("/", h, ROOT_LINKS, "http://direct.example.com:8080");
 }
 
 FLT_TEST(list_resources_have_self_up_help)
@@ -127,8 +95,8 @@ FLT_TEST(list_resources_have_self_up_help)
 				     "{\"href\":\"{B}/swagger#/flowExecs\",\"rel\":\"help\"}]" },
 	};
 	for (size_t i = 0; i < FL_ARRAY_LEN(cases); i++) {
-		struct flh_resp *r = flh_get(srv(), cases[i].path);
-		json_t *want = api_expect_json(cases[i].links, base());
+		struct flh_resp *r = flh_get(api_srv(), cases[i].path);
+		json_t *want = api_expect_json(cases[i].links, api_base());
 		FLH_STATUS(r, 200);
 		FLH_JSON_SAME(json_object_get(flh_resp_json(r), "links"), want, true);
 		json_decref(want);
@@ -153,19 +121,19 @@ static const char LINK_PACK_LINKS[] =
 
 FLT_TEST(pack_registration_201_location_and_links)
 {
-	struct flh_resp *r = flh_post_json(srv(), "/v1/packs", LINK_PACK);
-	json_t *want = api_expect_json(LINK_PACK_LINKS, base());
+	struct flh_resp *r = flh_post_json(api_srv(), "/v1/packs", LINK_PACK);
+	json_t *want = api_expect_json(LINK_PACK_LINKS, api_base());
 	json_t *links;
 	char loc[256];
 	FLH_STATUS(r, 201);
-	snprintf(loc, sizeof(loc), "%s/v1/packs/LinkPack.env.test", base());
+	snprintf(loc, sizeof(loc), "%s/v1/packs/LinkPack.env.test", api_base());
 	FLH_EQ_STR(flh_resp_header(r, "Location"), loc);
 	links = json_object_get(flh_resp_json(r), "links");
 	FLH_JSON_SAME(links, want, true);
 	/* Client discovery by rel suffix finds the server links, not the pack's. */
-	snprintf(loc, sizeof(loc), "%s/v1/packs/LinkPack.env.test/events", base());
+	snprintf(loc, sizeof(loc), "%s/v1/packs/LinkPack.env.test/events", api_base());
 	FLH_EQ_STR(flh_link_href(links, "event"), loc);
-	snprintf(loc, sizeof(loc), "%s/v1/packs/LinkPack.env.test/actions/take", base());
+	snprintf(loc, sizeof(loc), "%s/v1/packs/LinkPack.env.test/actions/take", api_base());
 	FLH_EQ_STR(flh_link_href(links, "takeAction"), loc);
 	json_decref(want);
 	flh_resp_free(r);
@@ -173,13 +141,13 @@ FLT_TEST(pack_registration_201_location_and_links)
 
 FLT_TEST(get_location_returns_the_same_links)
 {
-	struct flh_resp *reg = flh_post_json(srv(), "/v1/packs", LINK_PACK);
+	struct flh_resp *reg = flh_post_json(api_srv(), "/v1/packs", LINK_PACK);
 	struct flh_resp *got;
 	const char *loc;
 	FLH_STATUS(reg, 201);
 	loc = flh_resp_header(reg, "Location");
 	FLH_ASSERT(loc != NULL);
-	got = flh_get(srv(), loc);
+	got = flh_get(api_srv(), loc);
 	FLH_STATUS(got, 200);
 	FLH_JSON_SAME(json_object_get(flh_resp_json(got), "links"),
 		      json_object_get(flh_resp_json(reg), "links"), true);
@@ -198,8 +166,8 @@ FLT_TEST(per_command_take_links_use_command_name)
 		"{\"name\":\"Other\",\"events\":[],\"links\":[{\"href\":"
 		"\"{B}/v1/packs/LinkPack.env.test/actions/take?commandName=Other\","
 		"\"rel\":\"{B}/swagger#!/action/takeAction\"}]}]";
-	struct flh_resp *r = flh_post_json(srv(), "/v1/packs", LINK_PACK);
-	json_t *want = api_expect_json(want_tmpl, base());
+	struct flh_resp *r = flh_post_json(api_srv(), "/v1/packs", LINK_PACK);
+	json_t *want = api_expect_json(want_tmpl, api_base());
 	FLH_STATUS(r, 201);
 	/* The command's own help link is replaced by the server's take link. */
 	FLH_JSON_SAME(json_object_get(flh_resp_json(r), "commands"), want, true);
@@ -212,7 +180,7 @@ FLT_TEST(registration_links_follow_forwarded_headers)
 	const char *h[] = { "X-Forwarded-Proto: https", "X-Forwarded-Host: proxy.example.com", NULL };
 	struct flh_req req = { .method = "POST", .url = "/v1/packs", .headers = h, .body = LINK_PACK,
 			       .content_type = "application/json" };
-	struct flh_resp *r = flh_http(srv(), &req);
+	struct flh_resp *r = flh_http(api_srv(), &req);
 	json_t *want = api_expect_json(LINK_PACK_LINKS, "https://proxy.example.com");
 	FLH_STATUS(r, 201);
 	FLH_EQ_STR(flh_resp_header(r, "Location"), "https://proxy.example.com/v1/packs/LinkPack.env.test");
@@ -230,10 +198,10 @@ FLT_TEST(pack_links_before_server_links_do_not_capture_suffixes)
 		"{\"href\":\"http://x.example/h\",\"rel\":\"help\"}]}";
 	struct flh_pack p;
 	char want[256];
-	FLH_EQ_INT(flh_pack_register(&p, srv(), def), 201);
-	snprintf(want, sizeof(want), "%s/v1/packs/LinkPack2/events", base());
+	FLH_EQ_INT(flh_pack_register(&p, api_srv(), def), 201);
+	snprintf(want, sizeof(want), "%s/v1/packs/LinkPack2/events", api_base());
 	FLH_EQ_STR(p.event_href, want);
-	snprintf(want, sizeof(want), "%s/v1/packs/LinkPack2/actions/take", base());
+	snprintf(want, sizeof(want), "%s/v1/packs/LinkPack2/actions/take", api_base());
 	FLH_EQ_STR(p.take_href, want);
 	FLH_EQ_STR(flh_json_str(p.body, "links.0.rel"), "support");
 	FLH_EQ_STR(flh_json_str(p.body, "links.1.rel"), "help");
@@ -245,7 +213,7 @@ FLT_TEST(discovered_links_work)
 {
 	struct flh_pack p;
 	struct flh_action a;
-	FLH_EQ_INT(flh_pack_register(&p, srv(), "{\"name\":\"LinkPack3\",\"commands\":[{\"name\":\"C\"}]}"), 201);
+	FLH_EQ_INT(flh_pack_register(&p, api_srv(), "{\"name\":\"LinkPack3\",\"commands\":[{\"name\":\"C\"}]}"), 201);
 	FLH_EQ_INT(flh_pack_event(&p, "Nothing", "{\"a\":1}"), 202);
 	FLH_EQ_INT(flh_pack_take(&p, NULL, &a), 204);
 	flh_action_release(&a);
@@ -265,32 +233,32 @@ FLT_TEST(action_result_link_and_audit_self_link)
 	char want[512];
 	size_t blen;
 
-	FLH_EQ_INT(flh_pack_register(&src, srv(), "{\"name\":\"LinkSrc\"}"), 201);
-	FLH_EQ_INT(flh_pack_register(&worker, srv(), "{\"name\":\"LinkWorker\",\"commands\":[{\"name\":\"Work\"}]}"),
+	FLH_EQ_INT(flh_pack_register(&src, api_srv(), "{\"name\":\"LinkSrc\"}"), 201);
+	FLH_EQ_INT(flh_pack_register(&worker, api_srv(), "{\"name\":\"LinkWorker\",\"commands\":[{\"name\":\"Work\"}]}"),
 		   201);
-	FLH_EQ_INT(api_post_flow(srv(), flow), 201);
+	FLH_EQ_INT(api_post_flow(api_srv(), flow), 201);
 	FLH_EQ_INT(flh_pack_event(&src, "Go", "{}"), 202);
 	FLH_EQ_INT(flh_pack_take_wait(&worker, NULL, &a, FLH_WAIT_MS), 200);
 	FLH_EQ_STR(a.command, "Work");
 	FLH_EQ_INT(json_array_size(json_object_get(a.body, "links")), 1);
 	href = flh_json_str(a.body, "links.0.href");
 	rel = flh_json_str(a.body, "links.0.rel");
-	snprintf(want, sizeof(want), "%s/swagger#/actionResult", base());
+	snprintf(want, sizeof(want), "%s/swagger#/actionResult", api_base());
 	FLH_EQ_STR(rel, want);
-	snprintf(want, sizeof(want), "%s/v1/packs/LinkWorker/actions/", base());
+	snprintf(want, sizeof(want), "%s/v1/packs/LinkWorker/actions/", api_base());
 	blen = strlen(want);
 	FLH_ASSERT_MSG(href && strncmp(href, want, blen) == 0, "result href %s", href ? href : "(none)");
 	/* the link carries the attempt it belongs to (fencing) */
 	FLH_ASSERT_MSG(strlen(href) == blen + 24 + strlen("/result?attempt=1") &&
 			       strcmp(href + blen + 24, "/result?attempt=1") == 0,
 		       "result href %s", href);
-	FLH_EQ_INT(flh_action_result(srv(), &a, "Done", "{}"), 202);
+	FLH_EQ_INT(flh_action_result(api_srv(), &a, "Done", "{}"), 202);
 
-	audit = api_audit_wait(srv(), "flowName=links_flow", 1, NULL, NULL, FLH_WAIT_MS);
+	audit = api_audit_wait(api_srv(), "flowName=links_flow", 1, NULL, NULL, FLH_WAIT_MS);
 	FLH_ASSERT(audit != NULL);
 	cid = flh_json_str(audit, "flows.0.correlationId");
 	FLH_ASSERT(cid != NULL);
-	snprintf(want, sizeof(want), "%s/v1/audit/flows/%s", base(), cid);
+	snprintf(want, sizeof(want), "%s/v1/audit/flows/%s", api_base(), cid);
 	FLH_EQ_STR(flh_json_str(audit, "flows.0.links.0.href"), want);
 	FLH_EQ_STR(flh_json_str(audit, "flows.0.links.0.rel"), "self");
 	json_decref(audit);
@@ -307,14 +275,14 @@ FLT_TEST(flow_post_201_location_and_flow_links)
 	static const char links[] = "[{\"href\":\"{B}/v1/flows/links_flow2\",\"rel\":\"self\"},"
 				    "{\"href\":\"{B}/v1/flows\",\"rel\":\"up\"},"
 				    "{\"href\":\"{B}/swagger#/flow\",\"rel\":\"help\"}]";
-	struct flh_resp *r = flh_post_json(srv(), "/v1/flows", flow);
-	json_t *want = api_expect_json(links, base());
+	struct flh_resp *r = flh_post_json(api_srv(), "/v1/flows", flow);
+	json_t *want = api_expect_json(links, api_base());
 	char loc[256];
 	FLH_STATUS(r, 201);
-	snprintf(loc, sizeof(loc), "%s/v1/flows/links_flow2", base());
+	snprintf(loc, sizeof(loc), "%s/v1/flows/links_flow2", api_base());
 	FLH_EQ_STR(flh_resp_header(r, "Location"), loc);
 	flh_resp_free(r);
-	r = flh_get(srv(), loc);
+	r = flh_get(api_srv(), loc);
 	FLH_STATUS(r, 200);
 	FLH_JSON_SAME(json_object_get(flh_resp_json(r), "links"), want, true);
 	json_decref(want);
@@ -325,11 +293,11 @@ FLT_TEST(datastore_put_201_then_204_and_item_link)
 {
 	struct flh_resp *r;
 	char want[256];
-	FLH_EQ_INT(api_put_item(srv(), "linkitem", "v1", 2, "text/plain", "d", NULL), 201);
-	FLH_EQ_INT(api_put_item(srv(), "linkitem", "v2", 2, "text/plain", "d", NULL), 204);
-	r = flh_get(srv(), "/v1/datastore");
+	FLH_EQ_INT(api_put_item(api_srv(), "linkitem", "v1", 2, "text/plain", "d", NULL), 201);
+	FLH_EQ_INT(api_put_item(api_srv(), "linkitem", "v2", 2, "text/plain", "d", NULL), 204);
+	r = flh_get(api_srv(), "/v1/datastore");
 	FLH_STATUS(r, 200);
-	snprintf(want, sizeof(want), "%s/v1/datastore/linkitem", base());
+	snprintf(want, sizeof(want), "%s/v1/datastore/linkitem", api_base());
 	FLH_EQ_STR(flh_json_str(flh_resp_json(r), "datastore.0.links.0.href"), want);
 	FLH_EQ_STR(flh_json_str(flh_resp_json(r), "datastore.0.links.0.rel"), "self");
 	flh_resp_free(r);
@@ -338,7 +306,7 @@ FLT_TEST(datastore_put_201_then_204_and_item_link)
 FLT_TEST(every_advertised_link_answers)
 {
 	/* Clients navigate from /v1: every href it advertises must work. */
-	struct flh_resp *r = flh_get(srv(), "/v1");
+	struct flh_resp *r = flh_get(api_srv(), "/v1");
 	json_t *links, *l;
 	size_t i;
 	FLH_STATUS(r, 200);
@@ -348,7 +316,7 @@ FLT_TEST(every_advertised_link_answers)
 		const char *href = json_string_value(json_object_get(l, "href"));
 		struct flh_resp *t;
 		FLH_ASSERT(href != NULL);
-		t = flh_get(srv(), href);
+		t = flh_get(api_srv(), href);
 		FLH_STATUS(t, 200);
 		flh_resp_free(t);
 	}

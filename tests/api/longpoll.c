@@ -41,43 +41,6 @@ static struct flh_server *get(struct flh_server **s, bool *failed, int wait_ms)
 	return *s;
 }
 
-struct taker {
-	pthread_t th;
-	struct flh_pack *pack;
-	const char *query;
-	struct flh_action a;
-	long status;
-	atomic_int done;
-};
-
-static void *take_main(void *arg)
-{
-	struct taker *t = arg;
-	t->status = flh_pack_take(t->pack, t->query, &t->a);
-	atomic_store(&t->done, 1);
-	return NULL;
-}
-
-static void start_taker(struct taker *t, struct flh_pack *p, const char *query)
-{
-	memset(t, 0, sizeof(*t));
-	t->pack = p;
-	t->query = query;
-	atomic_init(&t->done, 0);
-	FLH_ASSERT(pthread_create(&t->th, NULL, take_main, t) == 0);
-}
-
-/* Wait until the pack's lastSeen differs from `before` (a take arrived). */
-static void wait_take_arrived(struct flh_pack *p, const char *before)
-{
-	bool ok;
-	char *now = NULL;
-	FLH_WAIT_FOR(ok, 3000, (free(now), now = flh_pack_last_seen(p), now && strcmp(now, before) != 0));
-	if (!ok)
-		printf("# lastSeen of %s did not change after a take (still %s)\n", p->id, now ? now : "(none)");
-	free(now);
-}
-
 static void setup_flow(struct flh_server *s, const char *flow, struct flh_pack *src, const char *src_def,
 		       struct flh_pack *worker, const char *worker_def)
 {
@@ -93,16 +56,11 @@ FLT_TEST(parked_take_is_woken_by_event)
 		"\"command\":{\"packName\":\"LpWorker\",\"name\":\"Job\",\"input\":\"{{ Event.Payload.id }}\"}}]}";
 	struct flh_server *s = get(&g_long, &g_long_failed, LONG_WAIT_MS);
 	struct flh_pack src, worker;
-	struct taker t;
-	char *seen0;
+	struct api_taker t;
 
 	setup_flow(s, flow, &src, "{\"name\":\"LpSrc\"}", &worker,
 		   "{\"name\":\"LpWorker\",\"commands\":[{\"name\":\"Job\"}]}");
-	seen0 = flh_pack_last_seen(&worker);
-	FLH_ASSERT(seen0 != NULL);
-	start_taker(&t, &worker, NULL);
-	wait_take_arrived(&worker, seen0);
-	free(seen0);
+	api_taker_park(&t, &worker, NULL);
 	FLH_ASSERT_MSG(!atomic_load(&t.done), "the take returned %ld before any event was posted", t.status);
 	FLH_EQ_INT(flh_pack_event(&src, "Go", "{\"id\":\"wake-1\"}"), 202);
 	pthread_join(t.th, NULL);
@@ -151,7 +109,7 @@ FLT_TEST(one_event_goes_to_exactly_one_parked_take)
 		"\"command\":{\"packName\":\"LpMany\",\"name\":\"Job\",\"input\":\"only-one\"}}]}";
 	struct flh_server *s = get(&g_mid, &g_mid_failed, MID_WAIT_MS);
 	struct flh_pack src, worker;
-	struct taker t[PARKED];
+	struct api_taker t[PARKED];
 	char *seen0;
 	int ok = 0, empty = 0;
 
@@ -159,8 +117,8 @@ FLT_TEST(one_event_goes_to_exactly_one_parked_take)
 	seen0 = flh_pack_last_seen(&worker);
 	FLH_ASSERT(seen0 != NULL);
 	for (int i = 0; i < PARKED; i++)
-		start_taker(&t[i], &worker, NULL);
-	wait_take_arrived(&worker, seen0);
+		api_taker_start(&t[i], &worker, NULL);
+	api_take_arrived(&worker, seen0);
 	free(seen0);
 	FLH_EQ_INT(flh_pack_event(&src, "Go", NULL), 202);
 	for (int i = 0; i < PARKED; i++)
@@ -192,16 +150,11 @@ FLT_TEST(parked_take_filtered_on_other_command_is_not_served)
 	struct flh_server *s = get(&g_mid, &g_mid_failed, MID_WAIT_MS);
 	struct flh_pack src, worker;
 	struct flh_action a;
-	struct taker t;
-	char *seen0;
+	struct api_taker t;
 
 	setup_flow(s, flow, &src, "{\"name\":\"LpSrc3\"}", &worker,
 		   "{\"name\":\"LpFilter\",\"commands\":[{\"name\":\"Job\"},{\"name\":\"Other\"}]}");
-	seen0 = flh_pack_last_seen(&worker);
-	FLH_ASSERT(seen0 != NULL);
-	start_taker(&t, &worker, "commandName=Other");
-	wait_take_arrived(&worker, seen0);
-	free(seen0);
+	api_taker_park(&t, &worker, "commandName=Other");
 	FLH_EQ_INT(flh_pack_event(&src, "Go", NULL), 202);
 	pthread_join(t.th, NULL);
 	if (t.status == 200)
@@ -304,6 +257,25 @@ FLT_TEST(prefer_wait_sets_the_wait_of_a_take)
 	r = idle_take(s, "Pref", 10000, "Prefer: wait=600");
 	FLH_EQ_INT(r->status, 204);
 	FLH_EQ_STR(flh_resp_header(r, "Preference-Applied"), "wait=9");
+	flh_resp_free(r);
+	flh_pack_release(&p);
+	flh_server_free(s);
+
+	/* on a server with other limits: a number past any integer type is the cap (no
+	 * overflow); a preference that is not a number is ignored (the default wait) */
+	{
+		static const char *const env[] = { "FLYTE_TAKE_WAIT_MS=500", "FLYTE_TAKE_WAIT_MAX_MS=1000", NULL };
+		struct flh_server_opts o = { .env = env };
+		FLH_ASSERT(flh_server_start(&s, &o) == 0);
+	}
+	FLH_EQ_INT(flh_pack_register(&p, s, "{\"name\":\"Pref\",\"commands\":[{\"name\":\"C\"}]}"), 201);
+	r = idle_take(s, "Pref", 5000, "Prefer: wait=99999999999999999999999");
+	FLH_EQ_INT(r->status, 204);
+	FLH_EQ_STR(flh_resp_header(r, "Preference-Applied"), "wait=1");
+	flh_resp_free(r);
+	r = idle_take(s, "Pref", 5000, "Prefer: wait=soon");
+	FLH_EQ_INT(r->status, 204);
+	FLH_ASSERT(flh_resp_header(r, "Preference-Applied") == NULL);
 	flh_resp_free(r);
 	flh_pack_release(&p);
 	flh_server_free(s);

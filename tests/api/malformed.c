@@ -28,19 +28,6 @@
 #include "fltest.h"
 #include "harness.h"
 
-static struct flh_server *g_srv;
-static bool g_start_failed;
-
-static struct flh_server *srv(void)
-{
-	if (!g_srv && !g_start_failed) {
-		g_srv = api_start(300, NULL);
-		g_start_failed = g_srv == NULL;
-	}
-	FLH_ASSERT_MSG(g_srv, "the server did not start");
-	return g_srv;
-}
-
 /* ---- data stored before the cases, checked at the end ---------------- */
 
 static const char PACK_DEF[] = "{\"name\":\"MalPack\",\"labels\":{\"env\":\"test\"},"
@@ -60,7 +47,7 @@ static bool g_ready;
 
 static json_t *pack_snapshot(void)
 {
-	struct flh_resp *r = flh_get(srv(), "/v1/packs/MalPack.env.test");
+	struct flh_resp *r = flh_get(api_srv(), "/v1/packs/MalPack.env.test");
 	json_t *j;
 	FLH_STATUS(r, 200);
 	j = json_deep_copy(flh_resp_json(r));
@@ -72,7 +59,7 @@ static json_t *pack_snapshot(void)
 
 static json_t *flow_snapshot(void)
 {
-	struct flh_resp *r = flh_get(srv(), "/v1/flows/mal_flow");
+	struct flh_resp *r = flh_get(api_srv(), "/v1/flows/mal_flow");
 	json_t *j;
 	FLH_STATUS(r, 200);
 	j = json_incref(flh_resp_json(r));
@@ -86,13 +73,13 @@ static void setup(void)
 	const char *aid;
 	if (g_ready)
 		return;
-	FLH_EQ_INT(flh_pack_register(&g_src, srv(), "{\"name\":\"MalSrc\"}"), 201);
-	FLH_EQ_INT(flh_pack_register(&g_pack, srv(), PACK_DEF), 201);
-	FLH_EQ_INT(flh_pack_register(&g_pending_pack, srv(), "{\"name\":\"MalPending\"}"), 201);
-	FLH_EQ_INT(api_post_flow(srv(), FLOW), 201);
-	FLH_EQ_INT(api_put_item(srv(), "mal-item", ITEM, strlen(ITEM), "text/plain", "kept", NULL), 201);
+	FLH_EQ_INT(flh_pack_register(&g_src, api_srv(), "{\"name\":\"MalSrc\"}"), 201);
+	FLH_EQ_INT(flh_pack_register(&g_pack, api_srv(), PACK_DEF), 201);
+	FLH_EQ_INT(flh_pack_register(&g_pending_pack, api_srv(), "{\"name\":\"MalPending\"}"), 201);
+	FLH_EQ_INT(api_post_flow(api_srv(), FLOW), 201);
+	FLH_EQ_INT(api_put_item(api_srv(), "mal-item", ITEM, strlen(ITEM), "text/plain", "kept", NULL), 201);
 	FLH_EQ_INT(flh_pack_event(&g_src, "Go", "{\"v\":\"keep-me\"}"), 202);
-	audit = api_audit_wait(srv(), "flowName=mal_flow&stepId=s", 1, NULL, NULL, FLH_WAIT_MS);
+	audit = api_audit_wait(api_srv(), "flowName=mal_flow&stepId=s", 1, NULL, NULL, FLH_WAIT_MS);
 	aid = flh_json_str(audit, "flows.0.actions.s.id");
 	FLH_ASSERT_MSG(api_is_oid(aid), "no action was created for the setup event");
 	snprintf(g_new_aid, sizeof(g_new_aid), "%s", aid);
@@ -109,7 +96,7 @@ static void expect_error(struct flh_resp *r, int status)
 {
 	FLH_ERROR(r, status);
 	flh_resp_free(r);
-	FLH_ASSERT_MSG(api_alive(srv()), "the server is not healthy after the request");
+	FLH_ASSERT_MSG(api_alive(api_srv()), "the server is not healthy after the request");
 }
 
 /* Same, but any of two statuses is acceptable. */
@@ -124,7 +111,7 @@ static struct flh_resp *post(const char *path, const char *ctype, const char *bo
 {
 	struct flh_req req = { .method = "POST", .url = path, .content_type = ctype, .body = body,
 			       .body_len = len };
-	return flh_http(srv(), &req);
+	return flh_http(api_srv(), &req);
 }
 
 static void bad_pack(const char *body)
@@ -351,10 +338,10 @@ FLT_TEST(malformed_action_id)
 		      404, 400);
 }
 
-FLT_TEST(unknown_path) { setup(); expect_error(flh_get(srv(), "/v1/nothing-here"), 404); }
-FLT_TEST(double_slash_path) { setup(); expect_error(flh_get(srv(), "/v1//packs"), 404); }
-FLT_TEST(trailing_slash_path) { setup(); expect_error(flh_get(srv(), "/v1/packs/"), 404); }
-FLT_TEST(nul_in_path) { setup(); expect_error2(flh_get(srv(), "/v1/packs/Mal%00Pack"), 404, 400); }
+FLT_TEST(unknown_path) { setup(); expect_error(flh_get(api_srv(), "/v1/nothing-here"), 404); }
+FLT_TEST(double_slash_path) { setup(); expect_error(flh_get(api_srv(), "/v1//packs"), 404); }
+FLT_TEST(trailing_slash_path) { setup(); expect_error(flh_get(api_srv(), "/v1/packs/"), 404); }
+FLT_TEST(nul_in_path) { setup(); expect_error2(flh_get(api_srv(), "/v1/packs/Mal%00Pack"), 404, 400); }
 
 FLT_TEST(overlong_path)
 {
@@ -363,7 +350,7 @@ FLT_TEST(overlong_path)
 	memcpy(path, "/v1/packs/", 10);
 	memset(path + 10, 'a', 4000);
 	path[4010] = '\0';
-	expect_error(flh_get(srv(), path), 404);
+	expect_error(flh_get(api_srv(), path), 404);
 }
 
 FLT_TEST(oversized_request_line)
@@ -378,14 +365,14 @@ FLT_TEST(oversized_request_line)
 	memcpy(path, "/v1/packs/", 10);
 	memset(path + 10, 'b', n);
 	path[10 + n] = '\0';
-	r = flh_get(srv(), path);
+	r = flh_get(api_srv(), path);
 	free(path);
 	if (r->status != 414 && r->status != 431) {
 		flh_resp_print(r);
 		FLH_FAIL("status %ld, expected 414 or 431", r->status);
 	}
 	flh_resp_free(r);
-	FLH_ASSERT(api_alive(srv()));
+	FLH_ASSERT(api_alive(api_srv()));
 }
 
 static bool allow_has(const char *allow, const char *method)
@@ -407,17 +394,17 @@ FLT_TEST(unsupported_method_405_with_allow)
 	struct flh_resp *r;
 	const char *allow;
 	setup();
-	r = flh_send(srv(), "PUT", "/v1/packs", "application/json", "{}");
+	r = flh_send(api_srv(), "PUT", "/v1/packs", "application/json", "{}");
 	allow = flh_resp_header(r, "Allow");
 	FLH_ASSERT_MSG(allow && allow_has(allow, "GET") && allow_has(allow, "POST") && !allow_has(allow, "PUT"),
 		       "Allow: %s", allow ? allow : "(none)");
 	expect_error(r, 405);
-	r = flh_send(srv(), "PATCH", "/v1/flows/mal_flow", "application/json", "{}");
+	r = flh_send(api_srv(), "PATCH", "/v1/flows/mal_flow", "application/json", "{}");
 	allow = flh_resp_header(r, "Allow");
 	FLH_ASSERT_MSG(allow && allow_has(allow, "GET") && allow_has(allow, "DELETE"), "Allow: %s",
 		       allow ? allow : "(none)");
 	expect_error(r, 405);
-	r = flh_send(srv(), "POST", "/v1/datastore", "application/json", "{\"key\":\"x\"}");
+	r = flh_send(api_srv(), "POST", "/v1/datastore", "application/json", "{\"key\":\"x\"}");
 	allow = flh_resp_header(r, "Allow");
 	FLH_ASSERT_MSG(allow && allow_has(allow, "GET"), "Allow: %s", allow ? allow : "(none)");
 	expect_error(r, 405);
@@ -438,7 +425,7 @@ FLT_TEST(double_result_is_409)
 	struct flh_action a;
 	setup();
 	make_pending(&a);
-	FLH_EQ_INT(flh_action_result(srv(), &a, "Done", "{\"n\":1}"), 202);
+	FLH_EQ_INT(flh_action_result(api_srv(), &a, "Done", "{\"n\":1}"), 202);
 	expect_error(post(a.result_href, "application/json", "{\"event\":\"Done\",\"payload\":{\"n\":2}}", 0), 409);
 	flh_action_release(&a);
 }
@@ -451,8 +438,8 @@ FLT_TEST(result_with_bad_body_is_400)
 	make_pending(&a);
 	expect_error(post(a.result_href, "application/json", "{\"event\":", 0), 400);
 	/* The action was not completed by the bad request. */
-	FLH_EQ_INT(flh_action_result(srv(), &a, "Done", NULL), 202);
-	audit = api_audit_wait(srv(), "stepId=p", 1, NULL, NULL, FLH_WAIT_MS);
+	FLH_EQ_INT(flh_action_result(api_srv(), &a, "Done", NULL), 202);
+	audit = api_audit_wait(api_srv(), "stepId=p", 1, NULL, NULL, FLH_WAIT_MS);
 	FLH_ASSERT(audit != NULL);
 	json_decref(audit);
 	flh_action_release(&a);
@@ -463,7 +450,7 @@ FLT_TEST(result_with_bad_body_is_400)
 FLT_TEST(datastore_put_not_multipart)
 {
 	setup();
-	expect_error(flh_send(srv(), "PUT", "/v1/datastore/not-multi", "application/json", "{\"value\":\"x\"}"), 400);
+	expect_error(flh_send(api_srv(), "PUT", "/v1/datastore/not-multi", "application/json", "{\"value\":\"x\"}"), 400);
 }
 
 FLT_TEST(datastore_multipart_without_value)
@@ -471,7 +458,7 @@ FLT_TEST(datastore_multipart_without_value)
 	struct flh_part part = { .name = "description", .data = "only a description" };
 	struct flh_req req = { .method = "PUT", .url = "/v1/datastore/no-value", .parts = &part, .nparts = 1 };
 	setup();
-	expect_error(flh_http(srv(), &req), 400);
+	expect_error(flh_http(api_srv(), &req), 400);
 }
 
 FLT_TEST(datastore_empty_value)
@@ -479,20 +466,20 @@ FLT_TEST(datastore_empty_value)
 	struct flh_part part = { .name = "value", .data = "", .len = 0, .filename = "v", .type = "text/plain" };
 	struct flh_req req = { .method = "PUT", .url = "/v1/datastore/empty-value", .parts = &part, .nparts = 1 };
 	setup();
-	expect_error(flh_http(srv(), &req), 400);
+	expect_error(flh_http(api_srv(), &req), 400);
 }
 
 FLT_TEST(datastore_multipart_truncated)
 {
 	static const char body[] = "--XyZ\r\nContent-Disposition: form-data; name=\"value\"; filename=\"v\"\r\n\r\nabc";
 	setup();
-	expect_error(flh_send(srv(), "PUT", "/v1/datastore/truncated", "multipart/form-data; boundary=XyZ", body), 400);
+	expect_error(flh_send(api_srv(), "PUT", "/v1/datastore/truncated", "multipart/form-data; boundary=XyZ", body), 400);
 }
 
 /* ---- audit ------------------------------------------------------------------------ */
 
-FLT_TEST(audit_limit_negative) { setup(); expect_error(flh_get(srv(), "/v1/audit/flows?limit=-1"), 400); }
-FLT_TEST(audit_start_negative) { setup(); expect_error(flh_get(srv(), "/v1/audit/flows?start=-3"), 400); }
+FLT_TEST(audit_limit_negative) { setup(); expect_error(flh_get(api_srv(), "/v1/audit/flows?limit=-1"), 400); }
+FLT_TEST(audit_start_negative) { setup(); expect_error(flh_get(api_srv(), "/v1/audit/flows?start=-3"), 400); }
 
 /* ---- everything stored before is intact ------------------------------------------- */
 
@@ -507,23 +494,23 @@ FLT_TEST(stored_data_intact)
 	now = flow_snapshot();
 	FLH_JSON_SAME(now, g_flow_doc, true);
 	json_decref(now);
-	r = flh_get(srv(), "/v1/datastore/mal-item");
+	r = flh_get(api_srv(), "/v1/datastore/mal-item");
 	FLH_STATUS(r, 200);
 	FLH_EQ_INT(r->body_len, strlen(ITEM));
 	FLH_ASSERT(memcmp(r->body, ITEM, r->body_len) == 0);
 	flh_resp_free(r);
-	audit = api_audit_wait(srv(), "flowName=mal_flow&stepId=s", 1, NULL, NULL, FLH_WAIT_MS);
+	audit = api_audit_wait(api_srv(), "flowName=mal_flow&stepId=s", 1, NULL, NULL, FLH_WAIT_MS);
 	FLH_EQ_INT(json_array_size(json_object_get(audit, "flows")), 1);
 	FLH_EQ_STR(flh_json_str(audit, "flows.0.actions.s.id"), g_new_aid);
 	FLH_EQ_STR(flh_json_str(audit, "flows.0.actions.s.state.value"), "NEW");
 	FLH_EQ_STR(flh_json_str(audit, "flows.0.actions.s.input"), "keep-me");
 	json_decref(audit);
 	/* None of the rejected flows was stored. */
-	r = flh_get(srv(), "/v1/flows");
+	r = flh_get(api_srv(), "/v1/flows");
 	FLH_STATUS(r, 200);
 	FLH_EQ_INT(json_array_size(json_object_get(flh_resp_json(r), "flows")), 1);
 	flh_resp_free(r);
-	FLH_ASSERT(api_alive(srv()));
+	FLH_ASSERT(api_alive(api_srv()));
 }
 
 /* ---- HTTP framing (raw sockets) ----------------------------------------------------- */
@@ -535,7 +522,7 @@ static void framing(const char *req, size_t len, int status, const char *not_sto
 	const char *body;
 	long n;
 	setup();
-	n = flh_raw(srv(), req, len ? len : strlen(req), false, 20000, &out);
+	n = flh_raw(api_srv(), req, len ? len : strlen(req), false, 20000, &out);
 	FLH_ASSERT_MSG(n > 0, "no answer");
 	body = strstr(out, "\r\n\r\n");
 	if (flh_raw_status(out) != status || !body || !strstr(body, "{\"error\":") ||
@@ -546,11 +533,11 @@ static void framing(const char *req, size_t len, int status, const char *not_sto
 	FLH_ASSERT(strstr(out, "\r\nConnection: close\r\n") != NULL);
 	free(out);
 	if (not_stored) {
-		struct flh_resp *r = flh_get(srv(), flh_path("/v1/packs/%s", not_stored));
+		struct flh_resp *r = flh_get(api_srv(), flh_path("/v1/packs/%s", not_stored));
 		FLH_ERROR(r, 404);
 		flh_resp_free(r);
 	}
-	FLH_ASSERT(api_alive(srv()));
+	FLH_ASSERT(api_alive(api_srv()));
 }
 
 #define PACK_HEAD "POST /v1/packs HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n"
@@ -631,7 +618,7 @@ static void many_query_parameters(void)
 		const char *body;
 		long n;
 		setup();
-		n = flh_raw(srv(), req, strlen(req), false, 20000, &out);
+		n = flh_raw(api_srv(), req, strlen(req), false, 20000, &out);
 		free(req);
 		FLH_ASSERT_MSG(n > 0, "no answer to 600 query parameters");
 		body = strstr(out, "\r\n\r\n");
@@ -641,7 +628,7 @@ static void many_query_parameters(void)
 		FLH_ASSERT(body && strstr(body, "more than 64 query parameters") != NULL);
 		free(out);
 	}
-	FLH_ASSERT(api_alive(srv()));
+	FLH_ASSERT(api_alive(api_srv()));
 }
 
 /* Refused by libmicrohttpd itself (HTML body, see docs/internals/http.md): prompt, logged. */
@@ -650,14 +637,14 @@ static void refused_by_library(const char *req, int status, const char *log_need
 	char *out = NULL, *log;
 	bool ok = false;
 	setup();
-	FLH_ASSERT(flh_raw(srv(), req, strlen(req), false, 20000, &out) > 0);
+	FLH_ASSERT(flh_raw(api_srv(), req, strlen(req), false, 20000, &out) > 0);
 	if (flh_raw_status(out) != status)
 		printf("# answer: %.300s\n", out);
 	FLH_EQ_INT(flh_raw_status(out), status);
 	free(out);
-	FLH_WAIT_FOR(ok, 10000, (log = flh_server_log(srv())) != NULL && strstr(log, log_needle) && (free(log), 1));
+	FLH_WAIT_FOR(ok, 10000, (log = flh_server_log(api_srv())) != NULL && strstr(log, log_needle) && (free(log), 1));
 	FLH_ASSERT_MSG(ok, "no log line containing \"%s\"", log_needle);
-	FLH_ASSERT(api_alive(srv()));
+	FLH_ASSERT(api_alive(api_srv()));
 }
 
 FLT_TEST(prompt_answers_to_other_malformed_requests)

@@ -21,24 +21,6 @@
 
 #include "timeutil.h"
 
-static struct flh_server *g_srv;
-static bool g_start_failed;
-
-static struct flh_server *srv(void)
-{
-	if (!g_srv && !g_start_failed) {
-		g_srv = api_start(300, NULL);
-		g_start_failed = g_srv == NULL;
-	}
-	FLH_ASSERT_MSG(g_srv, "the server did not start");
-	return g_srv;
-}
-
-static const char *base(void)
-{
-	return flh_server_url(srv());
-}
-
 /* Check lastSeen/status of a pack document, then drop lastSeen so the rest
  * can be compared exactly.  The document is modified in place. */
 static void check_and_strip_liveness(json_t *pack)
@@ -55,13 +37,7 @@ FLT_TEST(empty_list_is_empty_array)
 	static const char want_tmpl[] = "{\"links\":[{\"href\":\"{B}/v1/packs\",\"rel\":\"self\"},"
 					"{\"href\":\"{B}/v1\",\"rel\":\"up\"},"
 					"{\"href\":\"{B}/swagger#/pack\",\"rel\":\"help\"}],\"packs\":[]}";
-	struct flh_resp *r = flh_get(srv(), "/v1/packs");
-	json_t *want = api_expect_json(want_tmpl, base());
-	FLH_STATUS(r, 200);
-	FLH_ASSERT(flh_resp_ctype_is(r, "application/json"));
-	FLH_JSON_SAME(flh_resp_json(r), want, true);
-	json_decref(want);
-	flh_resp_free(r);
+	api_get_same("/v1/packs", NULL, want_tmpl, NULL);
 }
 
 FLT_TEST(register_exact_document)
@@ -87,8 +63,8 @@ FLT_TEST(register_exact_document)
 		"{\"href\":\"{B}/v1/packs\",\"rel\":\"up\"},"
 		"{\"href\":\"{B}/v1/packs/Slack.env.dev/actions/take\",\"rel\":\"{B}/swagger#!/action/takeAction\"},"
 		"{\"href\":\"{B}/v1/packs/Slack.env.dev/events\",\"rel\":\"{B}/swagger#/event\"}]}";
-	struct flh_resp *r = flh_post_json(srv(), "/v1/packs", def);
-	json_t *want = api_expect_json(want_tmpl, base());
+	struct flh_resp *r = flh_post_json(api_srv(), "/v1/packs", def);
+	json_t *want = api_expect_json(want_tmpl, api_base());
 	json_t *got;
 	FLH_STATUS(r, 201);
 	FLH_ASSERT_MSG(flh_resp_ctype_is(r, "application/json"),
@@ -102,9 +78,9 @@ FLT_TEST(register_exact_document)
 	flh_resp_free(r);
 
 	/* GET answers the same document. */
-	r = flh_get(srv(), "/v1/packs/Slack.env.dev");
+	r = flh_get(api_srv(), "/v1/packs/Slack.env.dev");
 	FLH_STATUS(r, 200);
-	want = api_expect_json(want_tmpl, base());
+	want = api_expect_json(want_tmpl, api_base());
 	got = flh_resp_json(r);
 	check_and_strip_liveness(got);
 	FLH_JSON_SAME(got, want, true);
@@ -120,12 +96,12 @@ FLT_TEST(no_labels_means_no_labels_key)
 		"{\"href\":\"{B}/v1/packs\",\"rel\":\"up\"},"
 		"{\"href\":\"{B}/v1/packs/PlainPack/actions/take\",\"rel\":\"{B}/swagger#!/action/takeAction\"},"
 		"{\"href\":\"{B}/v1/packs/PlainPack/events\",\"rel\":\"{B}/swagger#/event\"}]}";
-	struct flh_resp *r = flh_post_json(srv(), "/v1/packs", "{\"name\":\"PlainPack\"}");
-	json_t *want = api_expect_json(want_tmpl, base());
+	struct flh_resp *r = flh_post_json(api_srv(), "/v1/packs", "{\"name\":\"PlainPack\"}");
+	json_t *want = api_expect_json(want_tmpl, api_base());
 	json_t *got;
 	char loc[256];
 	FLH_STATUS(r, 201);
-	snprintf(loc, sizeof(loc), "%s/v1/packs/PlainPack", base());
+	snprintf(loc, sizeof(loc), "%s/v1/packs/PlainPack", api_base());
 	FLH_EQ_STR(flh_resp_header(r, "Location"), loc);
 	got = flh_resp_json(r);
 	FLH_ASSERT(json_object_get(got, "labels") == NULL);
@@ -139,11 +115,11 @@ FLT_TEST(id_derivation_sorts_labels)
 {
 	struct flh_pack p;
 	char loc[256];
-	FLH_EQ_INT(flh_pack_register(&p, srv(),
+	FLH_EQ_INT(flh_pack_register(&p, api_srv(),
 				     "{\"name\":\"Argo\",\"labels\":{\"x\":\"y\",\"env\":\"staging\",\"network\":\"lab\"}}"),
 		   201);
 	FLH_EQ_STR(p.id, "Argo.env.staging.network.lab.x.y");
-	snprintf(loc, sizeof(loc), "%s/v1/packs/Argo.env.staging.network.lab.x.y", base());
+	snprintf(loc, sizeof(loc), "%s/v1/packs/Argo.env.staging.network.lab.x.y", api_base());
 	FLH_EQ_STR(p.location, loc);
 	FLH_EQ_STR(flh_json_str(p.body, "labels.x"), "y");
 	flh_pack_release(&p);
@@ -152,7 +128,7 @@ FLT_TEST(id_derivation_sorts_labels)
 FLT_TEST(client_supplied_id_lastseen_status_are_ignored)
 {
 	struct flh_pack p;
-	FLH_EQ_INT(flh_pack_register(&p, srv(),
+	FLH_EQ_INT(flh_pack_register(&p, api_srv(),
 				     "{\"id\":\"Spoof\",\"name\":\"Honest\",\"lastSeen\":\"2001-01-01T00:00:00Z\","
 				     "\"status\":\"critical\"}"),
 		   201);
@@ -167,18 +143,18 @@ FLT_TEST(reregistration_replaces_definition)
 	struct flh_pack p;
 	struct flh_resp *r;
 	json_t *j;
-	FLH_EQ_INT(flh_pack_register(&p, srv(),
+	FLH_EQ_INT(flh_pack_register(&p, api_srv(),
 				     "{\"name\":\"Repl\",\"labels\":{\"a\":\"1\"},\"commands\":[{\"name\":\"Old\"}],"
 				     "\"events\":[{\"name\":\"OldEv\"}],"
 				     "\"links\":[{\"href\":\"http://old.example\",\"rel\":\"help\"}]}"),
 		   201);
 	flh_pack_release(&p);
-	FLH_EQ_INT(flh_pack_register(&p, srv(),
+	FLH_EQ_INT(flh_pack_register(&p, api_srv(),
 				     "{\"name\":\"Repl\",\"labels\":{\"a\":\"1\"},\"commands\":[{\"name\":\"New\","
 				     "\"events\":[\"X\"]}]}"),
 		   201);
 	flh_pack_release(&p);
-	r = flh_get(srv(), "/v1/packs/Repl.a.1");
+	r = flh_get(api_srv(), "/v1/packs/Repl.a.1");
 	FLH_STATUS(r, 200);
 	j = flh_resp_json(r);
 	FLH_EQ_INT(json_array_size(json_object_get(j, "commands")), 1);
@@ -202,10 +178,10 @@ FLT_TEST(list_sorted_by_name_with_summary_fields)
 		struct flh_pack pk;
 		snprintf(def, sizeof(def), "{\"name\":\"%s\",\"labels\":{\"k\":\"v\"},\"commands\":[{\"name\":\"c\"}]}",
 			 names[i]);
-		FLH_EQ_INT(flh_pack_register(&pk, srv(), def), 201);
+		FLH_EQ_INT(flh_pack_register(&pk, api_srv(), def), 201);
 		flh_pack_release(&pk);
 	}
-	r = flh_get(srv(), "/v1/packs");
+	r = flh_get(api_srv(), "/v1/packs");
 	FLH_STATUS(r, 200);
 	packs = json_object_get(flh_resp_json(r), "packs");
 	FLH_ASSERT(json_is_array(packs));
@@ -226,7 +202,7 @@ FLT_TEST(list_sorted_by_name_with_summary_fields)
 				       "unexpected member '%s' in pack list item", key);
 		}
 		FLH_EQ_INT(json_array_size(json_object_get(p, "links")), 1);
-		snprintf(self, sizeof(self), "%s/v1/packs/%s", base(), id);
+		snprintf(self, sizeof(self), "%s/v1/packs/%s", api_base(), id);
 		FLH_EQ_STR(flh_json_str(p, "links.0.href"), self);
 		FLH_EQ_STR(flh_json_str(p, "links.0.rel"), "self");
 		if (strcmp(name, "Alpha") == 0)
@@ -242,7 +218,7 @@ FLT_TEST(list_sorted_by_name_with_summary_fields)
 
 FLT_TEST(get_unknown_is_404)
 {
-	struct flh_resp *r = flh_get(srv(), "/v1/packs/NoSuchPack.env.nowhere");
+	struct flh_resp *r = flh_get(api_srv(), "/v1/packs/NoSuchPack.env.nowhere");
 	FLH_ERROR(r, 404);
 	flh_resp_free(r);
 }
@@ -251,16 +227,16 @@ FLT_TEST(delete_then_404)
 {
 	struct flh_pack p;
 	struct flh_resp *r;
-	FLH_EQ_INT(flh_pack_register(&p, srv(), "{\"name\":\"Doomed\"}"), 201);
+	FLH_EQ_INT(flh_pack_register(&p, api_srv(), "{\"name\":\"Doomed\"}"), 201);
 	flh_pack_release(&p);
-	r = flh_delete(srv(), "/v1/packs/Doomed");
+	r = flh_delete(api_srv(), "/v1/packs/Doomed");
 	FLH_STATUS(r, 204);
 	FLH_EQ_INT(r->body_len, 0);
 	flh_resp_free(r);
-	r = flh_get(srv(), "/v1/packs/Doomed");
+	r = flh_get(api_srv(), "/v1/packs/Doomed");
 	FLH_ERROR(r, 404);
 	flh_resp_free(r);
-	r = flh_delete(srv(), "/v1/packs/Doomed");
+	r = flh_delete(api_srv(), "/v1/packs/Doomed");
 	FLH_ERROR(r, 404);
 	flh_resp_free(r);
 }
@@ -280,12 +256,12 @@ FLT_TEST(reserved_rels_rejected)
 		snprintf(def, sizeof(def),
 			 "{\"name\":\"Reserved%zu\",\"links\":[{\"href\":\"http://x.example\",\"rel\":\"%s\"}]}", i,
 			 rels[i]);
-		r = flh_post_json(srv(), "/v1/packs", def);
+		r = flh_post_json(api_srv(), "/v1/packs", def);
 		if (r->status != 400)
 			printf("# rel '%s'\n", rels[i]);
 		FLH_ERROR(r, 400);
 		flh_resp_free(r);
-		r = flh_get(srv(), flh_path("/v1/packs/Reserved%zu", i));
+		r = flh_get(api_srv(), flh_path("/v1/packs/Reserved%zu", i));
 		FLH_ERROR(r, 404); /* nothing was stored */
 		flh_resp_free(r);
 	}
@@ -298,7 +274,7 @@ FLT_TEST(support_and_setup_rels_accepted)
 		"{\"href\":\"http://x.example/setup\",\"rel\":\"setup\"},"
 		"{\"href\":\"http://x.example/up\",\"rel\":\"upstream\"}]}";
 	struct flh_pack p;
-	FLH_EQ_INT(flh_pack_register(&p, srv(), def), 201);
+	FLH_EQ_INT(flh_pack_register(&p, api_srv(), def), 201);
 	FLH_EQ_STR(flh_json_str(p.body, "links.0.rel"), "support");
 	FLH_EQ_STR(flh_json_str(p.body, "links.1.rel"), "setup");
 	FLH_EQ_STR(flh_json_str(p.body, "links.2.rel"), "upstream");
@@ -314,7 +290,7 @@ FLT_TEST(command_and_event_links_not_validated)
 		"\"links\":[{\"href\":\"http://x.example\",\"rel\":\"self\"}]}],"
 		"\"events\":[{\"name\":\"e\",\"links\":[{\"href\":\"http://x.example/e\",\"rel\":\"up\"}]}]}";
 	struct flh_pack p;
-	FLH_EQ_INT(flh_pack_register(&p, srv(), def), 201);
+	FLH_EQ_INT(flh_pack_register(&p, api_srv(), def), 201);
 	FLH_EQ_STR(flh_json_str(p.body, "events.0.links.0.rel"), "up");
 	flh_pack_release(&p);
 }
@@ -326,7 +302,7 @@ FLT_TEST(client_shapes_accepted)
 	 * without events answers "events": null. */
 	struct flh_resp *r;
 	json_t *cmd;
-	r = flh_send(srv(), "POST", "/v1/packs", "text/plain",
+	r = flh_send(api_srv(), "POST", "/v1/packs", "text/plain",
 		     "{\"name\":\"GoShape\",\"events\":null,\"links\":null,\"commands\":[{\"name\":\"Run\"}]}");
 	FLH_STATUS(r, 201);
 	cmd = flh_json_get(flh_resp_json(r), "commands.0");
@@ -334,7 +310,7 @@ FLT_TEST(client_shapes_accepted)
 	FLH_ASSERT_MSG(json_is_null(json_object_get(cmd, "events")), "command events should be null");
 	FLH_ASSERT(json_object_get(flh_resp_json(r), "events") == NULL);
 	flh_resp_free(r);
-	r = flh_send(srv(), "POST", "/v1/packs", NULL, "{\"name\":\"NoCtype\"}");
+	r = flh_send(api_srv(), "POST", "/v1/packs", NULL, "{\"name\":\"NoCtype\"}");
 	FLH_STATUS(r, 201);
 	flh_resp_free(r);
 }
@@ -342,8 +318,8 @@ FLT_TEST(client_shapes_accepted)
 FLT_TEST(percent_encoded_id_in_path)
 {
 	struct flh_resp *r;
-	FLH_EQ_INT(api_post_status(srv(), "/v1/packs", "application/json", "{\"name\":\"My Pack\"}"), 201);
-	r = flh_get(srv(), "/v1/packs/My%20Pack");
+	FLH_EQ_INT(api_post_json(api_srv(), "/v1/packs", "{\"name\":\"My Pack\"}"), 201);
+	r = flh_get(api_srv(), "/v1/packs/My%20Pack");
 	FLH_STATUS(r, 200);
 	FLH_EQ_STR(flh_json_str(flh_resp_json(r), "id"), "My Pack");
 	FLH_EQ_STR(flh_json_str(flh_resp_json(r), "name"), "My Pack");
@@ -354,18 +330,18 @@ FLT_TEST(different_labels_are_different_instances)
 {
 	struct flh_pack a, b;
 	struct flh_resp *r;
-	FLH_EQ_INT(flh_pack_register(&a, srv(), "{\"name\":\"Twin\",\"labels\":{\"env\":\"dev\"}}"), 201);
-	FLH_EQ_INT(flh_pack_register(&b, srv(), "{\"name\":\"Twin\",\"labels\":{\"env\":\"prod\"}}"), 201);
+	FLH_EQ_INT(flh_pack_register(&a, api_srv(), "{\"name\":\"Twin\",\"labels\":{\"env\":\"dev\"}}"), 201);
+	FLH_EQ_INT(flh_pack_register(&b, api_srv(), "{\"name\":\"Twin\",\"labels\":{\"env\":\"prod\"}}"), 201);
 	FLH_EQ_STR(a.id, "Twin.env.dev");
 	FLH_EQ_STR(b.id, "Twin.env.prod");
-	r = flh_get(srv(), "/v1/packs/Twin.env.dev");
+	r = flh_get(api_srv(), "/v1/packs/Twin.env.dev");
 	FLH_STATUS(r, 200);
 	flh_resp_free(r);
-	r = flh_get(srv(), "/v1/packs/Twin.env.prod");
+	r = flh_get(api_srv(), "/v1/packs/Twin.env.prod");
 	FLH_STATUS(r, 200);
 	flh_resp_free(r);
 	/* A query parameter cannot override the path parameter (original bug). */
-	r = flh_get(srv(), "/v1/packs/Twin.env.dev?:packId=Twin.env.prod&packId=Twin.env.prod");
+	r = flh_get(api_srv(), "/v1/packs/Twin.env.dev?:packId=Twin.env.prod&packId=Twin.env.prod");
 	FLH_STATUS(r, 200);
 	FLH_EQ_STR(flh_json_str(flh_resp_json(r), "id"), "Twin.env.dev");
 	flh_resp_free(r);
@@ -378,19 +354,19 @@ FLT_TEST(deleted_pack_gets_404_on_take_and_event)
 	struct flh_pack p;
 	struct flh_action a;
 	struct flh_resp *r;
-	FLH_EQ_INT(flh_pack_register(&p, srv(), "{\"name\":\"Vanishing\",\"commands\":[{\"name\":\"C\"}]}"), 201);
-	r = flh_delete(srv(), "/v1/packs/Vanishing");
+	FLH_EQ_INT(flh_pack_register(&p, api_srv(), "{\"name\":\"Vanishing\",\"commands\":[{\"name\":\"C\"}]}"), 201);
+	r = flh_delete(api_srv(), "/v1/packs/Vanishing");
 	FLH_STATUS(r, 204);
 	flh_resp_free(r);
 	/* Go packs exit on this 404; it must mean "pack unknown". */
 	FLH_EQ_INT(flh_pack_take(&p, NULL, &a), 404);
 	flh_action_release(&a);
-	r = flh_post_json(srv(), p.event_href, "{\"event\":\"E\"}");
+	r = flh_post_json(api_srv(), p.event_href, "{\"event\":\"E\"}");
 	FLH_ERROR(r, 404);
 	flh_resp_free(r);
 	/* Re-registering brings it back. */
 	flh_pack_release(&p);
-	FLH_EQ_INT(flh_pack_register(&p, srv(), "{\"name\":\"Vanishing\",\"commands\":[{\"name\":\"C\"}]}"), 201);
+	FLH_EQ_INT(flh_pack_register(&p, api_srv(), "{\"name\":\"Vanishing\",\"commands\":[{\"name\":\"C\"}]}"), 201);
 	FLH_EQ_INT(flh_pack_take(&p, NULL, &a), 204);
 	flh_action_release(&a);
 	flh_pack_release(&p);
@@ -409,9 +385,9 @@ FLT_TEST(event_bodies_accepted)
 		"{\"event\":\"E\",\"payload\":{},\"unknownField\":1}",
 	};
 	struct flh_pack p;
-	FLH_EQ_INT(flh_pack_register(&p, srv(), "{\"name\":\"Eventful\"}"), 201);
+	FLH_EQ_INT(flh_pack_register(&p, api_srv(), "{\"name\":\"Eventful\"}"), 201);
 	for (size_t i = 0; i < FL_ARRAY_LEN(bodies); i++) {
-		struct flh_resp *r = flh_post_json(srv(), p.event_href, bodies[i]);
+		struct flh_resp *r = flh_post_json(api_srv(), p.event_href, bodies[i]);
 		if (r->status != 202)
 			printf("# body %s\n", bodies[i]);
 		FLH_STATUS(r, 202);
@@ -440,8 +416,8 @@ FLT_TEST(last_seen_refreshed_by_event_take_and_result_not_by_get)
 	struct flh_action a, none;
 	int64_t t0, t1, t2;
 	bool moved;
-	FLH_EQ_INT(flh_pack_register(&p, srv(), "{\"name\":\"LsPack\",\"commands\":[{\"name\":\"Job\"}]}"), 201);
-	FLH_EQ_INT(api_post_flow(srv(), flow), 201);
+	FLH_EQ_INT(flh_pack_register(&p, api_srv(), "{\"name\":\"LsPack\",\"commands\":[{\"name\":\"Job\"}]}"), 201);
+	FLH_EQ_INT(api_post_flow(api_srv(), flow), 201);
 	t0 = last_seen_ns(&p);
 	FLH_ASSERT(t0 > 0);
 	/* Reads do not count. */
@@ -458,7 +434,7 @@ FLT_TEST(last_seen_refreshed_by_event_take_and_result_not_by_get)
 	t2 = last_seen_ns(&p);
 	/* Let the wall clock pass t2 so a refresh is visible, then complete. */
 	FLH_WAIT_FOR(moved, 5000, fl_time_now_ns() > t2 + 2 * FL_NS_PER_MS);
-	FLH_EQ_INT(flh_action_result(srv(), &a, "Done", NULL), 202);
+	FLH_EQ_INT(flh_action_result(api_srv(), &a, "Done", NULL), 202);
 	FLH_ASSERT_MSG(last_seen_ns(&p) > t2, "lastSeen not refreshed by results");
 	flh_action_release(&a);
 	flh_pack_release(&p);

@@ -34,25 +34,12 @@
  */
 #define REFUSE_WAIT_MS 5000
 
-static struct flh_server *g_srv;
-static bool g_start_failed;
-
-static struct flh_server *srv(void)
-{
-	if (!g_srv && !g_start_failed) {
-		g_srv = api_start(300, NULL);
-		g_start_failed = g_srv == NULL;
-	}
-	FLH_ASSERT_MSG(g_srv, "the server did not start");
-	return g_srv;
-}
-
 /* Send `req` (then EOF when shut_wr), return the status of the answer
  * (0 when the server closed without answering). */
 static int raw_status(const char *req, size_t len, bool shut_wr, int timeout_ms, char **answer)
 {
 	char *out = NULL;
-	long n = flh_raw(srv(), req, len ? len : strlen(req), shut_wr, timeout_ms, &out);
+	long n = flh_raw(api_srv(), req, len ? len : strlen(req), shut_wr, timeout_ms, &out);
 	int st;
 	FLH_ASSERT_MSG(n >= 0, "cannot connect to the server");
 	st = flh_raw_status(out);
@@ -65,14 +52,14 @@ static int raw_status(const char *req, size_t len, bool shut_wr, int timeout_ms,
 
 static void expect_not_stored(const char *pack_id)
 {
-	struct flh_resp *r = flh_get(srv(), flh_path("/v1/packs/%s", pack_id));
+	struct flh_resp *r = flh_get(api_srv(), flh_path("/v1/packs/%s", pack_id));
 	FLH_ERROR(r, 404);
 	flh_resp_free(r);
 }
 
 static void expect_alive(void)
 {
-	FLH_ASSERT_MSG(api_alive(srv()), "the server is not healthy");
+	FLH_ASSERT_MSG(api_alive(api_srv()), "the server is not healthy");
 }
 
 /* 4xx, or no answer at all (connection closed). */
@@ -108,7 +95,7 @@ FLT_TEST(valid_chunked_body_accepted)
 				  "0\r\n\r\n";
 	struct flh_resp *r;
 	FLH_EQ_INT(raw_status(req, 0, false, 20000, NULL), 201);
-	r = flh_get(srv(), "/v1/packs/ChunkOk");
+	r = flh_get(api_srv(), "/v1/packs/ChunkOk");
 	FLH_STATUS(r, 200);
 	flh_resp_free(r);
 }
@@ -205,7 +192,7 @@ FLT_TEST(connection_reset_mid_body)
 	static const char req[] = "POST /v1/packs HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n"
 				  "Content-Length: 1000\r\n\r\n{\"name\":\"Reset";
 	struct linger lg = { 1, 0 };
-	int fd = flh_raw_open(srv(), req, strlen(req));
+	int fd = flh_raw_open(api_srv(), req, strlen(req));
 	FLH_ASSERT(fd >= 0);
 	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	close(fd); /* RST */
@@ -220,9 +207,9 @@ FLT_TEST(partial_requests_do_not_block_others)
 	struct flh_req req = { .url = "/v1", .timeout_ms = 20000 };
 	struct flh_resp *r;
 	for (int i = 0; i < N; i++)
-		fds[i] = flh_raw_open(srv(), partial, strlen(partial));
+		fds[i] = flh_raw_open(api_srv(), partial, strlen(partial));
 	/* Well below the server's idle timeout: a blocked server fails here. */
-	r = flh_http(srv(), &req);
+	r = flh_http(api_srv(), &req);
 	for (int i = 0; i < N; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);

@@ -21,19 +21,6 @@
 #include <stdio.h>
 #include <unistd.h>
 
-static struct flh_server *g_srv;
-static bool g_start_failed;
-
-static struct flh_server *srv(void)
-{
-	if (!g_srv && !g_start_failed) {
-		g_srv = api_start(300, NULL);
-		g_start_failed = g_srv == NULL;
-	}
-	FLH_ASSERT_MSG(g_srv, "the server did not start");
-	return g_srv;
-}
-
 /* YAML text -> JSON value (new reference) or NULL, read by PyYAML. */
 static json_t *yaml_to_json(const char *yaml, size_t len)
 {
@@ -75,8 +62,8 @@ static json_t *yaml_to_json(const char *yaml, size_t len)
 static void check_yaml_matches_json(const char *path)
 {
 	struct flh_req yreq = { .url = path, .accept = "application/x-yaml" };
-	struct flh_resp *rj = flh_get(srv(), path);
-	struct flh_resp *ry = flh_http(srv(), &yreq);
+	struct flh_resp *rj = flh_get(api_srv(), path);
+	struct flh_resp *ry = flh_http(api_srv(), &yreq);
 	json_t *fromyaml;
 	FLH_STATUS(rj, 200);
 	FLH_STATUS(ry, 200);
@@ -136,8 +123,8 @@ FLT_TEST(flow_posted_as_yaml)
 {
 	struct flh_resp *r;
 	json_t *got, *want = flh_json(FLOW_JSON);
-	FLH_EQ_INT(api_post_status(srv(), "/v1/flows", "application/x-yaml", FLOW_YAML), 201);
-	r = flh_get(srv(), "/v1/flows/yaml_flow");
+	FLH_EQ_INT(api_post_status(api_srv(), "/v1/flows", "application/x-yaml", FLOW_YAML), 201);
+	r = flh_get(api_srv(), "/v1/flows/yaml_flow");
 	FLH_STATUS(r, 200);
 	got = json_deep_copy(flh_resp_json(r));
 	FLH_ASSERT(json_is_array(json_object_get(got, "links")));
@@ -158,7 +145,7 @@ FLT_TEST(pack_posted_as_yaml)
 				  "    events: [Worked, Failed]\n"
 				  "events:\n"
 				  "  - name: Go\n";
-	struct flh_resp *r = flh_send(srv(), "POST", "/v1/packs", "application/x-yaml", def);
+	struct flh_resp *r = flh_send(api_srv(), "POST", "/v1/packs", "application/x-yaml", def);
 	json_t *j;
 	FLH_STATUS(r, 201);
 	j = flh_resp_json(r);
@@ -171,10 +158,10 @@ FLT_TEST(pack_posted_as_yaml)
 
 FLT_TEST(resources_answered_in_yaml)
 {
-	FLH_EQ_INT(api_post_status(srv(), "/v1/packs", "application/json",
+	FLH_EQ_INT(api_post_status(api_srv(), "/v1/packs", "application/json",
 				   "{\"name\":\"YamlSrc\",\"labels\":{\"env\":\"dev\"},\"events\":[{\"name\":\"Go\"}]}"),
 		   201);
-	FLH_EQ_INT(api_post_status(srv(), "/v1/flows", "application/x-yaml", FLOW_YAML), 201);
+	FLH_EQ_INT(api_post_status(api_srv(), "/v1/flows", "application/x-yaml", FLOW_YAML), 201);
 	check_yaml_matches_json("/");
 	check_yaml_matches_json("/v1");
 	check_yaml_matches_json("/v1/packs");
@@ -190,7 +177,7 @@ FLT_TEST(registration_answer_in_yaml)
 	struct flh_req req = { .method = "POST", .url = "/v1/packs", .content_type = "application/json",
 			       .accept = "application/x-yaml",
 			       .body = "{\"name\":\"YamlAnswer\",\"commands\":[{\"name\":\"C\"}]}" };
-	struct flh_resp *r = flh_http(srv(), &req);
+	struct flh_resp *r = flh_http(api_srv(), &req);
 	json_t *j;
 	FLH_STATUS(r, 201);
 	FLH_ASSERT(flh_resp_ctype_is(r, "application/x-yaml"));
@@ -209,7 +196,7 @@ FLT_TEST(other_accept_values_get_json)
 					       "application/hal+json" };
 	for (size_t i = 0; i < FL_ARRAY_LEN(accepts); i++) {
 		struct flh_req req = { .url = "/v1", .accept = accepts[i] };
-		struct flh_resp *r = flh_http(srv(), &req);
+		struct flh_resp *r = flh_http(api_srv(), &req);
 		FLH_STATUS(r, 200);
 		FLH_ASSERT_MSG(flh_resp_ctype_is(r, "application/json"), "Accept %s: Content-Type %s", accepts[i],
 			       flh_resp_header(r, "Content-Type") ? flh_resp_header(r, "Content-Type") : "(none)");
@@ -220,26 +207,26 @@ FLT_TEST(other_accept_values_get_json)
 
 FLT_TEST(application_yaml_body_is_parsed_as_json)
 {
-	struct flh_resp *r = flh_send(srv(), "POST", "/v1/flows", "application/yaml",
+	struct flh_resp *r = flh_send(api_srv(), "POST", "/v1/flows", "application/yaml",
 				      "name: not_json_flow\nsteps: []\n");
 	FLH_ERROR(r, 400);
 	flh_resp_free(r);
-	r = flh_get(srv(), "/v1/flows/not_json_flow");
+	r = flh_get(api_srv(), "/v1/flows/not_json_flow");
 	FLH_ERROR(r, 404);
 	flh_resp_free(r);
 	/* The same type with JSON text is fine. */
-	r = flh_send(srv(), "POST", "/v1/flows", "application/yaml", "{\"name\":\"json_flow\",\"steps\":[]}");
+	r = flh_send(api_srv(), "POST", "/v1/flows", "application/yaml", "{\"name\":\"json_flow\",\"steps\":[]}");
 	FLH_STATUS(r, 201);
 	flh_resp_free(r);
 }
 
 FLT_TEST(invalid_yaml_is_400)
 {
-	struct flh_resp *r = flh_send(srv(), "POST", "/v1/flows", "application/x-yaml",
+	struct flh_resp *r = flh_send(api_srv(), "POST", "/v1/flows", "application/x-yaml",
 				      "name: [unclosed\nsteps: {\n");
 	FLH_ERROR(r, 400);
 	flh_resp_free(r);
-	r = flh_send(srv(), "POST", "/v1/packs", "application/x-yaml", "name: \"unterminated\n");
+	r = flh_send(api_srv(), "POST", "/v1/packs", "application/x-yaml", "name: \"unterminated\n");
 	FLH_ERROR(r, 400);
 	flh_resp_free(r);
 }
@@ -250,11 +237,11 @@ FLT_TEST(events_and_results_posted_as_yaml)
 	struct flh_action a, b;
 	struct flh_resp *r;
 	json_t *want;
-	FLH_EQ_INT(flh_pack_register(&src, srv(), "{\"name\":\"YamlSrc\",\"labels\":{\"env\":\"dev\"}}"), 201);
-	FLH_EQ_INT(flh_pack_register(&sink, srv(), "{\"name\":\"YamlSink\"}"), 201);
-	FLH_EQ_INT(api_post_status(srv(), "/v1/flows", "application/x-yaml", FLOW_YAML), 201);
+	FLH_EQ_INT(flh_pack_register(&src, api_srv(), "{\"name\":\"YamlSrc\",\"labels\":{\"env\":\"dev\"}}"), 201);
+	FLH_EQ_INT(flh_pack_register(&sink, api_srv(), "{\"name\":\"YamlSink\"}"), 201);
+	FLH_EQ_INT(api_post_status(api_srv(), "/v1/flows", "application/x-yaml", FLOW_YAML), 201);
 
-	r = flh_send(srv(), "POST", src.event_href, "application/x-yaml", "event: Go\npayload:\n  n: 3\n  tag: blue\n");
+	r = flh_send(api_srv(), "POST", src.event_href, "application/x-yaml", "event: Go\npayload:\n  n: 3\n  tag: blue\n");
 	FLH_STATUS(r, 202);
 	flh_resp_free(r);
 	FLH_EQ_INT(flh_pack_take_wait(&sink, NULL, &a, FLH_WAIT_MS), 200);
@@ -263,7 +250,7 @@ FLT_TEST(events_and_results_posted_as_yaml)
 	FLH_JSON_SAME(a.input, want, false);
 	json_decref(want);
 
-	r = flh_send(srv(), "POST", a.result_href, "application/x-yaml", "event: Worked\npayload:\n  ok: yes-really\n");
+	r = flh_send(api_srv(), "POST", a.result_href, "application/x-yaml", "event: Worked\npayload:\n  ok: yes-really\n");
 	FLH_STATUS(r, 202);
 	flh_resp_free(r);
 	FLH_EQ_INT(flh_pack_take_wait(&sink, NULL, &b, FLH_WAIT_MS), 200);

@@ -71,6 +71,41 @@ static char *mint_claims(json_t *c)
 	return t;
 }
 
+/* A token minted with key (alg, kid) over the standard claims. */
+static char *mint_with(EVP_PKEY *key, const char *alg, const char *kid)
+{
+	json_t *c = claims();
+	char *t = ti_mint(key, alg, kid, c);
+
+	json_decref(c);
+	return t;
+}
+
+/* The standard claims with claim `name` set to v (stolen; NULL: removed): refused for st. */
+static void claim_case(const char *name, json_t *v, enum fl_jwt_status st)
+{
+	json_t *c = claims();
+
+	if (v)
+		json_object_set_new(c, name, v);
+	else
+		json_object_del(c, name);
+	expect_token(mint_claims(c), st);
+}
+
+/* A copy of token t with segment `seg` (1: payload, 2: signature) replaced by text (base64url). */
+static char *with_segment(const char *t, int seg, const char *text)
+{
+	const char *dot1 = strchr(t, '.'), *dot2 = strrchr(t, '.');
+	struct fl_buf b = FL_BUF_INIT(0);
+
+	fl_buf_add(&b, t, (size_t)((seg == 1 ? dot1 : dot2) - t) + 1);
+	fl_buf_adds(&b, text);
+	if (seg == 1)
+		fl_buf_adds(&b, dot2);
+	return fl_buf_detach(&b, NULL);
+}
+
 /* A token built from literal header text, payload from the standard claims, signed with key/alg. */
 static char *from_header(const char *header, EVP_PKEY *key, const char *alg)
 {
@@ -155,9 +190,7 @@ FLT_TEST(hs256_signed_with_rsa_public_der)
 
 FLT_TEST(foreign_key_with_issuer_kid)
 {
-	json_t *c = claims();
-	char *t = ti_mint(tf_get()->foreign, "RS256", "rsa1", c);
-	json_decref(c);
+	char *t = mint_with(tf_get()->foreign, "RS256", "rsa1");
 	expect_token(t, FL_JWT_SIGNATURE);
 }
 
@@ -166,16 +199,11 @@ FLT_TEST(tampered_payload_signature_kept)
 	char *t = mint_claims(claims());
 	json_t *c = claims();
 	char *p, *b64, *out;
-	const char *dot1 = strchr(t, '.'), *dot2 = strrchr(t, '.');
-	struct fl_buf b = FL_BUF_INIT(0);
 
 	json_object_set_new(c, "groups", json_pack("[s]", "admin"));
 	p = payload_text(c);
 	b64 = ti_b64url(p, strlen(p));
-	fl_buf_add(&b, t, (size_t)(dot1 - t) + 1);
-	fl_buf_adds(&b, b64);
-	fl_buf_adds(&b, dot2);
-	out = fl_buf_detach(&b, NULL);
+	out = with_segment(t, 1, b64);
 	free(t);
 	free(p);
 	free(b64);
@@ -184,29 +212,23 @@ FLT_TEST(tampered_payload_signature_kept)
 
 FLT_TEST(unknown_kid)
 {
-	json_t *c = claims();
-	char *t = ti_mint(tf_get()->rsa1, "RS256", "no-such-key", c);
-	json_decref(c);
+	char *t = mint_with(tf_get()->rsa1, "RS256", "no-such-key");
 	expect_token(t, FL_JWT_UNKNOWN_KID);
 }
 
 FLT_TEST(kid_path_traversal)
 {
-	json_t *c = claims();
-	char *t = ti_mint(tf_get()->rsa1, "RS256", "../../etc/passwd", c);
-	json_decref(c);
+	char *t = mint_with(tf_get()->rsa1, "RS256", "../../etc/passwd");
 	expect_token(t, FL_JWT_UNKNOWN_KID);
 }
 
 FLT_TEST(kid_10kb)
 {
 	char *kid = malloc(10241);
-	json_t *c = claims();
 	char *t;
 	memset(kid, 'A', 10240);
 	kid[10240] = '\0';
-	t = ti_mint(tf_get()->rsa1, "RS256", kid, c);
-	json_decref(c);
+	t = mint_with(tf_get()->rsa1, "RS256", kid);
 	free(kid);
 	expect_token(t, FL_JWT_HEADER);
 }
@@ -220,9 +242,7 @@ FLT_TEST(kid_with_nul)
 
 FLT_TEST(kid_with_quotes)
 {
-	json_t *c = claims();
-	char *t = ti_mint(tf_get()->rsa1, "RS256", "rsa1\"' OR 1=1 --", c);
-	json_decref(c);
+	char *t = mint_with(tf_get()->rsa1, "RS256", "rsa1\"' OR 1=1 --");
 	expect_token(t, FL_JWT_UNKNOWN_KID);
 }
 
@@ -296,81 +316,59 @@ FLT_TEST(expired)
 
 FLT_TEST(expired_just_beyond_leeway)
 {
-	json_t *c = claims();
-	json_object_set_new(c, "exp", json_integer(ti_now() - 61));
-	expect_token(mint_claims(c), FL_JWT_EXPIRED);
+	claim_case("exp", json_integer(ti_now() - 61), FL_JWT_EXPIRED);
 }
 
 FLT_TEST(nbf_in_future)
 {
-	json_t *c = claims();
-	json_object_set_new(c, "nbf", json_integer(ti_now() + 3600));
-	expect_token(mint_claims(c), FL_JWT_NBF);
+	claim_case("nbf", json_integer(ti_now() + 3600), FL_JWT_NBF);
 }
 
 FLT_TEST(iat_in_future)
 {
-	json_t *c = claims();
-	json_object_set_new(c, "iat", json_integer(ti_now() + 3600));
-	expect_token(mint_claims(c), FL_JWT_IAT);
+	claim_case("iat", json_integer(ti_now() + 3600), FL_JWT_IAT);
 }
 
 FLT_TEST(missing_exp)
 {
-	json_t *c = claims();
-	json_object_del(c, "exp");
-	expect_token(mint_claims(c), FL_JWT_EXP_MISSING);
+	claim_case("exp", NULL, FL_JWT_EXP_MISSING);
 }
 
 FLT_TEST(missing_iss)
 {
-	json_t *c = claims();
-	json_object_del(c, "iss");
-	expect_token(mint_claims(c), FL_JWT_ISSUER);
+	claim_case("iss", NULL, FL_JWT_ISSUER);
 }
 
 FLT_TEST(missing_aud)
 {
-	json_t *c = claims();
-	json_object_del(c, "aud");
-	expect_token(mint_claims(c), FL_JWT_AUDIENCE);
+	claim_case("aud", NULL, FL_JWT_AUDIENCE);
 }
 
 FLT_TEST(wrong_iss)
 {
-	json_t *c = claims();
-	json_object_set_new(c, "iss", json_string("https://evil.example.com"));
-	expect_token(mint_claims(c), FL_JWT_ISSUER);
+	claim_case("iss", json_string("https://evil.example.com"), FL_JWT_ISSUER);
 }
 
 FLT_TEST(iss_with_trailing_slash)
 {
-	json_t *c = claims();
 	char iss[128];
 	snprintf(iss, sizeof(iss), "%s/", tf_get()->url);
-	json_object_set_new(c, "iss", json_string(iss));
-	expect_token(mint_claims(c), FL_JWT_ISSUER);
+	claim_case("iss", json_string(iss), FL_JWT_ISSUER);
 }
 
 FLT_TEST(wrong_aud)
 {
-	json_t *c = claims();
-	json_object_set_new(c, "aud", json_string("another-client"));
-	expect_token(mint_claims(c), FL_JWT_AUDIENCE);
+	claim_case("aud", json_string("another-client"), FL_JWT_AUDIENCE);
 }
 
 FLT_TEST(aud_array_without_client)
 {
-	json_t *c = claims();
-	json_object_set_new(c, "aud", json_pack("[s,s]", "another-client", "flyte-api-x"));
-	expect_token(mint_claims(c), FL_JWT_AUDIENCE);
+	claim_case("aud", json_pack("[s,s]", "another-client", "flyte-api-x"), FL_JWT_AUDIENCE);
 }
 
 FLT_TEST(exp_as_string)
 {
-	json_t *c = claims();
-	json_object_set_new(c, "exp", json_string("9999999999"));
-	expect_token(mint_claims(c), FL_JWT_EXP_MISSING);
+	claim_case("exp", json_string("9999999999"), FL_JWT_EXP_MISSING);
 }
 
 FLT_TEST(two_segments)
@@ -459,17 +457,23 @@ FLT_TEST(token_100kb)
 /* An ES256 token whose signature is replaced by raw bytes. */
 static char *es256_with_sig(const unsigned char *sig, size_t len)
 {
-	json_t *c = claims();
-	char *t = ti_mint(tf_get()->ec256, "ES256", "ec256", c), *b64, *out;
-	struct fl_buf b = FL_BUF_INIT(0);
-	json_decref(c);
-	b64 = ti_b64url(sig, len);
-	fl_buf_add(&b, t, (size_t)(strrchr(t, '.') - t) + 1);
-	fl_buf_adds(&b, b64);
-	out = fl_buf_detach(&b, NULL);
+	char *t = mint_with(tf_get()->ec256, "ES256", "ec256"), *b64 = ti_b64url(sig, len);
+	char *out = with_segment(t, 2, b64);
+
 	free(t);
 	free(b64);
 	return out;
+}
+
+/* The raw signature of a genuine ES256 token into raw (64 bytes: r and s). */
+static void es256_genuine_sig(struct fl_buf *raw)
+{
+	char *t = mint_with(tf_get()->ec256, "ES256", "ec256");
+	const char *sig = strrchr(t, '.') + 1;
+
+	fl_b64_decode(raw, sig, strlen(sig), FL_B64_URL);
+	free(t);
+	FLT_EQ_INT(raw->len, 64);
 }
 
 FLT_TEST(es256_r_and_s_zero)
@@ -490,17 +494,12 @@ FLT_TEST(es256_s_equal_to_group_order)
 
 static void es256_resized(int delta)
 {
-	json_t *c = claims();
-	char *t = ti_mint(tf_get()->ec256, "ES256", "ec256", c);
 	struct fl_buf raw = FL_BUF_INIT(0);
-	const char *sig = strrchr(t, '.') + 1;
-	json_decref(c);
-	fl_b64_decode(&raw, sig, strlen(sig), FL_B64_URL);
-	FLT_EQ_INT(raw.len, 64);
+
+	es256_genuine_sig(&raw);
 	fl_buf_addc(&raw, 0);
 	expect_token(es256_with_sig((unsigned char *)raw.ptr, (size_t)(64 + delta)), FL_JWT_SIGNATURE);
 	fl_buf_release(&raw);
-	free(t);
 }
 
 FLT_TEST(es256_signature_too_short) { es256_resized(-1); }
@@ -508,21 +507,18 @@ FLT_TEST(es256_signature_too_long) { es256_resized(+1); }
 
 FLT_TEST(es256_signature_der_encoded)
 {
-	json_t *c = claims();
-	char *t = ti_mint(tf_get()->ec256, "ES256", "ec256", c);
 	struct fl_buf raw = FL_BUF_INIT(0);
-	const char *sig = strrchr(t, '.') + 1;
 	ECDSA_SIG *es = ECDSA_SIG_new();
 	unsigned char *der = NULL;
+	char *t;
 	int n;
-	json_decref(c);
-	fl_b64_decode(&raw, sig, strlen(sig), FL_B64_URL);
+
+	es256_genuine_sig(&raw);
 	ECDSA_SIG_set0(es, BN_bin2bn((unsigned char *)raw.ptr, 32, NULL),
 		       BN_bin2bn((unsigned char *)raw.ptr + 32, 32, NULL));
 	n = i2d_ECDSA_SIG(es, &der);
 	ECDSA_SIG_free(es);
 	fl_buf_release(&raw);
-	free(t);
 	t = es256_with_sig(der, (size_t)n);
 	OPENSSL_free(der);
 	expect_token(t, FL_JWT_SIGNATURE);
@@ -530,25 +526,19 @@ FLT_TEST(es256_signature_der_encoded)
 
 FLT_TEST(rs256_header_with_ec_kid)
 {
-	json_t *c = claims();
-	char *t = ti_mint(tf_get()->rsa1, "RS256", "ec256", c);
-	json_decref(c);
+	char *t = mint_with(tf_get()->rsa1, "RS256", "ec256");
 	expect_token(t, FL_JWT_KEY_MISMATCH);
 }
 
 FLT_TEST(es384_header_with_p256_kid)
 {
-	json_t *c = claims();
-	char *t = ti_mint(tf_get()->ec256, "ES384", "ec256", c);
-	json_decref(c);
+	char *t = mint_with(tf_get()->ec256, "ES384", "ec256");
 	expect_token(t, FL_JWT_KEY_MISMATCH);
 }
 
 FLT_TEST(ps256_with_key_bound_to_rs256)
 {
-	json_t *c = claims();
-	char *t = ti_mint(tf_get()->rsa2, "PS256", "rsa2", c);
-	json_decref(c);
+	char *t = mint_with(tf_get()->rsa2, "PS256", "rsa2");
 	expect_token(t, FL_JWT_KEY_MISMATCH);
 }
 

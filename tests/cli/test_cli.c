@@ -34,8 +34,7 @@
 #include "fakesrv.h"
 #include "fltest.h"
 #include "harness.h"
-
-extern char **environ;
+#include "fsutil.h"
 
 static char tmpdir[64];
 static struct flh_server *srv; /* one server for the cases that need one */
@@ -65,7 +64,7 @@ static void ctl_run(struct run *r, const char *const *env_extra, const char *std
 {
 	posix_spawn_file_actions_t fa;
 	char *argv[40], **env, outp[128], errp[128];
-	size_t n = 0, k = 0, argc = 0;
+	size_t argc = 0;
 	int status = 0;
 	pid_t pid;
 
@@ -73,18 +72,7 @@ static void ctl_run(struct run *r, const char *const *env_extra, const char *std
 	for (size_t i = 0; args[i] && argc < 39; i++)
 		argv[argc++] = (char *)args[i];
 	argv[argc] = NULL;
-	while (environ[n])
-		n++;
-	for (size_t i = 0; env_extra && env_extra[i]; i++)
-		n++;
-	env = calloc(n + 1, sizeof(*env));
-	if (!env)
-		abort();
-	for (size_t i = 0; environ[i]; i++)
-		if (strncmp(environ[i], "FLYTE_", 6))
-			env[k++] = environ[i];
-	for (size_t i = 0; env_extra && env_extra[i]; i++)
-		env[k++] = (char *)env_extra[i];
+	env = flh_child_env(NULL, env_extra);
 	snprintf(outp, sizeof(outp), "%s/.stdout", tmpdir);
 	snprintf(errp, sizeof(errp), "%s/.stderr", tmpdir);
 	posix_spawn_file_actions_init(&fa);
@@ -302,6 +290,14 @@ FLT_TEST(test_runs_every_input_shape)
 	json_decref(want);
 }
 
+/* `flytectl test NAME` on a file NAME holding content (into r): exit code `code`, stderr holds err_part. */
+static void test_file(struct run *r, const char *name, const char *content, int code, const char *err_part)
+{
+	put_file(name, content);
+	CTL_EXIT(r, code, NULL, "test", name);
+	HAS(r->err, err_part);
+}
+
 FLT_TEST(test_says_why_a_step_does_not_run)
 {
 	struct run r;
@@ -318,25 +314,22 @@ FLT_TEST(test_says_why_a_step_does_not_run)
 	FLH_EQ_STR(r.out, "");
 	HAS(r.err, "flytectl: step 'status' does not run: its criteria is false");
 	/* another event */
-	put_file("other.json",
-		 "{\"step\": {\"id\": \"s\", \"event\": {\"packName\": \"A\", \"name\": \"E\"},"
-		 " \"command\": {\"packName\": \"B\", \"name\": \"C\"}},"
-		 " \"event\": {\"pack\": {\"name\": \"A\"}, \"event\": \"F\"}}");
-	CTL_EXIT(&r, 4, NULL, "test", "other.json");
-	HAS(r.err, "step 's' does not run: it waits for event 'E' of pack 'A', not 'F' of pack 'A'");
+	test_file(&r, "other.json",
+		  "{\"step\": {\"id\": \"s\", \"event\": {\"packName\": \"A\", \"name\": \"E\"},"
+		  " \"command\": {\"packName\": \"B\", \"name\": \"C\"}},"
+		  " \"event\": {\"pack\": {\"name\": \"A\"}, \"event\": \"F\"}}", 4,
+		  "step 's' does not run: it waits for event 'E' of pack 'A', not 'F' of pack 'A'");
 	/* a pack label the event's pack lacks, then one with another value */
-	put_file("label.json",
-		 "{\"step\": {\"event\": {\"packName\": \"A\", \"name\": \"E\", \"packLabels\": {\"env\": \"prod\"}},"
-		 " \"command\": {\"packName\": \"B\", \"name\": \"C\"}},"
-		 " \"event\": {\"pack\": {\"name\": \"A\"}, \"event\": \"E\"}}");
-	CTL_EXIT(&r, 4, NULL, "test", "label.json");
-	HAS(r.err, "the step does not run: the event's pack has no label 'env' (the step wants env=prod)");
-	put_file("label.json",
-		 "{\"step\": {\"event\": {\"packName\": \"A\", \"name\": \"E\", \"packLabels\": {\"env\": \"prod\"}},"
-		 " \"command\": {\"packName\": \"B\", \"name\": \"C\"}},"
-		 " \"event\": {\"pack\": {\"name\": \"A\", \"labels\": {\"env\": \"dev\"}}, \"event\": \"E\"}}");
-	CTL_EXIT(&r, 4, NULL, "test", "label.json");
-	HAS(r.err, "the event's pack has label env=dev, the step wants env=prod");
+	test_file(&r, "label.json",
+		  "{\"step\": {\"event\": {\"packName\": \"A\", \"name\": \"E\", \"packLabels\": {\"env\": \"prod\"}},"
+		  " \"command\": {\"packName\": \"B\", \"name\": \"C\"}},"
+		  " \"event\": {\"pack\": {\"name\": \"A\"}, \"event\": \"E\"}}", 4,
+		  "the step does not run: the event's pack has no label 'env' (the step wants env=prod)");
+	test_file(&r, "label.json",
+		  "{\"step\": {\"event\": {\"packName\": \"A\", \"name\": \"E\", \"packLabels\": {\"env\": \"prod\"}},"
+		  " \"command\": {\"packName\": \"B\", \"name\": \"C\"}},"
+		  " \"event\": {\"pack\": {\"name\": \"A\", \"labels\": {\"env\": \"dev\"}}, \"event\": \"E\"}}", 4,
+		  "the event's pack has label env=dev, the step wants env=prod");
 	/* and runs with the right label; no input is null */
 	put_file("label.json",
 		 "{\"step\": {\"event\": {\"packName\": \"A\", \"name\": \"E\", \"packLabels\": {\"env\": \"dev\"}},"
@@ -351,69 +344,44 @@ FLT_TEST(test_reports_failing_templates_and_bad_files)
 	struct run r;
 
 	/* a template that does not compile: the step, the field and the position */
-	put_file("bad.json", "{\"step\": {\"id\": \"b\", \"event\": {\"packName\": \"A\", \"name\": \"E\"},"
-			     " \"criteria\": \"{{ Event.Name|trim }}\", \"command\": {\"packName\": \"B\", \"name\": \"C\"}},"
-			     " \"event\": {\"pack\": {\"name\": \"A\"}, \"event\": \"E\"}}");
-	CTL_EXIT(&r, 1, NULL, "test", "bad.json");
-	HAS(r.err, "flytectl: step 'b' field 'criteria': line 1, column ");
+	test_file(&r, "bad.json",
+		  "{\"step\": {\"id\": \"b\", \"event\": {\"packName\": \"A\", \"name\": \"E\"},"
+		  " \"criteria\": \"{{ Event.Name|trim }}\", \"command\": {\"packName\": \"B\", \"name\": \"C\"}},"
+		  " \"event\": {\"pack\": {\"name\": \"A\"}, \"event\": \"E\"}}", 1,
+		  "flytectl: step 'b' field 'criteria': line 1, column ");
 	HAS(r.err, "trim");
 	/* a template that fails at run time: the server's log line */
-	put_file("fails.json", "{\"step\": {\"id\": \"f\", \"event\": {\"packName\": \"A\", \"name\": \"E\"},"
-			       " \"command\": {\"packName\": \"B\", \"name\": \"C\", \"input\": \"{{ datastore('nope') }}\"}},"
-			       " \"event\": {\"pack\": {\"name\": \"A\"}, \"event\": \"E\"}}");
-	CTL_EXIT(&r, 1, NULL, "test", "fails.json");
-	HAS(r.err, "flytectl: step 'f' fails (the server skips it): error while evaluating expression: "
-		   "'{{ datastore('nope') }}': cannot find datastore item key=nope: not in the test file");
+	test_file(&r, "fails.json",
+		  "{\"step\": {\"id\": \"f\", \"event\": {\"packName\": \"A\", \"name\": \"E\"},"
+		  " \"command\": {\"packName\": \"B\", \"name\": \"C\", \"input\": \"{{ datastore('nope') }}\"}},"
+		  " \"event\": {\"pack\": {\"name\": \"A\"}, \"event\": \"E\"}}", 1,
+		  "flytectl: step 'f' fails (the server skips it): error while evaluating expression: "
+		  "'{{ datastore('nope') }}': cannot find datastore item key=nope: not in the test file");
 	HAS(r.err, "(field 'command.input')");
 	/* a criteria that is not a boolean */
-	put_file("notbool.json", "{\"step\": {\"id\": \"n\", \"event\": {\"packName\": \"A\", \"name\": \"E\"},"
-				 " \"criteria\": \"maybe\", \"command\": {\"packName\": \"B\", \"name\": \"C\"}},"
-				 " \"event\": {\"pack\": {\"name\": \"A\"}, \"event\": \"E\"}}");
-	CTL_EXIT(&r, 1, NULL, "test", "notbool.json");
-	HAS(r.err, "'maybe'");
+	test_file(&r, "notbool.json",
+		  "{\"step\": {\"id\": \"n\", \"event\": {\"packName\": \"A\", \"name\": \"E\"},"
+		  " \"criteria\": \"maybe\", \"command\": {\"packName\": \"B\", \"name\": \"C\"}},"
+		  " \"event\": {\"pack\": {\"name\": \"A\"}, \"event\": \"E\"}}", 1, "'maybe'");
 	HAS(r.err, "(field 'criteria')");
 	/* files that are wrong */
-	put_file("nostep.json", "{\"event\": {\"pack\": {\"name\": \"A\"}, \"event\": \"E\"}}");
-	CTL_EXIT(&r, 1, NULL, "test", "nostep.json");
-	HAS(r.err, "'nostep.json' has no step");
-	put_file("noevent.json", "{\"step\": {\"event\": {\"packName\": \"A\", \"name\": \"E\"},"
-				 " \"command\": {\"packName\": \"B\", \"name\": \"C\"}}}");
-	CTL_EXIT(&r, 1, NULL, "test", "noevent.json");
-	HAS(r.err, "the test data needs an event");
-	put_file("nocmd.json", "{\"step\": {\"event\": {\"packName\": \"A\", \"name\": \"E\"}},"
-			       " \"event\": {\"pack\": {\"name\": \"A\"}, \"event\": \"E\"}}");
-	CTL_EXIT(&r, 1, NULL, "test", "nocmd.json");
-	HAS(r.err, "field 'step.command' is required");
-	put_file("broken.yaml", "step: [\n");
-	CTL_EXIT(&r, 1, NULL, "test", "broken.yaml");
-	HAS(r.err, "'broken.yaml': ");
+	test_file(&r, "nostep.json", "{\"event\": {\"pack\": {\"name\": \"A\"}, \"event\": \"E\"}}", 1,
+		  "'nostep.json' has no step");
+	test_file(&r, "noevent.json",
+		  "{\"step\": {\"event\": {\"packName\": \"A\", \"name\": \"E\"},"
+		  " \"command\": {\"packName\": \"B\", \"name\": \"C\"}}}", 1, "the test data needs an event");
+	test_file(&r, "nocmd.json",
+		  "{\"step\": {\"event\": {\"packName\": \"A\", \"name\": \"E\"}},"
+		  " \"event\": {\"pack\": {\"name\": \"A\"}, \"event\": \"E\"}}", 1,
+		  "field 'step.command' is required");
+	test_file(&r, "broken.yaml", "step: [\n", 1, "'broken.yaml': ");
 	CTL_EXIT(&r, 1, NULL, "test", "missing.json");
 	HAS(r.err, "cannot read 'missing.json'");
 }
 
-/* The flow of README.md's "try it in a minute" (read from the file). */
-static char *readme_flow(void)
-{
-	const char *path = getenv("FLYTE_DOC_TRYIT");
-	static char doc[65536];
-	FILE *f = path ? fopen(path, "r") : NULL;
-	char *b, *e;
-	size_t n;
-
-	if (!f)
-		return NULL;
-	n = fread(doc, 1, sizeof(doc) - 1, f);
-	fclose(f);
-	doc[n] = '\0';
-	b = strstr(doc, "<!-- try-it: hello.yaml -->");
-	b = b ? strstr(b, "```yaml\n") : NULL;
-	e = b ? strstr(b + 8, "```") : NULL;
-	return b && e ? strndup(b + 8, (size_t)(e - b - 8)) : NULL;
-}
-
 FLT_TEST(test_takes_a_step_of_a_flow_file)
 {
-	char *flow = readme_flow();
+	char *flow = flh_doc_fenced(getenv("FLYTE_DOC_TRYIT"), "<!-- try-it: hello.yaml -->");
 	json_t *got;
 	struct run r;
 
@@ -824,25 +792,14 @@ FLT_TEST(stop_server)
 /* Runs first: the temporary directory. */
 FLT_TEST(prepare)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/flyte-cli.XXXXXX");
-	FLT_ASSERT(mkdtemp(tmpdir) != NULL);
+	FLT_ASSERT(flt_tmpdir_make(tmpdir, sizeof(tmpdir), "flyte-cli") == 0);
 	FLT_ASSERT(getenv("FLYTECTL_BIN") && getenv("FLYTE_BIN"));
-}
-
-static void remove_tmpdir(void)
-{
-	char cmd[128];
-
-	if (tmpdir[0] && !getenv("FLH_KEEP")) {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "cannot remove %s\n", tmpdir);
-	}
 }
 
 FLT_TEST(cleanup)
 {
-	remove_tmpdir();
+	if (flt_tmpdir_remove(tmpdir) != 0)
+		fprintf(stderr, "cannot remove %s\n", tmpdir);
 }
 
 FLT_MAIN(prepare, usage_errors_say_what_is_wrong_then_the_usage, test_runs_the_original_test_file,

@@ -112,6 +112,7 @@ static int read_request(int fd, char *buf, size_t cap, size_t *have, struct fake
 			clen = strtoul(line + 15, NULL, 10);
 		copy_header(req->content_type, sizeof(req->content_type), line, "Content-Type");
 		copy_header(req->authorization, sizeof(req->authorization), line, "Authorization");
+		copy_header(req->prefer, sizeof(req->prefer), line, "Prefer");
 		if (!next)
 			break;
 		*next = '\r';

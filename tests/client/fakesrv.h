@@ -19,6 +19,7 @@ struct fake_req {
 	char path[1024];
 	char content_type[256];
 	char authorization[1024];
+	char prefer[128];
 	char *body; /* NUL-terminated */
 	size_t body_len;
 };

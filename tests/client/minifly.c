@@ -130,6 +130,7 @@ static void handle(struct fake_srv *s, const struct fake_req *req, struct fake_r
 	    strstr(req->path, "/actions/take")) {
 		struct timespec dl;
 		m->takes++;
+		snprintf(m->last_take_prefer, sizeof(m->last_take_prefer), "%s", req->prefer);
 		if (!known_pack(m, id)) {
 			m->take_404s++;
 			goto out;

@@ -41,6 +41,7 @@ struct minifly {
 	int registrations;
 	char last_registration[4096];
 	char last_auth[1024];
+	char last_take_prefer[128]; /* the Prefer header of the last take */
 
 	/* actions: command + input JSON; taken flags */
 	char *commands[MF_MAX];

@@ -32,8 +32,7 @@
 
 #include "fltest.h"
 #include "harness.h"
-
-extern char **environ;
+#include "fsutil.h"
 
 #define MAX_CHILDREN 8
 
@@ -51,65 +50,28 @@ static void kill_children(void)
 	}
 }
 
-static void cleanup_tmp(void)
-{
-	char cmd[128];
-	if (tmpdir[0]) {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "cannot remove %s\n", tmpdir);
-		tmpdir[0] = '\0';
-	}
-}
-
 static void at_exit(void)
 {
 	kill_children();
-	cleanup_tmp();
-}
-
-/* Environment of a child: ours plus extra "K=V" entries (extra wins). */
-static char **child_env(const char *const *extra)
-{
-	size_t n = 0, k = 0;
-	char **env;
-
-	while (environ[n])
-		n++;
-	for (size_t i = 0; extra && extra[i]; i++)
-		k++;
-	env = calloc(n + k + 1, sizeof(*env));
-	if (!env)
-		abort();
-	k = 0;
-	for (size_t i = 0; environ[i]; i++) {
-		bool overridden = false;
-		size_t len = strcspn(environ[i], "=");
-		for (size_t j = 0; extra && extra[j]; j++)
-			overridden = overridden || (!strncmp(extra[j], environ[i], len) && extra[j][len] == '=');
-		if (!overridden && strncmp(environ[i], "FLYTE_", 6))
-			env[k++] = environ[i];
-	}
-	for (size_t j = 0; extra && extra[j]; j++)
-		env[k++] = (char *)extra[j];
-	return env;
+	if (flt_tmpdir_remove(tmpdir) != 0)
+		fprintf(stderr, "cannot remove %s\n", tmpdir);
+	tmpdir[0] = '\0';
 }
 
 /* Start a long-running child with output to <tmpdir>/<logname>; returns its pid. */
 static pid_t start_child(const char *bin, const char *const *extra_env, const char *logname)
 {
-	posix_spawn_file_actions_t fa;
-	char log[128], **env = child_env(extra_env);
+	char log[128], **env = flh_child_env(NULL, extra_env);
 	char *argv[] = { (char *)bin, NULL };
 	pid_t pid = -1;
+	int fd;
 
 	snprintf(log, sizeof(log), "%s/%s", tmpdir, logname);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-	posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	if (posix_spawn(&pid, bin, &fa, NULL, argv, env))
-		pid = -1;
-	posix_spawn_file_actions_destroy(&fa);
+	fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		pid = flh_spawn(bin, argv, env, fd);
+		close(fd);
+	}
 	free(env);
 	for (int i = 0; pid > 0 && i < MAX_CHILDREN; i++)
 		if (!children[i]) {
@@ -161,7 +123,7 @@ static void flytectl(struct run *r, const char *url, const char *const *args)
 	for (size_t i = 0; args[i] && argc < 23; i++)
 		argv[argc++] = (char *)args[i];
 	argv[argc] = NULL;
-	env = child_env(extra);
+	env = flh_child_env(NULL, extra);
 	if (pipe(p))
 		abort();
 	posix_spawn_file_actions_init(&fa);
@@ -197,24 +159,24 @@ static const char *nz(const char *s)
 	return s ? s : "";
 }
 
-/* The flow YAML of the try-it sequence, from README.md. */
-static char *doc_flow_yaml(void)
-{
-	const char *path = getenv("FLYTE_DOC_TRYIT");
-	FILE *f = path ? fopen(path, "r") : NULL;
-	static char doc[65536];
-	char *b, *e;
-	size_t n;
+/* Wait up to 30 s until the pack's statistics st meet cond (an expression over st); ok: they did. */
+#define WAIT_STATS(ok, p, st, cond) FLH_WAIT_FOR(ok, 30000, (flyte_pack_get_stats((p), &(st)), (cond)))
 
+/* README.md's try-it flow (the hello.yaml block), written to <tmpdir>/hello.yaml, whose path goes to path. */
+static void write_try_it_flow(char *path, size_t len)
+{
+	char *yaml = flh_doc_fenced(getenv("FLYTE_DOC_TRYIT"), "<!-- try-it: hello.yaml -->");
+	FILE *f;
+
+	FLH_ASSERT_MSG(yaml != NULL, "no '<!-- try-it: hello.yaml -->' block in README.md");
+	snprintf(path, len, "%s/hello.yaml", tmpdir);
+	f = fopen(path, "w");
 	if (!f)
-		return NULL;
-	n = fread(doc, 1, sizeof(doc) - 1, f);
+		free(yaml);
+	FLH_ASSERT(f != NULL);
+	fputs(yaml, f);
 	fclose(f);
-	doc[n] = '\0';
-	b = strstr(doc, "<!-- try-it: hello.yaml -->");
-	b = b ? strstr(b, "```yaml\n") : NULL;
-	e = b ? strstr(b + 8, "```") : NULL;
-	return b && e ? strndup(b + 8, (size_t)(e - b - 8)) : NULL;
+	free(yaml);
 }
 
 FLT_TEST(try_it_in_a_minute)
@@ -222,20 +184,12 @@ FLT_TEST(try_it_in_a_minute)
 	struct flh_server *srv = NULL;
 	struct run r;
 	char flowfile[128], api[128], id[64] = "";
-	char *yaml = doc_flow_yaml();
 	const char *url;
 	json_t *j, *execs, *acts;
 	bool ok = false;
-	FILE *f;
 	pid_t shell;
 
-	FLH_ASSERT_MSG(yaml != NULL, "no '<!-- try-it: hello.yaml -->' block in README.md");
-	snprintf(flowfile, sizeof(flowfile), "%s/hello.yaml", tmpdir);
-	f = fopen(flowfile, "w");
-	FLH_ASSERT(f != NULL);
-	fputs(yaml, f);
-	fclose(f);
-	free(yaml);
+	write_try_it_flow(flowfile, sizeof(flowfile));
 
 	/* 1. the server */
 	FLH_ASSERT(flh_server_start(&srv, NULL) == 0);
@@ -381,6 +335,32 @@ static void setup_flow(struct flh_server *srv, struct flh_pack *src)
 	FLH_EQ_INT(flh_pack_register(src, srv, "{\"name\":\"Src\"}"), 201);
 }
 
+/* A server with the flow "echo" and its pack Src, and a libflyte pack that has done one round trip. */
+struct echo_env {
+	struct flh_server *srv;
+	struct flh_pack src;
+	struct flyte_client *c;
+	struct flyte_pack *p;
+};
+
+static void echo_start(struct echo_env *e)
+{
+	memset(e, 0, sizeof(*e));
+	FLH_ASSERT(flh_server_start(&e->srv, NULL) == 0);
+	setup_flow(e->srv, &e->src);
+	e->c = lib_client(flh_server_url(e->srv));
+	e->p = lib_pack(e->c);
+	roundtrip(e->srv, &e->src, 1);
+}
+
+static void echo_stop(struct echo_env *e)
+{
+	flyte_pack_free(e->p);
+	flyte_client_free(e->c);
+	flh_pack_release(&e->src);
+	flh_server_free(e->srv);
+}
+
 FLT_TEST(server_down_at_start_then_up)
 {
 	struct flh_server *srv = NULL;
@@ -412,83 +392,48 @@ FLT_TEST(server_down_at_start_then_up)
 
 FLT_TEST(server_restart_keeps_results)
 {
-	struct flh_server *srv = NULL;
-	struct flh_pack src = { 0 };
-	struct flyte_client *c;
-	struct flyte_pack *p;
+	struct echo_env e;
 	struct flyte_pack_stats st;
 
-	FLH_ASSERT(flh_server_start(&srv, NULL) == 0);
-	setup_flow(srv, &src);
-	c = lib_client(flh_server_url(srv));
-	p = lib_pack(c);
-	roundtrip(srv, &src, 1);
+	echo_start(&e);
 
 	/* a handler is busy while the server goes down and comes back */
 	atomic_store(&hold, true);
 	int before = atomic_load(&handled);
-	FLH_EQ_INT(flh_pack_event(&src, "Go", "{\"n\":\"2\"}"), 202);
-	bool taken = false;
-	for (int i = 0; i < 1500 && !taken; i++) {
-		flyte_pack_get_stats(p, &st);
-		taken = st.actions_taken >= 2;
-		if (!taken)
-			flh_sleep_ms(20);
-	}
+	FLH_EQ_INT(flh_pack_event(&e.src, "Go", "{\"n\":\"2\"}"), 202);
+	bool taken;
+	WAIT_STATS(taken, e.p, st, st.actions_taken >= 2);
 	FLH_ASSERT(taken);
-	FLH_ASSERT(flh_server_stop(srv, 0, NULL) == 0);
+	FLH_ASSERT(flh_server_stop(e.srv, 0, NULL) == 0);
 	atomic_store(&hold, false); /* its result post now fails and is kept */
 	for (int i = 0; i < 500 && atomic_load(&handled) == before; i++)
 		flh_sleep_ms(10);
 	flh_sleep_ms(300);
-	FLH_ASSERT(flh_server_restart(srv) == 0);
+	FLH_ASSERT(flh_server_restart(e.srv) == 0);
 	/* the result lands after the restart and the pack keeps working */
-	bool done = false;
-	for (int i = 0; i < 1500 && !done; i++) {
-		flyte_pack_get_stats(p, &st);
-		done = st.results_posted >= 2;
-		if (!done)
-			flh_sleep_ms(20);
-	}
+	bool done;
+	WAIT_STATS(done, e.p, st, st.results_posted >= 2);
 	FLH_ASSERT_MSG(done, "the result held across the restart was not posted");
 	FLH_EQ_INT(st.results_dropped, 0);
 	FLH_ASSERT(st.result_retries >= 1);
-	roundtrip(srv, &src, 3);
-	flyte_pack_free(p);
-	flyte_client_free(c);
-	flh_pack_release(&src);
-	flh_server_free(srv);
+	roundtrip(e.srv, &e.src, 3);
+	echo_stop(&e);
 }
 
 FLT_TEST(deleted_pack_registers_again)
 {
-	struct flh_server *srv = NULL;
-	struct flh_pack src = { 0 };
-	struct flyte_client *c;
-	struct flyte_pack *p;
+	struct echo_env e;
 	struct flyte_pack_stats st;
 	struct run r;
 
-	FLH_ASSERT(flh_server_start(&srv, NULL) == 0);
-	setup_flow(srv, &src);
-	c = lib_client(flh_server_url(srv));
-	p = lib_pack(c);
-	roundtrip(srv, &src, 1);
-	CTL_OK(&r, flh_server_url(srv), "pack", "delete", "E2E");
+	echo_start(&e);
+	CTL_OK(&r, flh_server_url(e.srv), "pack", "delete", "E2E");
 	/* the next take answers 404: the pack registers again and keeps working */
-	bool again = false;
-	for (int i = 0; i < 1500 && !again; i++) {
-		flyte_pack_get_stats(p, &st);
-		again = st.registrations >= 2;
-		if (!again)
-			flh_sleep_ms(20);
-	}
+	bool again;
+	WAIT_STATS(again, e.p, st, st.registrations >= 2);
 	FLH_ASSERT_MSG(again, "the pack did not register again after its record was deleted");
-	roundtrip(srv, &src, 2);
-	flyte_pack_free(p);
-	flyte_client_free(c);
-	flh_pack_release(&src);
-	flh_server_free(srv);
+	roundtrip(e.srv, &e.src, 2);
+	echo_stop(&e);
 }
 
 FLT_TEST(docs_example_pack)
@@ -584,12 +529,7 @@ FLT_TEST(heartbeats_keep_a_slow_handler_s_lease)
 	atomic_store(&slow_attempt, 0);
 	FLH_EQ_INT(flh_pack_event(&src, "Go", "{\"n\":\"1\"}"), 202);
 	/* held for several leases: heartbeats extend it, nobody else gets it */
-	for (int i = 0; i < 1500 && !ok; i++) {
-		flyte_pack_get_stats(p, &st);
-		ok = st.heartbeats >= 6;
-		if (!ok)
-			flh_sleep_ms(20);
-	}
+	WAIT_STATS(ok, p, st, st.heartbeats >= 6);
 	FLH_ASSERT_MSG(ok, "fewer than 6 heartbeats were accepted");
 	/* the server applies the declared lease: the held action shows when it ends */
 	r = flh_get(srv, "/v1/audit/flows?flowName=lease");
@@ -710,7 +650,7 @@ static int run_line(const char *line, const char *url, char *out, size_t outlen)
 		*slash = '\0';
 	snprintf(api, sizeof(api), "FLYTE_API=%s", url);
 	snprintf(path, sizeof(path), "PATH=%s:%s", dir, getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
-	env = child_env(extra);
+	env = flh_child_env(NULL, extra);
 	if (pipe(p))
 		abort();
 	fcntl(p[0], F_SETFL, O_NONBLOCK);
@@ -786,21 +726,14 @@ FLT_TEST(man_page_examples_run)
 {
 	static char lines[64][512], man[65536], out[65536];
 	struct flh_server *srv = NULL;
-	char api[128], flowfile[128], *yaml = doc_flow_yaml();
+	char api[128], flowfile[128];
 	struct run r;
-	FILE *f;
 	int n;
 	pid_t shell;
 
 	n = man_examples(lines, 64, man, sizeof(man));
 	FLH_ASSERT_MSG(n > 5, "no EXAMPLES in docs/flytectl.1 (FLYTE_DOC_MAN)");
-	FLH_ASSERT(yaml != NULL);
-	snprintf(flowfile, sizeof(flowfile), "%s/hello.yaml", tmpdir);
-	f = fopen(flowfile, "w");
-	FLH_ASSERT(f != NULL);
-	fputs(yaml, f);
-	fclose(f);
-	free(yaml);
+	write_try_it_flow(flowfile, sizeof(flowfile));
 	FLH_ASSERT(flh_server_start(&srv, NULL) == 0);
 	snprintf(api, sizeof(api), "FLYTE_API=%s", flh_server_url(srv));
 	const char *shell_env[] = { api, NULL };
@@ -981,8 +914,7 @@ FLT_TEST(ticker_ticks_on_aligned_seconds)
 /* Runs first: temp dir and cleanup handler. */
 FLT_TEST(prepare)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/flyte-e2e.XXXXXX");
-	FLT_ASSERT(mkdtemp(tmpdir) != NULL);
+	FLT_ASSERT(flt_tmpdir_make(tmpdir, sizeof(tmpdir), "flyte-e2e") == 0);
 	atexit(at_exit);
 	FLT_ASSERT(getenv("FLYTECTL_BIN") && getenv("FLYTE_SHELL_BIN") && getenv("FLYTE_BIN"));
 }

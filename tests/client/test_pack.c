@@ -191,6 +191,31 @@ FLT_TEST(action_round_trip)
 	teardown();
 }
 
+/* Takes ask for the long-poll wait their own timeout affords (RFC 7240), two seconds to spare. */
+FLT_TEST(takes_ask_for_a_wait_their_timeout_affords)
+{
+	struct flyte_pack_options po;
+
+	setup();
+	start_pack(NULL); /* poll_timeout_ms 70,000: at most a minute */
+	FLT_EQ_INT(mf_wait_registrations(&mf, 1, WAIT_MS), 1);
+	mf_add_action(&mf, "Echo", "1");
+	FLT_EQ_INT(mf_wait_results(&mf, 1, WAIT_MS), 1);
+	FLT_EQ_STR(mf_str(&mf, mf.last_take_prefer, sbuf, sizeof(sbuf)), "wait=60");
+	FLT_EQ_INT(flyte_pack_stop(pack), FLYTE_OK);
+	teardown();
+
+	setup();
+	fast_options(&po);
+	po.poll_timeout_ms = 5000; /* a client with the Python client's timeout */
+	start_pack(&po);
+	mf_add_action(&mf, "Echo", "2");
+	FLT_EQ_INT(mf_wait_results(&mf, 1, WAIT_MS), 1);
+	FLT_EQ_STR(mf_str(&mf, mf.last_take_prefer, sbuf, sizeof(sbuf)), "wait=3");
+	FLT_EQ_INT(flyte_pack_stop(pack), FLYTE_OK);
+	teardown();
+}
+
 FLT_TEST(failures_complete_as_fatal)
 {
 	char ev[64], pl[256];
@@ -803,7 +828,7 @@ FLT_TEST(no_lease_no_heartbeats)
 	teardown();
 }
 
-FLT_MAIN(action_round_trip, failures_complete_as_fatal, take_404_registers_again, failed_result_posts_are_retried,
+FLT_MAIN(action_round_trip, takes_ask_for_a_wait_their_timeout_affords, failures_complete_as_fatal, take_404_registers_again, failed_result_posts_are_retried,
 	 refused_result_is_not_retried, server_down_at_start, server_restart_loses_no_result,
 	 events_retry_a_bounded_number_of_times, attach_uses_an_existing_pack, links_from_location_and_bearer_token,
 	 register_attempts_are_bounded_when_asked, concurrency_is_bounded_and_all_results_arrive,

@@ -16,6 +16,7 @@
 #include "fltest.h"
 #include "internal.h"
 #include "shell.h"
+#include "fsutil.h"
 
 static struct shell_config cfg;
 static char tmpdir[64];
@@ -273,14 +274,13 @@ FLT_TEST(binary_output_stays_valid_json)
 		   "ok \xef\xbf\xbd\0 end", 11);
 	json_decref(j);
 	shell_config_release(&cfg);
-	rmdir(tmpdir);
+	flt_tmpdir_remove(tmpdir);
 }
 
 /* Runs first: a private directory for pid files and the workdir test. */
 FLT_TEST(make_temp_dir)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/flyte-shell-test.XXXXXX");
-	FLT_ASSERT(mkdtemp(tmpdir) != NULL);
+	FLT_ASSERT(flt_tmpdir_make(tmpdir, sizeof(tmpdir), "flyte-shell-test") == 0);
 }
 
 FLT_MAIN(make_temp_dir, config_defaults_and_errors, output_is_raw_with_exit_code, bad_input_answers_like_the_go_pack,

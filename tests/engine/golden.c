@@ -19,13 +19,12 @@
 #include "fl-common.h"
 
 #include <jansson.h>
-#include <pthread.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "alloc.h"
 #include "buf.h"
 #include "casefile.h"
+#include "drive.h"
 #include "engine/engine.h"
 #include "error.h"
 #include "yaml/yaml.h"
@@ -39,73 +38,6 @@ static const struct flc_section_spec sections[] = {
 	{ "datastore", false },
 	{ "script", false },
 };
-
-/* ------------------------------------------------- sync call helpers */
-
-struct res {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool done;
-	int code;
-	char msg[FL_ERROR_MSG_MAX];
-	json_t *body;
-	bool created;
-};
-
-static void res_init(struct res *r)
-{
-	memset(r, 0, sizeof(*r));
-	pthread_mutex_init(&r->mu, NULL);
-	pthread_cond_init(&r->cv, NULL);
-}
-
-static void res_release(struct res *r)
-{
-	json_decref(r->body);
-	pthread_mutex_destroy(&r->mu);
-	pthread_cond_destroy(&r->cv);
-}
-
-static void on_done(const struct fl_engine_result *er, void *payload)
-{
-	struct res *r = payload;
-
-	pthread_mutex_lock(&r->mu);
-	r->code = er->code;
-	snprintf(r->msg, sizeof(r->msg), "%s", er->code ? er->err.msg : "");
-	r->body = er->body ? json_deep_copy(er->body) : NULL;
-	r->created = er->created;
-	r->done = true;
-	pthread_cond_broadcast(&r->cv);
-	pthread_mutex_unlock(&r->mu);
-}
-
-/*
- * Wait for the callback of a call that returned rc.  A call that failed
- * synchronously never calls back: its code is the answer.  A generous guard
- * turns a hang into a failure.
- */
-static void wait_res(struct res *r, int rc)
-{
-	struct timespec ts;
-
-	if (rc != FL_OK) {
-		r->code = rc;
-		snprintf(r->msg, sizeof(r->msg), "(returned at once, no callback)");
-		return;
-	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += 30;
-	pthread_mutex_lock(&r->mu);
-	while (!r->done)
-		if (pthread_cond_timedwait(&r->cv, &r->mu, &ts) != 0)
-			break;
-	pthread_mutex_unlock(&r->mu);
-	if (!r->done) {
-		r->code = FL_ETIMEOUT;
-		snprintf(r->msg, sizeof(r->msg), "(the callback never came)");
-	}
-}
 
 /* ------------------------------------------------------------ script */
 
@@ -221,7 +153,7 @@ struct var {
 };
 
 struct run {
-	char dir[256], db[300], log[300];
+	struct fld_dir dir;
 	struct fl_engine *eng;
 	struct var *vars;
 	size_t nvars, capvars;
@@ -300,7 +232,7 @@ struct outcome {
 	bool is_take;
 };
 
-static void outcome_from(struct outcome *o, struct res *res, bool has_created)
+static void outcome_from(struct outcome *o, struct fld_res *res, bool has_created)
 {
 	o->code = res->code;
 	snprintf(o->msg, sizeof(o->msg), "%s", res->msg);
@@ -308,18 +240,6 @@ static void outcome_from(struct outcome *o, struct res *res, bool has_created)
 	res->body = NULL;
 	o->created = res->created;
 	o->has_created = has_created;
-}
-
-/* A writer round trip: every job queued before it has been processed. */
-static void barrier(struct fl_engine *eng)
-{
-	struct res res;
-	json_t *j = json_pack("{s:s}", "event", "barrier");
-
-	res_init(&res);
-	wait_res(&res, fl_engine_event_post(eng, "(no such pack)", j, on_done, &res));
-	json_decref(j);
-	res_release(&res);
 }
 
 /* ----------------------------------------------------- step words */
@@ -418,15 +338,15 @@ static bool parse_int(const char *s, int64_t *out)
 
 static void do_register(struct run *r, struct words *w, const struct step *st, struct outcome *o)
 {
-	struct res res;
+	struct fld_res res;
 	json_t *def = doc_arg(r, w, st, "pack definition");
 
 	if (!def)
 		return;
-	res_init(&res);
-	wait_res(&res, fl_engine_pack_register(r->eng, def, on_done, &res));
+	fld_res_init(&res);
+	fld_wait(&res, fl_engine_pack_register(r->eng, def, fld_on_done, &res));
 	outcome_from(o, &res, true);
-	res_release(&res);
+	fld_res_release(&res);
 	json_decref(def);
 }
 
@@ -447,7 +367,7 @@ static void do_pack(struct run *r, struct words *w, const struct step *st, struc
 	char verb[16], arg[256];
 	const char *id;
 	json_t *body = NULL;
-	struct res res;
+	struct fld_res res;
 
 	(void)st;
 	word(w, verb, sizeof(verb));
@@ -460,10 +380,10 @@ static void do_pack(struct run *r, struct words *w, const struct step *st, struc
 	if (strcmp(verb, "get") == 0) {
 		read_outcome(o, fl_engine_pack_get(r->eng, id, &body, &err), &body, &err);
 	} else if (strcmp(verb, "delete") == 0) {
-		res_init(&res);
-		wait_res(&res, fl_engine_pack_delete(r->eng, id, on_done, &res));
+		fld_res_init(&res);
+		fld_wait(&res, fl_engine_pack_delete(r->eng, id, fld_on_done, &res));
 		outcome_from(o, &res, false);
-		res_release(&res);
+		fld_res_release(&res);
 	} else {
 		fail(r, "unknown step 'pack %s' (get, list, delete)", verb);
 	}
@@ -475,7 +395,7 @@ static void do_flow(struct run *r, struct words *w, const struct step *st, struc
 	char verb[16], arg[256];
 	json_t *body = NULL, *def;
 	const char *name;
-	struct res res;
+	struct fld_res res;
 
 	word(w, verb, sizeof(verb));
 	if (strcmp(verb, "list") == 0) {
@@ -485,10 +405,10 @@ static void do_flow(struct run *r, struct words *w, const struct step *st, struc
 	if (strcmp(verb, "put") == 0 || strcmp(verb, "put-strict") == 0) {
 		if (!(def = doc_arg(r, w, st, "flow definition")))
 			return;
-		res_init(&res);
-		wait_res(&res, fl_engine_flow_put(r->eng, def, verb[3] ? FL_ENGINE_FLOW_STRICT : 0, on_done, &res));
+		fld_res_init(&res);
+		fld_wait(&res, fl_engine_flow_put(r->eng, def, verb[3] ? FL_ENGINE_FLOW_STRICT : 0, fld_on_done, &res));
 		outcome_from(o, &res, true);
-		res_release(&res);
+		fld_res_release(&res);
 		json_decref(def);
 		return;
 	}
@@ -497,10 +417,10 @@ static void do_flow(struct run *r, struct words *w, const struct step *st, struc
 	if (strcmp(verb, "get") == 0) {
 		read_outcome(o, fl_engine_flow_get(r->eng, name, &body, &err), &body, &err);
 	} else if (strcmp(verb, "delete") == 0) {
-		res_init(&res);
-		wait_res(&res, fl_engine_flow_delete(r->eng, name, on_done, &res));
+		fld_res_init(&res);
+		fld_wait(&res, fl_engine_flow_delete(r->eng, name, fld_on_done, &res));
 		outcome_from(o, &res, false);
-		res_release(&res);
+		fld_res_release(&res);
 	} else {
 		fail(r, "unknown step 'flow %s' (put, get, list, delete)", verb);
 	}
@@ -511,14 +431,14 @@ static void do_event(struct run *r, struct words *w, const struct step *st, stru
 	char arg[256];
 	const char *pack = resolve(r, word(w, arg, sizeof(arg)));
 	json_t *ev;
-	struct res res;
+	struct fld_res res;
 
 	if (!pack || !(ev = doc_arg(r, w, st, "event body")))
 		return;
-	res_init(&res);
-	wait_res(&res, fl_engine_event_post(r->eng, pack, ev, on_done, &res));
+	fld_res_init(&res);
+	fld_wait(&res, fl_engine_event_post(r->eng, pack, ev, fld_on_done, &res));
 	outcome_from(o, &res, false);
-	res_release(&res);
+	fld_res_release(&res);
 	json_decref(ev);
 }
 
@@ -529,7 +449,7 @@ static void do_take(struct run *r, struct words *w, const struct step *st, struc
 	char pack_w[256], tok[256], cmd[256] = "";
 	const char *pack = resolve(r, word(w, pack_w, sizeof(pack_w)));
 	int64_t wait_ms = 0;
-	struct res res;
+	struct fld_res res;
 
 	(void)st;
 	if (!pack)
@@ -552,11 +472,11 @@ static void do_take(struct run *r, struct words *w, const struct step *st, struc
 			return;
 		}
 	}
-	res_init(&res);
-	wait_res(&res, fl_engine_action_take(r->eng, pack, cmd[0] ? cmd : NULL, (int)wait_ms, on_done, &res));
+	fld_res_init(&res);
+	fld_wait(&res, fl_engine_action_take(r->eng, pack, cmd[0] ? cmd : NULL, (int)wait_ms, fld_on_done, &res));
 	outcome_from(o, &res, false);
 	o->is_take = true;
-	res_release(&res);
+	fld_res_release(&res);
 }
 
 /*
@@ -608,16 +528,16 @@ static void do_result(struct run *r, struct words *w, const struct step *st, str
 	char arg[256];
 	int64_t attempt;
 	json_t *ev;
-	struct res res;
+	struct fld_res res;
 
 	if (!pack || !action_arg(r, w, arg, sizeof(arg), &id, &attempt))
 		return;
 	if (!(ev = doc_arg(r, w, st, "result event")))
 		return;
-	res_init(&res);
-	wait_res(&res, fl_engine_action_result(r->eng, pack, id, attempt, ev, on_done, &res));
+	fld_res_init(&res);
+	fld_wait(&res, fl_engine_action_result(r->eng, pack, id, attempt, ev, fld_on_done, &res));
 	outcome_from(o, &res, false);
-	res_release(&res);
+	fld_res_release(&res);
 	json_decref(ev);
 }
 
@@ -632,7 +552,7 @@ static void do_release(struct run *r, struct words *w, const struct step *st, st
 	if (!action_arg(r, w, arg, sizeof(arg), &id, &attempt))
 		return;
 	o->code = fl_engine_action_release(r->eng, id, attempt);
-	barrier(r->eng);
+	fld_barrier(r->eng);
 }
 
 /* datastore put KEY CONTENT-TYPE VALUE | get KEY | list | delete KEY */
@@ -641,7 +561,7 @@ static void do_datastore(struct run *r, struct words *w, const struct step *st, 
 	struct fl_error err = FL_ERROR_INIT;
 	char verb[16], key[256], ct[256];
 	json_t *body = NULL;
-	struct res res;
+	struct fld_res res;
 
 	word(w, verb, sizeof(verb));
 	if (strcmp(verb, "list") == 0) {
@@ -662,10 +582,10 @@ static void do_datastore(struct run *r, struct words *w, const struct step *st, 
 			it.value = st->doc.ptr;
 			it.value_len = st->doc.len;
 		}
-		res_init(&res);
-		wait_res(&res, fl_engine_datastore_put(r->eng, &it, on_done, &res));
+		fld_res_init(&res);
+		fld_wait(&res, fl_engine_datastore_put(r->eng, &it, fld_on_done, &res));
 		outcome_from(o, &res, true);
-		res_release(&res);
+		fld_res_release(&res);
 	} else if (strcmp(verb, "get") == 0) {
 		struct fl_datastore_item *it = NULL;
 		int rc = fl_engine_datastore_get(r->eng, &it, key, &err);
@@ -678,10 +598,10 @@ static void do_datastore(struct run *r, struct words *w, const struct step *st, 
 		fl_engine_datastore_item_free(it);
 		read_outcome(o, rc, &body, &err);
 	} else if (strcmp(verb, "delete") == 0) {
-		res_init(&res);
-		wait_res(&res, fl_engine_datastore_delete(r->eng, key, on_done, &res));
+		fld_res_init(&res);
+		fld_wait(&res, fl_engine_datastore_delete(r->eng, key, fld_on_done, &res));
 		outcome_from(o, &res, false);
-		res_release(&res);
+		fld_res_release(&res);
 	} else {
 		fail(r, "unknown step 'datastore %s' (put, get, list, delete)", verb);
 	}
@@ -839,7 +759,7 @@ static int err_code(const char *name, size_t n)
 /* The log lines written since the step began, one message per line in *out. */
 static void log_since(struct run *r, struct fl_buf *out)
 {
-	FILE *f = fopen(r->log, "rb");
+	FILE *f = fopen(r->dir.log, "rb");
 	char line[8192];
 
 	if (!f)
@@ -973,7 +893,7 @@ static void run_step(struct run *r, const struct step *st)
 
 	memset(&o, 0, sizeof(o));
 	r->line = st->line;
-	r->log_from = file_size(r->log);
+	r->log_from = file_size(r->dir.log);
 	word(&w, verb, sizeof(verb));
 	if (strcmp(verb, "register") == 0)
 		do_register(r, &w, st, &o);
@@ -1012,7 +932,7 @@ static void run_step(struct run *r, const struct step *st)
 static void setup(struct run *r, const struct flc_case *c)
 {
 	const struct flc_text *t;
-	struct res res;
+	struct fld_res res;
 
 	r->line = 0;
 	if ((t = flc_section(c, "packs", 0))) {
@@ -1026,11 +946,11 @@ static void setup(struct run *r, const struct flc_case *c)
 				continue;
 			if (!(def = parse_doc(r, l, ll, "pack definition")))
 				break;
-			res_init(&res);
-			wait_res(&res, fl_engine_pack_register(r->eng, def, on_done, &res));
+			fld_res_init(&res);
+			fld_wait(&res, fl_engine_pack_register(r->eng, def, fld_on_done, &res));
 			if (res.code)
 				fail(r, "pack %.*s: %s: %s", (int)ll, l, fl_err_name(res.code), res.msg);
-			res_release(&res);
+			fld_res_release(&res);
 			json_decref(def);
 		}
 	}
@@ -1038,11 +958,11 @@ static void setup(struct run *r, const struct flc_case *c)
 		json_t *def = parse_doc(r, t->p, t->n, "flow");
 		if (!def)
 			break;
-		res_init(&res);
-		wait_res(&res, fl_engine_flow_put(r->eng, def, 0, on_done, &res));
+		fld_res_init(&res);
+		fld_wait(&res, fl_engine_flow_put(r->eng, def, 0, fld_on_done, &res));
 		if (res.code)
 			fail(r, "flow #%zu: %s: %s", i + 1, fl_err_name(res.code), res.msg);
-		res_release(&res);
+		fld_res_release(&res);
 		json_decref(def);
 	}
 	if (!r->failed && (t = flc_section(c, "datastore", 0))) {
@@ -1065,11 +985,11 @@ static void setup(struct run *r, const struct flc_case *c)
 				fail(r, "datastore item '%s' needs contentType and value", key);
 				break;
 			}
-			res_init(&res);
-			wait_res(&res, fl_engine_datastore_put(r->eng, &it, on_done, &res));
+			fld_res_init(&res);
+			fld_wait(&res, fl_engine_datastore_put(r->eng, &it, fld_on_done, &res));
 			if (res.code)
 				fail(r, "datastore '%s': %s: %s", key, fl_err_name(res.code), res.msg);
-			res_release(&res);
+			fld_res_release(&res);
 			free(dumped);
 		}
 		json_decref(items);
@@ -1094,21 +1014,9 @@ static int line_of(const struct flc_cases *cs, const char *p)
 	return 0;
 }
 
-static void remove_dir(const char *dir)
-{
-	static const char *const names[] = { "e.db", "e.db-wal", "e.db-shm", "e.db.lock", "e.db-journal", "log" };
-	char p[320];
-
-	for (size_t i = 0; i < FL_ARRAY_LEN(names); i++) {
-		snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
-		unlink(p);
-	}
-	rmdir(dir);
-}
-
 struct runner {
 	const struct flc_cases *cs;
-	int inline_ms; /* -1 = engine default */
+	int inline_ms; /* FL_TEST_RENDER_INLINE_MS, -1 = engine default */
 };
 
 static bool run_case(const struct flc_case *c, void *payload)
@@ -1131,22 +1039,16 @@ static bool run_case(const struct flc_case *c, void *payload)
 		script_release(&sc);
 		return false;
 	}
-	snprintf(r.dir, sizeof(r.dir), "%s/fl-engine-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(r.dir)) {
+	if (fld_dir_make(&r.dir, "fl-engine") != 0) {
 		printf("# mkdtemp failed: %s\n", strerror(errno));
 		script_release(&sc);
 		return false;
 	}
-	snprintf(r.db, sizeof(r.db), "%s/e.db", r.dir);
-	snprintf(r.log, sizeof(r.log), "%s/log", r.dir);
 	fl_log_set_format(FL_LOG_FORMAT_JSON);
 	fl_log_set_level(FL_LOG_WARN);
-	if (fl_log_open_file(r.log) != 0)
-		printf("# cannot open the log file %s\n", r.log);
-	fl_engine_config_default(&cfg);
-	cfg.db_path = r.db;
-	if (rn->inline_ms >= 0)
-		cfg.render_inline_ms = rn->inline_ms;
+	if (fl_log_open_file(r.dir.log) != 0)
+		printf("# cannot open the log file %s\n", r.dir.log);
+	fld_config(&cfg, r.dir.db);
 	if (fl_engine_open(&r.eng, &cfg, &err) != FL_OK) {
 		printf("# engine open: %s\n", err.msg);
 		r.failed = true;
@@ -1174,7 +1076,7 @@ static bool run_case(const struct flc_case *c, void *payload)
 		fl_buf_release(&logs);
 	}
 	fl_log_close();
-	remove_dir(r.dir);
+	fld_dir_remove(&r.dir);
 	for (size_t i = 0; i < r.nvars; i++) {
 		free(r.vars[i].name);
 		json_decref(r.vars[i].val);
@@ -1187,17 +1089,13 @@ static bool run_case(const struct flc_case *c, void *payload)
 int main(int argc, char **argv)
 {
 	struct flc_cases cs;
-	struct runner rn = { &cs, -1 };
-	const char *env = getenv("FL_TEST_RENDER_INLINE_MS");
+	struct runner rn = { &cs, fld_inline_ms() };
 	int rc;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: %s CASES_DIR [FILTER]\n", argv[0]);
 		return 2;
 	}
-	/* the same variable as tests/unit/engine: 0 renders every template on the render threads */
-	if (env)
-		rn.inline_ms = (int)strtol(env, NULL, 10);
 	flc_cases_load(&cs, argv[1], sections, FL_ARRAY_LEN(sections));
 	rc = flc_cases_run(&cs, argv[1], argc > 2 ? argv[2] : NULL, run_case, &rn);
 	flc_cases_release(&cs);

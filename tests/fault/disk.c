@@ -32,6 +32,7 @@
 #include "fault-util.h"
 #include "fltest.h"
 #include "harness.h"
+#include "fsutil.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -41,8 +42,8 @@
 	"{\"name\":\"df\",\"steps\":[{\"id\":\"job\",\"event\":{\"packName\":\"DfSrc\",\"name\":\"Go\"}," \
 	"\"command\":{\"packName\":\"DfWorker\",\"name\":\"Job\",\"input\":\"{{ Event.Payload.i }}\"}}]}"
 
-static char mnt[64];
-static char db_path[128];
+static char mnt[256];
+static char db_path[300];
 static bool acked[MAX_EVENTS];
 static int next_event;
 
@@ -50,7 +51,7 @@ static void cleanup(void)
 {
 	if (mnt[0]) {
 		fu_umount(mnt);
-		rmdir(mnt);
+		flt_tmpdir_remove(mnt);
 		mnt[0] = '\0';
 	}
 }
@@ -58,14 +59,13 @@ static void cleanup(void)
 /* A fresh tmpfs of size_kib and a server with its database there. */
 static struct flh_server *start_on_tmpfs(long size_kib)
 {
-	char dbenv[160];
+	char dbenv[330];
 	const char *env[] = { dbenv, "LOGLEVEL=warn", NULL };
 	struct flh_server_opts so = { env, NULL, 0 };
 	struct flh_server *srv = NULL;
 
 	cleanup();
-	snprintf(mnt, sizeof(mnt), "/tmp/flyte-fault-XXXXXX");
-	FLH_ASSERT(mkdtemp(mnt) != NULL);
+	FLH_ASSERT(flt_tmpdir_make(mnt, sizeof(mnt), "flyte-fault") == 0);
 	FLH_ASSERT_MSG(fu_mount_tmpfs(mnt, size_kib) == 0, "mounting a tmpfs failed");
 	snprintf(db_path, sizeof(db_path), "%s/flyte.db", mnt);
 	snprintf(dbenv, sizeof(dbenv), "FLYTE_DB_PATH=%s", db_path);
@@ -169,7 +169,7 @@ FLT_TEST(disk_full)
 	struct flh_server *srv = start_on_tmpfs(8192);
 	struct flh_pack src = { 0 }, worker = { 0 };
 	struct flh_action a = { 0 };
-	char filler[160];
+	char filler[sizeof(mnt) + 16];
 	int refused = 0, accepted_full = 0, other_refused = 0, tries = 0;
 	long st;
 	bool ok = false;

@@ -5,20 +5,18 @@
 #include "fl-common.h"
 
 #include "fault-util.h"
+#include "harness.h"
 
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <sys/mount.h>
-#include <sys/prctl.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "timeutil.h"
-
-extern char **environ;
 
 bool fu_long(void)
 {
@@ -76,44 +74,18 @@ void fu_figures(const char *name, const char *fmt, ...)
 
 pid_t fu_spawn(const char *bin, char *const *argv, const char *const *extra_env, const char *log)
 {
-	size_t n = 0, k = 0;
 	char **env;
-	pid_t parent = getpid(), pid;
-	int fd;
+	pid_t pid;
+	int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 
-	while (environ[n])
-		n++;
-	for (size_t i = 0; extra_env && extra_env[i]; i++)
-		k++;
-	env = calloc(n + k + 1, sizeof(*env));
-	if (!env)
-		return -1;
-	k = 0;
-	for (size_t i = 0; environ[i]; i++)
-		if (strncmp(environ[i], "FLYTE_", 6) != 0)
-			env[k++] = environ[i];
-	for (size_t i = 0; extra_env && extra_env[i]; i++)
-		env[k++] = (char *)extra_env[i];
-	fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		printf("# cannot open %s: %s\n", log, strerror(errno));
-		free(env);
 		return -1;
 	}
-	pid = fork();
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(126);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execve(bin, argv, env);
-		_exit(127);
-	}
+	env = flh_child_env(NULL, extra_env);
+	pid = flh_spawn(bin, argv, env, fd);
 	close(fd);
 	free(env);
-	if (pid < 0)
-		printf("# fork failed: %s\n", strerror(errno));
 	return pid;
 }
 

@@ -38,6 +38,7 @@
 #include "fault-util.h"
 #include "fltest.h"
 #include "harness.h"
+#include "fsutil.h"
 #include "store/store.h"
 
 #include <fcntl.h>
@@ -431,11 +432,11 @@ static void setup(const char *dir)
 
 FLT_TEST(every_store_operation)
 {
-	char dir[] = "/tmp/flyte-inject-XXXXXX";
+	char dir[256];
 	char rule[256], dangler[64];
 	int n_hit = 0, recoveries = 0;
 
-	FLH_ASSERT(mkdtemp(dir) != NULL);
+	FLH_ASSERT(flt_tmpdir_make(dir, sizeof(dir), "flyte-inject") == 0);
 	setup(dir);
 	for (size_t i = 0; i < FL_ARRAY_LEN(ops); i++) {
 		const char *op = ops[i].name;
@@ -513,8 +514,7 @@ FLT_TEST(every_store_operation)
 	flh_pack_release(&worker);
 	flh_server_free(srv);
 	srv = NULL;
-	unlink(rules_path);
-	rmdir(dir);
+	flt_tmpdir_remove(dir);
 }
 
 static bool log_has(struct flh_server *s, const char *needle)
@@ -530,10 +530,10 @@ FLT_TEST(expiry_failures)
 {
 	static const char *const phase[] = { "expire_actions", "expire_audit", "expire_flow_versions" };
 	struct flh_server *s[3] = { 0 };
-	char dir[] = "/tmp/flyte-inject-XXXXXX", paths[3][64], envs[3][96];
+	char dir[256], paths[3][300], envs[3][330];
 	bool ok = false;
 
-	FLH_ASSERT(mkdtemp(dir) != NULL);
+	FLH_ASSERT(flt_tmpdir_make(dir, sizeof(dir), "flyte-inject") == 0);
 	for (int k = 0; k < 3; k++) {
 		const char *env[] = { envs[k], "LOGLEVEL=warn", NULL };
 		struct flh_server_opts so = { env, NULL, 0 };
@@ -564,7 +564,7 @@ FLT_TEST(expiry_failures)
 	fu_figures("inject-expiry", "expiry phases failed=3 servers alive=3 writes after=3");
 	for (int k = 0; k < 3; k++)
 		flh_server_free(s[k]);
-	rmdir(dir);
+	flt_tmpdir_remove(dir);
 }
 
 FLT_MAIN(expiry_failures, every_store_operation)

@@ -19,12 +19,13 @@
 
 #include "harness.h"
 #include "pgtemp.h"
+#include "fsutil.h"
 
+#include "alloc.h"
 #include "buf.h"
 
 #include <curl/curl.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -164,24 +165,6 @@ static void harness_init(void)
 
 /* ---- small utilities ---------------------------------------------------- */
 
-static void *xmalloc(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-	if (!p) {
-		fprintf(stderr, "harness: out of memory\n");
-		abort();
-	}
-	return p;
-}
-
-static char *xstrdup(const char *s)
-{
-	size_t n = strlen(s);
-	char *p = xmalloc(n + 1);
-	memcpy(p, s, n + 1);
-	return p;
-}
-
 static char *xasprintf(const char *fmt, ...) FL_PRINTF(1, 2);
 static char *xasprintf(const char *fmt, ...)
 {
@@ -191,7 +174,7 @@ static char *xasprintf(const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	p = xmalloc((size_t)n + 1);
+	p = fl_xmalloc((size_t)n + 1);
 	va_start(ap, fmt);
 	vsnprintf(p, (size_t)n + 1, fmt, ap);
 	va_end(ap);
@@ -250,11 +233,11 @@ static void sv_setenv(struct strvec *sv, const char *kv)
 	for (size_t i = 0; i < sv->n; i++) {
 		if (strncmp(sv->v[i], kv, nlen) == 0 && sv->v[i][nlen] == '=') {
 			free(sv->v[i]);
-			sv->v[i] = xstrdup(kv);
+			sv->v[i] = fl_xstrdup(kv);
 			return;
 		}
 	}
-	sv_push(sv, xstrdup(kv));
+	sv_push(sv, fl_xstrdup(kv));
 }
 
 static void sv_release(struct strvec *sv)
@@ -272,7 +255,7 @@ static char **strv_copy(const char *const *src)
 	sv_push(&sv, NULL); /* ensure allocation */
 	sv.n = 0;
 	for (size_t i = 0; src && src[i]; i++)
-		sv_push(&sv, xstrdup(src[i]));
+		sv_push(&sv, fl_xstrdup(src[i]));
 	return sv.v;
 }
 
@@ -304,11 +287,64 @@ static void base_env(struct strvec *sv)
 	for (char **e = environ; e && *e; e++) {
 		if (strncmp(*e, "FLYTE_", 6) == 0 || strncmp(*e, "LOGFILE=", 8) == 0)
 			continue;
-		sv_push(sv, xstrdup(*e));
+		sv_push(sv, fl_xstrdup(*e));
 	}
 }
 
-static int free_port(void)
+static bool has_prefix(const char *var, const char *const *prefixes)
+{
+	for (size_t i = 0; prefixes && prefixes[i]; i++)
+		if (strncmp(var, prefixes[i], strlen(prefixes[i])) == 0)
+			return true;
+	return false;
+}
+
+/* Does a later entry of v (from index `from` on) set the variable `var` names? */
+static bool set_later(const char *var, const char *const *v, size_t from)
+{
+	size_t len = strcspn(var, "=");
+
+	for (size_t i = from; v && v[i]; i++)
+		if (strncmp(v[i], var, len) == 0 && v[i][len] == '=')
+			return true;
+	return false;
+}
+
+char **flh_child_env(const char *const *clear, const char *const *extra)
+{
+	size_t n = 0, k = 0;
+	char **env;
+
+	while (environ[n])
+		n++;
+	for (size_t i = 0; extra && extra[i]; i++)
+		n++;
+	env = fl_xcalloc(n + 1, sizeof(*env));
+	for (size_t i = 0; environ[i]; i++)
+		if (strncmp(environ[i], "FLYTE_", 6) != 0 && !has_prefix(environ[i], clear) &&
+		    !set_later(environ[i], extra, 0))
+			env[k++] = environ[i];
+	for (size_t j = 0; extra && extra[j]; j++)
+		if (!set_later(extra[j], extra, j + 1))
+			env[k++] = (char *)extra[j];
+	return env;
+}
+
+char *flh_doc_fenced(const char *path, const char *marker)
+{
+	char *doc = path ? flt_read_file(path, 0, NULL) : NULL, *b, *e, *out = NULL;
+
+	b = doc ? strstr(doc, marker) : NULL;
+	b = b ? strstr(b, "```") : NULL; /* the opening fence, with its language */
+	b = b ? strchr(b, '\n') : NULL;
+	e = b ? strstr(b + 1, "```") : NULL;
+	if (e)
+		out = fl_xstrndup(b + 1, (size_t)(e - b - 1));
+	free(doc);
+	return out;
+}
+
+int flh_free_port(void)
 {
 	struct sockaddr_in sa;
 	socklen_t len = sizeof(sa);
@@ -325,45 +361,6 @@ static int free_port(void)
 		port = ntohs(sa.sin_port);
 	close(fd);
 	return port;
-}
-
-static const char *tmp_root(void)
-{
-	const char *t = getenv("TMPDIR");
-	return t && *t ? t : "/tmp";
-}
-
-static int rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
-static void rm_rf(const char *dir)
-{
-	if (dir && dir[0] == '/')
-		nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static char *read_file(const char *path, size_t offset, size_t *len_out)
-{
-	struct fl_buf b = FL_BUF_INIT(256u << 20);
-	char chunk[65536];
-	FILE *f = fopen(path, "rb");
-	size_t n;
-	if (!f)
-		return NULL;
-	if (offset)
-		fseek(f, (long)offset, SEEK_SET);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		fl_buf_add(&b, chunk, n);
-	fclose(f);
-	if (len_out)
-		*len_out = b.len;
-	return fl_buf_detach(&b, NULL);
 }
 
 static size_t file_size(const char *path)
@@ -405,33 +402,26 @@ static const char *flyte_bin(void)
 	return bin;
 }
 
-/*
- * Fork and exec `bin` with argv/envp, stdout+stderr appended to log_path.
- * Returns the pid or -1.
- */
-static pid_t spawn(const char *bin, char *const *argv, char *const *envp, const char *log_path)
+pid_t flh_spawn(const char *bin, char *const *argv, char *const *envp, int outfd)
 {
 	pid_t parent = getpid();
-	int logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	int nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	pid_t pid;
-	if (logfd < 0 || nullfd < 0) {
-		printf("# flh: cannot open %s: %s\n", log_path, strerror(errno));
-		if (logfd >= 0)
-			close(logfd);
-		if (nullfd >= 0)
-			close(nullfd);
+
+	if (nullfd < 0) {
+		printf("# flh: cannot open /dev/null: %s\n", strerror(errno));
 		return -1;
 	}
+	fflush(stdout);
 	pid = fork();
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(126);
 		dup2(nullfd, 0);
-		dup2(logfd, 1);
-		dup2(logfd, 2);
-		execve(bin, argv, envp);
+		dup2(outfd, 1);
+		dup2(outfd, 2);
+		execve(bin, argv, envp ? envp : environ);
 		{
 			static const char msg[] = "flh: execve failed\n";
 			ssize_t w = write(2, msg, sizeof(msg) - 1);
@@ -439,10 +429,24 @@ static pid_t spawn(const char *bin, char *const *argv, char *const *envp, const 
 		}
 		_exit(127);
 	}
-	close(logfd);
 	close(nullfd);
 	if (pid < 0)
 		printf("# flh: fork failed: %s\n", strerror(errno));
+	return pid;
+}
+
+/* flh_spawn with stdout and stderr appended to log_path. */
+static pid_t spawn(const char *bin, char *const *argv, char *const *envp, const char *log_path)
+{
+	int logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	pid_t pid;
+
+	if (logfd < 0) {
+		printf("# flh: cannot open %s: %s\n", log_path, strerror(errno));
+		return -1;
+	}
+	pid = flh_spawn(bin, argv, envp, logfd);
+	close(logfd);
 	return pid;
 }
 
@@ -464,9 +468,9 @@ static void log_marker(const char *log_path, const char *fmt, ...)
 static char **server_argv(const struct flh_server *s, const char *bin)
 {
 	struct strvec sv = { 0 };
-	sv_push(&sv, xstrdup(bin));
+	sv_push(&sv, fl_xstrdup(bin));
 	for (size_t i = 0; s->args && s->args[i]; i++)
-		sv_push(&sv, xstrdup(s->args[i]));
+		sv_push(&sv, fl_xstrdup(s->args[i]));
 	return sv.v;
 }
 
@@ -547,7 +551,7 @@ static enum launch_result launch(struct flh_server *s, int port)
 	dl = flh_deadline(s->start_timeout_ms);
 	for (;;) {
 		if (reap(s, &st, false)) {
-			char *log = read_file(s->log_path, log_off, NULL);
+			char *log = flt_read_file(s->log_path, log_off, NULL);
 			printf("# flh: server exited during start-up (%s)\n",
 			       flh_status_str(st, sbuf, sizeof(sbuf)));
 			if (!s->port_fixed && (contains_ci(log, "in use") || contains_ci(log, "EADDRINUSE")))
@@ -579,7 +583,7 @@ static int launch_retrying(struct flh_server *s, int first_port)
 	for (int attempt = 0; attempt < PORT_ATTEMPTS; attempt++) {
 		enum launch_result r;
 		if (port <= 0)
-			port = free_port();
+			port = flh_free_port();
 		if (port <= 0) {
 			printf("# flh: no free port: %s\n", strerror(errno));
 			return -1;
@@ -598,22 +602,20 @@ static int launch_retrying(struct flh_server *s, int first_port)
 int flh_server_start(struct flh_server **out, const struct flh_server_opts *opts)
 {
 	struct flh_server *s;
-	char *tmpl;
+	char tmpl[PATH_MAX];
 	const char *t;
 
 	harness_init();
 	*out = NULL;
-	s = xmalloc(sizeof(*s));
+	s = fl_xmalloc(sizeof(*s));
 	memset(s, 0, sizeof(*s));
 	s->slot = -1;
-	tmpl = xasprintf("%s/flh-XXXXXX", tmp_root());
-	if (!mkdtemp(tmpl)) {
+	if (flt_tmpdir_make(tmpl, sizeof(tmpl), "flh") != 0) {
 		printf("# flh: mkdtemp(%s): %s\n", tmpl, strerror(errno));
-		free(tmpl);
 		free(s);
 		return -1;
 	}
-	s->dir = tmpl;
+	s->dir = fl_xstrdup(tmpl);
 	s->db_path = xasprintf("%s/flyte.db", s->dir);
 	s->log_path = xasprintf("%s/server.log", s->dir);
 	s->args = strv_copy(opts ? opts->args : NULL);
@@ -622,7 +624,7 @@ int flh_server_start(struct flh_server **out, const struct flh_server_opts *opts
 		char url[1024], why[600];
 		if (pgtemp_database(url, sizeof(url), why, sizeof(why)) != 0) {
 			printf("# flh: no PostgreSQL database for the server: %s\n", why);
-			rm_rf(s->dir);
+			flt_tmpdir_remove(s->dir);
 			free(s->dir);
 			free(s->db_path);
 			free(s->log_path);
@@ -631,7 +633,7 @@ int flh_server_start(struct flh_server **out, const struct flh_server_opts *opts
 			free(s);
 			return -1;
 		}
-		s->db_url = xstrdup(url);
+		s->db_url = fl_xstrdup(url);
 	}
 	s->port_fixed = strv_has_name(s->extra_env, "FLYTE_PORT");
 	s->tls = strv_has_name(s->extra_env, "FLYTE_TLS_CERT_PATH");
@@ -723,7 +725,7 @@ void flh_server_free(struct flh_server *s)
 		reap(s, NULL, true);
 	}
 	if (s->dir && !keep_dirs)
-		rm_rf(s->dir);
+		flt_tmpdir_remove(s->dir);
 	else if (s->dir)
 		printf("# flh: kept %s\n", s->dir);
 	reg_remove(s->slot);
@@ -776,7 +778,7 @@ pid_t flh_server_pid(const struct flh_server *s)
 
 char *flh_server_log(const struct flh_server *s)
 {
-	return read_file(s->log_path, 0, NULL);
+	return flt_read_file(s->log_path, 0, NULL);
 }
 
 /* Print the last `lines` lines of the log after byte `from`.  Returns the
@@ -784,7 +786,7 @@ char *flh_server_log(const struct flh_server *s)
 static size_t print_tail(const struct flh_server *s, int lines, size_t from)
 {
 	size_t len = 0, pos;
-	char *log = read_file(s->log_path, 0, &len);
+	char *log = flt_read_file(s->log_path, 0, &len);
 	const char *p;
 	int seen = 0;
 	if (!log) {
@@ -827,7 +829,7 @@ int flh_run(const struct flh_run_opts *o, struct flh_run_result *r)
 {
 	const char *bin;
 	struct strvec env = { 0 }, argv = { 0 };
-	char *dir = NULL, *log_path = NULL;
+	char *dir = NULL, *log_path = NULL, tmpl[PATH_MAX];
 	char kv[DIR_MAX + 32];
 	pid_t pid;
 	int slot = -1;
@@ -839,15 +841,15 @@ int flh_run(const struct flh_run_opts *o, struct flh_run_result *r)
 	bin = flyte_bin();
 	if (!bin)
 		return -1;
-	dir = xasprintf("%s/flh-run-XXXXXX", tmp_root());
-	if (!mkdtemp(dir)) {
+	if (flt_tmpdir_make(tmpl, sizeof(tmpl), "flh-run") != 0) {
 		printf("# flh: mkdtemp: %s\n", strerror(errno));
 		goto done;
 	}
+	dir = fl_xstrdup(tmpl);
 	log_path = xasprintf("%s/output.log", dir);
 
 	base_env(&env);
-	snprintf(kv, sizeof(kv), "FLYTE_PORT=%d", free_port());
+	snprintf(kv, sizeof(kv), "FLYTE_PORT=%d", flh_free_port());
 	sv_setenv(&env, kv);
 	sv_setenv(&env, "FLYTE_BIND_ADDRESS=127.0.0.1");
 	snprintf(kv, sizeof(kv), "FLYTE_DB_PATH=%s/flyte.db",
@@ -867,9 +869,9 @@ int flh_run(const struct flh_run_opts *o, struct flh_run_result *r)
 	}
 	for (size_t i = 0; o->env && o->env[i]; i++)
 		sv_setenv(&env, o->env[i]);
-	sv_push(&argv, xstrdup(bin));
+	sv_push(&argv, fl_xstrdup(bin));
 	for (size_t i = 0; o->args && o->args[i]; i++)
-		sv_push(&argv, xstrdup(o->args[i]));
+		sv_push(&argv, fl_xstrdup(o->args[i]));
 
 	pthread_mutex_lock(&reg_lock);
 	for (int i = 0; i < MAX_SERVERS; i++) {
@@ -902,9 +904,9 @@ int flh_run(const struct flh_run_opts *o, struct flh_run_result *r)
 		}
 		flh_sleep_ms(10);
 	}
-	r->output = read_file(log_path, 0, NULL);
+	r->output = flt_read_file(log_path, 0, NULL);
 	if (!r->output)
-		r->output = xstrdup("");
+		r->output = fl_xstrdup("");
 	rc = 0;
 done:
 	if (slot >= 0) {
@@ -912,7 +914,7 @@ done:
 		sig_dir_set[slot] = 0;
 	}
 	if (dir)
-		rm_rf(dir);
+		flt_tmpdir_remove(dir);
 	free(dir);
 	free(log_path);
 	sv_release(&env);
@@ -1036,10 +1038,10 @@ static void parse_headers(struct flh_resp *r, const char *block)
 				if (!r->headers)
 					abort();
 			}
-			r->headers[r->nheaders].name = xmalloc((size_t)(colon - p) + 1);
+			r->headers[r->nheaders].name = fl_xmalloc((size_t)(colon - p) + 1);
 			memcpy(r->headers[r->nheaders].name, p, (size_t)(colon - p));
 			r->headers[r->nheaders].name[colon - p] = '\0';
-			r->headers[r->nheaders].value = xmalloc((size_t)(end - v) + 1);
+			r->headers[r->nheaders].value = fl_xmalloc((size_t)(end - v) + 1);
 			memcpy(r->headers[r->nheaders].value, v, (size_t)(end - v));
 			r->headers[r->nheaders].value[end - v] = '\0';
 			r->nheaders++;
@@ -1050,7 +1052,7 @@ static void parse_headers(struct flh_resp *r, const char *block)
 
 struct flh_resp *flh_http(struct flh_server *s, const struct flh_req *req)
 {
-	struct tracked *t = xmalloc(sizeof(*t));
+	struct tracked *t = fl_xmalloc(sizeof(*t));
 	struct flh_resp *r = &t->resp;
 	struct fl_buf body = FL_BUF_INIT((size_t)512 << 20);
 	struct fl_buf hdrs = FL_BUF_INIT((size_t)4 << 20);
@@ -1065,9 +1067,9 @@ struct flh_resp *flh_http(struct flh_server *s, const struct flh_req *req)
 	harness_init();
 	memset(t, 0, sizeof(*t));
 	track(t);
-	r->method = xstrdup(method);
+	r->method = fl_xstrdup(method);
 	if (strncmp(req->url, "http://", 7) == 0 || strncmp(req->url, "https://", 8) == 0 || !s)
-		r->url = xstrdup(req->url);
+		r->url = fl_xstrdup(req->url);
 	else
 		r->url = xasprintf("%s%s", s->url, req->url);
 
@@ -1146,7 +1148,7 @@ struct flh_resp *flh_http(struct flh_server *s, const struct flh_req *req)
 		r->status = 0;
 	r->body = fl_buf_detach(&body, &r->body_len);
 	if (!r->body) {
-		r->body = xstrdup("");
+		r->body = fl_xstrdup("");
 		r->body_len = 0;
 	}
 	parse_headers(r, hdrs.ptr);
@@ -1334,7 +1336,7 @@ long flh_raw(struct flh_server *s, const void *req, size_t len, bool shut_wr, in
 	n = (long)b.len;
 	*out = fl_buf_detach(&b, NULL);
 	if (!*out)
-		*out = xstrdup("");
+		*out = fl_xstrdup("");
 	return n;
 }
 
@@ -1510,14 +1512,14 @@ bool flh_json_same(json_t *a, json_t *b, bool ordered, char *why, size_t whylen)
 char *flh_json_dump(json_t *v)
 {
 	char *s = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-	return s ? s : xstrdup("(none)");
+	return s ? s : fl_xstrdup("(none)");
 }
 
 /* ---- fake pack --------------------------------------------------------------- */
 
 static char *dup_or_null(const char *s)
 {
-	return s ? xstrdup(s) : NULL;
+	return s ? fl_xstrdup(s) : NULL;
 }
 
 long flh_pack_register(struct flh_pack *p, struct flh_server *s, const char *def_json)
@@ -1584,7 +1586,7 @@ long flh_pack_take(struct flh_pack *p, const char *query, struct flh_action *a)
 	if (query && *query)
 		url = xasprintf("%s%c%s", p->take_href, strchr(p->take_href, '?') ? '&' : '?', query);
 	else
-		url = xstrdup(p->take_href);
+		url = fl_xstrdup(p->take_href);
 	r = flh_post_json(p->srv, url, "null");
 	a->status = r->status;
 	if (r->status == 200) {

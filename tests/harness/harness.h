@@ -182,6 +182,32 @@ void flh_run_result_release(struct flh_run_result *r);
 /* Exit code if the process exited normally, else -1. */
 int flh_exit_code(int wstatus);
 
+/*
+ * The environment of a child process the test starts itself: the test's
+ * own minus every FLYTE_* variable and every variable starting with one of
+ * the prefixes of `clear` (NULL-terminated, may be NULL), plus the
+ * "NAME=value" entries of `extra` (NULL-terminated, may be NULL), which
+ * replace variables of the same name (a later entry replaces an earlier
+ * one).  The array is the caller's (free it); its strings are borrowed.
+ */
+char **flh_child_env(const char *const *clear, const char *const *extra);
+
+/*
+ * The text of the first fenced block (``` ... ```) after the line holding
+ * `marker` in the Markdown file at path (caller frees), or NULL.
+ */
+char *flh_doc_fenced(const char *path, const char *marker);
+
+/*
+ * Fork and exec bin with argv and envp (NULL: this process's environment),
+ * stdin from /dev/null, stdout and stderr to outfd; the child dies with the
+ * thread that forked it.  Returns the pid, or -1 (after a TAP note).
+ */
+pid_t flh_spawn(const char *bin, char *const *argv, char *const *envp, int outfd);
+
+/* A TCP port on 127.0.0.1 that nothing listens on right now, or -1. */
+int flh_free_port(void);
+
 /* ---- HTTP ------------------------------------------------------------ */
 
 /* One part of a multipart/form-data body. */

@@ -11,9 +11,11 @@
  */
 #include "fl-common.h"
 
+#include "api-util.h"
 #include "fltest.h"
 #include "harness.h"
 #include "mlt.h"
+#include "fsutil.h"
 
 #include <pthread.h>
 #include <unistd.h>
@@ -37,17 +39,6 @@ static void remove_rules(void)
 {
 	if (g_rules[0])
 		unlink(g_rules);
-}
-
-static long post(struct flh_server *s, const char *path, const char *body)
-{
-	struct flh_resp *r = flh_post_json(s, path, body);
-	long st = r->status;
-
-	if (st < 200 || st > 299)
-		flh_resp_print(r);
-	flh_resp_free(r);
-	return st;
 }
 
 /* Lines of the server's log about a failed batch. */
@@ -90,8 +81,7 @@ FLT_TEST(parked_take_gets_an_action_announced_to_a_batch_that_failed)
 	size_t before;
 	bool ok;
 
-	snprintf(g_rules, sizeof(g_rules), "%s/flyte-faults-%ld", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
-		 (long)getpid());
+	snprintf(g_rules, sizeof(g_rules), "%s/flyte-faults-%ld", flt_tmp_root(), (long)getpid());
 	atexit(remove_rules);
 	FLH_ASSERT(set_rules("") == 0);
 	snprintf(faults, sizeof(faults), "FLYTE_STORE_FAULTS=@%s", g_rules);
@@ -99,9 +89,9 @@ FLT_TEST(parked_take_gets_an_action_announced_to_a_batch_that_failed)
 	FLH_ASSERT(mlt_servers_start(&a, 1, url, TAKE_WAIT_MS, NULL) == 0);
 	FLH_ASSERT(mlt_servers_start(&b, 1, url, TAKE_WAIT_MS, env) == 0);
 
-	FLH_EQ_INT(post(a, "/v1/packs", "{\"name\":\"ISrc\"}"), 201);
-	FLH_EQ_INT(post(a, "/v1/packs", "{\"name\":\"IWork\"}"), 201);
-	FLH_EQ_INT(post(a, "/v1/flows",
+	FLH_EQ_INT(api_post_json(a, "/v1/packs", "{\"name\":\"ISrc\"}"), 201);
+	FLH_EQ_INT(api_post_json(a, "/v1/packs", "{\"name\":\"IWork\"}"), 201);
+	FLH_EQ_INT(api_post_json(a, "/v1/flows",
 			"{\"name\":\"inject\",\"steps\":[{\"id\":\"s\",\"event\":{\"packName\":\"ISrc\",\"name\":\"Go\"},"
 			"\"command\":{\"packName\":\"IWork\",\"name\":\"Job\",\"input\":\"{{ Event.Payload.i }}\"}}]}"),
 		   201);
@@ -112,7 +102,7 @@ FLT_TEST(parked_take_gets_an_action_announced_to_a_batch_that_failed)
 	/* every batch of B fails in its sync, after it took the notifications */
 	FLH_ASSERT(set_rules("changes eio\n") == 0);
 	flh_sleep_ms(100);
-	FLH_EQ_INT(post(a, "/v1/packs/ISrc/events", "{\"event\":\"Go\",\"payload\":{\"i\":\"7\"}}"), 202);
+	FLH_EQ_INT(api_post_json(a, "/v1/packs/ISrc/events", "{\"event\":\"Go\",\"payload\":{\"i\":\"7\"}}"), 202);
 	flh_sleep_ms(100); /* B heard of the action by now */
 	before = failed_batches(b);
 	FLH_WAIT_FOR(ok, 10000, failed_batches(b) > before);

@@ -6,6 +6,7 @@
 
 #include "mlt.h"
 #include "pgtemp.h"
+#include "fsutil.h"
 
 #include "buf.h"
 
@@ -14,7 +15,6 @@
 #include <libpq-fe.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -338,23 +338,6 @@ static const char *haproxy_bin(void)
 	return NULL;
 }
 
-static int free_port(void)
-{
-	struct sockaddr_in sa;
-	socklen_t len = sizeof(sa);
-	int port = -1, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return -1;
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-		port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
-}
-
 static void print_file(const char *path, const char *what)
 {
 	char line[512];
@@ -370,25 +353,13 @@ static void print_file(const char *path, const char *what)
 
 static pid_t spawn_haproxy(const char *bin, const struct mlt_balancer *b)
 {
-	pid_t parent = getpid(), pid;
+	const char *argv[] = { bin, "-f", b->cfg_path, "-db", NULL };
 	int logfd = open(b->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	pid_t pid;
 
 	if (logfd < 0)
 		return -1;
-	pid = fork();
-	if (pid == 0) {
-		const char *argv[] = { bin, "-f", b->cfg_path, "-db", NULL };
-		int nullfd = open("/dev/null", O_RDONLY);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(126);
-		if (nullfd >= 0)
-			dup2(nullfd, 0);
-		dup2(logfd, 1);
-		dup2(logfd, 2);
-		execv(bin, (char *const *)argv);
-		_exit(127);
-	}
+	pid = flh_spawn(bin, (char *const *)argv, NULL, logfd);
 	close(logfd);
 	return pid;
 }
@@ -408,7 +379,7 @@ int mlt_balancer_start(struct mlt_balancer **out, struct flh_server *const *srv,
 {
 	const char *bin = haproxy_bin();
 	struct mlt_balancer *b = NULL;
-	char *doc = NULL, *cfg = NULL, tmpl[] = "/tmp/flyte-lb-XXXXXX";
+	char *doc = NULL, *cfg = NULL, tmpl[256];
 	int64_t dl;
 	FILE *f;
 	int port, rc = -1;
@@ -422,11 +393,11 @@ int mlt_balancer_start(struct mlt_balancer **out, struct flh_server *const *srv,
 	doc = doc_config();
 	if (!doc || check_doc(doc) != 0)
 		goto done;
-	port = free_port();
+	port = flh_free_port();
 	cfg = port > 0 ? test_config(doc, port, srv, n) : NULL;
 	if (!cfg)
 		goto done;
-	if (!mkdtemp(tmpl)) {
+	if (flt_tmpdir_make(tmpl, sizeof(tmpl), "flyte-lb") != 0) {
 		printf("# mlt: mkdtemp: %s\n", strerror(errno));
 		goto done;
 	}
@@ -515,9 +486,7 @@ void mlt_balancer_free(struct mlt_balancer *b)
 	if (b->slot >= 0)
 		live_balancers[b->slot] = NULL;
 	if (b->dir[0] && !getenv("FLH_KEEP")) {
-		unlink(b->cfg_path);
-		unlink(b->log_path);
-		rmdir(b->dir);
+		flt_tmpdir_remove(b->dir);
 	} else if (b->dir[0]) {
 		printf("# mlt: kept %s\n", b->dir);
 	}

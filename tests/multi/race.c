@@ -52,20 +52,9 @@ static const char *path_of(const char *href)
 	return p ? p + 3 + strcspn(p + 3, "/") : href;
 }
 
-static long post(struct flh_server *s, const char *path, const char *body)
-{
-	struct flh_resp *r = flh_post_json(s, path, body);
-	long st = r->status;
-
-	if (st < 200 || st > 299)
-		flh_resp_print(r);
-	flh_resp_free(r);
-	return st;
-}
-
 static long event(struct flh_server *s, const char *pack, const char *name, const char *payload)
 {
-	return post(s, flh_path("/v1/packs/%s/events", pack),
+	return api_post_json(s, flh_path("/v1/packs/%s/events", pack),
 		    flh_path("{\"event\":\"%s\",\"payload\":%s}", name, payload));
 }
 
@@ -109,7 +98,7 @@ static void *resulter_main(void *arg)
 	struct resulter *r = arg;
 
 	pthread_barrier_wait(r->go);
-	r->status = post(r->srv, r->path, r->body);
+	r->status = api_post_json(r->srv, r->path, r->body);
 	return NULL;
 }
 
@@ -127,9 +116,9 @@ FLT_TEST(join_step_fires_once_when_results_race_on_two_servers)
 	int got_c[JOINS] = { 0 };
 	json_t *a;
 
-	FLH_EQ_INT(post(srv(0), "/v1/packs", "{\"name\":\"JSrc\"}"), 201);
-	FLH_EQ_INT(post(srv(0), "/v1/packs", "{\"name\":\"JWork\"}"), 201);
-	FLH_EQ_INT(post(srv(0), "/v1/flows", flow), 201);
+	FLH_EQ_INT(api_post_json(srv(0), "/v1/packs", "{\"name\":\"JSrc\"}"), 201);
+	FLH_EQ_INT(api_post_json(srv(0), "/v1/packs", "{\"name\":\"JWork\"}"), 201);
+	FLH_EQ_INT(api_post_json(srv(0), "/v1/flows", flow), 201);
 	for (int i = 0; i < JOINS; i++)
 		FLH_EQ_INT(event(srv(i % SERVERS), "JSrc", "Go", flh_path("{\"i\":\"%d\"}", i)), 202);
 	/* the first two actions of every execution */
@@ -220,9 +209,9 @@ FLT_TEST(takers_on_three_servers_share_one_command)
 	atomic_int total = 0;
 	int seen[TAKE_ACTIONS] = { 0 }, dup = 0, errors = 0, n = 0;
 
-	FLH_EQ_INT(post(srv(0), "/v1/packs", "{\"name\":\"TSrc\"}"), 201);
-	FLH_EQ_INT(post(srv(0), "/v1/packs", "{\"name\":\"TWork\",\"commands\":[{\"name\":\"Job\"}]}"), 201);
-	FLH_EQ_INT(post(srv(1), "/v1/flows",
+	FLH_EQ_INT(api_post_json(srv(0), "/v1/packs", "{\"name\":\"TSrc\"}"), 201);
+	FLH_EQ_INT(api_post_json(srv(0), "/v1/packs", "{\"name\":\"TWork\",\"commands\":[{\"name\":\"Job\"}]}"), 201);
+	FLH_EQ_INT(api_post_json(srv(1), "/v1/flows",
 			"{\"name\":\"race_take\",\"steps\":[{\"id\":\"s\",\"event\":{\"packName\":\"TSrc\",\"name\":\"Go\"},"
 			"\"command\":{\"packName\":\"TWork\",\"name\":\"Job\",\"input\":\"{{ Event.Payload.i }}\"}}]}"),
 		   201);
@@ -282,25 +271,25 @@ FLT_TEST(flow_replaced_on_a_while_b_runs_it)
 {
 	json_t *x1, *x2, *y;
 
-	FLH_EQ_INT(post(srv(0), "/v1/packs", "{\"name\":\"FSrc\"}"), 201);
-	FLH_EQ_INT(post(srv(0), "/v1/packs", "{\"name\":\"FWork\"}"), 201);
-	FLH_EQ_INT(post(srv(0), "/v1/flows", flow_version("v1")), 201);
+	FLH_EQ_INT(api_post_json(srv(0), "/v1/packs", "{\"name\":\"FSrc\"}"), 201);
+	FLH_EQ_INT(api_post_json(srv(0), "/v1/packs", "{\"name\":\"FWork\"}"), 201);
+	FLH_EQ_INT(api_post_json(srv(0), "/v1/flows", flow_version("v1")), 201);
 	/* B starts an execution with version 1 */
 	FLH_EQ_INT(event(srv(1), "FSrc", "Go", "{\"i\":\"1\"}"), 202);
 	x1 = take_expect(srv(1), "FWork", "X", "v1-1");
 	/* A replaces the flow; B's very next event uses version 2 */
-	FLH_EQ_INT(post(srv(0), "/v1/flows", flow_version("v2")), 201);
+	FLH_EQ_INT(api_post_json(srv(0), "/v1/flows", flow_version("v2")), 201);
 	FLH_EQ_INT(event(srv(1), "FSrc", "Go", "{\"i\":\"2\"}"), 202);
 	x2 = take_expect(srv(1), "FWork", "X", "v2-2");
 	/* the first execution finishes with version 1, the second with version 2 */
-	FLH_EQ_INT(post(srv(1), result_path(x1), "{\"event\":\"Done\",\"payload\":{\"i\":\"1\"}}"), 202);
+	FLH_EQ_INT(api_post_json(srv(1), result_path(x1), "{\"event\":\"Done\",\"payload\":{\"i\":\"1\"}}"), 202);
 	y = take_expect(srv(1), "FWork", "Y", "v1-1");
 	json_decref(y);
-	FLH_EQ_INT(post(srv(2), result_path(x2), "{\"event\":\"Done\",\"payload\":{\"i\":\"2\"}}"), 202);
+	FLH_EQ_INT(api_post_json(srv(2), result_path(x2), "{\"event\":\"Done\",\"payload\":{\"i\":\"2\"}}"), 202);
 	y = take_expect(srv(2), "FWork", "Y", "v2-2");
 	json_decref(y);
 	/* and the other way round: B replaces it, A's next event uses it */
-	FLH_EQ_INT(post(srv(1), "/v1/flows", flow_version("v3")), 201);
+	FLH_EQ_INT(api_post_json(srv(1), "/v1/flows", flow_version("v3")), 201);
 	FLH_EQ_INT(event(srv(0), "FSrc", "Go", "{\"i\":\"3\"}"), 202);
 	y = take_expect(srv(0), "FWork", "X", "v3-3");
 	json_decref(y);
@@ -313,13 +302,13 @@ FLT_TEST(packs_and_datastore_changed_on_a_are_used_by_b_at_once)
 	struct flh_resp *r;
 	json_t *a;
 
-	FLH_EQ_INT(post(srv(0), "/v1/flows",
+	FLH_EQ_INT(api_post_json(srv(0), "/v1/flows",
 			"{\"name\":\"race_ds\",\"steps\":[{\"id\":\"s\",\"event\":{\"packName\":\"DSrc\",\"name\":\"Go\"},"
 			"\"command\":{\"packName\":\"DWork\",\"name\":\"D\",\"input\":\"{{ datastore('race-key') }}\"}}]}"),
 		   201);
 	/* a pack registered on A sends on B at once */
-	FLH_EQ_INT(post(srv(0), "/v1/packs", "{\"name\":\"DSrc\"}"), 201);
-	FLH_EQ_INT(post(srv(0), "/v1/packs", "{\"name\":\"DWork\"}"), 201);
+	FLH_EQ_INT(api_post_json(srv(0), "/v1/packs", "{\"name\":\"DSrc\"}"), 201);
+	FLH_EQ_INT(api_post_json(srv(0), "/v1/packs", "{\"name\":\"DWork\"}"), 201);
 	FLH_EQ_INT(api_put_item(srv(0), "race-key", "one", 3, NULL, NULL, NULL), 201);
 	FLH_EQ_INT(event(srv(1), "DSrc", "Go", "{}"), 202);
 	a = take_expect(srv(2), "DWork", "D", "one");
@@ -382,9 +371,9 @@ static void wake_rounds(int rounds, int pause_ms, int base)
 
 FLT_TEST(take_parked_on_b_gets_the_action_a_creates)
 {
-	FLH_EQ_INT(post(srv(0), "/v1/packs", "{\"name\":\"WSrc\"}"), 201);
-	FLH_EQ_INT(post(srv(1), "/v1/packs", "{\"name\":\"WWork\",\"commands\":[{\"name\":\"W\"}]}"), 201);
-	FLH_EQ_INT(post(srv(2), "/v1/flows",
+	FLH_EQ_INT(api_post_json(srv(0), "/v1/packs", "{\"name\":\"WSrc\"}"), 201);
+	FLH_EQ_INT(api_post_json(srv(1), "/v1/packs", "{\"name\":\"WWork\",\"commands\":[{\"name\":\"W\"}]}"), 201);
+	FLH_EQ_INT(api_post_json(srv(2), "/v1/flows",
 			"{\"name\":\"race_wake\",\"steps\":[{\"id\":\"s\",\"event\":{\"packName\":\"WSrc\",\"name\":\"Go\"},"
 			"\"command\":{\"packName\":\"WWork\",\"name\":\"W\",\"input\":\"{{ Event.Payload.i }}\"}}]}"),
 		   201);
@@ -405,9 +394,9 @@ FLT_TEST(take_parked_on_b_gets_an_action_announced_while_b_was_not_listening)
 	const char *in;
 
 	FLH_ASSERT(srv(0) && mlt_dbname(g_url, db, sizeof(db)));
-	FLH_EQ_INT(post(srv(0), "/v1/packs", "{\"name\":\"LSrc\"}"), 201);
-	FLH_EQ_INT(post(srv(1), "/v1/packs", "{\"name\":\"WWork\",\"commands\":[{\"name\":\"W\"}]}"), 201);
-	FLH_EQ_INT(post(srv(2), "/v1/flows",
+	FLH_EQ_INT(api_post_json(srv(0), "/v1/packs", "{\"name\":\"LSrc\"}"), 201);
+	FLH_EQ_INT(api_post_json(srv(1), "/v1/packs", "{\"name\":\"WWork\",\"commands\":[{\"name\":\"W\"}]}"), 201);
+	FLH_EQ_INT(api_post_json(srv(2), "/v1/flows",
 			"{\"name\":\"race_lost\",\"steps\":[{\"id\":\"s\",\"event\":{\"packName\":\"LSrc\",\"name\":\"Go\"},"
 			"\"command\":{\"packName\":\"WWork\",\"name\":\"W\",\"input\":\"{{ Event.Payload.i }}\"}}]}"),
 		   201);

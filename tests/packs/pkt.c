@@ -6,34 +6,22 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "pkt.h"
-
-extern char **environ;
+#include "fsutil.h"
 
 #define MAX_CHILDREN 32
 
 static char dir[256];
 static pid_t children[MAX_CHILDREN];
 static int flow_seq;
-
-static int rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
 
 void pkt_kill_others(pid_t keep)
 {
@@ -53,16 +41,13 @@ void pkt_kill_all(void)
 static void at_exit(void)
 {
 	pkt_kill_all();
-	if (dir[0] && !getenv("FLH_KEEP"))
-		nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	flt_tmpdir_remove(dir);
 }
 
 const char *pkt_dir(void)
 {
 	if (!dir[0]) {
-		const char *t = getenv("TMPDIR");
-		snprintf(dir, sizeof(dir), "%s/flyte-packs-XXXXXX", t && *t ? t : "/tmp");
-		if (!mkdtemp(dir)) {
+		if (flt_tmpdir_make(dir, sizeof(dir), "flyte-packs") != 0) {
 			perror("mkdtemp");
 			abort();
 		}
@@ -137,39 +122,6 @@ bool pkt_wait_port(int port, int timeout_ms)
 	return false;
 }
 
-static char **child_env(const char *const *extra)
-{
-	size_t n = 0, k = 0;
-	char **env;
-
-	while (environ[n])
-		n++;
-	for (size_t i = 0; extra && extra[i]; i++)
-		k++;
-	env = calloc(n + k + 1, sizeof(*env));
-	if (!env)
-		abort();
-	k = 0;
-	for (size_t i = 0; environ[i]; i++) {
-		size_t len = strcspn(environ[i], "=");
-		bool overridden = false;
-		for (size_t j = 0; extra && extra[j]; j++)
-			overridden = overridden || (!strncmp(extra[j], environ[i], len) && extra[j][len] == '=');
-		if (!overridden && strncmp(environ[i], "FLYTE_", 6))
-			env[k++] = environ[i];
-	}
-	/* a later extra entry overrides an earlier one with the same name */
-	for (size_t j = 0; extra && extra[j]; j++) {
-		size_t len = strcspn(extra[j], "=");
-		bool overridden = false;
-		for (size_t l = j + 1; extra[l]; l++)
-			overridden = overridden || (!strncmp(extra[l], extra[j], len) && extra[l][len] == '=');
-		if (!overridden)
-			env[k++] = (char *)extra[j];
-	}
-	return env;
-}
-
 static void track(pid_t pid)
 {
 	for (int i = 0; i < MAX_CHILDREN; i++)
@@ -188,26 +140,10 @@ static void untrack(pid_t pid)
 
 static pid_t spawn_fd(const char *const *argv, const char *const *env, int outfd)
 {
-	char **envp = child_env(env);
-	pid_t parent = getpid(), pid;
-	int nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	char **envp = flh_child_env(NULL, env);
+	pid_t pid = flh_spawn(argv[0], (char *const *)argv, envp, outfd);
 
-	fflush(stdout);
-	pid = fork();
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(126);
-		dup2(nullfd, 0);
-		dup2(outfd, 1);
-		dup2(outfd, 2);
-		execve(argv[0], (char *const *)argv, envp);
-		dprintf(2, "pkt: cannot execute %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
 	free(envp);
-	if (nullfd >= 0)
-		close(nullfd);
 	if (pid > 0)
 		track(pid);
 	return pid;

@@ -30,57 +30,34 @@ static const struct conf_driver *const conf_drivers[] = {
 
 static const struct conf_driver *drv;
 static const char *target;
-static char db[600];   /* the database of the running test */
-static bool db_made;
-
-static void drop_db(void)
-{
-	if (db_made)
-		drv->drop(db);
-	db_made = false;
-}
-
-/*
- * A fresh database for the test that calls it.  The previous test's one is
- * dropped first, so a failed test (which leaves by longjmp) leaves nothing.
- */
-static void fresh(void)
-{
-	char msg[256] = "";
-
-	drop_db();
-	if (drv->fresh(target, db, sizeof(db), msg, sizeof(msg)) != 0)
-		FLT_FAIL("cannot make a fresh %s database under '%s': %s", drv->name, target, msg);
-	db_made = true;
-}
-
-static struct fl_store *open_flags(unsigned flags)
-{
-	struct fl_store *st = NULL;
-	struct fl_error err = FL_ERROR_INIT;
-
-	if (fl_store_open(&st, drv->name, db, flags, &err) != FL_OK)
-		FLT_FAIL("open %s: %s", flags & FL_STORE_READONLY ? "read-only" : "read-write", err.msg);
-	return st;
-}
-
 static struct fl_store *open_rw(void)
 {
-	return open_flags(0);
+	return conf_db_open(0);
 }
 
 static struct fl_store *open_ro(void)
 {
-	return open_flags(FL_STORE_READONLY);
+	return conf_db_open(FL_STORE_READONLY);
 }
 
-/* Expects a `struct fl_error err` in scope. */
-#define OK(call)                                                              \
-	do {                                                                  \
-		int rc_ = (call);                                             \
-		if (rc_ != FL_OK)                                             \
-			FLT_FAIL("%s failed: %d %s", #call, rc_, err.msg);    \
-	} while (0)
+/* A fresh database for the test that calls it (driver.h), opened read-write. */
+static struct fl_store *fresh(void)
+{
+	conf_db_fresh(drv, target);
+	return open_rw();
+}
+
+/* fresh() with a transaction begun. */
+static struct fl_store *fresh_begin(void)
+{
+	struct fl_error err = FL_ERROR_INIT;
+	struct fl_store *st = fresh();
+	int rc = fl_store_begin(st, &err);
+
+	if (rc != FL_OK)
+		FLT_FAIL("begin failed: %d %s", rc, err.msg);
+	return st;
+}
 
 /* Insert one action with the given fields inside the open transaction. */
 static int64_t add_action(struct fl_store *st, const char *id, const char *corr, const char *step, const char *pack,
@@ -114,6 +91,103 @@ static struct fl_store_ds_item ds_item(const char *key, const char *value)
 	it.value = (char *)value;
 	it.value_len = strlen(value);
 	return it;
+}
+
+/*
+ * A put that reports whether it created (true) or replaced (false): the call
+ * succeeds and says `want` (expects `bool created` and `err` in scope).
+ */
+#define OK_CREATED(call, want)                                                \
+	do {                                                                  \
+		created = !(want);                                            \
+		OK(call);                                                     \
+		FLT_EQ_INT(created, (want));                                  \
+	} while (0)
+
+/* An action of command Run of pack P in flow f (version u), with no optional field. */
+static struct fl_store_action_new new_action(const char *id, const char *corr, const char *step, int64_t created)
+{
+	return (struct fl_store_action_new){
+		.id = id,
+		.correlation_id = corr,
+		.step_id = step,
+		.flow_name = "f",
+		.flow_uuid = "u",
+		.name = "Run",
+		.pack_name = "P",
+		.trigger = "{}",
+		.created = created,
+	};
+}
+
+/* Put a version of a flow (definition "{}") inside the open transaction. */
+static void put_version(struct fl_store *st, const char *name, const char *uuid, int64_t created)
+{
+	struct fl_error err = FL_ERROR_INIT;
+	struct fl_store_flow f = { .name = (char *)name, .uuid = (char *)uuid, .def = (char *)"{}", .created = created };
+
+	OK(fl_store_flow_put(st, NULL, &f, &err));
+}
+
+/* Claim an action with c: it must be `want` (NULL: any). */
+static void claim(struct fl_store *st, const struct fl_store_claim *c, const char *want)
+{
+	struct fl_error err = FL_ERROR_INIT;
+	struct fl_store_action a = { 0 };
+
+	OK(fl_store_action_claim(st, &a, c, &err));
+	if (want && strcmp(a.id, want) != 0) {
+		char got[64];
+		snprintf(got, sizeof(got), "%s", a.id);
+		fl_store_action_release(&a);
+		FLT_FAIL("claimed '%s', expected '%s'", got, want);
+	}
+	fl_store_action_release(&a);
+}
+
+/* The datastore item `key` exists, with this value (NULL: any). */
+static void ds_has(struct fl_store *st, const char *key, const char *want)
+{
+	struct fl_error err = FL_ERROR_INIT;
+	struct fl_store_ds_item got = { 0 };
+	bool same;
+
+	OK(fl_store_ds_get(st, &got, key, &err));
+	same = !want || (got.value && strcmp(got.value, want) == 0);
+	fl_store_ds_item_release(&got);
+	if (!same)
+		FLT_FAIL("datastore '%s' is not \"%s\"", key, want);
+}
+
+/* There is no datastore item `key`. */
+static void ds_absent(struct fl_store *st, const char *key)
+{
+	struct fl_error err = FL_ERROR_INIT;
+	struct fl_store_ds_item got = { 0 };
+	int rc = fl_store_ds_get(st, &got, key, &err);
+
+	fl_store_ds_item_release(&got);
+	if (rc != FL_ENOTFOUND)
+		FLT_FAIL("datastore '%s': got %d, expected FL_ENOTFOUND", key, rc);
+}
+
+/* The action's state history is exactly these values at these times. */
+static void expect_states(const struct fl_store_action *a, size_t n, const char *const values[],
+			  const int64_t times[])
+{
+	json_t *states = json_loads(a->states, 0, NULL);
+	size_t got = json_array_size(states), bad = SIZE_MAX;
+
+	for (size_t i = 0; i < n && i < got && bad == SIZE_MAX; i++) {
+		json_t *e = json_array_get(states, i);
+		const char *v = json_string_value(json_object_get(e, "value"));
+		if (!v || strcmp(v, values[i]) != 0 || json_integer_value(json_object_get(e, "time")) != times[i])
+			bad = i;
+	}
+	json_decref(states);
+	if (bad != SIZE_MAX)
+		FLT_FAIL("state %zu of %s is not %s at %" PRId64 ": %s", bad, a->id, values[bad], times[bad], a->states);
+	FLT_EQ_INT(got, n);
 }
 
 /* ---------------------------------------------------------- collectors */
@@ -195,8 +269,7 @@ FLT_TEST(migrate_fresh_and_reopen)
 	struct fl_store_pack p = { 0 }, got = { 0 };
 	int v = -1, first;
 
-	fresh();
-	st = open_rw();
+	st = fresh();
 	OK(fl_store_schema_version(st, &v, &err));
 	FLT_ASSERT(v >= 1); /* each driver numbers its own migrations */
 	first = v;
@@ -231,13 +304,12 @@ FLT_TEST(schema_newer_than_the_program_is_refused)
 	struct fl_store *st;
 	char msg[256] = "";
 
-	fresh();
-	st = open_rw();
+	st = fresh();
 	fl_store_close(st);
-	if (drv->set_schema_version(db, 99, msg, sizeof(msg)) != 0)
+	if (drv->set_schema_version(conf_db, 99, msg, sizeof(msg)) != 0)
 		FLT_FAIL("cannot set the schema version: %s", msg);
 	st = NULL;
-	FLT_EQ_INT(fl_store_open(&st, drv->name, db, 0, &err), FL_EINVALID);
+	FLT_EQ_INT(fl_store_open(&st, drv->name, conf_db, 0, &err), FL_EINVALID);
 	FLT_ASSERT(st == NULL);
 	FLT_ASSERT(strstr(err.msg, "schema version 99") != NULL);
 	FLT_ASSERT(strstr(err.msg, "newer") != NULL);
@@ -248,26 +320,25 @@ FLT_TEST(one_writer_per_database)
 	struct fl_error err = FL_ERROR_INIT;
 	struct fl_store *st, *st2 = (struct fl_store *)1, *ro = NULL;
 
-	fresh();
-	st = open_rw();
+	st = fresh();
 	if (fl_store_is_shared(st)) {
 		/* a driver for several servers takes no lock: a second writer is welcome */
-		OK(fl_store_open(&st2, drv->name, db, 0, &err));
+		OK(fl_store_open(&st2, drv->name, conf_db, 0, &err));
 		OK(fl_store_ping(st2, &err));
 		fl_store_close(st2);
 		fl_store_close(st);
 		return;
 	}
-	FLT_EQ_INT(fl_store_open(&st2, drv->name, db, 0, &err), FL_ECONFLICT);
+	FLT_EQ_INT(fl_store_open(&st2, drv->name, conf_db, 0, &err), FL_ECONFLICT);
 	FLT_ASSERT(st2 == NULL);
 	FLT_ASSERT(strstr(err.msg, "is in use by another flyte process") != NULL);
 	/* read-only connections do not count */
-	OK(fl_store_open(&ro, drv->name, db, FL_STORE_READONLY, &err));
+	OK(fl_store_open(&ro, drv->name, conf_db, FL_STORE_READONLY, &err));
 	OK(fl_store_ping(ro, &err));
 	fl_store_close(ro);
 	fl_store_close(st);
 	/* the claim goes away with the connection */
-	OK(fl_store_open(&st2, drv->name, db, 0, &err));
+	OK(fl_store_open(&st2, drv->name, conf_db, 0, &err));
 	fl_store_close(st2);
 }
 
@@ -290,10 +361,9 @@ FLT_TEST(read_only_connection)
 {
 	struct fl_error err = FL_ERROR_INIT;
 	struct fl_store *st, *ro;
-	struct fl_store_ds_item it = ds_item("k", "v"), got = { 0 };
+	struct fl_store_ds_item it = ds_item("k", "v");
 
-	fresh();
-	st = open_rw();
+	st = fresh();
 	ro = open_ro();
 	OK(fl_store_ping(ro, &err));
 	FLT_EQ_INT(fl_store_migrate(ro, &err), FL_EMISUSE);
@@ -302,14 +372,12 @@ FLT_TEST(read_only_connection)
 	OK(fl_store_begin(ro, &err));
 	FLT_ASSERT(fl_store_ds_put(ro, NULL, &it, &err) != FL_OK);
 	OK(fl_store_rollback(ro, &err));
-	FLT_EQ_INT(fl_store_ds_get(st, &got, "k", &err), FL_ENOTFOUND);
+	ds_absent(st, "k");
 	/* and reads */
 	OK(fl_store_begin(st, &err));
 	OK(fl_store_ds_put(st, NULL, &it, &err));
 	OK(fl_store_commit(st, &err));
-	OK(fl_store_ds_get(ro, &got, "k", &err));
-	FLT_EQ_STR(got.value, "v");
-	fl_store_ds_item_release(&got);
+	ds_has(ro, "k", "v");
 	fl_store_close(ro);
 	fl_store_close(st);
 }
@@ -320,8 +388,7 @@ FLT_TEST(maintain_outside_transactions)
 	struct fl_store *st, *ro;
 	struct fl_store_ds_item it = ds_item("k", "v");
 
-	fresh();
-	st = open_rw();
+	st = fresh();
 	ro = open_ro();
 	OK(fl_store_maintain(st, &err)); /* nothing to do */
 	OK(fl_store_maintain(ro, &err));
@@ -340,14 +407,12 @@ FLT_TEST(commit_and_rollback)
 {
 	struct fl_error err = FL_ERROR_INIT;
 	struct fl_store *st;
-	struct fl_store_ds_item a = ds_item("a", "1"), b = ds_item("b", "2"), c = ds_item("c", "3"), got = { 0 };
+	struct fl_store_ds_item a = ds_item("a", "1"), b = ds_item("b", "2"), c = ds_item("c", "3");
 
-	fresh();
-	st = open_rw();
-	OK(fl_store_begin(st, &err));
+	st = fresh_begin();
 	OK(fl_store_ds_put(st, NULL, &a, &err));
 	OK(fl_store_rollback(st, &err));
-	FLT_EQ_INT(fl_store_ds_get(st, &got, "a", &err), FL_ENOTFOUND);
+	ds_absent(st, "a");
 
 	/* a rolled back savepoint undoes only its own writes, and is released */
 	OK(fl_store_begin(st, &err));
@@ -355,22 +420,19 @@ FLT_TEST(commit_and_rollback)
 	OK(fl_store_savepoint(st, &err));
 	OK(fl_store_ds_put(st, NULL, &b, &err));
 	OK(fl_store_savepoint_rollback(st, &err));
-	FLT_EQ_INT(fl_store_ds_get(st, &got, "b", &err), FL_ENOTFOUND);
+	ds_absent(st, "b");
 	OK(fl_store_savepoint(st, &err));
 	OK(fl_store_ds_put(st, NULL, &c, &err));
 	OK(fl_store_savepoint_release(st, &err));
 	/* the transaction sees its own writes */
-	OK(fl_store_ds_get(st, &got, "c", &err));
-	fl_store_ds_item_release(&got);
+	ds_has(st, "c", NULL);
 	OK(fl_store_commit(st, &err));
 	fl_store_close(st);
 
 	st = open_rw();
-	OK(fl_store_ds_get(st, &got, "a", &err));
-	fl_store_ds_item_release(&got);
-	FLT_EQ_INT(fl_store_ds_get(st, &got, "b", &err), FL_ENOTFOUND);
-	OK(fl_store_ds_get(st, &got, "c", &err));
-	fl_store_ds_item_release(&got);
+	ds_has(st, "a", NULL);
+	ds_absent(st, "b");
+	ds_has(st, "c", NULL);
 	fl_store_close(st);
 }
 
@@ -384,21 +446,16 @@ FLT_TEST(packs_crud)
 	struct names n = { { 0 }, 0, 0 };
 	bool created = false;
 
-	fresh();
-	st = open_rw();
-	OK(fl_store_begin(st, &err));
+	st = fresh_begin();
 	p.id = (char *)"Zed";
 	p.name = (char *)"Zed";
 	p.def = (char *)"{}";
 	p.last_seen = 10;
-	OK(fl_store_pack_upsert(st, &created, &p, &err));
-	FLT_ASSERT(created);
-	OK(fl_store_pack_upsert(st, &created, &p, &err));
-	FLT_ASSERT(!created);
+	OK_CREATED(fl_store_pack_upsert(st, &created, &p, &err), true);
+	OK_CREATED(fl_store_pack_upsert(st, &created, &p, &err), false);
 	p.id = (char *)"Alpha.env.dev";
 	p.name = (char *)"Alpha";
-	OK(fl_store_pack_upsert(st, &created, &p, &err));
-	FLT_ASSERT(created);
+	OK_CREATED(fl_store_pack_upsert(st, &created, &p, &err), true);
 	p.id = (char *)"Alpha";
 	OK(fl_store_pack_upsert(st, NULL, &p, &err));
 	/* sorted by name, then id */
@@ -410,8 +467,7 @@ FLT_TEST(packs_crud)
 	p.name = (char *)"Zed";
 	p.def = (char *)"{\"name\":\"Zed\",\"labels\":{}}";
 	p.last_seen = 5;
-	OK(fl_store_pack_upsert(st, &created, &p, &err));
-	FLT_ASSERT(!created);
+	OK_CREATED(fl_store_pack_upsert(st, &created, &p, &err), false);
 	OK(fl_store_pack_get(st, &got, "Zed", &err));
 	FLT_EQ_STR(got.id, "Zed");
 	FLT_EQ_STR(got.def, "{\"name\":\"Zed\",\"labels\":{}}");
@@ -445,27 +501,22 @@ FLT_TEST(flows_versions)
 	struct names n = { { 0 }, 0, 0 };
 	bool created = false;
 
-	fresh();
-	st = open_rw();
-	OK(fl_store_begin(st, &err));
+	st = fresh_begin();
 	f.uuid = (char *)"u1";
 	f.name = (char *)"beta";
 	f.def = (char *)"{\"v\":1}";
 	f.created = 1;
-	OK(fl_store_flow_put(st, &created, &f, &err));
-	FLT_ASSERT(created);
+	OK_CREATED(fl_store_flow_put(st, &created, &f, &err), true);
 	f.uuid = (char *)"u2";
 	f.def = (char *)"{\"v\":2}";
 	f.description = (char *)"second";
 	f.created = 2;
-	OK(fl_store_flow_put(st, &created, &f, &err));
-	FLT_ASSERT(!created);
+	OK_CREATED(fl_store_flow_put(st, &created, &f, &err), false);
 	f.uuid = (char *)"u3";
 	f.name = (char *)"alpha";
 	f.description = NULL;
 	f.created = 3;
-	OK(fl_store_flow_put(st, &created, &f, &err));
-	FLT_ASSERT(created);
+	OK_CREATED(fl_store_flow_put(st, &created, &f, &err), true);
 
 	OK(fl_store_flow_get(st, &got, "beta", &err));
 	FLT_EQ_STR(got.uuid, "u2");
@@ -500,8 +551,7 @@ FLT_TEST(flows_versions)
 	/* putting a deleted name again creates it */
 	f.uuid = (char *)"u4";
 	f.name = (char *)"beta";
-	OK(fl_store_flow_put(st, &created, &f, &err));
-	FLT_ASSERT(created);
+	OK_CREATED(fl_store_flow_put(st, &created, &f, &err), true);
 	OK(fl_store_flow_get(st, &got, "beta", &err));
 	FLT_EQ_STR(got.uuid, "u4");
 	fl_store_flow_release(&got);
@@ -516,26 +566,14 @@ FLT_TEST(insert_and_get_every_field)
 	struct fl_error err = FL_ERROR_INIT;
 	struct fl_store *st;
 	struct fl_store_action a = { 0 };
-	struct fl_store_action_new n = {
-		.id = "a1",
-		.correlation_id = "c1",
-		.step_id = "s1",
-		.flow_name = "f",
-		.flow_uuid = "u",
-		.name = "Run",
-		.pack_name = "P",
-		.pack_labels = "{\"env\":\"prod\"}",
-		.input = "[1,\"two\",null]",
-		.context = "{\"who\":\"ann\"}",
-		.trigger = "{\"event\":\"Go\",\"pack\":{\"id\":\"Src\",\"name\":\"Src\"}}",
-		.created = 1700000000123456789,
-	};
+	struct fl_store_action_new n = new_action("a1", "c1", "s1", 1700000000123456789);
 	int64_t s1 = 0, s2 = 0;
-	json_t *states;
 
-	fresh();
-	st = open_rw();
-	OK(fl_store_begin(st, &err));
+	n.pack_labels = "{\"env\":\"prod\"}";
+	n.input = "[1,\"two\",null]";
+	n.context = "{\"who\":\"ann\"}";
+	n.trigger = "{\"event\":\"Go\",\"pack\":{\"id\":\"Src\",\"name\":\"Src\"}}";
+	st = fresh_begin();
 	OK(fl_store_action_insert(st, &s1, &n, &err));
 	OK(fl_store_action_get(st, &a, "a1", &err));
 	FLT_EQ_INT(a.seq, s1);
@@ -556,11 +594,7 @@ FLT_TEST(insert_and_get_every_field)
 	FLT_EQ_INT(a.attempt, 0);
 	FLT_EQ_INT(a.lease_until, 0);
 	FLT_ASSERT(!a.expired);
-	states = json_loads(a.states, 0, NULL);
-	FLT_EQ_INT(json_array_size(states), 1);
-	FLT_EQ_STR(json_string_value(json_object_get(json_array_get(states, 0), "value")), "NEW");
-	FLT_EQ_INT(json_integer_value(json_object_get(json_array_get(states, 0), "time")), 1700000000123456789);
-	json_decref(states);
+	expect_states(&a, 1, (const char *const[]){ "NEW" }, (const int64_t[]){ 1700000000123456789 });
 	fl_store_action_release(&a);
 
 	/* optional fields: no labels, input null, no context, no step id */
@@ -592,15 +626,11 @@ FLT_TEST(json_fields_kept_verbatim)
 	struct fl_store_claim c = { .action_id = "a1", .now = 2 };
 	/* key order, duplicate-looking keys, unicode and escapes must survive as written */
 	static const char odd[] = "{\"z\":1,\"a\":[1.50,\"\\u00e9\\n\"],\"m\":{\"b\":true,\"a\":null}}";
-	struct fl_store_action_new n = {
-		.id = "a1", .correlation_id = "c1", .step_id = "s1", .flow_name = "f", .flow_uuid = "u",
-		.name = "Run", .pack_name = "P", .pack_labels = "{\"z\":\"1\",\"a\":\"2\"}", .input = odd,
-		.context = odd, .trigger = odd, .created = 1,
-	};
+	struct fl_store_action_new n = new_action("a1", "c1", "s1", 1);
 
-	fresh();
-	st = open_rw();
-	OK(fl_store_begin(st, &err));
+	n.pack_labels = "{\"z\":\"1\",\"a\":\"2\"}";
+	n.input = n.context = n.trigger = odd;
+	st = fresh_begin();
 	p.id = (char *)"P";
 	p.name = (char *)"P";
 	p.def = (char *)odd;
@@ -610,8 +640,7 @@ FLT_TEST(json_fields_kept_verbatim)
 	f.def = (char *)odd;
 	OK(fl_store_flow_put(st, NULL, &f, &err));
 	OK(fl_store_action_insert(st, NULL, &n, &err));
-	OK(fl_store_action_claim(st, &a, &c, &err));
-	fl_store_action_release(&a);
+	claim(st, &c, "a1");
 	OK(fl_store_action_complete(st, "a1", 1, FL_ACTION_SUCCESS, 3, odd, &err));
 	OK(fl_store_commit(st, &err));
 
@@ -639,9 +668,7 @@ FLT_TEST(claim_oldest_first_and_states)
 	struct fl_store_claim c = { .pack_name = "P", .taker = "P-1", .now = 500, .lease_until = 777 };
 	json_t *states;
 
-	fresh();
-	st = open_rw();
-	OK(fl_store_begin(st, &err));
+	st = fresh_begin();
 	add_action(st, "a1", "c1", "s1", "P", NULL, "Run", 100);
 	add_action(st, "a2", "c2", "s1", "Q", NULL, "Run", 50);
 	/* oldest means first inserted (seq), not earliest `created` */
@@ -655,13 +682,9 @@ FLT_TEST(claim_oldest_first_and_states)
 	FLT_EQ_INT(a.lease_until, 777); /* stored as given */
 	FLT_EQ_STR(a.input, "{\"x\":1}");
 	FLT_EQ_STR(a.context, "{\"k\":\"v\"}");
-	states = json_loads(a.states, 0, NULL);
-	FLT_ASSERT(json_array_size(states) == 2);
-	FLT_EQ_STR(json_string_value(json_object_get(json_array_get(states, 0), "value")), "NEW");
-	FLT_EQ_INT(json_integer_value(json_object_get(json_array_get(states, 0), "time")), 100);
-	FLT_EQ_STR(json_string_value(json_object_get(json_array_get(states, 1), "value")), "PENDING");
-	FLT_EQ_INT(json_integer_value(json_object_get(json_array_get(states, 1), "time")), 500);
+	expect_states(&a, 2, (const char *const[]){ "NEW", "PENDING" }, (const int64_t[]){ 100, 500 });
 	/* the PENDING entry says which attempt it was and who took it */
+	states = json_loads(a.states, 0, NULL);
 	FLT_EQ_INT(json_integer_value(json_object_get(json_array_get(states, 1), "attempt")), 1);
 	FLT_EQ_STR(json_string_value(json_object_get(json_array_get(states, 1), "by")), "P-1");
 	json_decref(states);
@@ -673,9 +696,7 @@ FLT_TEST(claim_oldest_first_and_states)
 	FLT_EQ_INT(a.lease_until, 777);
 	fl_store_action_release(&a);
 
-	OK(fl_store_action_claim(st, &a, &c, &err));
-	FLT_EQ_STR(a.id, "a3");
-	fl_store_action_release(&a);
+	claim(st, &c, "a3");
 	FLT_EQ_INT(fl_store_action_claim(st, &a, &c, &err), FL_ENOTFOUND);
 
 	/* by id, whatever the pack */
@@ -702,9 +723,7 @@ FLT_TEST(claim_label_subset_and_command_filter)
 	struct fl_store_action a = { 0 };
 	struct fl_store_claim c = { .pack_name = "P", .now = 1 };
 
-	fresh();
-	st = open_rw();
-	OK(fl_store_begin(st, &err));
+	st = fresh_begin();
 	add_action(st, "prod1", "c1", "s", "P", "{\"env\":\"prod\"}", "Run", 10);
 	add_action(st, "any1", "c2", "s", "P", NULL, "Stop", 20);
 	add_action(st, "dev1", "c3", "s", "P", "{\"env\":\"dev\"}", "Run", 30);
@@ -713,12 +732,8 @@ FLT_TEST(claim_label_subset_and_command_filter)
 	add_action(st, "other", "c6", "s", "PP", NULL, "Run", 60);
 
 	/* a taker without labels can only take actions without labels */
-	OK(fl_store_action_claim(st, &a, &c, &err));
-	FLT_EQ_STR(a.id, "any1");
-	fl_store_action_release(&a);
-	OK(fl_store_action_claim(st, &a, &c, &err));
-	FLT_EQ_STR(a.id, "empty"); /* an empty label set is no condition */
-	fl_store_action_release(&a);
+	claim(st, &c, "any1");
+	claim(st, &c, "empty"); /* an empty label set is no condition */
 	FLT_EQ_INT(fl_store_action_claim(st, &a, &c, &err), FL_ENOTFOUND); /* not "PP"'s */
 
 	/* command filter */
@@ -726,25 +741,19 @@ FLT_TEST(claim_label_subset_and_command_filter)
 	c.command = "Stop";
 	FLT_EQ_INT(fl_store_action_claim(st, &a, &c, &err), FL_ENOTFOUND);
 	c.command = "Run";
-	OK(fl_store_action_claim(st, &a, &c, &err));
-	FLT_EQ_STR(a.id, "dev1");
-	fl_store_action_release(&a);
+	claim(st, &c, "dev1");
 	/* every label of the action, in any order, must be among the taker's */
 	c.pack_labels = "{\"env\":\"dev\"}";
 	FLT_EQ_INT(fl_store_action_claim(st, &a, &c, &err), FL_ENOTFOUND);
 	c.pack_labels = "{\"zone\":\"eu\",\"env\":\"dev\",\"x\":\"y\"}";
-	OK(fl_store_action_claim(st, &a, &c, &err));
-	FLT_EQ_STR(a.id, "deveu");
-	fl_store_action_release(&a);
+	claim(st, &c, "deveu");
 
 	/* label values must be equal */
 	c.pack_labels = "{\"env\":\"staging\"}";
 	FLT_EQ_INT(fl_store_action_claim(st, &a, &c, &err), FL_ENOTFOUND);
 	c.pack_labels = "{\"env\":\"prod\"}";
 	c.command = NULL;
-	OK(fl_store_action_claim(st, &a, &c, &err));
-	FLT_EQ_STR(a.id, "prod1");
-	fl_store_action_release(&a);
+	claim(st, &c, "prod1");
 	OK(fl_store_commit(st, &err));
 	fl_store_close(st);
 }
@@ -756,9 +765,7 @@ FLT_TEST(complete_and_requeue_are_fenced)
 	struct fl_store_action a = { 0 };
 	struct fl_store_claim c = { .action_id = "a1", .now = 5 };
 
-	fresh();
-	st = open_rw();
-	OK(fl_store_begin(st, &err));
+	st = fresh_begin();
 	add_action(st, "a1", "c1", "s1", "P", NULL, "Run", 1);
 	add_action(st, "a2", "c2", "s1", "P", NULL, "Run", 2);
 
@@ -804,25 +811,13 @@ FLT_TEST(complete_and_requeue_are_fenced)
 	FLT_EQ_INT(a.state_time, 9);
 	FLT_EQ_INT(a.attempt, 2);
 	FLT_EQ_STR(a.result, "{\"event\":\"FATAL\"}");
-	{
-		static const char *const want[] = { "NEW", "PENDING", "NEW", "PENDING", "FATAL" };
-		static const int64_t times[] = { 1, 5, 7, 8, 9 };
-		json_t *states = json_loads(a.states, 0, NULL);
-		FLT_EQ_INT(json_array_size(states), 5);
-		for (size_t i = 0; i < 5; i++) {
-			json_t *s = json_array_get(states, i);
-			FLT_EQ_STR(json_string_value(json_object_get(s, "value")), want[i]);
-			FLT_EQ_INT(json_integer_value(json_object_get(s, "time")), times[i]);
-		}
-		json_decref(states);
-	}
+	expect_states(&a, 5, (const char *const[]){ "NEW", "PENDING", "NEW", "PENDING", "FATAL" },
+		      (const int64_t[]){ 1, 5, 7, 8, 9 });
 	fl_store_action_release(&a);
 
 	/* an unchecked attempt (< 0) completes whatever the attempt */
 	c.now = 11;
-	OK(fl_store_action_claim(st, &a, &c, &err));
-	FLT_EQ_STR(a.id, "a2");
-	fl_store_action_release(&a);
+	claim(st, &c, "a2");
 	OK(fl_store_action_complete(st, "a2", -1, FL_ACTION_SUCCESS, 12, "{\"event\":\"Done\"}", &err));
 	OK(fl_store_action_get(st, &a, "a2", &err));
 	FLT_EQ_INT(a.state, FL_ACTION_SUCCESS);
@@ -934,21 +929,9 @@ FLT_TEST(once_per_execution_step_and_savepoints)
 	struct fl_error err = FL_ERROR_INIT;
 	struct fl_store *st;
 	struct fl_store_action a = { 0 };
-	struct fl_store_action_new dup = {
-		.id = "a2",
-		.correlation_id = "c1",
-		.step_id = "s1",
-		.flow_name = "f",
-		.flow_uuid = "u",
-		.name = "Run",
-		.pack_name = "P",
-		.trigger = "{}",
-		.created = 2,
-	};
+	struct fl_store_action_new dup = new_action("a2", "c1", "s1", 2);
 
-	fresh();
-	st = open_rw();
-	OK(fl_store_begin(st, &err));
+	st = fresh_begin();
 	add_action(st, "a1", "c1", "s1", "P", NULL, "Run", 1);
 	OK(fl_store_savepoint(st, &err));
 	FLT_EQ_INT(fl_store_action_insert(st, NULL, &dup, &err), FL_EEXISTS);
@@ -983,23 +966,11 @@ FLT_TEST(a_refused_duplicate_leaves_the_transaction_usable)
 	struct fl_error err = FL_ERROR_INIT;
 	struct fl_store *st;
 	struct fl_store_action a = { 0 };
-	struct fl_store_action_new dup = {
-		.id = "dup",
-		.correlation_id = "c1",
-		.step_id = "s1",
-		.flow_name = "f",
-		.flow_uuid = "u",
-		.name = "Run",
-		.pack_name = "P",
-		.trigger = "{}",
-		.created = 2,
-	};
+	struct fl_store_action_new dup = new_action("dup", "c1", "s1", 2);
 	struct names n = { { 0 }, 0, 0 };
 
 	/* the engine skips a duplicate step and goes on with the job in the same savepoint */
-	fresh();
-	st = open_rw();
-	OK(fl_store_begin(st, &err));
+	st = fresh_begin();
 	OK(fl_store_savepoint(st, &err));
 	add_action(st, "a1", "c1", "s1", "P", NULL, "Run", 1);
 	FLT_EQ_INT(fl_store_action_insert(st, NULL, &dup, &err), FL_EEXISTS);
@@ -1028,18 +999,14 @@ FLT_TEST(load_new_and_execution_steps)
 	struct names n = { { 0 }, 0, 0 };
 	struct names ss = { { 0 }, 0, 0 };
 
-	fresh();
-	st = open_rw();
-	OK(fl_store_begin(st, &err));
+	st = fresh_begin();
 	add_action(st, "n1", "c1", "a", "P", NULL, "Run", 30);
 	add_action(st, "n2", "c1", "b", "Q", NULL, "Run", 10);
 	add_action(st, "n3", "c2", "a", "P", NULL, "Run", 20);
 	add_action(st, "n4", "c2", "b", "P", NULL, "Run", 40);
-	OK(fl_store_action_claim(st, &a, &c, &err));
-	fl_store_action_release(&a);
+	claim(st, &c, "n2");
 	c.action_id = "n4";
-	OK(fl_store_action_claim(st, &a, &c, &err));
-	fl_store_action_release(&a);
+	claim(st, &c, "n4");
 	OK(fl_store_action_complete(st, "n4", 1, FL_ACTION_SUCCESS, 50, "{}", &err));
 	OK(fl_store_commit(st, &err));
 	OK(fl_store_action_load_new(st, id_cb, &n, &err));
@@ -1082,21 +1049,17 @@ FLT_TEST(audit_filters_and_paging)
 {
 	struct fl_error err = FL_ERROR_INIT;
 	struct fl_store *st;
-	struct fl_store_action a = { 0 };
 	struct names n;
 	struct fl_store_audit_query q = { .limit = 50 };
 	struct fl_store_claim c = { .action_id = "x1", .now = 500 };
 
-	fresh();
-	st = open_rw();
-	OK(fl_store_begin(st, &err));
+	st = fresh_begin();
 	add_action(st, "x1", "e1", "s1", "Slack", "{\"env\":\"dev\"}", "Send", 100);
 	add_action(st, "x2", "e2", "s1", "Shell", NULL, "Run", 200);
 	add_action(st, "x3", "e3", "s1", "Slack", "{\"env\":\"prod\",\"zone\":\"eu\"}", "Send", 300);
 	add_action(st, "x4", "e3", "s2", "Shell", NULL, "Run", 310);
 	/* taking x1 makes e1 the most recent execution */
-	OK(fl_store_action_claim(st, &a, &c, &err));
-	fl_store_action_release(&a);
+	claim(st, &c, "x1");
 	OK(fl_store_commit(st, &err));
 
 	FLT_EQ_STR(audit(st, &q, &n), "e1,e3,e2");
@@ -1168,19 +1131,15 @@ FLT_TEST(audit_sort_key_is_the_latest_matching_state_time)
 {
 	struct fl_error err = FL_ERROR_INIT;
 	struct fl_store *st;
-	struct fl_store_action a = { 0 };
 	struct fl_store_claim c = { .action_id = "e1b", .now = 900 };
 	struct fl_store_audit_query q = { .limit = 10 };
 	struct keyed k = { 0 };
 
-	fresh();
-	st = open_rw();
-	OK(fl_store_begin(st, &err));
+	st = fresh_begin();
 	add_action(st, "e1a", "e1", "s1", "P", NULL, "Run", 100);
 	add_action(st, "e1b", "e1", "s2", "P", NULL, "Run", 150);
 	add_action(st, "e2a", "e2", "s1", "P", NULL, "Run", 500);
-	OK(fl_store_action_claim(st, &a, &c, &err)); /* e1's latest state: 900 */
-	fl_store_action_release(&a);
+	claim(st, &c, "e1b"); /* e1's latest state: 900 */
 	OK(fl_store_commit(st, &err));
 	OK(fl_store_audit_query(st, &q, keyed_cb, &k, &err));
 	FLT_EQ_INT(k.n, 2);
@@ -1235,9 +1194,7 @@ FLT_TEST(audit_keyset_paging)
 	struct names all, paged;
 	char id[16], corr[16];
 
-	fresh();
-	st = open_rw();
-	OK(fl_store_begin(st, &err));
+	st = fresh_begin();
 	/* ties on the sort key: c01..c04 at 100, c05..c07 at 200, c08 at 50 */
 	for (int i = 1; i <= 8; i++) {
 		snprintf(id, sizeof(id), "a%02d", i);
@@ -1289,23 +1246,18 @@ FLT_TEST(datastore_created_updated)
 	struct names n = { { 0 }, 0, 0 };
 	bool created = false;
 
-	fresh();
-	st = open_rw();
-	OK(fl_store_begin(st, &err));
+	st = fresh_begin();
 	it.key = (char *)"teams";
 	it.content_type = (char *)"application/json";
 	it.value = (char *)"{\"a\":\0}";
 	it.value_len = 7;
-	OK(fl_store_ds_put(st, &created, &it, &err));
-	FLT_ASSERT(created);
+	OK_CREATED(fl_store_ds_put(st, &created, &it, &err), true);
 	/* identical re-put is an update, not a creation */
-	OK(fl_store_ds_put(st, &created, &it, &err));
-	FLT_ASSERT(!created);
+	OK_CREATED(fl_store_ds_put(st, &created, &it, &err), false);
 	it.key = (char *)"alpha";
 	it.description = (char *)"first";
 	it.content_type = NULL;
-	OK(fl_store_ds_put(st, &created, &it, &err));
-	FLT_ASSERT(created);
+	OK_CREATED(fl_store_ds_put(st, &created, &it, &err), true);
 	it.key = (char *)"empty";
 	it.description = NULL;
 	it.content_type = (char *)"text/plain";
@@ -1339,8 +1291,7 @@ FLT_TEST(datastore_created_updated)
 	it.content_type = (char *)"text/csv";
 	it.value = (char *)"a,b";
 	it.value_len = 3;
-	OK(fl_store_ds_put(st, &created, &it, &err));
-	FLT_ASSERT(!created);
+	OK_CREATED(fl_store_ds_put(st, &created, &it, &err), false);
 	OK(fl_store_commit(st, &err));
 	OK(fl_store_ds_get(st, &got, "alpha", &err));
 	FLT_EQ_STR(got.content_type, "text/csv");
@@ -1352,7 +1303,7 @@ FLT_TEST(datastore_created_updated)
 	OK(fl_store_ds_delete(st, "teams", &err));
 	FLT_EQ_INT(fl_store_ds_delete(st, "teams", &err), FL_ENOTFOUND);
 	OK(fl_store_commit(st, &err));
-	FLT_EQ_INT(fl_store_ds_get(st, &got, "teams", &err), FL_ENOTFOUND);
+	ds_absent(st, "teams");
 	fl_store_close(st);
 }
 
@@ -1364,16 +1315,13 @@ FLT_TEST(expiry_in_chunks)
 	struct fl_store *st;
 	struct fl_store_action a = { 0 };
 	struct fl_store_claim c = { .now = 5000 };
-	struct fl_store_flow f = { 0 };
 	struct names n = { { 0 }, 0, 0 };
 	struct fl_store_audit_query q = { .limit = 100 };
 	char id[16], corr[16];
 	size_t cnt;
 	int seen = 0;
 
-	fresh();
-	st = open_rw();
-	OK(fl_store_begin(st, &err));
+	st = fresh_begin();
 	for (int i = 0; i < 25; i++) {
 		snprintf(id, sizeof(id), "old%02d", i);
 		snprintf(corr, sizeof(corr), "c%02d", i);
@@ -1397,9 +1345,7 @@ FLT_TEST(expiry_in_chunks)
 	FLT_EQ_INT(fl_store_action_claim(st, &a, &c, &err), FL_ENOTFOUND);
 	c.action_id = NULL;
 	c.pack_name = "P";
-	OK(fl_store_action_claim(st, &a, &c, &err));
-	FLT_EQ_STR(a.id, "fresh");
-	fl_store_action_release(&a);
+	claim(st, &c, "fresh");
 	OK(fl_store_commit(st, &err));
 	OK(fl_store_action_get(st, &a, "old00", &err));
 	FLT_ASSERT(a.expired);
@@ -1427,19 +1373,10 @@ FLT_TEST(expiry_in_chunks)
 
 	/* flow versions: only old, non-latest, unreferenced ones go */
 	OK(fl_store_begin(st, &err));
-	f.name = (char *)"flow1";
-	f.def = (char *)"{}";
-	f.created = 1;
-	f.uuid = (char *)"uuid1"; /* referenced by execution cf */
-	OK(fl_store_flow_put(st, NULL, &f, &err));
-	f.uuid = (char *)"unused";
-	OK(fl_store_flow_put(st, NULL, &f, &err));
-	f.uuid = (char *)"young";
-	f.created = 2000;
-	OK(fl_store_flow_put(st, NULL, &f, &err));
-	f.uuid = (char *)"latest";
-	f.created = 1;
-	OK(fl_store_flow_put(st, NULL, &f, &err));
+	put_version(st, "flow1", "uuid1", 1); /* referenced by execution cf */
+	put_version(st, "flow1", "unused", 1);
+	put_version(st, "flow1", "young", 2000);
+	put_version(st, "flow1", "latest", 1);
 	OK(fl_store_expire_flow_versions(st, &cnt, 1000, 100, &err));
 	FLT_EQ_INT(cnt, 1);
 	OK(fl_store_commit(st, &err));
@@ -1462,25 +1399,20 @@ FLT_TEST(expiry_of_pending_actions_and_whole_executions)
 	struct fl_store *st;
 	struct fl_store_action a = { 0 };
 	struct fl_store_claim c = { .action_id = "p1", .now = 200 };
-	struct fl_store_flow f = { 0 };
 	struct names n;
 	struct fl_store_audit_query q = { .limit = 10 };
 	size_t cnt;
 
-	fresh();
-	st = open_rw();
-	OK(fl_store_begin(st, &err));
+	st = fresh_begin();
 	add_action(st, "p1", "e1", "s1", "P", NULL, "Run", 100);
-	OK(fl_store_action_claim(st, &a, &c, &err));
-	fl_store_action_release(&a);
+	claim(st, &c, "p1");
 	/* e2: one old action, one young: the execution is young */
 	add_action(st, "o2", "e2", "s1", "P", NULL, "Run", 100);
 	add_action(st, "y2", "e2", "s2", "P", NULL, "Run", 5000);
 	/* finished actions do not expire */
 	add_action(st, "d3", "e3", "s1", "P", NULL, "Run", 100);
 	c.action_id = "d3";
-	OK(fl_store_action_claim(st, &a, &c, &err));
-	fl_store_action_release(&a);
+	claim(st, &c, "d3");
 	OK(fl_store_action_complete(st, "d3", 1, FL_ACTION_SUCCESS, 300, "{}", &err));
 	OK(fl_store_commit(st, &err));
 
@@ -1514,13 +1446,8 @@ FLT_TEST(expiry_of_pending_actions_and_whole_executions)
 
 	/* a version used by a remaining execution stays; once that is gone, it may go */
 	OK(fl_store_begin(st, &err));
-	f.name = (char *)"flow1";
-	f.def = (char *)"{}";
-	f.created = 1;
-	f.uuid = (char *)"uuid1";
-	OK(fl_store_flow_put(st, NULL, &f, &err));
-	f.uuid = (char *)"uuid2";
-	OK(fl_store_flow_put(st, NULL, &f, &err));
+	put_version(st, "flow1", "uuid1", 1);
+	put_version(st, "flow1", "uuid2", 1);
 	OK(fl_store_expire_flow_versions(st, &cnt, 1000, 100, &err));
 	FLT_EQ_INT(cnt, 0);
 	OK(fl_store_expire_audit(st, &cnt, 10000, 100, &err));
@@ -1542,19 +1469,16 @@ FLT_TEST(readers_see_committed_snapshot)
 {
 	struct fl_error err = FL_ERROR_INIT;
 	struct fl_store *st, *ro;
-	struct fl_store_ds_item it = ds_item("k", "v"), got = { 0 };
+	struct fl_store_ds_item it = ds_item("k", "v");
 
-	fresh();
-	st = open_rw();
+	st = fresh();
 	ro = open_ro();
 	OK(fl_store_begin(st, &err));
 	OK(fl_store_ds_put(st, NULL, &it, &err));
 	/* uncommitted: invisible to the reader, and the reader is not blocked */
-	FLT_EQ_INT(fl_store_ds_get(ro, &got, "k", &err), FL_ENOTFOUND);
+	ds_absent(ro, "k");
 	OK(fl_store_commit(st, &err));
-	OK(fl_store_ds_get(ro, &got, "k", &err));
-	FLT_EQ_STR(got.value, "v");
-	fl_store_ds_item_release(&got);
+	ds_has(ro, "k", "v");
 	fl_store_close(ro);
 	fl_store_close(st);
 }
@@ -1568,24 +1492,22 @@ FLT_TEST(begin_after_a_rollback_that_did_not_happen)
 {
 	struct fl_error err = FL_ERROR_INIT;
 	struct fl_store *st, *ro;
-	struct fl_store_ds_item it = ds_item("k", "v"), got = { 0 };
+	struct fl_store_ds_item it = ds_item("k", "v");
 
-	fresh();
-	st = open_rw();
+	st = fresh();
 	ro = open_ro();
 	/* the writer: a write left in an open transaction is dropped by the next begin */
 	OK(fl_store_begin(st, &err));
 	OK(fl_store_ds_put(st, NULL, &it, &err));
 	OK(fl_store_begin(st, &err));
-	FLT_EQ_INT(fl_store_ds_get(st, &got, "k", &err), FL_ENOTFOUND);
+	ds_absent(st, "k");
 	it.key = (char *)"k2";
 	OK(fl_store_ds_put(st, NULL, &it, &err));
 	OK(fl_store_commit(st, &err));
 	/* a reader left in its read transaction begins again and sees the commit */
 	OK(fl_store_begin(ro, &err));
 	OK(fl_store_begin(ro, &err));
-	OK(fl_store_ds_get(ro, &got, "k2", &err));
-	fl_store_ds_item_release(&got);
+	ds_has(ro, "k2", NULL);
 	OK(fl_store_rollback(ro, &err));
 	fl_store_close(ro);
 	fl_store_close(st);
@@ -1596,11 +1518,9 @@ FLT_TEST(a_read_transaction_keeps_one_snapshot)
 	struct fl_error err = FL_ERROR_INIT;
 	struct fl_store *st, *ro;
 	struct fl_store_ds_item v1 = ds_item("k", "one"), v2 = ds_item("k", "two"), other = ds_item("o", "x");
-	struct fl_store_ds_item got = { 0 };
 	struct names n = { { 0 }, 0, 0 };
 
-	fresh();
-	st = open_rw();
+	st = fresh();
 	ro = open_ro();
 	OK(fl_store_begin(st, &err));
 	OK(fl_store_ds_put(st, NULL, &v1, &err));
@@ -1608,23 +1528,17 @@ FLT_TEST(a_read_transaction_keeps_one_snapshot)
 
 	/* the audit reads an execution from several statements in one read transaction */
 	OK(fl_store_begin(ro, &err));
-	OK(fl_store_ds_get(ro, &got, "k", &err));
-	FLT_EQ_STR(got.value, "one");
-	fl_store_ds_item_release(&got);
+	ds_has(ro, "k", "one");
 	OK(fl_store_begin(st, &err));
 	OK(fl_store_ds_put(st, NULL, &v2, &err));
 	OK(fl_store_ds_put(st, NULL, &other, &err));
 	OK(fl_store_commit(st, &err)); /* the writer is not blocked by the reader */
-	OK(fl_store_ds_get(ro, &got, "k", &err));
-	FLT_EQ_STR(got.value, "one");
-	fl_store_ds_item_release(&got);
+	ds_has(ro, "k", "one");
 	OK(fl_store_ds_list(ro, ds_cb, &n, &err));
 	FLT_EQ_INT(n.n, 1);
 	OK(fl_store_rollback(ro, &err));
 	/* a new snapshot */
-	OK(fl_store_ds_get(ro, &got, "k", &err));
-	FLT_EQ_STR(got.value, "two");
-	fl_store_ds_item_release(&got);
+	ds_has(ro, "k", "two");
 	fl_store_close(ro);
 	fl_store_close(st);
 }
@@ -1652,9 +1566,7 @@ FLT_TEST(a_callback_stops_the_iteration)
 	struct names n;
 	char key[8];
 
-	fresh();
-	st = open_rw();
-	OK(fl_store_begin(st, &err));
+	st = fresh_begin();
 	for (int i = 0; i < 3; i++) {
 		snprintf(key, sizeof(key), "k%d", i);
 		p.id = p.name = key;
@@ -1735,7 +1647,6 @@ static int init(int argc, char **argv)
 		return 1;
 	}
 	printf("# store driver '%s', target '%s'\n", drv->name, target);
-	atexit(drop_db);
 	return 0;
 }
 

@@ -31,4 +31,30 @@ struct conf_driver {
 extern const struct conf_driver conf_driver_sqlite;
 extern const struct conf_driver conf_driver_pg;
 
+/* ---- the database of the running test (driver.c, for fltest suites) ---- */
+
+struct fl_store;
+
+/* What fl_store_open takes for the running test's database ("" = none). */
+extern char conf_db[600];
+
+/*
+ * Drop the previous test's database (a failed test leaves by longjmp) and
+ * make a fresh one with drv under target; the test fails when it cannot.
+ * The last one is dropped at exit.
+ */
+void conf_db_fresh(const struct conf_driver *drv, const char *target);
+/* Drop the running test's database now. */
+void conf_db_drop(void);
+/* Open conf_db with its driver (flags: 0 or FL_STORE_READONLY); the test fails when it cannot. */
+struct fl_store *conf_db_open(unsigned flags);
+
+/* The call must return FL_OK (expects a `struct fl_error err` in scope). */
+#define OK(call)                                                              \
+	do {                                                                  \
+		int rc_ = (call);                                             \
+		if (rc_ != FL_OK)                                             \
+			FLT_FAIL("%s failed: %d %s", #call, rc_, err.msg);    \
+	} while (0)
+
 #endif

@@ -6,9 +6,9 @@
 #include "fl-common.h"
 
 #include <sqlite3.h>
-#include <unistd.h>
 
 #include "driver.h"
+#include "fsutil.h"
 
 static int sq_fresh(const char *target, char *db, size_t dblen, char *errbuf, size_t errlen)
 {
@@ -23,19 +23,15 @@ static int sq_fresh(const char *target, char *db, size_t dblen, char *errbuf, si
 	return 0;
 }
 
+/* The database's directory, with the database and its side files. */
 static void sq_drop(const char *db)
 {
-	static const char *const suffixes[] = { "", "-wal", "-shm", ".lock", "-journal" };
-	char p[600];
+	char dir[600];
 	const char *slash = strrchr(db, '/');
 
-	for (size_t i = 0; i < FL_ARRAY_LEN(suffixes); i++) {
-		snprintf(p, sizeof(p), "%s%s", db, suffixes[i]);
-		unlink(p);
-	}
 	if (slash) {
-		snprintf(p, sizeof(p), "%.*s", (int)(slash - db), db);
-		rmdir(p);
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - db), db);
+		flt_tmpdir_remove(dir);
 	}
 }
 
@@ -54,16 +50,10 @@ static int sq_set_schema_version(const char *db, int version, char *errbuf, size
 	return rc == SQLITE_OK ? 0 : -1;
 }
 
-static const char *sq_default_target(void)
-{
-	const char *t = getenv("TMPDIR");
-	return t && *t ? t : "/tmp";
-}
-
 const struct conf_driver conf_driver_sqlite = {
 	.name = "sqlite",
 	.target_help = "a directory for the temporary database directories (default $TMPDIR or /tmp)",
-	.default_target = sq_default_target,
+	.default_target = flt_tmp_root,
 	.fresh = sq_fresh,
 	.drop = sq_drop,
 	.set_schema_version = sq_set_schema_version,

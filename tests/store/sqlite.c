@@ -15,42 +15,15 @@
 #include "fltest.h"
 #include "store/store.h"
 
-static char db[600];
-static bool db_made;
-
-static void drop_db(void)
-{
-	if (db_made)
-		conf_driver_sqlite.drop(db);
-	db_made = false;
-}
-
 static void fresh(void)
 {
-	char msg[256] = "";
-
-	drop_db();
-	if (conf_driver_sqlite.fresh(conf_driver_sqlite.default_target(), db, sizeof(db), msg, sizeof(msg)) != 0)
-		FLT_FAIL("cannot make a database: %s", msg);
-	db_made = true;
+	conf_db_fresh(&conf_driver_sqlite, conf_driver_sqlite.default_target());
 }
 
 static struct fl_store *open_rw(void)
 {
-	struct fl_store *st = NULL;
-	struct fl_error err = FL_ERROR_INIT;
-
-	if (fl_store_open(&st, "sqlite", db, 0, &err) != FL_OK)
-		FLT_FAIL("open: %s", err.msg);
-	return st;
+	return conf_db_open(0);
 }
-
-#define OK(call)                                                              \
-	do {                                                                  \
-		int rc_ = (call);                                             \
-		if (rc_ != FL_OK)                                             \
-			FLT_FAIL("%s failed: %d %s", #call, rc_, err.msg);    \
-	} while (0)
 
 static bool exists(const char *path)
 {
@@ -71,21 +44,21 @@ FLT_TEST(lock_file_refuses_a_second_writer)
 	char want[700], lock[700];
 
 	fresh();
-	snprintf(lock, sizeof(lock), "%s.lock", db);
+	snprintf(lock, sizeof(lock), "%s.lock", conf_db);
 	st = open_rw();
 	FLT_ASSERT(exists(lock));
-	FLT_EQ_INT(fl_store_open(&st2, NULL, db, 0, &err), FL_ECONFLICT); /* NULL = the default driver */
+	FLT_EQ_INT(fl_store_open(&st2, NULL, conf_db, 0, &err), FL_ECONFLICT); /* NULL = the default driver */
 	FLT_ASSERT(st2 == NULL);
-	snprintf(want, sizeof(want), "database '%s' is in use by another flyte process", db);
+	snprintf(want, sizeof(want), "database '%s' is in use by another flyte process", conf_db);
 	FLT_EQ_STR(err.msg, want);
 	/* read-only connections do not take the lock */
-	OK(fl_store_open(&ro, NULL, db, FL_STORE_READONLY, &err));
+	OK(fl_store_open(&ro, NULL, conf_db, FL_STORE_READONLY, &err));
 	OK(fl_store_ping(ro, &err));
 	fl_store_close(ro);
 	fl_store_close(st);
 	/* released on close (the file stays) */
 	FLT_ASSERT(exists(lock));
-	OK(fl_store_open(&st2, NULL, db, 0, &err));
+	OK(fl_store_open(&st2, NULL, conf_db, 0, &err));
 	fl_store_close(st2);
 }
 
@@ -95,9 +68,9 @@ FLT_TEST(read_only_open_needs_the_file)
 	struct fl_store *ro = (struct fl_store *)1;
 
 	fresh();
-	FLT_EQ_INT(fl_store_open(&ro, "sqlite", db, FL_STORE_READONLY, &err), FL_EIO);
+	FLT_EQ_INT(fl_store_open(&ro, "sqlite", conf_db, FL_STORE_READONLY, &err), FL_EIO);
 	FLT_ASSERT(ro == NULL);
-	FLT_ASSERT(!exists(db)); /* never created */
+	FLT_ASSERT(!exists(conf_db)); /* never created */
 }
 
 FLT_TEST(maintain_checkpoints_a_grown_wal)
@@ -123,13 +96,13 @@ FLT_TEST(maintain_checkpoints_a_grown_wal)
 	}
 	/* not inside a transaction */
 	OK(fl_store_maintain(st, &err));
-	FLT_ASSERT(file_size(db) < 1200L * 4096);
+	FLT_ASSERT(file_size(conf_db) < 1200L * 4096);
 	OK(fl_store_commit(st, &err));
 	/* commits never checkpoint by themselves: the pages are still only in the WAL */
-	before = file_size(db);
+	before = file_size(conf_db);
 	FLT_ASSERT(before < 1200L * 4096);
 	OK(fl_store_maintain(st, &err));
-	FLT_ASSERT(file_size(db) >= 1200L * 4096);
+	FLT_ASSERT(file_size(conf_db) >= 1200L * 4096);
 	fl_store_close(st);
 }
 
@@ -146,8 +119,8 @@ FLT_TEST(a_deleted_database_file_refuses_commits)
 	it.value = (char *)"v";
 	it.value_len = 1;
 	OK(fl_store_ping(st, &err));
-	FLT_EQ_INT(unlink(db), 0);
-	snprintf(want, sizeof(want), "database file '%s' was deleted or replaced; restart the server", db);
+	FLT_EQ_INT(unlink(conf_db), 0);
+	snprintf(want, sizeof(want), "database file '%s' was deleted or replaced; restart the server", conf_db);
 	FLT_EQ_INT(fl_store_ping(st, &err), FL_EAGAIN);
 	FLT_EQ_STR(err.msg, want);
 	OK(fl_store_begin(st, &err));
@@ -158,14 +131,5 @@ FLT_TEST(a_deleted_database_file_refuses_commits)
 	fl_store_close(st);
 }
 
-static int init(int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
-	atexit(drop_db);
-	return 0;
-}
-
-FLT_MAIN_ARGS(init, lock_file_refuses_a_second_writer, read_only_open_needs_the_file,
-	      maintain_checkpoints_a_grown_wal,
-	      a_deleted_database_file_refuses_commits)
+FLT_MAIN(lock_file_refuses_a_second_writer, read_only_open_needs_the_file, maintain_checkpoints_a_grown_wal,
+	 a_deleted_database_file_refuses_commits)

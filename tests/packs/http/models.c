@@ -10,6 +10,7 @@
 #include "b64.h"
 #include "buf.h"
 #include "fltest.h"
+#include "fsutil.h"
 #include "models.h"
 
 void md_basic(char *buf, size_t len, const char *user, const char *password)
@@ -157,4 +158,137 @@ const char *md_help(const char *bin)
 	n = fread(out, 1, sizeof(out) - 1, f);
 	out[n] = '\0';
 	return pclose(f) == 0 ? out : NULL;
+}
+
+void md_answer(struct standin_resp *r, int status, const char *ctype, json_t *j)
+{
+	char *t = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+
+	standin_text(r, status, ctype, t);
+	free(t);
+	json_decref(j);
+}
+
+void md_expect_last(struct standin *s, const char *method, const char *target, const char *auth)
+{
+	struct standin_req q;
+
+	md_last(s, &q);
+	if (strcmp(q.method, method) || strcmp(q.target, target)) {
+		printf("# got %s %s\n", q.method, q.target);
+		standin_req_release(&q);
+		FLH_FAIL("expected %s %s", method, target);
+	}
+	if (auth && (!standin_req_header(&q, "Authorization") || strcmp(standin_req_header(&q, "Authorization"), auth))) {
+		printf("# Authorization: %s\n", standin_req_header(&q, "Authorization") ? standin_req_header(&q, "Authorization") : "(none)");
+		standin_req_release(&q);
+		FLH_FAIL("%s %s: not sent with Authorization %s", method, target, auth);
+	}
+	standin_req_release(&q);
+}
+
+void md_post_flow(struct flh_server *srv, const char *json)
+{
+	struct flh_resp *r = flh_post_json(srv, "/v1/flows", json);
+
+	FLH_STATUS(r, 201);
+	flh_resp_free(r);
+}
+
+void md_post_flow_file(struct flh_server *srv, const char *path)
+{
+	char *flow = path ? flt_read_file(path, 0, NULL) : NULL;
+	struct flh_resp *r;
+
+	FLH_ASSERT_MSG(flow != NULL, "cannot read the flow file %s", path ? path : "(not set)");
+	r = flh_post_json(srv, "/v1/flows", flow);
+	free(flow);
+	FLH_STATUS(r, 201);
+	flh_resp_free(r);
+}
+
+json_t *md_triggers(struct flh_server *srv, const char *flow)
+{
+	struct flh_resp *r = flh_get(srv, flh_path("/v1/audit/flows?flowName=%s&limit=1000", flow));
+	json_t *out = json_array(), *e;
+	size_t i;
+
+	json_array_foreach(json_object_get(flh_resp_json(r), "flows"), i, e)
+		json_array_append(out, flh_json_get(e, "actions.s.trigger.payload"));
+	flh_resp_free(r);
+	return out;
+}
+
+int md_count_with(struct flh_server *srv, const char *flow, const char *path, const char *value)
+{
+	json_t *t = md_triggers(srv, flow), *p;
+	size_t i;
+	int n = 0;
+
+	json_array_foreach(t, i, p) {
+		const char *v = flh_json_str(p, path);
+		n += v && !strcmp(v, value);
+	}
+	json_decref(t);
+	return n;
+}
+
+json_t *md_payload_with(struct flh_server *srv, const char *flow, const char *path, const char *value)
+{
+	json_t *t = md_triggers(srv, flow), *p, *found = NULL;
+	size_t i;
+
+	json_array_foreach(t, i, p) {
+		const char *v = flh_json_str(p, path);
+		if (!found && v && !strcmp(v, value))
+			found = json_incref(p);
+	}
+	json_decref(t);
+	return found;
+}
+
+bool md_wait_with(struct flh_server *srv, const char *flow, const char *path, const char *value, int n)
+{
+	bool ok;
+
+	FLH_WAIT_FOR(ok, FLH_WAIT_MS, md_count_with(srv, flow, path, value) >= n);
+	return ok;
+}
+
+bool md_label_flow_done(struct flh_server *srv)
+{
+	struct flh_resp *x = flh_get(srv, "/v1/audit/flows?flowName=LabelBuildFlow");
+	json_t *e = json_array_get(json_object_get(flh_resp_json(x), "flows"), 0);
+	const char *s1 = flh_json_str(e, "actions.hipchat_start_to_bamboo.result.event");
+	const char *s2 = flh_json_str(e, "actions.bamboo_to_hipchat.result.event");
+	bool done = s1 && s2 && !strcmp(s1, "AddedLabel") && !strcmp(s2, "MessageSent");
+
+	flh_resp_free(x);
+	return done;
+}
+
+void md_help_lists(const char *bin, const char *const *names)
+{
+	const char *h = bin ? md_help(bin) : NULL;
+
+	FLH_ASSERT_MSG(h != NULL, "'%s --help' failed", bin ? bin : "(no binary)");
+	for (size_t i = 0; names[i]; i++)
+		FLH_ASSERT_MSG(strstr(h, names[i]) != NULL, "--help does not name %s", names[i]);
+}
+
+void md_expect_body(struct standin *s, const char *method, const char *target, const char *body)
+{
+	struct standin_req q;
+	bool same;
+
+	md_last(s, &q);
+	same = (!method || !strcmp(q.method, method)) && !strcmp(q.target, target);
+	if (!same)
+		printf("# got %s %s\n", q.method, q.target);
+	if (!same) {
+		standin_req_release(&q);
+		FLH_FAIL("expected %s %s", method ? method : "a request to", target);
+	}
+	MD_BODY(&q, body);
+	standin_req_release(&q);
 }

@@ -6,13 +6,11 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "packtest.h"
-
-extern char **environ;
+#include "fsutil.h"
 
 #define MAX_CHILDREN 16
 
@@ -32,13 +30,15 @@ static void kill_children(void)
 
 int pt_setup(struct pt_env *e, const char *name)
 {
+	char prefix[32];
+
 	memset(e, 0, sizeof(*e));
 	if (!atexit_set) {
 		atexit(kill_children);
 		atexit_set = true;
 	}
-	snprintf(e->dir, sizeof(e->dir), "/tmp/flyte-%s.XXXXXX", name);
-	if (!mkdtemp(e->dir)) {
+	snprintf(prefix, sizeof(prefix), "flyte-%s", name);
+	if (flt_tmpdir_make(e->dir, sizeof(e->dir), prefix) != 0) {
 		printf("# cannot create a temporary directory\n");
 		return -1;
 	}
@@ -53,27 +53,12 @@ int pt_setup(struct pt_env *e, const char *name)
 
 void pt_teardown(struct pt_env *e)
 {
-	char cmd[128];
-
 	kill_children();
 	flh_pack_release(&e->src);
 	flh_server_free(e->srv);
 	e->srv = NULL;
-	if (e->dir[0] && !getenv("FLH_KEEP")) {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", e->dir);
-		if (system(cmd) != 0)
-			printf("# cannot remove %s\n", e->dir);
-	}
-}
-
-static bool cleared(const char *var, const char *const *clear)
-{
-	if (!strncmp(var, "FLYTE_", 6))
-		return true;
-	for (size_t i = 0; clear && clear[i]; i++)
-		if (!strncmp(var, clear[i], strlen(clear[i])))
-			return true;
-	return false;
+	if (flt_tmpdir_remove(e->dir) != 0)
+		printf("# cannot remove %s\n", e->dir);
 }
 
 static bool pack_known(struct pt_env *e, const char *id)
@@ -87,35 +72,27 @@ static bool pack_known(struct pt_env *e, const char *id)
 pid_t pt_start_pack(struct pt_env *e, const char *bin, const char *const *clear, const char *const *env,
 		    const char *log, const char *id)
 {
-	posix_spawn_file_actions_t fa;
+	int fd;
 	char api[160], path[256], **envp;
 	char *argv[] = { (char *)bin, NULL };
-	size_t n = 0, k = 0;
+	const char *extra[32];
+	size_t k = 0;
 	pid_t pid = -1;
 	bool ok;
 
-	while (environ[n])
-		n++;
-	for (size_t i = 0; env && env[i]; i++)
-		n++;
-	envp = calloc(n + 3, sizeof(*envp));
-	if (!envp)
-		abort();
-	for (size_t i = 0; environ[i]; i++)
-		if (!cleared(environ[i], clear))
-			envp[k++] = environ[i];
 	snprintf(api, sizeof(api), "FLYTE_API=%s", flh_server_url(e->srv));
-	envp[k++] = api;
-	envp[k++] = (char *)"FLYTE_LOG_LEVEL=debug";
-	for (size_t i = 0; env && env[i]; i++)
-		envp[k++] = (char *)env[i];
+	extra[k++] = api;
+	extra[k++] = "FLYTE_LOG_LEVEL=debug";
+	for (size_t i = 0; env && env[i] && k < FL_ARRAY_LEN(extra) - 1; i++)
+		extra[k++] = env[i];
+	extra[k] = NULL;
+	envp = flh_child_env(clear, extra);
 	snprintf(path, sizeof(path), "%s/%s", e->dir, log);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, path, O_WRONLY | O_CREAT | O_APPEND, 0644);
-	posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	if (posix_spawn(&pid, bin, &fa, NULL, argv, envp))
-		pid = -1;
-	posix_spawn_file_actions_destroy(&fa);
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		pid = flh_spawn(bin, argv, envp, fd);
+		close(fd);
+	}
 	free(envp);
 	if (pid < 0) {
 		printf("# cannot start %s\n", bin);

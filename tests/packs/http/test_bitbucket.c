@@ -106,6 +106,8 @@ static pid_t P;
 static const char *const clear_bb[] = { "BITBUCKET_", NULL };
 
 #define RUN(r, input) FLH_ASSERT(pt_run(&E, "BitBucket", NULL, "createRepo", (input), 0, (r)) == 0)
+#define EXPECT(input, event, payload) MD_EXPECT(&E, "BitBucket", NULL, "createRepo", (input), (event), (payload))
+#define EXPECT_ERROR(input, event, part) MD_EXPECT_ERROR(&E, "BitBucket", NULL, "createRepo", (input), (event), (part))
 
 FLT_TEST(setup)
 {
@@ -125,11 +127,9 @@ FLT_TEST(setup)
 
 FLT_TEST(help_lists_variables)
 {
-	const char *h = md_help(getenv("FLYTE_BITBUCKET_BIN"));
-
-	FLH_ASSERT(h != NULL);
-	FLH_ASSERT(strstr(h, "BITBUCKET_HOST") && strstr(h, "BITBUCKET_USER") && strstr(h, "BITBUCKET_PASS") &&
-		   strstr(h, "BITBUCKET_TOKEN") && strstr(h, "BITBUCKET_CA_FILE") && strstr(h, "BITBUCKET_INSECURE"));
+	md_help_lists(getenv("FLYTE_BITBUCKET_BIN"), (const char *const[]){ "BITBUCKET_HOST", "BITBUCKET_USER",
+						"BITBUCKET_PASS", "BITBUCKET_TOKEN", "BITBUCKET_CA_FILE",
+						"BITBUCKET_INSECURE", NULL });
 }
 
 FLT_TEST(create_repo)
@@ -157,16 +157,12 @@ FLT_TEST(create_repo_failures)
 	struct pt_result r;
 	size_t before;
 
-	RUN(&r, "{\"project\":\"FLYTE\",\"name\":\"newRepo\"}");
-	MD_EVENT(&r, "createRepoFailure");
-	MD_PAYLOAD(&r, "{\"project\":\"FLYTE\",\"name\":\"newRepo\",\"error\":\"Fail: Could not create repo: POST failed: "
-		       "path=/rest/api/1.0/projects/FLYTE/repos : repo=newRepo : statusCode=409 : This repository URL is "
-		       "already taken by 'newrepo' in 'FLYTE'\"}");
-	pt_result_release(&r);
-	RUN(&r, "{\"project\":\"NOPE\",\"name\":\"x\"}");
-	MD_EVENT(&r, "createRepoFailure");
-	FLH_ASSERT(strstr(pt_str(&r, "error"), "statusCode=404 : Project does not exist."));
-	pt_result_release(&r);
+	EXPECT("{\"project\":\"FLYTE\",\"name\":\"newRepo\"}", "createRepoFailure",
+	       "{\"project\":\"FLYTE\",\"name\":\"newRepo\",\"error\":\"Fail: Could not create repo: POST failed: "
+	       "path=/rest/api/1.0/projects/FLYTE/repos : repo=newRepo : statusCode=409 : This repository URL is "
+	       "already taken by 'newrepo' in 'FLYTE'\"}");
+	EXPECT_ERROR("{\"project\":\"NOPE\",\"name\":\"x\"}", "createRepoFailure",
+		     "statusCode=404 : Project does not exist.");
 	RUN(&r, "{\"project\":\"OPS\",\"name\":\"bad/name\"}");
 	FLH_ASSERT(strstr(pt_str(&r, "error"), "statusCode=400 : Repository name must begin"));
 	pt_result_release(&r);
@@ -188,10 +184,7 @@ FLT_TEST(malformed_answers_retries_timeouts)
 
 	/* the Go pack panicked on a 201 without links */
 	standin_fault(S, &nolinks);
-	RUN(&r, "{\"project\":\"OPS\",\"name\":\"a\"}");
-	MD_EVENT(&r, "createRepoFailure");
-	FLH_ASSERT(strstr(pt_str(&r, "error"), "the answer has no links.self href"));
-	pt_result_release(&r);
+	EXPECT_ERROR("{\"project\":\"OPS\",\"name\":\"a\"}", "createRepoFailure", "the answer has no links.self href");
 	standin_fault(S, &garbage);
 	RUN(&r, "{\"project\":\"OPS\",\"name\":\"b\"}");
 	FLH_ASSERT(strstr(pt_str(&r, "error"), "answer is not JSON"));

@@ -264,6 +264,8 @@ static pid_t P;
 static const char *const clear_consul[] = { "CONSUL_", "PACK_NAME", NULL };
 
 #define RUN(r, input) FLH_ASSERT(pt_run(&E, "Consul", NULL, "TransactKV", (input), 0, (r)) == 0)
+#define EXPECT(input, event, payload) MD_EXPECT(&E, "Consul", NULL, "TransactKV", (input), (event), (payload))
+#define EXPECT_ERROR(input, event, part) MD_EXPECT_ERROR(&E, "Consul", NULL, "TransactKV", (input), (event), (part))
 
 FLT_TEST(setup)
 {
@@ -290,11 +292,8 @@ FLT_TEST(setup)
 
 FLT_TEST(help_lists_variables)
 {
-	const char *h = md_help(getenv("FLYTE_CONSUL_BIN"));
-
-	FLH_ASSERT(h != NULL);
-	FLH_ASSERT(strstr(h, "CONSUL_HTTP_ADDR") && strstr(h, "CONSUL_HTTP_TOKEN") && strstr(h, "CONSUL_HTTP_AUTH") &&
-		   strstr(h, "CONSUL_HTTP_SSL") && strstr(h, "CONSUL_CACERT") && strstr(h, "PACK_NAME"));
+	md_help_lists(getenv("FLYTE_CONSUL_BIN"), (const char *const[]){ "CONSUL_HTTP_ADDR", "CONSUL_HTTP_TOKEN",
+						"CONSUL_HTTP_AUTH", "CONSUL_HTTP_SSL", "CONSUL_CACERT", "PACK_NAME", NULL });
 }
 
 FLT_TEST(transaction_succeeds)
@@ -302,17 +301,16 @@ FLT_TEST(transaction_succeeds)
 	struct pt_result r;
 	struct standin_req q;
 
-	RUN(&r, "{\"operations\":[{\"verb\":\"set\",\"key\":\"deploy/version\",\"value\":\"1.2\"},"
-		"{\"verb\":\"set\",\"key\":\"deploy/meta\",\"value\":{\"by\":\"flyte\"}},"
-		"{\"verb\":\"get\",\"key\":\"app/config\"},{\"verb\":\"get\",\"key\":\"app/plain\"}]}");
-	MD_EVENT(&r, "TransactionSucceeded");
-	MD_PAYLOAD(&r, "{\"input\":{\"dc\":\"\",\"operations\":[{\"verb\":\"set\",\"key\":\"deploy/version\",\"value\":\"1.2\"},"
-		       "{\"verb\":\"set\",\"key\":\"deploy/meta\",\"value\":{\"by\":\"flyte\"}},{\"verb\":\"get\",\"key\":"
-		       "\"app/config\",\"value\":null},{\"verb\":\"get\",\"key\":\"app/plain\",\"value\":null}]},\"results\":"
-		       "[{\"index\":0,\"key\":\"deploy/version\",\"value\":null},{\"index\":1,\"key\":\"deploy/meta\",\"value\":"
-		       "null},{\"index\":2,\"key\":\"app/config\",\"value\":{\"replicas\":3}},{\"index\":3,\"key\":\"app/plain\","
-		       "\"value\":\"hello \xef\xbf\xbd\"}]}");
-	pt_result_release(&r);
+	EXPECT("{\"operations\":[{\"verb\":\"set\",\"key\":\"deploy/version\",\"value\":\"1.2\"},"
+	       "{\"verb\":\"set\",\"key\":\"deploy/meta\",\"value\":{\"by\":\"flyte\"}},"
+	       "{\"verb\":\"get\",\"key\":\"app/config\"},{\"verb\":\"get\",\"key\":\"app/plain\"}]}",
+	       "TransactionSucceeded",
+	       "{\"input\":{\"dc\":\"\",\"operations\":[{\"verb\":\"set\",\"key\":\"deploy/version\",\"value\":\"1.2\"},"
+	       "{\"verb\":\"set\",\"key\":\"deploy/meta\",\"value\":{\"by\":\"flyte\"}},{\"verb\":\"get\",\"key\":"
+	       "\"app/config\",\"value\":null},{\"verb\":\"get\",\"key\":\"app/plain\",\"value\":null}]},\"results\":"
+	       "[{\"index\":0,\"key\":\"deploy/version\",\"value\":null},{\"index\":1,\"key\":\"deploy/meta\",\"value\":"
+	       "null},{\"index\":2,\"key\":\"app/config\",\"value\":{\"replicas\":3}},{\"index\":3,\"key\":\"app/plain\","
+	       "\"value\":\"hello \xef\xbf\xbd\"}]}");
 	md_last(S, &q);
 	FLH_EQ_STR(q.method, "PUT");
 	FLH_EQ_STR(q.target, "/v1/txn");
@@ -353,12 +351,12 @@ FLT_TEST(sessions_indexes_and_rollbacks)
 	standin_req_release(&q);
 
 	/* Consul rolls back: nothing is applied, the errors come back */
-	RUN(&r, "{\"operations\":[{\"verb\":\"set\",\"key\":\"never\",\"value\":1},{\"verb\":\"get\",\"key\":\"nope\"}]}");
-	MD_EVENT(&r, "TransactionRolledBack");
-	MD_PAYLOAD(&r, "{\"input\":{\"dc\":\"\",\"operations\":[{\"verb\":\"set\",\"key\":\"never\",\"value\":1},{\"verb\":"
-		       "\"get\",\"key\":\"nope\",\"value\":null}]},\"errors\":[{\"index\":1,\"error\":\"key \\\"nope\\\" "
-		       "doesn't exist\"}]}");
-	pt_result_release(&r);
+	EXPECT(
+	       "{\"operations\":[{\"verb\":\"set\",\"key\":\"never\",\"value\":1},{\"verb\":\"get\",\"key\":\"nope\"}]}",
+	       "TransactionRolledBack",
+	       "{\"input\":{\"dc\":\"\",\"operations\":[{\"verb\":\"set\",\"key\":\"never\",\"value\":1},{\"verb\":"
+	       "\"get\",\"key\":\"nope\",\"value\":null}]},\"errors\":[{\"index\":1,\"error\":\"key \\\"nope\\\" "
+	       "doesn't exist\"}]}");
 	RUN(&r, "{\"operations\":[{\"verb\":\"get-or-empty\",\"key\":\"never\"}]}");
 	MD_PAYLOAD(&r, "{\"input\":{\"dc\":\"\",\"operations\":[{\"verb\":\"get-or-empty\",\"key\":\"never\",\"value\":null}]},"
 		       "\"results\":[]}");
@@ -383,13 +381,13 @@ FLT_TEST(validation_before_calling_consul)
 	struct pt_result r;
 	size_t before = standin_count(S);
 
-	RUN(&r, "{\"operations\":[{\"verb\":\"set\",\"value\":1},{\"verb\":\"frobnicate\",\"key\":\"k\"},{\"verb\":\"nope\"}]}");
-	MD_EVENT(&r, "TransactionRolledBack");
-	MD_PAYLOAD(&r, "{\"input\":{\"dc\":\"\",\"operations\":[{\"verb\":\"set\",\"key\":\"\",\"value\":1},{\"verb\":"
-		       "\"frobnicate\",\"key\":\"k\",\"value\":null},{\"verb\":\"nope\",\"key\":\"\",\"value\":null}]},"
-		       "\"errors\":[{\"index\":0,\"error\":\"key is missing\"},{\"index\":1,\"error\":\"frobnicate verb is not "
-		       "valid\"},{\"index\":2,\"error\":\"key is missing\"},{\"index\":2,\"error\":\"nope verb is not valid\"}]}");
-	pt_result_release(&r);
+	EXPECT(
+	       "{\"operations\":[{\"verb\":\"set\",\"value\":1},{\"verb\":\"frobnicate\",\"key\":\"k\"},{\"verb\":\"nope\"}]}",
+	       "TransactionRolledBack",
+	       "{\"input\":{\"dc\":\"\",\"operations\":[{\"verb\":\"set\",\"key\":\"\",\"value\":1},{\"verb\":"
+	       "\"frobnicate\",\"key\":\"k\",\"value\":null},{\"verb\":\"nope\",\"key\":\"\",\"value\":null}]},"
+	       "\"errors\":[{\"index\":0,\"error\":\"key is missing\"},{\"index\":1,\"error\":\"frobnicate verb is not "
+	       "valid\"},{\"index\":2,\"error\":\"key is missing\"},{\"index\":2,\"error\":\"nope verb is not valid\"}]}");
 	RUN(&r, "{\"operations\":[]}");
 	MD_EVENT(&r, "FATAL");
 	FLH_EQ_STR(json_string_value(r.payload), "missing operations");

@@ -81,25 +81,23 @@ FLT_TEST(setup)
 }
 
 #define RUN(r, input) FLH_ASSERT(pt_run(&E, "Graphite", "{\"env\":\"prod\"}", "AddEvents", (input), 0, (r)) == 0)
+#define EXPECT(input, event, payload) \
+	MD_EXPECT(&E, "Graphite", "{\"env\":\"prod\"}", "AddEvents", (input), (event), (payload))
+#define EXPECT_ERROR(input, event, part) \
+	MD_EXPECT_ERROR(&E, "Graphite", "{\"env\":\"prod\"}", "AddEvents", (input), (event), (part))
 
 FLT_TEST(help_lists_variables)
 {
-	const char *h = md_help(getenv("FLYTE_GRAPHITE_BIN"));
-
-	FLH_ASSERT(h != NULL);
-	FLH_ASSERT(strstr(h, "GRAPHITE_HOST") && strstr(h, "FLYTE_LABELS") && strstr(h, "GRAPHITE_USER") &&
-		   strstr(h, "GRAPHITE_CA_FILE") && strstr(h, "GRAPHITE_INSECURE"));
+	md_help_lists(getenv("FLYTE_GRAPHITE_BIN"), (const char *const[]){ "GRAPHITE_HOST", "FLYTE_LABELS",
+						"GRAPHITE_USER", "GRAPHITE_CA_FILE", "GRAPHITE_INSECURE", NULL });
 }
 
 FLT_TEST(add_events)
 {
-	struct pt_result r;
 	struct standin_req q;
 
-	RUN(&r, "{\"what\":\"deploy api 1.2\",\"tags\":\"deploy api\",\"data\":\"by flyte\"}");
-	MD_EVENT(&r, "AddEventsSuccess");
-	MD_PAYLOAD(&r, "{\"tags\":\"deploy api\",\"what\":\"deploy api 1.2\",\"data\":\"by flyte\"}");
-	pt_result_release(&r);
+	EXPECT("{\"what\":\"deploy api 1.2\",\"tags\":\"deploy api\",\"data\":\"by flyte\"}", "AddEventsSuccess",
+	       "{\"tags\":\"deploy api\",\"what\":\"deploy api 1.2\",\"data\":\"by flyte\"}");
 	md_last(S, &q);
 	FLH_EQ_STR(q.method, "POST");
 	FLH_EQ_STR(q.target, "/events/");
@@ -116,10 +114,8 @@ FLT_TEST(add_events_failures)
 	size_t before = standin_count(S);
 
 	/* the Go pack put what in tags, data in what and tags in data */
-	RUN(&r, "{\"tags\":\"t\",\"data\":\"d\"}");
-	MD_EVENT(&r, "AddEventsFailure");
-	MD_PAYLOAD(&r, "{\"tags\":\"t\",\"what\":\"\",\"data\":\"d\",\"error\":\"What must not be null\"}");
-	pt_result_release(&r);
+	EXPECT("{\"tags\":\"t\",\"data\":\"d\"}", "AddEventsFailure",
+	       "{\"tags\":\"t\",\"what\":\"\",\"data\":\"d\",\"error\":\"What must not be null\"}");
 	RUN(&r, "{\"what\":[1]}");
 	MD_PAYLOAD(&r, "{\"tags\":\"unknown\",\"what\":\"unknown\",\"data\":\"unknown\",\"error\":\"Fail: Could not marshal "
 		       "Tags,What and Data into json: json: cannot unmarshal array into Go struct field .what of type string\"}");

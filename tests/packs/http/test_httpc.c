@@ -18,6 +18,7 @@
 #include "fltest.h"
 #include "httpc.h"
 #include "standin.h"
+#include "fsutil.h"
 
 static char tmpdir[64];
 
@@ -604,20 +605,6 @@ FLT_TEST(answer_size_cap)
 
 /* ------------------------------------------------------------- TLS */
 
-static char *read_file(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	static char buf[16384];
-	size_t n;
-
-	if (!f)
-		return NULL;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	return strdup(buf);
-}
-
 static const char *ca_path_for_test;
 
 static void with_ca(struct httpc_options *o)
@@ -646,8 +633,8 @@ FLT_TEST(tls_verification)
 		 "-addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1",
 		 key, cert);
 	FLT_ASSERT(system(cmd) == 0);
-	tls.cert_pem = read_file(cert);
-	tls.key_pem = read_file(key);
+	tls.cert_pem = flt_read_file(cert, 0, NULL);
+	tls.key_pem = flt_read_file(key, 0, NULL);
 	FLT_ASSERT(tls.cert_pem && tls.key_pem);
 	FLT_EQ_INT(standin_start(&s, echo_model, NULL, &tls), 0);
 	FLT_ASSERT(!strncmp(standin_url(s), "https://", 8));
@@ -777,15 +764,12 @@ FLT_TEST(secrets_are_redacted)
 
 FLT_TEST(prepare)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/flyte-httpc.XXXXXX");
-	FLT_ASSERT(mkdtemp(tmpdir) != NULL);
+	FLT_ASSERT(flt_tmpdir_make(tmpdir, sizeof(tmpdir), "flyte-httpc") == 0);
 }
 
 FLT_TEST(cleanup)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	FLT_ASSERT(system(cmd) == 0);
+	FLT_ASSERT(flt_tmpdir_remove(tmpdir) == 0);
 }
 
 FLT_MAIN(prepare, pathf_escapes_segments, query_add_escapes_keys_and_values, answer_message_shapes,

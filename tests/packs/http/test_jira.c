@@ -13,6 +13,7 @@
 #include "fl-common.h"
 
 #include "fltest.h"
+#include "fsutil.h"
 #include "harness.h"
 #include "models.h"
 #include "packtest.h"
@@ -33,30 +34,21 @@ struct jira_model {
 
 static struct jira_model M;
 
+#define JIRA_JSON "application/json;charset=UTF-8"
+
+static void answer(struct standin_resp *r, int status, json_t *j)
+{
+	md_answer(r, status, JIRA_JSON, j);
+}
+
 static void err_json(struct standin_resp *r, int status, const char *message)
 {
-	json_t *j = json_pack("{s:[s],s:{}}", "errorMessages", message, "errors");
-	char *t = json_dumps(j, JSON_COMPACT);
-	standin_text(r, status, "application/json;charset=UTF-8", t);
-	free(t);
-	json_decref(j);
+	answer(r, status, json_pack("{s:[s],s:{}}", "errorMessages", message, "errors"));
 }
 
 static void field_error(struct standin_resp *r, const char *field, const char *message)
 {
-	json_t *j = json_pack("{s:[],s:{s:s}}", "errorMessages", "errors", field, message);
-	char *t = json_dumps(j, JSON_COMPACT);
-	standin_text(r, 400, "application/json;charset=UTF-8", t);
-	free(t);
-	json_decref(j);
-}
-
-static void answer(struct standin_resp *r, int status, json_t *j)
-{
-	char *t = json_dumps(j, JSON_COMPACT);
-	standin_text(r, status, "application/json;charset=UTF-8", t);
-	free(t);
-	json_decref(j);
+	answer(r, 400, json_pack("{s:[],s:{s:s}}", "errorMessages", "errors", field, message));
 }
 
 static json_t *user(const char *name)
@@ -322,20 +314,8 @@ static pid_t P;
 static const char *const clear_jira[] = { "JIRA_", NULL };
 
 #define RUN(r, cmd, input) FLH_ASSERT(pt_run(&E, "Jira", NULL, (cmd), (input), 0, (r)) == 0)
-
-static void check_last(const char *method, const char *target)
-{
-	struct standin_req q;
-
-	md_last(S, &q);
-	if (strcmp(q.method, method) || strcmp(q.target, target)) {
-		printf("# got %s %s\n", q.method, q.target);
-		standin_req_release(&q);
-		FLH_FAIL("expected %s %s", method, target);
-	}
-	FLH_EQ_STR(standin_req_header(&q, "Authorization"), M.auth);
-	standin_req_release(&q);
-}
+#define EXPECT(cmd, input, event, payload) MD_EXPECT(&E, "Jira", NULL, (cmd), (input), (event), (payload))
+#define EXPECT_ERROR(cmd, input, event, part) MD_EXPECT_ERROR(&E, "Jira", NULL, (cmd), (input), (event), (part))
 
 FLT_TEST(setup)
 {
@@ -353,25 +333,19 @@ FLT_TEST(setup)
 
 FLT_TEST(help_lists_variables)
 {
-	const char *h = md_help(getenv("FLYTE_JIRA_BIN"));
-
-	FLH_ASSERT(h != NULL);
-	FLH_ASSERT(strstr(h, "JIRA_HOST") && strstr(h, "JIRA_USER") && strstr(h, "JIRA_PASSWORD") &&
-		   strstr(h, "JIRA_API_TOKEN") && strstr(h, "JIRA_CA_FILE") && strstr(h, "JIRA_INSECURE") &&
-		   strstr(h, "FLYTE_API"));
+	md_help_lists(getenv("FLYTE_JIRA_BIN"), (const char *const[]){ "JIRA_HOST", "JIRA_USER", "JIRA_PASSWORD",
+						"JIRA_API_TOKEN", "JIRA_CA_FILE", "JIRA_INSECURE", "FLYTE_API", NULL });
 }
 
 FLT_TEST(issue_info)
 {
 	struct pt_result r;
 
-	RUN(&r, "IssueInfo", "\"please look at <http://jira/browse/TEST-1> today\"");
-	MD_EVENT(&r, "Info");
-	MD_PAYLOAD(&r, "{\"id\":\"TEST-1\",\"summary\":\"Login fails\",\"status\":\"Open\",\"description\":\"It breaks.\","
-		       "\"assignee\":\"jdoe@example.com\",\"reporter\":\"asmith@example.com\",\"components\":\"api,ui\","
-		       "\"labels\":\"urgent,p1\",\"priority\":\"High\",\"type\":\"Bug\"}");
-	check_last("GET", "/rest/api/2/issue/TEST-1");
-	pt_result_release(&r);
+	EXPECT("IssueInfo", "\"please look at <http://jira/browse/TEST-1> today\"", "Info",
+	       "{\"id\":\"TEST-1\",\"summary\":\"Login fails\",\"status\":\"Open\",\"description\":\"It breaks.\","
+	       "\"assignee\":\"jdoe@example.com\",\"reporter\":\"asmith@example.com\",\"components\":\"api,ui\","
+	       "\"labels\":\"urgent,p1\",\"priority\":\"High\",\"type\":\"Bug\"}");
+	md_expect_last(S, "GET", "/rest/api/2/issue/TEST-1", M.auth);
 
 	/* no assignee: an empty string, as the Go pack gave */
 	RUN(&r, "IssueInfo", "\"TEST-2\"");
@@ -384,10 +358,8 @@ FLT_TEST(issue_info_failures)
 {
 	struct pt_result r;
 
-	RUN(&r, "IssueInfo", "\"TEST-99\"");
-	MD_EVENT(&r, "InfoFailure");
-	MD_PAYLOAD(&r, "{\"id\":\"TEST-99\",\"error\":\"issueId=TEST-99 : statusCode=404 : Issue Does Not Exist\"}");
-	pt_result_release(&r);
+	EXPECT("IssueInfo", "\"TEST-99\"", "InfoFailure",
+	       "{\"id\":\"TEST-99\",\"error\":\"issueId=TEST-99 : statusCode=404 : Issue Does Not Exist\"}");
 	/* no key in the text: nothing is sent to Jira */
 	size_t before = standin_count(S);
 	RUN(&r, "IssueInfo", "\"hello there\"");
@@ -447,13 +419,12 @@ FLT_TEST(create_issue_failures)
 	struct pt_result r;
 	size_t before;
 
-	RUN(&r, "CreateIssue", "{\"project\":\"TEST\",\"issuetype\":\"Epic\",\"summary\":\"x\",\"description\":\"d\","
-			       "\"priority\":\"Low\"}");
-	MD_EVENT(&r, "CreateIssueFailure");
-	MD_PAYLOAD(&r, "{\"error\":\"Could not create issue: issueSummary='x' : statusCode=400 : issuetype: valid issue "
-		       "type is required\",\"project\":\"TEST\",\"issuetype\":\"Epic\",\"summary\":\"x\","
-		       "\"description\":\"d\",\"priority\":\"Low\"}");
-	pt_result_release(&r);
+	EXPECT("CreateIssue",
+	       "{\"project\":\"TEST\",\"issuetype\":\"Epic\",\"summary\":\"x\",\"description\":\"d\","
+	       "\"priority\":\"Low\"}", "CreateIssueFailure",
+	       "{\"error\":\"Could not create issue: issueSummary='x' : statusCode=400 : issuetype: valid issue "
+	       "type is required\",\"project\":\"TEST\",\"issuetype\":\"Epic\",\"summary\":\"x\","
+	       "\"description\":\"d\",\"priority\":\"Low\"}");
 	/* RCPSUP needs a summary and a description; fields are no longer swapped */
 	before = standin_count(S);
 	RUN(&r, "CreateIssue", "{\"project\":\"RCPSUP\",\"issuetype\":\"Bug\",\"summary\":\"only a title\"}");
@@ -485,17 +456,14 @@ FLT_TEST(create_inc_issue)
 		    "\"Incident\"},\"description\":\"see INC\",\"labels\":[\"inc\",\"db\"]}}");
 	standin_req_release(&q);
 
-	RUN(&r, "CreateIncIssue", "{\"incident\":\"INC12\",\"project\":\"OPS\"}");
-	MD_EVENT(&r, "CreateIncIssueFailure");
-	MD_PAYLOAD(&r, "{\"message\":\"INC12: invalid incident number format\"}");
-	pt_result_release(&r);
+	EXPECT("CreateIncIssue", "{\"incident\":\"INC12\",\"project\":\"OPS\"}", "CreateIncIssueFailure",
+	       "{\"message\":\"INC12: invalid incident number format\"}");
 	/* a Jira error is the command's own failure event (the Go pack sent CreateIssueFailure) */
-	RUN(&r, "CreateIncIssue", "{\"incident\":\"INC12345678\",\"project\":\"NOPE\",\"issuetype\":\"Incident\","
-				  "\"summary\":\"s\"}");
-	MD_EVENT(&r, "CreateIncIssueFailure");
-	MD_PAYLOAD(&r, "{\"message\":\"could not create issue: issueSummary='s' : statusCode=400 : project: valid project "
-		       "is required\"}");
-	pt_result_release(&r);
+	EXPECT("CreateIncIssue",
+	       "{\"incident\":\"INC12345678\",\"project\":\"NOPE\",\"issuetype\":\"Incident\","
+	       "\"summary\":\"s\"}", "CreateIncIssueFailure",
+	       "{\"message\":\"could not create issue: issueSummary='s' : statusCode=400 : project: valid project "
+	       "is required\"}");
 	RUN(&r, "CreateIncIssue", "[1]");
 	MD_EVENT(&r, "CreateIncIssueFailure");
 	pt_result_release(&r);
@@ -504,22 +472,14 @@ FLT_TEST(create_inc_issue)
 FLT_TEST(comment_issue)
 {
 	struct pt_result r;
-	struct standin_req q;
 
-	RUN(&r, "CommentIssue", "{\"id\":\"TEST-1\",\"comment\":\"deployed to staging\"}");
-	MD_EVENT(&r, "Comment");
-	MD_PAYLOAD(&r, "{\"id\":\"TEST-1\",\"comment\":\"deployed to staging\"}");
-	pt_result_release(&r);
-	md_last(S, &q);
-	FLH_EQ_STR(q.target, "/rest/api/2/issue/TEST-1/comment");
-	MD_BODY(&q, "{\"body\":\"deployed to staging\"}");
-	standin_req_release(&q);
+	EXPECT("CommentIssue", "{\"id\":\"TEST-1\",\"comment\":\"deployed to staging\"}", "Comment",
+	       "{\"id\":\"TEST-1\",\"comment\":\"deployed to staging\"}");
+	md_expect_body(S, NULL, "/rest/api/2/issue/TEST-1/comment", "{\"body\":\"deployed to staging\"}");
 
-	RUN(&r, "CommentIssue", "{\"id\":\"TEST-77\",\"comment\":\"x\"}");
-	MD_EVENT(&r, "CommentFailure");
-	MD_PAYLOAD(&r, "{\"id\":\"TEST-77\",\"comment\":\"x\",\"error\":\"Could not leave comment: issueId=TEST-77 : "
-		       "statusCode=404 : Issue Does Not Exist\"}");
-	pt_result_release(&r);
+	EXPECT("CommentIssue", "{\"id\":\"TEST-77\",\"comment\":\"x\"}", "CommentFailure",
+	       "{\"id\":\"TEST-77\",\"comment\":\"x\",\"error\":\"Could not leave comment: issueId=TEST-77 : "
+	       "statusCode=404 : Issue Does Not Exist\"}");
 	RUN(&r, "CommentIssue", "\"TEST-1\"");
 	MD_PAYLOAD(&r, "{\"id\":\"unknown\",\"comment\":\"unknown\",\"error\":\"Could not marshal comment into json: json: "
 		       "cannot unmarshal string into Go value of type object\"}");
@@ -529,7 +489,6 @@ FLT_TEST(comment_issue)
 FLT_TEST(search_issues)
 {
 	struct pt_result r;
-	struct standin_req q;
 
 	RUN(&r, "SearchIssues", "{\"query\":\"project = TEST\",\"maxResults\":\"1\"}");
 	MD_EVENT(&r, "SearchSuccess");
@@ -539,21 +498,17 @@ FLT_TEST(search_issues)
 		       "\"TEST-1\",\"summary\":\"Login fails\",\"status\":\"Open\",\"description\":\"It breaks.\","
 		       "\"assignee\":\"jdoe\"}]}");
 	pt_result_release(&r);
-	md_last(S, &q);
-	FLH_EQ_STR(q.target, "/rest/api/2/search");
-	MD_BODY(&q, "{\"jql\":\"project = TEST\",\"startAt\":0,\"maxResults\":1,\"fields\":[\"summary\",\"assignee\","
-		    "\"labels\",\"status\",\"description\",\"priority\"]}");
-	standin_req_release(&q);
+	md_expect_body(S, NULL, "/rest/api/2/search",
+		       "{\"jql\":\"project = TEST\",\"startAt\":0,\"maxResults\":1,\"fields\":[\"summary\",\"assignee\","
+		       "\"labels\",\"status\",\"description\",\"priority\"]}");
 
 	RUN(&r, "SearchIssues", "{\"query\":\"project = NONE\",\"startIndex\":3}");
 	MD_PAYLOAD(&r, "{\"query\":\"project = NONE\",\"startIndex\":3,\"maxResults\":10,\"total\":0,\"issues\":null}");
 	pt_result_release(&r);
-	RUN(&r, "SearchIssues", "{\"query\":\"summary ~ crash\"}");
-	MD_EVENT(&r, "SearchFailure");
-	MD_PAYLOAD(&r, "{\"query\":\"summary ~ crash\",\"startIndex\":0,\"maxResults\":10,\"error\":\"Could not search for "
-		       "issues: query='summary ~ crash' : statusCode=400 : Error in the JQL Query: Expecting operator but "
-		       "got 'query'.\"}");
-	pt_result_release(&r);
+	EXPECT("SearchIssues", "{\"query\":\"summary ~ crash\"}", "SearchFailure",
+	       "{\"query\":\"summary ~ crash\",\"startIndex\":0,\"maxResults\":10,\"error\":\"Could not search for "
+	       "issues: query='summary ~ crash' : statusCode=400 : Error in the JQL Query: Expecting operator but "
+	       "got 'query'.\"}");
 	RUN(&r, "SearchIssues", "{}");
 	MD_PAYLOAD(&r, "{\"query\":\"\",\"startIndex\":0,\"maxResults\":10,\"error\":\"Empty query string\"}");
 	pt_result_release(&r);
@@ -568,10 +523,8 @@ FLT_TEST(issue_assign)
 	struct pt_result r;
 	struct standin_req q;
 
-	RUN(&r, "IssueAssign", "{\"issueId\":\"TEST-2\",\"username\":\"asmith\"}");
-	MD_EVENT(&r, "Assign");
-	MD_PAYLOAD(&r, "{\"issueId\":\"TEST-2\",\"username\":\"asmith\"}");
-	pt_result_release(&r);
+	EXPECT("IssueAssign", "{\"issueId\":\"TEST-2\",\"username\":\"asmith\"}", "Assign",
+	       "{\"issueId\":\"TEST-2\",\"username\":\"asmith\"}");
 	md_last(S, &q);
 	FLH_EQ_STR(q.method, "PUT");
 	FLH_EQ_STR(q.target, "/rest/api/2/issue/TEST-2/assignee");
@@ -586,10 +539,8 @@ FLT_TEST(issue_assign)
 	MD_BODY(&q, "{\"name\":null}");
 	standin_req_release(&q);
 
-	RUN(&r, "IssueAssign", "{\"issueId\":\"TEST-2\",\"username\":\"ghost\"}");
-	MD_EVENT(&r, "AssignFailure");
-	MD_PAYLOAD(&r, "{\"issueId\":\"TEST-2\",\"username\":\"ghost\",\"error\":\"issue or user does not exist\"}");
-	pt_result_release(&r);
+	EXPECT("IssueAssign", "{\"issueId\":\"TEST-2\",\"username\":\"ghost\"}", "AssignFailure",
+	       "{\"issueId\":\"TEST-2\",\"username\":\"ghost\",\"error\":\"issue or user does not exist\"}");
 	RUN(&r, "IssueAssign", "{\"issueId\":\"OPS-7\",\"username\":\"jdoe\"}");
 	MD_PAYLOAD(&r, "{\"issueId\":\"OPS-7\",\"username\":\"jdoe\",\"error\":\"invalid permission to assign to issue\"}");
 	pt_result_release(&r);
@@ -600,29 +551,21 @@ FLT_TEST(transitions)
 	struct pt_result r;
 	struct standin_req q;
 
-	RUN(&r, "GetTransitions", "{\"issueId\":\"TEST-1\"}");
-	MD_EVENT(&r, "GetTransitions");
-	MD_PAYLOAD(&r, "{\"id\":\"TEST-1\",\"transitions\":[{\"id\":\"21\",\"name\":\"Start Progress\"},{\"id\":\"31\","
-		       "\"name\":\"Resolve\"}]}");
-	check_last("GET", "/rest/api/2/issue/TEST-1/transitions");
-	pt_result_release(&r);
-	RUN(&r, "GetTransitions", "{\"issueId\":\"TEST-404\"}");
-	MD_EVENT(&r, "GetTransitionsFailure");
-	MD_PAYLOAD(&r, "{\"id\":\"TEST-404\",\"error\":\"issueId=TEST-404 : statusCode=404 : Issue Does Not Exist\"}");
-	pt_result_release(&r);
+	EXPECT("GetTransitions", "{\"issueId\":\"TEST-1\"}", "GetTransitions",
+	       "{\"id\":\"TEST-1\",\"transitions\":[{\"id\":\"21\",\"name\":\"Start Progress\"},{\"id\":\"31\","
+	       "\"name\":\"Resolve\"}]}");
+	md_expect_last(S, "GET", "/rest/api/2/issue/TEST-1/transitions", M.auth);
+	EXPECT("GetTransitions", "{\"issueId\":\"TEST-404\"}", "GetTransitionsFailure",
+	       "{\"id\":\"TEST-404\",\"error\":\"issueId=TEST-404 : statusCode=404 : Issue Does Not Exist\"}");
 
-	RUN(&r, "Transition", "{\"issueId\":\"TEST-1\",\"transitionId\":\"21\"}");
-	MD_EVENT(&r, "Transition");
-	MD_PAYLOAD(&r, "{\"issueId\":\"TEST-1\",\"transitionId\":\"21\",\"requestURL\":\"/rest/api/2/issue/TEST-1/transitions\"}");
-	pt_result_release(&r);
+	EXPECT("Transition", "{\"issueId\":\"TEST-1\",\"transitionId\":\"21\"}", "Transition",
+	       "{\"issueId\":\"TEST-1\",\"transitionId\":\"21\",\"requestURL\":\"/rest/api/2/issue/TEST-1/transitions\"}");
 	md_last(S, &q);
 	FLH_EQ_STR(q.method, "POST");
 	MD_BODY(&q, "{\"transition\":{\"id\":\"21\"}}");
 	standin_req_release(&q);
-	RUN(&r, "Transition", "{\"issueId\":\"TEST-1\",\"transitionId\":\"99\"}");
-	MD_EVENT(&r, "TransitionFailure");
-	MD_PAYLOAD(&r, "{\"issueId\":\"TEST-1\",\"transitionId\":\"99\",\"error\":\"no transition specified\"}");
-	pt_result_release(&r);
+	EXPECT("Transition", "{\"issueId\":\"TEST-1\",\"transitionId\":\"99\"}", "TransitionFailure",
+	       "{\"issueId\":\"TEST-1\",\"transitionId\":\"99\",\"error\":\"no transition specified\"}");
 	RUN(&r, "Transition", "{\"issueId\":\"NOPE-1\",\"transitionId\":\"21\"}");
 	MD_PAYLOAD(&r, "{\"issueId\":\"NOPE-1\",\"transitionId\":\"21\",\"error\":\"issue or user does not exist\"}");
 	pt_result_release(&r);
@@ -631,38 +574,27 @@ FLT_TEST(transitions)
 FLT_TEST(issue_links)
 {
 	struct pt_result r;
-	struct standin_req q;
 
-	RUN(&r, "IssueCreateLink", "{\"inwardIssue\":\"TEST-1\",\"outwardIssue\":\"OPS-7\",\"linkType\":\"Relates\"}");
-	MD_EVENT(&r, "Link");
-	MD_PAYLOAD(&r, "{\"inwardIssue\":\"TEST-1\",\"outwardIssue\":\"OPS-7\",\"linkType\":\"Relates\"}");
-	pt_result_release(&r);
-	md_last(S, &q);
-	FLH_EQ_STR(q.target, "/rest/api/2/issueLink");
-	MD_BODY(&q, "{\"type\":{\"name\":\"Relates\"},\"inwardIssue\":{\"key\":\"TEST-1\"},\"outwardIssue\":{\"key\":"
-		    "\"OPS-7\"},\"comment\":{\"body\":\"Link related issues!\"}}");
-	standin_req_release(&q);
-	RUN(&r, "IssueCreateLink", "{\"inwardIssue\":\"TEST-1\",\"outwardIssue\":\"OPS-7\",\"linkType\":\"Causes\"}");
-	MD_EVENT(&r, "LinkFailure");
-	MD_PAYLOAD(&r, "{\"inwardIssue\":\"TEST-1\",\"outwardIssue\":\"OPS-7\",\"linkType\":\"Causes\",\"error\":\"could not "
-		       "find issue or invalid link type specified\"}");
-	pt_result_release(&r);
+	EXPECT("IssueCreateLink", "{\"inwardIssue\":\"TEST-1\",\"outwardIssue\":\"OPS-7\",\"linkType\":\"Relates\"}",
+	       "Link", "{\"inwardIssue\":\"TEST-1\",\"outwardIssue\":\"OPS-7\",\"linkType\":\"Relates\"}");
+	md_expect_body(S, NULL, "/rest/api/2/issueLink",
+		       "{\"type\":{\"name\":\"Relates\"},\"inwardIssue\":{\"key\":\"TEST-1\"},\"outwardIssue\":{\"key\":"
+		       "\"OPS-7\"},\"comment\":{\"body\":\"Link related issues!\"}}");
+	EXPECT("IssueCreateLink", "{\"inwardIssue\":\"TEST-1\",\"outwardIssue\":\"OPS-7\",\"linkType\":\"Causes\"}",
+	       "LinkFailure",
+	       "{\"inwardIssue\":\"TEST-1\",\"outwardIssue\":\"OPS-7\",\"linkType\":\"Causes\",\"error\":\"could not "
+	       "find issue or invalid link type specified\"}");
 
-	RUN(&r, "IssueGetLink", "{\"linkId\":\"10000\"}");
-	MD_EVENT(&r, "Link");
-	MD_PAYLOAD(&r, "{\"type\":{\"name\":\"Blocks\",\"inward\":\"is blocked by\",\"outward\":\"blocks\"},\"inwardIssue\":"
-		       "{\"key\":\"TEST-1\"},\"outwardIssue\":{\"key\":\"TEST-2\"},\"comment\":{\"body\":\"\"}}");
-	check_last("GET", "/rest/api/2/issueLink/10000");
-	pt_result_release(&r);
+	EXPECT("IssueGetLink", "{\"linkId\":\"10000\"}", "Link",
+	       "{\"type\":{\"name\":\"Blocks\",\"inward\":\"is blocked by\",\"outward\":\"blocks\"},\"inwardIssue\":"
+	       "{\"key\":\"TEST-1\"},\"outwardIssue\":{\"key\":\"TEST-2\"},\"comment\":{\"body\":\"\"}}");
+	md_expect_last(S, "GET", "/rest/api/2/issueLink/10000", M.auth);
 	RUN(&r, "IssueGetLink", "{\"linkId\":\"777\"}");
 	MD_PAYLOAD(&r, "{\"linkId\":\"777\",\"error\":\"could not find issue or invalid link type specified\"}");
 	pt_result_release(&r);
 
-	RUN(&r, "IssueDeleteLink", "{\"linkId\":\"10000\"}");
-	MD_EVENT(&r, "Link");
-	MD_PAYLOAD(&r, "{\"linkId\":\"10000\"}");
-	check_last("DELETE", "/rest/api/2/issueLink/10000");
-	pt_result_release(&r);
+	EXPECT("IssueDeleteLink", "{\"linkId\":\"10000\"}", "Link", "{\"linkId\":\"10000\"}");
+	md_expect_last(S, "DELETE", "/rest/api/2/issueLink/10000", M.auth);
 	RUN(&r, "IssueDeleteLink", "{\"linkId\":\"10000\"}");
 	MD_EVENT(&r, "LinkFailure");
 	pt_result_release(&r);
@@ -690,18 +622,14 @@ FLT_TEST(retries_and_timeouts)
 	standin_reset(S);
 	busy.count = 1;
 	standin_fault(S, &busy);
-	RUN(&r, "CreateIssue", "{\"project\":\"TEST\",\"issuetype\":\"Bug\",\"summary\":\"once\"}");
-	MD_EVENT(&r, "CreateIssueFailure");
-	FLH_ASSERT(strstr(pt_str(&r, "error"), "statusCode=503 : Service Unavailable"));
+	EXPECT_ERROR("CreateIssue", "{\"project\":\"TEST\",\"issuetype\":\"Bug\",\"summary\":\"once\"}",
+		     "CreateIssueFailure", "statusCode=503 : Service Unavailable");
 	FLH_EQ_INT(standin_count(S), 1);
-	pt_result_release(&r);
 	/* a request that outlives JIRA_TIMEOUT_SEC */
 	standin_reset(S);
 	standin_fault(S, &slow);
-	RUN(&r, "CommentIssue", "{\"id\":\"TEST-1\",\"comment\":\"slow\"}");
-	MD_EVENT(&r, "CommentFailure");
-	FLH_ASSERT(strstr(pt_str(&r, "error"), "timed out after 2000 ms"));
-	pt_result_release(&r);
+	EXPECT_ERROR("CommentIssue", "{\"id\":\"TEST-1\",\"comment\":\"slow\"}", "CommentFailure",
+		     "timed out after 2000 ms");
 	before = standin_count(S);
 	FLH_EQ_INT(before, 1);
 	FLH_ASSERT(pt_alive(P));
@@ -715,20 +643,12 @@ FLT_TEST(malformed_answers)
 	struct standin_fault html = { .count = 1, .status = 201, .ctype = "text/html", .body = "<html>proxy</html>" };
 
 	standin_fault(S, &garbage);
-	RUN(&r, "IssueInfo", "\"TEST-1\"");
-	MD_EVENT(&r, "InfoFailure");
-	FLH_ASSERT(strstr(pt_str(&r, "error"), "issueId=TEST-1 : err=answer is not JSON"));
-	pt_result_release(&r);
+	EXPECT_ERROR("IssueInfo", "\"TEST-1\"", "InfoFailure", "issueId=TEST-1 : err=answer is not JSON");
 	standin_fault(S, &array);
-	RUN(&r, "SearchIssues", "{\"query\":\"project = TEST\"}");
-	MD_EVENT(&r, "SearchFailure");
-	FLH_ASSERT(strstr(pt_str(&r, "error"), "not a JSON object"));
-	pt_result_release(&r);
+	EXPECT_ERROR("SearchIssues", "{\"query\":\"project = TEST\"}", "SearchFailure", "not a JSON object");
 	standin_fault(S, &html);
-	RUN(&r, "CreateIssue", "{\"project\":\"TEST\",\"issuetype\":\"Bug\",\"summary\":\"s\"}");
-	MD_EVENT(&r, "CreateIssueFailure");
-	FLH_ASSERT(strstr(pt_str(&r, "error"), "answer is not JSON"));
-	pt_result_release(&r);
+	EXPECT_ERROR("CreateIssue", "{\"project\":\"TEST\",\"issuetype\":\"Bug\",\"summary\":\"s\"}",
+		     "CreateIssueFailure", "answer is not JSON");
 	/* the pack is still there and working */
 	FLH_ASSERT(pt_alive(P));
 	RUN(&r, "IssueInfo", "\"TEST-1\"");
@@ -775,17 +695,13 @@ FLT_TEST(teardown)
 	FLH_EQ_INT(pt_stop_pack(P), 0);
 	/* secrets never reach the log */
 	{
-		char path[128], buf[65536];
-		FILE *f;
-		size_t n;
-		snprintf(path, sizeof(path), "%s/jira.log", E.dir);
-		f = fopen(path, "r");
-		FLH_ASSERT(f != NULL);
-		n = fread(buf, 1, sizeof(buf) - 1, f);
-		fclose(f);
-		buf[n] = '\0';
-		FLH_ASSERT(strstr(buf, "/rest/api/2/issue/TEST-1")); /* debug lines were written */
-		FLH_ASSERT(!strstr(buf, PASS));
+		char *log = flt_read_file(flh_path("%s/jira.log", E.dir), 0, NULL);
+		bool read = log != NULL, written = read && strstr(log, "/rest/api/2/issue/TEST-1"),
+		     secret = read && strstr(log, PASS);
+		free(log);
+		FLH_ASSERT(read);
+		FLH_ASSERT(written); /* debug lines were written */
+		FLH_ASSERT(!secret);
 	}
 	standin_stop(S);
 	pt_teardown(&E);

@@ -20,6 +20,7 @@
 #include <libwebsockets.h>
 
 #include "buf.h"
+#include "fltest.h"
 #include "harness.h"
 #include "models.h"
 #include "slackstub.h"
@@ -65,7 +66,7 @@ struct slackstub {
 	json_t *posts;    /* accepted chat.postMessage arguments + ts */
 	int page_size;
 	bool echo;
-	unsigned ts_seq, event_seq, envelope_seq, ticket_seq;
+	unsigned ts_seq, msg_seq, event_seq, envelope_seq, ticket_seq;
 	json_t *tickets;  /* ticket -> used */
 	/* Socket Mode */
 	struct lws_context *ctx;
@@ -946,4 +947,43 @@ bool slackstub_wait_idle(struct slackstub *s, int ms)
 
 	FLH_WAIT_FOR(ok, ms, (slackstub_ws_stats(s, &st), st.pending == 0));
 	return ok;
+}
+
+int slackstub_count_requests(struct slackstub *s, const char *path, const char *part)
+{
+	struct standin *h = slackstub_http(s);
+	int n = 0;
+
+	for (size_t i = 0; i < standin_count(h); i++) {
+		struct standin_req q;
+		if (standin_get(h, i, &q))
+			continue;
+		n += !strcmp(q.path, path) && (!part || strstr(q.query, part) || strstr(q.body, part));
+		standin_req_release(&q);
+	}
+	return n;
+}
+
+const char *slackstub_next_ts(struct slackstub *s, char *buf, size_t len)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&s->lock);
+	n = ++s->msg_seq;
+	pthread_mutex_unlock(&s->lock);
+	snprintf(buf, len, "1700100%03u.%06u", n / 1000, n * 100);
+	return buf;
+}
+
+void slackstub_settle(struct slackstub *s, struct flh_server *srv, const char *channel, const char *flow)
+{
+	static unsigned n;
+	char text[64], ts[32];
+	bool ok;
+
+	snprintf(text, sizeof(text), "marker %u", ++n);
+	slackstub_message(s, channel, "U0BOB0001", text, slackstub_next_ts(s, ts, sizeof(ts)), NULL, NULL, 0);
+	ok = md_wait_with(srv, flow, "message", text, 1);
+	FLH_ASSERT_MSG(ok, "marker message '%s' did not arrive", text);
+	flh_sleep_ms(200); /* executions of earlier events are stored by now */
 }

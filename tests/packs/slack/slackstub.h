@@ -82,7 +82,22 @@ json_t *slackstub_post(struct slackstub *s, size_t i);
 /* Wait up to ms for at least n accepted posts. */
 bool slackstub_wait_posts(struct slackstub *s, size_t n, int ms);
 
+/* Requests of the Web API to path whose query or body contains `part` (NULL: all). */
+int slackstub_count_requests(struct slackstub *s, const char *path, const char *part);
+
 /* ---- Socket Mode ---- */
+
+/* A fresh ts for a message the test sends (never one of the stub's own posts). */
+const char *slackstub_next_ts(struct slackstub *s, char *buf, size_t len);
+
+struct flh_server;
+/*
+ * Send a marker message to channel and wait until flow (one step "s" per
+ * ReceivedMessage) has run for it: the pack sends events in order, so
+ * everything delivered before it has been handled.  The test fails when it
+ * does not arrive.
+ */
+void slackstub_settle(struct slackstub *s, struct flh_server *srv, const char *channel, const char *flow);
 
 /*
  * Deliver an event (consumed; the "event" object of an event_callback) with

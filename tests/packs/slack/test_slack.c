@@ -30,143 +30,14 @@ static struct slackstub *S;
 static struct flh_pack sink;
 static pid_t P;
 static char events_url[128];
-static unsigned ts_seq;
 static const char *const clear_slack[] = { "SLACK_", "PACK_NAME", "RENEW_CONVERSATION_LIST", "LOGLEVEL",
 					   "DEFAULT_JOIN_ROOM", "BKP_DIR", "HIPCHAT_", NULL };
 
 #define RUN(r, cmd, input) FLH_ASSERT(pt_run(&E, "Slack", NULL, (cmd), (input), 0, (r)) == 0)
-
-/* got (borrowed) equals the JSON text expected (member order compared when ordered). */
-#define JSON_IS(got, expected, ordered)                                                         \
-	do {                                                                                    \
-		char w_[256];                                                                   \
-		json_t *g_ = (got);                                                             \
-		if (!md_same(g_, (expected), (ordered), w_, sizeof(w_))) {                      \
-			char *d_ = flh_json_dump(g_);                                           \
-			printf("# got:      %s\n# expected: %s\n", d_, (expected));              \
-			free(d_);                                                               \
-			FLH_FAIL("JSON differs: %s", w_);                                       \
-		}                                                                               \
-	} while (0)
-
-static int free_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-
-	if (fd >= 0 && !bind(fd, (struct sockaddr *)&a, sizeof(a)) && !getsockname(fd, (struct sockaddr *)&a, &len))
-		port = ntohs(a.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
-/* A fresh message ts. */
-static const char *next_ts(char *buf, size_t len)
-{
-	ts_seq++;
-	snprintf(buf, len, "1700100%03u.%06u", ts_seq / 1000, ts_seq * 100);
-	return buf;
-}
-
-/* Trigger payloads of the executions of flow (new array). */
-static json_t *triggers(const char *flow)
-{
-	struct flh_resp *r = flh_get(E.srv, flh_path("/v1/audit/flows?flowName=%s&limit=1000", flow));
-	json_t *out = json_array(), *e;
-	size_t i;
-
-	json_array_foreach(json_object_get(flh_resp_json(r), "flows"), i, e)
-		json_array_append(out, flh_json_get(e, "actions.s.trigger.payload"));
-	flh_resp_free(r);
-	return out;
-}
-
-/* How many trigger payloads of flow have path == value. */
-static int count_with(const char *flow, const char *path, const char *value)
-{
-	json_t *t = triggers(flow), *p;
-	size_t i;
-	int n = 0;
-
-	json_array_foreach(t, i, p) {
-		const char *v = flh_json_str(p, path);
-		n += v && !strcmp(v, value);
-	}
-	json_decref(t);
-	return n;
-}
-
-/* The (first) trigger payload of flow with path == value (new reference) or NULL. */
-static json_t *payload_with(const char *flow, const char *path, const char *value)
-{
-	json_t *t = triggers(flow), *p, *found = NULL;
-	size_t i;
-
-	json_array_foreach(t, i, p) {
-		const char *v = flh_json_str(p, path);
-		if (!found && v && !strcmp(v, value))
-			found = json_incref(p);
-	}
-	json_decref(t);
-	return found;
-}
-
-static bool wait_with(const char *flow, const char *path, const char *value, int n)
-{
-	bool ok;
-
-	FLH_WAIT_FOR(ok, FLH_WAIT_MS, count_with(flow, path, value) >= n);
-	return ok;
-}
-
-/*
- * Send a marker message and wait for it: the pack sends events in order,
- * so everything delivered before it has been handled.
- */
-static void settle(void)
-{
-	static unsigned n;
-	char text[64], ts[32];
-	bool ok;
-
-	snprintf(text, sizeof(text), "marker %u", ++n);
-	slackstub_message(S, "C0GENERAL1", "U0BOB0001", text, next_ts(ts, sizeof(ts)), NULL, NULL, 0);
-	ok = wait_with("sink-msg", "message", text, 1);
-	FLH_ASSERT_MSG(ok, "marker message '%s' did not arrive", text);
-	flh_sleep_ms(200); /* executions of earlier events are stored by now */
-}
-
-static int count_requests_in(struct slackstub *stub, const char *path)
-{
-	struct standin *h = slackstub_http(stub);
-	int n = 0;
-
-	for (size_t i = 0; i < standin_count(h); i++) {
-		struct standin_req q;
-		if (standin_get(h, i, &q))
-			continue;
-		n += !strcmp(q.path, path);
-		standin_req_release(&q);
-	}
-	return n;
-}
-
-static int count_requests(const char *path, const char *query_part)
-{
-	struct standin *h = slackstub_http(S);
-	int n = 0;
-
-	for (size_t i = 0; i < standin_count(h); i++) {
-		struct standin_req q;
-		if (standin_get(h, i, &q))
-			continue;
-		n += !strcmp(q.path, path) && (!query_part || strstr(q.query, query_part) || strstr(q.body, query_part));
-		standin_req_release(&q);
-	}
-	return n;
-}
+#define EXPECT(cmd, input, event, payload) MD_EXPECT(&E, "Slack", NULL, (cmd), (input), (event), (payload))
+#define EXPECT_ERROR(cmd, input, event, part) MD_EXPECT_ERROR(&E, "Slack", NULL, (cmd), (input), (event), (part))
+#define EXPECT_ERROR_IS(cmd, input, event, error) \
+	MD_EXPECT_ERROR_IS(&E, "Slack", NULL, (cmd), (input), (event), (error))
 
 /* The last chat.postMessage request, checked against Slack's rules for JSON calls. */
 static json_t *last_post_body(void)
@@ -193,19 +64,12 @@ static json_t *last_post_body(void)
 	return b;
 }
 
-static void create_flow(const char *json)
-{
-	struct flh_resp *r = flh_post_json(E.srv, "/v1/flows", json);
-	FLH_STATUS(r, 201);
-	flh_resp_free(r);
-}
-
 /* ------------------------------------------------------------- setup */
 
 FLT_TEST(setup)
 {
 	char api[160], addr[64];
-	int port = free_port();
+	int port = flh_free_port();
 
 	FLH_ASSERT(pt_setup(&E, "slack") == 0);
 	FLH_ASSERT(slackstub_start(&S) == 0);
@@ -221,9 +85,9 @@ FLT_TEST(setup)
 	FLH_EQ_INT(flh_pack_register(&sink, E.srv, "{\"name\":\"Sink\",\"commands\":[{\"name\":\"Record\",\"events\":"
 						   "[\"Recorded\"]}]}"),
 		   201);
-	create_flow("{\"name\":\"sink-msg\",\"steps\":[{\"id\":\"s\",\"event\":{\"packName\":\"Slack\",\"name\":"
+	md_post_flow(E.srv, "{\"name\":\"sink-msg\",\"steps\":[{\"id\":\"s\",\"event\":{\"packName\":\"Slack\",\"name\":"
 		    "\"ReceivedMessage\"},\"command\":{\"packName\":\"Sink\",\"name\":\"Record\",\"input\":\"m\"}}]}");
-	create_flow("{\"name\":\"sink-react\",\"steps\":[{\"id\":\"s\",\"event\":{\"packName\":\"Slack\",\"name\":"
+	md_post_flow(E.srv, "{\"name\":\"sink-react\",\"steps\":[{\"id\":\"s\",\"event\":{\"packName\":\"Slack\",\"name\":"
 		    "\"ReactionAdded\"},\"command\":{\"packName\":\"Sink\",\"name\":\"Record\",\"input\":\"r\"}}]}");
 
 	FLH_ASSERT(port > 0);
@@ -240,13 +104,9 @@ FLT_TEST(setup)
 
 FLT_TEST(help_lists_variables)
 {
-	const char *h = md_help(getenv("FLYTE_SLACK_BIN"));
-
-	FLH_ASSERT(h != NULL);
-	FLH_ASSERT(strstr(h, "FLYTE_SLACK_TOKEN") && strstr(h, "FLYTE_SLACK_APP_TOKEN") &&
-		   strstr(h, "FLYTE_SLACK_SIGNING_SECRET") && strstr(h, "FLYTE_SLACK_EVENTS_ADDR") &&
-		   strstr(h, "PACK_NAME") && strstr(h, "RENEW_CONVERSATION_LIST") && strstr(h, "DEFAULT_JOIN_ROOM") &&
-		   strstr(h, "FLYTE_LABELS"));
+	md_help_lists(getenv("FLYTE_SLACK_BIN"), (const char *const[]){ "FLYTE_SLACK_TOKEN", "FLYTE_SLACK_APP_TOKEN",
+						"FLYTE_SLACK_SIGNING_SECRET", "FLYTE_SLACK_EVENTS_ADDR", "PACK_NAME",
+						"RENEW_CONVERSATION_LIST", "DEFAULT_JOIN_ROOM", "FLYTE_LABELS", NULL });
 }
 
 FLT_TEST(registration_declares_the_events)
@@ -258,12 +118,12 @@ FLT_TEST(registration_declares_the_events)
 	j = flh_resp_json(r);
 	FLH_EQ_STR(flh_json_str(j, "name"), "Slack");
 	FLH_EQ_STR(flh_json_str(j, "commands.0.name"), "SendMessage");
-	JSON_IS(flh_json_get(j, "commands.0.events"), "[\"MessageSent\",\"SendMessageFailed\"]", true);
+	MD_JSON_IS(flh_json_get(j, "commands.0.events"), "[\"MessageSent\",\"SendMessageFailed\"]", true);
 	FLH_EQ_STR(flh_json_str(j, "commands.1.name"), "SendRichMessage");
-	JSON_IS(flh_json_get(j, "commands.1.events"), "[\"RichMessageSent\",\"SendRichMessageFailed\"]", true);
+	MD_JSON_IS(flh_json_get(j, "commands.1.events"), "[\"RichMessageSent\",\"SendRichMessageFailed\"]", true);
 	/* the original declared MessageSent/SendMessageFailed here */
 	FLH_EQ_STR(flh_json_str(j, "commands.2.name"), "GetChannelInfo");
-	JSON_IS(flh_json_get(j, "commands.2.events"), "[\"GetChannelInfoSuccess\",\"GetChannelInfoFail\"]", true);
+	MD_JSON_IS(flh_json_get(j, "commands.2.events"), "[\"GetChannelInfoSuccess\",\"GetChannelInfoFail\"]", true);
 	FLH_EQ_STR(flh_json_str(j, "events.0.name"), "ReceivedMessage");
 	FLH_EQ_STR(flh_json_str(j, "events.1.name"), "ReactionAdded");
 	flh_resp_free(r);
@@ -302,12 +162,12 @@ FLT_TEST(received_message)
 	char ts[32], ts2[32], parent[32];
 	struct pt_result got = { .event = "ReceivedMessage" };
 	json_t *p;
-	int before = count_requests("/api/users.info", "user=U0JANE001");
+	int before = slackstub_count_requests(S, "/api/users.info", "user=U0JANE001");
 
-	next_ts(ts, sizeof(ts));
+	slackstub_next_ts(S, ts, sizeof(ts));
 	slackstub_message(S, "C0GENERAL1", "U0JANE001", "flyte status", ts, NULL, NULL, 0);
-	FLH_ASSERT(wait_with("sink-msg", "message", "flyte status", 1));
-	p = payload_with("sink-msg", "message", "flyte status");
+	FLH_ASSERT(md_wait_with(E.srv, "sink-msg", "message", "flyte status", 1));
+	p = md_payload_with(E.srv, "sink-msg", "message", "flyte status");
 	got.payload = p;
 	MD_PAYLOAD(&got,
 		   flh_path("{\"channelId\":\"C0GENERAL1\",\"user\":{\"id\":\"U0JANE001\",\"name\":\"jdoe\",\"email\":"
@@ -318,13 +178,13 @@ FLT_TEST(received_message)
 
 	/* in a thread: threadTimestamp is the parent; the user is not looked up again */
 	snprintf(parent, sizeof(parent), "%s", ts);
-	slackstub_message(S, "C0GENERAL1", "U0JANE001", "flyte status again", next_ts(ts2, sizeof(ts2)), parent, NULL, 0);
-	FLH_ASSERT(wait_with("sink-msg", "message", "flyte status again", 1));
-	p = payload_with("sink-msg", "message", "flyte status again");
+	slackstub_message(S, "C0GENERAL1", "U0JANE001", "flyte status again", slackstub_next_ts(S, ts2, sizeof(ts2)), parent, NULL, 0);
+	FLH_ASSERT(md_wait_with(E.srv, "sink-msg", "message", "flyte status again", 1));
+	p = md_payload_with(E.srv, "sink-msg", "message", "flyte status again");
 	FLH_EQ_STR(flh_json_str(p, "timestamp"), ts2);
 	FLH_EQ_STR(flh_json_str(p, "threadTimestamp"), parent);
 	json_decref(p);
-	FLH_EQ_INT(count_requests("/api/users.info", "user=U0JANE001") - before, 1);
+	FLH_EQ_INT(slackstub_count_requests(S, "/api/users.info", "user=U0JANE001") - before, 1);
 }
 
 FLT_TEST(bot_and_system_messages)
@@ -335,24 +195,24 @@ FLT_TEST(bot_and_system_messages)
 	/* an integration's message: no user, not sent (the original could not look it up) */
 	e = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "type", "message", "subtype", "bot_message", "text",
 		      "build 12 passed", "bot_id", "B0CI000001", "username", "ci", "channel", "C0GENERAL1", "ts",
-		      next_ts(ts, sizeof(ts)));
+		      slackstub_next_ts(S, ts, sizeof(ts)));
 	slackstub_event(S, e, NULL, NULL, 0);
 	/* an edit: the user is inside "message", not sent */
 	e = json_pack("{s:s,s:s,s:s,s:s,s:{s:s,s:s,s:s}}", "type", "message", "subtype", "message_changed", "channel",
-		      "C0GENERAL1", "ts", next_ts(ts, sizeof(ts)), "message", "user", "U0JANE001", "text", "edited text",
+		      "C0GENERAL1", "ts", slackstub_next_ts(S, ts, sizeof(ts)), "message", "user", "U0JANE001", "text", "edited text",
 		      "ts", "1700000000.000001");
 	slackstub_event(S, e, NULL, NULL, 0);
 	/* a join notice has a user: sent, as the original did */
 	e = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "type", "message", "subtype", "channel_join", "user", "U0BOB0001",
-		      "text", "<@U0BOB0001> has joined the channel", "channel", "C0GENERAL1", "ts", next_ts(ts, sizeof(ts)));
+		      "text", "<@U0BOB0001> has joined the channel", "channel", "C0GENERAL1", "ts", slackstub_next_ts(S, ts, sizeof(ts)));
 	slackstub_event(S, e, NULL, NULL, 0);
 	/* an event type the pack does not use */
 	slackstub_event(S, json_pack("{s:s,s:{s:s,s:s}}", "type", "channel_created", "channel", "id", "C0NEW00001",
 				     "name", "new"), NULL, NULL, 0);
-	settle();
-	FLH_EQ_INT(count_with("sink-msg", "message", "build 12 passed"), 0);
-	FLH_EQ_INT(count_with("sink-msg", "message", "edited text"), 0);
-	FLH_EQ_INT(count_with("sink-msg", "message", "<@U0BOB0001> has joined the channel"), 1);
+	slackstub_settle(S, E.srv, "C0GENERAL1", "sink-msg");
+	FLH_EQ_INT(md_count_with(E.srv, "sink-msg", "message", "build 12 passed"), 0);
+	FLH_EQ_INT(md_count_with(E.srv, "sink-msg", "message", "edited text"), 0);
+	FLH_EQ_INT(md_count_with(E.srv, "sink-msg", "message", "<@U0BOB0001> has joined the channel"), 1);
 }
 
 FLT_TEST(reaction_added)
@@ -361,13 +221,13 @@ FLT_TEST(reaction_added)
 	char ts[32];
 	json_t *p;
 
-	next_ts(ts, sizeof(ts));
+	slackstub_next_ts(S, ts, sizeof(ts));
 	slackstub_event(S, json_pack("{s:s,s:s,s:s,s:s,s:{s:s,s:s,s:s},s:s}", "type", "reaction_added", "user", "U0BOB0001",
 				     "reaction", "rocket", "item_user", "U0JANE001", "item", "type", "message", "channel",
 				     "C0GENERAL1", "ts", "1700000000.000200", "event_ts", ts),
 			NULL, NULL, 0);
-	FLH_ASSERT(wait_with("sink-react", "reaction", "rocket", 1));
-	p = payload_with("sink-react", "reaction", "rocket");
+	FLH_ASSERT(md_wait_with(E.srv, "sink-react", "reaction", "rocket", 1));
+	p = md_payload_with(E.srv, "sink-react", "reaction", "rocket");
 	got.payload = p;
 	MD_PAYLOAD(&got,
 		   flh_path("{\"type\":\"reaction_added\",\"user\":{\"id\":\"U0BOB0001\",\"name\":\"bsmith\",\"email\":"
@@ -385,9 +245,9 @@ FLT_TEST(reaction_added)
 				     "reaction", "ghost", "item_user", "U0JANE001", "item", "type", "message", "channel",
 				     "C0GENERAL1", "ts", "1700000000.000200", "event_ts", ts),
 			NULL, NULL, 0);
-	settle();
-	FLH_EQ_INT(count_with("sink-react", "reaction", "eyes"), 0);
-	FLH_EQ_INT(count_with("sink-react", "reaction", "ghost"), 0);
+	slackstub_settle(S, E.srv, "C0GENERAL1", "sink-msg");
+	FLH_EQ_INT(md_count_with(E.srv, "sink-react", "reaction", "eyes"), 0);
+	FLH_EQ_INT(md_count_with(E.srv, "sink-react", "reaction", "ghost"), 0);
 	FLH_ASSERT(pt_alive(P));
 }
 
@@ -410,7 +270,7 @@ FLT_TEST(send_message)
 	pt_result_release(&r);
 	json_decref(post);
 	b = last_post_body();
-	JSON_IS(b, "{\"channel\":\"C0GENERAL1\",\"text\":\"deploy <@U0JANE001> done & dusted\"}", true);
+	MD_JSON_IS(b, "{\"channel\":\"C0GENERAL1\",\"text\":\"deploy <@U0JANE001> done & dusted\"}", true);
 	json_decref(b);
 	FLH_EQ_INT(standin_count(slackstub_http(S)) - before, 1);
 
@@ -421,30 +281,25 @@ FLT_TEST(send_message)
 	FLH_EQ_STR(pt_str(&r, "threadTimestamp"), "1700000000.000200");
 	pt_result_release(&r);
 	b = last_post_body();
-	JSON_IS(b, "{\"channel\":\"C0GENERAL1\",\"text\":\"in thread\",\"thread_ts\":\"1700000000.000200\"}", true);
+	MD_JSON_IS(b, "{\"channel\":\"C0GENERAL1\",\"text\":\"in thread\",\"thread_ts\":\"1700000000.000200\"}", true);
 	json_decref(b);
 
 	/* validation, as the original */
-	RUN(&r, "SendMessage", "{}");
-	MD_EVENT(&r, "SendMessageFailed");
-	MD_PAYLOAD(&r, "{\"message\":\"\",\"threadTimestamp\":\"\",\"channelId\":\"\",\"error\":\"missing message field, "
-		       "missing channel id field\"}");
-	pt_result_release(&r);
+	EXPECT("SendMessage", "{}", "SendMessageFailed",
+	       "{\"message\":\"\",\"threadTimestamp\":\"\",\"channelId\":\"\",\"error\":\"missing message field, "
+	       "missing channel id field\"}");
 	RUN(&r, "SendMessage", "\"hello\"");
 	MD_EVENT(&r, "FATAL");
 	FLH_ASSERT(strstr(json_string_value(r.payload), "input is not valid"));
 	pt_result_release(&r);
 
 	/* delivery failures are reported now */
-	RUN(&r, "SendMessage", "{\"channelId\":\"C0NOPE0001\",\"message\":\"x\",\"threadTimestamp\":\"1.2\"}");
-	MD_EVENT(&r, "SendMessageFailed");
-	MD_PAYLOAD(&r, "{\"message\":\"x\",\"threadTimestamp\":\"1.2\",\"channelId\":\"C0NOPE0001\",\"error\":\"cannot send "
-		       "message: channel_not_found\"}");
-	pt_result_release(&r);
-	RUN(&r, "SendMessage", "{\"channelId\":\"C0RANDOM01\",\"message\":\"x\"}");
-	MD_EVENT(&r, "SendMessageFailed");
-	FLH_EQ_STR(pt_str(&r, "error"), "cannot send message: not_in_channel");
-	pt_result_release(&r);
+	EXPECT("SendMessage", "{\"channelId\":\"C0NOPE0001\",\"message\":\"x\",\"threadTimestamp\":\"1.2\"}",
+	       "SendMessageFailed",
+	       "{\"message\":\"x\",\"threadTimestamp\":\"1.2\",\"channelId\":\"C0NOPE0001\",\"error\":\"cannot send "
+	       "message: channel_not_found\"}");
+	EXPECT_ERROR_IS("SendMessage", "{\"channelId\":\"C0RANDOM01\",\"message\":\"x\"}", "SendMessageFailed",
+			"cannot send message: not_in_channel");
 }
 
 FLT_TEST(oversized_message)
@@ -489,7 +344,7 @@ FLT_TEST(send_rich_message)
 	pt_result_release(&r);
 	b = last_post_body();
 	/* the server hands the input over with sorted keys; escape_text is the pack's, and applied */
-	JSON_IS(b, "{\"attachments\":[{\"color\":\"#36a64f\",\"text\":\"all green\",\"title\":\"v1.2\"}],"
+	MD_JSON_IS(b, "{\"attachments\":[{\"color\":\"#36a64f\",\"text\":\"all green\",\"title\":\"v1.2\"}],"
 		   "\"channel\":\"C0OPS00001\",\"icon_emoji\":\":rocket:\",\"link_names\":1,\"text\":"
 		   "\"&lt;deploy&gt; &amp; co\",\"unfurl_links\":false,\"username\":\"deploybot\"}", false);
 	json_decref(b);
@@ -500,15 +355,11 @@ FLT_TEST(send_rich_message)
 	FLH_EQ_STR(pt_str(&r, "channelId"), "C0OPS00001");
 	pt_result_release(&r);
 
-	RUN(&r, "SendRichMessage", "{\"channel\":\"C0NOPE0001\",\"text\":\"x\"}");
-	MD_EVENT(&r, "SendRichMessageFailed");
-	MD_PAYLOAD(&r, "{\"inputMessage\":{\"channel\":\"C0NOPE0001\",\"text\":\"x\"},\"error\":\"cannot send rich "
-		       "message=channel_not_found\"}");
-	pt_result_release(&r);
-	RUN(&r, "SendRichMessage", "{\"channel\":\"C0OPS00001\",\"attachments\":[\"not an object\"]}");
-	MD_EVENT(&r, "SendRichMessageFailed");
-	FLH_EQ_STR(pt_str(&r, "error"), "cannot send rich message=invalid_attachments");
-	pt_result_release(&r);
+	EXPECT("SendRichMessage", "{\"channel\":\"C0NOPE0001\",\"text\":\"x\"}", "SendRichMessageFailed",
+	       "{\"inputMessage\":{\"channel\":\"C0NOPE0001\",\"text\":\"x\"},\"error\":\"cannot send rich "
+	       "message=channel_not_found\"}");
+	EXPECT_ERROR_IS("SendRichMessage", "{\"channel\":\"C0OPS00001\",\"attachments\":[\"not an object\"]}",
+			"SendRichMessageFailed", "cannot send rich message=invalid_attachments");
 	RUN(&r, "SendRichMessage", "{\"text\":\"x\"}");
 	MD_EVENT(&r, "SendRichMessageFailed");
 	FLH_EQ_STR(pt_str(&r, "error"), "cannot send rich message=channel is missing");
@@ -523,27 +374,23 @@ FLT_TEST(send_rich_message)
 FLT_TEST(get_channel_info)
 {
 	struct pt_result r;
-	int lists = count_requests("/api/conversations.list", NULL);
+	int lists = slackstub_count_requests(S, "/api/conversations.list", NULL);
 
-	RUN(&r, "GetChannelInfo", "{\"channelName\":\"ops\"}");
-	MD_EVENT(&r, "GetChannelInfoSuccess");
-	MD_PAYLOAD(&r, "{\"channelName\":\"ops\",\"conversation\":{\"id\":\"C0OPS00001\",\"name\":\"ops\",\"topic\":"
-		       "\"Deploys and incidents\"}}");
-	pt_result_release(&r);
+	EXPECT("GetChannelInfo", "{\"channelName\":\"ops\"}", "GetChannelInfoSuccess",
+	       "{\"channelName\":\"ops\",\"conversation\":{\"id\":\"C0OPS00001\",\"name\":\"ops\",\"topic\":"
+	       "\"Deploys and incidents\"}}");
 	/* five channels, pages of two: three calls, following next_cursor */
-	FLH_EQ_INT(count_requests("/api/conversations.list", NULL) - lists, 3);
-	FLH_EQ_INT(count_requests("/api/conversations.list", "cursor=dGVhbTpD2"), 1);
-	FLH_EQ_INT(count_requests("/api/conversations.list", "types=public_channel%2Cprivate_channel"), 3);
+	FLH_EQ_INT(slackstub_count_requests(S, "/api/conversations.list", NULL) - lists, 3);
+	FLH_EQ_INT(slackstub_count_requests(S, "/api/conversations.list", "cursor=dGVhbTpD2"), 1);
+	FLH_EQ_INT(slackstub_count_requests(S, "/api/conversations.list", "types=public_channel%2Cprivate_channel"), 3);
 	/* the list is cached */
 	RUN(&r, "GetChannelInfo", "{\"channelName\":\"secret\"}");
 	MD_EVENT(&r, "GetChannelInfoSuccess");
 	FLH_EQ_STR(pt_str(&r, "conversation.id"), "G0SECRET01");
 	pt_result_release(&r);
-	RUN(&r, "GetChannelInfo", "{\"channelName\":\"nope\"}");
-	MD_EVENT(&r, "GetChannelInfoFail");
-	MD_PAYLOAD(&r, "{\"channelName\":\"nope\",\"reason\":\"can't find channel with such name\"}");
-	pt_result_release(&r);
-	FLH_EQ_INT(count_requests("/api/conversations.list", NULL) - lists, 3);
+	EXPECT("GetChannelInfo", "{\"channelName\":\"nope\"}", "GetChannelInfoFail",
+	       "{\"channelName\":\"nope\",\"reason\":\"can't find channel with such name\"}");
+	FLH_EQ_INT(slackstub_count_requests(S, "/api/conversations.list", NULL) - lists, 3);
 }
 
 FLT_TEST(rate_limits)
@@ -579,9 +426,9 @@ FLT_TEST(rate_limits)
 	/* a rate-limited users.info while an event comes in: retried, the event arrives */
 	standin_fault(slackstub_http(S), &limited);
 	slackstub_user(S, "U0CAROL01", "carol", "Carol King", "carol", "carol@example.com", "PM");
-	slackstub_message(S, "C0GENERAL1", "U0CAROL01", "from carol", next_ts(ts, sizeof(ts)), NULL, NULL, 0);
-	FLH_ASSERT(wait_with("sink-msg", "message", "from carol", 1));
-	FLH_EQ_INT(count_requests("/api/users.info", "user=U0CAROL01"), 2);
+	slackstub_message(S, "C0GENERAL1", "U0CAROL01", "from carol", slackstub_next_ts(S, ts, sizeof(ts)), NULL, NULL, 0);
+	FLH_ASSERT(md_wait_with(E.srv, "sink-msg", "message", "from carol", 1));
+	FLH_EQ_INT(slackstub_count_requests(S, "/api/users.info", "user=U0CAROL01"), 2);
 }
 
 FLT_TEST(malformed_web_answers)
@@ -594,11 +441,9 @@ FLT_TEST(malformed_web_answers)
 	char ts[32];
 
 	standin_fault(slackstub_http(S), &html);
-	RUN(&r, "SendMessage", "{\"channelId\":\"C0GENERAL1\",\"message\":\"x\"}");
-	MD_EVENT(&r, "SendMessageFailed");
-	FLH_ASSERT(strstr(pt_str(&r, "error"), "cannot send message: unexpected answer to chat.postMessage: answer is not "
-					       "JSON"));
-	pt_result_release(&r);
+	EXPECT_ERROR("SendMessage", "{\"channelId\":\"C0GENERAL1\",\"message\":\"x\"}", "SendMessageFailed",
+		     "cannot send message: unexpected answer to chat.postMessage: answer is not "
+		     "JSON");
 	standin_fault(slackstub_http(S), &no_ok);
 	RUN(&r, "SendRichMessage", "{\"channel\":\"C0GENERAL1\",\"text\":\"x\"}");
 	MD_EVENT(&r, "SendRichMessageFailed");
@@ -608,18 +453,16 @@ FLT_TEST(malformed_web_answers)
 	/* a post is not repeated after a 500 (it may have been made) */
 	standin_reset(slackstub_http(S));
 	standin_fault(slackstub_http(S), &err500);
-	RUN(&r, "SendMessage", "{\"channelId\":\"C0GENERAL1\",\"message\":\"x\"}");
-	MD_EVENT(&r, "SendMessageFailed");
-	FLH_ASSERT(strstr(pt_str(&r, "error"), "HTTP 500 from POST"));
+	EXPECT_ERROR("SendMessage", "{\"channelId\":\"C0GENERAL1\",\"message\":\"x\"}", "SendMessageFailed",
+		     "HTTP 500 from POST");
 	FLH_EQ_INT(standin_count(slackstub_http(S)), 1);
-	pt_result_release(&r);
 	standin_reset(slackstub_http(S));
 	/* users.info answering garbage: the event is dropped, the pack goes on */
 	slackstub_user(S, "U0DAVE001", "dave", "Dave Null", "dave", "", "");
 	standin_fault(slackstub_http(S), &garbage);
-	slackstub_message(S, "C0GENERAL1", "U0DAVE001", "from dave", next_ts(ts, sizeof(ts)), NULL, NULL, 0);
-	settle();
-	FLH_EQ_INT(count_with("sink-msg", "message", "from dave"), 0);
+	slackstub_message(S, "C0GENERAL1", "U0DAVE001", "from dave", slackstub_next_ts(S, ts, sizeof(ts)), NULL, NULL, 0);
+	slackstub_settle(S, E.srv, "C0GENERAL1", "sink-msg");
+	FLH_EQ_INT(md_count_with(E.srv, "sink-msg", "message", "from dave"), 0);
 	FLH_ASSERT(pt_alive(P));
 }
 
@@ -649,8 +492,8 @@ FLT_TEST(malformed_frames)
 	fl_buf_adds(&big, "\"}");
 	slackstub_raw(S, big.ptr);
 	fl_buf_release(&big);
-	slackstub_message(S, "C0GENERAL1", "U0JANE001", "after the garbage", next_ts(ts, sizeof(ts)), NULL, NULL, 0);
-	FLH_ASSERT(wait_with("sink-msg", "message", "after the garbage", 1));
+	slackstub_message(S, "C0GENERAL1", "U0JANE001", "after the garbage", slackstub_next_ts(S, ts, sizeof(ts)), NULL, NULL, 0);
+	FLH_ASSERT(md_wait_with(E.srv, "sink-msg", "message", "after the garbage", 1));
 	FLH_ASSERT(pt_alive(P));
 	slackstub_ws_stats(S, &st);
 	FLH_EQ_INT(st.bad_frames, 0);  /* every frame the pack sent was a proper ack */
@@ -664,10 +507,10 @@ FLT_TEST(duplicate_envelopes)
 	char ts[32];
 
 	slackstub_duplicate_next(S);
-	slackstub_message(S, "C0GENERAL1", "U0JANE001", "said once", next_ts(ts, sizeof(ts)), NULL, NULL, 0);
-	FLH_ASSERT(wait_with("sink-msg", "message", "said once", 1));
-	settle();
-	FLH_EQ_INT(count_with("sink-msg", "message", "said once"), 1);
+	slackstub_message(S, "C0GENERAL1", "U0JANE001", "said once", slackstub_next_ts(S, ts, sizeof(ts)), NULL, NULL, 0);
+	FLH_ASSERT(md_wait_with(E.srv, "sink-msg", "message", "said once", 1));
+	slackstub_settle(S, E.srv, "C0GENERAL1", "sink-msg");
+	FLH_EQ_INT(md_count_with(E.srv, "sink-msg", "message", "said once"), 1);
 	slackstub_ws_stats(S, &st);
 	FLH_EQ_INT(st.duplicates_sent, 1);
 	FLH_EQ_INT(st.pending, 0);
@@ -677,24 +520,24 @@ FLT_TEST(duplicate_envelopes)
 FLT_TEST(reconnect_after_dropped_socket)
 {
 	struct slackstub_ws_stats before, st;
-	int opens = count_requests("/api/apps.connections.open", NULL);
+	int opens = slackstub_count_requests(S, "/api/apps.connections.open", NULL);
 	char ts[32];
 	bool ok;
 
 	slackstub_ws_stats(S, &before);
 	slackstub_drop(S);
 	/* messages while the socket is down wait at Slack and come on the new connection */
-	slackstub_message(S, "C0GENERAL1", "U0JANE001", "during the outage 1", next_ts(ts, sizeof(ts)), NULL, NULL, 0);
-	slackstub_message(S, "C0GENERAL1", "U0BOB0001", "during the outage 2", next_ts(ts, sizeof(ts)), NULL, NULL, 0);
+	slackstub_message(S, "C0GENERAL1", "U0JANE001", "during the outage 1", slackstub_next_ts(S, ts, sizeof(ts)), NULL, NULL, 0);
+	slackstub_message(S, "C0GENERAL1", "U0BOB0001", "during the outage 2", slackstub_next_ts(S, ts, sizeof(ts)), NULL, NULL, 0);
 	FLH_WAIT_FOR(ok, FLH_WAIT_MS, (slackstub_ws_stats(S, &st), st.connects > before.connects && st.live == 1));
 	FLH_ASSERT_MSG(ok, "the pack did not reconnect");
-	FLH_ASSERT(wait_with("sink-msg", "message", "during the outage 1", 1));
-	FLH_ASSERT(wait_with("sink-msg", "message", "during the outage 2", 1));
+	FLH_ASSERT(md_wait_with(E.srv, "sink-msg", "message", "during the outage 1", 1));
+	FLH_ASSERT(md_wait_with(E.srv, "sink-msg", "message", "during the outage 2", 1));
 	FLH_ASSERT(slackstub_wait_idle(S, FLH_WAIT_MS));
-	settle();
-	FLH_EQ_INT(count_with("sink-msg", "message", "during the outage 1"), 1);
-	FLH_EQ_INT(count_with("sink-msg", "message", "during the outage 2"), 1);
-	FLH_EQ_INT(count_requests("/api/apps.connections.open", NULL) - opens, 1);
+	slackstub_settle(S, E.srv, "C0GENERAL1", "sink-msg");
+	FLH_EQ_INT(md_count_with(E.srv, "sink-msg", "message", "during the outage 1"), 1);
+	FLH_EQ_INT(md_count_with(E.srv, "sink-msg", "message", "during the outage 2"), 1);
+	FLH_EQ_INT(slackstub_count_requests(S, "/api/apps.connections.open", NULL) - opens, 1);
 }
 
 FLT_TEST(socket_dropped_before_the_ack)
@@ -706,14 +549,14 @@ FLT_TEST(socket_dropped_before_the_ack)
 	/* the envelope reaches the pack, the socket dies before Slack reads the ack: Slack
 	 * delivers the event again, in a new envelope, on the next connection */
 	slackstub_drop_after_next(S);
-	slackstub_message(S, "C0GENERAL1", "U0JANE001", "acked into the void", next_ts(ts, sizeof(ts)), NULL, NULL, 0);
-	FLH_ASSERT(wait_with("sink-msg", "message", "acked into the void", 1));
+	slackstub_message(S, "C0GENERAL1", "U0JANE001", "acked into the void", slackstub_next_ts(S, ts, sizeof(ts)), NULL, NULL, 0);
+	FLH_ASSERT(md_wait_with(E.srv, "sink-msg", "message", "acked into the void", 1));
 	FLH_ASSERT(slackstub_wait_idle(S, FLH_WAIT_MS));
-	settle();
+	slackstub_settle(S, E.srv, "C0GENERAL1", "sink-msg");
 	slackstub_ws_stats(S, &st);
 	FLH_ASSERT(st.retries > before.retries);
 	FLH_ASSERT(st.connects > before.connects);
-	FLH_EQ_INT(count_with("sink-msg", "message", "acked into the void"), 1);
+	FLH_EQ_INT(md_count_with(E.srv, "sink-msg", "message", "acked into the void"), 1);
 }
 
 FLT_TEST(reconnect_after_disconnect_message)
@@ -722,7 +565,7 @@ FLT_TEST(reconnect_after_disconnect_message)
 
 	for (size_t k = 0; k < FL_ARRAY_LEN(reasons); k++) {
 		struct slackstub_ws_stats before, st;
-		int opens = count_requests("/api/apps.connections.open", NULL);
+		int opens = slackstub_count_requests(S, "/api/apps.connections.open", NULL);
 		char ts[32], text[64];
 		bool ok;
 
@@ -730,19 +573,19 @@ FLT_TEST(reconnect_after_disconnect_message)
 		slackstub_disconnect(S, reasons[k]);
 		for (int i = 0; i < 3; i++) {
 			snprintf(text, sizeof(text), "%s message %d", reasons[k], i);
-			slackstub_message(S, "C0GENERAL1", "U0JANE001", text, next_ts(ts, sizeof(ts)), NULL, NULL, 0);
+			slackstub_message(S, "C0GENERAL1", "U0JANE001", text, slackstub_next_ts(S, ts, sizeof(ts)), NULL, NULL, 0);
 		}
 		/* a new connection, then the old one goes: one connection again */
 		FLH_WAIT_FOR(ok, FLH_WAIT_MS,
 			     (slackstub_ws_stats(S, &st), st.connects == before.connects + 1 && st.live == 1));
 		FLH_ASSERT_MSG(ok, "no new connection after disconnect (%s)", reasons[k]);
 		FLH_ASSERT(slackstub_wait_idle(S, FLH_WAIT_MS));
-		settle();
+		slackstub_settle(S, E.srv, "C0GENERAL1", "sink-msg");
 		for (int i = 0; i < 3; i++) {
 			snprintf(text, sizeof(text), "%s message %d", reasons[k], i);
-			FLH_EQ_INT(count_with("sink-msg", "message", text), 1);
+			FLH_EQ_INT(md_count_with(E.srv, "sink-msg", "message", text), 1);
 		}
-		FLH_EQ_INT(count_requests("/api/apps.connections.open", NULL) - opens, 1);
+		FLH_EQ_INT(slackstub_count_requests(S, "/api/apps.connections.open", NULL) - opens, 1);
 	}
 }
 
@@ -773,7 +616,7 @@ FLT_TEST(events_api)
 
 	r = events_post(challenge, now, SECRET, NULL);
 	FLH_STATUS(r, 200);
-	JSON_IS(flh_resp_json(r), "{\"challenge\":\"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P\"}", true);
+	MD_JSON_IS(flh_resp_json(r), "{\"challenge\":\"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P\"}", true);
 	flh_resp_free(r);
 	/* forged, replayed, unsigned */
 	r = events_post(challenge, now, "not-the-secret", NULL);
@@ -809,7 +652,7 @@ FLT_TEST(events_api)
 		 "\"message\",\"channel\":\"C0GENERAL1\",\"user\":\"U0BOB0001\",\"text\":\"via http\",\"ts\":\"%s\","
 		 "\"event_ts\":\"%s\",\"channel_type\":\"channel\"},\"type\":\"event_callback\",\"event_id\":"
 		 "\"EvHTTP00001\",\"event_time\":1700000000}",
-		 next_ts(ts, sizeof(ts)), ts);
+		 slackstub_next_ts(S, ts, sizeof(ts)), ts);
 	r = events_post(body, now, SECRET, NULL);
 	FLH_STATUS(r, 200);
 	flh_resp_free(r);
@@ -822,32 +665,16 @@ FLT_TEST(events_api)
 		slackstub_event(S, json_incref(json_object_get(cb, "event")), "EvHTTP00001", NULL, 0);
 		json_decref(cb);
 	}
-	FLH_ASSERT(wait_with("sink-msg", "message", "via http", 1));
+	FLH_ASSERT(md_wait_with(E.srv, "sink-msg", "message", "via http", 1));
 	FLH_ASSERT(slackstub_wait_idle(S, FLH_WAIT_MS));
-	settle();
-	FLH_EQ_INT(count_with("sink-msg", "message", "via http"), 1);
+	slackstub_settle(S, E.srv, "C0GENERAL1", "sink-msg");
+	FLH_EQ_INT(md_count_with(E.srv, "sink-msg", "message", "via http"), 1);
 	{
-		json_t *p = payload_with("sink-msg", "message", "via http");
+		json_t *p = md_payload_with(E.srv, "sink-msg", "message", "via http");
 		bool same = p && !strcmp(flh_json_str(p, "user.name"), "bsmith");
 		json_decref(p);
 		FLH_ASSERT(same);
 	}
-}
-
-/* ---------------------------------------------------------- round trip */
-
-static char *read_text(const char *path)
-{
-	FILE *f = path ? fopen(path, "r") : NULL;
-	static char buf[16384];
-	size_t n;
-
-	if (!f)
-		return NULL;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	return buf;
 }
 
 /* An execution of SlackDeployFlow whose reply completed with MessageSent in thread ts. */
@@ -870,19 +697,17 @@ static bool reply_done(const char *ts)
 /* docs/examples/slack-deploy-flow.json: Slack → Shell → a reply in the thread. */
 FLT_TEST(round_trip_threaded_reply)
 {
-	const char *flow = read_text(getenv("FLYTE_SLACK_FLOW"));
 	char ts[32], ts2[32];
 	json_t *post, *echo;
 	size_t posts = slackstub_posts(S);
 	pid_t shell;
 	bool ok;
 
-	FLH_ASSERT_MSG(flow != NULL, "cannot read docs/examples/slack-deploy-flow.json");
-	create_flow(flow);
+	md_post_flow_file(E.srv, getenv("FLYTE_SLACK_FLOW"));
 	shell = pt_start_pack(&E, getenv("FLYTE_SHELL_BIN"), clear_slack, NULL, "shell.log", "Shell");
 	FLH_ASSERT(shell > 0);
 	slackstub_echo_posts(S, true);
-	slackstub_message(S, "C0OPS00001", "U0JANE001", "flyte deploy billing", next_ts(ts, sizeof(ts)), NULL, NULL, 0);
+	slackstub_message(S, "C0OPS00001", "U0JANE001", "flyte deploy billing", slackstub_next_ts(S, ts, sizeof(ts)), NULL, NULL, 0);
 	FLH_ASSERT_MSG(slackstub_wait_posts(S, posts + 1, FLH_WAIT_MS), "no reply was posted");
 	post = slackstub_post(S, posts);
 	FLH_EQ_STR(flh_json_str(post, "channel"), "C0OPS00001");
@@ -893,8 +718,8 @@ FLT_TEST(round_trip_threaded_reply)
 	FLH_ASSERT_MSG(ok, "the reply action did not complete with MessageSent in the thread");
 	/* Slack tells the app about its own reply: a ReceivedMessage from the bot user,
 	 * in the thread, which the flow's criteria do not match (no loop) */
-	FLH_ASSERT(wait_with("sink-msg", "message", "<@U0JANE001> deployed billing (exit code 0)", 1));
-	echo = payload_with("sink-msg", "message", "<@U0JANE001> deployed billing (exit code 0)");
+	FLH_ASSERT(md_wait_with(E.srv, "sink-msg", "message", "<@U0JANE001> deployed billing (exit code 0)", 1));
+	echo = md_payload_with(E.srv, "sink-msg", "message", "<@U0JANE001> deployed billing (exit code 0)");
 	FLH_EQ_STR(flh_json_str(echo, "user.id"), STUB_BOT_USER);
 	FLH_EQ_STR(flh_json_str(echo, "threadTimestamp"), ts);
 	json_decref(echo);
@@ -902,15 +727,15 @@ FLT_TEST(round_trip_threaded_reply)
 
 	/* a request inside a thread is answered in that thread; a request that does
 	 * not match the criteria (a shell metacharacter) is not run */
-	slackstub_message(S, "C0OPS00001", "U0BOB0001", "flyte deploy search;reboot", next_ts(ts2, sizeof(ts2)), ts, NULL,
+	slackstub_message(S, "C0OPS00001", "U0BOB0001", "flyte deploy search;reboot", slackstub_next_ts(S, ts2, sizeof(ts2)), ts, NULL,
 			  0);
-	slackstub_message(S, "C0OPS00001", "U0BOB0001", "flyte deploy search", next_ts(ts2, sizeof(ts2)), ts, NULL, 0);
+	slackstub_message(S, "C0OPS00001", "U0BOB0001", "flyte deploy search", slackstub_next_ts(S, ts2, sizeof(ts2)), ts, NULL, 0);
 	FLH_ASSERT(slackstub_wait_posts(S, posts + 2, FLH_WAIT_MS));
 	post = slackstub_post(S, posts + 1);
 	FLH_EQ_STR(flh_json_str(post, "thread_ts"), ts);
 	FLH_EQ_STR(flh_json_str(post, "text"), "<@U0BOB0001> deployed search (exit code 0)");
 	json_decref(post);
-	settle();
+	slackstub_settle(S, E.srv, "C0GENERAL1", "sink-msg");
 	FLH_EQ_INT(slackstub_posts(S) - posts, 2);
 	FLH_EQ_INT(pt_stop_pack(shell), 0);
 }
@@ -1010,7 +835,7 @@ FLT_TEST(socket_mode_over_tls)
 	pid = pt_start_pack(&E, getenv("FLYTE_SLACK_BIN"), clear_slack, env_untrusted, "slack-untrusted.log",
 			    "Slack.inst.untrusted");
 	FLH_ASSERT(pid > 0);
-	FLH_WAIT_FOR(ok, FLH_WAIT_MS, count_requests_in(tls, "/api/apps.connections.open") >= 2);
+	FLH_WAIT_FOR(ok, FLH_WAIT_MS, slackstub_count_requests(tls, "/api/apps.connections.open", NULL) >= 2);
 	FLH_ASSERT_MSG(ok, "the pack did not try again after a refused certificate");
 	slackstub_ws_stats(tls, &st);
 	FLH_EQ_INT(st.connects, 0);
@@ -1022,8 +847,8 @@ FLT_TEST(socket_mode_over_tls)
 	pid = pt_start_pack(&E, getenv("FLYTE_SLACK_BIN"), clear_slack, env, "slack-tls.log", "Slack.inst.tls");
 	FLH_ASSERT(pid > 0);
 	FLH_ASSERT_MSG(slackstub_wait_live(tls, 1, FLH_WAIT_MS), "no Socket Mode connection over TLS");
-	slackstub_message(tls, "C0GENERAL1", "U0JANE001", "over tls", next_ts(ts, sizeof(ts)), NULL, NULL, 0);
-	FLH_ASSERT(wait_with("sink-msg", "message", "over tls", 1));
+	slackstub_message(tls, "C0GENERAL1", "U0JANE001", "over tls", slackstub_next_ts(S, ts, sizeof(ts)), NULL, NULL, 0);
+	FLH_ASSERT(md_wait_with(E.srv, "sink-msg", "message", "over tls", 1));
 	FLH_ASSERT(slackstub_wait_idle(tls, FLH_WAIT_MS));
 	FLH_EQ_INT(pt_stop_pack(pid), 0);
 	slackstub_stop(tls);

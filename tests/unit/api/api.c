@@ -16,12 +16,13 @@
 #include "http/router.h"
 #include "yaml/yaml.h"
 #include "log.h"
+#include "fsutil.h"
 
 static struct fl_engine *engine;
 static struct fl_api api;
 static struct fl_router *router;
 static struct fl_http_ctx ctx;
-static char dir[] = "/tmp/flyte-api-test-XXXXXX";
+static char dir[256];
 
 /* ---------------------------------------------------- the test client */
 
@@ -118,6 +119,14 @@ static void done(struct call *c, bool delivered)
 	free(c);
 }
 
+/* A request whose answer must have this status; nothing else of it is checked. */
+#define CALL_STATUS(method, target, body, want)                                       \
+	do {                                                                          \
+		struct call *cs_ = call((method), (target), (body));                  \
+		FLT_EQ_INT(cs_->req.resp.status, (want));                           \
+		done(cs_, true);                                                      \
+	} while (0)
+
 static const char *jstr(json_t *o, const char *path)
 {
 	json_t *v = o;
@@ -141,10 +150,10 @@ FLT_TEST(test_setup)
 {
 	struct fl_engine_config ec;
 	struct fl_error err = FL_ERROR_INIT;
-	char db[128];
+	char db[sizeof(dir) + 16];
 
 	fl_log_set_level(FL_LOG_WARN);
-	FLT_ASSERT(mkdtemp(dir) != NULL);
+	FLT_ASSERT(flt_tmpdir_make(dir, sizeof(dir), "flyte-api-test") == 0);
 	snprintf(db, sizeof(db), "%s/flyte.db", dir);
 	fl_engine_config_default(&ec);
 	ec.db_path = db;
@@ -202,12 +211,8 @@ FLT_TEST(test_health_and_swagger)
 	c = call("GET", "/swagger", NULL);
 	FLT_ASSERT(strstr(c->req.resp.body.ptr, "http://flyte.test:8080/v1/swagger") != NULL);
 	done(c, true);
-	c = call("GET", "/swagger-config/v1.yml", NULL);
-	FLT_EQ_INT(c->req.resp.status, 200);
-	done(c, true);
-	c = call("GET", "/swagger-config/other", NULL);
-	FLT_EQ_INT(c->req.resp.status, 404);
-	done(c, true);
+	CALL_STATUS("GET", "/swagger-config/v1.yml", NULL, 200);
+	CALL_STATUS("GET", "/swagger-config/other", NULL, 404);
 }
 
 /* --------------------------------------------------------------- packs */
@@ -256,15 +261,9 @@ FLT_TEST(test_register_pack_errors)
 	FLT_EQ_STR(c->req.resp.content_type, "application/json");
 	FLT_EQ_INT(json_integer_value(json_object_get(c->json, "status")), 400);
 	done(c, true);
-	c = call("POST", "/v1/packs", "");
-	FLT_EQ_INT(c->req.resp.status, 400);
-	done(c, true);
-	c = call("POST", "/v1/packs", "[1]");
-	FLT_EQ_INT(c->req.resp.status, 400);
-	done(c, true);
-	c = call("POST", "/v1/packs", "{\"name\":\"X\",\"links\":[{\"href\":\"h\",\"rel\":\"self\"}]}");
-	FLT_EQ_INT(c->req.resp.status, 400);
-	done(c, true);
+	CALL_STATUS("POST", "/v1/packs", "", 400);
+	CALL_STATUS("POST", "/v1/packs", "[1]", 400);
+	CALL_STATUS("POST", "/v1/packs", "{\"name\":\"X\",\"links\":[{\"href\":\"h\",\"rel\":\"self\"}]}", 400);
 }
 
 FLT_TEST(test_pack_ids_are_escaped)
@@ -287,15 +286,9 @@ FLT_TEST(test_pack_ids_are_escaped)
 	FLT_EQ_STR(jstr(c->json, "packs.0.links.0.href"), "http://flyte.test:8080/v1/packs/My%20Pack");
 	FLT_ASSERT(json_object_get(json_array_get(json_object_get(c->json, "packs"), 0), "commands") == NULL);
 	done(c, true);
-	c = call("DELETE", "/v1/packs/My%20Pack", NULL);
-	FLT_EQ_INT(c->req.resp.status, 204);
-	done(c, true);
-	c = call("DELETE", "/v1/packs/My%20Pack", NULL);
-	FLT_EQ_INT(c->req.resp.status, 404);
-	done(c, true);
-	c = call("GET", "/v1/packs/My%20Pack", NULL);
-	FLT_EQ_INT(c->req.resp.status, 404);
-	done(c, true);
+	CALL_STATUS("DELETE", "/v1/packs/My%20Pack", NULL, 204);
+	CALL_STATUS("DELETE", "/v1/packs/My%20Pack", NULL, 404);
+	CALL_STATUS("GET", "/v1/packs/My%20Pack", NULL, 404);
 }
 
 /* ------------------------------------------------------------- actions */
@@ -324,13 +317,10 @@ FLT_TEST(test_flow_event_take_result)
 	FLT_EQ_INT(c->req.resp.body.len, 0);
 	done(c, true);
 
-	c = call("POST", "/v1/packs/Slack.a.b.env.dev/events", "{\"event\":\"ReceivedMessage\",\"payload\":{\"text\":\"hi\"}}");
-	FLT_EQ_INT(c->req.resp.status, 202);
-	done(c, true);
+	CALL_STATUS("POST", "/v1/packs/Slack.a.b.env.dev/events",
+		    "{\"event\":\"ReceivedMessage\",\"payload\":{\"text\":\"hi\"}}", 202);
 
-	c = call("POST", "/v1/packs/Slack.a.b.env.dev/actions/take?commandName=Other", NULL);
-	FLT_EQ_INT(c->req.resp.status, 204);
-	done(c, true);
+	CALL_STATUS("POST", "/v1/packs/Slack.a.b.env.dev/actions/take?commandName=Other", NULL, 204);
 
 	c = call("POST", "/v1/packs/Slack.a.b.env.dev/actions/take?commandName=SendMessage", "null");
 	FLT_EQ_INT(c->req.resp.status, 200);
@@ -343,27 +333,13 @@ FLT_TEST(test_flow_event_take_result)
 	done(c, true);
 
 	path = action_href + strlen("http://flyte.test:8080");
-	c = call("POST", path, "{\"event\":\"MessageSent\",\"payload\":{\"ok\":true}}");
-	FLT_EQ_INT(c->req.resp.status, 202);
-	done(c, true);
-	c = call("POST", path, "{\"event\":\"MessageSent\"}");
-	FLT_EQ_INT(c->req.resp.status, 409);
-	done(c, true);
-	c = call("POST", path, "not json");
-	FLT_EQ_INT(c->req.resp.status, 400);
-	done(c, true);
-	c = call("POST", "/v1/packs/Slack.a.b.env.dev/actions/0123456789abcdef01234567/result", "{}");
-	FLT_EQ_INT(c->req.resp.status, 404);
-	done(c, true);
-	c = call("POST", "/v1/packs/Nope/actions/take", NULL);
-	FLT_EQ_INT(c->req.resp.status, 404);
-	done(c, true);
-	c = call("POST", "/v1/packs/Nope/events", "{\"event\":\"x\"}");
-	FLT_EQ_INT(c->req.resp.status, 404);
-	done(c, true);
-	c = call("POST", "/v1/packs/Slack.a.b.env.dev/events", "{}");
-	FLT_EQ_INT(c->req.resp.status, 202);
-	done(c, true);
+	CALL_STATUS("POST", path, "{\"event\":\"MessageSent\",\"payload\":{\"ok\":true}}", 202);
+	CALL_STATUS("POST", path, "{\"event\":\"MessageSent\"}", 409);
+	CALL_STATUS("POST", path, "not json", 400);
+	CALL_STATUS("POST", "/v1/packs/Slack.a.b.env.dev/actions/0123456789abcdef01234567/result", "{}", 404);
+	CALL_STATUS("POST", "/v1/packs/Nope/actions/take", NULL, 404);
+	CALL_STATUS("POST", "/v1/packs/Nope/events", "{\"event\":\"x\"}", 404);
+	CALL_STATUS("POST", "/v1/packs/Slack.a.b.env.dev/events", "{}", 202);
 }
 
 /* A take answer that never reached the client puts the action back. */
@@ -406,18 +382,10 @@ FLT_TEST(test_flows)
 	FLT_ASSERT(json_object_get(c->json, "uuid") == NULL);
 	FLT_EQ_STR(jstr(c->json, "links.1.href"), "http://flyte.test:8080/v1/flows");
 	done(c, true);
-	c = call("POST", "/v1/flows", "{\"description\":\"no name\"}");
-	FLT_EQ_INT(c->req.resp.status, 400);
-	done(c, true);
-	c = call("POST", "/v1/flows", "{\"name\":\"tmp\",\"steps\":[]}");
-	FLT_EQ_INT(c->req.resp.status, 201);
-	done(c, true);
-	c = call("DELETE", "/v1/flows/tmp", NULL);
-	FLT_EQ_INT(c->req.resp.status, 204);
-	done(c, true);
-	c = call("GET", "/v1/flows/tmp", NULL);
-	FLT_EQ_INT(c->req.resp.status, 404);
-	done(c, true);
+	CALL_STATUS("POST", "/v1/flows", "{\"description\":\"no name\"}", 400);
+	CALL_STATUS("POST", "/v1/flows", "{\"name\":\"tmp\",\"steps\":[]}", 201);
+	CALL_STATUS("DELETE", "/v1/flows/tmp", NULL, 204);
+	CALL_STATUS("GET", "/v1/flows/tmp", NULL, 404);
 }
 
 /* ------------------------------------------------------------ datastore */
@@ -427,6 +395,14 @@ static struct call *put_item(const char *target, const char *ctype, const char *
 	struct hdrs h = { ctype, NULL, NULL, NULL };
 	return call_h("PUT", target, &h, body, strlen(body));
 }
+
+/* put_item whose answer must have this status. */
+#define PUT_STATUS(target, ctype, body, want)                                         \
+	do {                                                                          \
+		struct call *cs_ = put_item((target), (ctype), (body));               \
+		FLT_EQ_INT(cs_->req.resp.status, (want));                           \
+		done(cs_, true);                                                      \
+	} while (0)
 
 FLT_TEST(test_datastore)
 {
@@ -456,15 +432,11 @@ FLT_TEST(test_datastore)
 	c = put_item("/v1/datastore/x", mp, "--B\r\nContent-Disposition: form-data; name=\"value\"\r\n\r\n\r\n--B--");
 	FLT_EQ_INT(c->req.resp.status, 400);
 	done(c, true);
-	c = put_item("/v1/datastore/x", "application/json", "{}");
-	FLT_EQ_INT(c->req.resp.status, 400);
-	done(c, true);
+	PUT_STATUS("/v1/datastore/x", "application/json", "{}", 400);
 	c = put_item("/v1/datastore/x", mp, "--B\r\nContent-Disposition: form-data; name=\"value\"\r\n\r\nunterminated");
 	FLT_EQ_INT(c->req.resp.status, 400);
 	done(c, true);
-	c = call("DELETE", "/v1/datastore/teams", NULL);
-	FLT_EQ_INT(c->req.resp.status, 204);
-	done(c, true);
+	CALL_STATUS("DELETE", "/v1/datastore/teams", NULL, 204);
 	c = call("GET", "/v1/datastore/teams", NULL);
 	FLT_EQ_INT(c->req.resp.status, 404);
 	FLT_EQ_STR(c->req.resp.content_type, "application/json");
@@ -542,21 +514,15 @@ FLT_TEST(test_audit)
 	FLT_EQ_INT(json_array_size(json_object_get(c->json, "flows")), 0);
 	FLT_ASSERT(strstr(c->req.resp.body.ptr, "\"flows\":[]") != NULL);
 	done(c, true);
-	c = call("GET", "/v1/audit/flows?limit=0", NULL);
-	FLT_EQ_INT(c->req.resp.status, 400);
-	done(c, true);
-	c = call("GET", "/v1/audit/flows?start=-1", NULL);
-	FLT_EQ_INT(c->req.resp.status, 400);
-	done(c, true);
+	CALL_STATUS("GET", "/v1/audit/flows?limit=0", NULL, 400);
+	CALL_STATUS("GET", "/v1/audit/flows?start=-1", NULL, 400);
 	snprintf(target, sizeof(target), "/v1/audit/flows/%s", corr);
 	c = call("GET", target, NULL);
 	FLT_EQ_INT(c->req.resp.status, 200);
 	FLT_EQ_STR(jstr(c->json, "correlationId"), corr);
 	FLT_ASSERT(json_is_object(json_object_get(c->json, "actions")));
 	done(c, true);
-	c = call("GET", "/v1/audit/flows/0123456789abcdef01234567", NULL);
-	FLT_EQ_INT(c->req.resp.status, 404);
-	done(c, true);
+	CALL_STATUS("GET", "/v1/audit/flows/0123456789abcdef01234567", NULL, 404);
 }
 
 /* The embedded OpenAPI document parses and describes every route of the table. */
@@ -589,13 +555,10 @@ FLT_TEST(test_openapi_covers_routes)
 
 FLT_TEST(test_teardown)
 {
-	char cmd[160];
-
 	fl_engine_free(engine);
 	fl_router_free(router);
 	fl_api_release(&api);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	FLT_EQ_INT(system(cmd), 0);
+	FLT_EQ_INT(flt_tmpdir_remove(dir), 0);
 }
 
 FLT_MAIN(test_setup, test_root_and_v1, test_health_and_swagger, test_register_pack, test_register_pack_errors,

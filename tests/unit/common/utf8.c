@@ -14,30 +14,31 @@ static size_t dec(const char *s, size_t len, uint32_t *cp)
 
 FLT_TEST(decode_well_formed)
 {
+	static const struct {
+		const char *s;
+		size_t len, n; /* bytes given, bytes of the first character */
+		uint32_t cp;
+	} good[] = {
+		{ "A", 1, 1, 'A' },
+		{ "\0", 1, 1, 0 },
+		{ "\xc2\x80", 2, 2, 0x80 },
+		{ "\xdf\xbf", 2, 2, 0x7ff },
+		{ "\xe0\xa0\x80", 3, 3, 0x800 },
+		{ "\xe2\x80\xa8xyz", 6, 3, 0x2028 },
+		{ "\xed\x9f\xbf", 3, 3, 0xd7ff },
+		{ "\xee\x80\x80", 3, 3, 0xe000 },
+		{ "\xef\xbf\xbf", 3, 3, 0xffff },
+		{ "\xf0\x90\x80\x80", 4, 4, 0x10000 },
+		{ "\xf4\x8f\xbf\xbf", 4, 4, 0x10ffff },
+	};
 	uint32_t cp;
 
-	FLT_EQ_INT(dec("A", 1, &cp), 1);
-	FLT_EQ_INT(cp, 'A');
-	FLT_EQ_INT(dec("\0", 1, &cp), 1);
-	FLT_EQ_INT(cp, 0);
-	FLT_EQ_INT(dec("\xc2\x80", 2, &cp), 2);
-	FLT_EQ_INT(cp, 0x80);
-	FLT_EQ_INT(dec("\xdf\xbf", 2, &cp), 2);
-	FLT_EQ_INT(cp, 0x7ff);
-	FLT_EQ_INT(dec("\xe0\xa0\x80", 3, &cp), 3);
-	FLT_EQ_INT(cp, 0x800);
-	FLT_EQ_INT(dec("\xe2\x80\xa8xyz", 6, &cp), 3);
-	FLT_EQ_INT(cp, 0x2028);
-	FLT_EQ_INT(dec("\xed\x9f\xbf", 3, &cp), 3);
-	FLT_EQ_INT(cp, 0xd7ff);
-	FLT_EQ_INT(dec("\xee\x80\x80", 3, &cp), 3);
-	FLT_EQ_INT(cp, 0xe000);
-	FLT_EQ_INT(dec("\xef\xbf\xbf", 3, &cp), 3);
-	FLT_EQ_INT(cp, 0xffff);
-	FLT_EQ_INT(dec("\xf0\x90\x80\x80", 4, &cp), 4);
-	FLT_EQ_INT(cp, 0x10000);
-	FLT_EQ_INT(dec("\xf4\x8f\xbf\xbf", 4, &cp), 4);
-	FLT_EQ_INT(cp, 0x10ffff);
+	for (size_t i = 0; i < FL_ARRAY_LEN(good); i++) {
+		size_t n = dec(good[i].s, good[i].len, &cp);
+		if (n != good[i].n || cp != good[i].cp)
+			FLT_FAIL("case %zu: %zu bytes, U+%04" PRIX32 "; expected %zu, U+%04" PRIX32, i, n, cp, good[i].n,
+				 good[i].cp);
+	}
 }
 
 FLT_TEST(decode_refuses_malformed)

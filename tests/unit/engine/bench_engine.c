@@ -17,6 +17,7 @@
 #include <stdatomic.h>
 #include <unistd.h>
 
+#include "drive.h"
 #include "engine/engine.h"
 #include "log.h"
 #include "timeutil.h"
@@ -24,31 +25,11 @@
 #define MAX_LAT 200000
 #define TAKERS 32
 
-struct res {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool done;
-	int code;
-	json_t *body;
-};
-
 static struct fl_engine *eng;
 static atomic_int stop;
 static atomic_long loops, events, nlat;
 static int64_t t0;
 static int64_t lat[MAX_LAT];
-
-static void on_done(const struct fl_engine_result *er, void *p)
-{
-	struct res *r = p;
-
-	pthread_mutex_lock(&r->mu);
-	r->code = er->code;
-	r->body = er->body ? json_incref(er->body) : NULL;
-	r->done = true;
-	pthread_cond_signal(&r->cv);
-	pthread_mutex_unlock(&r->mu);
-}
 
 static void on_async(const struct fl_engine_result *er, void *p)
 {
@@ -57,24 +38,15 @@ static void on_async(const struct fl_engine_result *er, void *p)
 		fprintf(stderr, "async call failed: %s\n", er->err.msg);
 }
 
-static void res_init(struct res *r)
-{
-	memset(r, 0, sizeof(*r));
-	pthread_mutex_init(&r->mu, NULL);
-	pthread_cond_init(&r->cv, NULL);
-}
-
-static json_t *res_wait(struct res *r)
+/* Wait for the answer of a call that returned rc; its body (new reference) or NULL. */
+static json_t *res_wait(struct fld_res *r, int rc)
 {
 	json_t *b;
 
-	pthread_mutex_lock(&r->mu);
-	while (!r->done)
-		pthread_cond_wait(&r->cv, &r->mu);
-	pthread_mutex_unlock(&r->mu);
+	fld_wait(r, rc);
 	b = r->body;
-	pthread_mutex_destroy(&r->mu);
-	pthread_cond_destroy(&r->cv);
+	r->body = NULL;
+	fld_res_release(r);
 	return b;
 }
 
@@ -82,40 +54,37 @@ enum kind { K_PACK, K_FLOW, K_EVENT };
 
 static int call(enum kind k, const char *id, const char *text)
 {
-	struct res r;
+	struct fld_res r;
 	json_t *j = json_loads(text, 0, NULL);
 	int rc;
 
-	res_init(&r);
-	rc = k == K_PACK ? fl_engine_pack_register(eng, j, on_done, &r)
-	     : k == K_FLOW ? fl_engine_flow_put(eng, j, 0, on_done, &r)
-			   : fl_engine_event_post(eng, id, j, on_done, &r);
+	fld_res_init(&r);
+	rc = k == K_PACK ? fl_engine_pack_register(eng, j, fld_on_done, &r)
+	     : k == K_FLOW ? fl_engine_flow_put(eng, j, 0, fld_on_done, &r)
+			   : fl_engine_event_post(eng, id, j, fld_on_done, &r);
 	json_decref(j);
-	if (rc)
-		return rc;
-	json_decref(res_wait(&r));
-	return r.code;
+	rc = fld_wait(&r, rc);
+	fld_res_release(&r);
+	return rc;
 }
 
 static json_t *take(const char *pack, int wait_ms)
 {
-	struct res r;
+	struct fld_res r;
 
-	res_init(&r);
-	if (fl_engine_action_take(eng, pack, NULL, wait_ms, on_done, &r))
-		return NULL;
-	return res_wait(&r);
+	fld_res_init(&r);
+	return res_wait(&r, fl_engine_action_take(eng, pack, NULL, wait_ms, fld_on_done, &r));
 }
 
 static void complete(const char *pack, json_t *a)
 {
-	struct res r;
+	struct fld_res r;
 	json_t *e = json_pack("{s:s,s:{s:b}}", "event", "Done", "payload", "ok", 1);
 
-	res_init(&r);
-	if (fl_engine_action_result(eng, pack, json_string_value(json_object_get(a, "id")),
-				    json_integer_value(json_object_get(a, "attempt")), e, on_done, &r) == FL_OK)
-		json_decref(res_wait(&r));
+	fld_res_init(&r);
+	json_decref(res_wait(&r, fl_engine_action_result(eng, pack, json_string_value(json_object_get(a, "id")),
+							  json_integer_value(json_object_get(a, "attempt")), e,
+							  fld_on_done, &r)));
 	json_decref(e);
 }
 
@@ -176,19 +145,17 @@ int main(int argc, char **argv)
 	struct fl_error err = FL_ERROR_INIT;
 	struct fl_engine_stats st;
 	long nclients = FL_MIN(arg(argc, argv, 1, 64), 256), secs = arg(argc, argv, 2, 5), rate = arg(argc, argv, 3, 500);
-	char dir[] = "/tmp/fl-bench-XXXXXX", db[128], path[160];
-	static const char *const suffixes[] = { "", "-wal", "-shm", ".lock" };
+	struct fld_dir dir;
 	pthread_t th[256];
 	int64_t start, period, next;
 	double el;
 	long sent = 0, n;
 
-	if (!mkdtemp(dir))
+	if (fld_dir_make(&dir, "fl-bench") != 0)
 		return 1;
-	snprintf(db, sizeof(db), "%s/bench.db", dir);
 	fl_log_set_level(FL_LOG_ERROR);
 	fl_engine_config_default(&cfg);
-	cfg.db_path = db;
+	cfg.db_path = dir.db;
 	if (fl_engine_open(&eng, &cfg, &err)) {
 		fprintf(stderr, "%s\n", err.msg);
 		return 1;
@@ -259,10 +226,6 @@ int main(int argc, char **argv)
 	       rate, n, n ? (double)lat[n / 2] / 1e6 : 0.0, n ? (double)lat[n * 99 / 100] / 1e6 : 0.0,
 	       n ? (double)lat[n - 1] / 1e6 : 0.0);
 	fl_engine_free(eng);
-	for (size_t i = 0; i < FL_ARRAY_LEN(suffixes); i++) {
-		snprintf(path, sizeof(path), "%s%s", db, suffixes[i]);
-		unlink(path);
-	}
-	rmdir(dir);
+	fld_dir_remove(&dir);
 	return 0;
 }

@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 
+#include "drive.h"
 #include "flow/flowdef.h"
 #include "engine/packdef.h"
 #include "engine/strmap.h"
@@ -11,17 +12,9 @@
 #include "fltest.h"
 #include "timeutil.h"
 
-static json_t *parse(const char *text)
-{
-	json_t *j = json_loads(text, JSON_DECODE_ANY, NULL);
-	if (!j)
-		FLT_FAIL("bad test JSON: %s", text);
-	return j;
-}
-
 FLT_TEST(pack_id_derivation)
 {
-	json_t *l = parse("{\"x\":\"y\",\"env\":\"staging\",\"network\":\"lab\"}");
+	json_t *l = fld_parse("{\"x\":\"y\",\"env\":\"staging\",\"network\":\"lab\"}");
 	char *id = fl_packdef_id("Argo", l);
 
 	FLT_EQ_STR(id, "Argo.env.staging.network.lab.x.y");
@@ -54,7 +47,7 @@ FLT_TEST(pack_reserved_rels_are_anchored)
 	for (size_t i = 0; i < FL_ARRAY_LEN(bad); i++) {
 		json_t *j;
 		snprintf(text, sizeof(text), "{\"name\":\"P\",\"links\":[{\"href\":\"h\",\"rel\":\"%s\"}]}", bad[i]);
-		j = parse(text);
+		j = fld_parse(text);
 		FLT_EQ_INT(fl_packdef_parse(&pd, j, &err), FL_EINVALID);
 		fl_packdef_release(&pd);
 		json_decref(j);
@@ -62,7 +55,7 @@ FLT_TEST(pack_reserved_rels_are_anchored)
 	for (size_t i = 0; i < FL_ARRAY_LEN(good); i++) {
 		json_t *j;
 		snprintf(text, sizeof(text), "{\"name\":\"P\",\"links\":[{\"href\":\"h\",\"rel\":\"%s\"}]}", good[i]);
-		j = parse(text);
+		j = fld_parse(text);
 		if (fl_packdef_parse(&pd, j, &err) != FL_OK)
 			FLT_FAIL("rel '%s' rejected: %s", good[i], err.msg);
 		fl_packdef_release(&pd);
@@ -74,7 +67,7 @@ FLT_TEST(pack_shape_round_trip)
 {
 	struct fl_error err = FL_ERROR_INIT;
 	struct fl_packdef pd;
-	json_t *j = parse("{\"name\":\"Shell\",\"commands\":[{\"name\":\"Run\",\"events\":null,"
+	json_t *j = fld_parse("{\"name\":\"Shell\",\"commands\":[{\"name\":\"Run\",\"events\":null,"
 			  "\"links\":[{\"href\":\"h\",\"rel\":\"help\"}]}],\"events\":null,\"links\":null,"
 			  "\"id\":\"spoof\",\"status\":\"critical\"}");
 	json_t *out;
@@ -91,10 +84,10 @@ FLT_TEST(pack_shape_round_trip)
 	json_decref(out);
 	fl_packdef_release(&pd);
 	json_decref(j);
-	j = parse("[1]");
+	j = fld_parse("[1]");
 	FLT_EQ_INT(fl_packdef_parse(&pd, j, &err), FL_EINVALID);
 	json_decref(j);
-	j = parse("{\"name\":\"\"}");
+	j = fld_parse("{\"name\":\"\"}");
 	FLT_EQ_INT(fl_packdef_parse(&pd, j, &err), FL_EINVALID);
 	json_decref(j);
 }
@@ -103,7 +96,7 @@ FLT_TEST(flow_compile_normalises)
 {
 	struct fl_error err = FL_ERROR_INIT;
 	struct fl_flowdef *f = NULL;
-	json_t *j = parse("{\"name\":\"f\",\"steps\":[{\"id\":\"a\",\"dependsOn\":null,\"context\":null,"
+	json_t *j = fld_parse("{\"name\":\"f\",\"steps\":[{\"id\":\"a\",\"dependsOn\":null,\"context\":null,"
 			  "\"event\":{\"name\":\"E\",\"packName\":\"P\",\"packLabels\":{\"env\":\"{{ Context.e }}\"}},"
 			  "\"command\":{\"name\":\"C\",\"packName\":\"Q\",\"input\":{\"x\":null,\"y\":[1,\"{{ 2 }}\"]}}}],"
 			  "\"extra\":true}");
@@ -136,13 +129,13 @@ FLT_TEST(flow_compile_normalises)
 		for (int i = 0; i < 70; i++)
 			deep[n++] = ']';
 		n += (size_t)snprintf(deep + n, sizeof(deep) - n, "}}]}");
-		j = parse(deep);
+		j = fld_parse(deep);
 		FLT_EQ_INT(fl_flowdef_compile(&f, j, NULL, FL_FLOWDEF_STRICT, &err), FL_EINVALID);
 		FLT_ASSERT(strstr(err.msg, "nested"));
 		json_decref(j);
 	}
 	/* a step without id is named by its index */
-	j = parse("{\"name\":\"f\",\"steps\":[{\"event\":{\"name\":\"E\",\"packName\":\"P\"},\"criteria\":\"{% if %}\","
+	j = fld_parse("{\"name\":\"f\",\"steps\":[{\"event\":{\"name\":\"E\",\"packName\":\"P\"},\"criteria\":\"{% if %}\","
 		  "\"command\":{\"name\":\"C\",\"packName\":\"P\"}}]}");
 	FLT_EQ_INT(fl_flowdef_compile(&f, j, NULL, FL_FLOWDEF_STRICT, &err), FL_EINVALID);
 	FLT_ASSERT(strstr(err.msg, "step #0 field 'criteria'"));

@@ -5,220 +5,22 @@
  * express (tests/engine/cases holds those) -- lifecycle, restart, shutdown,
  * concurrent calls, parked takes, costly renders, queue backlogs, expiry and
  * maintenance, statistics.  Asynchronous calls are turned into synchronous
- * ones by waiting on the completion callback.
+ * ones by waiting on the completion callback (tests/engine/drive.h).
  */
 #include "fl-common.h"
 
 #include <jansson.h>
-#include <pthread.h>
 #include <unistd.h>
 
 #include "engine/engine-int.h"
 #include "buf.h"
+#include "drive.h"
 #include "engine/engine.h"
 #include "store/store.h"
 #include "timeutil.h"
 #include "error.h"
 #include "fltest.h"
 #include "log.h"
-
-static char tmpdir[64];
-static char dbpath[128];
-
-static void tmp_setup(void)
-{
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/fl-engine-XXXXXX");
-	if (!mkdtemp(tmpdir))
-		FLT_FAIL("mkdtemp failed");
-	snprintf(dbpath, sizeof(dbpath), "%s/e.db", tmpdir);
-}
-
-static void tmp_cleanup(void)
-{
-	static const char *const suffixes[] = { "", "-wal", "-shm", ".lock", "-journal" };
-	char p[160];
-
-	for (size_t i = 0; i < FL_ARRAY_LEN(suffixes); i++) {
-		snprintf(p, sizeof(p), "%s%s", dbpath, suffixes[i]);
-		unlink(p);
-	}
-	rmdir(tmpdir);
-}
-
-static struct fl_engine *open_engine(void)
-{
-	struct fl_engine_config cfg;
-	struct fl_engine *eng = NULL;
-	struct fl_error err = FL_ERROR_INIT;
-
-	fl_log_set_level(FL_LOG_ERROR);
-	fl_engine_config_default(&cfg);
-	cfg.db_path = dbpath;
-	/* FL_TEST_RENDER_INLINE_MS=0 runs every test with templates rendered on the render threads */
-	if (getenv("FL_TEST_RENDER_INLINE_MS"))
-		cfg.render_inline_ms = (int)strtol(getenv("FL_TEST_RENDER_INLINE_MS"), NULL, 10);
-	if (fl_engine_open(&eng, &cfg, &err) != FL_OK)
-		FLT_FAIL("engine open: %s", err.msg);
-	return eng;
-}
-
-/* ------------------------------------------------- sync call helpers */
-
-struct res {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool done;
-	int code;
-	char msg[FL_ERROR_MSG_MAX];
-	json_t *body;
-	bool created;
-	int calls;
-};
-
-static void res_init(struct res *r)
-{
-	memset(r, 0, sizeof(*r));
-	pthread_mutex_init(&r->mu, NULL);
-	pthread_cond_init(&r->cv, NULL);
-}
-
-static void res_release(struct res *r)
-{
-	json_decref(r->body);
-	pthread_mutex_destroy(&r->mu);
-	pthread_cond_destroy(&r->cv);
-}
-
-static void on_done(const struct fl_engine_result *er, void *payload)
-{
-	struct res *r = payload;
-
-	pthread_mutex_lock(&r->mu);
-	r->code = er->code;
-	snprintf(r->msg, sizeof(r->msg), "%s", er->code ? er->err.msg : "");
-	r->body = er->body ? json_deep_copy(er->body) : NULL;
-	r->created = er->created;
-	r->calls++;
-	r->done = true;
-	pthread_cond_broadcast(&r->cv);
-	pthread_mutex_unlock(&r->mu);
-}
-
-static bool is_done(struct res *r)
-{
-	bool d;
-	pthread_mutex_lock(&r->mu);
-	d = r->done;
-	pthread_mutex_unlock(&r->mu);
-	return d;
-}
-
-/* Wait for the callback; a generous guard turns a hang into a failure. */
-static void wait_res(struct res *r)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += 30;
-	pthread_mutex_lock(&r->mu);
-	while (!r->done)
-		if (pthread_cond_timedwait(&r->cv, &r->mu, &ts) != 0)
-			break;
-	pthread_mutex_unlock(&r->mu);
-	if (!r->done)
-		FLT_FAIL("callback never came");
-}
-
-static json_t *parse(const char *text)
-{
-	json_error_t je;
-	json_t *j = json_loads(text, JSON_DECODE_ANY, &je);
-	if (!j)
-		FLT_FAIL("bad test JSON: %s: %s", je.text, text);
-	return j;
-}
-
-enum call_kind { C_REGISTER, C_FLOW, C_EVENT };
-
-/* Run one async call with a JSON body and wait; returns the code. */
-static int call(struct fl_engine *eng, enum call_kind k, const char *id, const char *text, struct res *r)
-{
-	json_t *j = parse(text);
-	int rc;
-
-	res_init(r);
-	switch (k) {
-	case C_REGISTER:
-		rc = fl_engine_pack_register(eng, j, on_done, r);
-		break;
-	case C_FLOW:
-		rc = fl_engine_flow_put(eng, j, 0, on_done, r);
-		break;
-	default:
-		rc = fl_engine_event_post(eng, id, j, on_done, r);
-		break;
-	}
-	json_decref(j);
-	if (rc != FL_OK)
-		FLT_FAIL("call returned %d", rc);
-	wait_res(r);
-	return r->code;
-}
-
-static void must(struct fl_engine *eng, enum call_kind k, const char *id, const char *text)
-{
-	struct res r;
-	int rc = call(eng, k, id, text, &r);
-	if (rc != FL_OK)
-		FLT_FAIL("call failed: %d %s (%s)", rc, r.msg, text);
-	res_release(&r);
-}
-
-/* Take with wait_ms and wait for the answer; *out gets the body (NULL = none). */
-static int take(struct fl_engine *eng, const char *pack, const char *cmd, int wait_ms, json_t **out)
-{
-	struct res r;
-	int rc;
-
-	res_init(&r);
-	rc = fl_engine_action_take(eng, pack, cmd, wait_ms, on_done, &r);
-	if (rc != FL_OK)
-		FLT_FAIL("take returned %d", rc);
-	wait_res(&r);
-	rc = r.code;
-	*out = r.body;
-	r.body = NULL;
-	res_release(&r);
-	return rc;
-}
-
-static int result(struct fl_engine *eng, const char *pack, const char *action, int64_t attempt, const char *text,
-		  char *msg, size_t msglen)
-{
-	struct res r;
-	json_t *j = parse(text);
-	int rc;
-
-	res_init(&r);
-	rc = fl_engine_action_result(eng, pack, action, attempt, j, on_done, &r);
-	json_decref(j);
-	if (rc != FL_OK)
-		FLT_FAIL("result returned %d", rc);
-	wait_res(&r);
-	rc = r.code;
-	if (msg)
-		snprintf(msg, msglen, "%s", r.msg);
-	res_release(&r);
-	return rc;
-}
-
-/* A writer round trip: every job queued before it has been processed. */
-static void barrier(struct fl_engine *eng)
-{
-	struct res r;
-	call(eng, C_EVENT, "no-such-pack", "{\"event\":\"x\"}", &r);
-	res_release(&r);
-}
 
 static const char *sval(json_t *o, const char *path)
 {
@@ -251,11 +53,11 @@ static struct fl_engine *worker_setup(void)
 {
 	struct fl_engine *eng;
 
-	tmp_setup();
-	eng = open_engine();
-	must(eng, C_REGISTER, NULL, "{\"name\":\"Src\"}");
-	must(eng, C_REGISTER, NULL, "{\"name\":\"Worker\"}");
-	must(eng, C_FLOW, NULL, WORKER_FLOW);
+	fld_tmp_setup("fl-engine");
+	eng = fld_open(NULL);
+	fld_must(eng, FLD_REGISTER, NULL, "{\"name\":\"Src\"}");
+	fld_must(eng, FLD_REGISTER, NULL, "{\"name\":\"Worker\"}");
+	fld_must(eng, FLD_FLOW, NULL, WORKER_FLOW);
 	return eng;
 }
 
@@ -265,11 +67,11 @@ FLT_TEST(stats_count_what_happened)
 	json_t *a = NULL;
 	struct fl_engine_stats st;
 
-	must(eng, C_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"who\":\"ann\"}}");
-	FLT_EQ_INT(take(eng, "Worker", NULL, 0, &a), FL_OK);
+	fld_must(eng, FLD_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"who\":\"ann\"}}");
+	FLT_EQ_INT(fld_take(eng, "Worker", NULL, 0, &a), FL_OK);
 	FLT_ASSERT(a != NULL);
 	json_decref(a);
-	FLT_EQ_INT(take(eng, "Worker", NULL, 0, &a), FL_OK);
+	FLT_EQ_INT(fld_take(eng, "Worker", NULL, 0, &a), FL_OK);
 	FLT_ASSERT(a == NULL);
 	fl_engine_stats(eng, &st);
 	FLT_EQ_INT(st.actions_created, 1);
@@ -278,48 +80,46 @@ FLT_TEST(stats_count_what_happened)
 	FLT_EQ_INT(st.parked_takes, 0);
 	FLT_ASSERT(st.commits > 0);
 	FLT_ASSERT(st.jobs >= 6); /* 2 registrations, a flow, an event, 2 takes */
-	if (getenv("FL_TEST_RENDER_INLINE_MS") && strtol(getenv("FL_TEST_RENDER_INLINE_MS"), NULL, 10) == 0)
+	if (fld_inline_ms() == 0)
 		FLT_ASSERT(st.renders_deferred >= 1); /* the suite really ran on the render threads */
 	else
 		FLT_EQ_INT(st.renders_deferred, 0);
-	fl_engine_free(eng);
-	tmp_cleanup();
+	fld_finish(eng);
 }
 
 FLT_TEST(take_parks_and_is_woken)
 {
 	struct fl_engine *eng = worker_setup();
 	struct fl_engine_stats st;
-	struct res r;
+	struct fld_res r;
 
-	res_init(&r);
-	FLT_EQ_INT(fl_engine_action_take(eng, "Worker", NULL, 9000, on_done, &r), FL_OK);
-	barrier(eng);
+	fld_res_init(&r);
+	FLT_EQ_INT(fl_engine_action_take(eng, "Worker", NULL, 9000, fld_on_done, &r), FL_OK);
+	fld_barrier(eng);
 	fl_engine_stats(eng, &st);
 	FLT_EQ_INT(st.parked_takes, 1);
-	FLT_ASSERT(!is_done(&r));
-	must(eng, C_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"who\":\"bo\"}}");
-	wait_res(&r);
+	FLT_ASSERT(!fld_res_done(&r));
+	fld_must(eng, FLD_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"who\":\"bo\"}}");
+	fld_await(&r);
 	FLT_EQ_INT(r.code, FL_OK);
 	FLT_ASSERT(r.body != NULL);
 	FLT_EQ_STR(sval(r.body, "command"), "Run");
 	FLT_EQ_INT(r.calls, 1);
 	fl_engine_stats(eng, &st);
 	FLT_EQ_INT(st.parked_takes, 0);
-	res_release(&r);
+	fld_res_release(&r);
 
 	/* a parked take with a command filter ignores other commands */
-	res_init(&r);
-	FLT_EQ_INT(fl_engine_action_take(eng, "Worker", "Other", 9000, on_done, &r), FL_OK);
-	must(eng, C_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"who\":\"cy\"}}");
-	barrier(eng);
-	FLT_ASSERT(!is_done(&r));
+	fld_res_init(&r);
+	FLT_EQ_INT(fl_engine_action_take(eng, "Worker", "Other", 9000, fld_on_done, &r), FL_OK);
+	fld_must(eng, FLD_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"who\":\"cy\"}}");
+	fld_barrier(eng);
+	FLT_ASSERT(!fld_res_done(&r));
 	fl_engine_shutdown(eng);
-	FLT_ASSERT(is_done(&r));
+	FLT_ASSERT(fld_res_done(&r));
 	FLT_ASSERT(r.body == NULL);
-	res_release(&r);
-	fl_engine_free(eng);
-	tmp_cleanup();
+	fld_res_release(&r);
+	fld_finish(eng);
 }
 
 static void take_one(struct fl_engine *eng, const char *pack, const char *cmd, char *id, int64_t *attempt,
@@ -327,7 +127,7 @@ static void take_one(struct fl_engine *eng, const char *pack, const char *cmd, c
 {
 	json_t *a = NULL;
 
-	FLT_EQ_INT(take(eng, pack, cmd, 0, &a), FL_OK);
+	FLT_EQ_INT(fld_take(eng, pack, cmd, 0, &a), FL_OK);
 	if (!a)
 		FLT_FAIL("no action for %s/%s", pack, cmd ? cmd : "*");
 	snprintf(id, 25, "%s", sval(a, "id"));
@@ -344,43 +144,42 @@ FLT_TEST(concurrent_results_fire_a_step_once)
 	struct fl_error err = FL_ERROR_INIT;
 	char a1[32], a2[32], c[32];
 	int64_t t1, t2;
-	struct res r1, r2;
-	json_t *e1 = parse("{\"event\":\"Done\"}"), *a = NULL, *list = NULL;
+	struct fld_res r1, r2;
+	json_t *e1 = fld_parse("{\"event\":\"Done\"}"), *a = NULL, *list = NULL;
 	struct fl_audit_filter f = { .limit = 10 };
 
-	tmp_setup();
-	eng = open_engine();
-	must(eng, C_REGISTER, NULL, "{\"name\":\"P\"}");
-	must(eng, C_FLOW, NULL,
+	fld_tmp_setup("fl-engine");
+	eng = fld_open(NULL);
+	fld_must(eng, FLD_REGISTER, NULL, "{\"name\":\"P\"}");
+	fld_must(eng, FLD_FLOW, NULL,
 	     "{\"name\":\"fan\",\"steps\":["
 	     "{\"id\":\"a\",\"event\":{\"name\":\"Start\",\"packName\":\"P\"},\"command\":{\"name\":\"A\",\"packName\":\"P\"}},"
 	     "{\"id\":\"b\",\"event\":{\"name\":\"Start\",\"packName\":\"P\"},\"command\":{\"name\":\"B\",\"packName\":\"P\"}},"
 	     "{\"id\":\"join\",\"dependsOn\":[\"a\",\"b\"],\"event\":{\"name\":\"Done\",\"packName\":\"P\"},"
 	     "\"command\":{\"name\":\"C\",\"packName\":\"P\"}}]}");
-	must(eng, C_EVENT, "P", "{\"event\":\"Start\"}");
+	fld_must(eng, FLD_EVENT, "P", "{\"event\":\"Start\"}");
 	take_one(eng, "P", "A", a1, &t1, NULL);
 	take_one(eng, "P", "B", a2, &t2, NULL);
 	/* both results in flight at once */
-	res_init(&r1);
-	res_init(&r2);
-	FLT_EQ_INT(fl_engine_action_result(eng, "P", a1, t1, e1, on_done, &r1), FL_OK);
-	FLT_EQ_INT(fl_engine_action_result(eng, "P", a2, t2, e1, on_done, &r2), FL_OK);
-	wait_res(&r1);
-	wait_res(&r2);
+	fld_res_init(&r1);
+	fld_res_init(&r2);
+	FLT_EQ_INT(fl_engine_action_result(eng, "P", a1, t1, e1, fld_on_done, &r1), FL_OK);
+	FLT_EQ_INT(fl_engine_action_result(eng, "P", a2, t2, e1, fld_on_done, &r2), FL_OK);
+	fld_await(&r1);
+	fld_await(&r2);
 	FLT_EQ_INT(r1.code, FL_OK);
 	FLT_EQ_INT(r2.code, FL_OK);
-	res_release(&r1);
-	res_release(&r2);
+	fld_res_release(&r1);
+	fld_res_release(&r2);
 	json_decref(e1);
 	take_one(eng, "P", "C", c, NULL, NULL);
-	FLT_EQ_INT(take(eng, "P", NULL, 0, &a), FL_OK);
+	FLT_EQ_INT(fld_take(eng, "P", NULL, 0, &a), FL_OK);
 	FLT_ASSERT(a == NULL);
 	FLT_EQ_INT(fl_engine_audit_list(eng, &f, &list, &err), FL_OK);
 	FLT_EQ_INT(json_array_size(list), 1);
 	FLT_EQ_INT(json_object_size(json_object_get(json_array_get(list, 0), "actions")), 3);
 	json_decref(list);
-	fl_engine_free(eng);
-	tmp_cleanup();
+	fld_finish(eng);
 }
 
 FLT_TEST(restart_keeps_state)
@@ -393,18 +192,18 @@ FLT_TEST(restart_keeps_state)
 	json_t *got = NULL, *list = NULL, *in = NULL;
 	struct fl_audit_filter f = { .limit = 10 };
 
-	must(eng, C_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"who\":\"max\"}}");
-	must(eng, C_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"who\":\"ned\"}}");
+	fld_must(eng, FLD_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"who\":\"max\"}}");
+	fld_must(eng, FLD_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"who\":\"ned\"}}");
 	take_one(eng, "Worker", NULL, id, &att, NULL); /* max's action is PENDING, ned's NEW */
 	/* a second server on the same database is refused */
 	fl_engine_config_default(&cfg);
-	cfg.db_path = dbpath;
+	cfg.db_path = fld_tmp.db;
 	FLT_EQ_INT(fl_engine_open(&eng2, &cfg, &err), FL_ECONFLICT);
 	FLT_ASSERT(strstr(err.msg, "in use by another flyte process"));
 	FLT_EQ_INT(fl_engine_health(eng, &err), FL_OK);
 	fl_engine_free(eng);
 
-	eng = open_engine();
+	eng = fld_open(NULL);
 	FLT_EQ_INT(fl_engine_health(eng, &err), FL_OK);
 	FLT_EQ_INT(fl_engine_pack_get(eng, "Worker", &got, &err), FL_OK);
 	json_decref(got);
@@ -420,33 +219,31 @@ FLT_TEST(restart_keeps_state)
 		json_decref(in);
 	}
 	/* the PENDING action survives and completes; the flow continues */
-	FLT_EQ_INT(result(eng, "Worker", id, att, "{\"event\":\"Done\",\"payload\":{\"ok\":true}}", NULL, 0), FL_OK);
+	FLT_EQ_INT(fld_result(eng, "Worker", id, att, "{\"event\":\"Done\",\"payload\":{\"ok\":true}}", NULL, 0), FL_OK);
 	{
 		char id3[32];
 		take_one(eng, "Worker", NULL, id3, NULL, &in);
 		FLT_EQ_STR(json_string_value(in), "max done");
 		json_decref(in);
 	}
-	fl_engine_free(eng);
-	tmp_cleanup();
+	fld_finish(eng);
 }
 
 FLT_TEST(shutdown_refuses_new_jobs)
 {
 	struct fl_engine *eng = worker_setup();
-	struct res r;
-	json_t *j = parse("{\"event\":\"Go\"}");
+	struct fld_res r;
+	json_t *j = fld_parse("{\"event\":\"Go\"}");
 
 	fl_engine_shutdown(eng);
 	fl_engine_shutdown(eng); /* idempotent */
-	res_init(&r);
-	FLT_EQ_INT(fl_engine_event_post(eng, "Src", j, on_done, &r), FL_ECANCELLED);
-	FLT_EQ_INT(fl_engine_action_take(eng, "Worker", NULL, 100, on_done, &r), FL_ECANCELLED);
-	FLT_ASSERT(!is_done(&r));
-	res_release(&r);
+	fld_res_init(&r);
+	FLT_EQ_INT(fl_engine_event_post(eng, "Src", j, fld_on_done, &r), FL_ECANCELLED);
+	FLT_EQ_INT(fl_engine_action_take(eng, "Worker", NULL, 100, fld_on_done, &r), FL_ECANCELLED);
+	FLT_ASSERT(!fld_res_done(&r));
+	fld_res_release(&r);
 	json_decref(j);
-	fl_engine_free(eng);
-	tmp_cleanup();
+	fld_finish(eng);
 }
 
 FLT_TEST(expiry_and_dead_packs)
@@ -458,37 +255,35 @@ FLT_TEST(expiry_and_dead_packs)
 	json_t *list = NULL, *got = NULL, *in = NULL, *a = NULL;
 	char id[32], old_id[32];
 
-	tmp_setup();
-	fl_log_set_level(FL_LOG_ERROR);
+	fld_tmp_setup("fl-engine");
 	fl_engine_config_default(&cfg);
-	cfg.db_path = dbpath;
 	cfg.action_ttl_sec = 2;
 	cfg.delete_dead_packs = true;
 	cfg.pack_grace_sec = 2;
-	FLT_EQ_INT(fl_engine_open(&eng, &cfg, &err), FL_OK);
-	must(eng, C_REGISTER, NULL, "{\"name\":\"Src\"}");
-	must(eng, C_REGISTER, NULL, "{\"name\":\"Worker\"}");
-	must(eng, C_REGISTER, NULL, "{\"name\":\"Gone\"}");
-	must(eng, C_FLOW, NULL, WORKER_FLOW);
-	must(eng, C_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"who\":\"old\"}}");
+	eng = fld_open(&cfg);
+	fld_must(eng, FLD_REGISTER, NULL, "{\"name\":\"Src\"}");
+	fld_must(eng, FLD_REGISTER, NULL, "{\"name\":\"Worker\"}");
+	fld_must(eng, FLD_REGISTER, NULL, "{\"name\":\"Gone\"}");
+	fld_must(eng, FLD_FLOW, NULL, WORKER_FLOW);
+	fld_must(eng, FLD_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"who\":\"old\"}}");
 	FLT_EQ_INT(fl_engine_audit_list(eng, &f, &list, &err), FL_OK);
 	snprintf(old_id, sizeof(old_id), "%s",
 		 sval(json_object_get(json_array_get(list, 0), "actions"), "s1.id"));
 	json_decref(list);
 	/* let the action and the packs age past their 2 s limits (the margin absorbs a slow machine) */
 	usleep(2200 * 1000);
-	must(eng, C_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"who\":\"new\"}}");
-	must(eng, C_EVENT, "Worker", "{\"event\":\"Ping\"}"); /* a sign of life */
+	fld_must(eng, FLD_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"who\":\"new\"}}");
+	fld_must(eng, FLD_EVENT, "Worker", "{\"event\":\"Ping\"}"); /* a sign of life */
 	fl_engine__kick_maintenance(eng);
-	barrier(eng);
+	fld_barrier(eng);
 
 	/* the old NEW action expired: only the new one can be taken */
 	take_one(eng, "Worker", NULL, id, NULL, &in);
 	FLT_EQ_STR(json_string_value(json_object_get(in, "text")), "hi new");
 	json_decref(in);
-	FLT_EQ_INT(take(eng, "Worker", NULL, 0, &a), FL_OK);
+	FLT_EQ_INT(fld_take(eng, "Worker", NULL, 0, &a), FL_OK);
 	FLT_ASSERT(a == NULL);
-	FLT_EQ_INT(result(eng, "Worker", old_id, -1, "{\"event\":\"Done\"}", NULL, 0), FL_ENOTFOUND);
+	FLT_EQ_INT(fld_result(eng, "Worker", old_id, -1, "{\"event\":\"Done\"}", NULL, 0), FL_ENOTFOUND);
 	/* ...but it stays in the audit, which is kept longer */
 	FLT_EQ_INT(fl_engine_audit_list(eng, &f, &list, &err), FL_OK);
 	FLT_EQ_INT(json_array_size(list), 2);
@@ -499,24 +294,10 @@ FLT_TEST(expiry_and_dead_packs)
 	json_decref(got);
 	FLT_EQ_INT(fl_engine_pack_get(eng, "Worker", &got, &err), FL_OK);
 	json_decref(got);
-	fl_engine_free(eng);
-	tmp_cleanup();
+	fld_finish(eng);
 }
 
 /* ------------------------------------------------ costly templates */
-
-static struct fl_engine *open_engine_cfg(const struct fl_engine_config *over)
-{
-	struct fl_engine_config cfg = *over;
-	struct fl_engine *eng = NULL;
-	struct fl_error err = FL_ERROR_INIT;
-
-	fl_log_set_level(FL_LOG_ERROR);
-	cfg.db_path = dbpath;
-	if (fl_engine_open(&eng, &cfg, &err) != FL_OK)
-		FLT_FAIL("engine open: %s", err.msg);
-	return eng;
-}
 
 /* An event payload {"s": <n bytes>, "l": [1..k]} */
 static char *big_event(const char *name, size_t n, size_t k)
@@ -538,6 +319,22 @@ static char *big_event(const char *name, size_t n, size_t k)
 	"\"context\":{\"n\":\"{{ Event.Payload.s|length }}\"},"                                         \
 	"\"command\":{\"name\":\"Run\",\"packName\":\"Worker\",\"input\":{\"out\":\"" input "\"}}}]}"
 
+/* The length of the event's string, once per element of its list. */
+#define LENGTHS "{% for i in Event.Payload.l %}{{ Event.Payload.s|length }},{% endfor %}"
+
+/* An engine with cfg on a fresh database, packs Src and Worker and the costly flow (COSTLY_FLOW text). */
+static struct fl_engine *costly_setup(const struct fl_engine_config *cfg, const char *flow)
+{
+	struct fl_engine *eng;
+
+	fld_tmp_setup("fl-engine");
+	eng = fld_open(cfg);
+	fld_must(eng, FLD_REGISTER, NULL, "{\"name\":\"Src\"}");
+	fld_must(eng, FLD_REGISTER, NULL, "{\"name\":\"Worker\"}");
+	fld_must(eng, FLD_FLOW, NULL, flow);
+	return eng;
+}
+
 FLT_TEST(costly_render_moves_off_the_writer)
 {
 	struct fl_engine_config cfg;
@@ -549,14 +346,10 @@ FLT_TEST(costly_render_moves_off_the_writer)
 	fl_engine_config_default(&cfg);
 	cfg.render_inline_ms = 1;
 	cfg.render_deadline_ms = 60000;
-	tmp_setup();
-	eng = open_engine_cfg(&cfg);
-	must(eng, C_REGISTER, NULL, "{\"name\":\"Src\"}");
-	must(eng, C_REGISTER, NULL, "{\"name\":\"Worker\"}");
 	/* 200 x length of 64 KiB: far more than a millisecond of work */
-	must(eng, C_FLOW, NULL, COSTLY_FLOW("{% for i in Event.Payload.l %}{{ Event.Payload.s|length }},{% endfor %}"));
-	must(eng, C_EVENT, "Src", ev);
-	FLT_EQ_INT(take(eng, "Worker", NULL, 0, &a), FL_OK);
+	eng = costly_setup(&cfg, COSTLY_FLOW(LENGTHS));
+	fld_must(eng, FLD_EVENT, "Src", ev);
+	FLT_EQ_INT(fld_take(eng, "Worker", NULL, 0, &a), FL_OK);
 	FLT_ASSERT(a != NULL);
 	{
 		const char *out = sval(a, "input.out");
@@ -570,16 +363,15 @@ FLT_TEST(costly_render_moves_off_the_writer)
 	FLT_EQ_INT(st.renders_deferred, 1);
 	FLT_EQ_INT(st.actions_created, 1);
 	free(ev);
-	fl_engine_free(eng);
-	tmp_cleanup();
+	fld_finish(eng);
 }
 
 FLT_TEST(costly_render_does_not_hold_other_writes)
 {
 	struct fl_engine_config cfg;
 	struct fl_engine *eng;
-	struct res big, small;
-	json_t *j, *a = NULL;
+	struct fld_res big;
+	json_t *a = NULL;
 	char *ev = big_event("Big", 3200, 100);
 	bool small_first;
 
@@ -587,40 +379,31 @@ FLT_TEST(costly_render_does_not_hold_other_writes)
 	cfg.render_inline_ms = 1;
 	cfg.render_deadline_ms = 3000;
 	cfg.tmpl_limits.max_steps = UINT64_MAX / 2; /* only the deadline stops it */
-	tmp_setup();
-	eng = open_engine_cfg(&cfg);
-	must(eng, C_REGISTER, NULL, "{\"name\":\"Src\"}");
-	must(eng, C_REGISTER, NULL, "{\"name\":\"Other\"}");
-	must(eng, C_REGISTER, NULL, "{\"name\":\"Worker\"}");
 	/* 100^3 x length of 3,200 bytes: runs until the deadline */
-	must(eng, C_FLOW, NULL,
-	     COSTLY_FLOW("{% for a in Event.Payload.l %}{% for b in Event.Payload.l %}{% for c in Event.Payload.l %}"
-			 "{{ Event.Payload.s|length }}{% endfor %}{% endfor %}{% endfor %}"));
-	must(eng, C_FLOW, NULL,
+	eng = costly_setup(&cfg, COSTLY_FLOW("{% for a in Event.Payload.l %}{% for b in Event.Payload.l %}"
+					     "{% for c in Event.Payload.l %}{{ Event.Payload.s|length }}{% endfor %}"
+					     "{% endfor %}{% endfor %}"));
+	fld_must(eng, FLD_REGISTER, NULL, "{\"name\":\"Other\"}");
+	fld_must(eng, FLD_FLOW, NULL,
 	     "{\"name\":\"plain\",\"steps\":[{\"id\":\"p\",\"event\":{\"name\":\"Ping\",\"packName\":\"Other\"},"
 	     "\"command\":{\"name\":\"Pong\",\"packName\":\"Worker\",\"input\":\"{{ Event.Name }}\"}}]}");
 
-	res_init(&big);
-	j = parse(ev);
-	FLT_EQ_INT(fl_engine_event_post(eng, "Src", j, on_done, &big), FL_OK);
-	json_decref(j);
+	fld_post(eng, "Src", ev, &big);
 	/* an unrelated pack's event, posted while the costly one renders, is answered first */
-	must(eng, C_EVENT, "Other", "{\"event\":\"Ping\"}");
-	small_first = !is_done(&big);
-	FLT_EQ_INT(take(eng, "Worker", "Pong", 0, &a), FL_OK);
+	fld_must(eng, FLD_EVENT, "Other", "{\"event\":\"Ping\"}");
+	small_first = !fld_res_done(&big);
+	FLT_EQ_INT(fld_take(eng, "Worker", "Pong", 0, &a), FL_OK);
 	FLT_ASSERT(a != NULL);
 	json_decref(a);
-	(void)small;
-	wait_res(&big);
+	fld_await(&big);
 	FLT_ASSERT(small_first);
 	/* the costly step ran out of time: the event is stored, its step skipped */
 	FLT_EQ_INT(big.code, FL_OK);
-	FLT_EQ_INT(take(eng, "Worker", "Run", 0, &a), FL_OK);
+	FLT_EQ_INT(fld_take(eng, "Worker", "Run", 0, &a), FL_OK);
 	FLT_ASSERT(a == NULL);
-	res_release(&big);
+	fld_res_release(&big);
 	free(ev);
-	fl_engine_free(eng);
-	tmp_cleanup();
+	fld_finish(eng);
 }
 
 FLT_TEST(writer_renders_when_there_are_no_render_threads)
@@ -634,58 +417,44 @@ FLT_TEST(writer_renders_when_there_are_no_render_threads)
 	fl_engine_config_default(&cfg);
 	cfg.render_inline_ms = 1;
 	cfg.render_threads = 0;
-	tmp_setup();
-	eng = open_engine_cfg(&cfg);
-	must(eng, C_REGISTER, NULL, "{\"name\":\"Src\"}");
-	must(eng, C_REGISTER, NULL, "{\"name\":\"Worker\"}");
-	must(eng, C_FLOW, NULL, COSTLY_FLOW("{% for i in Event.Payload.l %}{{ Event.Payload.s|length }},{% endfor %}"));
-	must(eng, C_EVENT, "Src", ev);
-	FLT_EQ_INT(take(eng, "Worker", NULL, 0, &a), FL_OK);
+	eng = costly_setup(&cfg, COSTLY_FLOW(LENGTHS));
+	fld_must(eng, FLD_EVENT, "Src", ev);
+	FLT_EQ_INT(fld_take(eng, "Worker", NULL, 0, &a), FL_OK);
 	FLT_ASSERT(a != NULL);
 	FLT_EQ_INT(strlen(sval(a, "input.out")), 100 * strlen("65536,"));
 	json_decref(a);
 	fl_engine_stats(eng, &st);
 	FLT_EQ_INT(st.renders_deferred, 0);
 	free(ev);
-	fl_engine_free(eng);
-	tmp_cleanup();
+	fld_finish(eng);
 }
 
 FLT_TEST(shutdown_waits_for_deferred_jobs)
 {
 	struct fl_engine_config cfg;
 	struct fl_engine *eng;
-	struct res big;
-	json_t *j;
+	struct fld_res big;
 	char *ev = big_event("Big", 64 * 1024, 300);
 
 	fl_engine_config_default(&cfg);
 	cfg.render_inline_ms = 1;
-	tmp_setup();
-	eng = open_engine_cfg(&cfg);
-	must(eng, C_REGISTER, NULL, "{\"name\":\"Src\"}");
-	must(eng, C_REGISTER, NULL, "{\"name\":\"Worker\"}");
-	must(eng, C_FLOW, NULL, COSTLY_FLOW("{% for i in Event.Payload.l %}{{ Event.Payload.s|length }},{% endfor %}"));
-	res_init(&big);
-	j = parse(ev);
-	FLT_EQ_INT(fl_engine_event_post(eng, "Src", j, on_done, &big), FL_OK);
-	json_decref(j);
+	eng = costly_setup(&cfg, COSTLY_FLOW(LENGTHS));
+	fld_post(eng, "Src", ev, &big);
 	fl_engine_shutdown(eng);
 	/* the event was answered (and stored) before the shutdown returned */
-	FLT_ASSERT(is_done(&big));
+	FLT_ASSERT(fld_res_done(&big));
 	FLT_EQ_INT(big.code, FL_OK);
-	res_release(&big);
+	fld_res_release(&big);
 	fl_engine_free(eng);
-	eng = open_engine_cfg(&cfg);
+	eng = fld_open(&cfg);
 	{
 		json_t *a = NULL;
-		FLT_EQ_INT(take(eng, "Worker", NULL, 0, &a), FL_OK);
+		FLT_EQ_INT(fld_take(eng, "Worker", NULL, 0, &a), FL_OK);
 		FLT_ASSERT(a != NULL);
 		json_decref(a);
 	}
 	free(ev);
-	fl_engine_free(eng);
-	tmp_cleanup();
+	fld_finish(eng);
 }
 
 /* ------------------------------------------------------ take queues */
@@ -699,7 +468,7 @@ static size_t store_actions(size_t n, const char *name, const char *labels)
 	static size_t next;
 	size_t first = next + 1;
 
-	if (fl_store_open(&st, NULL, dbpath, 0, &err) != FL_OK)
+	if (fl_store_open(&st, NULL, fld_tmp.db, 0, &err) != FL_OK)
 		FLT_FAIL("store open: %s", err.msg);
 	FLT_EQ_INT(fl_store_begin(st, &err), FL_OK);
 	for (size_t i = 0; i < n; i++) {
@@ -726,11 +495,11 @@ FLT_TEST(take_finds_its_action_behind_a_backlog)
 	json_t *a = NULL;
 	char oldest[32];
 
-	tmp_setup();
-	eng = open_engine();
-	must(eng, C_REGISTER, NULL, "{\"name\":\"W\",\"labels\":{\"env\":\"prod\"}}");
-	must(eng, C_REGISTER, NULL, "{\"name\":\"W\",\"labels\":{\"env\":\"dev\"}}");
-	must(eng, C_REGISTER, NULL, "{\"name\":\"W\",\"labels\":{\"env\":\"dev\",\"region\":\"eu\"}}");
+	fld_tmp_setup("fl-engine");
+	eng = fld_open(NULL);
+	fld_must(eng, FLD_REGISTER, NULL, "{\"name\":\"W\",\"labels\":{\"env\":\"prod\"}}");
+	fld_must(eng, FLD_REGISTER, NULL, "{\"name\":\"W\",\"labels\":{\"env\":\"dev\"}}");
+	fld_must(eng, FLD_REGISTER, NULL, "{\"name\":\"W\",\"labels\":{\"env\":\"dev\",\"region\":\"eu\"}}");
 	fl_engine_free(eng);
 	/* more queued in front than any bounded scan would look at */
 	snprintf(oldest, sizeof(oldest), "%024zx", store_actions(101000, "Work", "{\"env\":\"prod\"}"));
@@ -738,31 +507,30 @@ FLT_TEST(take_finds_its_action_behind_a_backlog)
 	store_actions(1, "Mine", "{\"env\":\"dev\"}");
 	store_actions(1, "Any", NULL);
 	store_actions(1, "Eu", "{\"region\":\"eu\",\"env\":\"dev\"}");
-	eng = open_engine();
+	eng = fld_open(NULL);
 	/* another label's backlog is not in the way */
-	FLT_EQ_INT(take(eng, "W.env.dev", NULL, 0, &a), FL_OK);
+	FLT_EQ_INT(fld_take(eng, "W.env.dev", NULL, 0, &a), FL_OK);
 	FLT_EQ_STR(sval(a, "command"), "Mine");
 	json_decref(a);
 	/* an action without labels goes to any taker; label order does not matter */
-	FLT_EQ_INT(take(eng, "W.env.dev.region.eu", "Eu", 0, &a), FL_OK);
+	FLT_EQ_INT(fld_take(eng, "W.env.dev.region.eu", "Eu", 0, &a), FL_OK);
 	FLT_EQ_STR(sval(a, "command"), "Eu");
 	json_decref(a);
-	FLT_EQ_INT(take(eng, "W.env.dev", NULL, 0, &a), FL_OK);
+	FLT_EQ_INT(fld_take(eng, "W.env.dev", NULL, 0, &a), FL_OK);
 	FLT_EQ_STR(sval(a, "command"), "Any");
 	json_decref(a);
-	FLT_EQ_INT(take(eng, "W.env.dev", NULL, 0, &a), FL_OK);
+	FLT_EQ_INT(fld_take(eng, "W.env.dev", NULL, 0, &a), FL_OK);
 	FLT_ASSERT(a == NULL);
 	/* nor is the backlog of another command */
-	FLT_EQ_INT(take(eng, "W.env.prod", "Other", 0, &a), FL_OK);
+	FLT_EQ_INT(fld_take(eng, "W.env.prod", "Other", 0, &a), FL_OK);
 	FLT_EQ_STR(sval(a, "command"), "Other");
 	json_decref(a);
 	/* and the backlog itself is still served oldest first */
-	FLT_EQ_INT(take(eng, "W.env.prod", NULL, 0, &a), FL_OK);
+	FLT_EQ_INT(fld_take(eng, "W.env.prod", NULL, 0, &a), FL_OK);
 	FLT_EQ_STR(sval(a, "command"), "Work");
 	FLT_EQ_STR(sval(a, "id"), oldest);
 	json_decref(a);
-	fl_engine_free(eng);
-	tmp_cleanup();
+	fld_finish(eng);
 }
 
 FLT_TEST(take_with_many_labels_walks_the_label_sets)
@@ -772,24 +540,23 @@ FLT_TEST(take_with_many_labels_walks_the_label_sets)
 	const char *many = "{\"name\":\"W\",\"labels\":{\"a\":\"1\",\"b\":\"1\",\"c\":\"1\",\"d\":\"1\",\"e\":\"1\","
 			   "\"f\":\"1\",\"g\":\"1\",\"h\":\"1\",\"i\":\"1\",\"j\":\"1\",\"k\":\"1\",\"l\":\"1\"}}";
 
-	tmp_setup();
-	eng = open_engine();
-	must(eng, C_REGISTER, NULL, many);
+	fld_tmp_setup("fl-engine");
+	eng = fld_open(NULL);
+	fld_must(eng, FLD_REGISTER, NULL, many);
 	fl_engine_free(eng);
 	store_actions(3, "Work", "{\"x\":\"1\"}");
 	store_actions(1, "Fit", "{\"l\":\"1\",\"a\":\"1\"}");
 	store_actions(1, "Late", "{\"b\":\"1\"}");
-	eng = open_engine();
-	FLT_EQ_INT(take(eng, "W.a.1.b.1.c.1.d.1.e.1.f.1.g.1.h.1.i.1.j.1.k.1.l.1", NULL, 0, &a), FL_OK);
+	eng = fld_open(NULL);
+	FLT_EQ_INT(fld_take(eng, "W.a.1.b.1.c.1.d.1.e.1.f.1.g.1.h.1.i.1.j.1.k.1.l.1", NULL, 0, &a), FL_OK);
 	FLT_EQ_STR(sval(a, "command"), "Fit");
 	json_decref(a);
-	FLT_EQ_INT(take(eng, "W.a.1.b.1.c.1.d.1.e.1.f.1.g.1.h.1.i.1.j.1.k.1.l.1", NULL, 0, &a), FL_OK);
+	FLT_EQ_INT(fld_take(eng, "W.a.1.b.1.c.1.d.1.e.1.f.1.g.1.h.1.i.1.j.1.k.1.l.1", NULL, 0, &a), FL_OK);
 	FLT_EQ_STR(sval(a, "command"), "Late");
 	json_decref(a);
-	FLT_EQ_INT(take(eng, "W.a.1.b.1.c.1.d.1.e.1.f.1.g.1.h.1.i.1.j.1.k.1.l.1", NULL, 0, &a), FL_OK);
+	FLT_EQ_INT(fld_take(eng, "W.a.1.b.1.c.1.d.1.e.1.f.1.g.1.h.1.i.1.j.1.k.1.l.1", NULL, 0, &a), FL_OK);
 	FLT_ASSERT(a == NULL);
-	fl_engine_free(eng);
-	tmp_cleanup();
+	fld_finish(eng);
 }
 
 #ifdef FL_FAULT_INJECTION
@@ -803,35 +570,35 @@ FLT_TEST(take_with_many_labels_walks_the_label_sets)
 FLT_TEST(a_failed_reload_is_tried_again)
 {
 	struct fl_engine *eng;
-	struct res r;
-	char rules[160], env[200], id[32];
+	struct fld_res r;
+	char rules[300], env[320], id[32];
 	json_t *a = NULL;
 	FILE *f;
 
-	tmp_setup();
-	snprintf(rules, sizeof(rules), "%s/faults", tmpdir);
+	fld_tmp_setup("fl-engine");
+	snprintf(rules, sizeof(rules), "%s/faults", fld_tmp.path);
 	snprintf(env, sizeof(env), "@%s", rules);
 	setenv("FLYTE_STORE_FAULTS", env, 1);
-	eng = open_engine();
-	must(eng, C_REGISTER, NULL, "{\"name\":\"Src\"}");
-	must(eng, C_REGISTER, NULL, "{\"name\":\"Worker\"}");
-	must(eng, C_FLOW, NULL, WORKER_FLOW);
+	eng = fld_open(NULL);
+	fld_must(eng, FLD_REGISTER, NULL, "{\"name\":\"Src\"}");
+	fld_must(eng, FLD_REGISTER, NULL, "{\"name\":\"Worker\"}");
+	fld_must(eng, FLD_FLOW, NULL, WORKER_FLOW);
 	f = fopen(rules, "w");
 	FLT_ASSERT(f != NULL);
 	fputs("commit eio nth=1\nflow_list eio\n", f);
 	fclose(f);
 	usleep(100000); /* the rules are looked at every 20 ms */
-	FLT_EQ_INT(call(eng, C_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"who\":\"kim\"}}", &r), FL_EIO);
-	res_release(&r);
+	FLT_EQ_INT(fld_call(eng, FLD_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"who\":\"kim\"}}", &r), FL_EIO);
+	fld_res_release(&r);
 	/* while the flows cannot be read, writes are refused rather than run without them */
-	FLT_EQ_INT(call(eng, C_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"who\":\"lou\"}}", &r), FL_EIO);
+	FLT_EQ_INT(fld_call(eng, FLD_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"who\":\"lou\"}}", &r), FL_EIO);
 	FLT_ASSERT(strstr(r.msg, "flow_list"));
-	res_release(&r);
+	fld_res_release(&r);
 	unlink(rules);
 	/* the store works again: once the reload is retried, the next event starts its step */
 	for (int i = 0; i < 200; i++) {
-		int rc = call(eng, C_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"who\":\"max\"}}", &r);
-		res_release(&r);
+		int rc = fld_call(eng, FLD_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"who\":\"max\"}}", &r);
+		fld_res_release(&r);
 		if (rc == FL_OK)
 			break;
 		FLT_EQ_INT(rc, FL_EIO);
@@ -840,11 +607,11 @@ FLT_TEST(a_failed_reload_is_tried_again)
 	take_one(eng, "Worker", NULL, id, NULL, &a);
 	FLT_EQ_STR(sval(a, "text"), "hi max");
 	json_decref(a);
-	FLT_EQ_INT(take(eng, "Worker", NULL, 0, &a), FL_OK);
+	FLT_EQ_INT(fld_take(eng, "Worker", NULL, 0, &a), FL_OK);
 	FLT_ASSERT(a == NULL); /* the refused events left nothing */
 	fl_engine_free(eng);
 	unsetenv("FLYTE_STORE_FAULTS");
-	tmp_cleanup();
+	fld_tmp_cleanup();
 }
 #define FAULT_CASES , a_failed_reload_is_tried_again
 #else

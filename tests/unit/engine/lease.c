@@ -15,139 +15,25 @@
 #include "fl-common.h"
 
 #include <jansson.h>
-#include <pthread.h>
 #include <unistd.h>
 
+#include "drive.h"
 #include "engine/engine.h"
 #include "error.h"
 #include "fltest.h"
-#include "log.h"
 #include "timeutil.h"
 
 #define GUARD_MS 20000 /* longest wait for something that must happen */
-
-static char tmpdir[64];
-static char dbpath[128];
-
-static void tmp_setup(void)
-{
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/fl-lease-XXXXXX");
-	if (!mkdtemp(tmpdir))
-		FLT_FAIL("mkdtemp failed");
-	snprintf(dbpath, sizeof(dbpath), "%s/e.db", tmpdir);
-}
-
-static void tmp_cleanup(void)
-{
-	static const char *const suffixes[] = { "", "-wal", "-shm", ".lock", "-journal" };
-	char p[160];
-
-	for (size_t i = 0; i < FL_ARRAY_LEN(suffixes); i++) {
-		snprintf(p, sizeof(p), "%s%s", dbpath, suffixes[i]);
-		unlink(p);
-	}
-	rmdir(tmpdir);
-}
 
 /* An engine on the test database; lease_sec / max_attempts are the server defaults. */
 static struct fl_engine *open_engine(int64_t lease_sec, int64_t max_attempts)
 {
 	struct fl_engine_config cfg;
-	struct fl_engine *eng = NULL;
-	struct fl_error err = FL_ERROR_INIT;
 
-	fl_log_set_level(FL_LOG_ERROR);
 	fl_engine_config_default(&cfg);
-	cfg.db_path = dbpath;
 	cfg.lease_sec = lease_sec;
 	cfg.max_attempts = max_attempts;
-	if (fl_engine_open(&eng, &cfg, &err) != FL_OK)
-		FLT_FAIL("engine open: %s", err.msg);
-	return eng;
-}
-
-/* ------------------------------------------------- sync call helpers */
-
-struct res {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool done;
-	int code;
-	char msg[FL_ERROR_MSG_MAX];
-	json_t *body;
-};
-
-static void res_init(struct res *r)
-{
-	memset(r, 0, sizeof(*r));
-	pthread_mutex_init(&r->mu, NULL);
-	pthread_cond_init(&r->cv, NULL);
-}
-
-static void res_release(struct res *r)
-{
-	json_decref(r->body);
-	pthread_mutex_destroy(&r->mu);
-	pthread_cond_destroy(&r->cv);
-}
-
-static void on_done(const struct fl_engine_result *er, void *payload)
-{
-	struct res *r = payload;
-
-	pthread_mutex_lock(&r->mu);
-	r->code = er->code;
-	snprintf(r->msg, sizeof(r->msg), "%s", er->code ? er->err.msg : "");
-	r->body = er->body ? json_deep_copy(er->body) : NULL;
-	r->done = true;
-	pthread_cond_broadcast(&r->cv);
-	pthread_mutex_unlock(&r->mu);
-}
-
-static void wait_res(struct res *r)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += 30;
-	pthread_mutex_lock(&r->mu);
-	while (!r->done)
-		if (pthread_cond_timedwait(&r->cv, &r->mu, &ts) != 0)
-			break;
-	pthread_mutex_unlock(&r->mu);
-	if (!r->done)
-		FLT_FAIL("callback never came");
-}
-
-static json_t *parse(const char *text)
-{
-	json_error_t je;
-	json_t *j = json_loads(text, JSON_DECODE_ANY, &je);
-
-	if (!j)
-		FLT_FAIL("bad test JSON: %s: %s", je.text, text);
-	return j;
-}
-
-enum call_kind { C_REGISTER, C_FLOW, C_EVENT };
-
-static void must(struct fl_engine *eng, enum call_kind k, const char *id, const char *text)
-{
-	struct res r;
-	json_t *j = parse(text);
-	int rc;
-
-	res_init(&r);
-	rc = k == C_REGISTER ? fl_engine_pack_register(eng, j, on_done, &r)
-	     : k == C_FLOW   ? fl_engine_flow_put(eng, j, 0, on_done, &r)
-			     : fl_engine_event_post(eng, id, j, on_done, &r);
-	json_decref(j);
-	if (rc != FL_OK)
-		FLT_FAIL("call returned %d", rc);
-	wait_res(&r);
-	if (r.code != FL_OK)
-		FLT_FAIL("call failed: %d %s (%s)", r.code, r.msg, text);
-	res_release(&r);
+	return fld_open(&cfg);
 }
 
 /* A taken action. */
@@ -162,25 +48,19 @@ struct taken {
 /* Take (waiting up to wait_ms); returns the code, *got tells whether an action came. */
 static int take(struct fl_engine *eng, const char *pack, const char *cmd, int wait_ms, struct taken *t, bool *got)
 {
-	struct res r;
-	int rc;
+	json_t *a = NULL;
+	int rc = fld_take(eng, pack, cmd, wait_ms, &a);
 
-	res_init(&r);
-	rc = fl_engine_action_take(eng, pack, cmd, wait_ms, on_done, &r);
-	if (rc != FL_OK)
-		FLT_FAIL("take returned %d", rc);
-	wait_res(&r);
-	rc = r.code;
-	*got = r.body != NULL;
+	*got = a != NULL;
 	memset(t, 0, sizeof(*t));
-	if (r.body) {
-		snprintf(t->id, sizeof(t->id), "%s", json_string_value(json_object_get(r.body, "id")));
-		snprintf(t->command, sizeof(t->command), "%s", json_string_value(json_object_get(r.body, "command")));
-		t->attempt = json_integer_value(json_object_get(r.body, "attempt"));
-		t->lease_until = json_integer_value(json_object_get(r.body, "leaseUntil"));
-		t->input = json_incref(json_object_get(r.body, "input"));
+	if (a) {
+		snprintf(t->id, sizeof(t->id), "%s", json_string_value(json_object_get(a, "id")));
+		snprintf(t->command, sizeof(t->command), "%s", json_string_value(json_object_get(a, "command")));
+		t->attempt = json_integer_value(json_object_get(a, "attempt"));
+		t->lease_until = json_integer_value(json_object_get(a, "leaseUntil"));
+		t->input = json_incref(json_object_get(a, "input"));
 	}
-	res_release(&r);
+	json_decref(a);
 	return rc;
 }
 
@@ -199,6 +79,15 @@ static void take_one(struct fl_engine *eng, const char *pack, const char *cmd, s
 		FLT_FAIL("no action for '%s' within %d ms", pack, GUARD_MS);
 }
 
+/* t's lease ended: the same action is taken again (command cmd of Worker), as attempt `attempt`. */
+static void taken_again(struct fl_engine *eng, const char *cmd, const struct taken *t, struct taken *t2,
+			int64_t attempt)
+{
+	take_one(eng, "Worker", cmd, t2);
+	FLT_EQ_STR(t2->id, t->id);
+	FLT_EQ_INT(t2->attempt, attempt);
+}
+
 static void no_action(struct fl_engine *eng, const char *pack, const char *cmd)
 {
 	struct taken t;
@@ -209,38 +98,18 @@ static void no_action(struct fl_engine *eng, const char *pack, const char *cmd)
 	FLT_ASSERT(!got);
 }
 
-static int result(struct fl_engine *eng, const char *pack, const char *action, int64_t attempt, const char *text,
-		  char *msg, size_t msglen)
-{
-	struct res r;
-	json_t *j = parse(text);
-	int rc;
-
-	res_init(&r);
-	rc = fl_engine_action_result(eng, pack, action, attempt, j, on_done, &r);
-	json_decref(j);
-	if (rc != FL_OK)
-		FLT_FAIL("result returned %d", rc);
-	wait_res(&r);
-	rc = r.code;
-	if (msg)
-		snprintf(msg, msglen, "%s", r.msg);
-	res_release(&r);
-	return rc;
-}
-
 /* Heartbeat; *lease_until gets the new lease end (ns) on success. */
 static int heartbeat(struct fl_engine *eng, const char *pack, const char *action, int64_t attempt,
 		     int64_t *lease_until, char *msg, size_t msglen)
 {
-	struct res r;
+	struct fld_res r;
 	int rc;
 
-	res_init(&r);
-	rc = fl_engine_action_heartbeat(eng, pack, action, attempt, on_done, &r);
+	fld_res_init(&r);
+	rc = fl_engine_action_heartbeat(eng, pack, action, attempt, fld_on_done, &r);
 	if (rc != FL_OK)
 		FLT_FAIL("heartbeat returned %d", rc);
-	wait_res(&r);
+	fld_await(&r);
 	rc = r.code;
 	if (lease_until)
 		*lease_until = r.body ? json_integer_value(json_object_get(r.body, "leaseUntil")) : 0;
@@ -248,7 +117,7 @@ static int heartbeat(struct fl_engine *eng, const char *pack, const char *action
 		FLT_EQ_INT(json_integer_value(json_object_get(r.body, "attempt")), attempt);
 	if (msg)
 		snprintf(msg, msglen, "%s", r.msg);
-	res_release(&r);
+	fld_res_release(&r);
 	return rc;
 }
 
@@ -314,12 +183,12 @@ static struct fl_engine *setup(int64_t lease_sec)
 {
 	struct fl_engine *eng;
 
-	tmp_setup();
+	fld_tmp_setup("fl-lease");
 	eng = open_engine(lease_sec, 3);
-	must(eng, C_REGISTER, NULL, "{\"name\":\"Src\"}");
-	must(eng, C_REGISTER, NULL, WORKER);
-	must(eng, C_REGISTER, NULL, "{\"name\":\"Other\",\"commands\":[{\"name\":\"Job\",\"leaseSeconds\":1}]}");
-	must(eng, C_FLOW, NULL, FLOW);
+	fld_must(eng, FLD_REGISTER, NULL, "{\"name\":\"Src\"}");
+	fld_must(eng, FLD_REGISTER, NULL, WORKER);
+	fld_must(eng, FLD_REGISTER, NULL, "{\"name\":\"Other\",\"commands\":[{\"name\":\"Job\",\"leaseSeconds\":1}]}");
+	fld_must(eng, FLD_FLOW, NULL, FLOW);
 	return eng;
 }
 
@@ -332,7 +201,7 @@ FLT_TEST(take_holds_the_action_for_its_lease)
 	int64_t before = fl_time_now_ns();
 	json_t *a;
 
-	must(eng, C_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"n\":\"1\"}}");
+	fld_must(eng, FLD_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"n\":\"1\"}}");
 	take_one(eng, "Worker", "Job", &t);
 	FLT_EQ_INT(t.attempt, 1);
 	FLT_ASSERT(t.lease_until > before);
@@ -344,9 +213,7 @@ FLT_TEST(take_holds_the_action_for_its_lease)
 	/* while it holds, nobody else gets it */
 	no_action(eng, "Worker", "Job");
 	/* the lease ends: a waiting take gets it again, as attempt 2 */
-	take_one(eng, "Worker", "Job", &t2);
-	FLT_EQ_STR(t2.id, t.id);
-	FLT_EQ_INT(t2.attempt, 2);
+	taken_again(eng, "Job", &t, &t2, 2);
 	FLT_ASSERT(t2.lease_until > t.lease_until);
 	a = audit_action(eng, "lf", "job");
 	/* NEW, PENDING (1), NEW "lease expired", PENDING (2) */
@@ -360,8 +227,7 @@ FLT_TEST(take_holds_the_action_for_its_lease)
 	json_decref(a);
 	json_decref(t.input);
 	json_decref(t2.input);
-	fl_engine_free(eng);
-	tmp_cleanup();
+	fld_finish(eng);
 }
 
 FLT_TEST(heartbeats_extend_the_lease)
@@ -372,7 +238,7 @@ FLT_TEST(heartbeats_extend_the_lease)
 	char msg[256];
 	json_t *a;
 
-	must(eng, C_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"n\":\"2\"}}");
+	fld_must(eng, FLD_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"n\":\"2\"}}");
 	take_one(eng, "Worker", "Job", &t);
 	prev = first_end = t.lease_until;
 	/* heartbeats until well past the end of the first lease: the lease moves on */
@@ -398,15 +264,12 @@ FLT_TEST(heartbeats_extend_the_lease)
 	FLT_EQ_INT(heartbeat(eng, "Ghost", t.id, 1, NULL, NULL, 0), FL_ENOTFOUND);
 
 	/* no more heartbeats: the lease ends and the action is taken again */
-	take_one(eng, "Worker", "Job", &t2);
-	FLT_EQ_STR(t2.id, t.id);
-	FLT_EQ_INT(t2.attempt, 2);
+	taken_again(eng, "Job", &t, &t2, 2);
 	/* the old attempt's heartbeats are refused now */
 	FLT_EQ_INT(heartbeat(eng, "Worker", t.id, 1, NULL, msg, sizeof(msg)), FL_ECONFLICT);
 	json_decref(t.input);
 	json_decref(t2.input);
-	fl_engine_free(eng);
-	tmp_cleanup();
+	fld_finish(eng);
 }
 
 FLT_TEST(late_result_is_refused_and_recorded)
@@ -416,12 +279,12 @@ FLT_TEST(late_result_is_refused_and_recorded)
 	char msg[256];
 	json_t *a, *ref;
 
-	must(eng, C_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"n\":\"3\"}}");
+	fld_must(eng, FLD_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"n\":\"3\"}}");
 	take_one(eng, "Worker", "Job", &t);
 	take_one(eng, "Worker", "Job", &t2); /* after the first lease ended */
 	FLT_EQ_INT(t2.attempt, 2);
 	/* the first attempt comes back with its result: refused, recorded, not applied */
-	FLT_EQ_INT(result(eng, "Worker", t.id, 1, "{\"event\":\"Done\",\"payload\":{\"by\":1}}", msg, sizeof(msg)),
+	FLT_EQ_INT(fld_result(eng, "Worker", t.id, 1, "{\"event\":\"Done\",\"payload\":{\"by\":1}}", msg, sizeof(msg)),
 		   FL_ECONFLICT);
 	FLT_ASSERT(strstr(msg, "no longer holds"));
 	a = audit_action(eng, "lf", "job");
@@ -435,8 +298,8 @@ FLT_TEST(late_result_is_refused_and_recorded)
 	no_action(eng, "Worker", "Report"); /* the flow did not move */
 
 	/* the current attempt completes it; the same result again is applied once */
-	FLT_EQ_INT(result(eng, "Worker", t2.id, 2, "{\"event\":\"Done\",\"payload\":{\"by\":\"two\"}}", NULL, 0), FL_OK);
-	FLT_EQ_INT(result(eng, "Worker", t2.id, 2, "{\"event\":\"Done\",\"payload\":{\"by\":\"two\"}}", NULL, 0), FL_OK);
+	FLT_EQ_INT(fld_result(eng, "Worker", t2.id, 2, "{\"event\":\"Done\",\"payload\":{\"by\":\"two\"}}", NULL, 0), FL_OK);
+	FLT_EQ_INT(fld_result(eng, "Worker", t2.id, 2, "{\"event\":\"Done\",\"payload\":{\"by\":\"two\"}}", NULL, 0), FL_OK);
 	a = audit_action(eng, "lf", "job");
 	FLT_EQ_STR(state_of(a), "SUCCESS");
 	FLT_EQ_INT(count_states(a, "SUCCESS", NULL), 1);
@@ -447,7 +310,7 @@ FLT_TEST(late_result_is_refused_and_recorded)
 	FLT_EQ_STR(json_string_value(r.input), "two");
 	no_action(eng, "Worker", "Report");
 	/* the old attempt, once more after completion: still refused */
-	FLT_EQ_INT(result(eng, "Worker", t.id, 1, "{\"event\":\"Done\",\"payload\":{\"by\":1}}", NULL, 0),
+	FLT_EQ_INT(fld_result(eng, "Worker", t.id, 1, "{\"event\":\"Done\",\"payload\":{\"by\":1}}", NULL, 0),
 		   FL_ECONFLICT);
 	a = audit_action(eng, "lf", "job");
 	FLT_EQ_INT(json_array_size(json_object_get(a, "refusedResults")), 2);
@@ -455,19 +318,18 @@ FLT_TEST(late_result_is_refused_and_recorded)
 	json_decref(t.input);
 	json_decref(t2.input);
 	json_decref(r.input);
-	fl_engine_free(eng);
-	tmp_cleanup();
+	fld_finish(eng);
 }
 
 FLT_TEST(last_attempt_ends_fatal_and_the_flow_reacts)
 {
 	struct fl_engine *eng = setup(0);
 	struct taken t, t2, c;
-	struct res wait;
+	struct fld_res wait;
 	json_t *a, *res;
 	bool done = false;
 
-	must(eng, C_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"n\":\"4\"}}");
+	fld_must(eng, FLD_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"n\":\"4\"}}");
 	take_one(eng, "Worker", "Job", &t);
 	take_one(eng, "Worker", "Job", &t2);
 	FLT_EQ_INT(t2.attempt, 2); /* maxAttempts: 2 */
@@ -487,19 +349,18 @@ FLT_TEST(last_attempt_ends_fatal_and_the_flow_reacts)
 	no_action(eng, "Worker", "Job");
 	no_action(eng, "Worker", "Report");
 	/* a result from the last attempt after that is refused */
-	FLT_EQ_INT(result(eng, "Worker", t2.id, 2, "{\"event\":\"Done\"}", NULL, 0), FL_ECONFLICT);
+	FLT_EQ_INT(fld_result(eng, "Worker", t2.id, 2, "{\"event\":\"Done\"}", NULL, 0), FL_ECONFLICT);
 	/* and a parked take is not answered with the failed action */
-	res_init(&wait);
-	FLT_EQ_INT(fl_engine_action_take(eng, "Worker", "Job", 300, on_done, &wait), FL_OK);
-	wait_res(&wait);
+	fld_res_init(&wait);
+	FLT_EQ_INT(fl_engine_action_take(eng, "Worker", "Job", 300, fld_on_done, &wait), FL_OK);
+	fld_await(&wait);
 	done = wait.body == NULL;
-	res_release(&wait);
+	fld_res_release(&wait);
 	FLT_ASSERT(done);
 	json_decref(t.input);
 	json_decref(t2.input);
 	json_decref(c.input);
-	fl_engine_free(eng);
-	tmp_cleanup();
+	fld_finish(eng);
 }
 
 FLT_TEST(server_default_lease_applies_to_undeclared_commands)
@@ -509,32 +370,28 @@ FLT_TEST(server_default_lease_applies_to_undeclared_commands)
 
 	/* no default: a command without leaseSeconds is held until its result */
 	eng = setup(0);
-	must(eng, C_FLOW, NULL,
+	fld_must(eng, FLD_FLOW, NULL,
 	     "{\"name\":\"ff\",\"steps\":[{\"id\":\"free\",\"event\":{\"name\":\"Free\",\"packName\":\"Src\"},"
 	     "\"command\":{\"name\":\"Free\",\"packName\":\"Worker\"}}]}");
-	must(eng, C_EVENT, "Src", "{\"event\":\"Free\"}");
+	fld_must(eng, FLD_EVENT, "Src", "{\"event\":\"Free\"}");
 	take_one(eng, "Worker", "Free", &t);
 	FLT_EQ_INT(t.attempt, 1);
 	FLT_EQ_INT(t.lease_until, 0);
 	json_decref(t.input);
-	fl_engine_free(eng);
-	tmp_cleanup();
+	fld_finish(eng);
 
 	/* the server's default lease (1 s) applies */
 	eng = setup(1);
-	must(eng, C_FLOW, NULL,
+	fld_must(eng, FLD_FLOW, NULL,
 	     "{\"name\":\"ff\",\"steps\":[{\"id\":\"free\",\"event\":{\"name\":\"Free\",\"packName\":\"Src\"},"
 	     "\"command\":{\"name\":\"Free\",\"packName\":\"Worker\"}}]}");
-	must(eng, C_EVENT, "Src", "{\"event\":\"Free\"}");
+	fld_must(eng, FLD_EVENT, "Src", "{\"event\":\"Free\"}");
 	take_one(eng, "Worker", "Free", &t);
 	FLT_ASSERT(t.lease_until > 0);
-	take_one(eng, "Worker", "Free", &t2);
-	FLT_EQ_STR(t2.id, t.id);
-	FLT_EQ_INT(t2.attempt, 2);
+	taken_again(eng, "Free", &t, &t2, 2);
 	json_decref(t.input);
 	json_decref(t2.input);
-	fl_engine_free(eng);
-	tmp_cleanup();
+	fld_finish(eng);
 }
 
 FLT_TEST(leases_survive_a_restart)
@@ -542,19 +399,16 @@ FLT_TEST(leases_survive_a_restart)
 	struct fl_engine *eng = setup(0);
 	struct taken t, t2;
 
-	must(eng, C_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"n\":\"6\"}}");
+	fld_must(eng, FLD_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"n\":\"6\"}}");
 	take_one(eng, "Worker", "Job", &t);
 	fl_engine_free(eng);
 	/* the engine comes back on the same database: the lease still ends and redelivers */
 	eng = open_engine(0, 3);
-	take_one(eng, "Worker", "Job", &t2);
-	FLT_EQ_STR(t2.id, t.id);
-	FLT_EQ_INT(t2.attempt, 2);
-	FLT_EQ_INT(result(eng, "Worker", t2.id, 2, "{\"event\":\"Done\",\"payload\":{\"by\":\"two\"}}", NULL, 0), FL_OK);
+	taken_again(eng, "Job", &t, &t2, 2);
+	FLT_EQ_INT(fld_result(eng, "Worker", t2.id, 2, "{\"event\":\"Done\",\"payload\":{\"by\":\"two\"}}", NULL, 0), FL_OK);
 	json_decref(t.input);
 	json_decref(t2.input);
-	fl_engine_free(eng);
-	tmp_cleanup();
+	fld_finish(eng);
 }
 
 #ifdef FL_FAULT_INJECTION
@@ -568,18 +422,18 @@ FLT_TEST(a_failed_lease_job_runs_again)
 {
 	struct fl_engine *eng;
 	struct taken t, t2;
-	char rules[160], env[200];
+	char rules[300], env[320];
 	FILE *f;
 
-	tmp_setup();
-	snprintf(rules, sizeof(rules), "%s/faults", tmpdir);
+	fld_tmp_setup("fl-lease");
+	snprintf(rules, sizeof(rules), "%s/faults", fld_tmp.path);
 	snprintf(env, sizeof(env), "@%s", rules);
 	setenv("FLYTE_STORE_FAULTS", env, 1);
 	eng = open_engine(0, 3);
-	must(eng, C_REGISTER, NULL, "{\"name\":\"Src\"}");
-	must(eng, C_REGISTER, NULL, WORKER);
-	must(eng, C_FLOW, NULL, FLOW);
-	must(eng, C_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"n\":\"7\"}}");
+	fld_must(eng, FLD_REGISTER, NULL, "{\"name\":\"Src\"}");
+	fld_must(eng, FLD_REGISTER, NULL, WORKER);
+	fld_must(eng, FLD_FLOW, NULL, FLOW);
+	fld_must(eng, FLD_EVENT, "Src", "{\"event\":\"Go\",\"payload\":{\"n\":\"7\"}}");
 	take_one(eng, "Worker", "Job", &t);
 	f = fopen(rules, "w");
 	FLT_ASSERT(f != NULL);
@@ -590,14 +444,12 @@ FLT_TEST(a_failed_lease_job_runs_again)
 		usleep(50000);
 	unlink(rules);
 	usleep(100000);
-	take_one(eng, "Worker", "Job", &t2);
-	FLT_EQ_STR(t2.id, t.id);
-	FLT_EQ_INT(t2.attempt, 2);
+	taken_again(eng, "Job", &t, &t2, 2);
 	json_decref(t.input);
 	json_decref(t2.input);
 	fl_engine_free(eng);
 	unsetenv("FLYTE_STORE_FAULTS");
-	tmp_cleanup();
+	fld_tmp_cleanup();
 }
 #define FAULT_CASES , a_failed_lease_job_runs_again
 #else

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * unit_parser.c - unit tests of the template parser and of the compile/render
+ * parser.c - unit tests of the template parser and of the compile/render
  * API: the shape of the expression tree (pongo2's precedence and
  * associativity), compile errors with positions, literal detection, budgets,
  * nested renders and concurrent renders of one compiled template.
@@ -31,15 +31,31 @@ static const struct fl_tmpl__ex *expr_of(const struct fl_tmpl *t)
 	return t && t->root && t->root->nex ? t->root->ex[0] : NULL;
 }
 
+/* "{{ expr }}" in src compiles to a binary node of `kind` over operands of kinds a and b. */
+static void binary_shape(const char *src, int kind, int a, int b)
+{
+	struct fl_tmpl *t = compile(src);
+	const struct fl_tmpl__ex *e = expr_of(t);
+
+	FLT_ASSERT(e);
+	FLT_EQ_INT(e->kind, kind);
+	FLT_EQ_INT(e->u.bin.a->kind, a);
+	FLT_EQ_INT(e->u.bin.b->kind, b);
+	fl_tmpl_free(t);
+}
+
+/* src compiles, to a literal template or not. */
+static void literal_is(const char *src, bool literal)
+{
+	struct fl_tmpl *t = compile(src);
+
+	FLT_ASSERT(t && fl_tmpl_is_literal(t) == literal);
+	fl_tmpl_free(t);
+}
+
 FLT_TEST(mul_binds_tighter_than_add)
 {
-	struct fl_tmpl *t = compile("{{ 1 + 2 * 3 }}");
-	const struct fl_tmpl__ex *e = expr_of(t);
-	FLT_ASSERT(e);
-	FLT_EQ_INT(e->kind, EX_ADD);
-	FLT_EQ_INT(e->u.bin.a->kind, EX_LIT);
-	FLT_EQ_INT(e->u.bin.b->kind, EX_MUL);
-	fl_tmpl_free(t);
+	binary_shape("{{ 1 + 2 * 3 }}", EX_ADD, EX_LIT, EX_MUL);
 }
 
 FLT_TEST(add_is_left_associative)
@@ -82,34 +98,20 @@ FLT_TEST(long_chains_do_not_recurse)
 
 FLT_TEST(power_is_right_associative)
 {
-	struct fl_tmpl *t = compile("{{ 2 ^ 3 ^ 4 }}");
-	const struct fl_tmpl__ex *e = expr_of(t);
-	FLT_ASSERT(e);
-	FLT_EQ_INT(e->kind, EX_POW);
-	FLT_EQ_INT(e->u.bin.a->kind, EX_LIT);
-	FLT_EQ_INT(e->u.bin.b->kind, EX_POW);
-	fl_tmpl_free(t);
+	binary_shape("{{ 2 ^ 3 ^ 4 }}", EX_POW, EX_LIT, EX_POW);
 }
 
 FLT_TEST(and_or_share_a_right_recursive_level)
 {
-	struct fl_tmpl *t = compile("{{ a and b or c }}");
-	const struct fl_tmpl__ex *e = expr_of(t);
-	FLT_ASSERT(e);
-	FLT_EQ_INT(e->kind, EX_AND);
-	FLT_EQ_INT(e->u.bin.a->kind, EX_VAR);
-	FLT_EQ_INT(e->u.bin.b->kind, EX_OR);
-	fl_tmpl_free(t);
+	binary_shape("{{ a and b or c }}", EX_AND, EX_VAR, EX_OR);
 }
 
 FLT_TEST(not_applies_to_first_term)
 {
-	struct fl_tmpl *t = compile("{{ not a == b }}");
-	const struct fl_tmpl__ex *e = expr_of(t);
-	FLT_ASSERT(e);
-	FLT_EQ_INT(e->kind, EX_EQ);
-	FLT_EQ_INT(e->u.bin.a->kind, EX_NOT);
-	fl_tmpl_free(t);
+	struct fl_tmpl *t;
+	const struct fl_tmpl__ex *e;
+
+	binary_shape("{{ not a == b }}", EX_EQ, EX_NOT, EX_VAR);
 	t = compile("{{ -not a }}");
 	e = expr_of(t);
 	FLT_ASSERT(e);
@@ -154,18 +156,10 @@ FLT_TEST(literal_detection)
 	FLT_EQ_STR(fl_tmpl_source(t, &n), "just text");
 	FLT_EQ_INT(n, 9);
 	fl_tmpl_free(t);
-	t = compile("");
-	FLT_ASSERT(t && fl_tmpl_is_literal(t));
-	fl_tmpl_free(t);
-	t = compile("a{# c #}");
-	FLT_ASSERT(t && !fl_tmpl_is_literal(t));
-	fl_tmpl_free(t);
-	t = compile("{{ 1 }}");
-	FLT_ASSERT(t && !fl_tmpl_is_literal(t));
-	fl_tmpl_free(t);
-	t = compile("{% verbatim %}x{% endverbatim %}");
-	FLT_ASSERT(t && !fl_tmpl_is_literal(t));
-	fl_tmpl_free(t);
+	literal_is("", true);
+	literal_is("a{# c #}", false);
+	literal_is("{{ 1 }}", false);
+	literal_is("{% verbatim %}x{% endverbatim %}", false);
 }
 
 FLT_TEST(compile_error_positions)

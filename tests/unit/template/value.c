@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * unit_value.c - unit tests of the template value model (src/template/value.c):
+ * value.c - unit tests of the template value model (src/template/value.c):
  * reference counting and the live counter, objects (order, replacement, the
  * hash index), truthiness, type-strict equality, rendering and the JSON
  * bridge.
