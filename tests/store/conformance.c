@@ -852,9 +852,7 @@ FLT_TEST(finish_only_what_the_pack_holds)
 				     .result = "{\"event\":\"Done\"}", .pack_name = "P",
 				     .pack_labels = "{\"env\":\"dev\",\"zone\":\"eu\"}" };
 
-	fresh();
-	st = open_rw();
-	OK(fl_store_begin(st, &err));
+	st = fresh_begin();
 	add_action(st, "f1", "fc1", "s1", "P", "{\"env\":\"dev\"}", "Run", 1);
 	add_action(st, "f2", "fc2", "s1", "P", NULL, "Run", 2);
 
