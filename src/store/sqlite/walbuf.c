@@ -17,13 +17,23 @@
  *    a process killed before it loses only the transaction that was not
  *    committed yet);
  *  - every shared-memory call (xShmMap, xShmLock, xShmBarrier, xShmUnmap)
- *    of any file flushes the WAL buffer of the calling thread first: SQLite
- *    publishes new frames to readers through the wal-index in shared
- *    memory, so no reader can learn of a frame still in the buffer, whatever
- *    the synchronous setting.  A connection is used by one thread at a time
- *    (the engine's writer), and its WAL buffer is that thread's;
+ *    of a database file flushes the buffer of that connection's WAL first
+ *    (the WAL file is found from the database's at open time, with
+ *    sqlite3_database_file_object(), so it does not matter which thread runs
+ *    the connection): SQLite publishes new frames to readers through the
+ *    wal-index in shared memory, so no reader can learn of a frame still in
+ *    the buffer;
  *  - a write that does not continue the buffer, or that would grow it past
- *    WALBUF_MAX, flushes it first.
+ *    WALBUF_MAX, flushes it first; so does a file control of the WAL file.
+ *
+ * With synchronous=FULL (the store's only setting) SQLite syncs the WAL
+ * before it appends a commit's frames to the wal-index, so every frame of a
+ * commit is written, and a failed write reported, before any reader or
+ * checkpointer can see it.  Frames of a transaction that spilled its cache
+ * and then rolled back may stay in the buffer; they lie past the end of the
+ * log, as they would on disk, and are written or overwritten later.
+ * A process killed with buffered frames loses only a transaction that had
+ * not been committed, which WAL recovery discards in any case.
  *
  * Only the read-write connection opens its database through this VFS; the
  * read-only connections use the default one.
@@ -49,6 +59,7 @@ struct wfile {
 	char *buf;
 	size_t len, cap;
 	sqlite3_int64 off; /* file offset of buf[0] */
+	struct wfile *peer; /* of a database: its open WAL; of a WAL: its database; or NULL */
 	sqlite3_file *real; /* the default VFS's file, allocated right after this struct */
 };
 
@@ -57,9 +68,6 @@ static sqlite3_vfs *real_vfs;
 static sqlite3_io_methods wfile_methods;
 static pthread_once_t walbuf_once = PTHREAD_ONCE_INIT;
 static int walbuf_rc = SQLITE_ERROR;
-
-/* The WAL file of this thread whose buffer holds frames (at most one). */
-static _Thread_local struct wfile *tl_pending;
 
 static int flush(struct wfile *f)
 {
@@ -71,14 +79,13 @@ static int flush(struct wfile *f)
 		done += n;
 	}
 	f->len = 0;
-	if (tl_pending == f)
-		tl_pending = NULL;
 	return rc;
 }
 
-static int flush_pending(void)
+/* Before a shared-memory call on database file f: its WAL's frames go out. */
+static int flush_wal_of(struct wfile *f)
 {
-	return tl_pending ? flush(tl_pending) : SQLITE_OK;
+	return !f->wal && f->peer && f->peer->len ? flush(f->peer) : SQLITE_OK;
 }
 
 static int w_close(sqlite3_file *pf)
@@ -86,6 +93,9 @@ static int w_close(sqlite3_file *pf)
 	struct wfile *f = (struct wfile *)pf;
 	int rc = flush(f), rc2 = f->real->pMethods ? f->real->pMethods->xClose(f->real) : SQLITE_OK;
 
+	if (f->peer)
+		f->peer->peer = NULL;
+	f->peer = NULL;
 	sqlite3_free(f->buf);
 	f->buf = NULL;
 	f->cap = 0;
@@ -128,13 +138,8 @@ static int w_write(sqlite3_file *pf, const void *data, int amt, sqlite3_int64 of
 		f->buf = nb;
 		f->cap = cap;
 	}
-	if (!f->len) {
-		/* another WAL of this thread with frames in its buffer goes out first */
-		if (tl_pending && tl_pending != f && (rc = flush(tl_pending)) != SQLITE_OK)
-			return rc;
+	if (!f->len)
 		f->off = off;
-		tl_pending = f;
-	}
 	memcpy(f->buf + f->len, data, n);
 	f->len += n;
 	return SQLITE_OK;
@@ -185,7 +190,9 @@ static int w_check_reserved(sqlite3_file *pf, int *out)
 static int w_file_control(sqlite3_file *pf, int op, void *arg)
 {
 	struct wfile *f = (struct wfile *)pf;
-	return f->real->pMethods->xFileControl(f->real, op, arg);
+	int rc = f->len ? flush(f) : SQLITE_OK;
+
+	return rc != SQLITE_OK ? rc : f->real->pMethods->xFileControl(f->real, op, arg);
 }
 
 static int w_sector_size(sqlite3_file *pf)
@@ -200,11 +207,11 @@ static int w_device_characteristics(sqlite3_file *pf)
 	return f->real->pMethods->xDeviceCharacteristics(f->real);
 }
 
-/* Shared memory: every call publishes or looks at the wal-index, so this thread's frames go out first. */
+/* Shared memory: every call publishes or looks at the wal-index, so the WAL's frames go out first. */
 static int w_shm_map(sqlite3_file *pf, int page, int size, int extend, void volatile **out)
 {
 	struct wfile *f = (struct wfile *)pf;
-	int rc = flush_pending();
+	int rc = flush_wal_of(f);
 
 	return rc != SQLITE_OK ? rc : f->real->pMethods->xShmMap(f->real, page, size, extend, out);
 }
@@ -212,7 +219,7 @@ static int w_shm_map(sqlite3_file *pf, int page, int size, int extend, void vola
 static int w_shm_lock(sqlite3_file *pf, int offset, int n, int flags)
 {
 	struct wfile *f = (struct wfile *)pf;
-	int rc = flush_pending();
+	int rc = flush_wal_of(f);
 
 	return rc != SQLITE_OK ? rc : f->real->pMethods->xShmLock(f->real, offset, n, flags);
 }
@@ -222,14 +229,14 @@ static void w_shm_barrier(sqlite3_file *pf)
 	struct wfile *f = (struct wfile *)pf;
 
 	/* no way to report a failure here; the next xSync or xShmLock does */
-	if (flush_pending() == SQLITE_OK)
+	if (flush_wal_of(f) == SQLITE_OK)
 		f->real->pMethods->xShmBarrier(f->real);
 }
 
 static int w_shm_unmap(sqlite3_file *pf, int del)
 {
 	struct wfile *f = (struct wfile *)pf;
-	int rc = flush_pending();
+	int rc = flush_wal_of(f);
 
 	return rc != SQLITE_OK ? rc : f->real->pMethods->xShmUnmap(f->real, del);
 }
@@ -259,10 +266,21 @@ static int w_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *pf, int
 	(void)vfs;
 	memset(f, 0, sizeof(*f));
 	f->real = (sqlite3_file *)(void *)((char *)f + sizeof(*f));
-	f->wal = (flags & SQLITE_OPEN_WAL) != 0;
 	rc = real_vfs->xOpen(real_vfs, name, f->real, flags, out_flags);
 	/* SQLite calls xClose when pMethods is set, also after a failed open */
 	f->base.pMethods = f->real->pMethods ? &wfile_methods : NULL;
+	if (rc == SQLITE_OK && (flags & SQLITE_OPEN_WAL) && name) {
+		/*
+		 * The database file of this WAL, opened through this VFS by the
+		 * same connection; without it the WAL is written through.
+		 */
+		sqlite3_file *db = sqlite3_database_file_object(name);
+		if (db && db->pMethods == &wfile_methods) {
+			f->wal = true;
+			f->peer = (struct wfile *)db;
+			f->peer->peer = f;
+		}
+	}
 	return rc;
 }
 
