@@ -37,9 +37,11 @@
  */
 #include "fl-common.h"
 
+#include <dlfcn.h>
 #include <jansson.h>
 #include <libpq-fe.h>
 #include <poll.h>
+#include <pthread.h>
 
 #include "alloc.h"
 #include "buf.h"
@@ -49,6 +51,72 @@
 #include "store/pg/store_pg.h"
 #include "store/store.h"
 #include "timeutil.h"
+
+/*
+ * libpq is loaded with dlopen when the first PostgreSQL store opens, so a
+ * server on SQLite does not map libpq and the libraries it pulls in
+ * (Kerberos, LDAP, SASL, GnuTLS...: about 1.4 MB of resident pages, a seventh
+ * of the idle footprint).  Every call goes through this table (pq.PQ...).
+ */
+#define PQ_FUNCS(X) \
+	X(PQclear) \
+	X(PQcmdTuples) \
+	X(PQconnectdb) \
+	X(PQconsumeInput) \
+	X(PQenterPipelineMode) \
+	X(PQerrorMessage) \
+	X(PQexec) \
+	X(PQexecParams) \
+	X(PQexecPrepared) \
+	X(PQexitPipelineMode) \
+	X(PQfinish) \
+	X(PQfreemem) \
+	X(PQgetResult) \
+	X(PQgetisnull) \
+	X(PQgetlength) \
+	X(PQgetvalue) \
+	X(PQnotifies) \
+	X(PQntuples) \
+	X(PQpipelineSync) \
+	X(PQprepare) \
+	X(PQresultErrorField) \
+	X(PQresultStatus) \
+	X(PQsendPrepare) \
+	X(PQsendQueryParams) \
+	X(PQsendQueryPrepared) \
+	X(PQsetNoticeProcessor) \
+	X(PQsocket) \
+	X(PQstatus) \
+	X(PQtransactionStatus)
+
+static struct {
+#define PQ_FIELD(f) __typeof__(f) *f;
+	PQ_FUNCS(PQ_FIELD)
+#undef PQ_FIELD
+	bool loaded;
+	char error[160];
+} pq;
+
+static pthread_once_t pq_once = PTHREAD_ONCE_INIT;
+
+static void pq_load(void)
+{
+	void *lib = dlopen("libpq.so.5", RTLD_NOW | RTLD_LOCAL);
+
+	if (!lib) {
+		snprintf(pq.error, sizeof(pq.error), "cannot load libpq: %s", dlerror());
+		return;
+	}
+	/* POSIX guarantees that a data pointer from dlsym converts to a function pointer. */
+#define PQ_SYM(f)                                                                             \
+	if (!(*(void **)(&pq.f) = dlsym(lib, #f))) {                                            \
+		snprintf(pq.error, sizeof(pq.error), "cannot load libpq: it has no %s", #f); \
+		return;                                                                       \
+	}
+	PQ_FUNCS(PQ_SYM)
+#undef PQ_SYM
+	pq.loaded = true;
+}
 
 #define MAX_PARAMS 16
 #define PENDING_MAX 8 /* deferred commands (defer()) */
@@ -396,12 +464,12 @@ char *fl_store_pg_redact(const char *url)
 
 static bool connected(const struct pg *s)
 {
-	return s->conn && PQstatus(s->conn) == CONNECTION_OK;
+	return s->conn && pq.PQstatus(s->conn) == CONNECTION_OK;
 }
 
 static int unavailable(struct pg *s, struct fl_error *err)
 {
-	const char *why = s->conn ? PQerrorMessage(s->conn) : "";
+	const char *why = s->conn ? pq.PQerrorMessage(s->conn) : "";
 	size_t n = strcspn(why, "\n");
 
 	return fl_error_set(err, FL_EIO, "database '%s' is unavailable%s%.*s", s->shown, n ? ": " : "", (int)n, why);
@@ -410,8 +478,8 @@ static int unavailable(struct pg *s, struct fl_error *err)
 /* SQLSTATE -> project code with a message. */
 static int pg_fail(struct pg *s, PGresult *res, const char *what, struct fl_error *err)
 {
-	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-	const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *state = res ? pq.PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = res ? pq.PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	int code = FL_ERROR;
 
 	if (!connected(s))
@@ -428,7 +496,7 @@ static int pg_fail(struct pg *s, PGresult *res, const char *what, struct fl_erro
 	else if (strcmp(state, "22P02") == 0 || strcmp(state, "22023") == 0)
 		code = FL_EINVALID;
 	if (!msg)
-		msg = s->conn ? PQerrorMessage(s->conn) : "no answer";
+		msg = s->conn ? pq.PQerrorMessage(s->conn) : "no answer";
 	return fl_error_set(err, code, "postgres: %s: %.*s%s%s%s", what, (int)strcspn(msg, "\n"), msg,
 			    *state ? " (" : "", state, *state ? ")" : "");
 }
@@ -466,13 +534,13 @@ static int exec_sql(struct pg *s, const char *text, const char *what, struct fl_
 		res = pipeline(s, text, -1, NULL, false, what, err);
 		if (!res)
 			return err && err->code ? err->code : FL_EIO;
-		PQclear(res);
+		pq.PQclear(res);
 		return FL_OK;
 	}
-	res = PQexec(s->conn, text);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
+	res = pq.PQexec(s->conn, text);
+	if (pq.PQresultStatus(res) != PGRES_COMMAND_OK && pq.PQresultStatus(res) != PGRES_TUPLES_OK)
 		rc = pg_fail(s, res, what, err);
-	PQclear(res);
+	pq.PQclear(res);
 	return rc;
 }
 
@@ -504,12 +572,12 @@ static void notice_to_log(void *arg, const char *message)
 static int connect_now(struct pg *s, struct fl_error *err)
 {
 	if (s->conn)
-		PQfinish(s->conn);
+		pq.PQfinish(s->conn);
 	memset(s->prepared, 0, sizeof(s->prepared));
 	s->npending = 0; /* they belonged to the connection's transaction */
-	s->conn = PQconnectdb(s->conninfo);
+	s->conn = pq.PQconnectdb(s->conninfo);
 	if (s->conn)
-		PQsetNoticeProcessor(s->conn, notice_to_log, s);
+		pq.PQsetNoticeProcessor(s->conn, notice_to_log, s);
 	if (!connected(s)) {
 		int64_t now = fl_time_mono_ns();
 		s->backoff_ms = s->backoff_ms ? FL_MIN(s->backoff_ms * 2, BACKOFF_MAX_MS) : BACKOFF_MIN_MS;
@@ -586,21 +654,21 @@ static PGresult *run(struct pg *s, enum stmt_id id, const struct params *p, bool
 		return pipeline(s, NULL, (int)id, p, binary, what, err);
 	snprintf(name, sizeof(name), "s%d", (int)id);
 	if (!s->prepared[id]) {
-		res = PQprepare(s->conn, name, sql[id], 0, NULL);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		res = pq.PQprepare(s->conn, name, sql[id], 0, NULL);
+		if (pq.PQresultStatus(res) != PGRES_COMMAND_OK) {
 			pg_fail(s, res, what, err);
-			PQclear(res);
+			pq.PQclear(res);
 			return NULL;
 		}
-		PQclear(res);
+		pq.PQclear(res);
 		s->prepared[id] = true;
 	}
-	res = PQexecPrepared(s->conn, name, p ? p->n : 0, p ? p->v : NULL, p ? p->len : NULL, p ? p->fmt : NULL,
+	res = pq.PQexecPrepared(s->conn, name, p ? p->n : 0, p ? p->v : NULL, p ? p->len : NULL, p ? p->fmt : NULL,
 			     binary ? 1 : 0);
-	st = PQresultStatus(res);
+	st = pq.PQresultStatus(res);
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
 		pg_fail(s, res, what, err);
-		PQclear(res);
+		pq.PQclear(res);
 		return NULL;
 	}
 	return res;
@@ -618,7 +686,7 @@ static void defer(struct pg *s, const char *cmd)
 	if (s->npending == PENDING_MAX) {
 		/* cannot happen with the engine's use (at most BEGIN, RELEASE, SAVEPOINT); stay correct anyway */
 		PGresult *r = pipeline(s, "SELECT 1", -1, NULL, false, "deferred commands", NULL);
-		PQclear(r);
+		pq.PQclear(r);
 	}
 	s->pending[s->npending++] = cmd;
 }
@@ -650,37 +718,37 @@ static PGresult *pipeline(struct pg *s, const char *text, int id, const struct p
 	memcpy(pending, s->pending, sizeof(pending));
 	s->npending = 0;
 	snprintf(name, sizeof(name), "s%d", id);
-	if (!PQenterPipelineMode(s->conn)) {
+	if (!pq.PQenterPipelineMode(s->conn)) {
 		pg_fail(s, NULL, what, err);
 		return NULL;
 	}
 	for (int i = 0; i < npending && sent; i++, nsent++)
-		sent = PQsendQueryParams(s->conn, pending[i], 0, NULL, NULL, NULL, NULL, 0) == 1;
+		sent = pq.PQsendQueryParams(s->conn, pending[i], 0, NULL, NULL, NULL, NULL, 0) == 1;
 	if (sent && prepare) {
-		sent = PQsendPrepare(s->conn, name, sql[id], 0, NULL) == 1;
+		sent = pq.PQsendPrepare(s->conn, name, sql[id], 0, NULL) == 1;
 		nsent += sent;
 	}
 	if (sent && (id >= 0 || text)) {
 		if (id >= 0)
-			sent = PQsendQueryPrepared(s->conn, name, p ? p->n : 0, p ? p->v : NULL, p ? p->len : NULL,
+			sent = pq.PQsendQueryPrepared(s->conn, name, p ? p->n : 0, p ? p->v : NULL, p ? p->len : NULL,
 						   p ? p->fmt : NULL, binary ? 1 : 0) == 1;
 		else
-			sent = PQsendQueryParams(s->conn, text, 0, NULL, NULL, NULL, NULL, 0) == 1;
+			sent = pq.PQsendQueryParams(s->conn, text, 0, NULL, NULL, NULL, NULL, 0) == 1;
 		nsent += sent;
 	}
 	expect = nsent;
-	if (PQpipelineSync(s->conn) != 1) {
+	if (pq.PQpipelineSync(s->conn) != 1) {
 		pg_fail(s, NULL, what, err);
-		PQexitPipelineMode(s->conn);
+		pq.PQexitPipelineMode(s->conn);
 		return NULL;
 	}
 	/* one result (and its NULL) per query sent, then the sync */
 	for (int i = 0; i < expect; i++) {
 		ExecStatusType st;
-		r = PQgetResult(s->conn);
+		r = pq.PQgetResult(s->conn);
 		if (!r)
 			break; /* the connection failed */
-		st = PQresultStatus(r);
+		st = pq.PQresultStatus(r);
 		if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
 			if (!bad) {
 				bad = r;
@@ -695,25 +763,25 @@ static PGresult *pipeline(struct pg *s, const char *text, int id, const struct p
 			last = r;
 			r = NULL;
 		}
-		PQclear(r);
+		pq.PQclear(r);
 		/* the end of this query's results */
-		while ((r = PQgetResult(s->conn)) != NULL)
-			PQclear(r);
+		while ((r = pq.PQgetResult(s->conn)) != NULL)
+			pq.PQclear(r);
 	}
-	while ((r = PQgetResult(s->conn)) != NULL) {
-		bool sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
-		PQclear(r);
+	while ((r = pq.PQgetResult(s->conn)) != NULL) {
+		bool sync = pq.PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+		pq.PQclear(r);
 		if (sync)
 			break;
 	}
-	PQexitPipelineMode(s->conn);
+	pq.PQexitPipelineMode(s->conn);
 	if (bad || !sent || !last) {
-		PQclear(last);
+		pq.PQclear(last);
 		if (bad || connected(s))
 			pg_fail(s, bad, failed_what, err);
 		else
 			unavailable(s, err);
-		PQclear(bad);
+		pq.PQclear(bad);
 		return NULL;
 	}
 	return last;
@@ -728,10 +796,10 @@ static int run_exec(struct pg *s, enum stmt_id id, const struct params *p, size_
 	if (!res)
 		return err->code ? err->code : FL_EIO;
 	if (changed) {
-		const char *t = PQcmdTuples(res);
-		*changed = t && *t ? (size_t)strtoull(t, NULL, 10) : (size_t)PQntuples(res);
+		const char *t = pq.PQcmdTuples(res);
+		*changed = t && *t ? (size_t)strtoull(t, NULL, 10) : (size_t)pq.PQntuples(res);
 	}
-	PQclear(res);
+	pq.PQclear(res);
 	return FL_OK;
 }
 
@@ -739,17 +807,17 @@ static const char *row_text(const struct fl_store__row *r, int col, size_t *len)
 {
 	PGresult *res = r->res;
 
-	if (PQgetisnull(res, r->row, col))
+	if (pq.PQgetisnull(res, r->row, col))
 		return NULL;
-	*len = (size_t)PQgetlength(res, r->row, col);
-	return PQgetvalue(res, r->row, col);
+	*len = (size_t)pq.PQgetlength(res, r->row, col);
+	return pq.PQgetvalue(res, r->row, col);
 }
 
 static int64_t row_int(const struct fl_store__row *r, int col)
 {
 	PGresult *res = r->res;
 
-	return PQgetisnull(res, r->row, col) ? 0 : strtoll(PQgetvalue(res, r->row, col), NULL, 10);
+	return pq.PQgetisnull(res, r->row, col) ? 0 : strtoll(pq.PQgetvalue(res, r->row, col), NULL, 10);
 }
 
 /* Row `row` of r for the decoders of driver.h. */
@@ -793,7 +861,7 @@ static int each_action_row(PGresult *r, fl_store_action_fn cb, void *payload, si
 {
 	int rc = FL_OK;
 
-	for (int i = 0; i < PQntuples(r) && !rc; i++) {
+	for (int i = 0; i < pq.PQntuples(r) && !rc; i++) {
 		struct fl_store_action a = { 0 };
 		read_action(r, i, &a);
 		rc = cb(&a, payload);
@@ -813,7 +881,7 @@ static int one_action(struct pg *s, enum stmt_id id, const struct params *p, fl_
 	if (!r)
 		return err->code ? err->code : FL_EIO;
 	rc = each_action_row(r, cb, payload, count);
-	PQclear(r);
+	pq.PQclear(r);
 	return rc;
 }
 
@@ -829,23 +897,23 @@ static int pg_schema_version(struct fl_store *st, int *out, struct fl_error *err
 	rc = usable(s, err);
 	if (rc)
 		return rc;
-	r = PQexec(s->conn, "SELECT to_regclass('flyte_schema') IS NOT NULL");
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+	r = pq.PQexec(s->conn, "SELECT to_regclass('flyte_schema') IS NOT NULL");
+	if (pq.PQresultStatus(r) != PGRES_TUPLES_OK) {
 		rc = pg_fail(s, r, "read schema version", err);
-		PQclear(r);
+		pq.PQclear(r);
 		return rc;
 	}
-	if (strcmp(PQgetvalue(r, 0, 0), "t") != 0) {
-		PQclear(r);
+	if (strcmp(pq.PQgetvalue(r, 0, 0), "t") != 0) {
+		pq.PQclear(r);
 		return FL_OK;
 	}
-	PQclear(r);
-	r = PQexec(s->conn, "SELECT version FROM flyte_schema");
-	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+	pq.PQclear(r);
+	r = pq.PQexec(s->conn, "SELECT version FROM flyte_schema");
+	if (pq.PQresultStatus(r) != PGRES_TUPLES_OK)
 		rc = pg_fail(s, r, "read schema version", err);
-	else if (PQntuples(r) > 0)
-		*out = (int)strtol(PQgetvalue(r, 0, 0), NULL, 10);
-	PQclear(r);
+	else if (pq.PQntuples(r) > 0)
+		*out = (int)strtol(pq.PQgetvalue(r, 0, 0), NULL, 10);
+	pq.PQclear(r);
 	return rc;
 }
 
@@ -899,7 +967,7 @@ static void pg_close(struct fl_store *st)
 	if (!s)
 		return;
 	if (s->conn)
-		PQfinish(s->conn);
+		pq.PQfinish(s->conn);
 	free(s->conninfo);
 	free(s->shown);
 	free(s);
@@ -911,6 +979,11 @@ static int pg_open(struct fl_store **out, const char *url, unsigned flags, struc
 	int rc;
 
 	*out = NULL;
+	pthread_once(&pq_once, pq_load);
+	if (!pq.loaded) {
+		free(s);
+		return fl_error_set(err, FL_EIO, "%s", pq.error);
+	}
 	s->base.ops = &fl_store_pg_ops;
 	s->conninfo = fl_xstrdup(url ? url : "");
 	s->shown = fl_store_pg_redact(s->conninfo);
@@ -954,7 +1027,7 @@ static int pg_begin(struct fl_store *st, struct fl_error *err)
 		return rc;
 	/* a transaction whose rollback did not happen is abandoned, not nested */
 	s->npending = 0;
-	if (PQtransactionStatus(s->conn) != PQTRANS_IDLE) {
+	if (pq.PQtransactionStatus(s->conn) != PQTRANS_IDLE) {
 		rc = exec_sql(s, "ROLLBACK", "rollback", err);
 		if (rc)
 			return rc;
@@ -984,7 +1057,7 @@ static int pg_rollback(struct fl_store *st, struct fl_error *err)
 
 	s->in_tx = false;
 	s->npending = 0; /* never sent */
-	if (!connected(s) || PQtransactionStatus(s->conn) == PQTRANS_IDLE)
+	if (!connected(s) || pq.PQtransactionStatus(s->conn) == PQTRANS_IDLE)
 		return FL_OK;
 	return exec_sql(s, "ROLLBACK", "rollback", err);
 }
@@ -1047,8 +1120,8 @@ static int pg_pack_upsert(struct fl_store *st, bool *created, const struct fl_st
 	r = run(s, S_PACK_UPSERT, &p, false, "upsert pack", err);
 	if (!r)
 		return err->code;
-	fresh = PQntuples(r) > 0 && col_int(r, 0, 0) != 0;
-	PQclear(r);
+	fresh = pq.PQntuples(r) > 0 && col_int(r, 0, 0) != 0;
+	pq.PQclear(r);
 	if (created)
 		*created = fresh;
 	return log_change(s, "pack", pk->id, err);
@@ -1071,12 +1144,12 @@ static int pg_pack_get(struct fl_store *st, struct fl_store_pack *out, const cha
 	r = run(pg_of(st), S_PACK_GET, &p, false, "get pack", err);
 	if (!r)
 		return err->code;
-	if (PQntuples(r) == 0) {
-		PQclear(r);
+	if (pq.PQntuples(r) == 0) {
+		pq.PQclear(r);
 		return fl_error_set(err, FL_ENOTFOUND, "pack '%s' not found", id);
 	}
 	read_pack(r, 0, out);
-	PQclear(r);
+	pq.PQclear(r);
 	return FL_OK;
 }
 
@@ -1087,13 +1160,13 @@ static int pg_pack_list(struct fl_store *st, fl_store_pack_fn cb, void *payload,
 
 	if (!r)
 		return err->code;
-	for (int i = 0; i < PQntuples(r) && !rc; i++) {
+	for (int i = 0; i < pq.PQntuples(r) && !rc; i++) {
 		struct fl_store_pack p = { 0 };
 		read_pack(r, i, &p);
 		rc = cb(&p, payload);
 		fl_store_pack_release(&p);
 	}
-	PQclear(r);
+	pq.PQclear(r);
 	return rc;
 }
 
@@ -1149,8 +1222,8 @@ static bool exists(struct pg *s, enum stmt_id id, const char *key, int *rc, stru
 		*rc = err->code;
 		return false;
 	}
-	found = PQntuples(r) > 0;
-	PQclear(r);
+	found = pq.PQntuples(r) > 0;
+	pq.PQclear(r);
 	*rc = FL_OK;
 	return found;
 }
@@ -1199,14 +1272,14 @@ static int one_flow(struct pg *s, enum stmt_id id, const char *key, struct fl_st
 	r = run(s, id, &p, false, what, err);
 	if (!r)
 		return err->code;
-	if (PQntuples(r) == 0) {
-		PQclear(r);
+	if (pq.PQntuples(r) == 0) {
+		pq.PQclear(r);
 		return fl_error_set(err, FL_ENOTFOUND, id == S_FLOW_GET ? "flow '%s' not found"
 									 : "flow version '%s' not found",
 				    key);
 	}
 	read_flow(r, 0, out);
-	PQclear(r);
+	pq.PQclear(r);
 	return FL_OK;
 }
 
@@ -1228,13 +1301,13 @@ static int pg_flow_list(struct fl_store *st, bool with_def, fl_store_flow_fn cb,
 
 	if (!r)
 		return err->code;
-	for (int i = 0; i < PQntuples(r) && !rc; i++) {
+	for (int i = 0; i < pq.PQntuples(r) && !rc; i++) {
 		struct fl_store_flow f = { 0 };
 		read_flow(r, i, &f);
 		rc = cb(&f, payload);
 		fl_store_flow_release(&f);
 	}
-	PQclear(r);
+	pq.PQclear(r);
 	return rc;
 }
 
@@ -1279,24 +1352,24 @@ static int pg_action_insert(struct fl_store *st, int64_t *seq, const struct fl_s
 	r = run(s, S_ACTION_INSERT, &p, false, "insert action", err);
 	if (!r)
 		return err->code;
-	if (PQntuples(r) == 0) {
-		PQclear(r);
+	if (pq.PQntuples(r) == 0) {
+		pq.PQclear(r);
 		return fl_error_set(err, FL_EEXISTS, "execution '%s' already has an action for step '%s'",
 				    a->correlation_id, a->step_id ? a->step_id : "");
 	}
 	if (seq)
 		*seq = col_int(r, 0, 0);
-	PQclear(r);
+	pq.PQclear(r);
 	return FL_OK;
 }
 
 /* The row an UPDATE ... RETURNING gave back, if any. */
 static int returned_action(PGresult *r, struct fl_store_action *out, bool *found)
 {
-	*found = PQntuples(r) > 0;
+	*found = pq.PQntuples(r) > 0;
 	if (*found)
 		read_action(r, 0, out);
-	PQclear(r);
+	pq.PQclear(r);
 	return FL_OK;
 }
 
@@ -1311,12 +1384,12 @@ static int action_miss(struct pg *s, const char *id, int want_state, int64_t att
 	r = run(s, S_ACTION_STATE, &p, false, "get action state", err);
 	if (!r)
 		return err->code;
-	if (PQntuples(r) == 0)
+	if (pq.PQntuples(r) == 0)
 		rc = fl_store__action_miss(err, id, want_state, attempt, false, 0, 0, false);
 	else
 		rc = fl_store__action_miss(err, id, want_state, attempt, true, (int)col_int(r, 0, 0), col_int(r, 0, 1),
 					   col_int(r, 0, 2) != 0);
-	PQclear(r);
+	pq.PQclear(r);
 	return rc;
 }
 
@@ -1411,9 +1484,9 @@ static int pg_action_lease_next(struct fl_store *st, int64_t *out, struct fl_err
 	*out = 0;
 	if (!r)
 		return err->code;
-	if (PQntuples(r) > 0)
+	if (pq.PQntuples(r) > 0)
 		*out = col_int(r, 0, 0);
-	PQclear(r);
+	pq.PQclear(r);
 	return FL_OK;
 }
 
@@ -1491,9 +1564,9 @@ static int pg_execution_steps(struct fl_store *st, const char *corr, fl_store_st
 	r = run(pg_of(st), S_EXEC_STEPS, &p, false, "execution steps", err);
 	if (!r)
 		return err->code;
-	for (int i = 0; i < PQntuples(r) && !rc; i++)
-		rc = cb(PQgetvalue(r, i, 0), (int)col_int(r, i, 1), payload);
-	PQclear(r);
+	for (int i = 0; i < pq.PQntuples(r) && !rc; i++)
+		rc = cb(pq.PQgetvalue(r, i, 0), (int)col_int(r, i, 1), payload);
+	pq.PQclear(r);
 	return rc;
 }
 
@@ -1530,18 +1603,18 @@ static int pg_audit_query(struct fl_store *st, const struct fl_store_audit_query
 			fl_buf_release(&text);
 			return err->code ? err->code : FL_EIO;
 		}
-		PQclear(r);
+		pq.PQclear(r);
 	}
-	r = PQexecParams(s->conn, text.ptr, p.n, NULL, p.v, NULL, NULL, 0);
+	r = pq.PQexecParams(s->conn, text.ptr, p.n, NULL, p.v, NULL, NULL, 0);
 	fl_buf_release(&text);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+	if (pq.PQresultStatus(r) != PGRES_TUPLES_OK) {
 		rc = pg_fail(s, r, "audit query", err);
-		PQclear(r);
+		pq.PQclear(r);
 		return rc;
 	}
-	for (int i = 0; i < PQntuples(r) && !rc; i++)
-		rc = cb(PQgetvalue(r, i, 0), col_int(r, i, 1), payload);
-	PQclear(r);
+	for (int i = 0; i < pq.PQntuples(r) && !rc; i++)
+		rc = cb(pq.PQgetvalue(r, i, 0), col_int(r, i, 1), payload);
+	pq.PQclear(r);
 	return rc;
 }
 
@@ -1574,8 +1647,8 @@ static int pg_ds_put(struct fl_store *st, bool *created, const struct fl_store_d
 	if (!r)
 		return err->code;
 	if (created)
-		*created = PQntuples(r) > 0 && col_int(r, 0, 0) != 0;
-	PQclear(r);
+		*created = pq.PQntuples(r) > 0 && col_int(r, 0, 0) != 0;
+	pq.PQclear(r);
 	return FL_OK;
 }
 
@@ -1589,17 +1662,17 @@ static int pg_ds_get(struct fl_store *st, struct fl_store_ds_item *out, const ch
 	r = run(pg_of(st), S_DS_GET, &p, true, "get datastore item", err);
 	if (!r)
 		return err->code;
-	if (PQntuples(r) == 0) {
-		PQclear(r);
+	if (pq.PQntuples(r) == 0) {
+		pq.PQclear(r);
 		return fl_error_set(err, FL_ENOTFOUND, "datastore item '%s' not found", key);
 	}
 	/* binary results: text columns are their bytes, bytea its bytes */
 	out->key = col_nn(r, 0, 0);
 	out->content_type = col_nn(r, 0, 1);
 	out->description = col(r, 0, 2);
-	out->value_len = (size_t)PQgetlength(r, 0, 3);
-	out->value = fl_xmemdup0(PQgetvalue(r, 0, 3), out->value_len);
-	PQclear(r);
+	out->value_len = (size_t)pq.PQgetlength(r, 0, 3);
+	out->value = fl_xmemdup0(pq.PQgetvalue(r, 0, 3), out->value_len);
+	pq.PQclear(r);
 	return FL_OK;
 }
 
@@ -1610,7 +1683,7 @@ static int pg_ds_list(struct fl_store *st, fl_store_ds_fn cb, void *payload, str
 
 	if (!r)
 		return err->code;
-	for (int i = 0; i < PQntuples(r) && !rc; i++) {
+	for (int i = 0; i < pq.PQntuples(r) && !rc; i++) {
 		struct fl_store_ds_item it = { 0 };
 		it.key = col_nn(r, i, 0);
 		it.content_type = col_nn(r, i, 1);
@@ -1618,7 +1691,7 @@ static int pg_ds_list(struct fl_store *st, fl_store_ds_fn cb, void *payload, str
 		rc = cb(&it, payload);
 		fl_store_ds_item_release(&it);
 	}
-	PQclear(r);
+	pq.PQclear(r);
 	return rc;
 }
 
@@ -1678,17 +1751,17 @@ static int pg_expire_audit(struct fl_store *st, size_t *n, int64_t before, size_
 	r = run(s, S_EXPIRE_EXEC_SELECT, &p, false, "select expired executions", err);
 	if (!r)
 		return err->code;
-	for (int i = 0; i < PQntuples(r) && !rc; i++) {
+	for (int i = 0; i < pq.PQntuples(r) && !rc; i++) {
 		static const enum stmt_id steps[] = { S_EXPIRE_EXEC_ACTIONS, S_EXPIRE_EXEC_DELETE };
 		for (size_t k = 0; !rc && k < FL_ARRAY_LEN(steps); k++) {
 			size_t changed = 0;
 			struct params q = { .n = 0 };
-			p_text(&q, PQgetvalue(r, i, 0));
+			p_text(&q, pq.PQgetvalue(r, i, 0));
 			rc = run_exec(s, steps[k], &q, &changed, "delete expired execution", err);
 			rows += changed;
 		}
 	}
-	PQclear(r);
+	pq.PQclear(r);
 	/* the change log needs only the last day: a server further behind reads everything again */
 	if (!rc)
 		rc = run_exec(s, S_EXPIRE_CHANGES, NULL, NULL, "trim the change log", err);
@@ -1720,8 +1793,8 @@ static int pg_try_lock(struct fl_store *st, const char *name, bool *got, struct 
 	r = run(pg_of(st), S_TRY_LOCK, &p, false, "try lock", err);
 	if (!r)
 		return err->code;
-	*got = PQntuples(r) > 0 && col_int(r, 0, 0) != 0;
-	PQclear(r);
+	*got = pq.PQntuples(r) > 0 && col_int(r, 0, 0) != 0;
+	pq.PQclear(r);
 	return FL_OK;
 }
 
@@ -1738,7 +1811,7 @@ static int pg_changes(struct fl_store *st, int64_t *version, fl_store_change_fn 
 		return err->code;
 	lo = col_int(r, 0, 0);
 	hi = col_int(r, 0, 1);
-	PQclear(r);
+	pq.PQclear(r);
 	if (*version < 0) {
 		*version = hi;
 		return FL_OK;
@@ -1752,13 +1825,13 @@ static int pg_changes(struct fl_store *st, int64_t *version, fl_store_change_fn 
 	r = run(s, S_CHANGES, &p, false, "change log", err);
 	if (!r)
 		return err->code;
-	for (int i = 0; i < PQntuples(r) && !rc; i++) {
-		struct fl_store_change c = { col_int(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2) };
+	for (int i = 0; i < pq.PQntuples(r) && !rc; i++) {
+		struct fl_store_change c = { col_int(r, i, 0), pq.PQgetvalue(r, i, 1), pq.PQgetvalue(r, i, 2) };
 		rc = cb(&c, payload);
 		if (!rc)
 			*version = c.version;
 	}
-	PQclear(r);
+	pq.PQclear(r);
 	return rc;
 }
 
@@ -1824,17 +1897,17 @@ static int pg_wait_notify(struct fl_store *st, int timeout_ms, fl_store_note_fn 
 		if (rc)
 			return rc;
 	}
-	pfd.fd = PQsocket(s->conn);
+	pfd.fd = pq.PQsocket(s->conn);
 	pfd.events = POLLIN;
 	pfd.revents = 0;
 	if (poll(&pfd, 1, timeout_ms) < 0 && errno != EINTR)
 		return fl_error_set(err, FL_EIO, "cannot wait for notifications: %s", strerror(errno));
-	if (!PQconsumeInput(s->conn) || !connected(s))
+	if (!pq.PQconsumeInput(s->conn) || !connected(s))
 		return unavailable(s, err);
-	while ((n = PQnotifies(s->conn)) != NULL) {
+	while ((n = pq.PQnotifies(s->conn)) != NULL) {
 		if (!rc)
 			rc = deliver_note(n->extra, cb, payload);
-		PQfreemem(n);
+		pq.PQfreemem(n);
 	}
 	return rc;
 }
