@@ -28,7 +28,17 @@
  *
  * The generator only uses the public libflyte API, so its numbers include
  * the client library's cost, as a real pack would see it.
+ *
+ * Cost per unit of work (--server-pid): the CPU time the server process
+ * spent (user and sys from /proc/PID/stat) and the context switches of its
+ * threads (/proc/PID/task/<tid>/status) over the measured window, divided
+ * by the loops (events) of that window; the generator's own figures come
+ * from getrusage().  On a machine shared with other work these per-unit
+ * figures move far less than the rates.  --probe runs a command (perf stat,
+ * strace -c, ...) during the loop scenario and prints the loops completed
+ * while it ran, so its counts can be divided per loop.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -37,6 +47,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -50,6 +61,8 @@ struct opts {
 	double duration;
 	unsigned packs, pack_concurrency, window, senders, concurrency, pollers;
 	double rate;
+	const char *server_pids; /* --server-pid: one pid, or several separated by commas */
+	const char *probe;       /* --probe: command run during the loop scenario */
 };
 
 static struct flyte_client *clients[MAX_SERVERS];
@@ -157,6 +170,152 @@ static double pct_ms(const int64_t *sorted, size_t n, double p)
 	return (double)sorted[i < n ? i : n - 1] / 1e6;
 }
 
+/* ------------------------------------------------------------------ cost */
+
+#define MAX_PIDS MAX_SERVERS
+
+static long pids[MAX_PIDS];
+static unsigned npids;
+
+/* CPU and context switches of the servers (all of them) and of this process. */
+struct cost {
+	double srv_user_us, srv_sys_us, srv_cs;
+	double gen_user_us, gen_sys_us, gen_cs;
+	bool have_srv;
+};
+
+/* utime and stime of a process in µs (all its threads); false when unreadable. */
+static bool proc_cpu(long pid, double *user_us, double *sys_us)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut = 0, st = 0;
+	double tick = (double)sysconf(_SC_CLK_TCK);
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if (!(f = fopen(path, "r")))
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* fields after the command name, which may contain spaces: ") state ppid ..." */
+	if (!(p = strrchr(buf, ')')) ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+		return false;
+	*user_us += (double)ut * 1e6 / tick;
+	*sys_us += (double)st * 1e6 / tick;
+	return true;
+}
+
+/* Voluntary + involuntary context switches summed over the threads of pid. */
+static double proc_cs(long pid)
+{
+	char path[96], line[256];
+	double total = 0;
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%ld/task", pid);
+	if (!(d = opendir(path)))
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		FILE *f;
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/task/%.20s/status", pid, de->d_name);
+		if (!(f = fopen(path, "r")))
+			continue;
+		while (fgets(line, sizeof(line), f)) {
+			unsigned long v;
+			if (sscanf(line, "voluntary_ctxt_switches: %lu", &v) == 1 ||
+			    sscanf(line, "nonvoluntary_ctxt_switches: %lu", &v) == 1)
+				total += (double)v;
+		}
+		fclose(f);
+	}
+	closedir(d);
+	return total;
+}
+
+/* Resident set of a process in KiB, 0 when unknown. */
+static long proc_rss_kib(long pid)
+{
+	char path[64], line[256];
+	long kib = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
+	if (!(f = fopen(path, "r")))
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+static void cost_snap(struct cost *c)
+{
+	struct rusage ru;
+
+	memset(c, 0, sizeof(*c));
+	c->have_srv = npids > 0;
+	for (unsigned i = 0; i < npids; i++) {
+		if (!proc_cpu(pids[i], &c->srv_user_us, &c->srv_sys_us))
+			c->have_srv = false;
+		c->srv_cs += proc_cs(pids[i]);
+	}
+	getrusage(RUSAGE_SELF, &ru);
+	c->gen_user_us = (double)ru.ru_utime.tv_sec * 1e6 + (double)ru.ru_utime.tv_usec;
+	c->gen_sys_us = (double)ru.ru_stime.tv_sec * 1e6 + (double)ru.ru_stime.tv_usec;
+	c->gen_cs = (double)ru.ru_nvcsw + (double)ru.ru_nivcsw;
+}
+
+/* "server cpu/<unit>: ... µs (user ... + sys ...), ... cs; generator ..." for the window a..b. */
+static void cost_print(const struct cost *a, const struct cost *b, double units, const char *unit)
+{
+	double gu = b->gen_user_us - a->gen_user_us, gs = b->gen_sys_us - a->gen_sys_us;
+
+	if (units <= 0)
+		return;
+	if (a->have_srv && b->have_srv) {
+		double su = b->srv_user_us - a->srv_user_us, ss = b->srv_sys_us - a->srv_sys_us;
+		printf("         server cpu/%s=%.0fus (user %.0f + sys %.0f)  server context switches/%s=%.1f  ", unit,
+		       (su + ss) / units, su / units, ss / units, unit, (b->srv_cs - a->srv_cs) / units);
+	} else {
+		printf("         ");
+	}
+	printf("generator cpu/%s=%.0fus (user %.0f + sys %.0f)  generator context switches/%s=%.1f\n", unit,
+	       (gu + gs) / units, gu / units, gs / units, unit, (b->gen_cs - a->gen_cs) / units);
+}
+
+static int parse_pids(const char *list)
+{
+	while (list && *list && npids < MAX_PIDS) {
+		char *end;
+		long v = strtol(list, &end, 10);
+		if (end == list || v <= 0)
+			return -1;
+		pids[npids++] = v;
+		list = *end == ',' ? end + 1 : end;
+		if (*end && *end != ',')
+			return -1;
+	}
+	return 0;
+}
+
+/* Resident sets of the servers: "server rss=... KiB" (what), nothing without --server-pid. */
+static void print_rss(const char *what)
+{
+	if (!npids)
+		return;
+	printf("rss:     %s", what);
+	for (unsigned i = 0; i < npids; i++)
+		printf(" %s%.1f MB", i ? "+ " : "", (double)proc_rss_kib(pids[i]) / 1024.0);
+	printf("\n");
+}
+
 /* ------------------------------------------------------------------ loop */
 
 struct loop_state {
@@ -215,6 +374,28 @@ static void *loop_sender(void *arg)
 	return NULL;
 }
 
+/* --probe: a command run while loops go on; the loops finished meanwhile are counted. */
+struct probe {
+	const char *cmd;
+	pthread_t t;
+	unsigned long loops;
+	double secs;
+	int status;
+};
+
+static void *probe_main(void *arg)
+{
+	struct probe *pr = arg;
+	unsigned long f0 = atomic_load(&L.finished);
+	int64_t t0 = mono_ns();
+
+	fflush(stdout);
+	pr->status = system(pr->cmd);
+	pr->loops = atomic_load(&L.finished) - f0;
+	pr->secs = (double)(mono_ns() - t0) / 1e9;
+	return NULL;
+}
+
 static unsigned long posted(struct flyte_pack **packs, unsigned n)
 {
 	unsigned long total = 0;
@@ -243,6 +424,8 @@ static int scenario_loop(const struct opts *o)
 	pthread_t *threads = calloc(o->senders, sizeof(*threads));
 	unsigned long f0, f1, p0, p1, e0;
 	int64_t t0, t1, drain;
+	struct cost c0, c1;
+	struct probe pr = { o->probe, 0, 0, 0, 0 };
 	int rc = 1;
 
 	if (!packs || !threads || apply_flow(flow))
@@ -263,11 +446,17 @@ static int scenario_loop(const struct opts *o)
 	f0 = atomic_load(&L.finished);
 	p0 = posted(packs, o->packs);
 	e0 = atomic_load(&L.errors);
+	cost_snap(&c0);
 	t0 = mono_ns();
+	if (pr.cmd)
+		pthread_create(&pr.t, NULL, probe_main, &pr);
 	sleep_until(t0 + (int64_t)(o->duration * 1e9));
 	f1 = atomic_load(&L.finished);
 	p1 = posted(packs, o->packs);
+	cost_snap(&c1);
 	t1 = mono_ns();
+	if (pr.cmd)
+		pthread_join(pr.t, NULL);
 	atomic_store(&L.stop, true);
 	pthread_mutex_lock(&L.mu);
 	pthread_cond_broadcast(&L.cond);
@@ -287,6 +476,10 @@ static int scenario_loop(const struct opts *o)
 		       nclients, o->packs, o->pollers, o->window, o->senders, secs, f1 - f0, (double)(f1 - f0) / secs,
 		       (double)(p1 - p0) / secs, atomic_load(&L.errors) - e0,
 		       (long)(atomic_load(&L.sent) - atomic_load(&L.finished) - atomic_load(&L.errors)));
+		cost_print(&c0, &c1, (double)(f1 - f0), "loop");
+		if (pr.cmd)
+			printf("probe:   %lu full loops while the probe ran (%.2fs, exit status %d)\n", pr.loops, pr.secs,
+			       pr.status);
 	}
 	rc = 0;
 out:
@@ -338,6 +531,7 @@ static int scenario_ingest(const struct opts *o)
 	unsigned long sent = 0, errors = 0;
 	size_t n = 0, cap = 0;
 	int64_t *all = NULL, t0, t1;
+	struct cost c0, c1;
 	bool ok = th != NULL;
 
 	for (unsigned i = 0; ok && i < nclients; i++)
@@ -348,6 +542,7 @@ static int scenario_ingest(const struct opts *o)
 			flyte_pack_free(src[i]);
 		return 1;
 	}
+	cost_snap(&c0);
 	t0 = mono_ns();
 	for (unsigned i = 0; i < o->concurrency; i++) {
 		th[i].src = src[i % nclients];
@@ -362,6 +557,7 @@ static int scenario_ingest(const struct opts *o)
 		errors += th[i].errors;
 		cap += th[i].n_lat;
 	}
+	cost_snap(&c1);
 	t1 = mono_ns();
 	all = malloc((cap ? cap : 1) * sizeof(*all));
 	for (unsigned i = 0; all && i < o->concurrency; i++) {
@@ -374,6 +570,7 @@ static int scenario_ingest(const struct opts *o)
 	       "post latency p50=%.2fms p99=%.2fms max=%.2fms\n",
 	       nclients, o->concurrency, (double)(t1 - t0) / 1e9, sent, (double)sent / ((double)(t1 - t0) / 1e9), errors,
 	       pct_ms(all, n, 50), pct_ms(all, n, 99), n ? (double)all[n - 1] / 1e6 : 0.0);
+	cost_print(&c0, &c1, (double)sent, "event");
 	for (unsigned i = 0; i < o->concurrency; i++)
 		free(th[i].lat);
 	free(all);
@@ -441,6 +638,7 @@ static int scenario_latency(const struct opts *o)
 	struct flyte_pack *lat = NULL;
 	pthread_t th[8];
 	int64_t *sorted = NULL, deadline;
+	struct cost c0, c1;
 	size_t n = 0;
 	int rc = 1;
 
@@ -454,6 +652,7 @@ static int scenario_latency(const struct opts *o)
 	    !(lat = command_pack(client_for(1), "Lat", 0, &cmd, 1, o->pack_concurrency)))
 		goto out;
 	sleep_until(mono_ns() + 500000000); /* let the take loop park */
+	cost_snap(&c0);
 	T.t0 = mono_ns() + 10000000;
 	for (int i = 0; i < 8; i++)
 		pthread_create(&th[i], NULL, latency_sender, NULL);
@@ -462,6 +661,7 @@ static int scenario_latency(const struct opts *o)
 	deadline = mono_ns() + 10000000000LL;
 	while (atomic_load(&T.received) + atomic_load(&T.send_errors) < T.total && mono_ns() < deadline)
 		sleep_until(mono_ns() + 10000000);
+	cost_snap(&c1);
 	for (unsigned long k = 0; k < T.total; k++)
 		if (T.lat[k] > 0)
 			sorted[n++] = T.lat[k];
@@ -472,6 +672,7 @@ static int scenario_latency(const struct opts *o)
 	       T.total - atomic_load(&T.send_errors) - n, atomic_load(&T.send_errors), atomic_load(&T.late_sends),
 	       pct_ms(sorted, n, 50), pct_ms(sorted, n, 90), pct_ms(sorted, n, 99),
 	       n ? (double)sorted[n - 1] / 1e6 : 0.0);
+	cost_print(&c0, &c1, (double)n, "event");
 	rc = 0;
 out:
 	flyte_pack_free(lat);
@@ -487,6 +688,7 @@ static const char usage[] =
 	"usage: flyte-load [--server URL] [--scenario loop|ingest|latency|all] [--duration SEC]\n"
 	"                  [--packs N] [--pack-concurrency N] [--window N] [--senders N]\n"
 	"                  [--pollers N] [--concurrency N] [--rate PER_SEC]\n"
+	"                  [--server-pid PID[,PID...]] [--probe CMD]\n"
 	"  --server URL[,URL...]  flyte server (default $FLYTE_API or http://127.0.0.1:8080); several\n"
 	"                         servers on one database share the load, and the latency\n"
 	"                         scenario sends to the first and takes from the second\n"
@@ -499,7 +701,11 @@ static const char usage[] =
 	"  --pollers N            loop and latency: take requests open per pack (default 8:\n"
 	"                         as many as handlers, so each poller runs its own actions)\n"
 	"  --concurrency N        ingest: sending threads (default 16)\n"
-	"  --rate PER_SEC         latency: events per second (default 500)\n";
+	"  --rate PER_SEC         latency: events per second (default 1000)\n"
+	"  --server-pid PID[,PID] print the CPU time and context switches of these server\n"
+	"                         processes per loop / event (from /proc), and their memory\n"
+	"  --probe CMD            loop: run CMD (a shell command) during the measured window\n"
+	"                         and print how many loops completed while it ran\n";
 
 static int parse(struct opts *o, int argc, char **argv)
 {
@@ -532,6 +738,10 @@ static int parse(struct opts *o, int argc, char **argv)
 			o->concurrency = (unsigned)strtoul(v, NULL, 10);
 		else if (!strcmp(a, "--rate"))
 			o->rate = strtod(v, NULL);
+		else if (!strcmp(a, "--server-pid"))
+			o->server_pids = v;
+		else if (!strcmp(a, "--probe"))
+			o->probe = v;
 		else
 			return -1;
 	}
@@ -543,7 +753,7 @@ static int parse(struct opts *o, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	struct opts o = { getenv("FLYTE_API"), "all", 10, 8, 8, 256, 8, 16, 8, 500 };
+	struct opts o = { getenv("FLYTE_API"), "all", 10, 8, 8, 256, 8, 16, 8, 1000, NULL, NULL };
 	struct flyte_client_options co;
 	bool all;
 	int rc = 0;
@@ -569,6 +779,11 @@ int main(int argc, char **argv)
 			return die("no server");
 	}
 	pollers = o.pollers;
+	if (parse_pids(o.server_pids)) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	print_rss("servers before the run:");
 	all = !strcmp(o.scenario, "all");
 	if (!rc && (all || !strcmp(o.scenario, "loop")))
 		rc = scenario_loop(&o);
@@ -576,6 +791,10 @@ int main(int argc, char **argv)
 		rc = scenario_ingest(&o);
 	if (!rc && (all || !strcmp(o.scenario, "latency")))
 		rc = scenario_latency(&o);
+	if (!rc) {
+		sleep_until(mono_ns() + 1000000000); /* let the server settle */
+		print_rss("servers after the run (idle):");
+	}
 	for (unsigned i = 0; i < nclients; i++)
 		flyte_client_free(clients[i]);
 	return rc;

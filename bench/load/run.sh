@@ -6,16 +6,23 @@
 # Starts BUILD_DIR/src/server/flyte (build it with
 #   meson setup BUILD_DIR --buildtype=release -Dtests=false && ninja -C BUILD_DIR)
 # on 127.0.0.1, a free port and a throw-away database (durable settings:
-# the server's defaults), runs BUILD_DIR/bench/load/flyte-load against it and
-# prints its summary.  The server and the temporary directory are removed on
-# exit, also on failure or Ctrl-C.
+# the server's defaults), prints its cold start (time to the first answered
+# request, measured by flyte-ready) and runs BUILD_DIR/bench/load/flyte-load
+# against it with --server-pid, so every scenario also prints the server's
+# CPU time and context switches per loop (event) and its resident memory.
+# The server and the temporary directory are removed on exit, also on
+# failure or Ctrl-C.
+#
+# Environment: FLYTE_SERVER=PATH runs another server binary (an older
+# build, to compare) with this build's generator.
 set -euo pipefail
 build=${1:?usage: run.sh BUILD_DIR [flyte-load options]}
 shift
 build=$(cd "$build" && pwd)
-server=$build/src/server/flyte
+server=${FLYTE_SERVER:-$build/src/server/flyte}
 load=$build/bench/load/flyte-load
-for f in "$server" "$load"; do
+ready=$build/bench/load/flyte-ready
+for f in "$server" "$load" "$ready"; do
 	[ -x "$f" ] || { echo "run.sh: $f not built" >&2; exit 1; }
 done
 
@@ -31,15 +38,15 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+t0=$(date +%s%N)
 FLYTE_PORT=$port FLYTE_BIND_ADDRESS=127.0.0.1 FLYTE_DB_PATH=$tmp/flyte.db \
-	"$server" >"$tmp/server.log" 2>&1 &
+	setsid "$server" >"$tmp/server.log" 2>&1 &
 pid=$!
-for _ in $(seq 1 200); do
-	curl -fs "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
-	kill -0 "$pid" 2>/dev/null || { echo "run.sh: the server exited:" >&2; tail -20 "$tmp/server.log" >&2; exit 1; }
-	sleep 0.05
-done
-curl -fs "http://127.0.0.1:$port/health" >/dev/null || { echo "run.sh: the server is not healthy" >&2; exit 1; }
+if ! "$ready" --port "$port" --since-ns "$t0" --timeout 10; then
+	echo "run.sh: the server did not answer:" >&2
+	tail -20 "$tmp/server.log" >&2
+	exit 1
+fi
 
-echo "flyte-load against $server (port $port, database $tmp/flyte.db, $(nproc) cores)"
-"$load" --server "http://127.0.0.1:$port" "$@"
+echo "flyte-load against $server (port $port, pid $pid, database $tmp/flyte.db, $(nproc) cores)"
+"$load" --server "http://127.0.0.1:$port" --server-pid "$pid" "$@"

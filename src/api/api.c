@@ -57,12 +57,13 @@ void fl_api_engine_done(const struct fl_engine_result *res, void *payload)
 	if (res->code && !req->result.err.code)
 		req->result.err.code = res->code;
 	/*
-	 * A private copy, made here on the completing thread: the request is
-	 * finished on a server thread, and sharing jansson values between
-	 * threads relies on their reference counts, whose final decrement has
-	 * no acquire barrier (ThreadSanitizer reports it).
+	 * Private to the request (handed over, or a copy made here on the
+	 * completing thread): the request is finished on a server thread, and
+	 * sharing jansson values between threads relies on their reference
+	 * counts, whose final decrement has no acquire barrier (ThreadSanitizer
+	 * reports it).
 	 */
-	req->result.body = res->body ? json_deep_copy(res->body) : NULL;
+	req->result.body = fl_engine_result_keep_body(res);
 	req->result.created = res->created;
 	fl_request_complete(req);
 }

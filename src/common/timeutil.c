@@ -69,6 +69,57 @@ static int64_t floordiv(int64_t a, int64_t b)
 	return q;
 }
 
+/* Write v as exactly n decimal digits (v >= 0). */
+static char *put_digits(char *p, int64_t v, int n)
+{
+	for (int i = n - 1; i >= 0; i--, v /= 10)
+		p[i] = (char)('0' + v % 10);
+	return p + n;
+}
+
+/*
+ * The usual form, without printf (it is written for every event and
+ * result): years 0..9999, 0, 3, 6 or 9 fraction digits, any offset.
+ * Returns -1 for what fl_time_format_rfc3339 formats with snprintf.
+ */
+static int format_fast(char *out, size_t outlen, int64_t y, unsigned mo, unsigned d, int64_t rem, int64_t frac,
+		       int offset_sec, int frac_digits)
+{
+	char buf[48], *p = buf;
+	int o = offset_sec < 0 ? -offset_sec : offset_sec;
+
+	if (y < 0 || y > 9999 || (frac_digits != 0 && frac_digits != 3 && frac_digits != 6 && frac_digits != 9))
+		return -1;
+	p = put_digits(p, y, 4);
+	*p++ = '-';
+	p = put_digits(p, mo, 2);
+	*p++ = '-';
+	p = put_digits(p, d, 2);
+	*p++ = 'T';
+	p = put_digits(p, rem / 3600, 2);
+	*p++ = ':';
+	p = put_digits(p, rem / 60 % 60, 2);
+	*p++ = ':';
+	p = put_digits(p, rem % 60, 2);
+	if (frac_digits) {
+		*p++ = '.';
+		p = put_digits(p, frac / (frac_digits == 3 ? 1000000 : frac_digits == 6 ? 1000 : 1), frac_digits);
+	}
+	if (offset_sec == 0) {
+		*p++ = 'Z';
+	} else {
+		*p++ = offset_sec < 0 ? '-' : '+';
+		p = put_digits(p, (o / 3600) % 100, 2);
+		*p++ = ':';
+		p = put_digits(p, (o / 60) % 60, 2);
+	}
+	if ((size_t)(p - buf) >= outlen)
+		return -2;
+	memcpy(out, buf, (size_t)(p - buf));
+	out[p - buf] = '\0';
+	return (int)(p - buf);
+}
+
 int fl_time_format_rfc3339(char *out, size_t outlen, int64_t ns, int offset_sec, int frac_digits)
 {
 	int64_t local = ns + (int64_t)offset_sec * FL_NS_PER_SEC;
@@ -83,6 +134,9 @@ int fl_time_format_rfc3339(char *out, size_t outlen, int64_t ns, int offset_sec,
 	int n;
 
 	fl_time_civil_from_days(days, &y, &mo, &d);
+	n = format_fast(out, outlen, y, mo, d, rem, frac, offset_sec, frac_digits);
+	if (n != -1)
+		return n < 0 ? -1 : n;
 	if (frac_digits == 3)
 		snprintf(fracbuf, sizeof(fracbuf), ".%03" PRId64, frac / 1000000);
 	else if (frac_digits == 6)

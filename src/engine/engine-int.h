@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "buf.h"
 #include "engine.h"
 #include "error.h"
 #include "fl-common.h"
@@ -154,7 +155,7 @@ struct fl_engine_job {
 /* Ids collected by a maintenance job, applied to memory once it succeeded. */
 struct fl_engine_idlist {
 	char **v;
-	size_t n;
+	size_t n, cap;
 };
 
 /* A pack as the writer knows it. */
@@ -162,6 +163,7 @@ struct fl_engine_pack {
 	char *id;
 	char *name;
 	json_t *labels;    /* object, possibly empty */
+	char *labels_txt;  /* labels as compact JSON text, NULL when empty (writer only) */
 	json_t *commands;  /* the definition's commands (lease settings), NULL when none */
 	int64_t last_seen; /* exact (ns), guarded by packs_mu for readers */
 	int64_t flushed;   /* last value written to the store */
@@ -339,6 +341,8 @@ void fl_engine__event_in_release(struct fl_engine_event_in *ev);
 void fl_engine__event_release(struct fl_engine_event *ev);
 /* The stored JSON text of an event (owned by ev). */
 const char *fl_engine__event_json(struct fl_engine_event *ev);
+/* Append v as compact JSON (jansson's form) to b. */
+void fl_engine__json_add(struct fl_buf *b, const json_t *v);
 /* Start new executions of every flow with a trigger step on this event (§c.1). */
 int fl_engine__trigger(struct fl_engine *eng, struct fl_engine_event *ev, struct fl_error *err);
 /* Continue the execution of a completed action with its result event (§c.2b). */

@@ -681,6 +681,21 @@ int fl_engine_health(struct fl_engine *eng, struct fl_error *err)
 	return rc;
 }
 
+json_t *fl_engine_result_keep_body(const struct fl_engine_result *res)
+{
+	/* the result is the engine's (a job's); handing its body over is the one change made to it here */
+	struct fl_engine_result *r = (struct fl_engine_result *)(uintptr_t)res;
+	json_t *b = r->body;
+
+	if (!b)
+		return NULL;
+	if (!r->body_exclusive)
+		return json_deep_copy(b);
+	r->body = NULL;
+	r->body_exclusive = false;
+	return b;
+}
+
 void fl_engine_stats(struct fl_engine *eng, struct fl_engine_stats *out)
 {
 	memset(out, 0, sizeof(*out));

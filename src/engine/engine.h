@@ -78,9 +78,19 @@ struct fl_engine_result {
 	struct fl_error err;   /* message when code != FL_OK */
 	json_t *body;          /* operation-specific JSON (borrowed), may be NULL */
 	bool created;          /* register/put: a new record was created (201 vs 204) */
+	bool body_exclusive;   /* body shares nothing with the engine: see fl_engine_result_keep_body() */
 };
 
 typedef void (*fl_engine_done_fn)(const struct fl_engine_result *res, void *payload);
+
+/*
+ * The body of res for the callback to keep (caller owns; NULL when there is
+ * none): the body itself when the engine built it for this answer alone
+ * (take and heartbeat answers), else a deep copy, so that no jansson value
+ * is shared between the writer and the thread that finishes the request.
+ * At most once per callback.
+ */
+json_t *fl_engine_result_keep_body(const struct fl_engine_result *res);
 
 /* ---------------------------------------------------------------- packs */
 

@@ -81,29 +81,49 @@ void fl_engine__format_ms(char *out, size_t outlen, int64_t ns)
 		out[0] = '\0';
 }
 
+static int dump_to_buf(const char *data, size_t len, void *payload)
+{
+	fl_buf_add(payload, data, len);
+	return 0;
+}
+
+void fl_engine__json_add(struct fl_buf *b, const json_t *v)
+{
+	json_dump_callback(v, dump_to_buf, b, JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
+/*
+ * {"event","pack":{"id","name","labels"?},"payload"?,"createdAt","receivedAt"},
+ * written straight into one buffer (it is built for every event and result).
+ */
 const char *fl_engine__event_json(struct fl_engine_event *ev)
 {
-	json_t *o, *p;
+	struct fl_buf b = FL_BUF_INIT(0);
+	const char *name = ev->in->name ? ev->in->name : "";
 	char ts[48];
 
 	if (ev->json)
 		return ev->json;
-	o = json_object();
-	p = json_object();
-	json_object_set_new(o, "event", json_string(ev->in->name ? ev->in->name : ""));
-	json_object_set_new(p, "id", json_string(ev->pack->id));
-	json_object_set_new(p, "name", json_string(ev->pack->name));
-	if (json_object_size(ev->pack->labels))
-		json_object_set(p, "labels", ev->pack->labels);
-	json_object_set_new(o, "pack", p);
-	if (ev->in->payload && !json_is_null(ev->in->payload))
-		json_object_set(o, "payload", ev->in->payload);
+	fl_buf_adds(&b, "{\"event\":");
+	fl_buf_add_json_str(&b, name, strlen(name));
+	fl_buf_adds(&b, ",\"pack\":{\"id\":");
+	fl_buf_add_json_str(&b, ev->pack->id, strlen(ev->pack->id));
+	fl_buf_adds(&b, ",\"name\":");
+	fl_buf_add_json_str(&b, ev->pack->name, strlen(ev->pack->name));
+	if (json_object_size(ev->pack->labels)) {
+		fl_buf_adds(&b, ",\"labels\":");
+		fl_engine__json_add(&b, ev->pack->labels);
+	}
+	fl_buf_addc(&b, '}');
+	if (ev->in->payload && !json_is_null(ev->in->payload)) {
+		fl_buf_adds(&b, ",\"payload\":");
+		fl_engine__json_add(&b, ev->in->payload);
+	}
 	fl_engine__format_ms(ts, sizeof(ts), ev->in->created);
-	json_object_set_new(o, "createdAt", json_string(ts));
+	fl_buf_addf(&b, ",\"createdAt\":\"%s\"", ts);
 	fl_engine__format_ms(ts, sizeof(ts), ev->in->received);
-	json_object_set_new(o, "receivedAt", json_string(ts));
-	ev->json = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
+	fl_buf_addf(&b, ",\"receivedAt\":\"%s\"}", ts);
+	ev->json = fl_buf_detach(&b, NULL);
 	if (!ev->json)
 		ev->json = fl_xstrdup("{}");
 	return ev->json;
@@ -143,10 +163,7 @@ struct exec_state {
 
 static void exec_add(struct exec_state *x, const char *step, bool copy, int state)
 {
-	if (x->n == x->cap) {
-		x->cap = x->cap ? x->cap * 2 : 8;
-		x->v = fl_xrealloc(x->v, x->cap * sizeof(*x->v));
-	}
+	FL_GROW(x->v, x->cap, x->n + 1);
 	x->v[x->n].owned = copy ? fl_xstrdup(step) : NULL;
 	x->v[x->n].step = copy ? x->v[x->n].owned : step;
 	x->v[x->n].state = state;
@@ -387,10 +404,7 @@ static void plan_add(struct fl_engine_prep *p, struct fl_flowdef *flow, const ch
 {
 	struct fl_engine_pexec *x;
 
-	if (p->n == p->cap) {
-		p->cap = p->cap ? p->cap * 2 : 4;
-		p->v = fl_xrealloc(p->v, p->cap * sizeof(*p->v));
-	}
+	FL_GROW(p->v, p->cap, p->n + 1);
 	x = &p->v[p->n++];
 	memset(x, 0, sizeof(*x));
 	x->flow = fl_flowdef_ref(flow);

@@ -61,7 +61,7 @@ static void ids_free(struct fl_engine_idlist *l)
 		free(l->v[i]);
 	free(l->v);
 	l->v = NULL;
-	l->n = 0;
+	l->n = l->cap = 0;
 }
 
 void fl_engine__job_free(struct fl_engine_job *job)
@@ -157,6 +157,7 @@ static void pack_free(void *p)
 		return;
 	free(pk->id);
 	free(pk->name);
+	free(pk->labels_txt);
 	json_decref(pk->labels);
 	json_decref(pk->commands);
 	free(pk);
@@ -446,6 +447,7 @@ static void dispatch(struct fl_engine *eng, struct fl_engine_qent *e)
 		unpark(eng, w);
 		w->res.code = FL_OK;
 		w->res.body = take_body(&a);
+		w->res.body_exclusive = true;
 		w->in_tx = true;
 		push_done(eng, w);
 		fl_store_action_release(&a);
@@ -523,10 +525,7 @@ static int index_flow(const char *key, size_t keylen, void *val, void *payload)
 		}
 		if (t->n && t->flows[t->n - 1] == f)
 			continue; /* one execution per flow and event */
-		if (t->n == t->cap) {
-			t->cap = t->cap ? t->cap * 2 : 4;
-			t->flows = fl_xrealloc(t->flows, t->cap * sizeof(*t->flows));
-		}
+		FL_GROW(t->flows, t->cap, t->n + 1);
 		t->flows[t->n++] = f;
 	}
 	fl_buf_release(&k);
@@ -571,6 +570,7 @@ static int run_pack_register(struct fl_engine *eng, struct fl_engine_job *job)
 	p->id = fl_xstrdup(pd->id);
 	p->name = fl_xstrdup(pd->name);
 	p->labels = json_incref(pd->labels);
+	p->labels_txt = json_object_size(p->labels) ? json_dumps(p->labels, JSON_COMPACT) : NULL;
 	p->commands = json_incref(json_object_get(pd->def, "commands"));
 	p->last_seen = p->flushed = now;
 	pthread_mutex_lock(&eng->packs_mu);
@@ -664,6 +664,7 @@ static int run_take(struct fl_engine *eng, struct fl_engine_job *job)
 			return rc;
 		fl_engine__queue_remove(eng, e);
 		job->res.body = take_body(&a);
+		job->res.body_exclusive = true;
 		fl_store_action_release(&a);
 		atomic_fetch_add_explicit(&eng->st_taken, 1, memory_order_relaxed);
 		return FL_OK;
@@ -732,16 +733,50 @@ static bool same_result(const struct fl_store_action *a, const struct fl_engine_
 	return same;
 }
 
+static int result_state(const struct fl_engine_job *job)
+{
+	return strcmp(job->ev.name, "FATAL") == 0 ? FL_ACTION_FATAL : FL_ACTION_SUCCESS;
+}
+
+static int follow_result(struct fl_engine *eng, struct fl_engine_job *job, struct fl_engine_event *ev,
+			 const struct fl_store_action *a);
+
 /* Complete the action with the job's event and run what follows from it (§c.2a, §c.2b). */
 static int finish_action(struct fl_engine *eng, struct fl_engine_job *job, struct fl_engine_event *ev,
 			 const struct fl_store_action *a)
 {
-	int state = strcmp(job->ev.name, "FATAL") == 0 ? FL_ACTION_FATAL : FL_ACTION_SUCCESS;
-	int rc = fl_store_action_complete(eng->wst, a->id, a->attempt, state, fl_time_now_ns(),
+	int rc = fl_store_action_complete(eng->wst, a->id, a->attempt, result_state(job), fl_time_now_ns(),
 					  fl_engine__event_json(ev), &job->res.err);
 
-	if (rc)
-		return rc;
+	return rc ? rc : follow_result(eng, job, ev, a);
+}
+
+/*
+ * The usual result in one statement: the pack completes the action it
+ * holds (store op action_finish).  FL_ENOTFOUND when it is anything else;
+ * nothing was changed then, and the caller looks at the action.
+ */
+static int complete_owned(struct fl_engine *eng, struct fl_engine_job *job, struct fl_engine_event *ev,
+			  const struct fl_engine_pack *p, struct fl_store_action *a)
+{
+	struct fl_store_finish f = {
+		.action_id = job->action,
+		.attempt = job->attempt,
+		.state = result_state(job),
+		.now = fl_time_now_ns(),
+		.result = fl_engine__event_json(ev),
+		.pack_name = p->name,
+		.pack_labels = p->labels_txt,
+	};
+	return fl_store_action_finish(eng->wst, a, &f, &job->res.err);
+}
+
+/* What follows from a completed action: the result as an event (§c.2a), its execution (§c.2b). */
+static int follow_result(struct fl_engine *eng, struct fl_engine_job *job, struct fl_engine_event *ev,
+			 const struct fl_store_action *a)
+{
+	int rc;
+
 	/* the result is a new event for every flow (§c.2a), then continues its own execution (§c.2b) */
 	rc = fl_engine__trigger(eng, ev, &job->res.err);
 	if (!rc)
@@ -848,8 +883,19 @@ static int run_result(struct fl_engine *eng, struct fl_engine_job *job)
 		return job->ev.parse_err.code;
 	}
 	rc = job_event(&ev, job, p);
-	if (!rc)
-		rc = owned_action(eng, p, job->action, &a, &job->res.err);
+	if (rc)
+		goto out;
+	rc = complete_owned(eng, job, &ev, p, &a);
+	if (rc == FL_OK) {
+		rc = follow_result(eng, job, &ev, &a);
+		goto out;
+	}
+	if (rc != FL_ENOTFOUND)
+		goto out;
+	/* not the usual case: tell why from the action as it is */
+	fl_error_clear(&job->res.err);
+	fl_store_action_release(&a);
+	rc = owned_action(eng, p, job->action, &a, &job->res.err);
 	if (rc)
 		goto out;
 	if (a.state != FL_ACTION_PENDING || (job->attempt >= 0 && job->attempt != a.attempt))
@@ -891,6 +937,7 @@ static int run_heartbeat(struct fl_engine *eng, struct fl_engine_job *job)
 		lease_watch(eng, lease, now);
 	}
 	job->res.body = json_pack("{s:I,s:I}", "leaseUntil", (json_int_t)lease, "attempt", (json_int_t)a.attempt);
+	job->res.body_exclusive = true;
 out:
 	fl_store_action_release(&a);
 	return rc;
@@ -970,7 +1017,7 @@ static int64_t audit_ttl_ns(const struct fl_engine_config *cfg)
 
 static void ids_add(struct fl_engine_idlist *l, const char *id, size_t len)
 {
-	l->v = fl_xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+	FL_GROW(l->v, l->cap, l->n + 1);
 	l->v[l->n++] = fl_xmemdup0(id, len);
 }
 
@@ -1079,7 +1126,7 @@ static int pick_dead(const char *key, size_t keylen, void *val, void *payload)
 
 static int run_dead_packs(struct fl_engine *eng, struct fl_engine_job *job)
 {
-	struct dead_ctx d = { fl_time_now_ns() - ttl_ns(eng->cfg.pack_grace_sec), { NULL, 0 } };
+	struct dead_ctx d = { fl_time_now_ns() - ttl_ns(eng->cfg.pack_grace_sec), { NULL, 0, 0 } };
 	int rc = FL_OK;
 	bool mine = true;
 
@@ -1451,25 +1498,31 @@ struct job_type {
 	/* after the job's savepoint was released (may be NULL) */
 	void (*apply)(struct fl_engine *eng, struct fl_engine_job *job);
 	bool no_tx; /* touches neither the store nor the state */
+	/*
+	 * Changes the store with one statement at most, and fails before it
+	 * otherwise: on a store whose failed statements undo themselves
+	 * (FL_STORE_STMT_ROLLBACK) it needs no savepoint.
+	 */
+	bool one_write;
 };
 
 static const struct job_type job_types[FL_JOB__COUNT] = {
-	[FL_JOB_FAILED] = { "failed", run_failed, NULL, true },
-	[FL_JOB_PACK_REGISTER] = { "pack register", run_pack_register, NULL, false },
-	[FL_JOB_PACK_DELETE] = { "pack delete", run_pack_delete, NULL, false },
-	[FL_JOB_EVENT] = { "event", run_event, NULL, false },
-	[FL_JOB_TAKE] = { "take", run_take, NULL, false },
-	[FL_JOB_RELEASE] = { "release", run_release, NULL, false },
-	[FL_JOB_RESULT] = { "result", run_result, NULL, false },
-	[FL_JOB_FLOW_PUT] = { "flow put", run_flow_put, NULL, false },
-	[FL_JOB_FLOW_DELETE] = { "flow delete", run_flow_delete, NULL, false },
-	[FL_JOB_DS_PUT] = { "datastore put", run_ds_put, NULL, false },
-	[FL_JOB_DS_DELETE] = { "datastore delete", run_ds_delete, NULL, false },
-	[FL_JOB_EXPIRE] = { "expire", run_expire, apply_expire, false },
-	[FL_JOB_DEAD_PACKS] = { "dead packs", run_dead_packs, apply_dead_packs, false },
-	[FL_JOB_HEARTBEAT] = { "heartbeat", run_heartbeat, NULL, false },
-	[FL_JOB_LEASES] = { "lease ends", run_leases, apply_leases, false },
-	[FL_JOB_SYNC] = { "sync", run_sync, NULL, false },
+	[FL_JOB_FAILED] = { "failed", run_failed, NULL, true, false },
+	[FL_JOB_PACK_REGISTER] = { "pack register", run_pack_register, NULL, false, false },
+	[FL_JOB_PACK_DELETE] = { "pack delete", run_pack_delete, NULL, false, false },
+	[FL_JOB_EVENT] = { "event", run_event, NULL, false, false },
+	[FL_JOB_TAKE] = { "take", run_take, NULL, false, true },
+	[FL_JOB_RELEASE] = { "release", run_release, NULL, false, false },
+	[FL_JOB_RESULT] = { "result", run_result, NULL, false, false },
+	[FL_JOB_FLOW_PUT] = { "flow put", run_flow_put, NULL, false, false },
+	[FL_JOB_FLOW_DELETE] = { "flow delete", run_flow_delete, NULL, false, false },
+	[FL_JOB_DS_PUT] = { "datastore put", run_ds_put, NULL, false, false },
+	[FL_JOB_DS_DELETE] = { "datastore delete", run_ds_delete, NULL, false, false },
+	[FL_JOB_EXPIRE] = { "expire", run_expire, apply_expire, false, false },
+	[FL_JOB_DEAD_PACKS] = { "dead packs", run_dead_packs, apply_dead_packs, false, false },
+	[FL_JOB_HEARTBEAT] = { "heartbeat", run_heartbeat, NULL, false, false },
+	[FL_JOB_LEASES] = { "lease ends", run_leases, apply_leases, false, false },
+	[FL_JOB_SYNC] = { "sync", run_sync, NULL, false, false },
 };
 
 /* ----------------------------------------------------------- reload */
@@ -1483,6 +1536,7 @@ static int load_pack_cb(const struct fl_store_pack *sp, void *payload)
 	p->id = fl_xstrdup(sp->id);
 	p->name = fl_xstrdup(sp->name);
 	p->labels = json_is_object(labels) ? json_incref(labels) : json_object();
+	p->labels_txt = json_object_size(p->labels) ? json_dumps(p->labels, JSON_COMPACT) : NULL;
 	p->commands = json_incref(json_object_get(def, "commands"));
 	p->last_seen = p->flushed = sp->last_seen;
 	json_decref(def);
@@ -1592,6 +1646,7 @@ static void fail_job(struct fl_engine_job *j, const struct fl_error *err)
 {
 	json_decref(j->res.body);
 	j->res.body = NULL;
+	j->res.body_exclusive = false;
 	j->res.created = false;
 	j->res.err = *err;
 	j->res.code = err->code ? err->code : FL_EIO;
@@ -1638,6 +1693,7 @@ static void reset_result(struct fl_engine_job *j)
 {
 	json_decref(j->res.body);
 	j->res.body = NULL;
+	j->res.body_exclusive = false;
 	j->res.created = false;
 	fl_error_clear(&j->res.err);
 }
@@ -1682,13 +1738,52 @@ static int defer_job(struct fl_engine *eng, struct fl_engine_job *j, struct fl_e
 	return FL_OK;
 }
 
+/*
+ * A job that writes one statement at most, on a store that undoes a failed
+ * statement alone: no savepoint.  It never defers (no templates).  A store
+ * failure fails the batch: whether the store rolled back only the statement
+ * or the whole transaction is not known here.
+ */
+static void run_unguarded(struct fl_engine *eng, struct fl_engine_job *j, struct fl_error *broken)
+{
+	const struct job_type *t = &job_types[j->kind];
+	int rc = t->run(eng, j);
+
+	FL_ASSERT(rc != FL_ENGINE_DEFER);
+	if (rc == FL_OK || rc == FL_ENGINE_PARKED) {
+		if (t->apply)
+			t->apply(eng, j);
+		dispatch_fresh(eng);
+		if (rc == FL_ENGINE_PARKED)
+			return; /* answered later */
+		j->res.code = j->answer ? j->answer : FL_OK;
+		j->in_tx = true;
+	} else {
+		j->res.code = rc;
+		if (!j->res.err.code)
+			fl_error_set(&j->res.err, rc, "%s failed", t->name);
+		discard_fresh(eng);
+		json_decref(j->res.body);
+		j->res.body = NULL;
+		j->res.body_exclusive = false;
+		if (rc != FL_ENOTFOUND)
+			*broken = j->res.err;
+	}
+	push_done(eng, j);
+}
+
 /* Run one job of the batch in its own savepoint and queue its answer (unless parked or deferred). */
 static void run_job(struct fl_engine *eng, struct fl_engine_job *j, struct fl_error *broken)
 {
 	const struct job_type *t = &job_types[j->kind];
 	struct fl_error err = FL_ERROR_INIT;
+	bool sp = !(t->one_write && fl_store_stmt_rollback(eng->wst));
 	int rc;
 
+	if (!sp) {
+		run_unguarded(eng, j, broken);
+		return;
+	}
 	for (;;) {
 		if (fl_store_savepoint(eng->wst, &err) != FL_OK) {
 			*broken = err;
@@ -1748,6 +1843,7 @@ static void run_job(struct fl_engine *eng, struct fl_engine_job *j, struct fl_er
 		discard_fresh(eng);
 		json_decref(j->res.body);
 		j->res.body = NULL;
+		j->res.body_exclusive = false;
 		if (fl_store_savepoint_rollback(eng->wst, &err) != FL_OK)
 			*broken = err;
 		else if (rc == FL_ERETRY || rc == FL_EIO)

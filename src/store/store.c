@@ -12,6 +12,7 @@
 
 #include "sqlite/store_sqlite.h"
 #include "store.h"
+#include "store/driver.h"
 #ifdef FL_HAVE_PG
 #include "pg/store_pg.h"
 #endif
@@ -77,6 +78,28 @@ char *fl_store_describe(const char *driver, const char *target)
 #endif
 	(void)driver;
 	return fl_xstrdup(target ? target : "");
+}
+
+int fl_store_action_complete(struct fl_store *st, const char *id, int64_t attempt, int state, int64_t now,
+			     const char *result, struct fl_error *err)
+{
+	struct fl_store_finish f = { .action_id = id, .attempt = attempt, .state = state, .now = now, .result = result };
+	struct fl_store_action a;
+	int rc = fl_store_action_finish(st, &a, &f, err);
+
+	if (rc != FL_ENOTFOUND) {
+		if (!rc)
+			fl_store_action_release(&a);
+		return rc;
+	}
+	/* nothing matched: tell why from the action as it is */
+	fl_error_clear(err);
+	rc = fl_store_action_get(st, &a, id, err);
+	if (rc && rc != FL_ENOTFOUND)
+		return rc;
+	rc = fl_store__action_miss(err, id, FL_ACTION_PENDING, attempt, rc == FL_OK, a.state, a.attempt, a.expired);
+	fl_store_action_release(&a);
+	return rc;
 }
 
 void fl_store_close(struct fl_store *st)

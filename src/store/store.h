@@ -29,7 +29,7 @@
 #include "error.h"
 #include "fl-common.h"
 
-#define FL_STORE_ABI_VERSION 3
+#define FL_STORE_ABI_VERSION 4
 
 /* Action states; the numbers are stored, the names are the wire values. */
 enum fl_action_state {
@@ -142,6 +142,17 @@ struct fl_store_claim {
 	int64_t lease_until; /* stored as is; 0 = no lease */
 };
 
+/* A result completing an action, with the pack that sends it (all strings borrowed). */
+struct fl_store_finish {
+	const char *action_id;
+	int64_t attempt;         /* the attempt completing it; < 0: whichever holds it */
+	int state;               /* FL_ACTION_SUCCESS or FL_ACTION_FATAL */
+	int64_t now;
+	const char *result;      /* JSON text of the result event */
+	const char *pack_name;   /* the completing pack; NULL: any */
+	const char *pack_labels; /* its labels (JSON object), NULL for none */
+};
+
 struct fl_store_ds_item {
 	char *key;
 	char *content_type;
@@ -212,6 +223,12 @@ enum fl_store_caps {
 	 * server for periodic work.
 	 */
 	FL_STORE_SHARED = (1 << 0),
+	/*
+	 * A statement that fails is undone alone and the transaction goes on
+	 * (SQLite).  Without it (PostgreSQL) a failed statement aborts the whole
+	 * transaction, so only a savepoint keeps the other jobs of a batch.
+	 */
+	FL_STORE_STMT_ROLLBACK = (1 << 1),
 };
 
 struct fl_store_ops {
@@ -303,12 +320,17 @@ struct fl_store_ops {
 	int (*action_refuse)(struct fl_store *st, const char *id, int64_t attempt, const char *event, int64_t now,
 			     const char *reason, struct fl_error *err);
 	/*
-	 * PENDING -> SUCCESS|FATAL with the result event; attempt < 0 skips the
-	 * fence.  FL_ENOTFOUND (unknown or expired), FL_ECONFLICT (not PENDING or
-	 * stale attempt).
+	 * PENDING -> SUCCESS|FATAL (f->state) with the result event, fenced by
+	 * f->attempt (any attempt when < 0), in one statement; with
+	 * f->pack_name set only when the sending pack owns the action (same
+	 * name, the action's labels a subset of f->pack_labels).  *out = the
+	 * action after the change.  FL_ENOTFOUND when any of it does not hold
+	 * (unknown, expired, not PENDING, another attempt, another pack):
+	 * nothing changed, and the caller looks at the action to tell why
+	 * (fl_store_action_complete does).  FL_EMISUSE for another state.
 	 */
-	int (*action_complete)(struct fl_store *st, const char *id, int64_t attempt, int state, int64_t now,
-			       const char *result, struct fl_error *err);
+	int (*action_finish)(struct fl_store *st, struct fl_store_action *out, const struct fl_store_finish *f,
+			     struct fl_error *err);
 	int (*action_get)(struct fl_store *st, struct fl_store_action *out, const char *id, struct fl_error *err);
 	/* Every NEW, unexpired action in seq order (to rebuild the take queues). */
 	int (*action_load_new)(struct fl_store *st, fl_store_action_fn cb, void *payload, struct fl_error *err);
@@ -377,6 +399,15 @@ int fl_store_open(struct fl_store **out, const char *driver, const char *path, u
 		  struct fl_error *err);
 /* NULL-tolerant. */
 void fl_store_close(struct fl_store *st);
+/*
+ * PENDING -> SUCCESS|FATAL with the result event; attempt < 0 skips the
+ * fence (action_finish without an owner, telling why when nothing
+ * matched): FL_ENOTFOUND (unknown or expired), FL_ECONFLICT (not PENDING or
+ * a stale attempt), FL_EMISUSE (another state).
+ */
+int fl_store_action_complete(struct fl_store *st, const char *id, int64_t attempt, int state, int64_t now,
+			     const char *result, struct fl_error *err);
+
 /* The database target as it may be shown in logs and messages (passwords hidden); caller frees. */
 char *fl_store_describe(const char *driver, const char *target);
 
@@ -416,7 +447,7 @@ enum fl_store_op_class { FL_STORE_READ, FL_STORE_WRITE };
 	X(ACTION_LEASE_EXPIRED, "action_lease_expired", FL_STORE_READ) \
 	X(ACTION_LEASE_NEXT, "action_lease_next", FL_STORE_READ) \
 	X(ACTION_REFUSE, "action_refuse", FL_STORE_WRITE) \
-	X(ACTION_COMPLETE, "action_complete", FL_STORE_WRITE) \
+	X(ACTION_FINISH, "action_finish", FL_STORE_WRITE) \
 	X(ACTION_GET, "action_get", FL_STORE_READ) \
 	X(ACTION_LOAD_NEW, "action_load_new", FL_STORE_READ) \
 	X(EXECUTION_STEPS, "execution_steps", FL_STORE_READ) \
@@ -636,11 +667,15 @@ static inline int fl_store_action_refuse(struct fl_store *st, const char *id, in
 	FL_STORE_FAULT(st, ACTION_REFUSE, err);
 	return st->ops->action_refuse(st, id, attempt, event, now, reason, err);
 }
-static inline int fl_store_action_complete(struct fl_store *st, const char *id, int64_t attempt, int state,
-					   int64_t now, const char *result, struct fl_error *err)
+static inline int fl_store_action_finish(struct fl_store *st, struct fl_store_action *out,
+					 const struct fl_store_finish *f, struct fl_error *err)
 {
-	FL_STORE_FAULT(st, ACTION_COMPLETE, err);
-	return st->ops->action_complete(st, id, attempt, state, now, result, err);
+	FL_STORE_FAULT(st, ACTION_FINISH, err);
+	return st->ops->action_finish(st, out, f, err);
+}
+static inline bool fl_store_stmt_rollback(const struct fl_store *st)
+{
+	return (st->ops->caps & FL_STORE_STMT_ROLLBACK) != 0;
 }
 static inline int fl_store_action_get(struct fl_store *st, struct fl_store_action *out, const char *id,
 				      struct fl_error *err)

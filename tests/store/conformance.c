@@ -826,6 +826,102 @@ FLT_TEST(complete_and_requeue_are_fenced)
 	fl_store_close(st);
 }
 
+struct times {
+	int n;
+	int64_t t[4];
+};
+
+static int audit_time_cb(const char *corr, int64_t latest, void *payload)
+{
+	struct times *x = payload;
+
+	(void)corr;
+	if (x->n < 4)
+		x->t[x->n] = latest;
+	x->n++;
+	return 0;
+}
+
+FLT_TEST(finish_only_what_the_pack_holds)
+{
+	struct fl_error err = FL_ERROR_INIT;
+	struct fl_store *st;
+	struct fl_store_action a = { 0 };
+	struct fl_store_claim c = { .action_id = "f1", .taker = "P-1", .now = 5 };
+	struct fl_store_finish f = { .action_id = "f1", .attempt = 1, .state = FL_ACTION_SUCCESS, .now = 9,
+				     .result = "{\"event\":\"Done\"}", .pack_name = "P",
+				     .pack_labels = "{\"env\":\"dev\",\"zone\":\"eu\"}" };
+
+	st = fresh_begin();
+	add_action(st, "f1", "fc1", "s1", "P", "{\"env\":\"dev\"}", "Run", 1);
+	add_action(st, "f2", "fc2", "s1", "P", NULL, "Run", 2);
+
+	/* NEW: nothing to complete, nothing changed */
+	FLT_EQ_INT(fl_store_action_finish(st, &a, &f, &err), FL_ENOTFOUND);
+	OK(fl_store_action_claim(st, &a, &c, &err));
+	fl_store_action_release(&a);
+	/* another pack name, labels that are not a superset, another attempt, an unknown id */
+	f.pack_name = "Q";
+	FLT_EQ_INT(fl_store_action_finish(st, &a, &f, &err), FL_ENOTFOUND);
+	f.pack_name = "P";
+	f.pack_labels = "{\"env\":\"prod\"}";
+	FLT_EQ_INT(fl_store_action_finish(st, &a, &f, &err), FL_ENOTFOUND);
+	f.pack_labels = NULL;
+	FLT_EQ_INT(fl_store_action_finish(st, &a, &f, &err), FL_ENOTFOUND);
+	f.pack_labels = "{\"zone\":\"eu\",\"env\":\"dev\"}";
+	f.attempt = 2;
+	FLT_EQ_INT(fl_store_action_finish(st, &a, &f, &err), FL_ENOTFOUND);
+	f.action_id = "zz";
+	FLT_EQ_INT(fl_store_action_finish(st, &a, &f, &err), FL_ENOTFOUND);
+	f.action_id = "f1";
+	f.state = FL_ACTION_NEW;
+	FLT_EQ_INT(fl_store_action_finish(st, &a, &f, &err), FL_EMISUSE);
+	OK(fl_store_action_get(st, &a, "f1", &err));
+	FLT_EQ_INT(a.state, FL_ACTION_PENDING);
+	fl_store_action_release(&a);
+
+	/* the pack that holds it: completed, the row as it is now comes back */
+	f.state = FL_ACTION_SUCCESS;
+	f.attempt = 1;
+	OK(fl_store_action_finish(st, &a, &f, &err));
+	FLT_EQ_STR(a.id, "f1");
+	FLT_EQ_STR(a.correlation_id, "fc1");
+	FLT_EQ_STR(a.flow_uuid, "uuid1");
+	FLT_EQ_STR(a.context, "{\"k\":\"v\"}");
+	FLT_EQ_INT(a.state, FL_ACTION_SUCCESS);
+	FLT_EQ_INT(a.state_time, 9);
+	FLT_EQ_INT(a.attempt, 1);
+	FLT_EQ_STR(a.result, "{\"event\":\"Done\"}");
+	fl_store_action_release(&a);
+	/* once */
+	FLT_EQ_INT(fl_store_action_finish(st, &a, &f, &err), FL_ENOTFOUND);
+
+	/* without a fence, and an action without labels completed by a pack with labels */
+	c.action_id = "f2";
+	c.now = 10;
+	OK(fl_store_action_claim(st, &a, &c, &err));
+	fl_store_action_release(&a);
+	f.action_id = "f2";
+	f.attempt = -1;
+	f.state = FL_ACTION_FATAL;
+	f.now = 11;
+	OK(fl_store_action_finish(st, &a, &f, &err));
+	FLT_EQ_INT(a.state, FL_ACTION_FATAL);
+	fl_store_action_release(&a);
+	OK(fl_store_commit(st, &err));
+
+	/* the execution's latest state time followed (the audit order) */
+	{
+		struct fl_store_audit_query q = { .limit = 10 };
+		struct times got = { 0, { 0 } };
+		OK(fl_store_audit_query(st, &q, audit_time_cb, &got, &err));
+		FLT_EQ_INT(got.n, 2);
+		FLT_EQ_INT(got.t[0], 11);
+		FLT_EQ_INT(got.t[1], 9);
+	}
+	fl_store_close(st);
+}
+
 FLT_TEST(once_per_execution_step_and_savepoints)
 {
 	struct fl_error err = FL_ERROR_INIT;
@@ -1555,7 +1651,7 @@ static int init(int argc, char **argv)
 FLT_MAIN_ARGS(init, migrate_fresh_and_reopen, schema_newer_than_the_program_is_refused, one_writer_per_database,
 	      registry, read_only_connection, maintain_outside_transactions, commit_and_rollback, packs_crud,
 	      flows_versions, insert_and_get_every_field, json_fields_kept_verbatim, claim_oldest_first_and_states,
-	      claim_label_subset_and_command_filter, complete_and_requeue_are_fenced,
+	      claim_label_subset_and_command_filter, complete_and_requeue_are_fenced, finish_only_what_the_pack_holds,
 	      once_per_execution_step_and_savepoints, a_refused_duplicate_leaves_the_transaction_usable,
 	      load_new_and_execution_steps, audit_filters_and_paging,
 	      audit_sort_key_is_the_latest_matching_state_time, audit_keyset_paging, datastore_created_updated,

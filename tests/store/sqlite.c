@@ -3,13 +3,18 @@
  * sqlite.c - what only the SQLite driver does, beyond the store contract
  * that tests/store/conformance.c checks for every driver: the flock on
  * "<db>.lock", WAL checkpoints moved to maintain(), and the check that the
- * database file is still the one at its path.
+ * database file is still the one at its path; the writer's WAL frames,
+ * buffered until a commit (src/store/sqlite/walbuf.c), are seen by readers
+ * after every commit and survive a kill -9 of the writer.
  */
 #include "fl-common.h"
 
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "driver.h"
 #include "error.h"
 #include "fltest.h"
@@ -131,5 +136,136 @@ FLT_TEST(a_deleted_database_file_refuses_commits)
 	fl_store_close(st);
 }
 
+/* A value of n bytes that tells key i's from any other. */
+static char *value_of(int i, size_t n)
+{
+	char *v = fl_xmalloc(n + 1);
+
+	for (size_t j = 0; j < n; j++)
+		v[j] = (char)('a' + (i * 7 + (int)(j % 4093)) % 26);
+	v[n] = '\0';
+	return v;
+}
+
+static void put(struct fl_store *st, int i, size_t n)
+{
+	struct fl_error err = FL_ERROR_INIT;
+	struct fl_store_ds_item it = { 0 };
+	char key[32];
+
+	snprintf(key, sizeof(key), "k%05d", i);
+	it.key = key;
+	it.value = value_of(i, n);
+	it.value_len = n;
+	OK(fl_store_ds_put(st, NULL, &it, &err));
+	free(it.value);
+}
+
+static void expect(struct fl_store *st, int i, size_t n)
+{
+	struct fl_error err = FL_ERROR_INIT;
+	struct fl_store_ds_item got = { 0 };
+	char key[32], *want = value_of(i, n);
+
+	snprintf(key, sizeof(key), "k%05d", i);
+	OK(fl_store_ds_get(st, &got, key, &err));
+	FLT_EQ_MEM(got.value, got.value_len, want, n);
+	fl_store_ds_item_release(&got);
+	free(want);
+}
+
+/* Sizes from one page to past the WAL buffer (1 MiB), so a commit is written in one or several pieces. */
+static size_t size_of(int i)
+{
+	static const size_t sizes[] = { 10, 3000, 70000, 300000, 1500000 };
+	return sizes[i % 5];
+}
+
+FLT_TEST(readers_see_every_commit_of_the_buffered_wal)
+{
+	struct fl_error err = FL_ERROR_INIT;
+	struct fl_store *st, *ro;
+	int i;
+
+	fresh();
+	st = open_rw();
+	ro = conf_db_open(FL_STORE_READONLY);
+	for (i = 0; i < 40; i++) {
+		OK(fl_store_begin(st, &err));
+		put(st, i, size_of(i));
+		OK(fl_store_commit(st, &err));
+		expect(ro, i, size_of(i)); /* another connection, right after the commit */
+	}
+	/* a transaction larger than the page cache spills frames to the WAL, then rolls back */
+	OK(fl_store_begin(st, &err));
+	for (int j = 0; j < 8; j++)
+		put(st, 1000 + j, 1500000);
+	OK(fl_store_rollback(st, &err));
+	OK(fl_store_begin(st, &err));
+	put(st, i, 3000);
+	OK(fl_store_commit(st, &err));
+	expect(ro, i, 3000);
+	{
+		struct fl_store_ds_item got = { 0 };
+		FLT_EQ_INT(fl_store_ds_get(ro, &got, "k01000", &err), FL_ENOTFOUND);
+	}
+	OK(fl_store_maintain(st, &err)); /* checkpoint: the database file gets the WAL's pages */
+	fl_store_close(ro);
+	fl_store_close(st);
+	st = open_rw();
+	for (int j = 0; j <= i; j++)
+		expect(st, j, j == i ? 3000 : size_of(j));
+	fl_store_close(st);
+}
+
+/*
+ * A child commits in a loop and reports each commit on a pipe; killed with
+ * SIGKILL at some point (perhaps mid-commit), every commit it reported is in
+ * the database it leaves, which opens and takes new commits.
+ */
+FLT_TEST(a_killed_writer_keeps_every_commit_it_reported)
+{
+	struct fl_error err = FL_ERROR_INIT;
+	struct fl_store *st;
+	int fds[2], status, last = -1, n;
+	pid_t pid;
+
+	fresh();
+	st = open_rw(); /* the schema */
+	fl_store_close(st);
+	FLT_EQ_INT(pipe(fds), 0);
+	pid = fork();
+	FLT_ASSERT(pid >= 0);
+	if (pid == 0) {
+		close(fds[0]);
+		st = open_rw();
+		for (int i = 0;; i++) {
+			if (fl_store_begin(st, &err) || (put(st, i, size_of(i)), fl_store_commit(st, &err)))
+				_exit(2);
+			if (write(fds[1], &i, sizeof(i)) != (ssize_t)sizeof(i))
+				_exit(3);
+		}
+	}
+	close(fds[1]);
+	for (int i; last < 60 && read(fds[0], &i, sizeof(i)) == (ssize_t)sizeof(i);)
+		last = i;
+	kill(pid, SIGKILL);
+	for (int i; (n = (int)read(fds[0], &i, sizeof(i))) == (int)sizeof(i);)
+		last = i;
+	close(fds[0]);
+	FLT_EQ_INT(waitpid(pid, &status, 0), pid);
+	FLT_ASSERT(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	FLT_ASSERT(last >= 60);
+	st = open_rw();
+	for (int i = 0; i <= last; i++)
+		expect(st, i, size_of(i));
+	OK(fl_store_begin(st, &err));
+	put(st, last + 1, 3000);
+	OK(fl_store_commit(st, &err));
+	expect(st, last + 1, 3000);
+	fl_store_close(st);
+}
+
 FLT_MAIN(lock_file_refuses_a_second_writer, read_only_open_needs_the_file, maintain_checkpoints_a_grown_wal,
-	 a_deleted_database_file_refuses_commits)
+	 a_deleted_database_file_refuses_commits, readers_see_every_commit_of_the_buffered_wal,
+	 a_killed_writer_keeps_every_commit_it_reported)

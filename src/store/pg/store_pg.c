@@ -37,19 +37,89 @@
  */
 #include "fl-common.h"
 
+#include <dlfcn.h>
 #include <jansson.h>
 #include <libpq-fe.h>
 #include <poll.h>
+#include <pthread.h>
 
 #include "alloc.h"
 #include "buf.h"
 #include "error.h"
 #include "log.h"
+#include "store/driver.h"
 #include "store/pg/store_pg.h"
 #include "store/store.h"
 #include "timeutil.h"
 
+/*
+ * libpq is loaded with dlopen when the first PostgreSQL store opens, so a
+ * server on SQLite does not map libpq and the libraries it pulls in
+ * (Kerberos, LDAP, SASL, GnuTLS...: about 1.4 MB of resident pages, a seventh
+ * of the idle footprint).  Every call goes through this table (pq.PQ...).
+ */
+#define PQ_FUNCS(X) \
+	X(PQclear) \
+	X(PQcmdTuples) \
+	X(PQconnectdb) \
+	X(PQconsumeInput) \
+	X(PQenterPipelineMode) \
+	X(PQerrorMessage) \
+	X(PQexec) \
+	X(PQexecParams) \
+	X(PQexecPrepared) \
+	X(PQexitPipelineMode) \
+	X(PQfinish) \
+	X(PQfreemem) \
+	X(PQgetResult) \
+	X(PQgetisnull) \
+	X(PQgetlength) \
+	X(PQgetvalue) \
+	X(PQnotifies) \
+	X(PQntuples) \
+	X(PQpipelineSync) \
+	X(PQprepare) \
+	X(PQresultErrorField) \
+	X(PQresultStatus) \
+	X(PQsendPrepare) \
+	X(PQsendQueryParams) \
+	X(PQsendQueryPrepared) \
+	X(PQsetNoticeProcessor) \
+	X(PQsocket) \
+	X(PQstatus) \
+	X(PQtransactionStatus)
+
+static struct {
+#define PQ_FIELD(f) __typeof__(f) *f;
+	PQ_FUNCS(PQ_FIELD)
+#undef PQ_FIELD
+	bool loaded;
+	char error[160];
+} pq;
+
+static pthread_once_t pq_once = PTHREAD_ONCE_INIT;
+
+static void pq_load(void)
+{
+	void *lib = dlopen("libpq.so.5", RTLD_NOW | RTLD_LOCAL);
+
+	if (!lib) {
+		snprintf(pq.error, sizeof(pq.error), "cannot load libpq: %s", dlerror());
+		return;
+	}
+	/* POSIX guarantees that a data pointer from dlsym converts to a function pointer. */
+#define PQ_SYM(f)                                                                             \
+	if (!(*(void **)(&pq.f) = dlsym(lib, #f))) {                                            \
+		snprintf(pq.error, sizeof(pq.error), "cannot load libpq: it has no %s", #f); \
+		return;                                                                       \
+	}
+	PQ_FUNCS(PQ_SYM)
+#undef PQ_SYM
+	pq.loaded = true;
+}
+
 #define MAX_PARAMS 16
+#define PENDING_MAX 8 /* deferred commands (defer()) */
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 2000
 /* advisory lock key of migrations (a literal in the SQL below) */
@@ -145,6 +215,10 @@ static const char *const migrations[] = {
 	"LANGUAGE sql IMMUTABLE AS $$ SELECT CASE WHEN octet_length(n) < 7900 THEN n "
 	"  ELSE json_build_object('t', 'n', 'i', i)::text END "
 	"  FROM (SELECT json_build_object('t', 'n', 's', s, 'i', i, 'p', p, 'c', c, 'l', l::json)::text AS n) x $$;",
+
+	/* 2: the claim index holds only what can be claimed (NEW, not expired) */
+	("DROP INDEX actions_claim;"
+	 "CREATE INDEX actions_new ON actions(pack_name, seq) WHERE state = 0 AND NOT expired;"),
 };
 
 /* ------------------------------------------------------- statements */
@@ -160,60 +234,31 @@ static const char *const migrations[] = {
 	"'value', 'PENDING', 'time', $2::bigint, 'attempt', attempt + 1, 'by', $4::text)), "         \
 	"attempt = attempt + 1, lease_until = $3, taken_by = $4 "
 
+/*
+ * Part of the statement that changes an action (CTE `rows` returned its
+ * correlation_id): the latest state time of its execution moves forward to
+ * `t`, unless another transaction holds the execution's row (SKIP LOCKED):
+ * that one writes a time just as recent, and no server waits for another.
+ */
+#define EXEC_TOUCH(rows, t)                                                                               \
+	"UPDATE executions SET latest_time = " t " WHERE correlation_id = (SELECT correlation_id FROM "  \
+	"executions WHERE correlation_id = (SELECT correlation_id FROM " rows ") AND latest_time < " t \
+	" FOR UPDATE SKIP LOCKED)"
+
 #define TAKEN_NOTE "pg_notify('" NOTE_CHANNEL "', json_build_object('t', 'x', 'i', id)::text)"
 #define NEW_NOTE "pg_notify('" NOTE_CHANNEL "', flyte_new_note(seq, id, pack_name, name, pack_labels))"
 
+#define STMT_ENUM(name) S_##name,
 enum stmt_id {
-	S_PING,
-	S_PACK_EXISTS,
-	S_PACK_UPSERT,
-	S_PACK_GET,
-	S_PACK_LIST,
-	S_PACK_DELETE,
-	S_PACK_DELETE_STALE,
-	S_PACK_TOUCH,
+	FL_STORE__STMTS(STMT_ENUM)
 	S_CHANGE,
-	S_FLOW_EXISTS,
-	S_FLOW_VERSION_INSERT,
-	S_FLOW_LATEST_SET,
-	S_FLOW_GET,
-	S_FLOW_GET_VERSION,
-	S_FLOW_LIST,
-	S_FLOW_LIST_DEF,
-	S_FLOW_DELETE,
-	S_ACTION_INSERT,
-	S_EXEC_INSERT,
-	S_EXEC_TOUCH,
-	S_ACTION_CLAIM_ID,
-	S_ACTION_CLAIM_FIND,
-	S_ACTION_REQUEUE,
-	S_ACTION_EXTEND,
-	S_LEASE_EXPIRED,
-	S_LEASE_NEXT,
-	S_ACTION_REFUSE,
-	S_ACTION_COMPLETE,
-	S_ACTION_GET,
-	S_ACTION_STATE,
-	S_ACTION_LOAD_NEW,
-	S_EXEC_STEPS,
-	S_AUDIT_ACTIONS,
-	S_DS_EXISTS,
-	S_DS_PUT,
-	S_DS_GET,
-	S_DS_LIST,
-	S_DS_DELETE,
-	S_EXPIRE_OPEN_SELECT,
-	S_EXPIRE_OPEN_MARK,
-	S_EXPIRE_EXEC_SELECT,
-	S_EXPIRE_EXEC_ACTIONS,
-	S_EXPIRE_EXEC_DELETE,
-	S_EXPIRE_FLOW_VERSIONS,
 	S_EXPIRE_CHANGES,
 	S_TRY_LOCK,
 	S_CHANGES,
 	S_CHANGES_RANGE,
 	S__COUNT
 };
+#undef STMT_ENUM
 
 static const char *const sql[S__COUNT] = {
 	[S_PING] = "SELECT 1",
@@ -243,42 +288,48 @@ static const char *const sql[S__COUNT] = {
 			    "JOIN flow_versions v ON v.uuid = f.uuid ORDER BY f.name COLLATE \"C\"",
 	[S_FLOW_DELETE] = "DELETE FROM flows WHERE name = $1",
 
+	/*
+	 * The action, its execution when it is new, and the latest state time
+	 * of an execution that exists (EXEC_TOUCH), in one statement.  The
+	 * execution is inserted only when it is new: the unique check of ON
+	 * CONFLICT waits for a transaction that updated the row (a touch), and
+	 * that one may be waiting for this one's action insert (two results of
+	 * one execution on two servers firing a join step): a deadlock.  The
+	 * parts of one statement see the same snapshot, so the touch finds no
+	 * row for an execution inserted here.
+	 */
 	[S_ACTION_INSERT] = "WITH ins AS (INSERT INTO actions(id, correlation_id, step_id, flow_name, flow_uuid, name, "
 			    "pack_name, pack_labels, input, context, trigger, state, state_time, states, result) "
 			    "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $13, $12, "
 			    "jsonb_build_array(jsonb_build_object('value', $14::text, 'time', $12::bigint)), $15) "
 			    "ON CONFLICT DO NOTHING "
-			    "RETURNING seq, id, pack_name, name, pack_labels, state) "
+			    "RETURNING seq, id, pack_name, name, pack_labels, state, correlation_id), "
+			    "ex AS (INSERT INTO executions(correlation_id, flow_name, flow_uuid, created, latest_time) "
+			    "SELECT $2::text, $4::text, $5::text, $12::bigint, $12::bigint FROM ins "
+			    "WHERE NOT EXISTS (SELECT 1 FROM executions WHERE correlation_id = $2::text) "
+			    "ON CONFLICT(correlation_id) DO NOTHING), "
+			    "t AS (" EXEC_TOUCH("ins", "$12") ") "
 			    "SELECT seq, CASE WHEN state = 0 THEN " NEW_NOTE " END FROM ins",
-	/*
-	 * Only when the execution is new: the unique check of ON CONFLICT waits
-	 * for a transaction that updated the row (exec_touch), and that one may be
-	 * waiting for this one's action insert (two results of one execution on
-	 * two servers firing a join step): a deadlock.
-	 */
-	[S_EXEC_INSERT] = "INSERT INTO executions(correlation_id, flow_name, flow_uuid, created, latest_time) "
-			  "SELECT $1::text, $2::text, $3::text, $4::bigint, $4::bigint "
-			  "WHERE NOT EXISTS (SELECT 1 FROM executions WHERE correlation_id = $1::text) "
-			  "ON CONFLICT(correlation_id) DO NOTHING",
-	[S_EXEC_TOUCH] = "UPDATE executions SET latest_time = $2 WHERE correlation_id = ("
-			 "SELECT correlation_id FROM executions WHERE correlation_id = $1 AND latest_time < $2 "
-			 "FOR UPDATE SKIP LOCKED)",
 	[S_ACTION_CLAIM_ID] = "WITH c AS (UPDATE actions SET " CLAIM_SET "WHERE seq = ("
 			      "SELECT seq FROM actions WHERE id = $1 AND state = 0 AND NOT expired "
-			      "FOR UPDATE SKIP LOCKED) RETURNING " ACTION_COLS ") "
+			      "FOR UPDATE SKIP LOCKED) RETURNING " ACTION_COLS "), "
+			      "t AS (" EXEC_TOUCH("c", "$2") ") "
 			      "SELECT c.*, " TAKEN_NOTE " FROM c",
 	[S_ACTION_CLAIM_FIND] = "WITH c AS (UPDATE actions SET " CLAIM_SET "WHERE seq = ("
 				"SELECT seq FROM actions WHERE ($1::text IS NULL OR true) AND pack_name = $5 "
 				"AND state = 0 AND NOT expired "
 				"AND ($6::text IS NULL OR name = $6) AND labels_j <@ coalesce($7::jsonb, '{}'::jsonb) "
-				"ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING " ACTION_COLS ") "
+				"ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING " ACTION_COLS "), "
+				"t AS (" EXEC_TOUCH("c", "$2") ") "
 				"SELECT c.*, " TAKEN_NOTE " FROM c",
 	[S_ACTION_REQUEUE] = "WITH r AS (UPDATE actions SET state = 0, state_time = $3, states = states || "
 			     "jsonb_build_array(CASE WHEN $4::text IS NULL "
 			     "THEN jsonb_build_object('value', 'NEW', 'time', $3::bigint) "
 			     "ELSE jsonb_build_object('value', 'NEW', 'time', $3::bigint, 'reason', $4::text) END), "
 			     "lease_until = 0 WHERE id = $1 AND state = 1 AND NOT expired AND attempt = $2 "
-			     "RETURNING " ACTION_COLS ") SELECT r.*, " NEW_NOTE " FROM r",
+			     "RETURNING " ACTION_COLS "), "
+			     "t AS (" EXEC_TOUCH("r", "$3") ") "
+			     "SELECT r.*, " NEW_NOTE " FROM r",
 	[S_ACTION_EXTEND] = "UPDATE actions SET lease_until = $3 "
 			    "WHERE id = $1 AND state = 1 AND NOT expired AND attempt = $2",
 	[S_LEASE_EXPIRED] = "SELECT " ACTION_COLS " FROM actions "
@@ -288,11 +339,14 @@ static const char *const sql[S__COUNT] = {
 			    "jsonb_build_object('attempt', $2::bigint, 'event', $3::text, 'time', $4::bigint, "
 			    "'reason', $5::text)) "
 			    "WHERE id = $1 AND jsonb_array_length(coalesce(refused, '[]'::jsonb)) < 20",
-	[S_ACTION_COMPLETE] = "UPDATE actions SET state = $2, state_time = $3, states = states || "
-			      "jsonb_build_array(jsonb_build_object('value', $4::text, 'time', $3::bigint)), "
-			      "result = $5, lease_until = 0 "
-			      "WHERE id = $1 AND state = 1 AND NOT expired AND ($6::bigint < 0 OR attempt = $6) "
-			      "RETURNING correlation_id",
+	[S_ACTION_FINISH] = "WITH u AS (UPDATE actions SET state = $2, state_time = $3, states = states || "
+			    "jsonb_build_array(jsonb_build_object('value', $4::text, 'time', $3::bigint)), "
+			    "result = $5, lease_until = 0 "
+			    "WHERE id = $1 AND state = 1 AND NOT expired AND ($6::bigint < 0 OR attempt = $6) "
+			    "AND ($7::text IS NULL OR (pack_name = $7 AND labels_j <@ coalesce($8::jsonb, '{}'::jsonb))) "
+			    "RETURNING " ACTION_COLS "), "
+			    "t AS (" EXEC_TOUCH("u", "$3") ") "
+			    "SELECT * FROM u",
 	[S_ACTION_GET] = "SELECT " ACTION_COLS " FROM actions WHERE id = $1",
 	[S_ACTION_STATE] = "SELECT state, attempt, expired::int FROM actions WHERE id = $1",
 	[S_ACTION_LOAD_NEW] = "SELECT " ACTION_COLS " FROM actions WHERE state = 0 AND NOT expired ORDER BY seq",
@@ -338,6 +392,9 @@ struct pg {
 	int backoff_ms;
 	bool in_tx;  /* begin() succeeded and no commit() or rollback() came since */
 	bool resync; /* LISTEN: the connection was replaced, notes may have been lost */
+	/* BEGIN, SAVEPOINT and RELEASE not sent yet: they go with the next statement (see defer()) */
+	const char *pending[PENDING_MAX];
+	int npending;
 };
 
 static struct pg *pg_of(struct fl_store *st)
@@ -407,12 +464,12 @@ char *fl_store_pg_redact(const char *url)
 
 static bool connected(const struct pg *s)
 {
-	return s->conn && PQstatus(s->conn) == CONNECTION_OK;
+	return s->conn && pq.PQstatus(s->conn) == CONNECTION_OK;
 }
 
 static int unavailable(struct pg *s, struct fl_error *err)
 {
-	const char *why = s->conn ? PQerrorMessage(s->conn) : "";
+	const char *why = s->conn ? pq.PQerrorMessage(s->conn) : "";
 	size_t n = strcspn(why, "\n");
 
 	return fl_error_set(err, FL_EIO, "database '%s' is unavailable%s%.*s", s->shown, n ? ": " : "", (int)n, why);
@@ -421,8 +478,8 @@ static int unavailable(struct pg *s, struct fl_error *err)
 /* SQLSTATE -> project code with a message. */
 static int pg_fail(struct pg *s, PGresult *res, const char *what, struct fl_error *err)
 {
-	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-	const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *state = res ? pq.PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = res ? pq.PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	int code = FL_ERROR;
 
 	if (!connected(s))
@@ -439,7 +496,7 @@ static int pg_fail(struct pg *s, PGresult *res, const char *what, struct fl_erro
 	else if (strcmp(state, "22P02") == 0 || strcmp(state, "22023") == 0)
 		code = FL_EINVALID;
 	if (!msg)
-		msg = s->conn ? PQerrorMessage(s->conn) : "no answer";
+		msg = s->conn ? pq.PQerrorMessage(s->conn) : "no answer";
 	return fl_error_set(err, code, "postgres: %s: %.*s%s%s%s", what, (int)strcspn(msg, "\n"), msg,
 			    *state ? " (" : "", state, *state ? ")" : "");
 }
@@ -460,6 +517,10 @@ static int usable(struct pg *s, struct fl_error *err)
 	return ensure_connected(s, err);
 }
 
+struct params;
+static PGresult *pipeline(struct pg *s, const char *text, int id, const struct params *p, bool binary,
+			  const char *what, struct fl_error *err);
+
 /* Run text SQL (no parameters, no result rows wanted). */
 static int exec_sql(struct pg *s, const char *text, const char *what, struct fl_error *err)
 {
@@ -468,10 +529,18 @@ static int exec_sql(struct pg *s, const char *text, const char *what, struct fl_
 
 	if (rc)
 		return rc;
-	res = PQexec(s->conn, text);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
+	if (s->npending) {
+		/* one command only: the deferred ones go in the same round trip */
+		res = pipeline(s, text, -1, NULL, false, what, err);
+		if (!res)
+			return err && err->code ? err->code : FL_EIO;
+		pq.PQclear(res);
+		return FL_OK;
+	}
+	res = pq.PQexec(s->conn, text);
+	if (pq.PQresultStatus(res) != PGRES_COMMAND_OK && pq.PQresultStatus(res) != PGRES_TUPLES_OK)
 		rc = pg_fail(s, res, what, err);
-	PQclear(res);
+	pq.PQclear(res);
 	return rc;
 }
 
@@ -503,11 +572,12 @@ static void notice_to_log(void *arg, const char *message)
 static int connect_now(struct pg *s, struct fl_error *err)
 {
 	if (s->conn)
-		PQfinish(s->conn);
+		pq.PQfinish(s->conn);
 	memset(s->prepared, 0, sizeof(s->prepared));
-	s->conn = PQconnectdb(s->conninfo);
+	s->npending = 0; /* they belonged to the connection's transaction */
+	s->conn = pq.PQconnectdb(s->conninfo);
 	if (s->conn)
-		PQsetNoticeProcessor(s->conn, notice_to_log, s);
+		pq.PQsetNoticeProcessor(s->conn, notice_to_log, s);
 	if (!connected(s)) {
 		int64_t now = fl_time_mono_ns();
 		s->backoff_ms = s->backoff_ms ? FL_MIN(s->backoff_ms * 2, BACKOFF_MAX_MS) : BACKOFF_MIN_MS;
@@ -580,26 +650,141 @@ static PGresult *run(struct pg *s, enum stmt_id id, const struct params *p, bool
 
 	if (usable(s, err) != FL_OK)
 		return NULL;
+	if (s->npending)
+		return pipeline(s, NULL, (int)id, p, binary, what, err);
 	snprintf(name, sizeof(name), "s%d", (int)id);
 	if (!s->prepared[id]) {
-		res = PQprepare(s->conn, name, sql[id], 0, NULL);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		res = pq.PQprepare(s->conn, name, sql[id], 0, NULL);
+		if (pq.PQresultStatus(res) != PGRES_COMMAND_OK) {
 			pg_fail(s, res, what, err);
-			PQclear(res);
+			pq.PQclear(res);
 			return NULL;
 		}
-		PQclear(res);
+		pq.PQclear(res);
 		s->prepared[id] = true;
 	}
-	res = PQexecPrepared(s->conn, name, p ? p->n : 0, p ? p->v : NULL, p ? p->len : NULL, p ? p->fmt : NULL,
+	res = pq.PQexecPrepared(s->conn, name, p ? p->n : 0, p ? p->v : NULL, p ? p->len : NULL, p ? p->fmt : NULL,
 			     binary ? 1 : 0);
-	st = PQresultStatus(res);
+	st = pq.PQresultStatus(res);
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
 		pg_fail(s, res, what, err);
-		PQclear(res);
+		pq.PQclear(res);
 		return NULL;
 	}
 	return res;
+}
+
+/*
+ * Deferred commands.  BEGIN, SAVEPOINT and RELEASE SAVEPOINT answer nothing
+ * the engine waits for, so they are not sent on their own: they wait here
+ * and go to the server in the same round trip as the next statement (libpq
+ * pipeline mode), which then reports their failure as its own.  A job that
+ * ran no statement costs nothing: its RELEASE cancels its SAVEPOINT here.
+ */
+static void defer(struct pg *s, const char *cmd)
+{
+	if (s->npending == PENDING_MAX) {
+		/* cannot happen with the engine's use (at most BEGIN, RELEASE, SAVEPOINT); stay correct anyway */
+		PGresult *r = pipeline(s, "SELECT 1", -1, NULL, false, "deferred commands", NULL);
+		pq.PQclear(r);
+	}
+	s->pending[s->npending++] = cmd;
+}
+
+/* Drop the last deferred command if it is cmd (true when dropped). */
+static bool undefer(struct pg *s, const char *cmd)
+{
+	if (!s->npending || strcmp(s->pending[s->npending - 1], cmd) != 0)
+		return false;
+	s->npending--;
+	return true;
+}
+
+/*
+ * One round trip: the deferred commands, then either the command `text`
+ * (id < 0), the prepared statement `id` (prepared on the way when new), or
+ * nothing more (id < 0 and no text), in pipeline mode.  Returns the last result (caller PQclear) or NULL with
+ * err set by the first failure.  The deferred commands are gone either way.
+ */
+static PGresult *pipeline(struct pg *s, const char *text, int id, const struct params *p, bool binary,
+			  const char *what, struct fl_error *err)
+{
+	const char *pending[PENDING_MAX], *failed_what = what;
+	int npending = s->npending, nsent = 0, expect;
+	PGresult *last = NULL, *bad = NULL, *r;
+	bool prepare = id >= 0 && !s->prepared[id], sent = true;
+	char name[16];
+
+	memcpy(pending, s->pending, sizeof(pending));
+	s->npending = 0;
+	snprintf(name, sizeof(name), "s%d", id);
+	if (!pq.PQenterPipelineMode(s->conn)) {
+		pg_fail(s, NULL, what, err);
+		return NULL;
+	}
+	for (int i = 0; i < npending && sent; i++, nsent++)
+		sent = pq.PQsendQueryParams(s->conn, pending[i], 0, NULL, NULL, NULL, NULL, 0) == 1;
+	if (sent && prepare) {
+		sent = pq.PQsendPrepare(s->conn, name, sql[id], 0, NULL) == 1;
+		nsent += sent;
+	}
+	if (sent && (id >= 0 || text)) {
+		if (id >= 0)
+			sent = pq.PQsendQueryPrepared(s->conn, name, p ? p->n : 0, p ? p->v : NULL, p ? p->len : NULL,
+						   p ? p->fmt : NULL, binary ? 1 : 0) == 1;
+		else
+			sent = pq.PQsendQueryParams(s->conn, text, 0, NULL, NULL, NULL, NULL, 0) == 1;
+		nsent += sent;
+	}
+	expect = nsent;
+	if (pq.PQpipelineSync(s->conn) != 1) {
+		pg_fail(s, NULL, what, err);
+		pq.PQexitPipelineMode(s->conn);
+		return NULL;
+	}
+	/* one result (and its NULL) per query sent, then the sync */
+	for (int i = 0; i < expect; i++) {
+		ExecStatusType st;
+		r = pq.PQgetResult(s->conn);
+		if (!r)
+			break; /* the connection failed */
+		st = pq.PQresultStatus(r);
+		if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+			if (!bad) {
+				bad = r;
+				failed_what = i >= npending ? what
+					      : strcmp(pending[i], "BEGIN") == 0 ? "begin"
+										: "savepoint";
+				r = NULL;
+			}
+		} else if (prepare && i == npending) {
+			s->prepared[id] = true;
+		} else if (i == expect - 1) {
+			last = r;
+			r = NULL;
+		}
+		pq.PQclear(r);
+		/* the end of this query's results */
+		while ((r = pq.PQgetResult(s->conn)) != NULL)
+			pq.PQclear(r);
+	}
+	while ((r = pq.PQgetResult(s->conn)) != NULL) {
+		bool sync = pq.PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+		pq.PQclear(r);
+		if (sync)
+			break;
+	}
+	pq.PQexitPipelineMode(s->conn);
+	if (bad || !sent || !last) {
+		pq.PQclear(last);
+		if (bad || connected(s))
+			pg_fail(s, bad, failed_what, err);
+		else
+			unavailable(s, err);
+		pq.PQclear(bad);
+		return NULL;
+	}
+	return last;
 }
 
 /* Run a statement for its effect; *changed gets the number of rows affected (may be NULL). */
@@ -611,58 +796,64 @@ static int run_exec(struct pg *s, enum stmt_id id, const struct params *p, size_
 	if (!res)
 		return err->code ? err->code : FL_EIO;
 	if (changed) {
-		const char *t = PQcmdTuples(res);
-		*changed = t && *t ? (size_t)strtoull(t, NULL, 10) : (size_t)PQntuples(res);
+		const char *t = pq.PQcmdTuples(res);
+		*changed = t && *t ? (size_t)strtoull(t, NULL, 10) : (size_t)pq.PQntuples(res);
 	}
-	PQclear(res);
+	pq.PQclear(res);
 	return FL_OK;
+}
+
+static const char *row_text(const struct fl_store__row *r, int col, size_t *len)
+{
+	PGresult *res = r->res;
+
+	if (pq.PQgetisnull(res, r->row, col))
+		return NULL;
+	*len = (size_t)pq.PQgetlength(res, r->row, col);
+	return pq.PQgetvalue(res, r->row, col);
+}
+
+static int64_t row_int(const struct fl_store__row *r, int col)
+{
+	PGresult *res = r->res;
+
+	return pq.PQgetisnull(res, r->row, col) ? 0 : strtoll(pq.PQgetvalue(res, r->row, col), NULL, 10);
+}
+
+/* Row `row` of r for the decoders of driver.h. */
+static struct fl_store__row row_of(PGresult *r, int row)
+{
+	return (struct fl_store__row){ row_text, row_int, r, row };
 }
 
 static char *col(PGresult *r, int row, int c)
 {
-	if (PQgetisnull(r, row, c))
-		return NULL;
-	return fl_xmemdup0(PQgetvalue(r, row, c), (size_t)PQgetlength(r, row, c));
+	struct fl_store__row x = row_of(r, row);
+
+	return fl_store__col(&x, c);
 }
 
 static char *col_nn(PGresult *r, int row, int c)
 {
-	char *v = col(r, row, c);
-	return v ? v : fl_xstrdup("");
+	struct fl_store__row x = row_of(r, row);
+
+	return fl_store__col_nn(&x, c);
 }
 
 static int64_t col_int(PGresult *r, int row, int c)
 {
-	return PQgetisnull(r, row, c) ? 0 : strtoll(PQgetvalue(r, row, c), NULL, 10);
+	struct fl_store__row x = row_of(r, row);
+
+	return row_int(&x, c);
 }
 
 /* ------------------------------------------------------------ rows */
 
 static void read_action(PGresult *r, int row, struct fl_store_action *a)
 {
-	a->seq = col_int(r, row, 0);
-	a->id = col_nn(r, row, 1);
-	a->correlation_id = col_nn(r, row, 2);
-	a->step_id = col_nn(r, row, 3);
-	a->flow_name = col_nn(r, row, 4);
-	a->flow_uuid = col_nn(r, row, 5);
-	a->name = col_nn(r, row, 6);
-	a->pack_name = col_nn(r, row, 7);
-	a->pack_labels = col(r, row, 8);
-	a->input = col(r, row, 9);
-	if (!a->input)
-		a->input = fl_xstrdup("null");
-	a->context = col(r, row, 10);
-	a->trigger = col_nn(r, row, 11);
-	a->result = col(r, row, 12);
-	a->state = (int)col_int(r, row, 13);
-	a->state_time = col_int(r, row, 14);
-	a->states = col_nn(r, row, 15);
-	a->attempt = col_int(r, row, 16);
-	a->lease_until = col_int(r, row, 17);
-	a->expired = col_int(r, row, 18) != 0;
-	a->taken_by = col(r, row, 19);
-	a->refused = col(r, row, 20);
+	struct fl_store__row x = row_of(r, row);
+
+	fl_store__read_action(a, &x);
 }
 
 /* Hand every row of an action result to cb; *count rows seen (may be NULL). */
@@ -670,7 +861,7 @@ static int each_action_row(PGresult *r, fl_store_action_fn cb, void *payload, si
 {
 	int rc = FL_OK;
 
-	for (int i = 0; i < PQntuples(r) && !rc; i++) {
+	for (int i = 0; i < pq.PQntuples(r) && !rc; i++) {
 		struct fl_store_action a = { 0 };
 		read_action(r, i, &a);
 		rc = cb(&a, payload);
@@ -690,7 +881,7 @@ static int one_action(struct pg *s, enum stmt_id id, const struct params *p, fl_
 	if (!r)
 		return err->code ? err->code : FL_EIO;
 	rc = each_action_row(r, cb, payload, count);
-	PQclear(r);
+	pq.PQclear(r);
 	return rc;
 }
 
@@ -706,23 +897,23 @@ static int pg_schema_version(struct fl_store *st, int *out, struct fl_error *err
 	rc = usable(s, err);
 	if (rc)
 		return rc;
-	r = PQexec(s->conn, "SELECT to_regclass('flyte_schema') IS NOT NULL");
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+	r = pq.PQexec(s->conn, "SELECT to_regclass('flyte_schema') IS NOT NULL");
+	if (pq.PQresultStatus(r) != PGRES_TUPLES_OK) {
 		rc = pg_fail(s, r, "read schema version", err);
-		PQclear(r);
+		pq.PQclear(r);
 		return rc;
 	}
-	if (strcmp(PQgetvalue(r, 0, 0), "t") != 0) {
-		PQclear(r);
+	if (strcmp(pq.PQgetvalue(r, 0, 0), "t") != 0) {
+		pq.PQclear(r);
 		return FL_OK;
 	}
-	PQclear(r);
-	r = PQexec(s->conn, "SELECT version FROM flyte_schema");
-	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+	pq.PQclear(r);
+	r = pq.PQexec(s->conn, "SELECT version FROM flyte_schema");
+	if (pq.PQresultStatus(r) != PGRES_TUPLES_OK)
 		rc = pg_fail(s, r, "read schema version", err);
-	else if (PQntuples(r) > 0)
-		*out = (int)strtol(PQgetvalue(r, 0, 0), NULL, 10);
-	PQclear(r);
+	else if (pq.PQntuples(r) > 0)
+		*out = (int)strtol(pq.PQgetvalue(r, 0, 0), NULL, 10);
+	pq.PQclear(r);
 	return rc;
 }
 
@@ -776,7 +967,7 @@ static void pg_close(struct fl_store *st)
 	if (!s)
 		return;
 	if (s->conn)
-		PQfinish(s->conn);
+		pq.PQfinish(s->conn);
 	free(s->conninfo);
 	free(s->shown);
 	free(s);
@@ -788,6 +979,11 @@ static int pg_open(struct fl_store **out, const char *url, unsigned flags, struc
 	int rc;
 
 	*out = NULL;
+	pthread_once(&pq_once, pq_load);
+	if (!pq.loaded) {
+		free(s);
+		return fl_error_set(err, FL_EIO, "%s", pq.error);
+	}
 	s->base.ops = &fl_store_pg_ops;
 	s->conninfo = fl_xstrdup(url ? url : "");
 	s->shown = fl_store_pg_redact(s->conninfo);
@@ -830,21 +1026,27 @@ static int pg_begin(struct fl_store *st, struct fl_error *err)
 	if (rc)
 		return rc;
 	/* a transaction whose rollback did not happen is abandoned, not nested */
-	if (PQtransactionStatus(s->conn) != PQTRANS_IDLE) {
+	s->npending = 0;
+	if (pq.PQtransactionStatus(s->conn) != PQTRANS_IDLE) {
 		rc = exec_sql(s, "ROLLBACK", "rollback", err);
 		if (rc)
 			return rc;
 	}
-	rc = exec_sql(s, "BEGIN", "begin", err);
-	s->in_tx = rc == FL_OK;
-	return rc;
+	defer(s, "BEGIN"); /* sent with the first statement */
+	s->in_tx = true;
+	return FL_OK;
 }
 
 static int pg_commit(struct fl_store *st, struct fl_error *err)
 {
 	struct pg *s = pg_of(st);
-	int rc = exec_sql(s, "COMMIT", "commit", err);
+	int rc;
 
+	if (undefer(s, "BEGIN") && !s->npending) {
+		s->in_tx = false; /* nothing was sent: nothing to commit */
+		return usable(s, err);
+	}
+	rc = exec_sql(s, "COMMIT", "commit", err);
 	s->in_tx = false; /* committed, or aborted by the failure */
 	return rc;
 }
@@ -854,24 +1056,41 @@ static int pg_rollback(struct fl_store *st, struct fl_error *err)
 	struct pg *s = pg_of(st);
 
 	s->in_tx = false;
-	if (!connected(s) || PQtransactionStatus(s->conn) == PQTRANS_IDLE)
+	s->npending = 0; /* never sent */
+	if (!connected(s) || pq.PQtransactionStatus(s->conn) == PQTRANS_IDLE)
 		return FL_OK;
 	return exec_sql(s, "ROLLBACK", "rollback", err);
 }
 
 static int pg_savepoint(struct fl_store *st, struct fl_error *err)
 {
-	return exec_sql(pg_of(st), "SAVEPOINT job", "savepoint", err);
+	struct pg *s = pg_of(st);
+	int rc = usable(s, err);
+
+	if (!rc)
+		defer(s, "SAVEPOINT job");
+	return rc;
 }
 
 static int pg_savepoint_release(struct fl_store *st, struct fl_error *err)
 {
-	return exec_sql(pg_of(st), "RELEASE SAVEPOINT job", "release savepoint", err);
+	struct pg *s = pg_of(st);
+	int rc = usable(s, err);
+
+	if (!rc && !undefer(s, "SAVEPOINT job"))
+		defer(s, "RELEASE SAVEPOINT job");
+	return rc;
 }
 
 static int pg_savepoint_rollback(struct fl_store *st, struct fl_error *err)
 {
-	return exec_sql(pg_of(st), "ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job", "rollback savepoint", err);
+	struct pg *s = pg_of(st);
+	int rc;
+
+	if (undefer(s, "SAVEPOINT job"))
+		return usable(s, err); /* the job sent nothing */
+	rc = exec_sql(s, "ROLLBACK TO SAVEPOINT job", "rollback savepoint", err);
+	return rc ? rc : exec_sql(s, "RELEASE SAVEPOINT job", "rollback savepoint", err);
 }
 
 /* ---------------------------------------------------------- changes */
@@ -901,8 +1120,8 @@ static int pg_pack_upsert(struct fl_store *st, bool *created, const struct fl_st
 	r = run(s, S_PACK_UPSERT, &p, false, "upsert pack", err);
 	if (!r)
 		return err->code;
-	fresh = PQntuples(r) > 0 && col_int(r, 0, 0) != 0;
-	PQclear(r);
+	fresh = pq.PQntuples(r) > 0 && col_int(r, 0, 0) != 0;
+	pq.PQclear(r);
 	if (created)
 		*created = fresh;
 	return log_change(s, "pack", pk->id, err);
@@ -910,10 +1129,9 @@ static int pg_pack_upsert(struct fl_store *st, bool *created, const struct fl_st
 
 static void read_pack(PGresult *r, int row, struct fl_store_pack *p)
 {
-	p->id = col_nn(r, row, 0);
-	p->name = col_nn(r, row, 1);
-	p->def = col_nn(r, row, 2);
-	p->last_seen = col_int(r, row, 3);
+	struct fl_store__row x = row_of(r, row);
+
+	fl_store__read_pack(p, &x);
 }
 
 static int pg_pack_get(struct fl_store *st, struct fl_store_pack *out, const char *id, struct fl_error *err)
@@ -926,12 +1144,12 @@ static int pg_pack_get(struct fl_store *st, struct fl_store_pack *out, const cha
 	r = run(pg_of(st), S_PACK_GET, &p, false, "get pack", err);
 	if (!r)
 		return err->code;
-	if (PQntuples(r) == 0) {
-		PQclear(r);
+	if (pq.PQntuples(r) == 0) {
+		pq.PQclear(r);
 		return fl_error_set(err, FL_ENOTFOUND, "pack '%s' not found", id);
 	}
 	read_pack(r, 0, out);
-	PQclear(r);
+	pq.PQclear(r);
 	return FL_OK;
 }
 
@@ -942,13 +1160,13 @@ static int pg_pack_list(struct fl_store *st, fl_store_pack_fn cb, void *payload,
 
 	if (!r)
 		return err->code;
-	for (int i = 0; i < PQntuples(r) && !rc; i++) {
+	for (int i = 0; i < pq.PQntuples(r) && !rc; i++) {
 		struct fl_store_pack p = { 0 };
 		read_pack(r, i, &p);
 		rc = cb(&p, payload);
 		fl_store_pack_release(&p);
 	}
-	PQclear(r);
+	pq.PQclear(r);
 	return rc;
 }
 
@@ -1004,8 +1222,8 @@ static bool exists(struct pg *s, enum stmt_id id, const char *key, int *rc, stru
 		*rc = err->code;
 		return false;
 	}
-	found = PQntuples(r) > 0;
-	PQclear(r);
+	found = pq.PQntuples(r) > 0;
+	pq.PQclear(r);
 	*rc = FL_OK;
 	return found;
 }
@@ -1038,11 +1256,9 @@ static int pg_flow_put(struct fl_store *st, bool *created, const struct fl_store
 
 static void read_flow(PGresult *r, int row, struct fl_store_flow *f)
 {
-	f->uuid = col_nn(r, row, 0);
-	f->name = col_nn(r, row, 1);
-	f->description = col(r, row, 2);
-	f->def = col(r, row, 3);
-	f->created = col_int(r, row, 4);
+	struct fl_store__row x = row_of(r, row);
+
+	fl_store__read_flow(f, &x);
 }
 
 static int one_flow(struct pg *s, enum stmt_id id, const char *key, struct fl_store_flow *out, const char *what,
@@ -1056,14 +1272,14 @@ static int one_flow(struct pg *s, enum stmt_id id, const char *key, struct fl_st
 	r = run(s, id, &p, false, what, err);
 	if (!r)
 		return err->code;
-	if (PQntuples(r) == 0) {
-		PQclear(r);
+	if (pq.PQntuples(r) == 0) {
+		pq.PQclear(r);
 		return fl_error_set(err, FL_ENOTFOUND, id == S_FLOW_GET ? "flow '%s' not found"
 									 : "flow version '%s' not found",
 				    key);
 	}
 	read_flow(r, 0, out);
-	PQclear(r);
+	pq.PQclear(r);
 	return FL_OK;
 }
 
@@ -1085,13 +1301,13 @@ static int pg_flow_list(struct fl_store *st, bool with_def, fl_store_flow_fn cb,
 
 	if (!r)
 		return err->code;
-	for (int i = 0; i < PQntuples(r) && !rc; i++) {
+	for (int i = 0; i < pq.PQntuples(r) && !rc; i++) {
 		struct fl_store_flow f = { 0 };
 		read_flow(r, i, &f);
 		rc = cb(&f, payload);
 		fl_store_flow_release(&f);
 	}
-	PQclear(r);
+	pq.PQclear(r);
 	return rc;
 }
 
@@ -1111,23 +1327,12 @@ static int pg_flow_delete(struct fl_store *st, const char *name, struct fl_error
 
 /* ---------------------------------------------------------- actions */
 
-/* The latest state time of an execution moves forward, unless another transaction holds its row. */
-static int exec_touch(struct pg *s, const char *corr, int64_t t, struct fl_error *err)
-{
-	struct params p = { .n = 0 };
-
-	p_text(&p, corr);
-	p_int(&p, t);
-	return run_exec(s, S_EXEC_TOUCH, &p, NULL, "update execution", err);
-}
-
 static int pg_action_insert(struct fl_store *st, int64_t *seq, const struct fl_store_action_new *a,
 			    struct fl_error *err)
 {
 	struct pg *s = pg_of(st);
 	struct params p = { .n = 0 };
 	PGresult *r;
-	int rc;
 
 	p_text(&p, a->id);
 	p_text(&p, a->correlation_id);
@@ -1147,30 +1352,24 @@ static int pg_action_insert(struct fl_store *st, int64_t *seq, const struct fl_s
 	r = run(s, S_ACTION_INSERT, &p, false, "insert action", err);
 	if (!r)
 		return err->code;
-	if (PQntuples(r) == 0) {
-		PQclear(r);
+	if (pq.PQntuples(r) == 0) {
+		pq.PQclear(r);
 		return fl_error_set(err, FL_EEXISTS, "execution '%s' already has an action for step '%s'",
 				    a->correlation_id, a->step_id ? a->step_id : "");
 	}
 	if (seq)
 		*seq = col_int(r, 0, 0);
-	PQclear(r);
-	p.n = 0;
-	p_text(&p, a->correlation_id);
-	p_text(&p, a->flow_name);
-	p_text(&p, a->flow_uuid);
-	p_int(&p, a->created);
-	rc = run_exec(s, S_EXEC_INSERT, &p, NULL, "insert execution", err);
-	return rc ? rc : exec_touch(s, a->correlation_id, a->created, err);
+	pq.PQclear(r);
+	return FL_OK;
 }
 
 /* The row an UPDATE ... RETURNING gave back, if any. */
 static int returned_action(PGresult *r, struct fl_store_action *out, bool *found)
 {
-	*found = PQntuples(r) > 0;
+	*found = pq.PQntuples(r) > 0;
 	if (*found)
 		read_action(r, 0, out);
-	PQclear(r);
+	pq.PQclear(r);
 	return FL_OK;
 }
 
@@ -1179,29 +1378,19 @@ static int action_miss(struct pg *s, const char *id, int want_state, int64_t att
 {
 	struct params p = { .n = 0 };
 	PGresult *r;
-	int state;
-	int64_t cur;
-	bool expired;
+	int rc;
 
 	p_text(&p, id);
 	r = run(s, S_ACTION_STATE, &p, false, "get action state", err);
 	if (!r)
 		return err->code;
-	if (PQntuples(r) == 0) {
-		PQclear(r);
-		return fl_error_set(err, FL_ENOTFOUND, "action '%s' not found", id);
-	}
-	state = (int)col_int(r, 0, 0);
-	cur = col_int(r, 0, 1);
-	expired = col_int(r, 0, 2) != 0;
-	PQclear(r);
-	if (expired)
-		return fl_error_set(err, FL_ENOTFOUND, "action '%s' has expired", id);
-	if (state != want_state)
-		return fl_error_set(err, FL_ECONFLICT, "action '%s' is in state %s, not %s", id, fl_store_state_name(state),
-				    fl_store_state_name(want_state));
-	return fl_error_set(err, FL_ECONFLICT, "action '%s': attempt %" PRId64 " is stale (current %" PRId64 ")", id,
-			    attempt, cur);
+	if (pq.PQntuples(r) == 0)
+		rc = fl_store__action_miss(err, id, want_state, attempt, false, 0, 0, false);
+	else
+		rc = fl_store__action_miss(err, id, want_state, attempt, true, (int)col_int(r, 0, 0), col_int(r, 0, 1),
+					   col_int(r, 0, 2) != 0);
+	pq.PQclear(r);
+	return rc;
 }
 
 static int pg_action_claim(struct fl_store *st, struct fl_store_action *out, const struct fl_store_claim *c,
@@ -1236,10 +1425,6 @@ static int pg_action_claim(struct fl_store *st, struct fl_store_action *out, con
 		}
 		return fl_error_set(err, FL_ENOTFOUND, "no NEW action for pack '%s'", c->pack_name ? c->pack_name : "");
 	}
-	if (exec_touch(s, out->correlation_id, c->now, err) != FL_OK) {
-		fl_store_action_release(out);
-		return err->code;
-	}
 	return FL_OK;
 }
 
@@ -1262,10 +1447,6 @@ static int pg_action_requeue(struct fl_store *st, struct fl_store_action *out, c
 	returned_action(r, out, &found);
 	if (!found)
 		return action_miss(s, id, FL_ACTION_PENDING, attempt, err);
-	if (exec_touch(s, out->correlation_id, now, err) != FL_OK) {
-		fl_store_action_release(out);
-		return err->code;
-	}
 	return FL_OK;
 }
 
@@ -1303,9 +1484,9 @@ static int pg_action_lease_next(struct fl_store *st, int64_t *out, struct fl_err
 	*out = 0;
 	if (!r)
 		return err->code;
-	if (PQntuples(r) > 0)
+	if (pq.PQntuples(r) > 0)
 		*out = col_int(r, 0, 0);
-	PQclear(r);
+	pq.PQclear(r);
 	return FL_OK;
 }
 
@@ -1322,36 +1503,34 @@ static int pg_action_refuse(struct fl_store *st, const char *id, int64_t attempt
 	return run_exec(pg_of(st), S_ACTION_REFUSE, &p, NULL, "record a refused result", err);
 }
 
-static int pg_action_complete(struct fl_store *st, const char *id, int64_t attempt, int state, int64_t now,
-			      const char *result, struct fl_error *err)
+
+static int pg_action_finish(struct fl_store *st, struct fl_store_action *out, const struct fl_store_finish *f,
+			    struct fl_error *err)
 {
 	struct pg *s = pg_of(st);
 	struct params p = { .n = 0 };
 	PGresult *r;
-	char *corr;
-	int rc;
+	bool found;
 
-	if (state != FL_ACTION_SUCCESS && state != FL_ACTION_FATAL)
-		return fl_error_set(err, FL_EMISUSE, "cannot complete action '%s' with state %s", id,
-				    fl_store_state_name(state));
-	p_text(&p, id);
-	p_int(&p, state);
-	p_int(&p, now);
-	p_text(&p, fl_store_state_name(state));
-	p_text(&p, result);
-	p_int(&p, attempt < 0 ? -1 : attempt);
-	r = run(s, S_ACTION_COMPLETE, &p, false, "complete action", err);
+	memset(out, 0, sizeof(*out));
+	if (fl_store__final_state(err, f->action_id, f->state))
+		return err->code;
+	p_text(&p, f->action_id);
+	p_int(&p, f->state);
+	p_int(&p, f->now);
+	p_text(&p, fl_store_state_name(f->state));
+	p_text(&p, f->result);
+	p_int(&p, f->attempt < 0 ? -1 : f->attempt);
+	p_text(&p, f->pack_name);
+	p_text(&p, f->pack_labels);
+	r = run(s, S_ACTION_FINISH, &p, false, "complete action", err);
 	if (!r)
 		return err->code;
-	if (PQntuples(r) == 0) {
-		PQclear(r);
-		return action_miss(s, id, FL_ACTION_PENDING, attempt, err);
-	}
-	corr = col_nn(r, 0, 0);
-	PQclear(r);
-	rc = exec_touch(s, corr, now, err);
-	free(corr);
-	return rc;
+	returned_action(r, out, &found);
+	if (!found)
+		return fl_error_set(err, FL_ENOTFOUND, "action '%s' is not a PENDING action of this pack and attempt",
+				    f->action_id);
+	return FL_OK;
 }
 
 static int pg_action_get(struct fl_store *st, struct fl_store_action *out, const char *id, struct fl_error *err)
@@ -1385,89 +1564,57 @@ static int pg_execution_steps(struct fl_store *st, const char *corr, fl_store_st
 	r = run(pg_of(st), S_EXEC_STEPS, &p, false, "execution steps", err);
 	if (!r)
 		return err->code;
-	for (int i = 0; i < PQntuples(r) && !rc; i++)
-		rc = cb(PQgetvalue(r, i, 0), (int)col_int(r, i, 1), payload);
-	PQclear(r);
+	for (int i = 0; i < pq.PQntuples(r) && !rc; i++)
+		rc = cb(pq.PQgetvalue(r, i, 0), (int)col_int(r, i, 1), payload);
+	pq.PQclear(r);
 	return rc;
 }
 
 /* ------------------------------------------------------------ audit */
+
+static const struct fl_store__dialect pg_dialect = { '$', "%s::jsonb <@ labels_j", " COLLATE \"C\"" };
 
 static int pg_audit_query(struct fl_store *st, const struct fl_store_audit_query *aq, fl_store_corr_fn cb,
 			  void *payload, struct fl_error *err)
 {
 	struct pg *s = pg_of(st);
 	struct fl_buf text = FL_BUF_INIT(4096);
+	struct fl_store__param params[FL_STORE__AUDIT_PARAMS];
 	struct params p = { .n = 0 };
-	bool by_actions = aq->step_id || aq->action_name || aq->action_pack_name || aq->action_pack_labels;
 	PGresult *r;
-	int rc = FL_OK;
+	int np = 0, rc = fl_store__audit_sql(&text, params, &np, aq, &pg_dialect, err);
 
-	if (aq->start < 0 || aq->limit <= 0)
-		return fl_error_set(err, FL_EINVALID, "audit query needs start >= 0 and limit > 0");
-	rc = usable(s, err);
-	if (rc)
-		return rc;
-	if (!by_actions) {
-		fl_buf_adds(&text, "SELECT correlation_id, latest_time AS t FROM executions WHERE true");
-		if (aq->flow_name) {
-			p_text(&p, aq->flow_name);
-			fl_buf_addf(&text, " AND flow_name = $%d", p.n);
-		}
-		if (aq->after) {
-			p_int(&p, aq->after_time);
-			p_text(&p, aq->after_corr ? aq->after_corr : "");
-			fl_buf_addf(&text, " AND (latest_time < $%d OR (latest_time = $%d AND correlation_id COLLATE \"C\" < $%d))",
-				    p.n - 1, p.n - 1, p.n);
-		}
-	} else {
-		fl_buf_adds(&text, "SELECT correlation_id, max(state_time) AS t FROM actions WHERE true");
-		if (aq->flow_name) {
-			p_text(&p, aq->flow_name);
-			fl_buf_addf(&text, " AND flow_name = $%d", p.n);
-		}
-		if (aq->step_id) {
-			p_text(&p, aq->step_id);
-			fl_buf_addf(&text, " AND step_id = $%d", p.n);
-		}
-		if (aq->action_name) {
-			p_text(&p, aq->action_name);
-			fl_buf_addf(&text, " AND name = $%d", p.n);
-		}
-		if (aq->action_pack_name) {
-			p_text(&p, aq->action_pack_name);
-			fl_buf_addf(&text, " AND pack_name = $%d", p.n);
-		}
-		if (aq->action_pack_labels) {
-			p_text(&p, aq->action_pack_labels);
-			fl_buf_addf(&text, " AND $%d::jsonb <@ labels_j", p.n);
-		}
-		fl_buf_adds(&text, " GROUP BY correlation_id");
-		if (aq->after) {
-			p_int(&p, aq->after_time);
-			p_text(&p, aq->after_corr ? aq->after_corr : "");
-			fl_buf_addf(&text, " HAVING (max(state_time) < $%d OR (max(state_time) = $%d AND "
-					   "correlation_id COLLATE \"C\" < $%d))",
-				    p.n - 1, p.n - 1, p.n);
-		}
-	}
-	p_int(&p, aq->limit);
-	p_int(&p, aq->after ? 0 : aq->start);
-	fl_buf_addf(&text, " ORDER BY t DESC, correlation_id COLLATE \"C\" DESC LIMIT $%d OFFSET $%d", p.n - 1, p.n);
-	if (fl_buf_failed(&text)) {
+	if (!rc)
+		rc = usable(s, err);
+	if (rc) {
 		fl_buf_release(&text);
-		return fl_error_set(err, FL_ENOMEM, "cannot build the audit query");
-	}
-	r = PQexecParams(s->conn, text.ptr, p.n, NULL, p.v, NULL, NULL, 0);
-	fl_buf_release(&text);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		rc = pg_fail(s, r, "audit query", err);
-		PQclear(r);
 		return rc;
 	}
-	for (int i = 0; i < PQntuples(r) && !rc; i++)
-		rc = cb(PQgetvalue(r, i, 0), col_int(r, i, 1), payload);
-	PQclear(r);
+	for (int i = 0; i < np; i++) {
+		if (params[i].text)
+			p_text(&p, params[i].text);
+		else
+			p_int(&p, params[i].num);
+	}
+	if (s->npending) {
+		/* a deferred BEGIN goes first: the query belongs to the caller's transaction */
+		r = pipeline(s, NULL, -1, NULL, false, "audit query", err);
+		if (!r) {
+			fl_buf_release(&text);
+			return err->code ? err->code : FL_EIO;
+		}
+		pq.PQclear(r);
+	}
+	r = pq.PQexecParams(s->conn, text.ptr, p.n, NULL, p.v, NULL, NULL, 0);
+	fl_buf_release(&text);
+	if (pq.PQresultStatus(r) != PGRES_TUPLES_OK) {
+		rc = pg_fail(s, r, "audit query", err);
+		pq.PQclear(r);
+		return rc;
+	}
+	for (int i = 0; i < pq.PQntuples(r) && !rc; i++)
+		rc = cb(pq.PQgetvalue(r, i, 0), col_int(r, i, 1), payload);
+	pq.PQclear(r);
 	return rc;
 }
 
@@ -1500,8 +1647,8 @@ static int pg_ds_put(struct fl_store *st, bool *created, const struct fl_store_d
 	if (!r)
 		return err->code;
 	if (created)
-		*created = PQntuples(r) > 0 && col_int(r, 0, 0) != 0;
-	PQclear(r);
+		*created = pq.PQntuples(r) > 0 && col_int(r, 0, 0) != 0;
+	pq.PQclear(r);
 	return FL_OK;
 }
 
@@ -1515,17 +1662,17 @@ static int pg_ds_get(struct fl_store *st, struct fl_store_ds_item *out, const ch
 	r = run(pg_of(st), S_DS_GET, &p, true, "get datastore item", err);
 	if (!r)
 		return err->code;
-	if (PQntuples(r) == 0) {
-		PQclear(r);
+	if (pq.PQntuples(r) == 0) {
+		pq.PQclear(r);
 		return fl_error_set(err, FL_ENOTFOUND, "datastore item '%s' not found", key);
 	}
 	/* binary results: text columns are their bytes, bytea its bytes */
 	out->key = col_nn(r, 0, 0);
 	out->content_type = col_nn(r, 0, 1);
 	out->description = col(r, 0, 2);
-	out->value_len = (size_t)PQgetlength(r, 0, 3);
-	out->value = fl_xmemdup0(PQgetvalue(r, 0, 3), out->value_len);
-	PQclear(r);
+	out->value_len = (size_t)pq.PQgetlength(r, 0, 3);
+	out->value = fl_xmemdup0(pq.PQgetvalue(r, 0, 3), out->value_len);
+	pq.PQclear(r);
 	return FL_OK;
 }
 
@@ -1536,7 +1683,7 @@ static int pg_ds_list(struct fl_store *st, fl_store_ds_fn cb, void *payload, str
 
 	if (!r)
 		return err->code;
-	for (int i = 0; i < PQntuples(r) && !rc; i++) {
+	for (int i = 0; i < pq.PQntuples(r) && !rc; i++) {
 		struct fl_store_ds_item it = { 0 };
 		it.key = col_nn(r, i, 0);
 		it.content_type = col_nn(r, i, 1);
@@ -1544,7 +1691,7 @@ static int pg_ds_list(struct fl_store *st, fl_store_ds_fn cb, void *payload, str
 		rc = cb(&it, payload);
 		fl_store_ds_item_release(&it);
 	}
-	PQclear(r);
+	pq.PQclear(r);
 	return rc;
 }
 
@@ -1563,26 +1710,11 @@ static int pg_ds_delete(struct fl_store *st, const char *key, struct fl_error *e
 
 /* ----------------------------------------------------------- expiry */
 
-struct seq_cb {
-	int64_t *v;
-	size_t n;
-	fl_store_action_fn cb;
-	void *payload;
-};
-
-static int collect_seq(const struct fl_store_action *a, void *payload)
-{
-	struct seq_cb *l = payload;
-
-	l->v[l->n++] = a->seq;
-	return l->cb ? l->cb(a, l->payload) : 0;
-}
-
 static int pg_expire_actions(struct fl_store *st, size_t *n, int64_t before, size_t limit, fl_store_action_fn cb,
 			     void *payload, struct fl_error *err)
 {
 	struct pg *s = pg_of(st);
-	struct seq_cb l = { NULL, 0, cb, payload };
+	struct fl_store__seqs l = { NULL, 0, 0, cb, payload };
 	struct params p = { .n = 0 };
 	int rc;
 
@@ -1591,8 +1723,7 @@ static int pg_expire_actions(struct fl_store *st, size_t *n, int64_t before, siz
 		return FL_OK;
 	p_int(&p, before);
 	p_int(&p, (int64_t)FL_MIN(limit, (size_t)INT64_MAX));
-	l.v = fl_xreallocarray(NULL, limit, sizeof(*l.v));
-	rc = one_action(s, S_EXPIRE_OPEN_SELECT, &p, collect_seq, &l, NULL, "select expired actions", err);
+	rc = one_action(s, S_EXPIRE_OPEN_SELECT, &p, fl_store__collect_seq, &l, NULL, "select expired actions", err);
 	for (size_t i = 0; !rc && i < l.n; i++) {
 		p.n = 0;
 		p_int(&p, l.v[i]);
@@ -1620,17 +1751,17 @@ static int pg_expire_audit(struct fl_store *st, size_t *n, int64_t before, size_
 	r = run(s, S_EXPIRE_EXEC_SELECT, &p, false, "select expired executions", err);
 	if (!r)
 		return err->code;
-	for (int i = 0; i < PQntuples(r) && !rc; i++) {
+	for (int i = 0; i < pq.PQntuples(r) && !rc; i++) {
 		static const enum stmt_id steps[] = { S_EXPIRE_EXEC_ACTIONS, S_EXPIRE_EXEC_DELETE };
 		for (size_t k = 0; !rc && k < FL_ARRAY_LEN(steps); k++) {
 			size_t changed = 0;
 			struct params q = { .n = 0 };
-			p_text(&q, PQgetvalue(r, i, 0));
+			p_text(&q, pq.PQgetvalue(r, i, 0));
 			rc = run_exec(s, steps[k], &q, &changed, "delete expired execution", err);
 			rows += changed;
 		}
 	}
-	PQclear(r);
+	pq.PQclear(r);
 	/* the change log needs only the last day: a server further behind reads everything again */
 	if (!rc)
 		rc = run_exec(s, S_EXPIRE_CHANGES, NULL, NULL, "trim the change log", err);
@@ -1662,8 +1793,8 @@ static int pg_try_lock(struct fl_store *st, const char *name, bool *got, struct 
 	r = run(pg_of(st), S_TRY_LOCK, &p, false, "try lock", err);
 	if (!r)
 		return err->code;
-	*got = PQntuples(r) > 0 && col_int(r, 0, 0) != 0;
-	PQclear(r);
+	*got = pq.PQntuples(r) > 0 && col_int(r, 0, 0) != 0;
+	pq.PQclear(r);
 	return FL_OK;
 }
 
@@ -1680,7 +1811,7 @@ static int pg_changes(struct fl_store *st, int64_t *version, fl_store_change_fn 
 		return err->code;
 	lo = col_int(r, 0, 0);
 	hi = col_int(r, 0, 1);
-	PQclear(r);
+	pq.PQclear(r);
 	if (*version < 0) {
 		*version = hi;
 		return FL_OK;
@@ -1694,13 +1825,13 @@ static int pg_changes(struct fl_store *st, int64_t *version, fl_store_change_fn 
 	r = run(s, S_CHANGES, &p, false, "change log", err);
 	if (!r)
 		return err->code;
-	for (int i = 0; i < PQntuples(r) && !rc; i++) {
-		struct fl_store_change c = { col_int(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2) };
+	for (int i = 0; i < pq.PQntuples(r) && !rc; i++) {
+		struct fl_store_change c = { col_int(r, i, 0), pq.PQgetvalue(r, i, 1), pq.PQgetvalue(r, i, 2) };
 		rc = cb(&c, payload);
 		if (!rc)
 			*version = c.version;
 	}
-	PQclear(r);
+	pq.PQclear(r);
 	return rc;
 }
 
@@ -1766,17 +1897,17 @@ static int pg_wait_notify(struct fl_store *st, int timeout_ms, fl_store_note_fn 
 		if (rc)
 			return rc;
 	}
-	pfd.fd = PQsocket(s->conn);
+	pfd.fd = pq.PQsocket(s->conn);
 	pfd.events = POLLIN;
 	pfd.revents = 0;
 	if (poll(&pfd, 1, timeout_ms) < 0 && errno != EINTR)
 		return fl_error_set(err, FL_EIO, "cannot wait for notifications: %s", strerror(errno));
-	if (!PQconsumeInput(s->conn) || !connected(s))
+	if (!pq.PQconsumeInput(s->conn) || !connected(s))
 		return unavailable(s, err);
-	while ((n = PQnotifies(s->conn)) != NULL) {
+	while ((n = pq.PQnotifies(s->conn)) != NULL) {
 		if (!rc)
 			rc = deliver_note(n->extra, cb, payload);
-		PQfreemem(n);
+		pq.PQfreemem(n);
 	}
 	return rc;
 }
@@ -1815,7 +1946,7 @@ const struct fl_store_ops fl_store_pg_ops = {
 	.action_lease_expired = pg_action_lease_expired,
 	.action_lease_next = pg_action_lease_next,
 	.action_refuse = pg_action_refuse,
-	.action_complete = pg_action_complete,
+	.action_finish = pg_action_finish,
 	.action_get = pg_action_get,
 	.action_load_new = pg_action_load_new,
 	.execution_steps = pg_execution_steps,

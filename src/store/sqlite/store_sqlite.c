@@ -21,6 +21,7 @@
 
 #include <fcntl.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -28,6 +29,8 @@
 #include "alloc.h"
 #include "buf.h"
 #include "error.h"
+#include "store/driver.h"
+#include "store/sqlite/walbuf.h"
 #include "store/store.h"
 #include "store_sqlite.h"
 
@@ -106,6 +109,13 @@ static const char *const migrations[] = {
 	"ALTER TABLE actions ADD COLUMN refused TEXT;"
 	"UPDATE actions SET lease_until = 0 WHERE state <> 1 OR expired <> 0;"
 	"CREATE INDEX actions_lease ON actions(lease_until) WHERE state = 1 AND lease_until > 0;",
+
+	/*
+	 * 3: the claim index holds only what can be claimed (NEW, not expired),
+	 * so a claim removes one entry and a completion touches none.
+	 */
+	("DROP INDEX actions_claim;"
+	 "CREATE INDEX actions_new ON actions(pack_name, seq) WHERE state = 0 AND expired = 0;"),
 };
 
 /* ------------------------------------------------------- statements */
@@ -124,6 +134,7 @@ static const char *const migrations[] = {
 #define STATE_APPEND(state_sql, time_param) \
 	"states = json_insert(states, '$[#]', json_object('value', " state_sql ", 'time', " time_param "))"
 
+#define STMT_ENUM(name) S_##name,
 enum stmt_id {
 	S_BEGIN_IMMEDIATE,
 	S_BEGIN_DEFERRED,
@@ -132,51 +143,12 @@ enum stmt_id {
 	S_SAVEPOINT,
 	S_SP_RELEASE,
 	S_SP_ROLLBACK,
-	S_PING,
-	S_PACK_EXISTS,
-	S_PACK_UPSERT,
-	S_PACK_GET,
-	S_PACK_LIST,
-	S_PACK_DELETE,
-	S_PACK_DELETE_STALE,
-	S_PACK_TOUCH,
-	S_FLOW_EXISTS,
-	S_FLOW_VERSION_INSERT,
-	S_FLOW_LATEST_SET,
-	S_FLOW_GET,
-	S_FLOW_GET_VERSION,
-	S_FLOW_LIST,
-	S_FLOW_LIST_DEF,
-	S_FLOW_DELETE,
-	S_ACTION_INSERT,
+	FL_STORE__STMTS(STMT_ENUM)
 	S_EXEC_UPSERT,
 	S_EXEC_TOUCH,
-	S_ACTION_CLAIM_ID,
-	S_ACTION_CLAIM_FIND,
-	S_ACTION_REQUEUE,
-	S_ACTION_EXTEND,
-	S_LEASE_EXPIRED,
-	S_LEASE_NEXT,
-	S_ACTION_REFUSE,
-	S_ACTION_COMPLETE,
-	S_ACTION_GET,
-	S_ACTION_STATE,
-	S_ACTION_LOAD_NEW,
-	S_EXEC_STEPS,
-	S_AUDIT_ACTIONS,
-	S_DS_EXISTS,
-	S_DS_PUT,
-	S_DS_GET,
-	S_DS_LIST,
-	S_DS_DELETE,
-	S_EXPIRE_OPEN_SELECT,
-	S_EXPIRE_OPEN_MARK,
-	S_EXPIRE_EXEC_SELECT,
-	S_EXPIRE_EXEC_ACTIONS,
-	S_EXPIRE_EXEC_DELETE,
-	S_EXPIRE_FLOW_VERSIONS,
 	S__COUNT
 };
+#undef STMT_ENUM
 
 static const char *const sql[S__COUNT] = {
 	[S_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
@@ -239,10 +211,11 @@ static const char *const sql[S__COUNT] = {
 	[S_ACTION_REFUSE] = "UPDATE actions SET refused = json_insert(coalesce(refused, '[]'), '$[#]', "
 			    "json_object('attempt', ?2, 'event', ?3, 'time', ?4, 'reason', ?5)) "
 			    "WHERE id = ?1 AND json_array_length(coalesce(refused, '[]')) < 20",
-	[S_ACTION_COMPLETE] = "UPDATE actions SET state = ?2, state_time = ?3, " STATE_APPEND("?4", "?3")
-			      ", result = ?5, lease_until = 0 "
-			      "WHERE id = ?1 AND state = 1 AND expired = 0 AND (?6 < 0 OR attempt = ?6) "
-			      "RETURNING correlation_id",
+	[S_ACTION_FINISH] = "UPDATE actions SET state = ?2, state_time = ?3, " STATE_APPEND("?4", "?3")
+			    ", result = ?5, lease_until = 0 "
+			    "WHERE id = ?1 AND state = 1 AND expired = 0 AND (?6 < 0 OR attempt = ?6) "
+			    "AND (?7 IS NULL OR (pack_name = ?7 AND fl_labels_subset(pack_labels, ?8))) "
+			    "RETURNING " ACTION_COLS,
 	[S_ACTION_GET] = "SELECT " ACTION_COLS " FROM actions WHERE id = ?1",
 	[S_ACTION_STATE] = "SELECT state, attempt, expired FROM actions WHERE id = ?1",
 	[S_ACTION_LOAD_NEW] = "SELECT " ACTION_COLS " FROM actions "
@@ -377,21 +350,35 @@ static void bind_text(sqlite3_stmt *st, int i, const char *v)
 		sqlite3_bind_null(st, i);
 }
 
-static char *col_text(sqlite3_stmt *st, int i)
+
+static const char *row_text(const struct fl_store__row *r, int col, size_t *len)
 {
+	sqlite3_stmt *q = r->res;
 	const unsigned char *p;
 
-	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+	if (sqlite3_column_type(q, col) == SQLITE_NULL)
 		return NULL;
-	p = sqlite3_column_text(st, i);
-	return fl_xmemdup0(p ? (const char *)p : "", (size_t)sqlite3_column_bytes(st, i));
+	p = sqlite3_column_text(q, col);
+	*len = (size_t)sqlite3_column_bytes(q, col);
+	return p ? (const char *)p : "";
 }
 
-/* Text of a NOT NULL column, never NULL. */
-static char *col_text_nn(sqlite3_stmt *st, int i)
+static int64_t row_int(const struct fl_store__row *r, int col)
 {
-	char *p = col_text(st, i);
-	return p ? p : fl_xstrdup("");
+	return sqlite3_column_int64(r->res, col);
+}
+
+/* The current row of q for the decoders of driver.h. */
+static struct fl_store__row row_of(sqlite3_stmt *q)
+{
+	return (struct fl_store__row){ row_text, row_int, q, 0 };
+}
+
+static char *col_text_nn(sqlite3_stmt *q, int i)
+{
+	struct fl_store__row r = row_of(q);
+
+	return fl_store__col_nn(&r, i);
 }
 
 /* ----------------------------------------------- fl_labels_subset() */
@@ -635,6 +622,17 @@ static void sq_close(struct fl_store *st)
 	free(s);
 }
 
+static pthread_once_t config_once = PTHREAD_ONCE_INIT;
+
+/*
+ * Process-wide settings, before SQLite initialises: no memory statistics
+ * (they take a global mutex on every allocation SQLite makes).
+ */
+static void sq_config(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static int sq_open(struct fl_store **out, const char *path, unsigned flags, struct fl_error *err)
 {
 	struct sq *s = fl_xcalloc(1, sizeof(*s));
@@ -650,8 +648,10 @@ static int sq_open(struct fl_store **out, const char *path, unsigned flags, stru
 		if (rc)
 			goto fail;
 	}
+	pthread_once(&config_once, sq_config);
 	oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (s->readonly ? 0 : SQLITE_OPEN_CREATE);
-	rc = sqlite3_open_v2(s->path, &s->db, oflags, NULL);
+	/* the read-write connection writes the frames of a commit in one system call (walbuf.c) */
+	rc = sqlite3_open_v2(s->path, &s->db, oflags, s->readonly ? NULL : fl_walbuf_vfs());
 	if (rc != SQLITE_OK) {
 		rc = fl_error_set(err, FL_EIO, "cannot open database '%s': %s", s->path,
 				  s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
@@ -840,10 +840,9 @@ static int get_one(struct sq *s, enum stmt_id id, const char *key, void (*read)(
 
 static void read_pack(sqlite3_stmt *q, struct fl_store_pack *p)
 {
-	p->id = col_text_nn(q, 0);
-	p->name = col_text_nn(q, 1);
-	p->def = col_text_nn(q, 2);
-	p->last_seen = sqlite3_column_int64(q, 3);
+	struct fl_store__row r = row_of(q);
+
+	fl_store__read_pack(p, &r);
 }
 
 static void read_pack_row(sqlite3_stmt *q, void *out)
@@ -934,11 +933,9 @@ static int sq_pack_touch(struct fl_store *st, const char *id, int64_t last_seen,
 
 static void read_flow(sqlite3_stmt *q, struct fl_store_flow *f)
 {
-	f->uuid = col_text_nn(q, 0);
-	f->name = col_text_nn(q, 1);
-	f->description = col_text(q, 2);
-	f->def = col_text(q, 3);
-	f->created = sqlite3_column_int64(q, 4);
+	struct fl_store__row r = row_of(q);
+
+	fl_store__read_flow(f, &r);
 }
 
 static int sq_flow_put(struct fl_store *st, bool *created, const struct fl_store_flow *f, struct fl_error *err)
@@ -1026,31 +1023,12 @@ static int sq_flow_delete(struct fl_store *st, const char *name, struct fl_error
 
 static void read_action(sqlite3_stmt *q, struct fl_store_action *a)
 {
-	a->seq = sqlite3_column_int64(q, 0);
-	a->id = col_text_nn(q, 1);
-	a->correlation_id = col_text_nn(q, 2);
-	a->step_id = col_text_nn(q, 3);
-	a->flow_name = col_text_nn(q, 4);
-	a->flow_uuid = col_text_nn(q, 5);
-	a->name = col_text_nn(q, 6);
-	a->pack_name = col_text_nn(q, 7);
-	a->pack_labels = col_text(q, 8);
-	a->input = col_text(q, 9);
-	if (!a->input)
-		a->input = fl_xstrdup("null");
-	a->context = col_text(q, 10);
-	a->trigger = col_text_nn(q, 11);
-	a->result = col_text(q, 12);
-	a->state = sqlite3_column_int(q, 13);
-	a->state_time = sqlite3_column_int64(q, 14);
-	a->states = col_text_nn(q, 15);
-	a->attempt = sqlite3_column_int64(q, 16);
-	a->lease_until = sqlite3_column_int64(q, 17);
-	a->expired = sqlite3_column_int(q, 18) != 0;
-	a->taken_by = col_text(q, 19);
-	a->refused = col_text(q, 20);
+	struct fl_store__row r = row_of(q);
+
+	fl_store__read_action(a, &r);
 }
 
+/* The latest state time of an execution moves forward (the audit order). */
 static int exec_touch(struct sq *s, const char *corr, int64_t t, struct fl_error *err)
 {
 	sqlite3_stmt *q;
@@ -1137,31 +1115,20 @@ static int step_action_row(struct sq *s, sqlite3_stmt *q, struct fl_store_action
 static int action_miss(struct sq *s, const char *id, int want_state, int64_t attempt, struct fl_error *err)
 {
 	sqlite3_stmt *q;
-	int rc = stmt_get(s, S_ACTION_STATE, &q, err), state;
-	int64_t cur_attempt;
-	bool expired;
+	int rc = stmt_get(s, S_ACTION_STATE, &q, err);
 
 	if (rc)
 		return rc;
 	bind_text(q, 1, id);
 	rc = sqlite3_step(q);
-	if (rc != SQLITE_ROW) {
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		stmt_done(q);
-		if (rc == SQLITE_DONE)
-			return fl_error_set(err, FL_ENOTFOUND, "action '%s' not found", id);
 		return sq_fail(s, err, rc, "get action state");
 	}
-	state = sqlite3_column_int(q, 0);
-	cur_attempt = sqlite3_column_int64(q, 1);
-	expired = sqlite3_column_int(q, 2) != 0;
+	rc = fl_store__action_miss(err, id, want_state, attempt, rc == SQLITE_ROW, sqlite3_column_int(q, 0),
+				   sqlite3_column_int64(q, 1), sqlite3_column_int(q, 2) != 0);
 	stmt_done(q);
-	if (expired)
-		return fl_error_set(err, FL_ENOTFOUND, "action '%s' has expired", id);
-	if (state != want_state)
-		return fl_error_set(err, FL_ECONFLICT, "action '%s' is in state %s, not %s", id,
-				    fl_store_state_name(state), fl_store_state_name(want_state));
-	return fl_error_set(err, FL_ECONFLICT, "action '%s': attempt %" PRId64 " is stale (current %" PRId64 ")", id,
-			    attempt, cur_attempt);
+	return rc;
 }
 
 static int sq_action_claim(struct fl_store *st, struct fl_store_action *out, const struct fl_store_claim *c,
@@ -1298,38 +1265,37 @@ static int sq_action_refuse(struct fl_store *st, const char *id, int64_t attempt
 	return stmt_exec(s, q, "record a refused result", err);
 }
 
-static int sq_action_complete(struct fl_store *st, const char *id, int64_t attempt, int state, int64_t now,
-			      const char *result, struct fl_error *err)
+
+static int sq_action_finish(struct fl_store *st, struct fl_store_action *out, const struct fl_store_finish *f,
+			    struct fl_error *err)
 {
 	struct sq *s = sq_of(st);
 	sqlite3_stmt *q;
-	char *corr = NULL;
+	bool found;
 	int rc;
 
-	if (state != FL_ACTION_SUCCESS && state != FL_ACTION_FATAL)
-		return fl_error_set(err, FL_EMISUSE, "cannot complete action '%s' with state %s", id,
-				    fl_store_state_name(state));
-	rc = stmt_get(s, S_ACTION_COMPLETE, &q, err);
+	memset(out, 0, sizeof(*out));
+	rc = fl_store__final_state(err, f->action_id, f->state);
+	if (!rc)
+		rc = stmt_get(s, S_ACTION_FINISH, &q, err);
 	if (rc)
 		return rc;
-	bind_text(q, 1, id);
-	sqlite3_bind_int(q, 2, state);
-	sqlite3_bind_int64(q, 3, now);
-	bind_text(q, 4, fl_store_state_name(state));
-	bind_text(q, 5, result);
-	sqlite3_bind_int64(q, 6, attempt < 0 ? -1 : attempt);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
-		if (!corr)
-			corr = col_text_nn(q, 0);
-	stmt_done(q);
-	if (rc != SQLITE_DONE) {
-		free(corr);
-		return sq_fail(s, err, rc, "complete action");
-	}
-	if (!corr)
-		return action_miss(s, id, FL_ACTION_PENDING, attempt, err);
-	rc = exec_touch(s, corr, now, err);
-	free(corr);
+	bind_text(q, 1, f->action_id);
+	sqlite3_bind_int(q, 2, f->state);
+	sqlite3_bind_int64(q, 3, f->now);
+	bind_text(q, 4, fl_store_state_name(f->state));
+	bind_text(q, 5, f->result);
+	sqlite3_bind_int64(q, 6, f->attempt < 0 ? -1 : f->attempt);
+	bind_text(q, 7, f->pack_name);
+	bind_text(q, 8, f->pack_labels);
+	rc = step_action_row(s, q, out, &found, "complete action", err);
+	if (!rc && !found)
+		return fl_error_set(err, FL_ENOTFOUND, "action '%s' is not a PENDING action of this pack and attempt",
+				    f->action_id);
+	if (!rc)
+		rc = exec_touch(s, out->correlation_id, f->now, err);
+	if (rc)
+		fl_store_action_release(out);
 	return rc;
 }
 
@@ -1403,70 +1369,31 @@ static int sq_execution_steps(struct fl_store *st, const char *corr, fl_store_st
 
 /* ------------------------------------------------------------ audit */
 
+static const struct fl_store__dialect sq_dialect = { '?', "fl_labels_subset(%s, pack_labels)", "" };
+
 static int sq_audit_query(struct fl_store *st, const struct fl_store_audit_query *aq, fl_store_corr_fn cb,
 			  void *payload, struct fl_error *err)
 {
 	struct sq *s = sq_of(st);
 	struct fl_buf text = FL_BUF_INIT(4096);
+	struct fl_store__param params[FL_STORE__AUDIT_PARAMS];
 	sqlite3_stmt *q = NULL;
-	const char *params[5];
-	int np = 0, rc;
-	bool by_actions = aq->step_id || aq->action_name || aq->action_pack_name || aq->action_pack_labels;
+	int np = 0, rc = fl_store__audit_sql(&text, params, &np, aq, &sq_dialect, err);
 
-	if (aq->start < 0 || aq->limit <= 0)
-		return fl_error_set(err, FL_EINVALID, "audit query needs start >= 0 and limit > 0");
-	if (!by_actions) {
-		/* every action of an execution matches: use its latest state time */
-		fl_buf_adds(&text, "SELECT correlation_id, latest_time AS t FROM executions WHERE 1");
-		if (aq->flow_name) {
-			fl_buf_adds(&text, " AND flow_name = ?");
-			params[np++] = aq->flow_name;
-		}
-		if (aq->after)
-			fl_buf_adds(&text, " AND (latest_time < ?1000 OR (latest_time = ?1000 AND correlation_id < ?1001))");
-	} else {
-		fl_buf_adds(&text, "SELECT correlation_id, max(state_time) AS t FROM actions WHERE 1");
-		if (aq->flow_name) {
-			fl_buf_adds(&text, " AND flow_name = ?");
-			params[np++] = aq->flow_name;
-		}
-		if (aq->step_id) {
-			fl_buf_adds(&text, " AND step_id = ?");
-			params[np++] = aq->step_id;
-		}
-		if (aq->action_name) {
-			fl_buf_adds(&text, " AND name = ?");
-			params[np++] = aq->action_name;
-		}
-		if (aq->action_pack_name) {
-			fl_buf_adds(&text, " AND pack_name = ?");
-			params[np++] = aq->action_pack_name;
-		}
-		if (aq->action_pack_labels) {
-			fl_buf_adds(&text, " AND fl_labels_subset(?, pack_labels)");
-			params[np++] = aq->action_pack_labels;
-		}
-		fl_buf_adds(&text, " GROUP BY correlation_id");
-		if (aq->after)
-			fl_buf_adds(&text, " HAVING (t < ?1000 OR (t = ?1000 AND correlation_id < ?1001))");
-	}
-	fl_buf_adds(&text, " ORDER BY t DESC, correlation_id DESC LIMIT ?1002 OFFSET ?1003");
-	if (fl_buf_failed(&text)) {
+	if (rc) {
 		fl_buf_release(&text);
-		return fl_error_set(err, FL_ENOMEM, "cannot build the audit query");
+		return rc;
 	}
 	rc = sqlite3_prepare_v2(s->db, text.ptr, (int)text.len, &q, NULL);
 	fl_buf_release(&text);
 	if (rc != SQLITE_OK)
 		return sq_fail(s, err, rc, "prepare audit query");
-	for (int i = 0; i < np; i++)
-		bind_text(q, i + 1, params[i]);
-	if (aq->after) {
-		sqlite3_bind_int64(q, 1000, aq->after_time);
-		bind_text(q, 1001, aq->after_corr ? aq->after_corr : "");
+	for (int i = 0; i < np; i++) {
+		if (params[i].text)
+			bind_text(q, i + 1, params[i].text);
+		else
+			sqlite3_bind_int64(q, i + 1, params[i].num);
 	}
-	sqlite3_bind_int64(q, 1002, aq->limit);
-	sqlite3_bind_int64(q, 1003, aq->after ? 0 : aq->start);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		const unsigned char *corr = sqlite3_column_text(q, 0);
 		int stop = cb(corr ? (const char *)corr : "", sqlite3_column_int64(q, 1), payload);
@@ -1502,15 +1429,11 @@ static int sq_audit_actions(struct fl_store *st, const char *corr, fl_store_acti
 
 static void read_ds(sqlite3_stmt *q, struct fl_store_ds_item *it)
 {
-	const void *v;
+	struct fl_store__row r = row_of(q);
 
-	it->key = col_text_nn(q, 0);
-	it->content_type = col_text_nn(q, 1);
-	it->description = col_text(q, 2);
-	it->value = NULL;
-	it->value_len = 0;
+	fl_store__read_ds_head(it, &r);
 	if (sqlite3_column_type(q, 3) != SQLITE_NULL) {
-		v = sqlite3_column_blob(q, 3);
+		const void *v = sqlite3_column_blob(q, 3);
 		it->value_len = (size_t)sqlite3_column_bytes(q, 3);
 		it->value = fl_xmemdup0(v ? v : "", it->value_len);
 	}
@@ -1580,27 +1503,11 @@ static int sq_ds_delete(struct fl_store *st, const char *key, struct fl_error *e
 
 /* ----------------------------------------------------------- expiry */
 
-struct seq_list {
-	int64_t *v;
-	size_t n;
-	fl_store_action_fn cb;
-	void *payload;
-};
-
-static int collect_seq(const struct fl_store_action *a, void *payload)
-{
-	struct seq_list *l = payload;
-	int stop = l->cb ? l->cb(a, l->payload) : 0;
-
-	l->v[l->n++] = a->seq;
-	return stop;
-}
-
 static int sq_expire_actions(struct fl_store *st, size_t *n, int64_t before, size_t limit, fl_store_action_fn cb,
 			     void *payload, struct fl_error *err)
 {
 	struct sq *s = sq_of(st);
-	struct seq_list l = { NULL, 0, cb, payload };
+	struct fl_store__seqs l = { NULL, 0, 0, cb, payload };
 	sqlite3_stmt *q;
 	int rc;
 
@@ -1610,10 +1517,9 @@ static int sq_expire_actions(struct fl_store *st, size_t *n, int64_t before, siz
 	rc = stmt_get(s, S_EXPIRE_OPEN_SELECT, &q, err);
 	if (rc)
 		return rc;
-	l.v = fl_xmallocarray(limit, sizeof(*l.v));
 	sqlite3_bind_int64(q, 1, before);
 	sqlite3_bind_int64(q, 2, (sqlite3_int64)limit);
-	rc = each_action(s, q, collect_seq, &l, NULL, "select expired actions", err);
+	rc = each_action(s, q, fl_store__collect_seq, &l, NULL, "select expired actions", err);
 	for (size_t i = 0; !rc && i < l.n; i++) {
 		rc = stmt_get(s, S_EXPIRE_OPEN_MARK, &q, err);
 		if (rc)
@@ -1696,6 +1602,7 @@ static int sq_expire_flow_versions(struct fl_store *st, size_t *n, int64_t befor
 const struct fl_store_ops fl_store_sqlite_ops = {
 	.name = "sqlite",
 	.abi_version = FL_STORE_ABI_VERSION,
+	.caps = FL_STORE_STMT_ROLLBACK,
 	.open = sq_open,
 	.close = sq_close,
 	.migrate = sq_migrate,
@@ -1726,7 +1633,7 @@ const struct fl_store_ops fl_store_sqlite_ops = {
 	.action_lease_expired = sq_action_lease_expired,
 	.action_lease_next = sq_action_lease_next,
 	.action_refuse = sq_action_refuse,
-	.action_complete = sq_action_complete,
+	.action_finish = sq_action_finish,
 	.action_get = sq_action_get,
 	.action_load_new = sq_action_load_new,
 	.execution_steps = sq_execution_steps,
