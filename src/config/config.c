@@ -53,7 +53,7 @@ static const struct fl_config_entry entries[] = {
 	INT_ROW("http.max_header_bytes", "FLYTE_MAX_HEADER_BYTES", max_header_bytes, "16384", 2048, 65536,
 		FL_CFG_IMMUTABLE,
 		"Largest accepted request line plus headers; larger requests get 431. Every connection holds "
-		"about this much memory plus 8 KiB (at least 36 KiB)."),
+		"about this much memory plus 8 KiB (at least 32 KiB)."),
 	INT_ROW("http.max_json_depth", "FLYTE_MAX_JSON_DEPTH", max_json_depth, "64", 1, 1000, FL_CFG_IMMUTABLE,
 		"Deepest nesting of arrays and objects accepted in a JSON or YAML body (400 beyond)."),
 	INT_ROW("http.max_json_elements", "FLYTE_MAX_JSON_ELEMENTS", max_json_elements, "100000", 1, 100000000,

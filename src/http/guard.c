@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * guard.c - the connection guard: request head and body deadlines, and
- * timers for suspended connections (see guard.h).
+ * guard.c - the connection guard: request head and body deadlines, timers
+ * for suspended connections, and the heap trim after a burst of
+ * connections (see guard.h).
  */
 #include "fl-common.h"
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <pthread.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -25,6 +29,9 @@ struct fl_guard {
 	unsigned header_sec, body_sec;
 	struct fl_guard_conn head; /* list sentinel */
 	int64_t next_wake_ns;      /* earliest timer, 0 = none */
+	size_t nconns;             /* connections in the list */
+	size_t peak;               /* most connections at once since the last trim */
+	atomic_size_t trims;       /* heap trims done */
 	/* the 408 answers written before closing a plain-HTTP connection */
 	char *answer[3];
 	size_t answer_len[3];
@@ -48,6 +55,39 @@ static char *make_answer(const char *msg, size_t *len)
 	return out;
 }
 
+/*
+ * Called with the lock held.  True when a burst of connections closed since
+ * the last trim: at least FL_GUARD_TRIM_CLOSED fewer than at the peak, and
+ * at most half of the peak left.  A steady flow of connections (as many
+ * opened as closed) never trims.
+ */
+static bool burst_closed(struct fl_guard *g)
+{
+	if (g->peak - g->nconns < FL_GUARD_TRIM_CLOSED || g->nconns > g->peak / 2)
+		return false;
+	g->peak = g->nconns;
+	return true;
+}
+
+/*
+ * Give the free pages inside the heap back to the kernel.  glibc returns
+ * only the top of an arena by itself; the memory of closed connections
+ * (libmicrohttpd's pools of 32 KiB or less are malloc'ed) lies in between
+ * and would stay resident.  The walk locks one arena at a time; it runs
+ * here, never on a thread that serves requests.
+ */
+static void trim_heap(struct fl_guard *g)
+{
+	int64_t t0 = fl_time_mono_ns();
+
+#if defined(__GLIBC__)
+	malloc_trim(0);
+#endif
+	atomic_fetch_add_explicit(&g->trims, 1, memory_order_relaxed);
+	FL_LOG_D(NULL, "connections closed: free heap pages returned to the kernel in %.3f ms",
+		 (double)(fl_time_mono_ns() - t0) / 1e6);
+}
+
 static void timespec_at(struct timespec *ts, int64_t mono_ns)
 {
 	ts->tv_sec = (time_t)(mono_ns / FL_NS_PER_SEC);
@@ -58,6 +98,7 @@ size_t fl_guard_scan(struct fl_guard *g, int64_t now_ns)
 {
 	size_t closed[3] = { 0, 0, 0 };
 	int64_t next = 0;
+	bool trim;
 
 	pthread_mutex_lock(&g->lock);
 	for (struct fl_guard_conn *c = g->head.next; c != &g->head; c = c->next) {
@@ -89,7 +130,10 @@ size_t fl_guard_scan(struct fl_guard *g, int64_t now_ns)
 		}
 	}
 	g->next_wake_ns = next;
+	trim = burst_closed(g);
 	pthread_mutex_unlock(&g->lock);
+	if (trim)
+		trim_heap(g);
 	if (closed[FL_GUARD_HEAD] || closed[FL_GUARD_BODY])
 		FL_LOG_I(NULL,
 			 "closed %zu connections whose request headers took longer than %u s and %zu whose body took "
@@ -186,6 +230,8 @@ void fl_guard_add(struct fl_guard *g, struct fl_guard_conn *c, int fd, bool tls)
 	c->prev = g->head.prev;
 	g->head.prev->next = c;
 	g->head.prev = c;
+	if (++g->nconns > g->peak)
+		g->peak = g->nconns;
 	pthread_mutex_unlock(&g->lock);
 }
 
@@ -196,6 +242,7 @@ void fl_guard_remove(struct fl_guard *g, struct fl_guard_conn *c)
 	c->next->prev = c->prev;
 	c->next = c->prev = NULL;
 	c->wake_ns = 0;
+	g->nconns--;
 	pthread_mutex_unlock(&g->lock);
 }
 
@@ -211,6 +258,11 @@ void fl_guard_wake_at(struct fl_guard *g, struct fl_guard_conn *c, int64_t at_ns
 		pthread_cond_signal(&g->cond);
 	}
 	pthread_mutex_unlock(&g->lock);
+}
+
+size_t fl_guard_trims(struct fl_guard *g)
+{
+	return atomic_load_explicit(&g->trims, memory_order_relaxed);
 }
 
 int64_t fl_guard_header_ns(const struct fl_guard *g)

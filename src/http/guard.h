@@ -19,6 +19,13 @@
  * calls the connection's wake callback on the guard thread at (or shortly
  * after) the given time; mhd.c resumes the connection there.
  *
+ * And it gives the heap back after a burst: connections hold malloc'ed
+ * memory (libmicrohttpd's pool, its connection, the request) that glibc
+ * keeps resident once freed unless it lies at the top of an arena.  When a
+ * scan sees that at least FL_GUARD_TRIM_CLOSED connections closed since the
+ * peak and at most half of the peak remain, it calls malloc_trim(), which
+ * returns the free pages inside the heap to the kernel.
+ *
  * Threads: deadlines are atomics written by the connection's thread without
  * a lock; the list, the timers and the socket (which stays open until
  * fl_guard_remove returns) are under the guard's mutex.
@@ -38,6 +45,10 @@ enum fl_guard_phase {
 };
 
 struct fl_guard_conn;
+
+/* Connections that must close (from the peak, down to half of it or fewer) before the heap is trimmed. */
+#define FL_GUARD_TRIM_CLOSED 256
+
 typedef void (*fl_guard_wake_fn)(struct fl_guard_conn *c);
 
 /* Embedded in the transport's per-connection state; zero it before fl_guard_add. */
@@ -86,9 +97,12 @@ int64_t fl_guard_body_ns(const struct fl_guard *g);
 
 /*
  * One pass at time now_ns (what the thread does each period): close
- * connections past their deadline, fire due timers.  Returns the number of
- * connections closed.  Exposed for tests.
+ * connections past their deadline, fire due timers, trim the heap after a
+ * burst.  Returns the number of connections closed.  Exposed for tests.
  */
 size_t fl_guard_scan(struct fl_guard *g, int64_t now_ns);
+
+/* How many times the heap was trimmed after a burst (for tests). */
+size_t fl_guard_trims(struct fl_guard *g);
 
 #endif

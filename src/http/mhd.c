@@ -52,8 +52,10 @@
 #include "log.h"
 #include "timeutil.h"
 
-/* Smallest connection memory pool: above libmicrohttpd's 32 KiB mmap threshold. */
-#define POOL_MIN ((size_t)36 << 10)
+/* Connection memory pool beyond the header limit: header records, the response's head. */
+#define POOL_SLACK ((size_t)8 << 10)
+/* Smallest connection memory pool: the largest that libmicrohttpd still mallocs. */
+#define POOL_MIN ((size_t)32 << 10)
 
 /* Bytes of an oversized body read and dropped before the connection is closed. */
 #define DISCARD_LIMIT ((size_t)16 << 20)
@@ -762,20 +764,32 @@ int fl_mhd_start(struct fl_mhd **out, const struct fl_mhd_config *cfg, struct fl
 	 * The connection memory pool holds the request line, the headers and
 	 * the response headers; the request body streams through it in
 	 * chunks; query parameters no longer go there (on_uri).  It is sized
-	 * from the header limit (our own check answers 431 precisely; headers
-	 * that do not fit at all get libmicrohttpd's own 431), but never below
-	 * POOL_MIN: libmicrohttpd mallocs pools of 32 KiB or less and mmaps
-	 * larger ones, and malloc'ed pools left the heap fragmented after
-	 * bursts of connections (RSS stayed high) while mmap'ed pools go back
-	 * to the kernel when a connection closes.  Every kept-alive connection
-	 * costs the whole pool: libmicrohttpd zeroes it between two requests.
-	 * Hence FLYTE_MAX_HEADER_BYTES is capped at 64 KiB (a 1 MiB limit made
-	 * 1000 idle connections cost 1 GB).
+	 * from the header limit plus POOL_SLACK, at least POOL_MIN (our own
+	 * check answers 431 precisely; headers that do not fit at all get
+	 * libmicrohttpd's own 431): 32 KiB with the default limit.  Each header
+	 * line also costs libmicrohttpd a record of several dozen bytes in the pool:
+	 * with 24 KiB, a head under the default limit in 150 fields was
+	 * refused.
+	 *
+	 * libmicrohttpd mallocs pools of 32 KiB or less and mmaps larger ones.
+	 * A waiting request touches only the two ends of its pool (the head
+	 * read at the start, header records allocated from the end): with
+	 * mmap'ed pools that is two pages per connection (8 KB), while
+	 * malloc'ed pools lie end to end in the heap and share a page with
+	 * their neighbour (about 4 KB).  Malloc'ed pools used to leave the heap
+	 * fragmented after a burst of connections (RSS stayed high once they
+	 * closed); the guard now trims the heap after such a burst (guard.h),
+	 * which brings RSS below where mmap'ed pools left it.  A pool above
+	 * 32 KiB (a header limit above 24 KiB) is mmap'ed as before.
+	 *
+	 * Every kept-alive connection costs the whole pool: libmicrohttpd
+	 * zeroes it between two requests.  Hence FLYTE_MAX_HEADER_BYTES is
+	 * capped at 64 KiB (a 1 MiB limit made 1000 idle connections cost 1 GB).
 	 */
 	m->d = MHD_start_daemon(flags, cfg->port, NULL, NULL, on_request, m, MHD_OPTION_SOCK_ADDR, sa,
 				MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
 				cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_sec,
-				MHD_OPTION_CONNECTION_MEMORY_LIMIT, FL_MAX(cfg->max_header_bytes + (size_t)8192, POOL_MIN),
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, FL_MAX(cfg->max_header_bytes + POOL_SLACK, POOL_MIN),
 				MHD_OPTION_NOTIFY_COMPLETED, on_completed, m, MHD_OPTION_NOTIFY_CONNECTION, on_connection, m,
 				MHD_OPTION_URI_LOG_CALLBACK, on_uri, m, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 				cfg->max_connections_per_address,

@@ -6,8 +6,9 @@
  * limit (413 without buffering the body) and the JSON nesting and element
  * limits; clients that trickle their head or body get 408 and are closed
  * while a parked long poll is not, one address cannot hold more than its
- * share of connections, and memory per kept-alive connection follows the
- * header limit (which is capped).
+ * share of connections, memory per kept-alive connection follows the
+ * header limit (which is capped), and heads up to the limit are served
+ * while heads over it get the JSON 431, in one field or in many.
  *
  * Certificates are made with the openssl command-line tool in a temporary
  * directory that is removed at exit.  openssl is run directly (not through
@@ -762,6 +763,63 @@ FLT_TEST(header_limit_is_capped_and_memory_follows_it)
 	FLH_ASSERT_MSG(rss1 - rss0 < N * 64 * RSS_SCALE, "%d kept-alive connections cost %ld kB", N, rss1 - rss0);
 }
 
+/*
+ * A GET head of exactly `total` bytes (request line, `fields` header
+ * lines of about equal size, final CRLF) with Connection: close; the
+ * answer in *out (caller frees), its status returned.
+ */
+static int head_of(struct flh_server *s, size_t total, int fields, char **out)
+{
+	static const char line[] = "GET /v1/packs HTTP/1.1\r\nHost: a\r\nConnection: close\r\n";
+	struct fl_buf b = FL_BUF_INIT(0);
+	size_t room = total - (sizeof(line) - 1) - 2;
+	int st;
+
+	fl_buf_add(&b, line, sizeof(line) - 1);
+	for (int i = 0; i < fields; i++) {
+		size_t len = room / (size_t)(fields - i); /* this line, CRLF included */
+		size_t pad = len - 12;                   /* "X-F00000: " + CRLF */
+		fl_buf_addf(&b, "X-F%05d: ", i);
+		for (size_t k = 0; k < pad; k++)
+			fl_buf_add(&b, "v", 1);
+		fl_buf_add(&b, "\r\n", 2);
+		room -= len;
+	}
+	fl_buf_add(&b, "\r\n", 2);
+	FLH_ASSERT(!fl_buf_failed(&b) && b.len == total);
+	*out = NULL;
+	FLH_ASSERT(flh_raw(s, b.ptr, b.len, false, 20000, out) >= 0);
+	fl_buf_release(&b);
+	st = flh_raw_status(*out);
+	if (!*out)
+		*out = fl_xstrdup("");
+	return st;
+}
+
+FLT_TEST(header_limit_answers_at_the_limit)
+{
+	/* the default limit, 16 KiB: in one field, in 100 and in 150 fields */
+	static const int fields[] = { 1, 100, 150 };
+	struct flh_server *s = plain_srv(NULL);
+	char *got;
+
+	for (size_t i = 0; i < FL_ARRAY_LEN(fields); i++) {
+		int st = head_of(s, 16384 - 64, fields[i], &got);
+		if (st != 200)
+			printf("# %d fields, 16320 bytes: %.300s\n", fields[i], got);
+		FLH_EQ_INT(st, 200);
+		free(got);
+		st = head_of(s, 16384 + 64, fields[i], &got);
+		if (st != 431 || !contains(got, "{\"error\":\"request headers are larger than 16384 bytes\""))
+			printf("# %d fields, 16448 bytes: %.300s\n", fields[i], got);
+		FLH_EQ_INT(st, 431);
+		FLH_ASSERT(contains(got, "{\"error\":\"request headers are larger than 16384 bytes\""));
+		free(got);
+	}
+	FLH_ASSERT(api_alive(s));
+}
+
 FLT_MAIN(tls_serves_https, tls_refuses_old_protocols, tls_mismatched_key_fails_at_startup, slow_client_is_cut_off,
 	 oversized_body_413_bounded_memory, deep_nesting_and_element_limits,
-	 slow_head_and_body_get_408_long_poll_survives, header_limit_is_capped_and_memory_follows_it)
+	 slow_head_and_body_get_408_long_poll_survives, header_limit_is_capped_and_memory_follows_it,
+	 header_limit_answers_at_the_limit)

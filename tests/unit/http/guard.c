@@ -3,8 +3,9 @@
  * guard.c - unit tests of the connection guard (src/http/guard.c) on
  * socket pairs: a connection past its head or body deadline gets the 408
  * answer and is shut down, one without a deadline or before it is left
- * alone, a TLS connection is shut down without a plain-text answer, and
- * timers fire once.  Scans are driven with explicit times (the thread's
+ * alone, a TLS connection is shut down without a plain-text answer,
+ * timers fire once, and the heap is trimmed once after a burst of
+ * connections closed, never while as many open as close.  Scans are driven with explicit times (the thread's
  * own scans use the real clock, far behind the times used here).
  */
 #include "fl-common.h"
@@ -162,4 +163,41 @@ FLT_TEST(test_timer)
 	close(s[1]);
 }
 
-FLT_MAIN(test_head_deadline, test_body_deadline_and_tls, test_timer)
+FLT_TEST(test_trim_after_burst)
+{
+	enum { N = FL_GUARD_TRIM_CLOSED * 2 };
+	struct fl_guard *g = start();
+	struct fl_guard_conn *c = calloc(N, sizeof(*c));
+	int64_t t0 = fl_time_mono_ns() + 1000 * SEC;
+
+	FLT_ASSERT(c != NULL);
+	/* a steady flow: one open at a time, many more than the threshold in all */
+	for (int i = 0; i < N; i++) {
+		fl_guard_add(g, &c[0], -1, false);
+		fl_guard_remove(g, &c[0]);
+		fl_guard_scan(g, t0);
+	}
+	FLT_EQ_INT(fl_guard_trims(g), 0);
+	/* a burst: N open, half of them close: not yet (half still open is not "at most half") */
+	for (int i = 0; i < N; i++)
+		fl_guard_add(g, &c[i], -1, false);
+	for (int i = 0; i < FL_GUARD_TRIM_CLOSED - 1; i++)
+		fl_guard_remove(g, &c[i]);
+	fl_guard_scan(g, t0);
+	FLT_EQ_INT(fl_guard_trims(g), 0);
+	fl_guard_remove(g, &c[FL_GUARD_TRIM_CLOSED - 1]);
+	fl_guard_scan(g, t0); /* the guard thread may have seen it first: either way once */
+	FLT_EQ_INT(fl_guard_trims(g), 1);
+	/* the rest close: measured from the new peak, FL_GUARD_TRIM_CLOSED again */
+	for (int i = FL_GUARD_TRIM_CLOSED; i < N - 1; i++)
+		fl_guard_remove(g, &c[i]);
+	fl_guard_scan(g, t0);
+	FLT_EQ_INT(fl_guard_trims(g), 1);
+	fl_guard_remove(g, &c[N - 1]);
+	fl_guard_scan(g, t0);
+	FLT_EQ_INT(fl_guard_trims(g), 2);
+	fl_guard_stop(g);
+	free(c);
+}
+
+FLT_MAIN(test_head_deadline, test_body_deadline_and_tls, test_timer, test_trim_after_burst)
