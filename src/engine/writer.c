@@ -440,6 +440,11 @@ static void dispatch(struct fl_engine *eng, struct fl_engine_qent *e)
 			fl_engine__qent_free(e);
 			return;
 		}
+		if (rc == FL_EAGAIN) {
+			/* another server is claiming it: kept, in case its transaction rolls back */
+			FL_LOG_D(NULL, "action '%s' not claimed for a parked take: %s", e->id, err.msg);
+			break;
+		}
 		if (rc) {
 			FL_LOG_E(NULL, "cannot claim action '%s' for a parked take: %s", e->id, err.msg);
 			break;
@@ -643,10 +648,21 @@ static int run_event(struct fl_engine *eng, struct fl_engine_job *job)
 	return rc;
 }
 
+/* Put back the entries a take passed because another server was claiming them. */
+static void queue_restore(struct fl_engine *eng, struct fl_engine_qent *held)
+{
+	while (held) {
+		struct fl_engine_qent *nx = held->next;
+		held->next = NULL;
+		fl_engine__queue_add(eng, held);
+		held = nx;
+	}
+}
+
 static int run_take(struct fl_engine *eng, struct fl_engine_job *job)
 {
 	struct fl_engine_pack *p = pack_seen(eng, job->key, &job->res.err);
-	struct fl_engine_qent *e;
+	struct fl_engine_qent *e, *held = NULL;
 
 	if (!p)
 		return FL_ENOTFOUND;
@@ -660,6 +676,21 @@ static int run_take(struct fl_engine *eng, struct fl_engine_job *job)
 			fl_error_clear(&job->res.err);
 			continue;
 		}
+		if (rc == FL_EAGAIN) {
+			/*
+			 * Another server's open transaction holds it: look further,
+			 * and keep it offered (that transaction may roll back, e.g.
+			 * its server was killed; if it commits, its note removes it).
+			 */
+			struct fl_engine_qent *copy = fl_engine__qent_new(e->seq, e->id, e->name, e->pack_name, e->labels);
+			copy->own = e->own;
+			copy->next = held;
+			held = copy;
+			fl_engine__queue_remove(eng, e);
+			fl_error_clear(&job->res.err);
+			continue;
+		}
+		queue_restore(eng, held);
 		if (rc)
 			return rc;
 		fl_engine__queue_remove(eng, e);
@@ -669,6 +700,7 @@ static int run_take(struct fl_engine *eng, struct fl_engine_job *job)
 		atomic_fetch_add_explicit(&eng->st_taken, 1, memory_order_relaxed);
 		return FL_OK;
 	}
+	queue_restore(eng, held);
 	if (job->wait_ms > 0 && !eng->draining && eng->nparked < (size_t)FL_MAX(eng->cfg.max_parked_takes, 0)) {
 		park(eng, job, p);
 		return FL_ENGINE_PARKED;

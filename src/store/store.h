@@ -292,7 +292,13 @@ struct fl_store_ops {
 	/* FL_EEXISTS when (correlation_id, step_id) already has an action. */
 	int (*action_insert)(struct fl_store *st, int64_t *seq, const struct fl_store_action_new *a,
 			     struct fl_error *err);
-	/* FL_ENOTFOUND when nothing matched / the action is not NEW (see fl_store_claim). */
+	/*
+	 * FL_ENOTFOUND when nothing matched / the action is not NEW (see
+	 * fl_store_claim).  A shared store answers a claim by id FL_EAGAIN when
+	 * the action is NEW but another server's open transaction holds it: it
+	 * may yet commit its claim, or roll back (a server killed mid-batch) and
+	 * leave the action NEW, so the caller keeps it offered.
+	 */
 	int (*action_claim)(struct fl_store *st, struct fl_store_action *out, const struct fl_store_claim *q,
 			    struct fl_error *err);
 	/*

@@ -22,6 +22,7 @@
 #include "harness.h"
 #include "mlt.h"
 
+#include <libpq-fe.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -418,6 +419,56 @@ FLT_TEST(take_parked_on_b_gets_an_action_announced_while_b_was_not_listening)
 	json_decref(p.answer);
 }
 
+/* ------------------------------------------------------------ rolled-back claim */
+
+/*
+ * A server that claims an action and dies before its transaction commits
+ * (kill -9 in the middle of a batch) leaves the action NEW, and nobody
+ * announces it again.  Here a connection of the test holds the action's
+ * row lock as that server's open claim would, while a take on A (which
+ * created the action) and one on B (which heard of it) try to claim it;
+ * then the "server" goes away without committing.  Both servers must still
+ * offer the action: the next take on B gets it, and then A has nothing.
+ */
+FLT_TEST(action_whose_claim_rolled_back_on_a_dead_server_is_taken)
+{
+	PGconn *c;
+	PGresult *r;
+	json_t *a = NULL;
+	const char *in;
+	bool locked;
+
+	FLH_EQ_INT(api_post_json(srv(0), "/v1/packs", "{\"name\":\"RSrc\"}"), 201);
+	FLH_EQ_INT(api_post_json(srv(1), "/v1/packs", "{\"name\":\"RWork\",\"commands\":[{\"name\":\"R\"}]}"), 201);
+	FLH_EQ_INT(api_post_json(srv(2), "/v1/flows",
+			"{\"name\":\"race_rollback\",\"steps\":[{\"id\":\"s\",\"event\":{\"packName\":\"RSrc\",\"name\":\"Go\"},"
+			"\"command\":{\"packName\":\"RWork\",\"name\":\"R\",\"input\":\"{{ Event.Payload.i }}\"}}]}"),
+		   201);
+	FLH_EQ_INT(event(srv(0), "RSrc", "Go", "{\"i\":\"back\"}"), 202);
+	flh_sleep_ms(300); /* B hears of it (if not, its take below parks and hears of it while the lock is held) */
+
+	c = PQconnectdb(g_url);
+	FLH_ASSERT_MSG(PQstatus(c) == CONNECTION_OK, "cannot connect to the test database: %s", PQerrorMessage(c));
+	PQclear(PQexec(c, "BEGIN"));
+	r = PQexec(c, "SELECT id FROM actions WHERE pack_name = 'RWork' AND state = 0 FOR UPDATE");
+	locked = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+	PQclear(r);
+	if (!locked)
+		PQfinish(c);
+	FLH_ASSERT_MSG(locked, "the action of the event is not NEW in the database");
+	/* while "another server" holds it, neither A nor B can take it */
+	FLH_EQ_INT(take(srv(0), "RWork", NULL, &a), 204);
+	FLH_EQ_INT(take(srv(1), "RWork", NULL, &a), 204);
+	PQfinish(c); /* the claiming server is gone: its transaction rolls back */
+
+	FLH_EQ_INT(take(srv(1), "RWork", NULL, &a), 200);
+	in = flh_json_str(a, "input");
+	FLH_ASSERT_MSG(in && strcmp(in, "back") == 0, "B took input '%s'", in ? in : "(none)");
+	json_decref(a);
+	FLH_EQ_INT(take(srv(0), "RWork", NULL, &a), 204);
+}
+
 FLT_MAIN(join_step_fires_once_when_results_race_on_two_servers, takers_on_three_servers_share_one_command,
 	 flow_replaced_on_a_while_b_runs_it, packs_and_datastore_changed_on_a_are_used_by_b_at_once,
-	 take_parked_on_b_gets_the_action_a_creates, take_parked_on_b_gets_an_action_announced_while_b_was_not_listening)
+	 take_parked_on_b_gets_the_action_a_creates, take_parked_on_b_gets_an_action_announced_while_b_was_not_listening,
+	 action_whose_claim_rolled_back_on_a_dead_server_is_taken)

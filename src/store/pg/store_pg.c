@@ -1393,6 +1393,29 @@ static int action_miss(struct pg *s, const char *id, int want_state, int64_t att
 	return rc;
 }
 
+/*
+ * Why a claim by id found no row: gone or no longer NEW (FL_ENOTFOUND), or
+ * still NEW as committed, so another server's open transaction holds its
+ * row lock (SKIP LOCKED passed it): FL_EAGAIN, since that transaction may
+ * still roll back and leave the action NEW with nobody told.
+ */
+static int claim_miss(struct pg *s, const char *id, struct fl_error *err)
+{
+	struct params p = { .n = 0 };
+	PGresult *r;
+	bool held;
+
+	p_text(&p, id);
+	r = run(s, S_ACTION_STATE, &p, false, "get action state", err);
+	if (!r)
+		return err->code;
+	held = pq.PQntuples(r) > 0 && col_int(r, 0, 0) == FL_ACTION_NEW && col_int(r, 0, 2) == 0;
+	pq.PQclear(r);
+	if (held)
+		return fl_error_set(err, FL_EAGAIN, "action '%s' is being claimed by another server", id);
+	return fl_error_set(err, FL_ENOTFOUND, "action '%s' is not NEW", id);
+}
+
 static int pg_action_claim(struct fl_store *st, struct fl_store_action *out, const struct fl_store_claim *c,
 			   struct fl_error *err)
 {
@@ -1415,16 +1438,10 @@ static int pg_action_claim(struct fl_store *st, struct fl_store_action *out, con
 	if (!r)
 		return err->code;
 	returned_action(r, out, &found);
-	if (!found) {
-		if (c->action_id) {
-			int rc = action_miss(s, c->action_id, FL_ACTION_NEW, -1, err);
-			/* NEW but locked: another server is claiming it right now */
-			if (rc == FL_ECONFLICT || rc == FL_OK)
-				rc = fl_error_set(err, FL_ENOTFOUND, "action '%s' is not NEW", c->action_id);
-			return rc;
-		}
+	if (!found && c->action_id)
+		return claim_miss(s, c->action_id, err);
+	if (!found)
 		return fl_error_set(err, FL_ENOTFOUND, "no NEW action for pack '%s'", c->pack_name ? c->pack_name : "");
-	}
 	return FL_OK;
 }
 
