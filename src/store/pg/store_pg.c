@@ -223,13 +223,13 @@ static const char *const migrations[] = {
 	/*
 	 * 3: the audit filters end in state_time, so the matching actions are
 	 * read newest first without a full sort and the scan stops after a
-	 * page; actions_time serves the filters no other index leads with.
+	 * page; actions_time serves the filters no other index leads with
+	 * (the pack name, a step without its flow, labels).
 	 */
 	("DROP INDEX actions_name;"
 	 "DROP INDEX actions_flow_step;"
 	 "CREATE INDEX actions_name ON actions(name, state_time);"
 	 "CREATE INDEX actions_flow_step ON actions(flow_name, step_id, state_time);"
-	 "CREATE INDEX actions_pack ON actions(pack_name, state_time);"
 	 "CREATE INDEX actions_time ON actions(state_time);"),
 };
 
