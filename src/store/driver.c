@@ -111,65 +111,101 @@ static void ph(struct fl_buf *sql, const struct fl_store__dialect *d, int i)
 	fl_buf_addf(sql, "%c%d", d->param, i);
 }
 
-/* " AND <column> = <param>" for a filter that is set. */
-static void filter(struct fl_buf *sql, struct fl_store__param *params, int *n, const struct fl_store__dialect *d,
-		   const char *column, const char *value)
-{
-	if (!value)
-		return;
-	fl_buf_addf(sql, " AND %s = ", column);
-	ph(sql, d, add(params, n, value, 0));
-}
-
 /*
  * The key of the page before (keyset paging): (time, correlation id)
- * strictly below, in the order of the list.
+ * strictly below, in the order of the list.  The redundant "time <= t"
+ * bounds the index scan (PostgreSQL does not derive it from the OR).
  */
 static void after(struct fl_buf *sql, struct fl_store__param *params, int *n, const struct fl_store__dialect *d,
-		  const char *time_expr, const struct fl_store_audit_query *aq)
+		  const char *time_expr, const char *corr_expr, const struct fl_store_audit_query *aq)
 {
 	int t = add(params, n, NULL, aq->after_time), c = add(params, n, aq->after_corr ? aq->after_corr : "", 0);
 
-	fl_buf_addf(sql, "(%s < %c%d OR (%s = %c%d AND correlation_id%s < %c%d))", time_expr, d->param, t, time_expr,
-		    d->param, t, d->collate, d->param, c);
+	fl_buf_addf(sql, " AND %s <= %c%d AND (%s < %c%d OR (%s = %c%d AND %s%s < %c%d))", time_expr, d->param, t,
+		    time_expr, d->param, t, time_expr, d->param, t, corr_expr, d->collate, d->param, c);
+}
+
+/* The action filters of a query: the number of each one's parameter (0: not set). */
+enum { F_FLOW, F_STEP, F_NAME, F_PACK, F__EQ };
+struct action_filters {
+	int eq[F__EQ]; /* equal to a column */
+	int labels;    /* the action's labels include them */
+};
+
+/* " AND <alias>.<column> = <param>" for each filter that is set. */
+static void action_where(struct fl_buf *sql, const struct action_filters *f, char alias,
+			 const struct fl_store__dialect *d)
+{
+	static const char *const column[F__EQ] = { "flow_name", "step_id", "name", "pack_name" };
+
+	for (int i = 0; i < F__EQ; i++)
+		if (f->eq[i])
+			fl_buf_addf(sql, " AND %c.%s = %c%d", alias, column[i], d->param, f->eq[i]);
+	if (f->labels) {
+		char p[16], a[3] = { alias, '.', 0 };
+		snprintf(p, sizeof(p), "%c%d", d->param, f->labels);
+		fl_buf_adds(sql, " AND ");
+		fl_buf_addf(sql, d->labels_match, p, a);
+	}
+}
+
+/*
+ * Filtered by action fields, an execution is listed at the time of its
+ * latest matching action.  The query walks the matching actions newest
+ * first (an index ending in state_time gives that order without a sort)
+ * and keeps an action only when no other matching action of its execution
+ * is newer (a lookup of that execution's few actions through actions_step,
+ * never a range of the filter's index): the first occurrence of each
+ * execution, which comes out in the order of the list, and the scan stops
+ * at the LIMIT.  With a keyset cursor, an execution whose latest matching
+ * action is above the cursor was listed on an earlier page: its older
+ * actions below the cursor fail the same test.  Ties within one execution
+ * (equal state times) keep the action with the highest seq.
+ */
+static void by_actions(struct fl_buf *sql, struct fl_store__param *params, int *n, const struct fl_store__dialect *d,
+		       const struct fl_store_audit_query *aq)
+{
+	struct action_filters f = { 0 };
+	const char *const value[F__EQ] = { aq->flow_name, aq->step_id, aq->action_name, aq->action_pack_name };
+
+	for (int i = 0; i < F__EQ; i++)
+		if (value[i])
+			f.eq[i] = add(params, n, value[i], 0);
+	if (aq->action_pack_labels)
+		f.labels = add(params, n, aq->action_pack_labels, 0);
+	fl_buf_adds(sql, "SELECT a.correlation_id, a.state_time AS t FROM actions a WHERE true");
+	action_where(sql, &f, 'a', d);
+	if (aq->after)
+		after(sql, params, n, d, "a.state_time", "a.correlation_id", aq);
+	fl_buf_addf(sql, " AND NOT EXISTS (SELECT 1 FROM %s WHERE b.correlation_id = a.correlation_id",
+		    d->exec_actions);
+	action_where(sql, &f, 'b', d);
+	fl_buf_adds(sql, " AND (b.state_time > a.state_time OR (b.state_time = a.state_time AND b.seq > a.seq)))");
+	fl_buf_addf(sql, " ORDER BY a.state_time DESC, a.correlation_id%s DESC", d->collate);
 }
 
 int fl_store__audit_sql(struct fl_buf *sql, struct fl_store__param params[FL_STORE__AUDIT_PARAMS], int *nparams,
 			const struct fl_store_audit_query *aq, const struct fl_store__dialect *d, struct fl_error *err)
 {
-	bool by_actions = aq->step_id || aq->action_name || aq->action_pack_name || aq->action_pack_labels;
 	int n = 0;
 
 	*nparams = 0;
 	if (aq->start < 0 || aq->limit <= 0)
 		return fl_error_set(err, FL_EINVALID, "audit query needs start >= 0 and limit > 0");
-	if (!by_actions) {
+	if (aq->step_id || aq->action_name || aq->action_pack_name || aq->action_pack_labels) {
+		by_actions(sql, params, &n, d, aq);
+	} else {
 		/* every action of an execution matches: its latest state time is the execution's */
 		fl_buf_adds(sql, "SELECT correlation_id, latest_time AS t FROM executions WHERE true");
-		filter(sql, params, &n, d, "flow_name", aq->flow_name);
-		if (aq->after) {
-			fl_buf_adds(sql, " AND ");
-			after(sql, params, &n, d, "latest_time", aq);
+		if (aq->flow_name) {
+			fl_buf_adds(sql, " AND flow_name = ");
+			ph(sql, d, add(params, &n, aq->flow_name, 0));
 		}
-	} else {
-		fl_buf_adds(sql, "SELECT correlation_id, max(state_time) AS t FROM actions WHERE true");
-		filter(sql, params, &n, d, "flow_name", aq->flow_name);
-		filter(sql, params, &n, d, "step_id", aq->step_id);
-		filter(sql, params, &n, d, "name", aq->action_name);
-		filter(sql, params, &n, d, "pack_name", aq->action_pack_name);
-		if (aq->action_pack_labels) {
-			char p[16];
-			snprintf(p, sizeof(p), "%c%d", d->param, add(params, &n, aq->action_pack_labels, 0));
-			fl_buf_adds(sql, " AND ");
-			fl_buf_addf(sql, d->labels_match, p);
-		}
-		fl_buf_adds(sql, " GROUP BY correlation_id");
-		if (aq->after) {
-			fl_buf_adds(sql, " HAVING ");
-			after(sql, params, &n, d, "max(state_time)", aq);
-		}
+		if (aq->after)
+			after(sql, params, &n, d, "latest_time", "correlation_id", aq);
+		fl_buf_addf(sql, " ORDER BY t DESC, correlation_id%s DESC", d->collate);
 	}
-	fl_buf_addf(sql, " ORDER BY t DESC, correlation_id%s DESC LIMIT ", d->collate);
+	fl_buf_adds(sql, " LIMIT ");
 	ph(sql, d, add(params, &n, NULL, aq->limit));
 	fl_buf_adds(sql, " OFFSET ");
 	ph(sql, d, add(params, &n, NULL, aq->after ? 0 : aq->start));

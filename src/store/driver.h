@@ -80,8 +80,13 @@ int fl_store__final_state(struct fl_error *err, const char *id, int state);
 /* How one database writes the audit query. */
 struct fl_store__dialect {
 	char param;               /* placeholder prefix: '?' (SQLite, ?N) or '$' (PostgreSQL, $N) */
-	const char *labels_match; /* condition "labels of the parameter %s are a subset of the action's" */
+	/* condition "labels of the parameter (first %s) are a subset of the action's" (second %s:
+	 * the table alias and a dot, before the column) */
+	const char *labels_match;
 	const char *collate;      /* after correlation_id in comparisons and ORDER BY: "" or " COLLATE \"C\"" */
+	/* the audit's table "b" of the other actions of execution a.correlation_id, written so
+	 * that the lookup goes through actions_step (correlation_id, ...), never the filter's index */
+	const char *exec_actions;
 };
 
 struct fl_store__param {

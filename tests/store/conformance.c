@@ -1234,6 +1234,170 @@ FLT_TEST(audit_keyset_paging)
 	fl_store_close(st);
 }
 
+/*
+ * Many actions per execution against a model: the latest matching state
+ * time of each execution orders the list (ties by correlation id,
+ * descending), whatever the filters, through one big page, `start` pages
+ * and keyset pages alike.
+ */
+struct model_action {
+	char id[8], corr[8], step[4];
+	const char *flow, *name, *pack, *labels;
+	int64_t t;
+};
+
+#define MODEL_EXECS 14
+#define MODEL_MAX (MODEL_EXECS * 4)
+
+static const char *const model_labels[] = { NULL, "{\"env\":\"prod\"}", "{\"env\":\"dev\",\"zone\":\"eu\"}" };
+
+/* Does action a pass the filters of q (the labels filters used below: NULL, env=prod, zone=eu)? */
+static bool model_match(const struct model_action *a, const struct fl_store_audit_query *q)
+{
+	if ((q->flow_name && strcmp(q->flow_name, a->flow) != 0) || (q->step_id && strcmp(q->step_id, a->step) != 0) ||
+	    (q->action_name && strcmp(q->action_name, a->name) != 0) ||
+	    (q->action_pack_name && strcmp(q->action_pack_name, a->pack) != 0))
+		return false;
+	if (!q->action_pack_labels)
+		return true;
+	if (!a->labels)
+		return false;
+	if (strstr(q->action_pack_labels, "prod"))
+		return strstr(a->labels, "prod") != NULL;
+	return strstr(a->labels, "eu") != NULL;
+}
+
+/* The list q should give: every execution with a matching action, by its latest one. */
+static const char *model_list(const struct model_action *m, int nm, const struct fl_store_audit_query *q,
+			      struct names *out)
+{
+	struct {
+		const char *corr;
+		int64_t t;
+	} e[MODEL_EXECS], tmp;
+	int ne = 0;
+
+	for (int i = 0; i < nm; i++) {
+		int k = 0;
+		if (!model_match(&m[i], q))
+			continue;
+		while (k < ne && strcmp(e[k].corr, m[i].corr) != 0)
+			k++;
+		if (k == ne) {
+			e[ne].corr = m[i].corr;
+			e[ne++].t = m[i].t;
+		} else if (m[i].t > e[k].t) {
+			e[k].t = m[i].t;
+		}
+	}
+	for (int i = 1; i < ne; i++)
+		for (int j = i; j > 0 && (e[j].t > e[j - 1].t || (e[j].t == e[j - 1].t &&
+								     strcmp(e[j].corr, e[j - 1].corr) > 0));
+		     j--) {
+			tmp = e[j];
+			e[j] = e[j - 1];
+			e[j - 1] = tmp;
+		}
+	memset(out, 0, sizeof(*out));
+	for (int i = 0; i < ne; i++)
+		add_name(out, e[i].corr);
+	return out->buf;
+}
+
+/* q through `start` pages of `window`, concatenated. */
+static const char *start_all(struct fl_store *st, struct fl_store_audit_query q, int64_t window, struct names *out)
+{
+	struct names page;
+
+	memset(out, 0, sizeof(*out));
+	q.limit = window;
+	for (q.start = 0; q.start <= MODEL_EXECS; q.start += window) {
+		audit(st, &q, &page);
+		if (strncmp(page.buf, "error", 5) == 0 || page.n > window) {
+			snprintf(out->buf, sizeof(out->buf), "%s", page.n > window ? "error: page too long" : page.buf);
+			break;
+		}
+		if (page.buf[0])
+			add_name(out, page.buf);
+	}
+	return out->buf;
+}
+
+FLT_TEST(audit_many_actions_per_execution)
+{
+	struct fl_error err = FL_ERROR_INIT;
+	struct fl_store *st;
+	struct model_action m[MODEL_MAX];
+	struct fl_store_claim c = { .action_id = "a03_0", .now = 95 };
+	struct names want, got;
+	int nm = 0;
+	static const char *const labels_prod = "{\"env\":\"prod\"}", *const labels_eu = "{\"zone\":\"eu\"}";
+	const struct fl_store_audit_query qs[] = {
+		{ .action_name = "Run" },
+		{ .action_name = "Send" },
+		{ .action_pack_name = "P" },
+		{ .step_id = "s2" },
+		{ .flow_name = "f1", .step_id = "s1" },
+		{ .action_pack_labels = labels_prod },
+		{ .action_pack_labels = labels_eu, .action_name = "Send" },
+		{ .action_name = "Run", .action_pack_name = "Q" },
+		{ .flow_name = "f1", .action_name = "Run", .action_pack_labels = labels_prod },
+		{ .flow_name = "f1", .step_id = "s2", .action_pack_name = "Q", .action_pack_labels = labels_eu },
+		{ .flow_name = "f2", .action_name = "Send" },
+		{ .flow_name = "f2" },
+		{ 0 },
+	};
+
+	st = fresh_begin();
+	for (int i = 1; i <= MODEL_EXECS; i++) {
+		for (int j = 0; j <= i % 4; j++) {
+			struct model_action *a = &m[nm++];
+			struct fl_store_action_new an = { 0 };
+			int64_t seq = 0;
+
+			snprintf(a->id, sizeof(a->id), "a%02d_%d", i, j);
+			snprintf(a->corr, sizeof(a->corr), "e%02d", i);
+			snprintf(a->step, sizeof(a->step), "s%d", j + 1);
+			a->flow = i % 3 ? "f1" : "f2";
+			a->name = (i + j) % 2 ? "Run" : "Send";
+			a->pack = (i * j) % 3 ? "Q" : "P";
+			a->labels = model_labels[(i + j) % 3];
+			/* ties between executions, and within one (its second action at the time of its first) */
+			a->t = 10 * ((i * 7 + j * 13) % 9);
+			if (i % 5 == 0 && j == 1) {
+				a->t = a[-1].t;
+				a->name = a[-1].name;
+				a->pack = a[-1].pack;
+			}
+			an = (struct fl_store_action_new){ .id = a->id, .correlation_id = a->corr, .step_id = a->step,
+							   .flow_name = a->flow, .flow_uuid = "uuid1", .name = a->name,
+							   .pack_name = a->pack, .pack_labels = a->labels,
+							   .input = "{}", .trigger = "{}", .created = a->t };
+			OK(fl_store_action_insert(st, &seq, &an, &err));
+		}
+	}
+	/* a take moves a03's first action to the top */
+	claim(st, &c, "a03_0");
+	FLT_EQ_STR(m[5].id, "a03_0");
+	m[5].t = 95;
+	OK(fl_store_commit(st, &err));
+
+	for (size_t i = 0; i < FL_ARRAY_LEN(qs); i++) {
+		struct fl_store_audit_query q = qs[i];
+
+		q.limit = 100;
+		model_list(m, nm, &q, &want);
+		if (want.n < 2) /* each case lists something to order */
+			FLT_FAIL("case %zu lists %d executions", i, want.n);
+		FLT_EQ_STR(audit(st, &q, &got), want.buf);
+		for (int64_t w = 1; w <= 4; w++) {
+			FLT_EQ_STR(start_all(st, q, w, &got), want.buf);
+			FLT_EQ_STR(keyset_all(st, q, w, &got), want.buf);
+		}
+	}
+	fl_store_close(st);
+}
+
 /* ------------------------------------------------------------ datastore */
 
 FLT_TEST(datastore_created_updated)
@@ -1654,6 +1818,7 @@ FLT_MAIN_ARGS(init, migrate_fresh_and_reopen, schema_newer_than_the_program_is_r
 	      claim_label_subset_and_command_filter, complete_and_requeue_are_fenced, finish_only_what_the_pack_holds,
 	      once_per_execution_step_and_savepoints, a_refused_duplicate_leaves_the_transaction_usable,
 	      load_new_and_execution_steps, audit_filters_and_paging,
-	      audit_sort_key_is_the_latest_matching_state_time, audit_keyset_paging, datastore_created_updated,
+	      audit_sort_key_is_the_latest_matching_state_time, audit_keyset_paging,
+	      audit_many_actions_per_execution, datastore_created_updated,
 	      expiry_in_chunks, expiry_of_pending_actions_and_whole_executions, readers_see_committed_snapshot,
 	      begin_after_a_rollback_that_did_not_happen, a_read_transaction_keeps_one_snapshot, a_callback_stops_the_iteration, state_names)

@@ -219,6 +219,18 @@ static const char *const migrations[] = {
 	/* 2: the claim index holds only what can be claimed (NEW, not expired) */
 	("DROP INDEX actions_claim;"
 	 "CREATE INDEX actions_new ON actions(pack_name, seq) WHERE state = 0 AND NOT expired;"),
+
+	/*
+	 * 3: the audit filters end in state_time, so the matching actions are
+	 * read newest first without a full sort and the scan stops after a
+	 * page; actions_time serves the filters no other index leads with
+	 * (the pack name, a step without its flow, labels).
+	 */
+	("DROP INDEX actions_name;"
+	 "DROP INDEX actions_flow_step;"
+	 "CREATE INDEX actions_name ON actions(name, state_time);"
+	 "CREATE INDEX actions_flow_step ON actions(flow_name, step_id, state_time);"
+	 "CREATE INDEX actions_time ON actions(state_time);"),
 };
 
 /* ------------------------------------------------------- statements */
@@ -1589,7 +1601,16 @@ static int pg_execution_steps(struct fl_store *st, const char *corr, fl_store_st
 
 /* ------------------------------------------------------------ audit */
 
-static const struct fl_store__dialect pg_dialect = { '$', "%s::jsonb <@ labels_j", " COLLATE \"C\"" };
+/*
+ * The OFFSET 0 keeps the planner from joining the other actions of an
+ * execution through the filter's index (a nested loop over every matching
+ * action when it thinks they are few): they are read by correlation id.
+ */
+static const struct fl_store__dialect pg_dialect = {
+	'$', "%s::jsonb <@ %slabels_j", " COLLATE \"C\"",
+	"(SELECT correlation_id, flow_name, step_id, name, pack_name, labels_j, state_time, seq FROM actions "
+	"WHERE correlation_id = a.correlation_id OFFSET 0) b"
+};
 
 static int pg_audit_query(struct fl_store *st, const struct fl_store_audit_query *aq, fl_store_corr_fn cb,
 			  void *payload, struct fl_error *err)
