@@ -10,6 +10,7 @@
 #include "fl-common.h"
 
 #include <signal.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -266,6 +267,69 @@ FLT_TEST(a_killed_writer_keeps_every_commit_it_reported)
 	fl_store_close(st);
 }
 
-FLT_MAIN(lock_file_refuses_a_second_writer, read_only_open_needs_the_file, maintain_checkpoints_a_grown_wal,
+/* Run SQL on the database file directly (not through the store). */
+static void raw_sql(const char *sql)
+{
+	sqlite3 *h = NULL;
+	int rc = sqlite3_open_v2(conf_db, &h, SQLITE_OPEN_READWRITE, NULL);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(h, sql, NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		FLT_FAIL("%s: %s", sql, h ? sqlite3_errmsg(h) : sqlite3_errstr(rc));
+	sqlite3_close(h);
+}
+
+static bool has_index(const char *name)
+{
+	sqlite3 *h = NULL;
+	sqlite3_stmt *q = NULL;
+	bool found = false;
+
+	if (sqlite3_open_v2(conf_db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(h, "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", -1, &q, NULL) ==
+		    SQLITE_OK &&
+	    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC) == SQLITE_OK)
+		found = sqlite3_step(q) == SQLITE_ROW;
+	sqlite3_finalize(q);
+	sqlite3_close(h);
+	return found;
+}
+
+/*
+ * An upgrade over several schema versions is one transaction: when a later
+ * version fails, the earlier ones are undone too and the database keeps
+ * the version it had.  Made here by a database at version 4 dressed as a
+ * version 2 on which migration 3 succeeds (its old claim index is there)
+ * and migration 4 fails (an index it drops is missing).
+ */
+FLT_TEST(a_failed_upgrade_leaves_the_schema_as_it_was)
+{
+	struct fl_error err = FL_ERROR_INIT;
+	struct fl_store *st;
+	int v = -1;
+
+	fresh();
+	st = open_rw(); /* opening migrates */
+	OK(fl_store_schema_version(st, &v, &err));
+	fl_store_close(st);
+	FLT_EQ_INT(v, 4);
+	raw_sql("DROP INDEX actions_new; CREATE INDEX actions_claim ON actions(pack_name);"
+		"DROP INDEX actions_name; PRAGMA user_version = 2");
+	st = NULL;
+	FLT_ASSERT(fl_store_open(&st, "sqlite", conf_db, 0, &err) != FL_OK);
+	FLT_ASSERT(st == NULL);
+	if (!strstr(err.msg, "migrating to schema version 4"))
+		FLT_FAIL("error: %s", err.msg);
+	st = conf_db_open(FL_STORE_READONLY);
+	OK(fl_store_schema_version(st, &v, &err));
+	fl_store_close(st);
+	FLT_EQ_INT(v, 2);
+	/* migration 3 was undone with it */
+	FLT_ASSERT(has_index("actions_claim"));
+	FLT_ASSERT(!has_index("actions_new"));
+}
+
+FLT_MAIN(a_failed_upgrade_leaves_the_schema_as_it_was, lock_file_refuses_a_second_writer, read_only_open_needs_the_file, maintain_checkpoints_a_grown_wal,
 	 a_deleted_database_file_refuses_commits, readers_see_every_commit_of_the_buffered_wal,
 	 a_killed_writer_keeps_every_commit_it_reported)

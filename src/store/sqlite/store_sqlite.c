@@ -565,23 +565,26 @@ static int sq_migrate(struct fl_store *st, struct fl_error *err)
 		return fl_error_set(err, FL_EINVALID,
 				    "database '%s' has schema version %d, newer than this flyte (%zu)", s->path,
 				    version, FL_ARRAY_LEN(migrations));
-	for (size_t v = (size_t)version; v < FL_ARRAY_LEN(migrations); v++) {
-		rc = exec_sql(s, "BEGIN IMMEDIATE", err);
-		if (rc)
-			return rc;
+	if ((size_t)version == FL_ARRAY_LEN(migrations))
+		return FL_OK;
+	/* every pending version in one transaction: one commit (a new database starts sooner), all or nothing */
+	rc = exec_sql(s, "BEGIN IMMEDIATE", err);
+	if (rc)
+		return rc;
+	for (size_t v = (size_t)version; v < FL_ARRAY_LEN(migrations) && !rc; v++) {
 		rc = exec_sql(s, migrations[v], err);
-		if (!rc) {
-			snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %zu", v + 1);
-			rc = exec_sql(s, pragma, err);
-		}
-		if (!rc)
-			rc = exec_sql(s, "COMMIT", err);
-		if (rc) {
-			exec_sql(s, "ROLLBACK", NULL);
-			return fl_error_prefix(err, "migrating to schema version %zu", v + 1);
-		}
+		if (rc)
+			fl_error_prefix(err, "migrating to schema version %zu", v + 1);
 	}
-	return FL_OK;
+	if (!rc) {
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %zu", FL_ARRAY_LEN(migrations));
+		rc = exec_sql(s, pragma, err);
+	}
+	if (!rc)
+		rc = exec_sql(s, "COMMIT", err);
+	if (rc)
+		exec_sql(s, "ROLLBACK", NULL);
+	return rc;
 }
 
 /* ---------------------------------------------------- one server only */
