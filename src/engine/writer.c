@@ -1770,6 +1770,31 @@ static int defer_job(struct fl_engine *eng, struct fl_engine_job *j, struct fl_e
 	return FL_OK;
 }
 
+/* A job that ran: apply what it decided and answer it (unless parked: false, answered later). */
+static bool job_done(struct fl_engine *eng, struct fl_engine_job *j, const struct job_type *t, int rc)
+{
+	if (t->apply)
+		t->apply(eng, j);
+	dispatch_fresh(eng);
+	if (rc == FL_ENGINE_PARKED)
+		return false;
+	j->res.code = j->answer ? j->answer : FL_OK;
+	j->in_tx = true;
+	return true;
+}
+
+/* A job that failed with rc: its answer, and nothing of what it prepared. */
+static void job_failed(struct fl_engine *eng, struct fl_engine_job *j, const struct job_type *t, int rc)
+{
+	j->res.code = rc;
+	if (!j->res.err.code)
+		fl_error_set(&j->res.err, rc, "%s failed", t->name);
+	discard_fresh(eng);
+	json_decref(j->res.body);
+	j->res.body = NULL;
+	j->res.body_exclusive = false;
+}
+
 /*
  * A job that writes one statement at most, on a store that undoes a failed
  * statement alone: no savepoint.  It never defers (no templates).  A store
@@ -1783,21 +1808,10 @@ static void run_unguarded(struct fl_engine *eng, struct fl_engine_job *j, struct
 
 	FL_ASSERT(rc != FL_ENGINE_DEFER);
 	if (rc == FL_OK || rc == FL_ENGINE_PARKED) {
-		if (t->apply)
-			t->apply(eng, j);
-		dispatch_fresh(eng);
-		if (rc == FL_ENGINE_PARKED)
-			return; /* answered later */
-		j->res.code = j->answer ? j->answer : FL_OK;
-		j->in_tx = true;
+		if (!job_done(eng, j, t, rc))
+			return; /* parked: answered later */
 	} else {
-		j->res.code = rc;
-		if (!j->res.err.code)
-			fl_error_set(&j->res.err, rc, "%s failed", t->name);
-		discard_fresh(eng);
-		json_decref(j->res.body);
-		j->res.body = NULL;
-		j->res.body_exclusive = false;
+		job_failed(eng, j, t, rc);
 		if (rc != FL_ENOTFOUND)
 			*broken = j->res.err;
 	}
@@ -1861,21 +1875,10 @@ static void run_job(struct fl_engine *eng, struct fl_engine_job *j, struct fl_er
 			push_done(eng, j);
 			return;
 		}
-		if (t->apply)
-			t->apply(eng, j);
-		dispatch_fresh(eng);
-		if (rc == FL_ENGINE_PARKED)
-			return; /* answered later */
-		j->res.code = j->answer ? j->answer : FL_OK;
-		j->in_tx = true;
+		if (!job_done(eng, j, t, rc))
+			return; /* parked: answered later */
 	} else {
-		j->res.code = rc;
-		if (!j->res.err.code)
-			fl_error_set(&j->res.err, rc, "%s failed", t->name);
-		discard_fresh(eng);
-		json_decref(j->res.body);
-		j->res.body = NULL;
-		j->res.body_exclusive = false;
+		job_failed(eng, j, t, rc);
 		if (fl_store_savepoint_rollback(eng->wst, &err) != FL_OK)
 			*broken = err;
 		else if (rc == FL_ERETRY || rc == FL_EIO)
