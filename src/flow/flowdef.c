@@ -106,11 +106,34 @@ int fl_flowdef_check_name(const json_t *name, struct fl_error *err)
 	return FL_OK;
 }
 
+/*
+ * The event or command of a step (key): an object with name, packName and
+ * optional packLabels, copied to a new object in *out.
+ */
+static int pack_target(json_t **out, const json_t *s, const char *key, const char *path, struct fl_error *err)
+{
+	const json_t *src = json_object_get(s, key);
+	char field[128];
+	int rc;
+
+	*out = NULL;
+	snprintf(field, sizeof(field), "%s.%s", path, key);
+	if (!json_is_object(src))
+		return bad(err, field, is_absent(src) ? "is required" : "must be an object");
+	*out = json_object();
+	if ((rc = req_string(*out, src, "name", field, err)) || (rc = req_string(*out, src, "packName", field, err)) ||
+	    (rc = opt_string_map(*out, src, "packLabels", field, err))) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
 /* Check and normalise one step; path names it in messages ("steps[3]", "step"). */
 static int normalise_step(json_t **out, const json_t *s, const char *path, struct fl_error *err)
 {
 	char field[128];
-	json_t *st = json_object(), *ev = NULL, *cmd = NULL, *v, *src;
+	json_t *st = json_object(), *ev = NULL, *cmd = NULL, *v;
 	int rc = FL_OK;
 
 	*out = NULL;
@@ -140,15 +163,7 @@ static int normalise_step(json_t **out, const json_t *s, const char *path, struc
 			json_object_set_new(st, "dependsOn", json_deep_copy(v));
 	}
 
-	src = json_object_get(s, "event");
-	snprintf(field, sizeof(field), "%s.event", path);
-	if (!json_is_object(src)) {
-		rc = bad(err, field, is_absent(src) ? "is required" : "must be an object");
-		goto fail;
-	}
-	ev = json_object();
-	if ((rc = req_string(ev, src, "name", field, err)) || (rc = req_string(ev, src, "packName", field, err)) ||
-	    (rc = opt_string_map(ev, src, "packLabels", field, err)))
+	if ((rc = pack_target(&ev, s, "event", path, err)))
 		goto fail;
 	json_object_set(st, "event", ev);
 
@@ -157,17 +172,9 @@ static int normalise_step(json_t **out, const json_t *s, const char *path, struc
 	if ((rc = opt_string(st, s, "criteria", path, err)))
 		goto fail;
 
-	src = json_object_get(s, "command");
-	snprintf(field, sizeof(field), "%s.command", path);
-	if (!json_is_object(src)) {
-		rc = bad(err, field, is_absent(src) ? "is required" : "must be an object");
+	if ((rc = pack_target(&cmd, s, "command", path, err)))
 		goto fail;
-	}
-	cmd = json_object();
-	if ((rc = req_string(cmd, src, "name", field, err)) || (rc = req_string(cmd, src, "packName", field, err)) ||
-	    (rc = opt_string_map(cmd, src, "packLabels", field, err)))
-		goto fail;
-	v = json_object_get(src, "input");
+	v = json_object_get(json_object_get(s, "command"), "input");
 	json_object_set_new(cmd, "input", v ? json_deep_copy(v) : json_null());
 	json_object_set(st, "command", cmd);
 	json_decref(ev);
